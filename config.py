@@ -1,0 +1,129 @@
+"""Configuration classes, read from the environment.
+
+`COOPREG_CONFIG` picks the class (development, production, test); `DATABASE_URL` the database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("COOPREG_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def local_secret_key() -> str:
+    """A secret key kept in the instance folder, so an office install needs no setup and
+    sessions survive a restart. Production must set SECRET_KEY instead."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'coopreg.sqlite'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    EXPORT_DIR = os.environ.get("COOPREG_EXPORT_DIR", str(BASE_DIR / "exports"))
+
+    # Sessions: HttpOnly, SameSite=Lax, 30 minutes idle (refreshed on each request).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", 30)))
+    SESSION_ABSOLUTE_HOURS = 12
+    SESSION_REFRESH_EACH_REQUEST = True
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    MAX_CONTENT_LENGTH = int(os.environ.get("COOPREG_MAX_UPLOAD_MB", 20)) * 1024 * 1024
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
+        os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "memory://"
+    )
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_FAILURES_ALLOWED = "10 per 15 minutes"
+    REDIS_URL = os.environ.get("REDIS_URL")
+    BEHIND_PROXY = _env_bool("COOPREG_BEHIND_PROXY", False)
+    HSTS = False
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ["en", "es", "fr", "pt"]
+
+    MEMBERS_PER_PAGE = 50
+    TESTING = False
+
+    @classmethod
+    def validate(cls) -> None:
+        """Refuse a configuration that cannot run safely."""
+
+
+class DevelopmentConfig(Config):
+    """The default: an office computer or a developer's machine, on SQLite."""
+
+    @classmethod
+    def validate(cls) -> None:
+        if not cls.SECRET_KEY:
+            cls.SECRET_KEY = local_secret_key()
+
+
+class ProductionConfig(Config):
+    """PostgreSQL, several processes, Redis; refuses to start without SECRET_KEY."""
+
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+
+    @classmethod
+    def validate(cls) -> None:
+        if not cls.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production (COOPREG_CONFIG=production)")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("COOPREG_TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    PASSWORD_HASH_FAST = True  # argon2 at its lowest cost, so the suite stays quick
+
+    @classmethod
+    def validate(cls) -> None:
+        return None
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("COOPREG_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"COOPREG_CONFIG={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None

@@ -1,0 +1,144 @@
+"""coopreg: the back-office of cooperatives that register their members collectively with a
+social security institution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, has_request_context, render_template, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config as config_module
+from coopreg.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: type | None = None, **overrides) -> Flask:
+    """Build the app. `config` is a class from config.py (default: from COOPREG_CONFIG)."""
+    config = config or config_module.config_from_env()
+    config.validate()
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set")
+    Path(app.config["EXPORT_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config.get("BEHIND_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+
+    from coopreg.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _select_locale() -> str:
+    languages = ["en", "es", "fr", "pt"]
+    if not has_request_context():
+        return "en"  # the CLI speaks English
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    cooperative = getattr(g, "cooperative", None)
+    if cooperative is not None and cooperative.locale[:2] in languages:
+        return cooperative.locale[:2]
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def _init_extensions(app: Flask) -> None:
+    from coopreg.core.security import add_security_headers, configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.login_message_category = "info"
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    add_security_headers(app)
+
+    from coopreg.auth.models import User
+
+    @login_manager.user_loader
+    def _load_user(token: str):
+        return db.session.scalar(db.select(User).where(User.session_token == token,
+                                                       User.active.is_(True)))
+
+    from coopreg.auth.access import load_request_context
+
+    app.before_request(load_request_context)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coopreg.auth.views import bp as auth_bp
+    from coopreg.cooperatives.views import bp as admin_bp
+    from coopreg.core.views import bp as core_bp
+    from coopreg.members.views import bp as members_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(members_bp, url_prefix="/members")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from coopreg.core import templating
+
+    templating.register(app)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def page(code: int, title: str, message: str):
+        return render_template("core/error.html", code=code, title=title, message=message), code
+
+    from flask_babel import gettext as _
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return page(400, _("Bad request"), _("The request could not be understood."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return page(400, _("The form expired"),
+                    _("The page was open too long or came from elsewhere. Go back, reload the "
+                      "page and try again; nothing was saved."))
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page(403, _("Not allowed"), _("Your role does not allow this."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return page(404, _("Not found"), _("There is nothing here, or it is not yours to see."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return page(405, _("Not allowed"), _("This address does not take that kind of request."))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return page(413, _("File too large"),
+                    _("Files up to %(mb)d MB are accepted. Nothing was saved.", mb=limit))
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return page(429, _("Too many attempts"),
+                    _("Too many failed logins. Wait 15 minutes and try again."))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return page(500, _("Something went wrong"),
+                    _("Nothing was saved. Try again; if it keeps happening, tell your admin."))

@@ -1,0 +1,55 @@
+"""Forms for logging in, choosing a cooperative and managing one's account."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from coopreg.auth.models import Role
+from coopreg.auth.passwords import MAX_LENGTH, MIN_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+
+class ChooseCooperativeForm(FlaskForm):
+    cooperative_id = SelectField(_l("Cooperative"), coerce=int, validators=[DataRequired()])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"),
+                             validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password",
+                                                                _l("The passwords differ."))])
+
+
+ROLE_CHOICES = [
+    (Role.ADMIN.value, _l("Admin")),
+    (Role.SECRETARY.value, _l("Secretary")),
+    (Role.TREASURER.value, _l("Treasurer")),
+    (Role.VIEWER.value, _l("Viewer")),
+]
+
+
+class AddUserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
+    password = PasswordField(
+        _l("Initial password (only for a new account)"),
+        validators=[Length(max=MAX_LENGTH)],
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only its CSRF token, for POST buttons (logout, remove, ...)."""

@@ -1,0 +1,92 @@
+"""Users and the roles they hold in cooperatives."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coopreg.cooperatives.models import Cooperative
+from coopreg.core.models import TimestampMixin
+from coopreg.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    SECRETARY = "secretary"
+    TREASURER = "treasurer"
+    VIEWER = "viewer"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(TimestampMixin, db.Model):
+    """A person who logs in. The session carries `session_token`, not the id, so rotating the
+    token (logout, password change, disabling) ends every other session of the user."""
+
+    __tablename__ = "users"
+    __audited__ = True
+    __audit_exclude__ = ("password_hash", "session_token")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def role_in(self, cooperative_id: int) -> Role | None:
+        for membership in self.memberships:
+            if membership.cooperative_id == cooperative_id:
+                return membership.role
+        return None
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(TimestampMixin, db.Model):
+    """A user's role in one cooperative (one role per cooperative)."""
+
+    __tablename__ = "memberships"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("user_id", "cooperative_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
+                                            values_callable=lambda e: [m.value for m in e]))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    cooperative: Mapped[Cooperative] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Membership user={self.user_id} cooperative={self.cooperative_id} {self.role}>"

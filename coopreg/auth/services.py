@@ -1,0 +1,114 @@
+"""Accounts and roles: the rules for users, passwords and memberships."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from coopreg.auth.models import Membership, Role, User, new_session_token
+from coopreg.auth.passwords import (
+    DUMMY_HASH,
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from coopreg.cooperatives.models import Cooperative
+from coopreg.core.errors import DomainError
+from coopreg.core.models import utcnow
+from coopreg.extensions import db
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise DomainError(_("“%(email)s” is not an email address.", email=email),
+                          field="email") from None
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None. Rehashes an old hash."""
+    user = find_user_by_email(email or "")
+    if user is None or not user.active:
+        verify_password(DUMMY_HASH, password or "")
+        return None
+    if not verify_password(user.password_hash, password or ""):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def create_user(email: str, name: str, password: str) -> User:
+    """A new account. Emails are unique (case-insensitive); the password meets the policy."""
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise DomainError(_("An account with this email already exists."), field="email")
+    name = (name or "").strip() or email.split("@")[0]
+    check_password_policy(password, [email, name])
+    user = User(email=email, name=name, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password; every other session of the user ends (token rotated)."""
+    check_password_policy(password, [user.email, user.name])
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+
+
+def rotate_session_token(user: User) -> None:
+    user.session_token = new_session_token()
+
+
+def grant_role(user: User, cooperative: Cooperative, role: Role | str) -> Membership:
+    """Give a user a role in a cooperative, replacing any role they held there."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise DomainError(_("“%(role)s” is not a role. Roles: %(roles)s.", role=role,
+                            roles=", ".join(r.value for r in Role)), field="role") from None
+    membership = db.session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.cooperative_id == cooperative.id))
+    if membership is None:
+        membership = Membership(user=user, cooperative_id=cooperative.id, role=role)
+        db.session.add(membership)
+    else:
+        _keep_one_admin(cooperative, membership, role)
+        membership.role = role
+    db.session.flush()
+    return membership
+
+
+def revoke_role(membership: Membership) -> None:
+    """Remove a user from a cooperative; the last admin cannot be removed."""
+    _keep_one_admin(membership.cooperative, membership, None)
+    user = membership.user
+    db.session.delete(membership)
+    user.memberships = [m for m in user.memberships if m is not membership]
+    rotate_session_token(user)
+    db.session.flush()
+
+
+def _keep_one_admin(cooperative: Cooperative, membership: Membership, new_role: Role | None):
+    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+        return
+    admins = db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.cooperative_id == cooperative.id, Membership.role == Role.ADMIN))
+    if admins <= 1:
+        raise DomainError(_("A cooperative needs at least one admin."), field="role")
+
+
+def set_active(user: User, active: bool) -> None:
+    """Disable or re-enable an account; disabling ends its sessions."""
+    user.active = active
+    rotate_session_token(user)

@@ -1,0 +1,137 @@
+"""The `coopreg` command: Flask's CLI (run, db, shell…) plus coopreg's own commands.
+
+Every command works in one transaction: it commits at the end or, on any error, rolls back,
+prints a one-line reason and exits non-zero, having changed nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup
+
+from coopreg.core.audit import acting_as
+from coopreg.core.errors import DomainError
+from coopreg.extensions import db
+
+
+@contextmanager
+def unit_of_work(label: str = "cli"):
+    """Commit once at the end; on a broken rule, roll back and exit 1 with the reason."""
+    try:
+        with acting_as(None, label):
+            yield
+            db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+cooperatives_cli = AppGroup("cooperatives", help="Create and list cooperatives.")
+users_cli = AppGroup("users", help="Create users and give them roles.")
+
+
+@cooperatives_cli.command("create")
+@click.argument("code")
+@click.option("--name", required=True, help="The cooperative's name.")
+@click.option("--country", required=True, help="ISO 3166 country code, e.g. CR.")
+@click.option("--currency", required=True, help="ISO 4217 currency code, e.g. CRC.")
+@click.option("--locale", default="en", type=click.Choice(["en", "es", "fr", "pt"]),
+              show_default=True)
+@click.option("--id-label", default=None, help="Name of the local ID (countries without a "
+              "built-in check).")
+@click.option("--id-pattern", default=None, help="Regular expression for the local ID.")
+def create_cooperative_command(code, name, country, currency, locale, id_label, id_pattern):
+    """Create a cooperative CODE."""
+    from coopreg.cooperatives.services import create_cooperative
+
+    with unit_of_work():
+        cooperative = create_cooperative(code, name, country, currency, locale, id_label,
+                                         id_pattern)
+    click.echo(f"Created cooperative {cooperative.code} ({cooperative.name}, "
+               f"{cooperative.country}, {cooperative.currency}).")
+
+
+@cooperatives_cli.command("list")
+def list_cooperatives_command():
+    """List the cooperatives of this installation."""
+    from coopreg.cooperatives.models import Cooperative
+
+    for cooperative in db.session.scalars(db.select(Cooperative).order_by(Cooperative.code)):
+        click.echo(f"{cooperative.code}\t{cooperative.country}\t{cooperative.currency}\t"
+                   f"{cooperative.name}")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--cooperative", "cooperative_code", required=True, help="Cooperative code.")
+@click.option("--role", required=True, type=click.Choice(["admin", "secretary", "treasurer",
+                                                          "viewer"]))
+@click.option("--name", default="", help="The person's name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email, cooperative_code, role, name, password_stdin):
+    """Create a user EMAIL with a ROLE in a cooperative (or give an existing user the role)."""
+    from coopreg.auth import services
+    from coopreg.cooperatives.services import find_cooperative
+
+    cooperative = find_cooperative(cooperative_code)
+    if cooperative is None:
+        raise click.ClickException(f"No cooperative with code {cooperative_code!r}.")
+    with unit_of_work():
+        user = services.find_user_by_email(services.normalise_email(email))
+        if user is None:
+            if password_stdin:
+                password = sys.stdin.readline().rstrip("\r\n")
+            else:
+                password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+            user = services.create_user(email, name, password)
+            created = True
+        else:
+            created = False
+        services.grant_role(user, cooperative, role)
+    verb = "Created" if created else "Updated"
+    click.echo(f"{verb} {user.email}: {role} in {cooperative.code}.")
+
+
+@click.command("demo")
+@click.option("--members", "member_count", default=300, show_default=True,
+              type=click.IntRange(1, 100_000), help="Members per demo cooperative.")
+def demo_command(member_count):
+    """Load the demo data (idempotent) and print the demo logins."""
+    from coopreg.demo.loader import DEMO_PASSWORD, load_demo
+
+    with unit_of_work("demo"):
+        report = load_demo(member_count=member_count)
+    for line in report.lines:
+        click.echo(line)
+    click.echo("")
+    click.echo("Demo logins (password for all: " + DEMO_PASSWORD + "):")
+    for email, roles in report.logins:
+        click.echo(f"  {email:32} {roles}")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(cooperatives_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)
+
+
+def _create_app():
+    from coopreg import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli():
+    """coopreg — the back-office of cooperatives registering members with social security."""
+
+
+def main() -> None:
+    cli(prog_name="coopreg")

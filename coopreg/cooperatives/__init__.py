@@ -1,0 +1,1 @@
+"""Cooperatives (tenants) and their own settings, such as the documents checklist."""

@@ -1,0 +1,23 @@
+"""Admin forms for the cooperative's settings."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+LOCALE_CHOICES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("pt", "Português")]
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+    id_label = StringField(_l("Name of the local ID (countries without a built-in check)"),
+                           validators=[Optional(), Length(max=60)])
+    id_pattern = StringField(_l("Pattern of the local ID (regular expression, without "
+                                "separators)"), validators=[Optional(), Length(max=200)])
+
+
+class DocumentTypeForm(FlaskForm):
+    name = StringField(_l("Document"), validators=[DataRequired(), Length(max=120)])

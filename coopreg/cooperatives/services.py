@@ -1,0 +1,118 @@
+"""Cooperatives and their settings."""
+
+from __future__ import annotations
+
+import re
+
+from babel import Locale
+from babel.numbers import UnknownCurrencyError, get_currency_name
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.core.errors import DomainError
+from coopreg.extensions import db
+
+DEFAULT_DOCUMENTS = ("Copy of national ID", "Signed membership form", "Proof of address")
+
+
+def _check_country(country: str) -> str:
+    country = (country or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country) or country not in Locale("en").territories:
+        raise DomainError(_("“%(value)s” is not an ISO 3166 country code (for example CR, PH, "
+                            "BR).", value=country), field="country")
+    return country
+
+
+def _check_currency(currency: str) -> str:
+    currency = (currency or "").strip().upper()
+    try:
+        if not re.fullmatch(r"[A-Z]{3}", currency) or get_currency_name(
+                currency, locale="en") == currency:
+            raise UnknownCurrencyError(currency)
+    except UnknownCurrencyError:
+        raise DomainError(_("“%(value)s” is not an ISO 4217 currency code (for example CRC, "
+                            "PHP, BRL).", value=currency), field="currency") from None
+    return currency
+
+
+def _check_pattern(pattern: str | None) -> str | None:
+    pattern = (pattern or "").strip() or None
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error:
+            raise DomainError(_("The ID pattern is not a valid regular expression."),
+                              field="id_pattern") from None
+    return pattern
+
+
+def create_cooperative(code: str, name: str, country: str, currency: str,
+                       locale: str = "en", id_label: str | None = None,
+                       id_pattern: str | None = None) -> Cooperative:
+    """A new cooperative with the default documents checklist. Codes are unique, upper-case."""
+    code = (code or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9_-]{2,20}", code):
+        raise DomainError(_("A code has 2 to 20 letters, digits, - or _."), field="code")
+    if db.session.scalar(select(Cooperative.id).where(func.upper(Cooperative.code) == code)):
+        raise DomainError(_("A cooperative with code %(code)s already exists.", code=code),
+                          field="code")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("The name is required."), field="name")
+    cooperative = Cooperative(code=code, name=name, country=_check_country(country),
+                              currency=_check_currency(currency), locale=locale or "en",
+                              id_label=(id_label or "").strip() or None,
+                              id_pattern=_check_pattern(id_pattern))
+    db.session.add(cooperative)
+    db.session.flush()
+    for position, doc in enumerate(DEFAULT_DOCUMENTS):
+        db.session.add(DocumentType(cooperative_id=cooperative.id, name=doc, position=position))
+    db.session.flush()
+    return cooperative
+
+
+def update_settings(cooperative: Cooperative, name: str, locale: str, id_label: str | None,
+                    id_pattern: str | None) -> None:
+    """The settings an admin may change (code, country and currency are fixed once money and
+    IDs depend on them)."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("The name is required."), field="name")
+    cooperative.name = name
+    cooperative.locale = locale
+    cooperative.id_label = (id_label or "").strip() or None
+    cooperative.id_pattern = _check_pattern(id_pattern)
+    db.session.flush()
+
+
+def add_document_type(cooperative: Cooperative, name: str) -> DocumentType:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("The document's name is required."), field="name")
+    exists = db.session.scalar(select(DocumentType).where(
+        DocumentType.cooperative_id == cooperative.id,
+        func.lower(DocumentType.name) == name.lower()))
+    if exists is not None:
+        if not exists.active:
+            exists.active = True
+            db.session.flush()
+            return exists
+        raise DomainError(_("This document is already on the checklist."), field="name")
+    position = (db.session.scalar(select(func.max(DocumentType.position)).where(
+        DocumentType.cooperative_id == cooperative.id)) or 0) + 1
+    document_type = DocumentType(cooperative_id=cooperative.id, name=name, position=position)
+    db.session.add(document_type)
+    db.session.flush()
+    return document_type
+
+
+def set_document_type_active(document_type: DocumentType, active: bool) -> None:
+    """Retire a checklist item (kept for history) or bring it back."""
+    document_type.active = active
+    db.session.flush()
+
+
+def find_cooperative(code: str) -> Cooperative | None:
+    return db.session.scalar(select(Cooperative).where(
+        func.upper(Cooperative.code) == (code or "").strip().upper()))

@@ -1,0 +1,169 @@
+"""The admin's pages: settings, documents checklist, users and roles, audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from coopreg.auth import services as auth_services
+from coopreg.auth.access import roles_required
+from coopreg.auth.forms import AddUserForm, EmptyForm, RoleForm
+from coopreg.auth.models import Membership, Role
+from coopreg.cooperatives import services
+from coopreg.cooperatives.forms import DocumentTypeForm, SettingsForm
+from coopreg.cooperatives.models import DocumentType
+from coopreg.core.audit import AuditEvent
+from coopreg.core.errors import DomainError
+from coopreg.core.forms import put_error_on_form
+from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.extensions import db
+
+bp = Blueprint("admin", __name__)
+AUDIT_PAGE = 100
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def settings():
+    cooperative = current_cooperative()
+    form = SettingsForm(obj=cooperative)
+    if form.validate_on_submit():
+        try:
+            services.update_settings(cooperative, form.name.data, form.locale.data,
+                                     form.id_label.data, form.id_pattern.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("admin.settings"))
+    return render_template("cooperatives/settings.html", form=form, cooperative=cooperative)
+
+
+@bp.route("/documents", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def documents():
+    cooperative = current_cooperative()
+    form = DocumentTypeForm()
+    if form.validate_on_submit():
+        try:
+            services.add_document_type(cooperative, form.name.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Document added to the checklist."), "success")
+            return redirect(url_for("admin.documents"))
+    types = db.session.scalars(scoped(DocumentType).order_by(DocumentType.position,
+                                                             DocumentType.id)).all()
+    return render_template("cooperatives/documents.html", form=form, types=types,
+                           empty_form=EmptyForm())
+
+
+@bp.route("/documents/<int:type_id>/toggle", methods=["POST"])
+@roles_required(Role.ADMIN)
+def toggle_document(type_id: int):
+    document_type = get_scoped_or_404(DocumentType, type_id)
+    if EmptyForm().validate_on_submit():
+        services.set_document_type_active(document_type, not document_type.active)
+        db.session.commit()
+    return redirect(url_for("admin.documents"))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users():
+    cooperative = current_cooperative()
+    form = AddUserForm()
+    if form.validate_on_submit():
+        try:
+            user = auth_services.find_user_by_email(form.email.data)
+            if user is None:
+                if not form.password.data:
+                    raise DomainError(_("A new account needs an initial password."),
+                                      field="password")
+                user = auth_services.create_user(form.email.data, form.name.data,
+                                                 form.password.data)
+            elif user.role_in(cooperative.id) is not None:
+                raise DomainError(_("This person already has a role here; change it below."),
+                                  field="email")
+            auth_services.grant_role(user, cooperative, form.role.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(email)s can now work here as %(role)s.", email=user.email,
+                    role=form.role.data), "success")
+            return redirect(url_for("admin.users"))
+    memberships = db.session.scalars(scoped(Membership).join(Membership.user)
+                                     .order_by(Membership.role)).all()
+    role_forms = {m.id: RoleForm(role=m.role.value, prefix=f"m{m.id}") for m in memberships}
+    return render_template("cooperatives/users.html", form=form, memberships=memberships,
+                           role_forms=role_forms, empty_form=EmptyForm())
+
+
+@bp.route("/users/<int:membership_id>/role", methods=["POST"])
+@roles_required(Role.ADMIN)
+def change_role(membership_id: int):
+    membership = get_scoped_or_404(Membership, membership_id)
+    form = RoleForm(prefix=f"m{membership.id}")
+    if form.validate_on_submit():
+        try:
+            auth_services.grant_role(membership.user, current_cooperative(), form.role.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Role changed."), "success")
+    else:
+        flash(_("Choose one of the roles."), "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:membership_id>/remove", methods=["POST"])
+@roles_required(Role.ADMIN)
+def remove_user(membership_id: int):
+    membership = get_scoped_or_404(Membership, membership_id)
+    if membership.user_id == current_user.id:
+        flash(_("You cannot remove yourself; ask another admin."), "error")
+        return redirect(url_for("admin.users"))
+    if EmptyForm().validate_on_submit():
+        try:
+            auth_services.revoke_role(membership)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Access removed."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/audit")
+@roles_required(Role.ADMIN)
+def audit():
+    """The audit log of this cooperative, newest first; filter by record."""
+    cooperative = current_cooperative()
+    stmt = select(AuditEvent).where(AuditEvent.cooperative_id == cooperative.id)
+    entity = request.args.get("entity", "")
+    entity_id = request.args.get("entity_id", type=int)
+    before = request.args.get("before", type=int)
+    if entity:
+        stmt = stmt.where(AuditEvent.entity == entity)
+    if entity_id:
+        if not entity:
+            abort(404)
+        stmt = stmt.where(AuditEvent.entity_id == entity_id)
+    if before:
+        stmt = stmt.where(AuditEvent.id < before)
+    events = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE + 1)).all()
+    more = len(events) > AUDIT_PAGE
+    events = events[:AUDIT_PAGE]
+    return render_template("cooperatives/audit.html", events=events, entity=entity,
+                           entity_id=entity_id, next_before=events[-1].id if more else None)

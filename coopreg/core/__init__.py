@@ -1,0 +1,1 @@
+"""Domain-free helpers: money, tenancy, audit, security, errors."""

@@ -1,0 +1,69 @@
+"""Template filters and globals: money, dates, IDs (masked for viewers), the current context."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask, g
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from coopreg.auth.models import Role
+from coopreg.core.money import from_minor
+from coopreg.members.national_ids import format_id, id_type_label, mask_id
+
+
+def money(minor: int | None, currency: str | None = None) -> str:
+    if minor is None:
+        return ""
+    currency = currency or g.cooperative.currency
+    amount: Decimal = from_minor(minor, currency)
+    pattern = "#,##0.00" if amount.as_tuple().exponent else "#,##0"
+    return f"{format_decimal(amount, format=pattern)} {currency}"
+
+
+def show_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "short")
+    return format_date(value, fmt)
+
+
+def show_id(member_or_none, id_type: str | None = None, number: str | None = None) -> str:
+    """A national ID for display: formatted, and masked for viewers."""
+    cooperative = g.cooperative
+    if member_or_none is not None:
+        id_type, number = member_or_none.id_type, member_or_none.id_number
+    if not number:
+        return ""
+    formatted = format_id(cooperative.country, id_type, number)
+    if g.get("role") == Role.VIEWER:
+        return mask_id(formatted)
+    return formatted
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["show_date"] = show_date
+    app.jinja_env.globals["show_id"] = show_id
+    app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(
+        g.cooperative.country, code, g.cooperative.id_label)
+    app.jinja_env.globals["Role"] = Role
+
+    @app.context_processor
+    def _context():
+        role = g.get("role")
+        return {
+            "current_cooperative": g.get("cooperative"),
+            "current_role": role,
+            "can_edit_members": role in (Role.ADMIN, Role.SECRETARY),
+            "is_admin": role == Role.ADMIN,
+            "role_label": {Role.ADMIN: _("Admin"), Role.SECRETARY: _("Secretary"),
+                           Role.TREASURER: _("Treasurer"), Role.VIEWER: _("Viewer")}.get(role, ""),
+        }
+
+    app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join(
+        (text or "").splitlines())

@@ -1,0 +1,26 @@
+"""Text folding for accent- and case-insensitive search ("nunez" finds "Núñez")."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, accents stripped, spaces collapsed: the form stored for searching."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def digits_only(text: str | None) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+def escape_like(text: str) -> str:
+    """Escape LIKE wildcards so a person's `%` or `_` is searched literally (escape char `\\`)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,1 @@
+"""The member register: people, IDs, dependants, documents, consent and status history."""

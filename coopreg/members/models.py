@@ -1,0 +1,215 @@
+"""Members of a cooperative and what hangs off them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coopreg.core.models import TimestampMixin
+from coopreg.extensions import db
+
+
+def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    """Enums are stored as their value in a VARCHAR with a CHECK, the same on both databases."""
+    return Enum(cls, native_enum=False, length=length, validate_strings=True,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class Sex(enum.StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class Sector(enum.StrEnum):
+    AGRICULTURE = "agriculture"
+    HOME_BASED_WORK = "home_based_work"
+    WASTE_PICKING = "waste_picking"
+    STREET_VENDING = "street_vending"
+    DOMESTIC_WORK = "domestic_work"
+    TRANSPORT = "transport"
+    ARTS_AND_CULTURE = "arts_and_culture"
+    PLATFORM_WORK = "platform_work"
+    CARE = "care"
+    FISHING = "fishing"
+    CRAFTS = "crafts"
+    OTHER = "other"
+
+
+class MemberStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    LEFT = "left"
+    DECEASED = "deceased"
+
+
+# The only status changes a member can go through; anything else is refused.
+MEMBER_STATUS_TRANSITIONS: dict[MemberStatus, frozenset[MemberStatus]] = {
+    MemberStatus.ACTIVE: frozenset({MemberStatus.SUSPENDED, MemberStatus.LEFT,
+                                    MemberStatus.DECEASED}),
+    MemberStatus.SUSPENDED: frozenset({MemberStatus.ACTIVE, MemberStatus.LEFT,
+                                       MemberStatus.DECEASED}),
+    MemberStatus.LEFT: frozenset({MemberStatus.ACTIVE, MemberStatus.DECEASED}),
+    MemberStatus.DECEASED: frozenset(),
+}
+
+
+class ConsentMethod(enum.StrEnum):
+    SIGNED_FORM = "signed_form"
+    THUMBPRINT = "thumbprint"
+    VERBAL_WITNESSED = "verbal_witnessed"
+    DIGITAL = "digital"
+
+
+class DependantRelation(enum.StrEnum):
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    OTHER = "other"
+
+
+class Member(TimestampMixin, db.Model):
+    """A member of one cooperative. The member number and the national ID are each unique in
+    the cooperative; `search_name` is the folded full name kept for accent-free search."""
+
+    __tablename__ = "members"
+    __audited__ = True
+    __audit_exclude__ = ("search_name",)
+    __table_args__ = (
+        UniqueConstraint("cooperative_id", "member_number"),
+        UniqueConstraint("cooperative_id", "id_type", "id_number"),
+        Index("ix_members_coop_search_name", "cooperative_id", "search_name", "id"),
+        Index("ix_members_coop_status", "cooperative_id", "status", "id"),
+        Index("ix_members_coop_phone", "cooperative_id", "phone"),
+        Index("ix_members_coop_id_number", "cooperative_id", "id_number"),
+        Index("ix_members_coop_joined", "cooperative_id", "joined_on", "id"),
+        Index("ix_members_coop_sector", "cooperative_id", "sector", "id"),
+        Index("ix_members_coop_locality", "cooperative_id", "locality_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    member_number: Mapped[str] = mapped_column(String(20))
+    first_name: Mapped[str] = mapped_column(String(100))
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    second_last_name: Mapped[str | None] = mapped_column(String(100))
+    search_name: Mapped[str] = mapped_column(String(420))
+    sex: Mapped[Sex] = mapped_column(_enum(Sex))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    id_type: Mapped[str | None] = mapped_column(String(20))
+    id_number: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(300))
+    locality: Mapped[str | None] = mapped_column(String(120))
+    locality_key: Mapped[str | None] = mapped_column(String(120))
+    sector: Mapped[Sector] = mapped_column(_enum(Sector))
+    occupation: Mapped[str | None] = mapped_column(String(120))
+    declared_income_minor: Mapped[int | None] = mapped_column(BigInteger)
+    joined_on: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus),
+                                                 default=MemberStatus.ACTIVE)
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    status_date: Mapped[date | None] = mapped_column(Date)
+    consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_date: Mapped[date | None] = mapped_column(Date)
+    consent_method: Mapped[ConsentMethod | None] = mapped_column(_enum(ConsentMethod))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    dependants: Mapped[list[Dependant]] = relationship(
+        back_populates="member", order_by="Dependant.id"
+    )
+    documents: Mapped[list[MemberDocument]] = relationship(back_populates="member")
+    status_changes: Mapped[list[MemberStatusChange]] = relationship(
+        back_populates="member", order_by="MemberStatusChange.id"
+    )
+
+    @property
+    def full_name(self) -> str:
+        parts = [self.first_name, self.middle_name, self.last_name, self.second_last_name]
+        return " ".join(p for p in parts if p)
+
+    @property
+    def sort_name(self) -> str:
+        surnames = " ".join(p for p in (self.last_name, self.second_last_name) if p)
+        given = " ".join(p for p in (self.first_name, self.middle_name) if p)
+        return f"{surnames}, {given}"
+
+    def __repr__(self) -> str:
+        return f"<Member {self.member_number} of cooperative {self.cooperative_id}>"
+
+
+class Dependant(TimestampMixin, db.Model):
+    """A person covered through a member (spouse, child…)."""
+
+    __tablename__ = "dependants"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[DependantRelation] = mapped_column(_enum(DependantRelation))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    id_number: Mapped[str | None] = mapped_column(String(40))
+
+    member: Mapped[Member] = relationship(back_populates="dependants")
+
+    def __repr__(self) -> str:
+        return f"<Dependant {self.name!r} of member {self.member_id}>"
+
+
+class MemberDocument(TimestampMixin, db.Model):
+    """A checklist item the cooperative holds for a member (received on a date)."""
+
+    __tablename__ = "member_documents"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("member_id", "document_type_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    document_type_id: Mapped[int] = mapped_column(ForeignKey("document_types.id"), index=True)
+    received_on: Mapped[date] = mapped_column(Date)
+
+    member: Mapped[Member] = relationship(back_populates="documents")
+
+    def __repr__(self) -> str:
+        return f"<MemberDocument type={self.document_type_id} member={self.member_id}>"
+
+
+class MemberStatusChange(db.Model):
+    """History of a member's status: from, to, the date it took effect, why, and who."""
+
+    __tablename__ = "member_status_changes"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    from_status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus))
+    to_status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus))
+    effective_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    member: Mapped[Member] = relationship(back_populates="status_changes")
+
+    def __repr__(self) -> str:
+        return f"<MemberStatusChange {self.from_status}→{self.to_status} member={self.member_id}>"

@@ -1,0 +1,492 @@
+"""The member register's rules: validation, numbering, duplicates, status, dependants,
+documents, and the searchable, keyset-paginated list."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+
+from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.core.errors import DomainError
+from coopreg.core.models import utcnow
+from coopreg.core.money import from_minor, parse_amount, to_minor
+from coopreg.core.text import digits_only, escape_like, fold
+from coopreg.extensions import db
+from coopreg.members.models import (
+    MEMBER_STATUS_TRANSITIONS,
+    ConsentMethod,
+    Dependant,
+    DependantRelation,
+    Member,
+    MemberDocument,
+    MemberStatus,
+    MemberStatusChange,
+    Sector,
+    Sex,
+)
+from coopreg.members.national_ids import id_types_for, normalise_id
+
+OLDEST_AGE = 120
+_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+
+
+class DuplicateWarning(Exception):
+    """Members with the same names and date of birth exist: the user must confirm."""
+
+    def __init__(self, members: list[Member]):
+        super().__init__("possible duplicates")
+        self.members = members
+
+
+def _text(value: Any) -> str | None:
+    value = (value or "").strip() if isinstance(value, str) or value is None else str(value)
+    return re.sub(r"\s+", " ", value) or None
+
+
+def _enum_value(enum_cls, value, field_name: str, label: str):
+    try:
+        return enum_cls(value)
+    except ValueError:
+        choices = ", ".join(m.value for m in enum_cls)
+        raise DomainError(_("%(label)s must be one of: %(choices)s.", label=label,
+                            choices=choices), field=field_name) from None
+
+
+def _date(value: Any, field_name: str, label: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise DomainError(_("%(label)s is not a date (year-month-day).", label=label),
+                          field=field_name) from None
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    phone = (phone or "").strip()
+    if not phone:
+        return None
+    compact = ("+" if phone.startswith("+") else "") + digits_only(phone)
+    if not _PHONE.match(compact):
+        raise DomainError(_("A phone number has 6 to 15 digits, optionally starting with +."),
+                          field="phone")
+    return compact
+
+
+def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
+                      member: Member | None = None, today: date | None = None) -> dict[str, Any]:
+    """Check every field of a member as a secretary typed it, and return the values to store.
+    Raises `DomainError` naming the field and what is wrong."""
+    today = today or date.today()
+    clean: dict[str, Any] = {}
+    for name, label in (("first_name", _("First name")), ("last_name", _("Last name"))):
+        clean[name] = _text(data.get(name))
+        if not clean[name]:
+            raise DomainError(_("%(label)s is required.", label=label), field=name)
+        if len(clean[name]) > 100:
+            raise DomainError(_("%(label)s is too long.", label=label), field=name)
+    for name in ("middle_name", "second_last_name"):
+        clean[name] = _text(data.get(name))
+        if clean[name] and len(clean[name]) > 100:
+            raise DomainError(_("This name is too long."), field=name)
+    clean["sex"] = _enum_value(Sex, data.get("sex"), "sex", _("Sex"))
+    clean["sector"] = _enum_value(Sector, data.get("sector"), "sector", _("Sector"))
+
+    dob = _date(data.get("date_of_birth"), "date_of_birth", _("Date of birth"))
+    if dob is None:
+        raise DomainError(_("Date of birth is required."), field="date_of_birth")
+    if dob > today:
+        raise DomainError(_("The date of birth is in the future."), field="date_of_birth")
+    if dob.year < today.year - OLDEST_AGE:
+        raise DomainError(_("The date of birth is more than %(n)d years ago.", n=OLDEST_AGE),
+                          field="date_of_birth")
+    clean["date_of_birth"] = dob
+
+    joined = _date(data.get("joined_on"), "joined_on", _("Joined on")) or today
+    if joined > today:
+        raise DomainError(_("The joining date is in the future."), field="joined_on")
+    if joined < dob:
+        raise DomainError(_("The joining date is before the date of birth."), field="joined_on")
+    clean["joined_on"] = joined
+
+    id_number = _text(data.get("id_number"))
+    id_type = _text(data.get("id_type"))
+    if id_number:
+        types = id_types_for(cooperative.country, cooperative.id_label)
+        id_type = id_type or types[0].code
+        clean["id_number"] = normalise_id(cooperative.country, id_type, id_number,
+                                          pattern=cooperative.id_pattern,
+                                          local_label=cooperative.id_label)
+        clean["id_type"] = id_type
+        existing = db.session.scalar(select(Member).where(
+            Member.cooperative_id == cooperative.id, Member.id_type == id_type,
+            Member.id_number == clean["id_number"],
+            Member.id != (member.id if member else -1)))
+        if existing is not None:
+            raise DomainError(_("This ID number already belongs to member %(number)s, "
+                                "%(name)s.", number=existing.member_number,
+                                name=existing.full_name), field="id_number")
+    else:
+        clean["id_number"] = None
+        clean["id_type"] = None
+
+    clean["phone"] = normalise_phone(data.get("phone"))
+    clean["address"] = _text(data.get("address"))
+    clean["locality"] = _text(data.get("locality"))
+    clean["occupation"] = _text(data.get("occupation"))
+    clean["notes"] = (data.get("notes") or "").strip() or None
+
+    income = data.get("declared_income")
+    if income in (None, ""):
+        clean["declared_income_minor"] = None
+    else:
+        try:
+            amount = parse_amount(income, cooperative.currency)
+        except DomainError as error:
+            raise DomainError(error.message, field="declared_income") from None
+        clean["declared_income_minor"] = to_minor(amount, cooperative.currency)
+
+    consent = bool(data.get("consent_given"))
+    clean["consent_given"] = consent
+    if consent:
+        consent_date = _date(data.get("consent_date"), "consent_date", _("Consent date"))
+        if consent_date is None:
+            raise DomainError(_("Give the date the member consented."), field="consent_date")
+        if consent_date > today:
+            raise DomainError(_("The consent date is in the future."), field="consent_date")
+        if not data.get("consent_method"):
+            raise DomainError(_("Say how the member consented."), field="consent_method")
+        clean["consent_date"] = consent_date
+        clean["consent_method"] = _enum_value(ConsentMethod, data.get("consent_method"),
+                                              "consent_method", _("Consent"))
+    else:
+        clean["consent_date"] = None
+        clean["consent_method"] = None
+
+    number = _text(data.get("member_number"))
+    if number:
+        if not re.fullmatch(r"[0-9A-Za-z\-/.]{1,20}", number):
+            raise DomainError(_("A member number has up to 20 letters, digits, - / or ."),
+                              field="member_number")
+        taken = db.session.scalar(select(Member.id).where(
+            Member.cooperative_id == cooperative.id, Member.member_number == number,
+            Member.id != (member.id if member else -1)))
+        if taken is not None:
+            raise DomainError(_("Member number %(number)s is already taken.", number=number),
+                              field="member_number")
+    clean["member_number"] = number
+    return clean
+
+
+def possible_duplicates(cooperative_id: int, first_name: str, last_name: str,
+                        date_of_birth: date, exclude_id: int | None = None) -> list[Member]:
+    """Members with the same first name, last name and date of birth (accents ignored)."""
+    candidates = db.session.scalars(select(Member).where(
+        Member.cooperative_id == cooperative_id, Member.date_of_birth == date_of_birth,
+        Member.id != (exclude_id or -1))).all()
+    first, last = fold(first_name), fold(last_name)
+    return [m for m in candidates if fold(m.first_name) == first and fold(m.last_name) == last]
+
+
+def _lock_cooperative(cooperative_id: int) -> Cooperative:
+    """The cooperative's row, locked until commit (PostgreSQL `FOR UPDATE`; SQLite already
+    holds the write lock from `BEGIN IMMEDIATE`)."""
+    return db.session.execute(
+        select(Cooperative).where(Cooperative.id == cooperative_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+def next_member_number(cooperative_id: int) -> str:
+    """The next free member number: counter + 1, skipping numbers typed by hand."""
+    cooperative = _lock_cooperative(cooperative_id)
+    candidate = cooperative.last_member_number + 1
+    while db.session.scalar(select(Member.id).where(Member.cooperative_id == cooperative_id,
+                                                    Member.member_number == str(candidate))):
+        candidate += 1
+    cooperative.last_member_number = candidate
+    return str(candidate)
+
+
+def _search_fields(values: dict[str, Any]) -> dict[str, Any]:
+    surnames = " ".join(filter(None, (values["last_name"], values.get("second_last_name"))))
+    given = " ".join(filter(None, (values["first_name"], values.get("middle_name"))))
+    return {"search_name": fold(f"{surnames} {given}"),
+            "locality_key": fold(values.get("locality")) or None}
+
+
+def create_member(cooperative: Cooperative, data: dict[str, Any], *,
+                  confirm_duplicate: bool = False) -> Member:
+    """Add a member to the register. Raises `DuplicateWarning` when the same names and date of
+    birth exist and the user has not confirmed; `DomainError` for any invalid field."""
+    values = clean_member_data(cooperative, data)
+    if not confirm_duplicate:
+        twins = possible_duplicates(cooperative.id, values["first_name"], values["last_name"],
+                                    values["date_of_birth"])
+        if twins:
+            raise DuplicateWarning(twins)
+    if not values["member_number"]:
+        values["member_number"] = next_member_number(cooperative.id)
+    member = Member(cooperative_id=cooperative.id, status=MemberStatus.ACTIVE,
+                    **values, **_search_fields(values))
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def update_member(member: Member, data: dict[str, Any], *,
+                  confirm_duplicate: bool = False) -> Member:
+    """Change a member's details (not the status: see `change_member_status`)."""
+    cooperative = db.session.get(Cooperative, member.cooperative_id)
+    values = clean_member_data(cooperative, data, member=member)
+    if not values["member_number"]:
+        values["member_number"] = member.member_number
+    if not confirm_duplicate:
+        twins = possible_duplicates(cooperative.id, values["first_name"], values["last_name"],
+                                    values["date_of_birth"], exclude_id=member.id)
+        if twins:
+            raise DuplicateWarning(twins)
+    for key, value in {**values, **_search_fields(values)}.items():
+        setattr(member, key, value)
+    db.session.flush()
+    return member
+
+
+def allowed_statuses(member: Member) -> list[MemberStatus]:
+    return sorted(MEMBER_STATUS_TRANSITIONS[member.status], key=list(MemberStatus).index)
+
+
+def change_member_status(member: Member, to_status: MemberStatus | str, effective_on: date,
+                         reason: str, actor_id: int | None,
+                         today: date | None = None) -> MemberStatusChange:
+    """Move a member to another status, with a date and a reason, kept in the history.
+    Only the transitions of `MEMBER_STATUS_TRANSITIONS` are allowed."""
+    today = today or date.today()
+    to_status = _enum_value(MemberStatus, to_status, "status", _("Status"))
+    if to_status not in MEMBER_STATUS_TRANSITIONS[member.status]:
+        raise DomainError(_("A member who is %(current)s cannot become %(new)s.",
+                            current=member.status.value, new=to_status.value), field="status")
+    reason = _text(reason)
+    if not reason:
+        raise DomainError(_("Give the reason for the change."), field="reason")
+    if effective_on is None:
+        raise DomainError(_("Give the date the change takes effect."), field="effective_on")
+    if effective_on > today:
+        raise DomainError(_("The date is in the future."), field="effective_on")
+    if effective_on < member.joined_on:
+        raise DomainError(_("The date is before the member joined."), field="effective_on")
+    change = MemberStatusChange(cooperative_id=member.cooperative_id, member_id=member.id,
+                                from_status=member.status, to_status=to_status,
+                                effective_on=effective_on, reason=reason,
+                                changed_by_id=actor_id, changed_at=utcnow())
+    db.session.add(change)
+    member.status = to_status
+    member.status_reason = reason
+    member.status_date = effective_on
+    if to_status in (MemberStatus.LEFT, MemberStatus.DECEASED):
+        member.left_on = effective_on
+    elif to_status == MemberStatus.ACTIVE:
+        member.left_on = None
+    db.session.flush()
+    return change
+
+
+def add_dependant(member: Member, name: str, relation: str, date_of_birth: date | None,
+                  id_number: str | None, today: date | None = None) -> Dependant:
+    """Record a person covered through the member."""
+    today = today or date.today()
+    name = _text(name)
+    if not name:
+        raise DomainError(_("The dependant's name is required."), field="name")
+    relation_value = _enum_value(DependantRelation, relation, "relation", _("Relationship"))
+    if date_of_birth and date_of_birth > today:
+        raise DomainError(_("The date of birth is in the future."), field="date_of_birth")
+    id_number = _text(id_number)
+    if id_number:
+        cooperative = db.session.get(Cooperative, member.cooperative_id)
+        types = id_types_for(cooperative.country, cooperative.id_label)
+        id_number = normalise_id(cooperative.country, types[0].code, id_number,
+                                 pattern=cooperative.id_pattern,
+                                 local_label=cooperative.id_label)
+    dependant = Dependant(cooperative_id=member.cooperative_id, member_id=member.id, name=name,
+                          relation=relation_value, date_of_birth=date_of_birth,
+                          id_number=id_number)
+    db.session.add(dependant)
+    db.session.flush()
+    return dependant
+
+
+def remove_dependant(dependant: Dependant) -> None:
+    """Dependants are removed (the audit log keeps what they were)."""
+    db.session.delete(dependant)
+    db.session.flush()
+
+
+def set_documents(member: Member, received: dict[int, date | None],
+                  today: date | None = None) -> None:
+    """Tick or untick checklist items: `received` maps a document type id to the date it was
+    received, or None when it is not (or no longer) held."""
+    today = today or date.today()
+    types = {t.id for t in db.session.scalars(select(DocumentType).where(
+        DocumentType.cooperative_id == member.cooperative_id)).all()}
+    held = {d.document_type_id: d for d in member.documents}
+    for type_id, received_on in received.items():
+        if type_id not in types:
+            raise DomainError(_("Unknown document type."))
+        if received_on and received_on > today:
+            raise DomainError(_("A document cannot be received in the future."))
+        current = held.get(type_id)
+        if received_on and current is None:
+            db.session.add(MemberDocument(cooperative_id=member.cooperative_id,
+                                          member_id=member.id, document_type_id=type_id,
+                                          received_on=received_on))
+        elif received_on and current is not None and current.received_on != received_on:
+            current.received_on = received_on
+        elif not received_on and current is not None:
+            db.session.delete(current)
+    db.session.flush()
+    db.session.expire(member, ["documents"])
+
+
+def missing_documents(member: Member) -> list[DocumentType]:
+    held = {d.document_type_id for d in member.documents}
+    return [t for t in db.session.scalars(select(DocumentType).where(
+        DocumentType.cooperative_id == member.cooperative_id, DocumentType.active.is_(True))
+        .order_by(DocumentType.position, DocumentType.id)) if t.id not in held]
+
+
+def declared_income(member: Member, currency: str):
+    return from_minor(member.declared_income_minor, currency)
+
+
+# ---- the list -------------------------------------------------------------------------------
+
+SORTS = {
+    "name": (Member.search_name, False),
+    "number": (Member.member_number, False),
+    "joined": (Member.joined_on, False),
+    "recent": (Member.id, True),
+}
+
+
+@dataclass
+class MemberPage:
+    members: list[Member]
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def _encode_cursor(member: Member, sort: str) -> str:
+    column, _desc = SORTS[sort]
+    value = getattr(member, column.key)
+    if isinstance(value, date):
+        value = value.isoformat()
+    raw = json.dumps([value, member.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, sort: str) -> tuple[Any, int] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, member_id = json.loads(raw)
+        member_id = int(member_id)
+        if sort == "joined":
+            value = date.fromisoformat(value)
+        elif sort == "recent":
+            value = int(value)
+        elif not isinstance(value, str):
+            return None
+        return value, member_id
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def search_condition(query: str):
+    """What a search box finds: member number, national ID, phone, or every word of the name
+    (accents and case ignored)."""
+    query = (query or "").strip()
+    if not query:
+        return None
+    conditions = [Member.member_number == query]
+    digits = digits_only(query)
+    compact = re.sub(r"[\s.\-/]", "", query).upper()
+    if digits and len(digits) >= 4 and len(digits) >= len(compact) - 2:
+        conditions.append(Member.id_number.like(escape_like(compact) + "%", escape="\\"))
+        conditions.append(Member.phone.like("%" + escape_like(digits) + "%", escape="\\"))
+    elif compact:
+        conditions.append(Member.id_number == compact)
+    words = fold(query).split()
+    if words:
+        conditions.append(and_(*[Member.search_name.like("%" + escape_like(w) + "%",
+                                                         escape="\\") for w in words]))
+    return or_(*conditions)
+
+
+def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: str = "",
+                 locality: str = "", sort: str = "name", after: str | None = None,
+                 before: str | None = None, per_page: int = 50) -> MemberPage:
+    """One page of the register, keyset-paginated (no OFFSET, no COUNT over the table)."""
+    sort = sort if sort in SORTS else "name"
+    column, descending = SORTS[sort]
+    stmt = select(Member).where(Member.cooperative_id == cooperative_id)
+    condition = search_condition(q)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if status in MemberStatus._value2member_map_:
+        stmt = stmt.where(Member.status == MemberStatus(status))
+    if sector in Sector._value2member_map_:
+        stmt = stmt.where(Member.sector == Sector(sector))
+    if locality:
+        stmt = stmt.where(Member.locality_key == fold(locality))
+
+    def forward(asc: bool):
+        return (column.asc(), Member.id.asc()) if asc else (column.desc(), Member.id.desc())
+
+    def beyond(value, member_id, greater: bool):
+        if greater:
+            return or_(column > value, and_(column == value, Member.id > member_id))
+        return or_(column < value, and_(column == value, Member.id < member_id))
+
+    ascending = not descending
+    before_key = _decode_cursor(before, sort)
+    after_key = _decode_cursor(after, sort)
+    if before_key is not None:
+        rows = db.session.scalars(stmt.where(beyond(*before_key, greater=not ascending))
+                                  .order_by(*forward(not ascending)).limit(per_page + 1)).all()
+        has_more_before = len(rows) > per_page
+        rows = list(reversed(rows[:per_page]))
+        page = MemberPage(rows)
+        page.next_cursor = _encode_cursor(rows[-1], sort) if rows else None
+        page.prev_cursor = _encode_cursor(rows[0], sort) if rows and has_more_before else None
+        return page
+    if after_key is not None:
+        stmt = stmt.where(beyond(*after_key, greater=ascending))
+    rows = db.session.scalars(stmt.order_by(*forward(ascending)).limit(per_page + 1)).all()
+    page = MemberPage(list(rows[:per_page]))
+    if len(rows) > per_page:
+        page.next_cursor = _encode_cursor(rows[per_page - 1], sort)
+    if after_key is not None and page.members:
+        page.prev_cursor = _encode_cursor(page.members[0], sort)
+    return page
+
+
+def localities(cooperative_id: int) -> list[str]:
+    """The localities in use, for the filter (one row per distinct folded name)."""
+    rows = db.session.execute(
+        select(Member.locality_key, func.min(Member.locality))
+        .where(Member.cooperative_id == cooperative_id, Member.locality_key.is_not(None))
+        .group_by(Member.locality_key)).all()
+    return sorted({key: label for key, label in rows}.values(), key=fold)

@@ -1,0 +1,234 @@
+"""Member register pages. Thin: validate the form, call one service, commit, redirect."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
+from coopreg.auth.forms import EmptyForm
+from coopreg.cooperatives.models import DocumentType
+from coopreg.core.errors import DomainError
+from coopreg.core.forms import put_error_on_form
+from coopreg.core.money import from_minor
+from coopreg.core.tenancy import current_cooperative, get_scoped_or_404
+from coopreg.extensions import db
+from coopreg.members import services
+from coopreg.members.forms import (
+    SECTOR_LABELS,
+    STATUS_LABELS,
+    DependantForm,
+    MemberForm,
+    StatusForm,
+)
+from coopreg.members.models import Dependant, Member, MemberStatus
+from coopreg.members.national_ids import id_types_for
+
+bp = Blueprint("members", __name__)
+
+
+def _member_form(obj: Member | None = None) -> MemberForm:
+    cooperative = current_cooperative()
+    form = MemberForm()
+    form.id_type.choices = [(t.code, t.label) for t in
+                            id_types_for(cooperative.country, cooperative.id_label)]
+    if obj is not None and request.method == "GET":
+        for name in MemberForm.DATA_FIELDS:
+            if name == "declared_income":
+                amount = from_minor(obj.declared_income_minor, cooperative.currency)
+                form.declared_income.data = "" if amount is None else str(amount)
+            elif hasattr(obj, name):
+                value = getattr(obj, name)
+                getattr(form, name).data = getattr(value, "value", value)
+        if obj.id_number is None:
+            form.id_type.data = form.id_type.choices[0][0]
+    elif request.method == "GET":
+        form.joined_on.data = date.today()
+        form.id_type.data = form.id_type.choices[0][0]
+    return form
+
+
+@bp.route("/")
+@roles_required(*ALL_ROLES)
+def list_members():
+    cooperative = current_cooperative()
+    args = request.args
+    filters = {"q": args.get("q", "").strip()[:100], "status": args.get("status", ""),
+               "sector": args.get("sector", ""), "locality": args.get("locality", "")[:120],
+               "sort": args.get("sort", "name")}
+    page = services.list_members(cooperative.id, after=args.get("after"),
+                                 before=args.get("before"),
+                                 per_page=current_app.config["MEMBERS_PER_PAGE"], **filters)
+    return render_template("members/list.html", page=page, filters=filters,
+                           localities=services.localities(cooperative.id),
+                           sector_labels=SECTOR_LABELS, status_labels=STATUS_LABELS)
+
+
+def _save_member(form: MemberForm, member: Member | None):
+    """Shared by create and edit: call the service, handle the duplicate warning."""
+    try:
+        confirm = form.confirm_duplicate.data == "yes"
+        if member is None:
+            member = services.create_member(current_cooperative(), form.member_data(),
+                                            confirm_duplicate=confirm)
+        else:
+            services.update_member(member, form.member_data(), confirm_duplicate=confirm)
+    except services.DuplicateWarning as warning:
+        db.session.rollback()
+        form.confirm_duplicate.data = "yes"
+        return None, warning.members
+    except DomainError as error:
+        db.session.rollback()
+        put_error_on_form(form, error)
+        return None, []
+    db.session.commit()
+    return member, []
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def new_member():
+    form = _member_form()
+    twins: list[Member] = []
+    if form.validate_on_submit():
+        member, twins = _save_member(form, None)
+        if member is not None:
+            flash(_("Member %(number)s added.", number=member.member_number), "success")
+            return redirect(url_for("members.view_member", member_id=member.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("members/form.html", form=form, member=None, twins=twins), code
+
+
+@bp.route("/<int:member_id>")
+@roles_required(*ALL_ROLES)
+def view_member(member_id: int):
+    member = get_scoped_or_404(Member, member_id)
+    cooperative = current_cooperative()
+    types = db.session.scalars(select(DocumentType).where(
+        DocumentType.cooperative_id == cooperative.id, DocumentType.active.is_(True))
+        .order_by(DocumentType.position, DocumentType.id)).all()
+    held = {d.document_type_id: d for d in member.documents}
+    status_form = StatusForm()
+    status_form.status.choices = [(s.value, STATUS_LABELS[s])
+                                  for s in services.allowed_statuses(member)]
+    status_form.effective_on.data = date.today()
+    return render_template("members/view.html", member=member, document_types=types,
+                           held=held, status_form=status_form, dependant_form=DependantForm(),
+                           empty_form=EmptyForm(), sector_labels=SECTOR_LABELS,
+                           status_labels=STATUS_LABELS,
+                           income=from_minor(member.declared_income_minor, cooperative.currency))
+
+
+@bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_member(member_id: int):
+    member = get_scoped_or_404(Member, member_id)
+    form = _member_form(member)
+    twins: list[Member] = []
+    if form.validate_on_submit():
+        saved, twins = _save_member(form, member)
+        if saved is not None:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("members.view_member", member_id=member.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("members/form.html", form=form, member=member, twins=twins), code
+
+
+@bp.route("/<int:member_id>/status", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def change_status(member_id: int):
+    member = get_scoped_or_404(Member, member_id)
+    form = StatusForm()
+    form.status.choices = [(s.value, STATUS_LABELS[s]) for s in services.allowed_statuses(member)]
+    if not form.status.choices:
+        flash(_("This member's status can no longer change."), "error")
+        return redirect(url_for("members.view_member", member_id=member.id))
+    if request.method == "GET":
+        form.effective_on.data = date.today()
+    if form.validate_on_submit():
+        try:
+            services.change_member_status(member, form.status.data, form.effective_on.data,
+                                          form.reason.data, current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Status changed to %(status)s.",
+                    status=STATUS_LABELS[MemberStatus(form.status.data)]), "success")
+            return redirect(url_for("members.view_member", member_id=member.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("members/status.html", form=form, member=member,
+                           status_labels=STATUS_LABELS), code
+
+
+@bp.route("/<int:member_id>/dependants", methods=["POST"])
+@roles_required(*EDITORS)
+def add_dependant(member_id: int):
+    member = get_scoped_or_404(Member, member_id)
+    form = DependantForm()
+    if form.validate_on_submit():
+        try:
+            services.add_dependant(member, form.name.data, form.relation.data,
+                                   form.date_of_birth.data, form.id_number.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(_("The dependant was not added: %(reason)s", reason=error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Dependant added."), "success")
+    else:
+        for field_errors in form.errors.values():
+            for message in field_errors:
+                flash(_("The dependant was not added: %(reason)s", reason=message), "error")
+    return redirect(url_for("members.view_member", member_id=member.id) + "#dependants")
+
+
+@bp.route("/<int:member_id>/dependants/<int:dependant_id>/remove", methods=["POST"])
+@roles_required(*EDITORS)
+def remove_dependant(member_id: int, dependant_id: int):
+    member = get_scoped_or_404(Member, member_id)
+    dependant = get_scoped_or_404(Dependant, dependant_id)
+    if dependant.member_id != member.id:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        services.remove_dependant(dependant)
+        db.session.commit()
+        flash(_("Dependant removed."), "success")
+    return redirect(url_for("members.view_member", member_id=member.id) + "#dependants")
+
+
+@bp.route("/<int:member_id>/documents", methods=["POST"])
+@roles_required(*EDITORS)
+def update_documents(member_id: int):
+    member = get_scoped_or_404(Member, member_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    types = db.session.scalars(select(DocumentType.id).where(
+        DocumentType.cooperative_id == member.cooperative_id)).all()
+    received: dict[int, date | None] = {}
+    held = {d.document_type_id: d.received_on for d in member.documents}
+    for type_id in types:
+        if request.form.get(f"doc_{type_id}"):
+            raw = request.form.get(f"doc_{type_id}_date") or ""
+            try:
+                received[type_id] = date.fromisoformat(raw) if raw else (
+                    held.get(type_id) or date.today())
+            except ValueError:
+                flash(_("“%(value)s” is not a date; nothing was changed.", value=raw), "error")
+                return redirect(url_for("members.view_member", member_id=member.id))
+        else:
+            received[type_id] = None
+    try:
+        services.set_documents(member, received)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Documents checklist saved."), "success")
+    return redirect(url_for("members.view_member", member_id=member.id) + "#documents")
