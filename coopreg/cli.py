@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
@@ -100,6 +100,7 @@ def create_user_command(email, cooperative_code, role, name, password_stdin):
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--members", "member_count", default=300, show_default=True,
               type=click.IntRange(1, 100_000), help="Members per demo cooperative.")
 def demo_command(member_count):

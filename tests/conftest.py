@@ -87,22 +87,25 @@ def _transaction(request, app):
     if "no_transaction" in request.keywords:
         yield
         return
+    # No application context stays pushed while the test runs: each request of the test
+    # client must get its own context (its own `g` and session), as in production.
     with app.app_context():
         engines = db.engines
-        engine = engines[None]
-        connection = engine.connect()
-        outer = connection.begin()
-        engines[None] = connection
         db.session.remove()
         db.session.configure(join_transaction_mode="create_savepoint")
-        limiter.reset()
-        try:
-            yield
-        finally:
+    engine = engines[None]
+    connection = engine.connect()
+    outer = connection.begin()
+    engines[None] = connection
+    limiter.reset()
+    try:
+        yield
+    finally:
+        with app.app_context():
             db.session.remove()
-            outer.rollback()
-            connection.close()
-            engines[None] = engine
+        outer.rollback()
+        connection.close()
+        engines[None] = engine
 
 
 @pytest.fixture
@@ -120,6 +123,13 @@ def client(app):
 _codes = itertools.count(1)
 
 
+def _detached(obj):
+    """Reload every column and detach, so tests can read the object outside a context."""
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
 @pytest.fixture
 def make_cooperative(app):
     def factory(code: str | None = None, country: str = "CR", currency: str = "CRC", **kw):
@@ -127,7 +137,7 @@ def make_cooperative(app):
             cooperative = create_cooperative(code or f"T{next(_codes)}", kw.pop("name", "Coop"),
                                              country, currency, **kw)
             db.session.commit()
-            return db.session.get(type(cooperative), cooperative.id)
+            return _detached(cooperative)
     return factory
 
 
@@ -172,7 +182,7 @@ def make_member(app):
             member = member_services.create_member(coop, member_data(**overrides),
                                                    confirm_duplicate=confirm_duplicate)
             db.session.commit()
-            return db.session.get(type(member), member.id)
+            return _detached(member)
     return factory
 
 

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from coopreg.auth.models import Role
 from coopreg.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from coopreg.core.forms import choices
 
 
 class LoginForm(FlaskForm):
@@ -40,7 +41,7 @@ ROLE_CHOICES = [
 class AddUserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=200)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES), validators=[DataRequired()])
     password = PasswordField(
         _l("Initial password (only for a new account)"),
         validators=[Length(max=MAX_LENGTH)],
@@ -48,7 +49,7 @@ class AddUserForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES), validators=[DataRequired()])
 
 
 class EmptyForm(FlaskForm):

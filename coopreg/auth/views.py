@@ -24,7 +24,7 @@ from coopreg.auth.forms import ChangePasswordForm, ChooseCooperativeForm, EmptyF
 from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.errors import DomainError
-from coopreg.core.forms import put_error_on_form
+from coopreg.core.forms import choices, put_error_on_form
 from coopreg.extensions import db, limiter, login_form_email
 
 bp = Blueprint("auth", __name__)
@@ -90,10 +90,9 @@ def logout():
 def choose_cooperative():
     memberships = sorted(current_user.memberships, key=lambda m: m.cooperative.name)
     form = ChooseCooperativeForm()
-    form.cooperative_id.choices = [
+    form.cooperative_id.choices = choices(
         (m.cooperative_id, f"{m.cooperative.name} ({m.cooperative.code}) — {m.role.value}")
-        for m in memberships
-    ]
+        for m in memberships)
     if form.validate_on_submit():
         session["cooperative_id"] = form.cooperative_id.data
         return redirect(_safe_next(request.args.get("next")) or url_for("core.index"))

@@ -7,12 +7,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from coopreg.core.forms import choices
+
 LOCALE_CHOICES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("pt", "Português")]
 
 
 class SettingsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+    locale = SelectField(_l("Language"), choices=choices(LOCALE_CHOICES))
     id_label = StringField(_l("Name of the local ID (countries without a built-in check)"),
                            validators=[Optional(), Length(max=60)])
     id_pattern = StringField(_l("Pattern of the local ID (regular expression, without "

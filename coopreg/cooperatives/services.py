@@ -18,7 +18,9 @@ DEFAULT_DOCUMENTS = ("Copy of national ID", "Signed membership form", "Proof of 
 
 def _check_country(country: str) -> str:
     country = (country or "").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", country) or country not in Locale("en").territories:
+    # ZZ is CLDR's "unknown region", not a country
+    if (not re.fullmatch(r"[A-Z]{2}", country) or country == "ZZ"
+            or country not in Locale("en").territories):
         raise DomainError(_("“%(value)s” is not an ISO 3166 country code (for example CR, PH, "
                             "BR).", value=country), field="country")
     return country

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -59,11 +60,14 @@ def acting_as(user_id: int | None, label: str):
 
 
 def set_actor(user_id: int | None, label: str) -> None:
-    """For a request: the actor stays set until the request's context ends."""
-    _actor.set((user_id, label))
+    """For a request: kept on `g`, so it ends with the request (threads of a server are
+    reused, and a context variable would leak into the next request)."""
+    g.audit_actor = (user_id, label)
 
 
 def _current_actor() -> tuple[int | None, str]:
+    if has_app_context() and "audit_actor" in g:
+        return g.audit_actor
     return _actor.get() or (None, "system")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from coopreg.core.errors import DomainError
 
@@ -16,3 +17,8 @@ def put_error_on_form(form: FlaskForm, error: DomainError) -> None:
         field.errors.append(error.message)
     else:
         form.form_errors.append(error.message)
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated from WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -7,13 +7,13 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from coopreg.demo.people import people
 from sqlalchemy import func, select
 
 from coopreg.auth import services as auth_services
 from coopreg.auth.models import Role
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.cooperatives.services import create_cooperative, find_cooperative
+from coopreg.demo.people import people
 from coopreg.extensions import db
 from coopreg.members import services as member_services
 from coopreg.members.models import Member, MemberStatus

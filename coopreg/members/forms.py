@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from coopreg.core.forms import choices
 from coopreg.members.models import ConsentMethod, DependantRelation, MemberStatus, Sector, Sex
 
 SEX_CHOICES = [(Sex.FEMALE.value, _l("Female")), (Sex.MALE.value, _l("Male")),
@@ -62,21 +63,21 @@ class MemberForm(FlaskForm):
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     second_last_name = StringField(_l("Second last name"),
                                    validators=[Optional(), Length(max=100)])
-    sex = SelectField(_l("Sex"), choices=SEX_CHOICES, validators=[DataRequired()])
+    sex = SelectField(_l("Sex"), choices=choices(SEX_CHOICES), validators=[DataRequired()])
     date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
     id_type = SelectField(_l("ID type"), validators=[Optional()])
     id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=40)])
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=30)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
     locality = StringField(_l("Locality"), validators=[Optional(), Length(max=120)])
-    sector = SelectField(_l("Sector"), choices=SECTOR_CHOICES, validators=[DataRequired()])
+    sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES), validators=[DataRequired()])
     occupation = StringField(_l("Occupation"), validators=[Optional(), Length(max=120)])
     declared_income = StringField(_l("Declared monthly income"),
                                   validators=[Optional(), Length(max=20)])
     joined_on = DateField(_l("Joined on"), validators=[DataRequired()])
     consent_given = BooleanField(_l("Consents to share data with institutions"))
     consent_date = DateField(_l("Consent date"), validators=[Optional()])
-    consent_method = SelectField(_l("How consent was given"), choices=CONSENT_CHOICES,
+    consent_method = SelectField(_l("How consent was given"), choices=choices(CONSENT_CHOICES),
                                  validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     confirm_duplicate = HiddenField()
@@ -98,7 +99,7 @@ class StatusForm(FlaskForm):
 
 class DependantForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    relation = SelectField(_l("Relationship"), choices=RELATION_CHOICES,
+    relation = SelectField(_l("Relationship"), choices=choices(RELATION_CHOICES),
                            validators=[DataRequired()])
     date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
     id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=40)])

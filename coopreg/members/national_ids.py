@@ -100,7 +100,8 @@ def normalise_id(country: str, id_type: str, number: str, *, pattern: str | None
             ) from None
     compact = re.sub(r"[\s.\-/]", "", number).upper()
     if pattern:
-        if not re.fullmatch(pattern, compact):
+        # the pattern is the cooperative's own: it may allow more than the column holds
+        if not re.fullmatch(pattern, compact) or len(compact) > 40:
             raise DomainError(
                 str(_l("“%(number)s” is not in the form this cooperative uses for %(label)s.",
                        number=number, label=types[id_type].label)),

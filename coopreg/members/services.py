@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
@@ -35,6 +36,13 @@ from coopreg.members.national_ids import id_types_for, normalise_id
 
 OLDEST_AGE = 120
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+# What a person may type in a phone number: digits and the usual separators, + only first.
+_PHONE_TYPED = re.compile(r"\+?[0-9\s().\-/]+")
+# The declared income column is a signed 64-bit integer of minor units.
+_MAX_MINOR = 2**63 - 1
+# Lengths of the free-text columns (the forms say the same; imports call the service directly).
+_TEXT_LIMITS = {"address": 300, "locality": 120, "occupation": 120}
+_NOTES_LIMIT = 2000
 
 
 class DuplicateWarning(Exception):
@@ -73,12 +81,19 @@ def _date(value: Any, field_name: str, label: str) -> date | None:
                           field=field_name) from None
 
 
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
 def normalise_phone(phone: str | None) -> str | None:
     phone = (phone or "").strip()
     if not phone:
         return None
     compact = ("+" if phone.startswith("+") else "") + digits_only(phone)
-    if not _PHONE.match(compact):
+    if not _PHONE_TYPED.fullmatch(phone) or not _PHONE.match(compact):
         raise DomainError(_("A phone number has 6 to 15 digits, optionally starting with +."),
                           field="phone")
     return compact
@@ -108,7 +123,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
         raise DomainError(_("Date of birth is required."), field="date_of_birth")
     if dob > today:
         raise DomainError(_("The date of birth is in the future."), field="date_of_birth")
-    if dob.year < today.year - OLDEST_AGE:
+    if dob < _years_before(today, OLDEST_AGE):
         raise DomainError(_("The date of birth is more than %(n)d years ago.", n=OLDEST_AGE),
                           field="date_of_birth")
     clean["date_of_birth"] = dob
@@ -142,10 +157,15 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
         clean["id_type"] = None
 
     clean["phone"] = normalise_phone(data.get("phone"))
-    clean["address"] = _text(data.get("address"))
-    clean["locality"] = _text(data.get("locality"))
-    clean["occupation"] = _text(data.get("occupation"))
+    for name, limit in _TEXT_LIMITS.items():
+        clean[name] = _text(data.get(name))
+        if clean[name] and len(clean[name]) > limit:
+            raise DomainError(_("This text is too long (at most %(n)d characters).", n=limit),
+                              field=name)
     clean["notes"] = (data.get("notes") or "").strip() or None
+    if clean["notes"] and len(clean["notes"]) > _NOTES_LIMIT:
+        raise DomainError(_("This text is too long (at most %(n)d characters).",
+                            n=_NOTES_LIMIT), field="notes")
 
     income = data.get("declared_income")
     if income in (None, ""):
@@ -155,7 +175,12 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
             amount = parse_amount(income, cooperative.currency)
         except DomainError as error:
             raise DomainError(error.message, field="declared_income") from None
+        except InvalidOperation:  # a number too large to hold, e.g. "1e30"
+            raise DomainError(_("The declared income is too large."),
+                              field="declared_income") from None
         clean["declared_income_minor"] = to_minor(amount, cooperative.currency)
+        if clean["declared_income_minor"] > _MAX_MINOR:
+            raise DomainError(_("The declared income is too large."), field="declared_income")
 
     consent = bool(data.get("consent_given"))
     clean["consent_given"] = consent
@@ -279,6 +304,8 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
     reason = _text(reason)
     if not reason:
         raise DomainError(_("Give the reason for the change."), field="reason")
+    if len(reason) > 300:
+        raise DomainError(_("The reason is too long (at most 300 characters)."), field="reason")
     if effective_on is None:
         raise DomainError(_("Give the date the change takes effect."), field="effective_on")
     if effective_on > today:
@@ -308,6 +335,8 @@ def add_dependant(member: Member, name: str, relation: str, date_of_birth: date 
     name = _text(name)
     if not name:
         raise DomainError(_("The dependant's name is required."), field="name")
+    if len(name) > 200:
+        raise DomainError(_("The dependant's name is too long."), field="name")
     relation_value = _enum_value(DependantRelation, relation, "relation", _("Relationship"))
     if date_of_birth and date_of_birth > today:
         raise DomainError(_("The date of birth is in the future."), field="date_of_birth")
@@ -424,7 +453,8 @@ def search_condition(query: str):
     digits = digits_only(query)
     compact = re.sub(r"[\s.\-/]", "", query).upper()
     if digits and len(digits) >= 4 and len(digits) >= len(compact) - 2:
-        conditions.append(Member.id_number.like(escape_like(compact) + "%", escape="\\"))
+        conditions.append(Member.id_number.like("%" + escape_like(compact) + "%",
+                                                escape="\\"))
         conditions.append(Member.phone.like("%" + escape_like(digits) + "%", escape="\\"))
     elif compact:
         conditions.append(Member.id_number == compact)

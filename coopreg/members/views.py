@@ -13,7 +13,7 @@ from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.errors import DomainError
-from coopreg.core.forms import put_error_on_form
+from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import from_minor
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404
 from coopreg.extensions import db
@@ -34,8 +34,8 @@ bp = Blueprint("members", __name__)
 def _member_form(obj: Member | None = None) -> MemberForm:
     cooperative = current_cooperative()
     form = MemberForm()
-    form.id_type.choices = [(t.code, t.label) for t in
-                            id_types_for(cooperative.country, cooperative.id_label)]
+    form.id_type.choices = choices((t.code, t.label) for t in
+                                   id_types_for(cooperative.country, cooperative.id_label))
     if obj is not None and request.method == "GET":
         for name in MemberForm.DATA_FIELDS:
             if name == "declared_income":
@@ -45,10 +45,10 @@ def _member_form(obj: Member | None = None) -> MemberForm:
                 value = getattr(obj, name)
                 getattr(form, name).data = getattr(value, "value", value)
         if obj.id_number is None:
-            form.id_type.data = form.id_type.choices[0][0]
+            form.id_type.data = form.id_type.choices[0].value
     elif request.method == "GET":
         form.joined_on.data = date.today()
-        form.id_type.data = form.id_type.choices[0][0]
+        form.id_type.data = form.id_type.choices[0].value
     return form
 
 
@@ -113,8 +113,8 @@ def view_member(member_id: int):
         .order_by(DocumentType.position, DocumentType.id)).all()
     held = {d.document_type_id: d for d in member.documents}
     status_form = StatusForm()
-    status_form.status.choices = [(s.value, STATUS_LABELS[s])
-                                  for s in services.allowed_statuses(member)]
+    status_form.status.choices = choices((s.value, STATUS_LABELS[s])
+                                         for s in services.allowed_statuses(member))
     status_form.effective_on.data = date.today()
     return render_template("members/view.html", member=member, document_types=types,
                            held=held, status_form=status_form, dependant_form=DependantForm(),
@@ -143,7 +143,8 @@ def edit_member(member_id: int):
 def change_status(member_id: int):
     member = get_scoped_or_404(Member, member_id)
     form = StatusForm()
-    form.status.choices = [(s.value, STATUS_LABELS[s]) for s in services.allowed_statuses(member)]
+    form.status.choices = choices((s.value, STATUS_LABELS[s])
+                                  for s in services.allowed_statuses(member))
     if not form.status.choices:
         flash(_("This member's status can no longer change."), "error")
         return redirect(url_for("members.view_member", member_id=member.id))
@@ -208,8 +209,10 @@ def update_documents(member_id: int):
     member = get_scoped_or_404(Member, member_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    # only the items the page shows: a retired item the member holds must stay held
     types = db.session.scalars(select(DocumentType.id).where(
-        DocumentType.cooperative_id == member.cooperative_id)).all()
+        DocumentType.cooperative_id == member.cooperative_id,
+        DocumentType.active.is_(True))).all()
     received: dict[int, date | None] = {}
     held = {d.document_type_id: d.received_on for d in member.documents}
     for type_id in types:

@@ -1,0 +1,59 @@
+# coopreg — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-sqlite test-postgres lint install install-test chromium postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make run: install, migrate the embedded SQLite database, load the demo once, serve on :5000
+run: install
+	$(BIN)/coopreg db upgrade
+	$(BIN)/coopreg demo
+	@echo "coopreg is serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/gunicorn --workers 1 --threads 8 --worker-class gthread \
+		--bind $(HOST):$(PORT) --access-logfile - "coopreg:create_app()"
+
+## make test: the whole suite on SQLite, then on PostgreSQL
+test: install-test chromium postgres lint test-sqlite test-postgres
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test-sqlite: install-test
+	$(BIN)/pytest -p no:cacheprovider
+
+test-postgres: install-test postgres
+	COOPREG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider
+
+# Debian's Chromium for the Playwright tests (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The machine's PostgreSQL (127.0.0.1:5432, trust auth); start it when it is down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,215 @@
+"""Login, logout, sessions, passwords, rate limits and cooperative choice."""
+
+from __future__ import annotations
+
+import pytest
+
+from coopreg.auth import services
+from coopreg.auth.models import User
+from coopreg.auth.passwords import hash_password, verify_password
+from coopreg.core.errors import DomainError
+from coopreg.extensions import db
+from tests.conftest import PASSWORD, login
+
+
+def test_login_then_logout(client, coop, make_user):
+    _id, email = make_user(coop, "secretary")
+    response = client.post("/login", data={"email": email.upper(), "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_is_refused_with_a_message(client, coop, make_user):
+    _id, email = make_user(coop)
+    response = client.post("/login", data={"email": email, "password": "wrong password here"})
+    assert response.status_code == 401
+    assert "Wrong email or password" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_email_gets_the_same_message(client):
+    response = client.post("/login", data={"email": "nobody@example.org", "password": "x" * 12})
+    assert response.status_code == 401
+    assert "Wrong email or password" in response.get_data(as_text=True)
+
+
+def test_disabled_user_cannot_log_in(app, client, coop, make_user):
+    user_id, email = make_user(coop)
+    with app.app_context():
+        services.set_active(db.session.get(User, user_id), False)
+        db.session.commit()
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 401
+
+
+def test_session_is_renewed_at_login(client, coop, make_user):
+    _id, email = make_user(coop)
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    login(client, email)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert "login_at" in session
+
+
+def test_logout_ends_other_sessions_of_the_user(app, coop, make_user):
+    _id, email = make_user(coop)
+    first, second = app.test_client(), app.test_client()
+    login(first, email)
+    login(second, email)
+    first.post("/logout")
+    assert second.get("/").status_code == 302, "the other session should have ended"
+
+
+def test_session_expires_after_absolute_lifetime(client, coop, make_user):
+    _id, email = make_user(coop)
+    login(client, email)
+    with client.session_transaction() as session:
+        session["login_at"] -= 13 * 3600
+    assert client.get("/").status_code == 302
+
+
+def test_next_parameter_only_follows_local_paths(client, coop, make_user):
+    _id, email = make_user(coop)
+    response = client.post("/login?next=https://evil.example/x",
+                           data={"email": email, "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+    client.post("/logout")
+    response = client.post("/login?next=/members/", data={"email": email, "password": PASSWORD})
+    assert response.headers["Location"] == "/members/"
+
+
+def test_eleventh_failed_login_for_one_account_gets_429(client, coop, make_user):
+    _id, email = make_user(coop)
+    for _ in range(10):
+        response = client.post("/login", data={"email": email, "password": "not the password"},
+                               environ_base={"REMOTE_ADDR": f"10.0.0.{_}"})
+        assert response.status_code == 401
+    response = client.post("/login", data={"email": email, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.0.1.1"})
+    assert response.status_code == 429
+    assert "Too many" in response.get_data(as_text=True)
+
+
+def test_eleventh_failed_login_from_one_address_gets_429(client):
+    for n in range(10):
+        response = client.post("/login", data={"email": f"n{n}@example.org",
+                                               "password": "not the password"})
+        assert response.status_code == 401
+    response = client.post("/login", data={"email": "other@example.org", "password": "x" * 12})
+    assert response.status_code == 429
+
+
+def test_successful_logins_do_not_count_towards_the_limit(client, coop, make_user):
+    _id, email = make_user(coop)
+    for _ in range(12):
+        login(client, email)
+        client.post("/logout")
+
+
+@pytest.mark.parametrize("password,reason", [
+    ("short", "at least 12"),
+    ("passwordpassword", "too easy"),
+    ("123456789012", "too easy"),
+    ("x" * 129, "at most 128"),
+])
+def test_password_policy(ctx, password, reason):
+    with pytest.raises(DomainError) as error:
+        services.create_user("someone@example.org", "Someone", password)
+    assert reason in error.value.message
+
+
+def test_passwords_are_argon2id(ctx):
+    user = services.create_user("hash@example.org", "Hash", PASSWORD)
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, PASSWORD)
+    assert not verify_password(user.password_hash, PASSWORD + "!")
+
+
+def test_production_hash_parameters_meet_asvs(app):
+    from argon2 import PasswordHasher
+    hasher = PasswordHasher()
+    assert hasher.time_cost >= 2 and hasher.memory_cost >= 19 * 1024
+    with app.app_context():
+        app.config["PASSWORD_HASH_FAST"] = False
+        try:
+            assert "m=65536" in hash_password("a password of length")
+        finally:
+            app.config["PASSWORD_HASH_FAST"] = True
+
+
+def test_duplicate_email_is_refused(ctx):
+    services.create_user("twice@example.org", "One", PASSWORD)
+    with pytest.raises(DomainError, match="already exists"):
+        services.create_user("Twice@Example.org", "Two", PASSWORD)
+
+
+def test_change_password(client, coop, make_user):
+    _id, email = make_user(coop)
+    login(client, email)
+    other = client.application.test_client()
+    login(other, email)
+    response = client.post("/account", data={"current_password": PASSWORD,
+                                             "password": "a brand new passphrase",
+                                             "confirm": "a brand new passphrase"})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200, "this session stays logged in"
+    assert other.get("/").status_code == 302, "other sessions end"
+    client.post("/logout")
+    response = client.post("/login", data={"email": email, "password": "a brand new passphrase"})
+    assert response.status_code == 302
+
+
+def test_change_password_refuses_wrong_current_and_weak_new(client, coop, make_user):
+    _id, email = make_user(coop)
+    login(client, email)
+    response = client.post("/account", data={"current_password": "wrong wrong wrong",
+                                             "password": "a brand new passphrase",
+                                             "confirm": "a brand new passphrase"})
+    assert "not your current password" in response.get_data(as_text=True)
+    response = client.post("/account", data={"current_password": PASSWORD,
+                                             "password": "passwordpassword",
+                                             "confirm": "passwordpassword"})
+    assert "too easy" in response.get_data(as_text=True)
+
+
+def test_user_with_several_cooperatives_picks_one(client, coop, other_coop, make_user, app):
+    user_id, email = make_user(coop, "secretary")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        services.grant_role(user, db.session.get(type(other_coop), other_coop.id), "viewer")
+        db.session.commit()
+    login(client, email)
+    response = client.get("/members/")
+    assert response.status_code == 302
+    assert "/cooperative" in response.headers["Location"]
+    page = client.get("/cooperative").get_data(as_text=True)
+    assert "CRTEST" in page and "PHTEST" in page
+    response = client.post("/cooperative", data={"cooperative_id": other_coop.id})
+    assert response.status_code == 302
+    assert "PHTEST" in client.get("/").get_data(as_text=True)
+
+
+def test_choosing_a_cooperative_without_a_role_there_is_refused(client, coop, other_coop,
+                                                                make_user):
+    _id, email = make_user(coop, "secretary")
+    login(client, email)
+    response = client.post("/cooperative", data={"cooperative_id": other_coop.id})
+    assert response.status_code == 200  # the form refuses the choice ("Not a valid choice")
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert session.get("cooperative_id") != other_coop.id
+
+
+def test_a_revoked_role_takes_effect_at_once(app, client, coop, make_user):
+    user_id, email = make_user(coop, "secretary")
+    login(client, email, cooperative=coop)
+    assert client.get("/members/").status_code == 200
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user.memberships[0].role = "viewer"
+        db.session.commit()
+    assert client.get("/members/new").status_code == 403

@@ -1,0 +1,138 @@
+"""The route × role × cooperative matrix. Every route of the app must be listed here: a new
+route without an entry fails the suite, and each listed role is checked against the server."""
+
+from __future__ import annotations
+
+import pytest
+
+from coopreg.auth.access import ACCESS_ATTR
+from coopreg.auth.models import Membership
+from coopreg.cooperatives.models import DocumentType
+from coopreg.extensions import db
+from coopreg.members import services as member_services
+from tests.conftest import login
+
+PUBLIC = "public"
+LOGIN = "login"
+ALL = frozenset({"admin", "secretary", "treasurer", "viewer"})
+EDITORS = frozenset({"admin", "secretary"})
+ADMIN = frozenset({"admin"})
+
+ACCESS = {
+    "core.health": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": LOGIN,
+    "auth.choose_cooperative": LOGIN,
+    "auth.account": LOGIN,
+    "core.index": ALL,
+    "members.list_members": ALL,
+    "members.view_member": ALL,
+    "members.new_member": EDITORS,
+    "members.edit_member": EDITORS,
+    "members.change_status": EDITORS,
+    "members.add_dependant": EDITORS,
+    "members.remove_dependant": EDITORS,
+    "members.update_documents": EDITORS,
+    "admin.settings": ADMIN,
+    "admin.documents": ADMIN,
+    "admin.toggle_document": ADMIN,
+    "admin.users": ADMIN,
+    "admin.change_role": ADMIN,
+    "admin.remove_user": ADMIN,
+    "admin.audit": ADMIN,
+}
+
+
+def _endpoints(app):
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = set(_endpoints(app))
+    assert endpoints - set(ACCESS) == set(), "routes missing from the access matrix"
+    assert set(ACCESS) - endpoints == set(), "matrix lists routes that do not exist"
+
+
+def test_every_view_declares_its_access_as_the_matrix_says(app):
+    for endpoint, expected in ACCESS.items():
+        declared = getattr(app.view_functions[endpoint], ACCESS_ATTR, None)
+        assert declared is not None, f"{endpoint} declares no access"
+        if expected in (PUBLIC, LOGIN):
+            assert declared[0] == expected, endpoint
+        else:
+            assert declared[0] == "roles", endpoint
+            assert {r.value for r in declared[1]} == set(expected), endpoint
+
+
+def _ids_in(app, cooperative, make_member, make_user):
+    """One of every kind of object the routes take, inside `cooperative`."""
+    member = make_member(cooperative)
+    with app.app_context():
+        member = db.session.get(type(member), member.id)
+        dependant = member_services.add_dependant(member, "Child Name", "child", None, None)
+        document_type = db.session.scalar(db.select(DocumentType).where(
+            DocumentType.cooperative_id == cooperative.id))
+        dependant_id, type_id, member_id = dependant.id, document_type.id, member.id
+        db.session.commit()
+    user_id, _email = make_user(cooperative, "viewer")
+    with app.app_context():
+        membership_id = db.session.scalar(db.select(Membership.id).where(
+            Membership.user_id == user_id))
+    return {"member_id": member_id, "dependant_id": dependant_id, "type_id": type_id,
+            "membership_id": membership_id}
+
+
+def _url(app, rule, ids):
+    with app.test_request_context():
+        from flask import url_for
+        return url_for(rule.endpoint, **{arg: ids[arg] for arg in rule.arguments})
+
+
+def _request(client, rule, url):
+    if "GET" in rule.methods:
+        return client.get(url)
+    return client.post(url, data={})
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_roles_are_checked_on_the_server(app, client, coop, make_user, make_member, role):
+    ids = _ids_in(app, coop, make_member, make_user)
+    _uid, email = make_user(coop, role)
+    login(client, email, cooperative=coop)
+    for endpoint, rule in _endpoints(app).items():
+        if endpoint in ("auth.logout",):
+            continue  # would end the session of the loop; checked in tests/auth
+        response = _request(client, rule, _url(app, rule, ids))
+        allowed = ACCESS[endpoint]
+        if allowed in (PUBLIC, LOGIN) or role in allowed:
+            assert response.status_code != 403, f"{role} refused on {endpoint}"
+        else:
+            assert response.status_code == 403, f"{role} let into {endpoint}"
+
+
+def test_anonymous_is_sent_to_login_everywhere_but_public_routes(app, client, coop,
+                                                                  make_user, make_member):
+    ids = _ids_in(app, coop, make_member, make_user)
+    for endpoint, rule in _endpoints(app).items():
+        response = _request(client, rule, _url(app, rule, ids))
+        if ACCESS[endpoint] == PUBLIC:
+            assert response.status_code in (200, 503), endpoint
+        else:
+            assert response.status_code == 302, endpoint
+            assert "/login" in response.headers["Location"], endpoint
+
+
+def test_ids_of_another_cooperative_answer_404(app, client, coop, other_coop, make_user,
+                                                make_member):
+    foreign = _ids_in(app, other_coop, make_member, make_user)
+    _uid, email = make_user(coop, "admin")
+    login(client, email, cooperative=coop)
+    checked = 0
+    for endpoint, rule in _endpoints(app).items():
+        if not rule.arguments:
+            continue
+        response = _request(client, rule, _url(app, rule, foreign))
+        assert response.status_code == 404, f"{endpoint} leaked another cooperative's data"
+        checked += 1
+    assert checked >= 8
