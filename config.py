@@ -69,6 +69,7 @@ class Config:
     LANGUAGES = ["en", "es", "fr", "pt"]
 
     MEMBERS_PER_PAGE = 50
+    JOBS_IMMEDIATE = False
     TESTING = False
 
     @classmethod
@@ -106,6 +107,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_FAST = True  # argon2 at its lowest cost, so the suite stays quick
+    JOBS_IMMEDIATE = True  # background jobs run at once, in memory
 
     @classmethod
     def validate(cls) -> None:

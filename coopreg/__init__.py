@@ -27,6 +27,10 @@ def create_app(config: type | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     _init_extensions(app)
+    if app.config.get("JOBS_IMMEDIATE"):
+        from coopreg.jobs.queue import huey
+
+        huey.immediate = True
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_error_handlers(app)
@@ -79,15 +83,21 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coopreg.agreements.views import bp as agreements_bp
     from coopreg.auth.views import bp as auth_bp
     from coopreg.cooperatives.views import bp as admin_bp
     from coopreg.core.views import bp as core_bp
+    from coopreg.imports.views import bp as imports_bp
+    from coopreg.jobs.views import bp as jobs_bp
     from coopreg.members.views import bp as members_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(members_bp, url_prefix="/members")
+    app.register_blueprint(agreements_bp, url_prefix="/agreements")
+    app.register_blueprint(imports_bp, url_prefix="/imports")
+    app.register_blueprint(jobs_bp, url_prefix="/jobs")
 
 
 def _register_template_helpers(app: Flask) -> None:

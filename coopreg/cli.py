@@ -117,7 +117,39 @@ def demo_command(member_count):
         click.echo(f"  {email:32} {roles}")
 
 
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
+@with_appcontext
+def worker_command(workers):
+    """Run the background-job worker (imports, exports, dues) until stopped."""
+    from flask import current_app
+
+    from coopreg.jobs.queue import huey
+    from coopreg.jobs.services import set_worker_app
+
+    set_worker_app(current_app._get_current_object())
+    click.echo(f"coopreg worker: {workers} thread(s) on {type(huey).__name__}")
+    huey.create_consumer(workers=workers, worker_type="thread").run()
+
+
+jobs_cli = AppGroup("jobs", help="Background jobs.")
+
+
+@jobs_cli.command("reap")
+@click.option("--older-than", default=3600, show_default=True, type=click.IntRange(0),
+              help="Seconds a job may run before it counts as abandoned.")
+def reap_jobs_command(older_than):
+    """Mark failed the jobs left running by a worker that died, so they can be rerun."""
+    from coopreg.jobs.services import fail_abandoned_jobs
+
+    with unit_of_work():
+        count = fail_abandoned_jobs(older_than)
+    click.echo(f"{count} abandoned job(s) marked failed.")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(worker_command)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(cooperatives_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)

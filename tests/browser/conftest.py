@@ -69,7 +69,9 @@ def live_server() -> Iterator[LiveServer]:
             upgrade()
         _seed(app)
         # werkzeug logs each request at INFO; keep the test output quiet
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        werkzeug_log = logging.getLogger("werkzeug")
+        log_level = werkzeug_log.level
+        werkzeug_log.setLevel(logging.WARNING)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
@@ -80,6 +82,7 @@ def live_server() -> Iterator[LiveServer]:
             server.shutdown()
             thread.join(timeout=10)
             server.server_close()  # closes the listening socket (no ResourceWarning)
+            werkzeug_log.setLevel(log_level)
     finally:
         with app.app_context():
             db.engine.dispose()

@@ -1,5 +1,8 @@
-"""The route × role × cooperative matrix. Every route of the app must be listed here: a new
-route without an entry fails the suite, and each listed role is checked against the server."""
+"""The route × role × cooperative matrix. Every route of the app must be listed: a new route
+without an entry fails the suite, and each listed role is checked against the server.
+
+Each area keeps its own entries in `tests/<area>/access.py`: `ACCESS` (endpoint → who) and
+`make_ids(app, cooperative, factories)` returning the ids its routes take."""
 
 from __future__ import annotations
 
@@ -10,15 +13,11 @@ from coopreg.auth.models import Membership
 from coopreg.cooperatives.models import DocumentType
 from coopreg.extensions import db
 from coopreg.members import services as member_services
+from tests.access_levels import ADMIN, ALL, EDITORS, LOGIN, PUBLIC
+from tests.area_access import AREA_MODULES
 from tests.conftest import login
 
-PUBLIC = "public"
-LOGIN = "login"
-ALL = frozenset({"admin", "secretary", "treasurer", "viewer"})
-EDITORS = frozenset({"admin", "secretary"})
-ADMIN = frozenset({"admin"})
-
-ACCESS = {
+CORE_ACCESS = {
     "core.health": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": LOGIN,
@@ -41,6 +40,11 @@ ACCESS = {
     "admin.remove_user": ADMIN,
     "admin.audit": ADMIN,
 }
+
+ACCESS = dict(CORE_ACCESS)
+for _module in AREA_MODULES:
+    assert not set(_module.ACCESS) & set(ACCESS), f"{_module.__name__} repeats an endpoint"
+    ACCESS.update(_module.ACCESS)
 
 
 def _endpoints(app):
@@ -79,8 +83,12 @@ def _ids_in(app, cooperative, make_member, make_user):
     with app.app_context():
         membership_id = db.session.scalar(db.select(Membership.id).where(
             Membership.user_id == user_id))
-    return {"member_id": member_id, "dependant_id": dependant_id, "type_id": type_id,
-            "membership_id": membership_id}
+    ids = {"member_id": member_id, "dependant_id": dependant_id, "type_id": type_id,
+           "membership_id": membership_id}
+    factories = {"make_member": make_member, "make_user": make_user, "member_id": member_id}
+    for module in AREA_MODULES:
+        ids.update(module.make_ids(app, cooperative, factories))
+    return ids
 
 
 def _url(app, rule, ids):

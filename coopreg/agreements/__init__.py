@@ -1,0 +1,1 @@
+"""Institutions, schemes, group registration agreements and each member's registrations."""

@@ -1,0 +1,1 @@
+"""Spreadsheet import of members: mapping, preview, all-or-nothing commit; and export."""

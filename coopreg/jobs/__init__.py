@@ -1,0 +1,1 @@
+"""Background jobs with progress that survives a page reload (Huey: SQLite or Redis)."""

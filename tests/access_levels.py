@@ -1,0 +1,9 @@
+"""Who may use a route, for the access matrix (tests/core/test_access_matrix.py)."""
+
+PUBLIC = "public"
+LOGIN = "login"
+ALL = frozenset({"admin", "secretary", "treasurer", "viewer"})
+EDITORS = frozenset({"admin", "secretary"})
+MONEY = frozenset({"admin", "treasurer"})
+OFFICE = frozenset({"admin", "secretary", "treasurer"})
+ADMIN = frozenset({"admin"})
