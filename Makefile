@@ -28,6 +28,8 @@ run: install
 	$(BIN)/coopreg db upgrade
 	$(BIN)/coopreg demo
 	@echo "coopreg is serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	@$(BIN)/coopreg worker --workers 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 1 --threads 8 --worker-class gthread \
 		--bind $(HOST):$(PORT) --access-logfile - "coopreg:create_app()"
 

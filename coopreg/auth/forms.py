@@ -13,8 +13,10 @@ from coopreg.core.forms import choices
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class ChooseCooperativeForm(FlaskForm):
@@ -22,9 +24,11 @@ class ChooseCooperativeForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
     password = PasswordField(_l("New password"),
-                             validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)])
+                             validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("password",
                                                                 _l("The passwords differ."))])

@@ -13,7 +13,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coopreg.core.forms import choices
 from coopreg.members.models import ConsentMethod, DependantRelation, MemberStatus, Sector, Sex
@@ -64,7 +64,8 @@ class MemberForm(FlaskForm):
     second_last_name = StringField(_l("Second last name"),
                                    validators=[Optional(), Length(max=100)])
     sex = SelectField(_l("Sex"), choices=choices(SEX_CHOICES), validators=[DataRequired()])
-    date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
+    # InputRequired, not DataRequired: a mistyped date must say so, not "required"
+    date_of_birth = DateField(_l("Date of birth"), validators=[InputRequired()])
     id_type = SelectField(_l("ID type"), validators=[Optional()])
     id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=40)])
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=30)])
@@ -74,7 +75,7 @@ class MemberForm(FlaskForm):
     occupation = StringField(_l("Occupation"), validators=[Optional(), Length(max=120)])
     declared_income = StringField(_l("Declared monthly income"),
                                   validators=[Optional(), Length(max=20)])
-    joined_on = DateField(_l("Joined on"), validators=[DataRequired()])
+    joined_on = DateField(_l("Joined on"), validators=[InputRequired()])
     consent_given = BooleanField(_l("Consents to share data with institutions"))
     consent_date = DateField(_l("Consent date"), validators=[Optional()])
     consent_method = SelectField(_l("How consent was given"), choices=choices(CONSENT_CHOICES),
@@ -93,7 +94,7 @@ class MemberForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     status = SelectField(_l("New status"), validators=[DataRequired()])
-    effective_on = DateField(_l("Effective date"), validators=[DataRequired()])
+    effective_on = DateField(_l("Effective date"), validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
 
 

@@ -1,0 +1,355 @@
+"""Institutions, their schemes, group registration agreements (with their terms kept as
+amendments) and each member's registration under an agreement."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from coopreg.auth.models import User
+
+from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.core.models import TimestampMixin
+from coopreg.extensions import db
+from coopreg.members.models import Member, _enum
+
+
+class Branch(enum.StrEnum):
+    """The nine branches of social protection of ILO Convention 102, in the Convention's
+    order."""
+
+    MEDICAL_CARE = "medical_care"
+    SICKNESS = "sickness"
+    UNEMPLOYMENT = "unemployment"
+    OLD_AGE = "old_age"
+    EMPLOYMENT_INJURY = "employment_injury"
+    FAMILY = "family"
+    MATERNITY = "maternity"
+    INVALIDITY = "invalidity"
+    SURVIVORS = "survivors"
+
+
+class RuleKind(enum.StrEnum):
+    FLAT = "flat"  # a fixed amount per period
+    RATE = "rate"  # a rate of the member's declared income, between a floor and a ceiling
+
+
+class Schedule(enum.StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"  # dues fall in March, June, September and December
+    YEARLY = "yearly"  # dues fall in one month of the year (`due_months`)
+    SEASONAL = "seasonal"  # dues fall only in the season's months (`due_months`)
+
+
+class RegistrationStatus(enum.StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    SUBMITTED = "submitted"
+    REGISTERED = "registered"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+S = RegistrationStatus
+# The only changes a registration can go through; anything else is refused
+# (`coopreg.agreements.services.transition_registration`).
+REGISTRATION_TRANSITIONS: dict[RegistrationStatus, frozenset[RegistrationStatus]] = {
+    S.PENDING: frozenset({S.READY, S.TERMINATED}),
+    # back to pending when something turns out to be missing after all
+    S.READY: frozenset({S.SUBMITTED, S.PENDING, S.TERMINATED}),
+    S.SUBMITTED: frozenset({S.REGISTERED, S.REJECTED, S.TERMINATED}),
+    S.REGISTERED: frozenset({S.SUSPENDED, S.TERMINATED}),
+    S.REJECTED: frozenset({S.READY, S.TERMINATED}),
+    S.SUSPENDED: frozenset({S.REGISTERED, S.TERMINATED}),
+    # a member who comes back is enrolled again: the same registration starts over
+    S.TERMINATED: frozenset({S.PENDING}),
+}
+# Registrations that still concern the institution (flagged for exit when the member leaves).
+ACTIVE_STATUSES = frozenset(set(RegistrationStatus) - {S.TERMINATED})
+
+
+class Institution(TimestampMixin, db.Model):
+    """A social security institution, as one cooperative knows it (each cooperative keeps its
+    own list: a federation creates it in each). Short names are unique in the cooperative."""
+
+    __tablename__ = "institutions"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("cooperative_id", "short_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(40))
+    country: Mapped[str] = mapped_column(String(2))
+
+    schemes: Mapped[list[Scheme]] = relationship(back_populates="institution",
+                                                 order_by="Scheme.name")
+
+    def __repr__(self) -> str:
+        return f"<Institution {self.short_name} of cooperative {self.cooperative_id}>"
+
+
+class Scheme(TimestampMixin, db.Model):
+    """A scheme of an institution, covering a set of the nine branches (`SchemeBranch`)."""
+
+    __tablename__ = "schemes"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    institution: Mapped[Institution] = relationship(back_populates="schemes")
+    branch_rows: Mapped[list[SchemeBranch]] = relationship(
+        back_populates="scheme", cascade="all, delete-orphan")
+
+    @property
+    def branches(self) -> list[Branch]:
+        """The branches covered, in the Convention's order."""
+        held = {row.branch for row in self.branch_rows}
+        return [b for b in Branch if b in held]
+
+    def __repr__(self) -> str:
+        return f"<Scheme {self.name!r} of institution {self.institution_id}>"
+
+
+class SchemeBranch(db.Model):
+    """One branch a scheme covers (a scheme covers each branch at most once)."""
+
+    __tablename__ = "scheme_branches"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("scheme_id", "branch"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"))
+    branch: Mapped[Branch] = mapped_column(_enum(Branch, 30))
+
+    scheme: Mapped[Scheme] = relationship(back_populates="branch_rows")
+
+    def __repr__(self) -> str:
+        return f"<SchemeBranch {self.branch} of scheme {self.scheme_id}>"
+
+
+class Agreement(TimestampMixin, db.Model):
+    """A group registration agreement: the cooperative × an institution × one or more of its
+    schemes. References are unique in the cooperative. The contribution rule and the schedule
+    live in `AgreementTerms` rows, one per amendment, never overwritten."""
+
+    __tablename__ = "agreements"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("cooperative_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(60))
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    # The institution's member numbers (a regular expression the whole number must match).
+    member_number_pattern: Mapped[str | None] = mapped_column(String(200))
+
+    cooperative: Mapped[Cooperative] = relationship()
+    institution: Mapped[Institution] = relationship()
+    scheme_links: Mapped[list[AgreementScheme]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan")
+    document_links: Mapped[list[AgreementDocument]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan")
+    terms: Mapped[list[AgreementTerms]] = relationship(
+        back_populates="agreement", order_by="AgreementTerms.effective_from")
+
+    @property
+    def schemes(self) -> list[Scheme]:
+        return sorted((link.scheme for link in self.scheme_links), key=lambda s: s.name)
+
+    @property
+    def branches(self) -> list[Branch]:
+        held = {b for scheme in self.schemes for b in scheme.branches}
+        return [b for b in Branch if b in held]
+
+    @property
+    def required_documents(self) -> list[DocumentType]:
+        return sorted((link.document_type for link in self.document_links),
+                      key=lambda t: (t.position, t.id))
+
+    def in_force_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def __repr__(self) -> str:
+        return f"<Agreement {self.reference} of cooperative {self.cooperative_id}>"
+
+
+class AgreementScheme(db.Model):
+    """A scheme an agreement registers members in."""
+
+    __tablename__ = "agreement_schemes"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("agreement_id", "scheme_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"), index=True)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="scheme_links")
+    scheme: Mapped[Scheme] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AgreementScheme agreement={self.agreement_id} scheme={self.scheme_id}>"
+
+
+class AgreementDocument(db.Model):
+    """A checklist document the institution requires before a member can be registered."""
+
+    __tablename__ = "agreement_documents"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("agreement_id", "document_type_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    document_type_id: Mapped[int] = mapped_column(ForeignKey("document_types.id"), index=True)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="document_links")
+    document_type: Mapped[DocumentType] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"<AgreementDocument agreement={self.agreement_id} "
+                f"type={self.document_type_id}>")
+
+
+class AgreementTerms(db.Model):
+    """The contribution rule and schedule in force from `effective_from` until the next
+    amendment. Rows are append-only: an amendment adds a row with a later date; the ORM refuses
+    to change or delete one (see `_refuse_terms_changes`).
+
+    Rates and shares are integer basis points (1 bp = 0.01 %); money is integer minor units.
+    `member_share_bp` is the member's part of the contribution; the rest is the cooperative's
+    (or a subsidy's). `due_months` is a comma list of month numbers: the season's months, or
+    the one month of a yearly due."""
+
+    __tablename__ = "agreement_terms"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("agreement_id", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    rule_kind: Mapped[RuleKind] = mapped_column(_enum(RuleKind))
+    flat_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    rate_bp: Mapped[int | None] = mapped_column(Integer)
+    floor_minor: Mapped[int | None] = mapped_column(BigInteger)
+    ceiling_minor: Mapped[int | None] = mapped_column(BigInteger)
+    member_share_bp: Mapped[int] = mapped_column(Integer)
+    schedule: Mapped[Schedule] = mapped_column(_enum(Schedule))
+    due_months: Mapped[str | None] = mapped_column(String(40))
+    due_day: Mapped[int] = mapped_column(Integer)
+    grace_days: Mapped[int] = mapped_column(Integer)
+    remittance_deadline_days: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    agreement: Mapped[Agreement] = relationship(back_populates="terms")
+
+    @property
+    def month_list(self) -> list[int]:
+        return [int(m) for m in (self.due_months or "").split(",") if m.strip()]
+
+    @property
+    def cooperative_share_bp(self) -> int:
+        return 10_000 - self.member_share_bp
+
+    def __repr__(self) -> str:
+        return (f"<AgreementTerms agreement={self.agreement_id} from {self.effective_from} "
+                f"{self.rule_kind} {self.schedule}>")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_terms_changes(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AgreementTerms) and (obj in session.deleted
+                                                or session.is_modified(obj)):
+            raise RuntimeError("agreement terms are kept as amendments: never changed")
+
+
+class Registration(TimestampMixin, db.Model):
+    """A member's registration under an agreement (one per member and agreement), with its own
+    lifecycle (`REGISTRATION_TRANSITIONS`), separate from membership. Institution numbers are
+    unique within the agreement."""
+
+    __tablename__ = "registrations"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("member_id", "agreement_id"),
+        UniqueConstraint("agreement_id", "institution_member_number"),
+        Index("ix_registrations_coop_agreement_status", "cooperative_id", "agreement_id",
+              "status"),
+        Index("ix_registrations_coop_status", "cooperative_id", "status", "member_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus),
+                                                       default=RegistrationStatus.PENDING)
+    institution_member_number: Mapped[str | None] = mapped_column(String(40))
+    coverage_start: Mapped[date | None] = mapped_column(Date)
+    coverage_end: Mapped[date | None] = mapped_column(Date)
+    rejection_reason: Mapped[str | None] = mapped_column(String(300))
+    exit_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    exit_flag_reason: Mapped[str | None] = mapped_column(String(300))
+    exit_flagged_on: Mapped[date | None] = mapped_column(Date)
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    member: Mapped[Member] = relationship()
+    agreement: Mapped[Agreement] = relationship()
+    events: Mapped[list[RegistrationEvent]] = relationship(
+        back_populates="registration", order_by="RegistrationEvent.id")
+
+    def __repr__(self) -> str:
+        return (f"<Registration member={self.member_id} agreement={self.agreement_id} "
+                f"{self.status}>")
+
+
+class RegistrationEvent(db.Model):
+    """History of a registration: from, to, why, who and when. Never changed."""
+
+    __tablename__ = "registration_events"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
+    from_status: Mapped[RegistrationStatus | None] = mapped_column(_enum(RegistrationStatus))
+    to_status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    registration: Mapped[Registration] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"<RegistrationEvent {self.from_status}→{self.to_status} "
+                f"registration={self.registration_id}>")
