@@ -6,9 +6,11 @@ The exponent follows the currency (2 for CRC and PHP, 0 for XOF), from Babel's C
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from babel.numbers import get_currency_precision
+from flask_babel import gettext as _
 
 from coopreg.core.errors import DomainError
 
@@ -17,23 +19,41 @@ def currency_exponent(currency: str) -> int:
     return get_currency_precision(currency.upper())
 
 
+# The largest amount accepted anywhere (in major units): far above any real contribution or
+# income, far below what a BIGINT of minor units holds.
+MAX_AMOUNT = Decimal("999999999999")
+
+
 def parse_amount(text: str | Decimal | int, currency: str) -> Decimal:
-    """Read an amount typed by a person; refuse floats' cousins: more decimals than the
-    currency has, negative amounts, or anything that is not a number."""
+    """Read an amount typed by a person: digits with at most one decimal mark (dot or comma)
+    and no more decimals than the currency has. Refused: negative or absurdly large amounts,
+    and thousands separators — "250.000" is 250 to Python but 250,000 to a Costa Rican."""
     if isinstance(text, float):
         raise TypeError("money is never a float")
-    try:
-        amount = Decimal(str(text).strip().replace(" ", ""))
-    except InvalidOperation:
-        raise DomainError(f"“{text}” is not an amount") from None
-    if not amount.is_finite():
-        raise DomainError(f"“{text}” is not an amount")
-    if amount < 0:
-        raise DomainError("the amount cannot be negative")
+    if isinstance(text, Decimal | int):
+        raw = str(text)
+    else:
+        raw = str(text).strip().replace(" ", "").replace("\u00a0", "")
+    if raw.startswith("-"):
+        raise DomainError(_("The amount cannot be negative."))
+    match = _AMOUNT.fullmatch(raw)
+    if not match:
+        raise DomainError(_("“%(text)s” is not an amount.", text=text))
+    whole, fraction = match.group(1), match.group(2) or ""
     exponent = currency_exponent(currency)
-    if amount != amount.quantize(Decimal(1).scaleb(-exponent)):
-        raise DomainError(f"{currency} amounts have at most {exponent} decimals")
+    if len(fraction.rstrip("0")) > exponent or (len(fraction) == 3 and exponent < 3):
+        if len(fraction) == 3:
+            raise DomainError(_("Write the amount without thousands separators "
+                                "(for example 250000 or 250000.50)."))
+        raise DomainError(_("%(currency)s amounts have at most %(n)d decimals.",
+                            currency=currency, n=exponent))
+    amount = Decimal(f"{whole}.{fraction}" if fraction else whole)
+    if amount > MAX_AMOUNT:
+        raise DomainError(_("The amount is too large."))
     return amount
+
+
+_AMOUNT = re.compile(r"(\d+)(?:[.,](\d+))?")
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

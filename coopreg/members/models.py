@@ -88,7 +88,7 @@ class Member(TimestampMixin, db.Model):
 
     __tablename__ = "members"
     __audited__ = True
-    __audit_exclude__ = ("search_name",)
+    __audit_exclude__ = ("search_name", "locality_key", "number_key")
     __table_args__ = (
         UniqueConstraint("cooperative_id", "member_number"),
         UniqueConstraint("cooperative_id", "id_type", "id_number"),
@@ -97,6 +97,7 @@ class Member(TimestampMixin, db.Model):
         Index("ix_members_coop_phone", "cooperative_id", "phone"),
         Index("ix_members_coop_id_number", "cooperative_id", "id_number"),
         Index("ix_members_coop_joined", "cooperative_id", "joined_on", "id"),
+        Index("ix_members_coop_number_key", "cooperative_id", "number_key", "id"),
         Index("ix_members_coop_sector", "cooperative_id", "sector", "id"),
         Index("ix_members_coop_locality", "cooperative_id", "locality_key", "id"),
     )
@@ -104,6 +105,7 @@ class Member(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
     member_number: Mapped[str] = mapped_column(String(20))
+    number_key: Mapped[str] = mapped_column(String(21))
     first_name: Mapped[str] = mapped_column(String(100))
     middle_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))

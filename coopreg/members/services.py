@@ -8,7 +8,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
@@ -39,7 +38,6 @@ _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 # What a person may type in a phone number: digits and the usual separators, + only first.
 _PHONE_TYPED = re.compile(r"\+?[0-9\s().\-/]+")
 # The declared income column is a signed 64-bit integer of minor units.
-_MAX_MINOR = 2**63 - 1
 # Lengths of the free-text columns (the forms say the same; imports call the service directly).
 _TEXT_LIMITS = {"address": 300, "locality": 120, "occupation": 120}
 _NOTES_LIMIT = 2000
@@ -100,9 +98,12 @@ def normalise_phone(phone: str | None) -> str | None:
 
 
 def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
-                      member: Member | None = None, today: date | None = None) -> dict[str, Any]:
+                      member: Member | None = None, today: date | None = None, *,
+                      unique_checks: bool = True) -> dict[str, Any]:
     """Check every field of a member as a secretary typed it, and return the values to store.
-    Raises `DomainError` naming the field and what is wrong."""
+    Raises `DomainError` naming the field and what is wrong. `unique_checks=False` leaves out
+    the two register look-ups (ID number, member number already taken) for a caller that
+    checks many rows against the register at once (the spreadsheet import)."""
     today = today or date.today()
     clean: dict[str, Any] = {}
     for name, label in (("first_name", _("First name")), ("last_name", _("Last name"))):
@@ -144,7 +145,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
                                           pattern=cooperative.id_pattern,
                                           local_label=cooperative.id_label)
         clean["id_type"] = id_type
-        existing = db.session.scalar(select(Member).where(
+        existing = None if not unique_checks else db.session.scalar(select(Member).where(
             Member.cooperative_id == cooperative.id, Member.id_type == id_type,
             Member.id_number == clean["id_number"],
             Member.id != (member.id if member else -1)))
@@ -175,12 +176,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
             amount = parse_amount(income, cooperative.currency)
         except DomainError as error:
             raise DomainError(error.message, field="declared_income") from None
-        except InvalidOperation:  # a number too large to hold, e.g. "1e30"
-            raise DomainError(_("The declared income is too large."),
-                              field="declared_income") from None
         clean["declared_income_minor"] = to_minor(amount, cooperative.currency)
-        if clean["declared_income_minor"] > _MAX_MINOR:
-            raise DomainError(_("The declared income is too large."), field="declared_income")
 
     consent = bool(data.get("consent_given"))
     clean["consent_given"] = consent
@@ -204,7 +200,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
         if not re.fullmatch(r"[0-9A-Za-z\-/.]{1,20}", number):
             raise DomainError(_("A member number has up to 20 letters, digits, - / or ."),
                               field="member_number")
-        taken = db.session.scalar(select(Member.id).where(
+        taken = None if not unique_checks else db.session.scalar(select(Member.id).where(
             Member.cooperative_id == cooperative.id, Member.member_number == number,
             Member.id != (member.id if member else -1)))
         if taken is not None:
@@ -243,11 +239,43 @@ def next_member_number(cooperative_id: int) -> str:
     return str(candidate)
 
 
+def reserve_member_numbers(cooperative_id: int, count: int,
+                           exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """`count` member numbers at once, as `next_member_number` would hand them out one by
+    one (counter + 1, skipping numbers in use and those in `exclude`), under the same lock."""
+    if count <= 0:
+        return []
+    cooperative = _lock_cooperative(cooperative_id)
+    taken = set(db.session.scalars(select(Member.member_number).where(
+        Member.cooperative_id == cooperative_id)).all()) | set(exclude)
+    numbers: list[str] = []
+    candidate = cooperative.last_member_number
+    while len(numbers) < count:
+        candidate += 1
+        if str(candidate) not in taken:
+            numbers.append(str(candidate))
+    cooperative.last_member_number = candidate
+    return numbers
+
+
+def search_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The stored search forms of a member's values (folded name, locality key)."""
+    return _search_fields(values)
+
+
 def _search_fields(values: dict[str, Any]) -> dict[str, Any]:
     surnames = " ".join(filter(None, (values["last_name"], values.get("second_last_name"))))
     given = " ".join(filter(None, (values["first_name"], values.get("middle_name"))))
     return {"search_name": fold(f"{surnames} {given}"),
-            "locality_key": fold(values.get("locality")) or None}
+            "locality_key": fold(values.get("locality")) or None,
+            "number_key": member_number_key(values["member_number"])}
+
+
+def member_number_key(number: str) -> str:
+    """Sort key of a member number: numbers in numeric order ("2" before "10"), others after
+    them in text order."""
+    number = (number or "").strip()
+    return number.zfill(20) if number.isdigit() else "~" + number.upper()
 
 
 def create_member(cooperative: Cooperative, data: dict[str, Any], *,
@@ -312,6 +340,9 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
         raise DomainError(_("The date is in the future."), field="effective_on")
     if effective_on < member.joined_on:
         raise DomainError(_("The date is before the member joined."), field="effective_on")
+    if member.status_date and effective_on < member.status_date:
+        raise DomainError(_("The date is before the last status change (%(date)s).",
+                            date=member.status_date.isoformat()), field="effective_on")
     change = MemberStatusChange(cooperative_id=member.cooperative_id, member_id=member.id,
                                 from_status=member.status, to_status=to_status,
                                 effective_on=effective_on, reason=reason,
@@ -321,7 +352,7 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
     member.status_reason = reason
     member.status_date = effective_on
     if to_status in (MemberStatus.LEFT, MemberStatus.DECEASED):
-        member.left_on = effective_on
+        member.left_on = member.left_on or effective_on  # a death after leaving keeps the date
     elif to_status == MemberStatus.ACTIVE:
         member.left_on = None
     db.session.flush()
@@ -402,7 +433,7 @@ def declared_income(member: Member, currency: str):
 
 SORTS = {
     "name": (Member.search_name, False),
-    "number": (Member.member_number, False),
+    "number": (Member.number_key, False),
     "joined": (Member.joined_on, False),
     "recent": (Member.id, True),
 }

@@ -119,6 +119,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cooperative_id', sa.Integer(), nullable=False),
     sa.Column('member_number', sa.String(length=20), nullable=False),
+    sa.Column('number_key', sa.String(length=21), nullable=False),
     sa.Column('first_name', sa.String(length=100), nullable=False),
     sa.Column('middle_name', sa.String(length=100), nullable=True),
     sa.Column('last_name', sa.String(length=100), nullable=False),
@@ -154,6 +155,7 @@ def upgrade():
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.create_index('ix_members_coop_id_number', ['cooperative_id', 'id_number'], unique=False)
         batch_op.create_index('ix_members_coop_joined', ['cooperative_id', 'joined_on', 'id'], unique=False)
+        batch_op.create_index('ix_members_coop_number_key', ['cooperative_id', 'number_key', 'id'], unique=False)
         batch_op.create_index('ix_members_coop_locality', ['cooperative_id', 'locality_key', 'id'], unique=False)
         batch_op.create_index('ix_members_coop_phone', ['cooperative_id', 'phone'], unique=False)
         batch_op.create_index('ix_members_coop_search_name', ['cooperative_id', 'search_name', 'id'], unique=False)
@@ -264,6 +266,7 @@ def downgrade():
         batch_op.drop_index('ix_members_coop_search_name')
         batch_op.drop_index('ix_members_coop_phone')
         batch_op.drop_index('ix_members_coop_locality')
+        batch_op.drop_index('ix_members_coop_number_key')
         batch_op.drop_index('ix_members_coop_joined')
         batch_op.drop_index('ix_members_coop_id_number')
 

@@ -199,7 +199,7 @@ def test_a_service_error_is_shown_next_to_its_field(app, as_role, coop):
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"id_number": "1-0234-05677"}, "id_number", "it has the wrong number of digits"),
-    ({"declared_income": "-1"}, "declared_income", "the amount cannot be negative"),
+    ({"declared_income": "-1"}, "declared_income", "The amount cannot be negative."),
     ({"consent_date": ""}, "consent_date", "Give the date the member consented."),
     ({"consent_method": ""}, "consent_method", "Say how the member consented."),
     ({"joined_on": (TODAY + timedelta(days=1)).isoformat()}, "joined_on",
