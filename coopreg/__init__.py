@@ -83,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coopreg.core import sequences  # noqa: F401 - registers its model
     from coopreg.agreements.views import bp as agreements_bp
     from coopreg.auth.views import bp as auth_bp
     from coopreg.cooperatives.views import bp as admin_bp

@@ -215,3 +215,40 @@ def as_role(client, coop, make_user):
         login(client, email, cooperative=target)
         return client
     return factory
+
+
+@pytest.fixture(scope="module")
+def committed_app(request):
+    """An app on its own fresh database where tests commit for real (threads, concurrency):
+    use with `@pytest.mark.no_transaction`. One database per test module."""
+    url = fresh_database_url(f"committed_{request.module.__name__.rsplit('.', 1)[-1]}")
+    application = make_test_app(url)
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+    drop_database(url)
+
+
+def run_together(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released at the same moment by a barrier; return the
+    results (or the exceptions raised) in thread order."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def target(i: int):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as error:  # noqa: BLE001 - reported to the test
+            results[i] = error
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results

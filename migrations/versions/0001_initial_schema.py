@@ -83,6 +83,13 @@ def upgrade():
     sa.UniqueConstraint('email', name=op.f('uq_users_email')),
     sa.UniqueConstraint('session_token', name=op.f('uq_users_session_token'))
     )
+    op.create_table('number_sequences',
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('last_value', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'], name=op.f('fk_number_sequences_cooperative_id_cooperatives')),
+    sa.PrimaryKeyConstraint('cooperative_id', 'name', name=op.f('pk_number_sequences'))
+    )
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
@@ -280,6 +287,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_events_cooperative_id'))
 
     op.drop_table('audit_events')
+    op.drop_table('number_sequences')
     op.drop_table('users')
     op.drop_table('cooperatives')
     # ### end Alembic commands ###
