@@ -86,6 +86,8 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.core import sequences  # noqa: F401 - registers its model
     from coopreg.agreements.views import bp as agreements_bp
     from coopreg.auth.views import bp as auth_bp
+    from coopreg.batches.views import bp as batches_bp
+    from coopreg.contributions.views import bp as contributions_bp
     from coopreg.cooperatives.views import bp as admin_bp
     from coopreg.core.views import bp as core_bp
     from coopreg.imports.views import bp as imports_bp
@@ -99,6 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(agreements_bp, url_prefix="/agreements")
     app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
+    app.register_blueprint(batches_bp, url_prefix="/batches")
+    app.register_blueprint(contributions_bp, url_prefix="/contributions")
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1,7 +1,10 @@
 """The areas whose routes join the access matrix: each has `tests/<area>/access.py`."""
 
 from tests.agreements import access as agreements_access
+from tests.batches import access as batches_access
+from tests.contributions import access as contributions_access
 from tests.imports import access as imports_access
 from tests.jobs import access as jobs_access
 
-AREA_MODULES = (agreements_access, imports_access, jobs_access)
+AREA_MODULES = (agreements_access, imports_access, jobs_access, batches_access,
+                contributions_access)

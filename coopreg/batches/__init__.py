@@ -1,0 +1,1 @@
+"""Batch files for the institution: layouts, sealed exports, acknowledgements."""

@@ -1,0 +1,1 @@
+"""Dues, receipts, allocations, remittances and the treasurer's reconciliation."""
