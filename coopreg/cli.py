@@ -147,12 +147,71 @@ def reap_jobs_command(older_than):
     click.echo(f"{count} abandoned job(s) marked failed.")
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(file):
+    """Back up the SQLite database and the exports folder into FILE (safe while running)."""
+    from flask import current_app
+
+    from coopreg.core.maintenance import backup
+
+    try:
+        report = backup(current_app._get_current_object(), file)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Backed up {report['database']} and {report['export_files']} export file(s) "
+               f"to {report['archive']}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(file, yes):
+    """Replace the SQLite database and exports with those of a backup FILE (stop the app
+    first). The current database is kept as <name>.before-restore."""
+    from flask import current_app
+
+    from coopreg.core.maintenance import restore
+
+    if not yes:
+        click.confirm("This replaces the current database. Go on?", abort=True)
+    try:
+        report = restore(current_app._get_current_object(), file)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Restored {report['database']} and {report['export_files']} export file(s).")
+
+
+@click.command("check")
+@with_appcontext
+def check_command():
+    """Report what is missing or unsafe in the running configuration (exit 1 on errors)."""
+    from flask import current_app
+
+    from coopreg.core.maintenance import check_configuration
+
+    findings = check_configuration(current_app._get_current_object())
+    for finding in findings:
+        click.echo(f"{finding.level.upper():8} {finding.message}")
+    if not findings:
+        click.echo("OK       nothing missing or unsafe found")
+    if any(f.level == "error" for f in findings):
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(check_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(cooperatives_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    from coopreg.imports.cli import members_cli
+    app.cli.add_command(members_cli)
 
 
 def _create_app():
