@@ -83,12 +83,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from coopreg.core import sequences  # noqa: F401 - registers its model
     from coopreg.agreements.views import bp as agreements_bp
     from coopreg.auth.views import bp as auth_bp
     from coopreg.batches.views import bp as batches_bp
     from coopreg.contributions.views import bp as contributions_bp
     from coopreg.cooperatives.views import bp as admin_bp
+    from coopreg.core import sequences  # noqa: F401 - registers its model
     from coopreg.core.views import bp as core_bp
     from coopreg.imports.views import bp as imports_bp
     from coopreg.jobs.views import bp as jobs_bp
