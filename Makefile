@@ -6,7 +6,8 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres lint install install-test chromium postgres clean
+.PHONY: run test test-sqlite test-postgres lint install install-test chromium postgres clean \
+	translations extract-messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +25,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## make run: install, migrate the embedded SQLite database, load the demo once, serve on :5000
-run: install
+run: install translations
 	$(BIN)/coopreg db upgrade
 	$(BIN)/coopreg demo
 	@echo "coopreg is serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
@@ -39,10 +40,10 @@ test: install-test chromium postgres lint test-sqlite test-postgres
 lint: install-test
 	$(BIN)/ruff check .
 
-test-sqlite: install-test
+test-sqlite: install-test translations
 	$(BIN)/pytest -p no:cacheprovider
 
-test-postgres: install-test postgres
+test-postgres: install-test postgres translations
 	COOPREG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider
 
 # Debian's Chromium for the Playwright tests (never a downloaded browser).
@@ -56,6 +57,17 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+
+## the translation catalogues (coopreg/translations/*/LC_MESSAGES/messages.po) are compiled at
+## build time; compiled .mo files are not kept in git
+translations: install
+	@if ls coopreg/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -q -d coopreg/translations; fi
+
+## after changing texts: extract them and merge them into every language's catalogue
+extract-messages: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o coopreg/translations/messages.pot .
+	$(BIN)/pybabel update -q -i coopreg/translations/messages.pot -d coopreg/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -23,6 +23,14 @@ class ChooseCooperativeForm(FlaskForm):
     cooperative_id = SelectField(_l("Cooperative"), coerce=int, validators=[DataRequired()])
 
 
+LANGUAGE_CHOICES = [("", _l("The cooperative's language")), ("en", "English"),
+                    ("es", "Español"), ("fr", "Français"), ("pt", "Português")]
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES))
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})

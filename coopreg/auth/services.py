@@ -112,3 +112,14 @@ def set_active(user: User, active: bool) -> None:
     """Disable or re-enable an account; disabling ends its sessions."""
     user.active = active
     rotate_session_token(user)
+
+
+LANGUAGES = ("en", "es", "fr", "pt")
+
+
+def set_language(user: User, locale: str | None) -> None:
+    """A user's own language (None: the cooperative's)."""
+    locale = (locale or "").strip() or None
+    if locale is not None and locale not in LANGUAGES:
+        raise DomainError(_("Choose one of the languages offered."), field="locale")
+    user.locale = locale

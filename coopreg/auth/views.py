@@ -16,11 +16,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from coopreg.auth import services
 from coopreg.auth.access import login_only, public
-from coopreg.auth.forms import ChangePasswordForm, ChooseCooperativeForm, EmptyForm, LoginForm
+from coopreg.auth.forms import (
+    ChangePasswordForm,
+    ChooseCooperativeForm,
+    EmptyForm,
+    LanguageForm,
+    LoginForm,
+)
 from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.errors import DomainError
@@ -99,9 +106,28 @@ def choose_cooperative():
     return render_template("auth/choose_cooperative.html", form=form, memberships=memberships)
 
 
+@bp.route("/account/language", methods=["POST"])
+@login_only
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        try:
+            services.set_language(current_user, form.locale.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            refresh()  # this request's texts were already chosen in the old language
+            flash(_("Language saved."), "success")
+    back = _safe_next(request.form.get("next"))
+    return redirect(back or url_for("auth.account"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_only
 def account():
+    language_form = LanguageForm(locale=current_user.locale or "")
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
@@ -124,4 +150,4 @@ def account():
                     session["cooperative_id"] = cooperative_id
                 flash(_("Your password is changed. Other sessions were logged out."), "success")
                 return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, language_form=language_form)

@@ -213,3 +213,18 @@ def test_a_revoked_role_takes_effect_at_once(app, client, coop, make_user):
         user.memberships[0].role = "viewer"
         db.session.commit()
     assert client.get("/members/new").status_code == 403
+
+
+def test_user_chooses_a_language(app, client, coop, make_user):
+    user_id, email = make_user(coop)
+    login(client, email)
+    response = client.post("/account/language", data={"locale": "pt"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user_id).locale == "pt"
+    response = client.post("/account/language", data={"locale": "xx"})
+    with app.app_context():
+        assert db.session.get(User, user_id).locale == "pt", "an unknown language is refused"
+    client.post("/account/language", data={"locale": ""})
+    with app.app_context():
+        assert db.session.get(User, user_id).locale is None

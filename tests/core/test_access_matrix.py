@@ -23,6 +23,7 @@ CORE_ACCESS = {
     "auth.logout": LOGIN,
     "auth.choose_cooperative": LOGIN,
     "auth.account": LOGIN,
+    "auth.set_language": LOGIN,
     "core.index": ALL,
     "members.list_members": ALL,
     "members.view_member": ALL,
