@@ -37,3 +37,13 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="fixe
 def login_form_email() -> str:
     """Rate-limit key for failed logins per account (lower-cased email typed)."""
     return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+# PostgreSQL-only trigram indexes (pg_trgm) that make "contains" searches use an index; they
+# are made by the migrations where the extension is available and are not in the models.
+TRIGRAM_INDEX_PREFIX = "trgm_"
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic autogenerate filter: leave the optional trigram indexes alone."""
+    return not (type_ == "index" and name and name.startswith(TRIGRAM_INDEX_PREFIX))

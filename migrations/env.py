@@ -91,9 +91,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from coopreg.extensions import include_in_autogenerate
+
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_in_autogenerate,
             **conf_args
         )
 

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from coopreg.extensions import db
+from coopreg.extensions import db, include_in_autogenerate
 from tests.conftest import drop_database, fresh_database_url, make_test_app
 
 
@@ -21,8 +21,9 @@ def test_upgrade_downgrade_upgrade_and_models_match_head():
         with app.app_context():
             upgrade()
             with db.engine.connect() as conn:
-                context = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                                 "render_as_batch": True})
+                context = MigrationContext.configure(conn, opts={
+                    "compare_type": True, "render_as_batch": True,
+                    "include_object": include_in_autogenerate})
                 diff = compare_metadata(context, db.metadata)
             assert diff == [], f"models and migrations differ: {diff}"
             tables = set(sa.inspect(db.engine).get_table_names())
