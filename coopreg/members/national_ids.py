@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from types import ModuleType
 
 from flask_babel import lazy_gettext as _l
@@ -113,8 +114,11 @@ def normalise_id(country: str, id_type: str, number: str, *, pattern: str | None
     return compact
 
 
+@lru_cache(maxsize=65_536)
 def format_id(country: str, id_type: str | None, number: str | None) -> str:
-    """The number as people write it (dashes, dots), for display."""
+    """The number as people write it (dashes, dots), for display. Cached: python-stdnum's
+    formatting cleans every character through a Unicode table, which adds up on a page of
+    fifty members."""
     if not number:
         return ""
     for t in ID_TYPES_BY_COUNTRY.get((country or "").upper(), ()):

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l  # labels: rendered only in a message
 from sqlalchemy import and_, or_, select, text
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
@@ -106,7 +107,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
     checks many rows against the register at once (the spreadsheet import)."""
     today = today or date.today()
     clean: dict[str, Any] = {}
-    for name, label in (("first_name", _("First name")), ("last_name", _("Last name"))):
+    for name, label in (("first_name", _l("First name")), ("last_name", _l("Last name"))):
         clean[name] = _text(data.get(name))
         if not clean[name]:
             raise DomainError(_("%(label)s is required.", label=label), field=name)
@@ -116,10 +117,10 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
         clean[name] = _text(data.get(name))
         if clean[name] and len(clean[name]) > 100:
             raise DomainError(_("This name is too long."), field=name)
-    clean["sex"] = _enum_value(Sex, data.get("sex"), "sex", _("Sex"))
-    clean["sector"] = _enum_value(Sector, data.get("sector"), "sector", _("Sector"))
+    clean["sex"] = _enum_value(Sex, data.get("sex"), "sex", _l("Sex"))
+    clean["sector"] = _enum_value(Sector, data.get("sector"), "sector", _l("Sector"))
 
-    dob = _date(data.get("date_of_birth"), "date_of_birth", _("Date of birth"))
+    dob = _date(data.get("date_of_birth"), "date_of_birth", _l("Date of birth"))
     if dob is None:
         raise DomainError(_("Date of birth is required."), field="date_of_birth")
     if dob > today:
@@ -129,7 +130,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
                           field="date_of_birth")
     clean["date_of_birth"] = dob
 
-    joined = _date(data.get("joined_on"), "joined_on", _("Joined on")) or today
+    joined = _date(data.get("joined_on"), "joined_on", _l("Joined on")) or today
     if joined > today:
         raise DomainError(_("The joining date is in the future."), field="joined_on")
     if joined < dob:
@@ -181,7 +182,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
     consent = bool(data.get("consent_given"))
     clean["consent_given"] = consent
     if consent:
-        consent_date = _date(data.get("consent_date"), "consent_date", _("Consent date"))
+        consent_date = _date(data.get("consent_date"), "consent_date", _l("Consent date"))
         if consent_date is None:
             raise DomainError(_("Give the date the member consented."), field="consent_date")
         if consent_date > today:
@@ -190,7 +191,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
             raise DomainError(_("Say how the member consented."), field="consent_method")
         clean["consent_date"] = consent_date
         clean["consent_method"] = _enum_value(ConsentMethod, data.get("consent_method"),
-                                              "consent_method", _("Consent"))
+                                              "consent_method", _l("Consent"))
     else:
         clean["consent_date"] = None
         clean["consent_method"] = None

@@ -31,6 +31,11 @@ from coopreg.members.national_ids import id_types_for
 bp = Blueprint("members", __name__)
 
 
+def _translated(labels: dict) -> dict:
+    """Lazy labels translated once per page, not once per row."""
+    return {key: str(label) for key, label in labels.items()}
+
+
 def _member_form(obj: Member | None = None) -> MemberForm:
     cooperative = current_cooperative()
     form = MemberForm()
@@ -65,7 +70,8 @@ def list_members():
                                  per_page=current_app.config["MEMBERS_PER_PAGE"], **filters)
     return render_template("members/list.html", page=page, filters=filters,
                            localities=services.localities(cooperative.id),
-                           sector_labels=SECTOR_LABELS, status_labels=STATUS_LABELS)
+                           sector_labels=_translated(SECTOR_LABELS),
+                           status_labels=_translated(STATUS_LABELS))
 
 
 def _save_member(form: MemberForm, member: Member | None):
@@ -118,8 +124,8 @@ def view_member(member_id: int):
     status_form.effective_on.data = date.today()
     return render_template("members/view.html", member=member, document_types=types,
                            held=held, status_form=status_form, dependant_form=DependantForm(),
-                           empty_form=EmptyForm(), sector_labels=SECTOR_LABELS,
-                           status_labels=STATUS_LABELS,
+                           empty_form=EmptyForm(), sector_labels=_translated(SECTOR_LABELS),
+                           status_labels=_translated(STATUS_LABELS),
                            income=from_minor(member.declared_income_minor, cooperative.currency))
 
 
@@ -164,7 +170,7 @@ def change_status(member_id: int):
             return redirect(url_for("members.view_member", member_id=member.id))
     code = 422 if request.method == "POST" else 200
     return render_template("members/status.html", form=form, member=member,
-                           status_labels=STATUS_LABELS), code
+                           status_labels=_translated(STATUS_LABELS)), code
 
 
 @bp.route("/<int:member_id>/dependants", methods=["POST"])

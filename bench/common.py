@@ -1,0 +1,108 @@
+"""Shared benchmark helpers: timing, fresh databases, the report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import sqlalchemy as sa
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+BENCH_DIR = Path(tempfile.gettempdir()) / "coopreg-bench"
+PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def median_seconds(fn: Callable[[], object], repeat: int = 15, warmup: int = 3) -> float:
+    """Median wall time of `fn` over `repeat` runs, after `warmup` runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fresh_database(kind: str, name: str) -> str:
+    """A new empty database URL: a SQLite file under /tmp, or a PostgreSQL database."""
+    if kind == "sqlite":
+        BENCH_DIR.mkdir(exist_ok=True)
+        path = BENCH_DIR / f"{name}.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    url = sa.engine.make_url(PG_BASE)
+    db_name = f"coopreg_bench_{name}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
+    engine.dispose()
+    return url.set(database=db_name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    engine = sa.create_engine(sa.engine.make_url(PG_BASE), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(
+            f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@dataclass
+class Goal:
+    number: int
+    title: str
+    target: str
+    lines: list[str] = field(default_factory=list)
+    met: bool | None = None
+    note: str = ""
+
+
+def machine_header() -> list[str]:
+    packages = ["Flask", "SQLAlchemy", "openpyxl", "python-calamine", "psycopg", "gunicorn"]
+    versions = []
+    for name in packages:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return [
+        f"- machine: {platform.node()}, {os.cpu_count()} cores, {cpu}",
+        f"- Python {platform.python_version()} on {platform.platform()}",
+        f"- {', '.join(versions)}",
+        f"- run at {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
+    ]
+
+
+def write_report(goals: list[Goal], extra: list[str] | None = None) -> Path:
+    lines = ["# coopreg benchmark results", "", "Written by `make bench` (bench/run.py). Each "
+             "figure is a ratio measured in the same run against a bare baseline; absolute "
+             "times are for information only.", "", *machine_header(), ""]
+    for goal in sorted(goals, key=lambda g: g.number):
+        status = {True: "met", False: "NOT met", None: "not measured"}[goal.met]
+        lines += [f"## Goal {goal.number}: {goal.title} — {status}", "",
+                  f"Target: {goal.target}", "", *goal.lines, ""]
+        if goal.note:
+            lines += [goal.note, ""]
+    lines += extra or []
+    RESULTS.write_text("\n".join(lines) + "\n")
+    return RESULTS

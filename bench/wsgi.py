@@ -1,0 +1,19 @@
+"""The app as gunicorn serves it in the benchmark, plus a bare "hello" route as the baseline
+(same app, same server, same middleware)."""
+
+from __future__ import annotations
+
+import os
+
+from config import TestConfig
+from coopreg import create_app
+from coopreg.auth.access import public
+
+app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=os.environ["BENCH_DATABASE_URL"],
+                 RATELIMIT_ENABLED=False)
+
+
+@app.route("/hello")
+@public
+def hello():
+    return "hello"
