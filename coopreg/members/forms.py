@@ -82,6 +82,7 @@ class MemberForm(FlaskForm):
                                  validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     confirm_duplicate = HiddenField()
+    version = HiddenField()
 
     DATA_FIELDS = ("member_number", "first_name", "middle_name", "last_name",
                    "second_last_name", "sex", "date_of_birth", "id_type", "id_number", "phone",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -88,7 +89,7 @@ class Member(TimestampMixin, db.Model):
 
     __tablename__ = "members"
     __audited__ = True
-    __audit_exclude__ = ("search_name", "locality_key", "number_key")
+    __audit_exclude__ = ("search_name", "locality_key", "number_key", "version")
     __table_args__ = (
         UniqueConstraint("cooperative_id", "member_number"),
         UniqueConstraint("cooperative_id", "id_type", "id_number"),
@@ -132,6 +133,11 @@ class Member(TimestampMixin, db.Model):
     consent_date: Mapped[date | None] = mapped_column(Date)
     consent_method: Mapped[ConsentMethod | None] = mapped_column(_enum(ConsentMethod))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Optimistic locking: an UPDATE names the version it read, so two secretaries saving the
+    # same member cannot silently overwrite each other (the second is told to reload).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     dependants: Mapped[list[Dependant]] = relationship(
         back_populates="member", order_by="Dependant.id"

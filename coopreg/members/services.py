@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l  # labels: rendered only in a message
 from sqlalchemy import and_, or_, select, text
+from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
@@ -299,8 +300,12 @@ def create_member(cooperative: Cooperative, data: dict[str, Any], *,
 
 
 def update_member(member: Member, data: dict[str, Any], *,
-                  confirm_duplicate: bool = False) -> Member:
-    """Change a member's details (not the status: see `change_member_status`)."""
+                  confirm_duplicate: bool = False, expected_version: int | None = None) -> Member:
+    """Change a member's details (not the status: see `change_member_status`).
+    `expected_version` is the version the user's form was built from: if someone saved the
+    member since, the change is refused rather than silently overwriting theirs."""
+    if expected_version is not None and expected_version != member.version:
+        raise DomainError(STALE_MESSAGE())
     cooperative = db.session.get(Cooperative, member.cooperative_id)
     values = clean_member_data(cooperative, data, member=member)
     if not values["member_number"]:
@@ -312,8 +317,16 @@ def update_member(member: Member, data: dict[str, Any], *,
             raise DuplicateWarning(twins)
     for key, value in {**values, **_search_fields(values)}.items():
         setattr(member, key, value)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise DomainError(STALE_MESSAGE()) from None
     return member
+
+
+def STALE_MESSAGE() -> str:  # noqa: N802 - a message, translated when asked for
+    return _("Someone else saved this member while you were editing. Nothing of yours was "
+             "saved: reload the page to see their changes, then make yours again.")
 
 
 def allowed_statuses(member: Member) -> list[MemberStatus]:

@@ -51,6 +51,7 @@ def _member_form(obj: Member | None = None) -> MemberForm:
                 getattr(form, name).data = getattr(value, "value", value)
         if obj.id_number is None:
             form.id_type.data = form.id_type.choices[0].value
+        form.version.data = str(obj.version)
     elif request.method == "GET":
         form.joined_on.data = date.today()
         form.id_type.data = form.id_type.choices[0].value
@@ -74,6 +75,13 @@ def list_members():
                            status_labels=_translated(STATUS_LABELS))
 
 
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _save_member(form: MemberForm, member: Member | None):
     """Shared by create and edit: call the service, handle the duplicate warning."""
     try:
@@ -82,7 +90,8 @@ def _save_member(form: MemberForm, member: Member | None):
             member = services.create_member(current_cooperative(), form.member_data(),
                                             confirm_duplicate=confirm)
         else:
-            services.update_member(member, form.member_data(), confirm_duplicate=confirm)
+            services.update_member(member, form.member_data(), confirm_duplicate=confirm,
+                                   expected_version=_int_or_none(form.version.data))
     except services.DuplicateWarning as warning:
         db.session.rollback()
         form.confirm_duplicate.data = "yes"
