@@ -1,0 +1,147 @@
+"""Charts drawn on the server as inline SVG: no script, no CDN, they print, and a screen
+reader gets the numbers (each chart has a title and every bar its value as text).
+
+Pure functions: numbers in, markup out. Colours meet 3:1 contrast against white.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from html import escape
+
+from markupsafe import Markup
+
+PALETTE = ("#0b5d4b", "#c2410c", "#1d4ed8", "#7e22ce", "#a16207", "#be123c", "#0f766e")
+MUTED = "#cbd2dc"
+
+
+@dataclass(frozen=True)
+class Segment:
+    label: str
+    value: float | int | Decimal
+    colour: str | None = None
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float | Decimal) and value != int(value):
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+def horizontal_bars(title: str, items: Sequence[tuple[str, float | int | Decimal]], *,
+                    width: int = 560, bar_height: int = 22, label_width: int = 170,
+                    colour: str = PALETTE[0], suffix: str = "") -> Markup:
+    """One bar per item, longest first as given; the value is written at the bar's end."""
+    gap = 8
+    height = max(1, len(items)) * (bar_height + gap) + gap
+    top = max((float(v) for _label, v in items), default=0) or 1
+    plot = width - label_width - 70
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" '
+             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet"'
+             f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for i, (label, value) in enumerate(items):
+        y = gap + i * (bar_height + gap)
+        length = max(0.0, float(value) / top * plot)
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + bar_height * 0.72:.1f}" text-anchor="end" '
+            f'font-size="13" fill="#1d2433">{escape(str(label))}</text>'
+            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
+            f'rx="3" fill="{colour}"><title>{escape(str(label))}: {_fmt(value)}{suffix}'
+            f'</title></rect>'
+            f'<text x="{label_width + length + 6:.1f}" y="{y + bar_height * 0.72:.1f}" '
+            f'font-size="13" fill="#1d2433">{_fmt(value)}{escape(suffix)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+
+
+def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[Segment]]], *,
+                 width: int = 560, bar_height: int = 22, label_width: int = 170,
+                 percent: bool = True) -> Markup:
+    """One bar per row split into segments (e.g. covered / not covered); with `percent` each
+    bar is scaled to 100 % and segments are labelled with their share."""
+    gap = 8
+    legend_height = 24
+    height = max(1, len(rows)) * (bar_height + gap) + gap + legend_height
+    plot = width - label_width - 10
+    top = max((sum(float(s.value) for s in segments) for _l, segments in rows), default=0) or 1
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" '
+             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet"'
+             f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    legend: dict[str, str] = {}
+    for i, (label, segments) in enumerate(rows):
+        y = gap + i * (bar_height + gap)
+        total = sum(float(s.value) for s in segments)
+        scale = (plot / total if total else 0) if percent else plot / top
+        parts.append(f'<text x="{label_width - 8}" y="{y + bar_height * 0.72:.1f}" '
+                     f'text-anchor="end" font-size="13" fill="#1d2433">'
+                     f'{escape(str(label))}</text>')
+        x = float(label_width)
+        for n, segment in enumerate(segments):
+            colour = segment.colour or (PALETTE[n % len(PALETTE)] if n == 0 else MUTED
+                                        if len(segments) == 2 else PALETTE[n % len(PALETTE)])
+            legend.setdefault(segment.label, colour)
+            length = float(segment.value) * scale
+            share = (float(segment.value) / total * 100) if total else 0
+            text = f"{share:.0f}%" if percent else _fmt(segment.value)
+            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{length:.1f}" '
+                         f'height="{bar_height}" fill="{colour}"><title>{escape(str(label))},'
+                         f' {escape(segment.label)}: {_fmt(segment.value)} ({share:.0f}%)'
+                         f'</title></rect>')
+            if length > 34:
+                ink = "#ffffff" if colour != MUTED else "#1d2433"
+                parts.append(f'<text x="{x + length / 2:.1f}" y="{y + bar_height * 0.72:.1f}"'
+                             f' text-anchor="middle" font-size="12" fill="{ink}">{text}</text>')
+            x += length
+    y = height - legend_height + 6
+    x = float(label_width)
+    for name, colour in legend.items():
+        parts.append(f'<rect x="{x:.1f}" y="{y}" width="12" height="12" fill="{colour}"/>'
+                     f'<text x="{x + 16:.1f}" y="{y + 11}" font-size="12" fill="#1d2433">'
+                     f'{escape(name)}</text>')
+        x += 26 + 7 * len(name)
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+
+
+def column_chart(title: str, columns: Sequence[tuple[str, Sequence[float | int | Decimal]]],
+                 series: Sequence[str], *, width: int = 560, height: int = 220,
+                 percent_axis: bool = False) -> Markup:
+    """Grouped columns over time (e.g. per month: due vs collected)."""
+    left, bottom, top_pad = 44, 38, 10
+    plot_w, plot_h = width - left - 10, height - bottom - top_pad
+    peak = max((float(v) for _l, values in columns for v in values), default=0)
+    peak = 100.0 if percent_axis else (peak or 1)
+    group = plot_w / max(1, len(columns))
+    bar = max(2.0, (group - 6) / max(1, len(series)))
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" '
+             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet"'
+             f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for tick in range(5):
+        value = peak * tick / 4
+        y = top_pad + plot_h - plot_h * tick / 4
+        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="#e4e7ec"/><text x="{left - 4}" y="{y + 4:.1f}" '
+                     f'text-anchor="end" font-size="11" fill="#4b5568">'
+                     f'{_fmt(value)}{"%" if percent_axis else ""}</text>')
+    for i, (label, values) in enumerate(columns):
+        x0 = left + i * group + 3
+        for n, value in enumerate(values):
+            h = plot_h * min(float(value), peak) / peak
+            parts.append(f'<rect x="{x0 + n * bar:.1f}" y="{top_pad + plot_h - h:.1f}" '
+                         f'width="{bar - 1:.1f}" height="{h:.1f}" '
+                         f'fill="{PALETTE[n % len(PALETTE)]}"><title>{escape(str(label))}, '
+                         f'{escape(series[n])}: {_fmt(value)}{"%" if percent_axis else ""}'
+                         f'</title></rect>')
+        parts.append(f'<text x="{x0 + (group - 6) / 2:.1f}" y="{height - bottom + 16}" '
+                     f'text-anchor="middle" font-size="11" fill="#1d2433">'
+                     f'{escape(str(label))}</text>')
+    x = float(left)
+    for n, name in enumerate(series):
+        parts.append(f'<rect x="{x:.1f}" y="{height - 14}" width="12" height="12" '
+                     f'fill="{PALETTE[n % len(PALETTE)]}"/><text x="{x + 16:.1f}" '
+                     f'y="{height - 4}" font-size="12" fill="#1d2433">{escape(name)}</text>')
+        x += 26 + 7 * len(name)
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
