@@ -21,7 +21,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.auth.models import User
-
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.models import TimestampMixin
 from coopreg.extensions import db

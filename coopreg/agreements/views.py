@@ -1,7 +1,586 @@
-"""Pages of the agreements area."""
+"""Pages of the agreements area: institutions and schemes, agreements and their terms, each
+member's registrations, the campaign view per agreement and the coverage-gap report.
+
+Thin: validate the form, call one service, commit once, flash, redirect."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from coopreg.agreements import services
+from coopreg.agreements.coverage import (
+    BRANCH_LABELS,
+    DIMENSION_COLUMNS,
+    DIMENSIONS,
+    coverage_report,
+    coverage_workbook,
+)
+from coopreg.agreements.forms import (
+    MONTH_LABELS,
+    REGISTRATION_STATUS_LABELS,
+    RULE_LABELS,
+    SCHEDULE_LABELS,
+    AgreementForm,
+    EnrolForm,
+    InstitutionForm,
+    NewAgreementForm,
+    SchemeForm,
+    TermsForm,
+    TransitionForm,
+)
+from coopreg.agreements.models import (
+    REGISTRATION_TRANSITIONS,
+    Agreement,
+    Institution,
+    Registration,
+    RegistrationStatus,
+    Scheme,
+)
+from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
+from coopreg.auth.forms import EmptyForm
+from coopreg.auth.models import Role
+from coopreg.cooperatives.models import DocumentType
+from coopreg.core.errors import DomainError
+from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.money import from_minor
+from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.extensions import db
+from coopreg.members.forms import SECTOR_LABELS
+from coopreg.members.models import Member, Sex
+from coopreg.members.services import localities
 
 bp = Blueprint("agreements", __name__)
+S = RegistrationStatus
+FUNNEL = (S.PENDING, S.READY, S.SUBMITTED, S.REGISTERED, S.REJECTED)
+MAX_REFUSALS_SHOWN = 15
+
+
+@bp.app_context_processor
+def _agreements_context():
+    return {"branch_labels": BRANCH_LABELS,
+            "registration_status_labels": REGISTRATION_STATUS_LABELS,
+            "member_agreements": _member_agreements}
+
+
+def _member_agreements(member: Member) -> dict:
+    """What the member page shows: registrations, the branches covered, and (for editors)
+    the agreements the member can still be enrolled in."""
+    registrations = services.member_registrations(member)
+    covered = {b for r in registrations for b in services.covered_branches(r)}
+    form = None
+    if g.get("role") in EDITORS:
+        enrollable = services.enrollable_agreements(member)
+        if enrollable:
+            form = EnrolForm(formdata=None)
+            form.agreement_id.choices = choices(
+                (a.id, f"{a.reference} · {a.institution.short_name}") for a in enrollable)
+    return {"registrations": registrations,
+            "covered": [b for b in BRANCH_LABELS if b in covered],
+            "enrol_form": form}
+
+
+def _flash_bulk(result: services.BulkResult, done_message: str) -> None:
+    if result.done:
+        flash(done_message, "success")
+    if result.refused:
+        flash(ngettext("%(num)d member was left out:", "%(num)d members were left out:",
+                       len(result.refused)), "warning")
+        for member, reasons in result.refused[:MAX_REFUSALS_SHOWN]:
+            flash(f"{member.member_number} {member.full_name}: {' '.join(reasons)}",
+                  "warning")
+        if len(result.refused) > MAX_REFUSALS_SHOWN:
+            flash(_("… and %(n)d more.", n=len(result.refused) - MAX_REFUSALS_SHOWN),
+                  "warning")
+    if not result.done and not result.refused:
+        flash(_("Nothing was selected."), "warning")
+
+
+# ---- agreements list ------------------------------------------------------------------------
+
+@bp.route("/")
+@roles_required(*ALL_ROLES)
+def list_agreements():
+    cooperative = current_cooperative()
+    agreements = services.agreements_of(cooperative.id)
+    counts: dict[int, dict[str, int]] = {}
+    for agreement_id, status, n in db.session.execute(
+            select(Registration.agreement_id, Registration.status, func.count())
+            .where(Registration.cooperative_id == cooperative.id)
+            .group_by(Registration.agreement_id, Registration.status)):
+        counts.setdefault(agreement_id, {})[status.value] = n
+    today = date.today()
+    return render_template("agreements/list.html", agreements=agreements, counts=counts,
+                           funnel_statuses=FUNNEL, today=today)
+
+
+# ---- institutions and schemes ---------------------------------------------------------------
+
+@bp.route("/institutions")
+@roles_required(*ALL_ROLES)
+def institutions():
+    rows = db.session.scalars(scoped(Institution).order_by(Institution.short_name)).all()
+    return render_template("agreements/institutions.html", institutions=rows)
+
+
+@bp.route("/institutions/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_institution():
+    cooperative = current_cooperative()
+    form = InstitutionForm()
+    if request.method == "GET":
+        form.country.data = cooperative.country
+    if form.validate_on_submit():
+        try:
+            services.create_institution(cooperative, form.name.data, form.short_name.data,
+                                        form.country.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Institution added. Now add its schemes."), "success")
+            return redirect(url_for("agreements.institutions"))
+    code = 422 if request.method == "POST" else 200
+    return render_template("agreements/institution_form.html", form=form,
+                           institution=None), code
+
+
+@bp.route("/institutions/<int:institution_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_institution(institution_id: int):
+    institution = get_scoped_or_404(Institution, institution_id)
+    form = InstitutionForm(obj=institution)
+    if form.validate_on_submit():
+        try:
+            services.update_institution(institution, form.name.data, form.short_name.data,
+                                        form.country.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("agreements.institutions"))
+    code = 422 if request.method == "POST" else 200
+    return render_template("agreements/institution_form.html", form=form,
+                           institution=institution), code
+
+
+@bp.route("/institutions/<int:institution_id>/schemes/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_scheme(institution_id: int):
+    institution = get_scoped_or_404(Institution, institution_id)
+    form = SchemeForm()
+    if form.validate_on_submit():
+        try:
+            services.create_scheme(institution, form.name.data, form.branches.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Scheme added."), "success")
+            return redirect(url_for("agreements.institutions"))
+    code = 422 if request.method == "POST" else 200
+    return render_template("agreements/scheme_form.html", form=form, institution=institution,
+                           scheme=None), code
+
+
+@bp.route("/schemes/<int:scheme_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_scheme(scheme_id: int):
+    scheme = get_scoped_or_404(Scheme, scheme_id)
+    form = SchemeForm()
+    if request.method == "GET":
+        form.name.data = scheme.name
+        form.branches.data = [b.value for b in scheme.branches]
+    if form.validate_on_submit():
+        try:
+            services.update_scheme(scheme, form.name.data, form.branches.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("agreements.institutions"))
+    code = 422 if request.method == "POST" else 200
+    return render_template("agreements/scheme_form.html", form=form,
+                           institution=scheme.institution, scheme=scheme), code
+
+
+# ---- agreements -----------------------------------------------------------------------------
+
+def _agreement_choices(form: AgreementForm) -> None:
+    cooperative = current_cooperative()
+    institutions_ = db.session.scalars(scoped(Institution).order_by(Institution.short_name)).all()
+    form.institution_id.choices = choices((i.id, f"{i.short_name} · {i.name}")
+                                          for i in institutions_)
+    form.scheme_ids.choices = choices(
+        (s.id, f"{i.short_name}: {s.name}") for i in institutions_ for s in i.schemes)
+    form.document_type_ids.choices = choices(
+        (t.id, t.name) for t in db.session.scalars(select(DocumentType).where(
+            DocumentType.cooperative_id == cooperative.id, DocumentType.active.is_(True))
+            .order_by(DocumentType.position, DocumentType.id)))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_agreement():
+    cooperative = current_cooperative()
+    form = NewAgreementForm()
+    _agreement_choices(form)
+    if not form.institution_id.choices:
+        flash(_("Add the institution and its schemes first."), "warning")
+        return redirect(url_for("agreements.new_institution"))
+    if form.validate_on_submit():
+        try:
+            agreement = services.create_agreement(cooperative, form.agreement_data(),
+                                                  form.terms_data(), current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Agreement %(ref)s added.", ref=agreement.reference), "success")
+            return redirect(url_for("agreements.view_agreement", agreement_id=agreement.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("agreements/agreement_form.html", form=form, agreement=None), code
+
+
+@bp.route("/<int:agreement_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_agreement(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    form = AgreementForm(obj=agreement if request.method == "GET" else None)
+    _agreement_choices(form)
+    if request.method == "GET":
+        form.scheme_ids.data = [link.scheme_id for link in agreement.scheme_links]
+        form.document_type_ids.data = [link.document_type_id
+                                       for link in agreement.document_links]
+    if form.validate_on_submit():
+        try:
+            services.update_agreement(agreement, form.agreement_data())
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("agreements.view_agreement", agreement_id=agreement.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("agreements/agreement_form.html", form=form,
+                           agreement=agreement), code
+
+
+@bp.route("/<int:agreement_id>/terms/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def amend_terms(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    currency = current_cooperative().currency
+    form = TermsForm()
+    latest = agreement.terms[-1] if agreement.terms else None
+    if request.method == "GET" and latest is not None:
+        form.rule_kind.data = latest.rule_kind.value
+        for name, column in (("flat_amount", "flat_amount_minor"), ("floor", "floor_minor"),
+                             ("ceiling", "ceiling_minor")):
+            amount = from_minor(getattr(latest, column), currency)
+            getattr(form, name).data = "" if amount is None else str(amount)
+        form.rate_percent.data = "" if latest.rate_bp is None else _bp(latest.rate_bp)
+        form.member_share_percent.data = _bp(latest.member_share_bp)
+        form.schedule.data = latest.schedule.value
+        form.due_months.data = latest.month_list
+        form.due_day.data = latest.due_day
+        form.grace_days.data = latest.grace_days
+        form.remittance_deadline_days.data = latest.remittance_deadline_days
+    if form.validate_on_submit():
+        try:
+            services.amend_terms(agreement, form.terms_data(), current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("New terms recorded from %(date)s; the earlier terms stay on record.",
+                    date=form.effective_from.data.isoformat()), "success")
+            return redirect(url_for("agreements.view_agreement", agreement_id=agreement.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("agreements/terms_form.html", form=form, agreement=agreement), code
+
+
+def _bp(value: int) -> str:
+    """Basis points as a percentage people read: 1050 → '10.5'."""
+    return f"{value // 100}.{value % 100:02d}".rstrip("0").rstrip(".")
+
+
+@bp.route("/<int:agreement_id>")
+@roles_required(*ALL_ROLES)
+def view_agreement(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    today = date.today()
+    current = services.terms_on(agreement, today)
+    year = today.year
+    return render_template("agreements/view.html", agreement=agreement, current=current,
+                           counts=services.funnel(agreement), funnel_statuses=FUNNEL,
+                           periods=services.periods_between(agreement, date(year, 1, 1),
+                                                            date(year, 12, 31)),
+                           year=year, month_labels=MONTH_LABELS, pct=_bp,
+                           schedule_labels=SCHEDULE_LABELS, rule_labels=RULE_LABELS)
+
+
+# ---- the campaign ---------------------------------------------------------------------------
+
+def _filters() -> dict:
+    args = request.values
+    return {"q": args.get("q", "").strip()[:100], "sector": args.get("sector", ""),
+            "sex": args.get("sex", ""), "locality": args.get("locality", "")[:120]}
+
+
+@bp.route("/<int:agreement_id>/campaign")
+@roles_required(*ALL_ROLES)
+def campaign(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    status = request.args.get("status", "pending")
+    if status not in S._value2member_map_ and status != "flagged":
+        status = "pending"
+    filters = _filters()
+    registrations, cursor = services.registrations_page(agreement, status, filters,
+                                                        after=request.args.get("after"))
+    problems = (services.readiness_problems_many(registrations)
+                if status in ("pending", "rejected", "ready") else {})
+    return render_template("agreements/campaign.html", agreement=agreement, status=status,
+                           registrations=registrations, cursor=cursor, problems=problems,
+                           counts=services.funnel(agreement), funnel_statuses=FUNNEL,
+                           filters=filters, sector_labels=SECTOR_LABELS,
+                           localities=localities(agreement.cooperative_id), sexes=list(Sex),
+                           can_mark_ready=status in ("pending", "rejected"))
+
+
+@bp.route("/<int:agreement_id>/not-enrolled")
+@roles_required(*ALL_ROLES)
+def not_enrolled(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    filters = _filters()
+    members, cursor = services.not_enrolled_page(agreement, filters,
+                                                 after=request.args.get("after"))
+    matching = db.session.scalar(select(func.count()).select_from(
+        services._not_enrolled(agreement, filters).subquery()))
+    return render_template("agreements/not_enrolled.html", agreement=agreement,
+                           status="not_enrolled",
+                           members=members, cursor=cursor, filters=filters, matching=matching,
+                           counts=services.funnel(agreement), funnel_statuses=FUNNEL,
+                           sector_labels=SECTOR_LABELS, sexes=list(Sex),
+                           localities=localities(agreement.cooperative_id),
+                           ended=agreement.valid_to is not None
+                           and agreement.valid_to < date.today())
+
+
+def _ids(name: str) -> list[int]:
+    ids = []
+    for value in request.form.getlist(name):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            abort(400)
+    return ids
+
+
+@bp.route("/<int:agreement_id>/enrol", methods=["POST"])
+@roles_required(*EDITORS)
+def enrol(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    filters = _filters()
+    back = url_for("agreements.not_enrolled", agreement_id=agreement.id,
+                   **{k: v for k, v in filters.items() if v})
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if request.form.get("scope") == "all":
+        member_ids = services.not_enrolled_ids(agreement, filters)
+    else:
+        member_ids = _ids("member_id")
+    try:
+        result = services.enrol_members(agreement, member_ids, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(back)
+    db.session.commit()
+    _flash_bulk(result, ngettext("%(num)d member enrolled in %(ref)s (pending).",
+                                 "%(num)d members enrolled in %(ref)s (pending).",
+                                 len(result.done), ref=agreement.reference))
+    return redirect(back)
+
+
+@bp.route("/<int:agreement_id>/mark-ready", methods=["POST"])
+@roles_required(*EDITORS)
+def mark_ready(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    status = request.form.get("status", "pending")
+    if status not in S._value2member_map_:
+        status = "pending"
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    result = services.mark_ready_many(agreement, _ids("registration_id"), current_user.id)
+    db.session.commit()
+    _flash_bulk(result, ngettext("%(num)d registration marked ready.",
+                                 "%(num)d registrations marked ready.", len(result.done)))
+    return redirect(url_for("agreements.campaign", agreement_id=agreement.id, status=status))
+
+
+@bp.route("/members/<int:member_id>/enrol", methods=["POST"])
+@roles_required(*EDITORS)
+def enrol_member(member_id: int):
+    member = get_scoped_or_404(Member, member_id)
+    form = EnrolForm()
+    form.agreement_id.choices = choices(
+        (a.id, a.reference) for a in services.enrollable_agreements(member))
+    if not form.validate_on_submit():
+        flash(_("Choose an agreement the member is not enrolled in."), "error")
+        return redirect(url_for("members.view_member", member_id=member.id) + "#registrations")
+    agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
+    try:
+        registration = services.enrol_member(agreement, member, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("members.view_member", member_id=member.id) + "#registrations")
+    db.session.commit()
+    flash(_("%(name)s enrolled in %(ref)s.", name=member.full_name, ref=agreement.reference),
+          "success")
+    return redirect(url_for("agreements.view_registration", registration_id=registration.id))
+
+
+# ---- one registration -----------------------------------------------------------------------
+
+ACTION_LABELS = {
+    S.READY: _l("Mark ready"),
+    S.SUBMITTED: _l("Mark submitted"),
+    S.REJECTED: _l("Record the institution's rejection"),
+    S.SUSPENDED: _l("Suspend"),
+    S.TERMINATED: _l("Terminate (exit)"),
+}
+
+
+def _actions(registration: Registration, posted: TransitionForm | None = None) -> list[dict]:
+    """One small form per change the registration can go through, with the fields it needs."""
+    actions = []
+    for target in S:
+        if target not in REGISTRATION_TRANSITIONS[registration.status]:
+            continue
+        if target == S.REGISTERED:
+            if registration.status == S.SUBMITTED:
+                label, fields = _("Record the registration"), ["institution_member_number",
+                                                              "coverage_start"]
+            else:
+                label, fields = _("Resume coverage"), ["reason"]
+        elif target == S.PENDING:
+            if registration.status == S.TERMINATED:
+                label, fields = _("Enrol again"), []
+            else:
+                label, fields = _("Back to pending"), ["reason"]
+        elif target == S.REJECTED:
+            label, fields = ACTION_LABELS[target], ["rejection_reason"]
+        elif target in (S.SUSPENDED, S.TERMINATED):
+            label, fields = ACTION_LABELS[target], ["reason"]
+        else:
+            label, fields = ACTION_LABELS[target], []
+        if posted is not None and posted.to_status.data == target.value:
+            form = posted
+        else:
+            form = TransitionForm(formdata=None, prefix=target.value)
+            form.to_status.data = target.value
+        actions.append({"target": target, "label": label, "fields": fields, "form": form,
+                        "danger": target == S.TERMINATED})
+    return actions
+
+
+def _render_registration(registration: Registration, posted: TransitionForm | None = None,
+                         code: int = 200):
+    problems = (services.readiness_problems(registration)
+                if registration.status in (S.PENDING, S.REJECTED, S.READY) else [])
+    actions = _actions(registration, posted)
+    stray: list[str] = []
+    if posted is not None and not any(a["form"] is posted for a in actions):
+        # the change asked for is not one this registration can go through
+        stray = list(posted.form_errors) + [m for errors in posted.errors.values()
+                                            if isinstance(errors, list) for m in errors]
+    return render_template(
+        "agreements/registration.html", registration=registration,
+        member=registration.member, agreement=registration.agreement, problems=problems,
+        actions=actions, stray_errors=stray,
+        branches=registration.agreement.branches), code
+
+
+@bp.route("/registrations/<int:registration_id>")
+@roles_required(*ALL_ROLES)
+def view_registration(registration_id: int):
+    registration = get_scoped_or_404(Registration, registration_id)
+    return _render_registration(registration)
+
+
+@bp.route("/registrations/<int:registration_id>/transition", methods=["POST"])
+@roles_required(*EDITORS)
+def transition(registration_id: int):
+    registration = get_scoped_or_404(Registration, registration_id)
+    target = request.form.get("to_status") or next(
+        (request.form.get(f"{s.value}-to_status") for s in S
+         if request.form.get(f"{s.value}-to_status")), "")
+    prefix = target if f"{target}-to_status" in request.form else ""
+    form = TransitionForm(prefix=prefix)
+    if not form.validate_on_submit():
+        return _render_registration(registration, form, 422)
+    try:
+        services.transition_registration(
+            registration, form.to_status.data, current_user.id, reason=form.reason.data,
+            institution_number=form.institution_member_number.data,
+            coverage_start=form.coverage_start.data,
+            rejection_reason=form.rejection_reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        put_error_on_form(form, error)
+        registration = get_scoped_or_404(Registration, registration_id)
+        return _render_registration(registration, form, 422)
+    db.session.commit()
+    flash(_("Registration is now %(status)s.",
+            status=REGISTRATION_STATUS_LABELS[registration.status]), "success")
+    return redirect(url_for("agreements.view_registration", registration_id=registration.id))
+
+
+# ---- the coverage-gap report ----------------------------------------------------------------
+
+@bp.route("/coverage")
+@roles_required(*ALL_ROLES)
+def coverage():
+    cooperative = current_cooperative()
+    report = coverage_report(cooperative.id)
+    return render_template("agreements/coverage.html", report=report, dimensions=DIMENSIONS,
+                           dimension_columns=DIMENSION_COLUMNS)
+
+
+@bp.route("/coverage.xlsx")
+@roles_required(*ALL_ROLES)
+def coverage_xlsx():
+    cooperative = current_cooperative()
+    report = coverage_report(cooperative.id)
+    content = coverage_workbook(report, cooperative.name)
+    filename = f"coverage-{cooperative.code}-{report.as_of.isoformat()}.xlsx"
+    return Response(content, mimetype="application/vnd.openxmlformats-officedocument."
+                                      "spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,182 @@
+"""Demo agreements: CCSS-DEMO for CRAGRO (seasonal, a rate of income, amended once) and
+PHIC-DEMO for PHCOOP (monthly, flat), with registrations in every status. Idempotent: an
+agreement that exists is kept as it is."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from coopreg.agreements import services
+from coopreg.agreements.models import (
+    Agreement,
+    Institution,
+    Registration,
+    RegistrationStatus,
+    Scheme,
+)
+from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.core.models import utcnow
+from coopreg.extensions import db
+from coopreg.members.models import Member, MemberStatus
+
+S = RegistrationStatus
+
+REJECTIONS = (
+    "The ID number does not match the civil registry",
+    "Already insured through an employer",
+    "Date of birth differs from the institution's records",
+    "The enrolment form is not signed",
+)
+
+DEMO_AGREEMENTS = {
+    "CRAGRO": {
+        "institution": ("Caja Costarricense de Seguro Social", "CCSS", "CR"),
+        "schemes": (("Seguro de Salud", ("medical_care", "sickness", "maternity")),
+                    ("Invalidez, Vejez y Muerte", ("invalidity", "old_age", "survivors"))),
+        "reference": "CCSS-DEMO",
+        "pattern": r"CC-[0-9]{7}",
+        "documents": ("Copy of national ID", "Signed membership form"),
+        # coffee harvest in Los Santos: November to February
+        "terms": ({"rule_kind": "rate", "rate_percent": "10", "floor": "300000",
+                   "ceiling": "2500000", "member_share_percent": "60",
+                   "schedule": "seasonal", "due_months": [11, 12, 1, 2], "due_day": 15,
+                   "grace_days": 10, "remittance_deadline_days": 20},
+                  {"rate_percent": "10.5", "floor": "319000",
+                   "note": "Yearly renewal: new minimum contribution base"}),
+        "number": lambda i: f"CC-{1_000_000 + i:07d}",
+    },
+    "PHCOOP": {
+        "institution": ("Philippine Health Insurance Corporation", "PHIC", "PH"),
+        "schemes": (("National Health Insurance Program", ("medical_care", "maternity")),),
+        "reference": "PHIC-DEMO",
+        "pattern": r"[0-9]{2}-[0-9]{9}-[0-9]",
+        "documents": ("Copy of national ID",),
+        "terms": ({"rule_kind": "flat", "flat_amount": "500", "member_share_percent": "50",
+                   "schedule": "monthly", "due_day": 10, "grace_days": 5,
+                   "remittance_deadline_days": 15},),
+        "number": lambda i: f"12-{100_000_000 + i:09d}-{i % 10}",
+    },
+}
+
+# The share of enrolled members aimed at each status (the rest stay pending).
+TARGETS = ((S.REGISTERED, 0.50), (S.SUBMITTED, 0.10), (S.READY, 0.10), (S.REJECTED, 0.10),
+           (S.SUSPENDED, 0.04), (S.TERMINATED, 0.04))
+
+
+def _institution(cooperative: Cooperative, spec: dict) -> Institution:
+    name, short_name, country = spec["institution"]
+    institution = db.session.scalar(select(Institution).where(
+        Institution.cooperative_id == cooperative.id, Institution.short_name == short_name))
+    if institution is None:
+        institution = services.create_institution(cooperative, name, short_name, country)
+    return institution
+
+
+def _schemes(institution: Institution, spec: dict) -> list[Scheme]:
+    schemes = []
+    for name, branches in spec["schemes"]:
+        scheme = next((s for s in institution.schemes if s.name == name), None)
+        if scheme is None:
+            scheme = services.create_scheme(institution, name, branches)
+        schemes.append(scheme)
+    return schemes
+
+
+def _target(rng: random.Random) -> RegistrationStatus:
+    roll = rng.random()
+    for status, share in TARGETS:
+        if roll < share:
+            return status
+        roll -= share
+    return S.PENDING
+
+
+def _advance(registration: Registration, target: RegistrationStatus, number: str,
+             coverage_start: date, rng: random.Random) -> None:
+    go = services.transition_registration
+    go(registration, S.READY, None)
+    if target == S.READY:
+        return
+    go(registration, S.SUBMITTED, None, reason="Enrolment batch (demo)")
+    if target == S.SUBMITTED:
+        return
+    if target == S.REJECTED:
+        go(registration, S.REJECTED, None, rejection_reason=rng.choice(REJECTIONS))
+        return
+    go(registration, S.REGISTERED, None, institution_number=number,
+       coverage_start=coverage_start)
+    if target == S.SUSPENDED:
+        go(registration, S.SUSPENDED, None, reason="Contributions unpaid for three months")
+    elif target == S.TERMINATED:
+        go(registration, S.TERMINATED, None, reason="Now insured through an employer")
+
+
+def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
+    """Create the cooperative's demo agreement and its registrations, unless it exists."""
+    spec = DEMO_AGREEMENTS.get(cooperative.code)
+    if spec is None:
+        return f"{cooperative.code}: no demo agreement."
+    if db.session.scalar(select(Agreement.id).where(
+            Agreement.cooperative_id == cooperative.id,
+            Agreement.reference == spec["reference"])):
+        return f"{cooperative.code}: agreement {spec['reference']} already there; kept."
+    rng = random.Random(seed * 7919)
+    today = date.today()
+    institution = _institution(cooperative, spec)
+    schemes = _schemes(institution, spec)
+    documents = db.session.scalars(select(DocumentType.id).where(
+        DocumentType.cooperative_id == cooperative.id,
+        DocumentType.name.in_(spec["documents"]))).all()
+    start = date(today.year - 1, 1, 1)
+    first, *amendments = spec["terms"]
+    agreement = services.create_agreement(
+        cooperative, {"institution_id": institution.id, "reference": spec["reference"],
+                      "signed_on": start - timedelta(days=30), "valid_from": start,
+                      "member_number_pattern": spec["pattern"],
+                      "scheme_ids": [s.id for s in schemes], "document_type_ids": documents},
+        first, None)
+    for amendment in amendments:
+        services.amend_terms(agreement, {**first, **amendment,
+                                         "effective_from": date(today.year, 1, 1)}, None)
+
+    members = db.session.scalars(select(Member).where(
+        Member.cooperative_id == cooperative.id).order_by(Member.id)).all()
+    active = [m for m in members if m.status == MemberStatus.ACTIVE]
+    enrolled = [m for m in active if rng.random() < 0.85]
+    result = services.enrol_members(agreement, [m.id for m in enrolled], None)
+    problems = services.readiness_problems_many(result.done)
+    counter = 0
+    # the first members who can go further show every status; the rest are drawn at random
+    first_ones = [S.REGISTERED, S.SUBMITTED, S.READY, S.REJECTED, S.SUSPENDED, S.TERMINATED]
+    for registration in result.done:
+        if problems[registration.id]:
+            continue
+        target = first_ones.pop(0) if first_ones else _target(rng)
+        if target == S.PENDING:
+            continue
+        counter += 1
+        coverage_start = max(start, today - timedelta(days=rng.randint(30, 400)))
+        _advance(registration, target, spec["number"](counter), coverage_start, rng)
+
+    # members who left or died while registered: their registrations await the exit
+    flagged = 0
+    for member in members:
+        if member.status in (MemberStatus.LEFT, MemberStatus.DECEASED) and rng.random() < 0.7:
+            counter += 1
+            registration = Registration(
+                cooperative_id=cooperative.id, member_id=member.id, agreement_id=agreement.id,
+                status=S.REGISTERED, institution_member_number=spec["number"](counter),
+                coverage_start=start, status_changed_at=utcnow())
+            db.session.add(registration)
+            db.session.flush()
+            services._event(registration, None, S.REGISTERED,
+                            "Registered before the member left (demo history)", None)
+            flagged += services.flag_registrations_for_exit(
+                member, member.status_reason or "Left the cooperative",
+                member.status_date or today)
+    db.session.flush()
+    return (f"{cooperative.code}: agreement {agreement.reference} with "
+            f"{len(result.done) + flagged} registrations.")

@@ -1,0 +1,156 @@
+"""Forms of the agreements area. Each lists its fields explicitly (no mass assignment)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coopreg.agreements.coverage import BRANCH_LABELS
+from coopreg.agreements.models import RegistrationStatus, RuleKind, Schedule
+from coopreg.core.forms import choices
+
+MONTH_LABELS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"),
+                _l("June"), _l("July"), _l("August"), _l("September"), _l("October"),
+                _l("November"), _l("December"))
+
+SCHEDULE_LABELS = {
+    Schedule.MONTHLY: _l("Monthly"),
+    Schedule.QUARTERLY: _l("Quarterly (March, June, September, December)"),
+    Schedule.YEARLY: _l("Yearly (in one month)"),
+    Schedule.SEASONAL: _l("Seasonal (only in the season's months)"),
+}
+
+RULE_LABELS = {
+    RuleKind.FLAT: _l("A flat amount per period"),
+    RuleKind.RATE: _l("A rate of the member's declared income"),
+}
+
+REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.PENDING: _l("Pending"),
+    RegistrationStatus.READY: _l("Ready"),
+    RegistrationStatus.SUBMITTED: _l("Submitted"),
+    RegistrationStatus.REGISTERED: _l("Registered"),
+    RegistrationStatus.REJECTED: _l("Rejected"),
+    RegistrationStatus.SUSPENDED: _l("Suspended"),
+    RegistrationStatus.TERMINATED: _l("Terminated"),
+}
+
+
+class CheckboxesField(SelectMultipleField):
+    """A set of checkboxes (a multiple choice everyone can use on a phone)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class InstitutionForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    short_name = StringField(_l("Short name"), validators=[DataRequired(), Length(max=40)],
+                             description=_l("As people say it, for example CCSS or PhilHealth."))
+    country = StringField(_l("Country"), validators=[DataRequired(), Length(min=2, max=2)],
+                          description=_l("Two-letter ISO code, for example CR or PH."))
+
+
+class SchemeForm(FlaskForm):
+    name = StringField(_l("Scheme name"), validators=[DataRequired(), Length(max=200)])
+    branches = CheckboxesField(_l("Branches of social protection it covers"),
+                               choices=choices((b.value, label)
+                                               for b, label in BRANCH_LABELS.items()))
+
+
+class AgreementForm(FlaskForm):
+    institution_id = SelectField(_l("Institution"), coerce=int, validators=[DataRequired()])
+    reference = StringField(_l("Reference number"), validators=[DataRequired(), Length(max=60)])
+    signed_on = DateField(_l("Signed on"), validators=[Optional()])
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+    valid_to = DateField(_l("Valid to"), validators=[Optional()],
+                         description=_l("Leave empty while it runs; agreements renewed yearly "
+                                        "end on the renewal date."))
+    member_number_pattern = StringField(
+        _l("Institution's member number pattern"), validators=[Optional(), Length(max=200)],
+        description=_l("A regular expression the whole number must match, for example "
+                       "[0-9]{2}-[0-9]{9}-[0-9]."))
+    scheme_ids = CheckboxesField(_l("Schemes"), coerce=int)
+    document_type_ids = CheckboxesField(_l("Documents required for registration"), coerce=int)
+
+    AGREEMENT_FIELDS = ("institution_id", "reference", "signed_on", "valid_from", "valid_to",
+                        "member_number_pattern", "scheme_ids", "document_type_ids")
+
+    def agreement_data(self) -> dict:
+        return {name: getattr(self, name).data for name in self.AGREEMENT_FIELDS}
+
+
+class TermsFields(FlaskForm):
+    rule_kind = SelectField(_l("Contribution rule"),
+                            choices=choices((k.value, v) for k, v in RULE_LABELS.items()),
+                            validators=[DataRequired()])
+    flat_amount = StringField(_l("Amount per period"), validators=[Optional(), Length(max=20)],
+                              description=_l("For a flat amount."))
+    rate_percent = StringField(_l("Rate (% of declared income)"),
+                               validators=[Optional(), Length(max=10)],
+                               description=_l("For a rate, for example 10.5."))
+    floor = StringField(_l("Income floor"), validators=[Optional(), Length(max=20)],
+                        description=_l("The rate applies to at least this monthly income."))
+    ceiling = StringField(_l("Income ceiling"), validators=[Optional(), Length(max=20)],
+                          description=_l("… and to at most this monthly income."))
+    member_share_percent = StringField(
+        _l("Member's share (%)"), validators=[DataRequired(), Length(max=10)],
+        description=_l("The rest is paid by the cooperative or a subsidy."))
+    schedule = SelectField(_l("Schedule"),
+                           choices=choices((k.value, v) for k, v in SCHEDULE_LABELS.items()),
+                           validators=[DataRequired()])
+    due_months = CheckboxesField(_l("Months in which dues fall"), coerce=int,
+                                 choices=choices((i + 1, m) for i, m in enumerate(MONTH_LABELS)),
+                                 description=_l("For a seasonal schedule (the harvest months) "
+                                                "or a yearly one (one month)."))
+    due_day = IntegerField(_l("Due day of the month"), default=15,
+                           validators=[DataRequired(), NumberRange(1, 31)])
+    grace_days = IntegerField(_l("Grace days"), default=0,
+                              validators=[Optional(), NumberRange(0, 365)])
+    remittance_deadline_days = IntegerField(
+        _l("Remittance deadline (days after the period's end)"), default=15,
+        validators=[Optional(), NumberRange(0, 365)])
+
+    TERMS_FIELDS = ("rule_kind", "flat_amount", "rate_percent", "floor", "ceiling",
+                    "member_share_percent", "schedule", "due_months", "due_day", "grace_days",
+                    "remittance_deadline_days")
+
+    def terms_data(self) -> dict:
+        data = {name: getattr(self, name).data for name in self.TERMS_FIELDS}
+        if hasattr(self, "effective_from"):
+            data["effective_from"] = self.effective_from.data
+            data["note"] = self.note.data
+        return data
+
+
+class NewAgreementForm(AgreementForm, TermsFields):
+    """An agreement and its first terms (in force from the agreement's start)."""
+
+
+class TermsForm(TermsFields):
+    effective_from = DateField(_l("Takes effect from"), validators=[DataRequired()])
+    note = StringField(_l("What changed, and why"), validators=[Optional(), Length(max=300)])
+
+
+class TransitionForm(FlaskForm):
+    to_status = HiddenField(validators=[DataRequired()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=300)])
+    institution_member_number = StringField(_l("Institution's member number"),
+                                            validators=[Optional(), Length(max=40)])
+    coverage_start = DateField(_l("Coverage starts on"), validators=[Optional()])
+    rejection_reason = StringField(_l("The institution's reason"),
+                                   validators=[Optional(), Length(max=300)])
+
+
+class EnrolForm(FlaskForm):
+    agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[DataRequired()])

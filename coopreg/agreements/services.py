@@ -1,0 +1,960 @@
+"""The agreements area's rules: institutions and schemes, agreements and their terms (kept as
+amendments), the contribution rule and schedule, and each member's registration lifecycle.
+
+Services for other areas:
+- `terms_on(agreement, day)`: the terms in force on a day.
+- `periods_between(agreement, start, end)` / `due_months(agreement, year)`: when dues fall.
+- `contribution_for(agreement, member, period_date)`: (member share, cooperative share).
+- `transition_registration(registration, to_status, actor_id, ...)`: the one way a
+  registration changes status (batches use it for ready → submitted → registered/rejected).
+- `readiness_problems(registration)`: what stops a registration from being `ready`.
+- `flag_registrations_for_exit(member, reason, on)`: called when a member leaves or dies.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from coopreg.agreements.models import (
+    ACTIVE_STATUSES,
+    REGISTRATION_TRANSITIONS,
+    Agreement,
+    AgreementDocument,
+    AgreementScheme,
+    AgreementTerms,
+    Branch,
+    Institution,
+    Registration,
+    RegistrationEvent,
+    RegistrationStatus,
+    RuleKind,
+    Schedule,
+    Scheme,
+    SchemeBranch,
+)
+from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.core.errors import DomainError
+from coopreg.core.models import utcnow
+from coopreg.core.money import currency_exponent, from_minor, parse_amount, to_minor
+from coopreg.core.text import fold
+from coopreg.extensions import db
+from coopreg.members.models import Member, MemberDocument, MemberStatus, Sector, Sex
+from coopreg.members.national_ids import id_types_for, normalise_id
+from coopreg.members.services import search_condition
+
+S = RegistrationStatus
+BP = 10_000  # basis points in 100 %
+QUARTER_MONTHS = (3, 6, 9, 12)
+_MAX_MINOR = 2**63 - 1
+
+
+def _text(value: Any, limit: int, field_name: str, label: str, required: bool = True
+          ) -> str | None:
+    value = re.sub(r"\s+", " ", str(value or "")).strip() or None
+    if value is None and required:
+        raise DomainError(_("%(label)s is required.", label=label), field=field_name)
+    if value is not None and len(value) > limit:
+        raise DomainError(_("%(label)s is too long (at most %(n)d characters).", label=label,
+                            n=limit), field=field_name)
+    return value
+
+
+def _enum(cls, value, field_name: str, label: str):
+    try:
+        return cls(getattr(value, "value", value))
+    except ValueError:
+        raise DomainError(_("%(label)s must be one of: %(choices)s.", label=label,
+                            choices=", ".join(m.value for m in cls)), field=field_name) from None
+
+
+# ---- institutions and schemes ----------------------------------------------------------------
+
+def _check_country(country: str) -> str:
+    country = (country or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise DomainError(_("Give the country as a two-letter ISO code (for example CR)."),
+                          field="country")
+    return country
+
+
+def _institution_values(cooperative_id: int, name: str, short_name: str, country: str,
+                        institution: Institution | None = None) -> dict:
+    values = {"name": _text(name, 200, "name", _("The name")),
+              "short_name": _text(short_name, 40, "short_name", _("The short name")),
+              "country": _check_country(country)}
+    taken = db.session.scalar(select(Institution.id).where(
+        Institution.cooperative_id == cooperative_id,
+        func.upper(Institution.short_name) == values["short_name"].upper(),
+        Institution.id != (institution.id if institution else -1)))
+    if taken is not None:
+        raise DomainError(_("An institution with short name %(name)s already exists.",
+                            name=values["short_name"]), field="short_name")
+    return values
+
+
+def create_institution(cooperative: Cooperative, name: str, short_name: str,
+                       country: str) -> Institution:
+    """A social security institution the cooperative deals with (short names unique)."""
+    values = _institution_values(cooperative.id, name, short_name, country)
+    institution = Institution(cooperative_id=cooperative.id, **values)
+    db.session.add(institution)
+    db.session.flush()
+    return institution
+
+
+def update_institution(institution: Institution, name: str, short_name: str,
+                       country: str) -> Institution:
+    values = _institution_values(institution.cooperative_id, name, short_name, country,
+                                 institution)
+    for key, value in values.items():
+        setattr(institution, key, value)
+    db.session.flush()
+    return institution
+
+
+def _branches(branches: Iterable) -> set[Branch]:
+    chosen = {_enum(Branch, b, "branches", _("Branch")) for b in branches or ()}
+    if not chosen:
+        raise DomainError(_("Choose at least one branch the scheme covers."), field="branches")
+    return chosen
+
+
+def _scheme_name(institution: Institution, name: str, scheme: Scheme | None = None) -> str:
+    name = _text(name, 200, "name", _("The name"))
+    taken = db.session.scalar(select(Scheme.id).where(
+        Scheme.institution_id == institution.id, func.upper(Scheme.name) == name.upper(),
+        Scheme.id != (scheme.id if scheme else -1)))
+    if taken is not None:
+        raise DomainError(_("This institution already has a scheme called %(name)s.",
+                            name=name), field="name")
+    return name
+
+
+def create_scheme(institution: Institution, name: str, branches: Iterable) -> Scheme:
+    """A scheme of an institution and the branches of social protection it covers."""
+    name = _scheme_name(institution, name)
+    chosen = _branches(branches)
+    scheme = Scheme(cooperative_id=institution.cooperative_id, institution_id=institution.id,
+                    name=name)
+    scheme.branch_rows = [SchemeBranch(cooperative_id=institution.cooperative_id, branch=b)
+                          for b in Branch if b in chosen]
+    db.session.add(scheme)
+    db.session.flush()
+    return scheme
+
+
+def update_scheme(scheme: Scheme, name: str, branches: Iterable) -> Scheme:
+    """Rename a scheme or change its branches (the coverage report follows at once)."""
+    scheme.name = _scheme_name(scheme.institution, name, scheme)
+    chosen = _branches(branches)
+    held = {row.branch: row for row in scheme.branch_rows}
+    for branch, row in held.items():
+        if branch not in chosen:
+            scheme.branch_rows.remove(row)
+    for branch in Branch:
+        if branch in chosen and branch not in held:
+            scheme.branch_rows.append(SchemeBranch(cooperative_id=scheme.cooperative_id,
+                                                   branch=branch))
+    db.session.flush()
+    return scheme
+
+
+# ---- agreements -----------------------------------------------------------------------------
+
+def _agreement_values(cooperative: Cooperative, data: dict,
+                      agreement: Agreement | None = None) -> dict:
+    institution = db.session.scalar(select(Institution).where(
+        Institution.cooperative_id == cooperative.id,
+        Institution.id == (data.get("institution_id") or -1)))
+    if institution is None:
+        raise DomainError(_("Choose the institution."), field="institution_id")
+    reference = _text(data.get("reference"), 60, "reference", _("The reference number"))
+    taken = db.session.scalar(select(Agreement.id).where(
+        Agreement.cooperative_id == cooperative.id,
+        func.upper(Agreement.reference) == reference.upper(),
+        Agreement.id != (agreement.id if agreement else -1)))
+    if taken is not None:
+        raise DomainError(_("An agreement with reference %(ref)s already exists.",
+                            ref=reference), field="reference")
+    valid_from = data.get("valid_from")
+    if valid_from is None:
+        raise DomainError(_("Give the date the agreement starts."), field="valid_from")
+    valid_to = data.get("valid_to")
+    if valid_to is not None and valid_to < valid_from:
+        raise DomainError(_("The agreement ends before it starts."), field="valid_to")
+    signed_on = data.get("signed_on")
+    if signed_on is not None and signed_on > date.today():
+        raise DomainError(_("The signing date is in the future."), field="signed_on")
+    pattern = _text(data.get("member_number_pattern"), 200, "member_number_pattern", "",
+                    required=False)
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error:
+            raise DomainError(_("The member number pattern is not a valid regular "
+                                "expression."), field="member_number_pattern") from None
+    scheme_ids = {int(i) for i in data.get("scheme_ids") or ()}
+    schemes = db.session.scalars(select(Scheme).where(
+        Scheme.institution_id == institution.id, Scheme.id.in_(scheme_ids))).all()
+    if not schemes or len(schemes) != len(scheme_ids):
+        raise DomainError(_("Choose one or more schemes of %(name)s.",
+                            name=institution.short_name), field="scheme_ids")
+    document_ids = {int(i) for i in data.get("document_type_ids") or ()}
+    documents = db.session.scalars(select(DocumentType).where(
+        DocumentType.cooperative_id == cooperative.id,
+        DocumentType.id.in_(document_ids))).all()
+    if len(documents) != len(document_ids):
+        raise DomainError(_("Unknown document type."), field="document_type_ids")
+    return {"institution_id": institution.id, "reference": reference, "valid_from": valid_from,
+            "valid_to": valid_to, "signed_on": signed_on, "member_number_pattern": pattern,
+            "schemes": schemes, "documents": documents}
+
+
+def _set_links(agreement: Agreement, schemes: list[Scheme],
+               documents: list[DocumentType]) -> None:
+    wanted = {s.id for s in schemes}
+    for link in list(agreement.scheme_links):
+        if link.scheme_id not in wanted:
+            agreement.scheme_links.remove(link)
+    have = {link.scheme_id for link in agreement.scheme_links}
+    for scheme in schemes:
+        if scheme.id not in have:
+            agreement.scheme_links.append(AgreementScheme(
+                cooperative_id=agreement.cooperative_id, scheme=scheme))
+    wanted = {d.id for d in documents}
+    for link in list(agreement.document_links):
+        if link.document_type_id not in wanted:
+            agreement.document_links.remove(link)
+    have = {link.document_type_id for link in agreement.document_links}
+    for document in documents:
+        if document.id not in have:
+            agreement.document_links.append(AgreementDocument(
+                cooperative_id=agreement.cooperative_id, document_type=document))
+
+
+def create_agreement(cooperative: Cooperative, data: dict, terms: dict,
+                     actor_id: int | None) -> Agreement:
+    """A group registration agreement with its first terms, in force from `valid_from`.
+    `data`: institution_id, reference, signed_on, valid_from, valid_to, member_number_pattern,
+    scheme_ids, document_type_ids. `terms`: see `clean_terms`."""
+    values = _agreement_values(cooperative, data)
+    schemes, documents = values.pop("schemes"), values.pop("documents")
+    terms_values = clean_terms(cooperative.currency, {**terms,
+                                                      "effective_from": values["valid_from"]})
+    agreement = Agreement(cooperative_id=cooperative.id, **values)
+    db.session.add(agreement)
+    _set_links(agreement, schemes, documents)
+    db.session.flush()
+    db.session.add(AgreementTerms(cooperative_id=cooperative.id, agreement_id=agreement.id,
+                                  created_by_id=actor_id, created_at=utcnow(), **terms_values))
+    db.session.flush()
+    db.session.expire(agreement, ["terms"])
+    return agreement
+
+
+def update_agreement(agreement: Agreement, data: dict) -> Agreement:
+    """Change an agreement's reference, dates, number pattern, schemes and required documents
+    (the terms change only by amendment: `amend_terms`)."""
+    cooperative = db.session.get(Cooperative, agreement.cooperative_id)
+    values = _agreement_values(cooperative, data, agreement)
+    schemes, documents = values.pop("schemes"), values.pop("documents")
+    if values["institution_id"] != agreement.institution_id and db.session.scalar(
+            select(Registration.id).where(Registration.agreement_id == agreement.id).limit(1)):
+        raise DomainError(_("Members are enrolled in this agreement: its institution cannot "
+                            "change."), field="institution_id")
+    first = agreement.terms[0] if agreement.terms else None
+    if first is not None and values["valid_from"] > first.effective_from:
+        raise DomainError(_("The first terms take effect on %(date)s: the agreement cannot "
+                            "start later.", date=first.effective_from.isoformat()),
+                          field="valid_from")
+    for key, value in values.items():
+        setattr(agreement, key, value)
+    _set_links(agreement, schemes, documents)
+    db.session.flush()
+    return agreement
+
+
+# ---- terms ----------------------------------------------------------------------------------
+
+def _percent_bp(value: Any, field_name: str, label: str, required: bool = True,
+                allow_zero: bool = True) -> int | None:
+    """'10.5' (per cent) → 1050 basis points; at most two decimals, 0 to 100."""
+    if value is None or str(value).strip() == "":
+        if required:
+            raise DomainError(_("%(label)s is required.", label=label), field=field_name)
+        return None
+    if isinstance(value, float):
+        raise TypeError("rates are never floats")
+    try:
+        percent = Decimal(str(value).strip().replace(",", ".").rstrip("%").strip())
+    except InvalidOperation:
+        raise DomainError(_("%(label)s is not a number.", label=label),
+                          field=field_name) from None
+    if not percent.is_finite() or percent < 0 or percent > 100 or (
+            not allow_zero and percent == 0):
+        raise DomainError(_("%(label)s must be between 0 and 100 %%.", label=label),
+                          field=field_name)
+    scaled = percent * 100
+    if scaled != scaled.to_integral_value():
+        raise DomainError(_("%(label)s has at most two decimals.", label=label),
+                          field=field_name)
+    return int(scaled)
+
+
+def _money(value: Any, currency: str, field_name: str, label: str, required: bool) -> int | None:
+    if value is None or str(value).strip() == "":
+        if required:
+            raise DomainError(_("%(label)s is required.", label=label), field=field_name)
+        return None
+    try:
+        minor = to_minor(parse_amount(value if isinstance(value, Decimal) else str(value),
+                                      currency), currency)
+    except DomainError as error:
+        raise DomainError(f"{label}: {error.message}", field=field_name) from None
+    if minor > _MAX_MINOR:
+        raise DomainError(_("%(label)s is too large.", label=label), field=field_name)
+    return minor
+
+
+def _int(value: Any, low: int, high: int, field_name: str, label: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise DomainError(_("%(label)s is required.", label=label), field=field_name) from None
+    if not low <= number <= high:
+        raise DomainError(_("%(label)s must be between %(low)d and %(high)d.", label=label,
+                            low=low, high=high), field=field_name)
+    return number
+
+
+def clean_terms(currency: str, data: dict) -> dict:
+    """Check a contribution rule and schedule and return the column values. `data`:
+    effective_from, rule_kind (flat|rate), flat_amount, rate_percent, floor, ceiling (amounts
+    as typed, in the cooperative's currency), member_share_percent, schedule, due_months
+    (month numbers), due_day, grace_days, remittance_deadline_days, note."""
+    effective_from = data.get("effective_from")
+    if effective_from is None:
+        raise DomainError(_("Give the date the terms take effect."), field="effective_from")
+    rule = _enum(RuleKind, data.get("rule_kind"), "rule_kind", _("Contribution rule"))
+    values: dict[str, Any] = {"effective_from": effective_from, "rule_kind": rule,
+                              "flat_amount_minor": None, "rate_bp": None,
+                              "floor_minor": None, "ceiling_minor": None}
+    if rule == RuleKind.FLAT:
+        values["flat_amount_minor"] = _money(data.get("flat_amount"), currency, "flat_amount",
+                                             _("Amount per period"), required=True)
+        if values["flat_amount_minor"] == 0:
+            raise DomainError(_("The amount per period must be more than zero."),
+                              field="flat_amount")
+    else:
+        values["rate_bp"] = _percent_bp(data.get("rate_percent"), "rate_percent",
+                                        _("Rate"), allow_zero=False)
+        values["floor_minor"] = _money(data.get("floor"), currency, "floor",
+                                       _("Income floor"), required=False)
+        values["ceiling_minor"] = _money(data.get("ceiling"), currency, "ceiling",
+                                         _("Income ceiling"), required=False)
+        if (values["floor_minor"] is not None and values["ceiling_minor"] is not None
+                and values["floor_minor"] > values["ceiling_minor"]):
+            raise DomainError(_("The floor is above the ceiling."), field="ceiling")
+    values["member_share_bp"] = _percent_bp(data.get("member_share_percent"),
+                                            "member_share_percent", _("Member's share"))
+    schedule = _enum(Schedule, data.get("schedule"), "schedule", _("Schedule"))
+    values["schedule"] = schedule
+    try:
+        months = sorted({int(m) for m in data.get("due_months") or ()})
+    except (TypeError, ValueError):
+        raise DomainError(_("Months are numbers from 1 to 12."), field="due_months") from None
+    if any(not 1 <= m <= 12 for m in months):
+        raise DomainError(_("Months are numbers from 1 to 12."), field="due_months")
+    if schedule == Schedule.SEASONAL and not months:
+        raise DomainError(_("Choose the months of the season, when dues fall."),
+                          field="due_months")
+    if schedule == Schedule.YEARLY and len(months) != 1:
+        raise DomainError(_("Choose the one month in which the yearly due falls."),
+                          field="due_months")
+    values["due_months"] = (",".join(str(m) for m in months)
+                            if schedule in (Schedule.SEASONAL, Schedule.YEARLY) else None)
+    values["due_day"] = _int(data.get("due_day"), 1, 31, "due_day", _("Due day"))
+    values["grace_days"] = _int(data.get("grace_days") or 0, 0, 365, "grace_days",
+                                _("Grace days"))
+    values["remittance_deadline_days"] = _int(
+        data.get("remittance_deadline_days") or 0, 0, 365, "remittance_deadline_days",
+        _("Remittance deadline"))
+    values["note"] = _text(data.get("note"), 300, "note", _("The note"), required=False)
+    return values
+
+
+def amend_terms(agreement: Agreement, data: dict, actor_id: int | None) -> AgreementTerms:
+    """New terms from a date after the latest amendment's; the earlier terms stay on record
+    and keep governing the periods before that date."""
+    cooperative = db.session.get(Cooperative, agreement.cooperative_id)
+    values = clean_terms(cooperative.currency, data)
+    latest = agreement.terms[-1] if agreement.terms else None
+    if latest is not None and values["effective_from"] <= latest.effective_from:
+        raise DomainError(_("Amendments take effect after the latest one (%(date)s); earlier "
+                            "terms are never changed.",
+                            date=latest.effective_from.isoformat()), field="effective_from")
+    if values["effective_from"] < agreement.valid_from:
+        raise DomainError(_("The terms cannot take effect before the agreement starts."),
+                          field="effective_from")
+    if agreement.valid_to is not None and values["effective_from"] > agreement.valid_to:
+        raise DomainError(_("The agreement ends before that date."), field="effective_from")
+    terms = AgreementTerms(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
+                           created_by_id=actor_id, created_at=utcnow(), **values)
+    db.session.add(terms)
+    db.session.flush()
+    db.session.expire(agreement, ["terms"])
+    return terms
+
+
+def terms_on(agreement: Agreement, day: date) -> AgreementTerms | None:
+    """The terms in force on a day: the latest amendment that took effect on or before it."""
+    current = None
+    for terms in agreement.terms:  # ordered by effective_from
+        if terms.effective_from <= day:
+            current = terms
+    return current
+
+
+def schedule_months(terms: AgreementTerms) -> tuple[int, ...]:
+    """The months in which dues fall under these terms. Quarterly dues fall in the last month
+    of each calendar quarter (March, June, September, December) whatever the start date."""
+    if terms.schedule == Schedule.MONTHLY:
+        return tuple(range(1, 13))
+    if terms.schedule == Schedule.QUARTERLY:
+        return QUARTER_MONTHS
+    return tuple(terms.month_list)
+
+
+def months_covered(terms: AgreementTerms) -> Decimal:
+    """How many months of income one due stands for: 1 monthly, 3 quarterly, 12 yearly; a
+    seasonal schedule spreads the year over its season (12 / number of season months)."""
+    if terms.schedule == Schedule.MONTHLY:
+        return Decimal(1)
+    if terms.schedule == Schedule.QUARTERLY:
+        return Decimal(3)
+    if terms.schedule == Schedule.YEARLY:
+        return Decimal(12)
+    return Decimal(12) / Decimal(len(terms.month_list) or 12)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One due of the schedule: the month it falls in, its dates, and the terms it follows."""
+
+    month: date  # the first day of the month in which the due falls
+    due_date: date
+    grace_until: date
+    remittance_deadline: date
+    terms: AgreementTerms
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def periods_between(agreement: Agreement, start: date, end: date) -> list[Period]:
+    """The dues of an agreement in the months from `start`'s month to `end`'s month, while
+    the agreement is in force. A month follows the terms in force on its first day (or on
+    the agreement's first day, when it starts in that month); the due date is the terms' due
+    day (the month's last day if shorter), the grace period runs from it, and the remittance
+    deadline counts from the end of the month."""
+    periods: list[Period] = []
+    month = start.replace(day=1)
+    while month <= end:
+        month_end = _month_end(month)
+        if agreement.valid_from <= month_end and (agreement.valid_to is None
+                                                  or month <= agreement.valid_to):
+            terms = terms_on(agreement, max(month, agreement.valid_from))
+            if terms is not None and month.month in schedule_months(terms):
+                due = month.replace(day=min(terms.due_day, month_end.day))
+                periods.append(Period(
+                    month=month, due_date=due,
+                    grace_until=due + timedelta(days=terms.grace_days),
+                    remittance_deadline=month_end + timedelta(
+                        days=terms.remittance_deadline_days),
+                    terms=terms))
+        month = month_end + timedelta(days=1)
+    return periods
+
+
+def due_months(agreement: Agreement, year: int) -> list[int]:
+    """The month numbers of a year in which the agreement's dues fall."""
+    return [p.month.month for p in periods_between(agreement, date(year, 1, 1),
+                                                   date(year, 12, 31))]
+
+
+def contribution_for(agreement: Agreement, member: Member,
+                     period_date: date) -> tuple[Decimal, Decimal]:
+    """(member share, cooperative share) of the due of the period containing `period_date`.
+
+    Flat rule: the amount per period. Rate rule: rate × the member's declared monthly income,
+    raised to the floor and capped at the ceiling, × the months one due stands for
+    (`months_covered`). The total is rounded half-up to the currency's minor unit, the
+    member's share likewise, and the cooperative's share is the rest, so the two always add up
+    to the total."""
+    month = period_date.replace(day=1)
+    terms = terms_on(agreement, max(month, agreement.valid_from))
+    if terms is None or _month_end(month) < agreement.valid_from or (
+            agreement.valid_to is not None and month > agreement.valid_to):
+        raise DomainError(_("The agreement has no terms in force on %(date)s.",
+                            date=period_date.isoformat()))
+    currency = agreement.cooperative.currency
+    unit = Decimal(1).scaleb(-currency_exponent(currency))
+    if terms.rule_kind == RuleKind.FLAT:
+        total = from_minor(terms.flat_amount_minor, currency)
+    else:
+        income = from_minor(member.declared_income_minor, currency)
+        if income is None and terms.floor_minor is None:
+            raise DomainError(_("Member %(number)s has no declared income.",
+                                number=member.member_number))
+        base = income or Decimal(0)
+        if terms.floor_minor is not None:
+            base = max(base, from_minor(terms.floor_minor, currency))
+        if terms.ceiling_minor is not None:
+            base = min(base, from_minor(terms.ceiling_minor, currency))
+        total = (base * months_covered(terms) * terms.rate_bp / BP).quantize(
+            unit, rounding=ROUND_HALF_UP)
+    member_share = (total * terms.member_share_bp / BP).quantize(unit, rounding=ROUND_HALF_UP)
+    return member_share, total - member_share
+
+
+# ---- registrations --------------------------------------------------------------------------
+
+def _required_documents(agreement: Agreement) -> list[DocumentType]:
+    return [t for t in agreement.required_documents if t.active]
+
+
+def _problems(member: Member, cooperative: Cooperative, required: list[DocumentType],
+              held: set[int]) -> list[str]:
+    problems: list[str] = []
+    if member.status != MemberStatus.ACTIVE:
+        problems.append(_("The member is not active (%(status)s).", status=member.status.value))
+    if not member.id_number:
+        problems.append(_("No national ID number is recorded."))
+    else:
+        id_type = member.id_type or id_types_for(cooperative.country,
+                                                 cooperative.id_label)[0].code
+        try:
+            normalise_id(cooperative.country, id_type, member.id_number,
+                         pattern=cooperative.id_pattern, local_label=cooperative.id_label)
+        except DomainError as error:
+            problems.append(_("The national ID is not valid: %(reason)s",
+                              reason=error.message))
+    if not member.consent_given:
+        problems.append(_("Consent to share data with the institution is not recorded."))
+    for document in required:
+        if document.id not in held:
+            problems.append(_("Document missing: %(name)s.", name=document.name))
+    return problems
+
+
+def readiness_problems(registration: Registration) -> list[str]:
+    """What stops a registration from being `ready`: the member's national ID present and
+    valid for the cooperative's country, consent to share data recorded, and every document
+    the agreement requires held. Empty when ready can be reached."""
+    member = registration.member
+    agreement = registration.agreement
+    held = {d.document_type_id for d in member.documents}
+    return _problems(member, agreement.cooperative, _required_documents(agreement), held)
+
+
+def readiness_problems_many(registrations: list[Registration]) -> dict[int, list[str]]:
+    """`readiness_problems` for a page of registrations of one agreement, in two queries."""
+    if not registrations:
+        return {}
+    agreement = registrations[0].agreement
+    required = _required_documents(agreement)
+    member_ids = [r.member_id for r in registrations]
+    held: dict[int, set[int]] = {}
+    for member_id, type_id in db.session.execute(select(
+            MemberDocument.member_id, MemberDocument.document_type_id).where(
+            MemberDocument.member_id.in_(member_ids))):
+        held.setdefault(member_id, set()).add(type_id)
+    return {r.id: _problems(r.member, agreement.cooperative, required,
+                            held.get(r.member_id, set())) for r in registrations}
+
+
+def _event(registration: Registration, from_status: RegistrationStatus | None,
+           to_status: RegistrationStatus, reason: str | None,
+           actor_id: int | None) -> RegistrationEvent:
+    event = RegistrationEvent(cooperative_id=registration.cooperative_id,
+                              registration_id=registration.id, from_status=from_status,
+                              to_status=to_status, reason=reason, actor_id=actor_id,
+                              occurred_at=utcnow())
+    db.session.add(event)
+    return event
+
+
+def _check_enrolment(agreement: Agreement, member: Member, today: date) -> None:
+    if member.cooperative_id != agreement.cooperative_id:
+        raise DomainError(_("The member is not in this cooperative."))
+    if member.status != MemberStatus.ACTIVE:
+        raise DomainError(_("Only active members can be enrolled (%(name)s is %(status)s).",
+                            name=member.full_name, status=member.status.value))
+    if agreement.valid_to is not None and agreement.valid_to < today:
+        raise DomainError(_("Agreement %(ref)s ended on %(date)s.", ref=agreement.reference,
+                            date=agreement.valid_to.isoformat()))
+
+
+def enrol_member(agreement: Agreement, member: Member, actor_id: int | None,
+                 today: date | None = None) -> Registration:
+    """Enrol an active member in an agreement: a `pending` registration (one per member and
+    agreement; a terminated one starts over as pending)."""
+    today = today or date.today()
+    _check_enrolment(agreement, member, today)
+    existing = db.session.scalar(select(Registration).where(
+        Registration.member_id == member.id, Registration.agreement_id == agreement.id))
+    if existing is not None:
+        if existing.status != S.TERMINATED:
+            raise DomainError(_("%(name)s is already enrolled in %(ref)s (%(status)s).",
+                                name=member.full_name, ref=agreement.reference,
+                                status=existing.status.value))
+        transition_registration(existing, S.PENDING, actor_id, reason=_("Enrolled again"))
+        return existing
+    registration = Registration(cooperative_id=agreement.cooperative_id, member_id=member.id,
+                                agreement_id=agreement.id, status=S.PENDING,
+                                status_changed_at=utcnow())
+    db.session.add(registration)
+    db.session.flush()
+    _event(registration, None, S.PENDING, _("Enrolled"), actor_id)
+    db.session.flush()
+    return registration
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the registrations it changed and the members it refused,
+    each with the reasons."""
+
+    done: list[Registration] = field(default_factory=list)
+    refused: list[tuple[Member, list[str]]] = field(default_factory=list)
+
+
+def enrol_members(agreement: Agreement, member_ids: Iterable[int], actor_id: int | None,
+                  today: date | None = None) -> BulkResult:
+    """Enrol many members; those who cannot be enrolled are reported, the rest proceed."""
+    today = today or date.today()
+    result = BulkResult()
+    ids = sorted({int(i) for i in member_ids})
+    if agreement.valid_to is not None and agreement.valid_to < today:
+        raise DomainError(_("Agreement %(ref)s ended on %(date)s.", ref=agreement.reference,
+                            date=agreement.valid_to.isoformat()))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        members = db.session.scalars(select(Member).where(
+            Member.cooperative_id == agreement.cooperative_id, Member.id.in_(chunk))
+            .order_by(Member.search_name, Member.id)).all()
+        existing = {r.member_id: r for r in db.session.scalars(select(Registration).where(
+            Registration.agreement_id == agreement.id, Registration.member_id.in_(chunk)))}
+        fresh: list[Registration] = []
+        for member in members:
+            try:
+                _check_enrolment(agreement, member, today)
+                current = existing.get(member.id)
+                if current is not None and current.status != S.TERMINATED:
+                    raise DomainError(_("Already enrolled (%(status)s).",
+                                        status=current.status.value))
+            except DomainError as error:
+                result.refused.append((member, [error.message]))
+                continue
+            if current is not None:
+                transition_registration(current, S.PENDING, actor_id,
+                                        reason=_("Enrolled again"))
+                result.done.append(current)
+                continue
+            registration = Registration(cooperative_id=agreement.cooperative_id,
+                                        member_id=member.id, agreement_id=agreement.id,
+                                        status=S.PENDING, status_changed_at=utcnow())
+            db.session.add(registration)
+            fresh.append(registration)
+        db.session.flush()
+        for registration in fresh:
+            _event(registration, None, S.PENDING, _("Enrolled"), actor_id)
+        result.done.extend(fresh)
+        db.session.flush()
+    return result
+
+
+def _check_institution_number(registration: Registration, number: str | None) -> str:
+    agreement = registration.agreement
+    number = (number or "").strip()
+    if not number:
+        raise DomainError(_("Give the member number the institution assigned."),
+                          field="institution_member_number")
+    if len(number) > 40:
+        raise DomainError(_("The institution's member number is too long."),
+                          field="institution_member_number")
+    pattern = agreement.member_number_pattern
+    if pattern and not re.fullmatch(pattern, number):
+        raise DomainError(_("“%(number)s” is not in the form %(institution)s uses for member "
+                            "numbers (%(pattern)s).", number=number,
+                            institution=agreement.institution.short_name, pattern=pattern),
+                          field="institution_member_number")
+    other = db.session.scalar(select(Registration).where(
+        Registration.agreement_id == agreement.id,
+        Registration.institution_member_number == number,
+        Registration.id != registration.id))
+    if other is not None:
+        raise DomainError(_("Number %(number)s already belongs to %(name)s in this "
+                            "agreement.", number=number, name=other.member.full_name),
+                          field="institution_member_number")
+    return number
+
+
+def transition_registration(registration: Registration, to_status: RegistrationStatus | str,
+                            actor_id: int | None, *, reason: str | None = None,
+                            institution_number: str | None = None,
+                            coverage_start: date | None = None,
+                            rejection_reason: str | None = None,
+                            today: date | None = None) -> RegistrationEvent:
+    """Move a registration to another status, recording who, when and why. Only the changes
+    of `REGISTRATION_TRANSITIONS` are allowed. `ready` needs `readiness_problems` to be empty;
+    `registered` (from submitted) needs the institution's member number, matching the
+    agreement's pattern, and the coverage start date; `rejected` needs the institution's
+    reason; suspending, terminating and going back to pending need a reason."""
+    today = today or date.today()
+    to_status = _enum(RegistrationStatus, to_status, "to_status", _("Status"))
+    current = registration.status
+    if to_status not in REGISTRATION_TRANSITIONS[current]:
+        allowed = ", ".join(s.value for s in RegistrationStatus
+                            if s in REGISTRATION_TRANSITIONS[current]) or _("none")
+        raise DomainError(_("A registration that is %(current)s cannot become %(new)s "
+                            "(allowed: %(allowed)s).", current=current.value,
+                            new=to_status.value, allowed=allowed), field="to_status")
+    reason = _text(reason, 300, "reason", _("The reason"), required=False)
+    if to_status == S.READY:
+        problems = readiness_problems(registration)
+        if problems:
+            raise DomainError(_("Not ready yet: %(problems)s",
+                                problems=" ".join(problems)), field="to_status")
+    elif to_status == S.REGISTERED and current == S.SUBMITTED:
+        number = _check_institution_number(registration, institution_number)
+        if coverage_start is None:
+            raise DomainError(_("Give the date coverage starts."), field="coverage_start")
+        registration.institution_member_number = number
+        registration.coverage_start = coverage_start
+        registration.coverage_end = None
+        reason = reason or _("Registered as %(number)s from %(date)s", number=number,
+                             date=coverage_start.isoformat())
+    elif to_status == S.REJECTED:
+        rejection_reason = _text(rejection_reason, 300, "rejection_reason",
+                                 _("The institution's reason"))
+        registration.rejection_reason = rejection_reason
+        reason = reason or rejection_reason
+    elif to_status in (S.SUSPENDED, S.TERMINATED) or (to_status == S.PENDING
+                                                      and current == S.READY):
+        if not reason:
+            raise DomainError(_("Give the reason."), field="reason")
+    elif to_status == S.PENDING and current == S.TERMINATED:
+        _check_enrolment(registration.agreement, registration.member, today)
+    if current == S.REJECTED:
+        registration.rejection_reason = None  # kept in the history
+    if to_status == S.TERMINATED:
+        if registration.coverage_start is not None:
+            registration.coverage_end = today
+        registration.exit_flagged = False
+    if to_status == S.PENDING and current == S.TERMINATED:
+        registration.coverage_start = None
+        registration.coverage_end = None
+        registration.exit_flagged = False
+        registration.exit_flag_reason = None
+        registration.exit_flagged_on = None
+    registration.status = to_status
+    registration.status_changed_at = utcnow()
+    event = _event(registration, current, to_status, reason, actor_id)
+    db.session.flush()
+    return event
+
+
+def mark_ready_many(agreement: Agreement, registration_ids: Iterable[int],
+                    actor_id: int | None) -> BulkResult:
+    """Mark many registrations ready: those failing the readiness gate (or not in a status
+    that can become ready) are reported with their reasons, the rest proceed."""
+    result = BulkResult()
+    ids = sorted({int(i) for i in registration_ids})
+    for start in range(0, len(ids), 500):
+        registrations = db.session.scalars(
+            select(Registration).join(Member, Registration.member_id == Member.id)
+            .where(Registration.agreement_id == agreement.id,
+                   Registration.cooperative_id == agreement.cooperative_id,
+                   Registration.id.in_(ids[start:start + 500]))
+            .options(selectinload(Registration.member))
+            .order_by(Member.search_name, Member.id)).all()
+        problems = readiness_problems_many(registrations)
+        for registration in registrations:
+            if S.READY not in REGISTRATION_TRANSITIONS[registration.status]:
+                reasons = [_("It is %(status)s.", status=registration.status.value)]
+            else:
+                reasons = problems[registration.id]
+            if reasons:
+                result.refused.append((registration.member, reasons))
+                continue
+            transition_registration(registration, S.READY, actor_id)
+            result.done.append(registration)
+    return result
+
+
+def flag_registrations_for_exit(member: Member, reason: str, on: date) -> int:
+    """A member left or died: every registration still open with an institution is flagged,
+    so the secretary sends the exit. Returns how many were flagged."""
+    registrations = db.session.scalars(select(Registration).where(
+        Registration.member_id == member.id,
+        Registration.status.in_([s for s in RegistrationStatus if s in ACTIVE_STATUSES]))).all()
+    for registration in registrations:
+        registration.exit_flagged = True
+        registration.exit_flag_reason = (reason or "")[:300] or None
+        registration.exit_flagged_on = on
+    db.session.flush()
+    return len(registrations)
+
+
+# ---- lists for the pages --------------------------------------------------------------------
+
+def funnel(agreement: Agreement) -> dict[str, int]:
+    """How many registrations of the agreement are in each status, how many are flagged for
+    exit, and how many active members are not enrolled at all."""
+    counts = {s.value: 0 for s in RegistrationStatus}
+    counts.update({status.value: n for status, n in db.session.execute(
+        select(Registration.status, func.count()).where(
+            Registration.cooperative_id == agreement.cooperative_id,
+            Registration.agreement_id == agreement.id).group_by(Registration.status))})
+    counts["flagged"] = db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.cooperative_id == agreement.cooperative_id,
+        Registration.agreement_id == agreement.id, Registration.exit_flagged.is_(True))) or 0
+    counts["not_enrolled"] = db.session.scalar(
+        select(func.count()).select_from(_not_enrolled(agreement, {}).subquery())) or 0
+    return counts
+
+
+def _member_filters(stmt, filters: dict):
+    condition = search_condition(filters.get("q", ""))
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if filters.get("sector") in Sector._value2member_map_:
+        stmt = stmt.where(Member.sector == Sector(filters["sector"]))
+    if filters.get("sex") in Sex._value2member_map_:
+        stmt = stmt.where(Member.sex == Sex(filters["sex"]))
+    if filters.get("locality"):
+        stmt = stmt.where(Member.locality_key == fold(filters["locality"]))
+    return stmt
+
+
+def _not_enrolled(agreement: Agreement, filters: dict):
+    enrolled = exists().where(Registration.member_id == Member.id,
+                              Registration.agreement_id == agreement.id)
+    stmt = select(Member).where(Member.cooperative_id == agreement.cooperative_id,
+                                Member.status == MemberStatus.ACTIVE, ~enrolled)
+    return _member_filters(stmt, filters)
+
+
+def not_enrolled_ids(agreement: Agreement, filters: dict) -> list[int]:
+    """Every active member matching the filters who has no registration in the agreement."""
+    stmt = _not_enrolled(agreement, filters).with_only_columns(Member.id)
+    return list(db.session.scalars(stmt))
+
+
+def _encode_cursor(search_name: str, member_id: int) -> str:
+    raw = json.dumps([search_name, member_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[str, int] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, member_id = json.loads(raw)
+        if not isinstance(name, str):
+            return None
+        return name, int(member_id)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def not_enrolled_page(agreement: Agreement, filters: dict, after: str | None = None,
+                      per_page: int = 100) -> tuple[list[Member], str | None]:
+    """One page of the active members not enrolled, by name (keyset-paginated)."""
+    stmt = _not_enrolled(agreement, filters)
+    key = _decode_cursor(after)
+    if key is not None:
+        stmt = stmt.where(or_(Member.search_name > key[0],
+                              and_(Member.search_name == key[0], Member.id > key[1])))
+    rows = list(db.session.scalars(stmt.order_by(Member.search_name, Member.id)
+                                   .limit(per_page + 1)))
+    cursor = (_encode_cursor(rows[per_page - 1].search_name, rows[per_page - 1].id)
+              if len(rows) > per_page else None)
+    return rows[:per_page], cursor
+
+
+def registrations_page(agreement: Agreement, status: str, filters: dict,
+                       after: str | None = None, per_page: int = 100
+                       ) -> tuple[list[Registration], str | None]:
+    """One page of the agreement's registrations in a status (or `flagged` for exit), by
+    member name (keyset-paginated)."""
+    stmt = (select(Registration).join(Member, Registration.member_id == Member.id)
+            .where(Registration.cooperative_id == agreement.cooperative_id,
+                   Registration.agreement_id == agreement.id)
+            .options(selectinload(Registration.member)))
+    if status == "flagged":
+        stmt = stmt.where(Registration.exit_flagged.is_(True))
+    else:
+        stmt = stmt.where(Registration.status == RegistrationStatus(status))
+    stmt = _member_filters(stmt, filters)
+    key = _decode_cursor(after)
+    if key is not None:
+        stmt = stmt.where(or_(Member.search_name > key[0],
+                              and_(Member.search_name == key[0], Member.id > key[1])))
+    rows = list(db.session.scalars(stmt.order_by(Member.search_name, Member.id)
+                                   .limit(per_page + 1)))
+    cursor = None
+    if len(rows) > per_page:
+        last = rows[per_page - 1].member
+        cursor = _encode_cursor(last.search_name, last.id)
+    return rows[:per_page], cursor
+
+
+def member_registrations(member: Member) -> list[Registration]:
+    """A member's registrations, newest agreement first, with what they hang on loaded."""
+    return list(db.session.scalars(
+        select(Registration).where(Registration.cooperative_id == member.cooperative_id,
+                                   Registration.member_id == member.id)
+        .options(selectinload(Registration.agreement).selectinload(Agreement.institution))
+        .order_by(Registration.id.desc())))
+
+
+def enrollable_agreements(member: Member, today: date | None = None) -> list[Agreement]:
+    """Agreements still running in which the member has no open registration."""
+    today = today or date.today()
+    open_registration = exists().where(Registration.agreement_id == Agreement.id,
+                                       Registration.member_id == member.id,
+                                       Registration.status != S.TERMINATED)
+    return list(db.session.scalars(select(Agreement).where(
+        Agreement.cooperative_id == member.cooperative_id,
+        or_(Agreement.valid_to.is_(None), Agreement.valid_to >= today),
+        ~open_registration).order_by(Agreement.reference)))
+
+
+def agreements_of(cooperative_id: int) -> list[Agreement]:
+    return list(db.session.scalars(
+        select(Agreement).where(Agreement.cooperative_id == cooperative_id)
+        .options(selectinload(Agreement.institution))
+        .order_by(Agreement.valid_from.desc(), Agreement.reference)))
+
+
+def covered_branches(registration: Registration) -> list[Branch]:
+    """The branches a registration covers the member for (registered ones only)."""
+    if registration.status != S.REGISTERED:
+        return []
+    return registration.agreement.branches

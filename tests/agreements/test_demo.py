@@ -1,0 +1,51 @@
+"""`coopreg demo` adds an institution and an agreement for each demo cooperative, with
+registrations in every status, and stays idempotent."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from coopreg.agreements import services
+from coopreg.agreements.models import Agreement, Registration, RegistrationStatus, Schedule
+from coopreg.cooperatives.models import Cooperative
+from coopreg.extensions import db
+
+
+def test_demo_agreements(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--members", "40"])
+    assert result.exit_code == 0, result.output
+    assert "CRAGRO: agreement CCSS-DEMO with" in result.output
+    assert "PHCOOP: agreement PHIC-DEMO with" in result.output
+    with app.app_context():
+        agreements = {a.reference: a for a in db.session.scalars(select(Agreement))}
+        ccss, phic = agreements["CCSS-DEMO"], agreements["PHIC-DEMO"]
+        assert db.session.get(Cooperative, ccss.cooperative_id).code == "CRAGRO"
+        assert db.session.get(Cooperative, phic.cooperative_id).code == "PHCOOP"
+        assert ccss.terms[-1].schedule == Schedule.SEASONAL and len(ccss.terms) == 2
+        assert phic.terms[-1].schedule == Schedule.MONTHLY
+        for agreement in (ccss, phic):
+            statuses = set(db.session.scalars(select(Registration.status).where(
+                Registration.agreement_id == agreement.id)))
+            assert statuses == set(RegistrationStatus), agreement.reference
+            registered = db.session.scalars(select(Registration).where(
+                Registration.agreement_id == agreement.id,
+                Registration.institution_member_number.is_not(None))).all()
+            assert all(re.fullmatch(agreement.member_number_pattern,
+                                    r.institution_member_number) for r in registered)
+            rejected = db.session.scalars(select(Registration).where(
+                Registration.agreement_id == agreement.id,
+                Registration.status == RegistrationStatus.REJECTED)).all()
+            assert all(r.rejection_reason for r in rejected)
+            for registration in db.session.scalars(select(Registration).where(
+                    Registration.agreement_id == agreement.id,
+                    Registration.status == RegistrationStatus.READY)):
+                assert services.readiness_problems(registration) == []
+        count = db.session.scalar(select(func.count()).select_from(Registration))
+    again = runner.invoke(args=["demo", "--members", "40"])
+    assert again.exit_code == 0
+    assert "agreement CCSS-DEMO already there; kept." in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Registration)) == count
