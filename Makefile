@@ -66,7 +66,7 @@ translations: install
 
 ## after changing texts: extract them and merge them into every language's catalogue
 extract-messages: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o coopreg/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coopreg/translations/messages.pot coopreg
 	$(BIN)/pybabel update -q -i coopreg/translations/messages.pot -d coopreg/translations
 
 clean:

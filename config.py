@@ -69,6 +69,15 @@ class Config:
     LANGUAGES = ["en", "es", "fr", "pt"]
 
     MEMBERS_PER_PAGE = 50
+
+    # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
+    IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))
+    COOPREG_IMPORT_MAX_ROWS = int(os.environ.get("COOPREG_IMPORT_MAX_ROWS", 200_000))
+    COOPREG_IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("COOPREG_IMPORT_MAX_UNCOMPRESSED_MB",
+                                                         200)) * 1024 * 1024
+    COOPREG_IMPORT_MAX_ZIP_ENTRIES = int(os.environ.get("COOPREG_IMPORT_MAX_ZIP_ENTRIES",
+                                                        10_000))
+    COOPREG_IMPORT_MAX_RATIO = int(os.environ.get("COOPREG_IMPORT_MAX_RATIO", 100))
     JOBS_IMMEDIATE = False
     TESTING = False
 

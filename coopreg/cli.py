@@ -210,6 +210,12 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(cooperatives_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    from coopreg.batches.cli import batches_cli
+
+    app.cli.add_command(batches_cli)
+    from coopreg.contributions.cli import dues_cli
+
+    app.cli.add_command(dues_cli)
     from coopreg.imports.cli import members_cli
     app.cli.add_command(members_cli)
 

@@ -27,6 +27,9 @@ from coopreg.core.audit import acting_as
 from coopreg.extensions import db, limiter
 from coopreg.members import services as member_services
 
+# The browser fixtures (Chromium through Playwright) are shared by every folder's journeys.
+pytest_plugins = ["tests.browser.fixtures"]
+
 BASE_URL = os.environ.get("COOPREG_TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery staple"
 _TMP = Path(tempfile.mkdtemp(prefix="coopreg-tests-"))
@@ -65,7 +68,8 @@ def drop_database(url: str) -> None:
 
 def make_test_app(url: str, **overrides):
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                      EXPORT_DIR=str(_TMP / "exports"), **overrides)
+                      EXPORT_DIR=str(_TMP / "exports"), IMPORT_DIR=str(_TMP / "imports"),
+                      **overrides)
 
 
 @pytest.fixture(scope="session")

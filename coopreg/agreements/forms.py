@@ -96,7 +96,7 @@ class TermsFields(FlaskForm):
                             validators=[DataRequired()])
     flat_amount = StringField(_l("Amount per period"), validators=[Optional(), Length(max=20)],
                               description=_l("For a flat amount."))
-    rate_percent = StringField(_l("Rate (% of declared income)"),
+    rate_percent = StringField(_l("Rate (percent of declared income)"),
                                validators=[Optional(), Length(max=10)],
                                description=_l("For a rate, for example 10.5."))
     floor = StringField(_l("Income floor"), validators=[Optional(), Length(max=20)],

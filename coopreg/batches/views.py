@@ -1,7 +1,593 @@
-"""Pages of the batches area."""
+"""Pages of the batches area: file layouts (admin), batches (prepare, preview, seal,
+download, send, supersede) and the institution's answers. Thin: validate, call one service,
+commit once, flash, redirect."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import io
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from coopreg.agreements.models import Agreement
+from coopreg.agreements.services import agreements_of
+from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
+from coopreg.auth.forms import EmptyForm
+from coopreg.auth.models import Role
+from coopreg.batches import acks, services
+from coopreg.batches import layouts as L
+from coopreg.batches.forms import (
+    CHANNEL_LABELS,
+    AckMappingForm,
+    AckUploadForm,
+    ColumnForm,
+    CopyLayoutForm,
+    LayoutForm,
+    NewBatchForm,
+    NewLayoutForm,
+    PolicyForm,
+    SentForm,
+)
+from coopreg.batches.models import (
+    Acknowledgement,
+    AckStatus,
+    Batch,
+    BatchKind,
+    BatchStatus,
+    FileFormat,
+    FileLayout,
+    LayoutColumn,
+)
+from coopreg.core.errors import DomainError
+from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.spreadsheets import ReadLimits
+from coopreg.core.tenancy import current_cooperative, current_role, get_scoped_or_404
+from coopreg.extensions import db
 
 bp = Blueprint("batches", __name__)
+OFFICE = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
+def _status_labels() -> dict:
+    return {BatchStatus.DRAFT: _("Draft"), BatchStatus.DISCARDED: _("Discarded"),
+            BatchStatus.SEALED: _("Sealed"), BatchStatus.SENT: _("Sent"),
+            BatchStatus.PARTIALLY_ACKNOWLEDGED: _("Partly answered"),
+            BatchStatus.ACKNOWLEDGED: _("Answered"), BatchStatus.SUPERSEDED: _("Superseded")}
+
+
+def _page_context() -> dict:
+    return {"kind_labels": L.KIND_LABELS, "status_labels": _status_labels(),
+            "format_labels": L.FORMAT_LABELS, "channel_labels": CHANNEL_LABELS,
+            "sources": L.SOURCES}
+
+
+def _actor() -> int:
+    return current_user.id
+
+
+def _agreement_choices(cooperative_id: int):
+    return choices((a.id, f"{a.reference} · {a.institution.short_name}")
+                   for a in agreements_of(cooperative_id))
+
+
+def _refuse_kind(batch_or_kind) -> object | None:
+    """The batch's kind is prepared by another role: say so and go back (no change made)."""
+    kind = getattr(batch_or_kind, "kind", batch_or_kind)
+    if services.may_prepare(current_role(), kind):
+        return None
+    if BatchKind(kind) == BatchKind.REMITTANCE:
+        flash(_("Remittance files are prepared by the treasurer or an admin."), "error")
+    else:
+        flash(_("Enrolment, update and exit files are prepared by the secretary or an "
+                "admin."), "error")
+    if hasattr(batch_or_kind, "id"):
+        return redirect(url_for("batches.view_batch", batch_id=batch_or_kind.id))
+    return redirect(url_for("batches.list_batches"))
+
+
+def _domain_error(error: DomainError, target: str):
+    db.session.rollback()
+    flash(error.message, "error")
+    return redirect(target)
+
+
+# ---- batches ------------------------------------------------------------------------------------
+
+@bp.route("/")
+@roles_required(*ALL_ROLES)
+def list_batches():
+    cooperative = current_cooperative()
+    args = request.args
+    filters = {"agreement_id": args.get("agreement_id", type=int),
+               "kind": args.get("kind", ""), "status": args.get("status", "")}
+    return render_template("batches/list.html",
+                           batches=services.list_batches(cooperative.id, filters),
+                           filters=filters, agreements=agreements_of(cooperative.id),
+                           **_page_context())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*OFFICE)
+def new_batch():
+    cooperative = current_cooperative()
+    form = NewBatchForm()
+    form.agreement_id.choices = _agreement_choices(cooperative.id)
+    if request.method == "GET":
+        form.kind.data = request.args.get("kind") or (
+            "remittance" if current_role() == Role.TREASURER else "enrolment")
+        form.agreement_id.data = request.args.get("agreement_id", type=int)
+    if form.validate_on_submit():
+        refused = _refuse_kind(form.kind.data)
+        if refused is not None:
+            return refused
+        agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
+        try:
+            batch = services.create_batch(cooperative, agreement, form.kind.data, _actor(),
+                                          period=form.period.data or None,
+                                          policy=form.policy.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Draft %(ref)s made: check its lines, then seal it.", ref=batch.reference),
+                  "success")
+            return redirect(url_for("batches.view_batch", batch_id=batch.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("batches/new.html", form=form, **_page_context()), code
+
+
+@bp.route("/<int:batch_id>")
+@roles_required(*ALL_ROLES)
+def view_batch(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    which = "problems" if request.args.get("lines") == "problems" else "all"
+    counts = services.line_counts(batch)
+    lines = services.batch_lines(batch, which)
+    id_columns = {i for i, c in enumerate(batch.layout_snapshot["columns"])
+                  if c["source"] == "member.id_number"}
+    return render_template(
+        "batches/view.html", batch=batch, counts=counts, lines=lines, which=which,
+        id_columns=id_columns, totals=services.batch_totals(batch),
+        answered=services.answered_line_ids(batch) if batch.is_sealed else {},
+        acknowledgements=services.acknowledgements_of(batch),
+        replaced_by=services.superseded_by(batch),
+        can_prepare=services.may_prepare(current_role(), batch.kind),
+        can_answer=current_role() in EDITORS and batch.status in acks.ANSWERABLE,
+        policy_form=PolicyForm(policy=batch.problem_policy), sent_form=SentForm(
+            sent_on=date.today()), empty_form=EmptyForm(), **_page_context())
+
+
+@bp.route("/<int:batch_id>/policy", methods=["POST"])
+@roles_required(*OFFICE)
+def set_policy(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    target = url_for("batches.view_batch", batch_id=batch.id)
+    refused = _refuse_kind(batch)
+    if refused is not None:
+        return refused
+    form = PolicyForm()
+    if not form.validate_on_submit():
+        flash(_("Choose what to do with lines that have problems."), "error")
+        return redirect(target)
+    try:
+        services.set_policy(batch, form.policy.data)
+    except DomainError as error:
+        return _domain_error(error, target)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(target)
+
+
+@bp.route("/<int:batch_id>/refresh", methods=["POST"])
+@roles_required(*OFFICE)
+def refresh(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    target = url_for("batches.view_batch", batch_id=batch.id)
+    refused = _refuse_kind(batch)
+    if refused is not None:
+        return refused
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        count = services.refresh_batch(batch)
+    except DomainError as error:
+        return _domain_error(error, target)
+    db.session.commit()
+    flash(_("The draft was made again from today's data: %(n)d line(s).", n=count), "success")
+    return redirect(target)
+
+
+@bp.route("/<int:batch_id>/seal", methods=["POST"])
+@roles_required(*OFFICE)
+def seal(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    target = url_for("batches.view_batch", batch_id=batch.id)
+    refused = _refuse_kind(batch)
+    if refused is not None:
+        return refused
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        path = services.seal_batch(batch, _actor(), current_app.config["EXPORT_DIR"])
+    except DomainError as error:
+        return _domain_error(error, target)
+    services.commit_sealing(path)
+    flash(_("Batch %(ref)s is sealed: %(name)s. It will never change; download it and send "
+            "it.", ref=batch.reference, name=path.name), "success")
+    return redirect(target)
+
+
+@bp.route("/<int:batch_id>/discard", methods=["POST"])
+@roles_required(*OFFICE)
+def discard(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    target = url_for("batches.view_batch", batch_id=batch.id)
+    refused = _refuse_kind(batch)
+    if refused is not None:
+        return refused
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.discard_batch(batch)
+    except DomainError as error:
+        return _domain_error(error, target)
+    db.session.commit()
+    flash(_("Draft %(ref)s discarded.", ref=batch.reference), "success")
+    return redirect(target)
+
+
+@bp.route("/<int:batch_id>/download")
+@roles_required(*OFFICE)
+def download(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    try:
+        data, name = services.verified_file(batch, current_app.config["EXPORT_DIR"])
+    except services.FileRefused as error:
+        return render_template("core/error.html", code=409, title=_("File refused"),
+                               message=error.message), 409
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("batches.view_batch", batch_id=batch.id))
+    mimetype = {FileFormat.XLSX: "application/vnd.openxmlformats-officedocument."
+                                 "spreadsheetml.sheet",
+                FileFormat.CSV: "text/csv", FileFormat.FIXED: "text/plain"}[batch.file_format]
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=name, max_age=0)
+
+
+@bp.route("/<int:batch_id>/sent", methods=["POST"])
+@roles_required(*OFFICE)
+def mark_sent(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    target = url_for("batches.view_batch", batch_id=batch.id)
+    refused = _refuse_kind(batch)
+    if refused is not None:
+        return refused
+    form = SentForm()
+    if not form.validate_on_submit():
+        flash(_("Give the date and how it was sent."), "error")
+        return redirect(target)
+    try:
+        services.mark_sent(batch, form.sent_on.data, form.channel.data, form.note.data)
+    except DomainError as error:
+        return _domain_error(error, target)
+    db.session.commit()
+    flash(_("Batch %(ref)s marked sent.", ref=batch.reference), "success")
+    return redirect(target)
+
+
+@bp.route("/<int:batch_id>/supersede", methods=["POST"])
+@roles_required(*OFFICE)
+def supersede(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    target = url_for("batches.view_batch", batch_id=batch.id)
+    refused = _refuse_kind(batch)
+    if refused is not None:
+        return refused
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        new = services.supersede_batch(batch, _actor())
+    except DomainError as error:
+        return _domain_error(error, target)
+    db.session.commit()
+    flash(_("Draft %(new)s will replace %(old)s once sealed.", new=new.reference,
+            old=batch.reference), "success")
+    return redirect(url_for("batches.view_batch", batch_id=new.id))
+
+
+# ---- acknowledgements -----------------------------------------------------------------------
+
+@bp.route("/<int:batch_id>/answers/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def upload_ack(batch_id: int):
+    batch = get_scoped_or_404(Batch, batch_id)
+    form = AckUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            ack = acks.upload_acknowledgement(
+                batch, upload.read(), upload.filename or "answer", _actor(),
+                ReadLimits.from_config(current_app.config))
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            if ack.interpreted:
+                return redirect(url_for("batches.view_ack", ack_id=ack.id))
+            return redirect(url_for("batches.ack_mapping", ack_id=ack.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("batches/ack_upload.html", form=form, batch=batch,
+                           **_page_context()), code
+
+
+@bp.route("/answers/<int:ack_id>/mapping", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def ack_mapping(ack_id: int):
+    ack = get_scoped_or_404(Acknowledgement, ack_id)
+    batch = ack.batch
+    agreement = db.session.get(Agreement, batch.agreement_id)
+    mapping = acks.mapping_for(agreement.id)
+    form = AckMappingForm()
+    form.set_headers(ack.headers)
+    if request.method == "GET":
+        if mapping is not None:
+            for role, header in mapping.columns.items():
+                getattr(form, role).data = header or ""
+            form.accepted_values.data = mapping.accepted_values
+            form.rejected_values.data = mapping.rejected_values
+            form.date_pattern.data = mapping.date_pattern
+        else:
+            form.accepted_values.data = acks.DEFAULT_ACCEPTED
+            form.rejected_values.data = acks.DEFAULT_REJECTED
+    if form.validate_on_submit():
+        if ack.status != AckStatus.UPLOADED:
+            flash(_("This file was already %(status)s.", status=ack.status.value), "error")
+            return redirect(url_for("batches.view_ack", ack_id=ack.id))
+        try:
+            acks.save_mapping(agreement, {r: getattr(form, r).data
+                                          for r in AckMappingForm.ROLE_FIELDS},
+                              form.accepted_values.data, form.rejected_values.data,
+                              form.date_pattern.data)
+            acks.interpret(ack)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("batches.view_ack", ack_id=ack.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("batches/ack_mapping.html", form=form, ack=ack, batch=batch,
+                           sample=ack.lines[:5], **_page_context()), code
+
+
+@bp.route("/answers/<int:ack_id>")
+@roles_required(*ALL_ROLES)
+def view_ack(ack_id: int):
+    ack = get_scoped_or_404(Acknowledgement, ack_id)
+    return render_template("batches/ack_view.html", ack=ack, batch=ack.batch,
+                           empty_form=EmptyForm(),
+                           can_answer=current_role() in EDITORS, **_page_context())
+
+
+@bp.route("/answers/<int:ack_id>/apply", methods=["POST"])
+@roles_required(*EDITORS)
+def apply_ack(ack_id: int):
+    ack = get_scoped_or_404(Acknowledgement, ack_id)
+    target = url_for("batches.view_ack", ack_id=ack.id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        acks.apply_acknowledgement(ack, _actor())
+    except DomainError as error:
+        return _domain_error(error, target)
+    db.session.commit()
+    flash(_("The answers were applied: %(a)d accepted, %(r)d rejected.", a=ack.accepted_count,
+            r=ack.rejected_count), "success")
+    return redirect(url_for("batches.view_batch", batch_id=ack.batch_id))
+
+
+@bp.route("/answers/<int:ack_id>/discard", methods=["POST"])
+@roles_required(*EDITORS)
+def discard_ack(ack_id: int):
+    ack = get_scoped_or_404(Acknowledgement, ack_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        acks.discard_acknowledgement(ack)
+    except DomainError as error:
+        return _domain_error(error, url_for("batches.view_ack", ack_id=ack.id))
+    db.session.commit()
+    flash(_("The file was set aside; nothing was applied."), "success")
+    return redirect(url_for("batches.view_batch", batch_id=ack.batch_id))
+
+
+# ---- layouts (admin) --------------------------------------------------------------------------
+
+@bp.route("/layouts")
+@roles_required(Role.ADMIN)
+def layouts():
+    cooperative = current_cooperative()
+    return render_template("batches/layouts.html",
+                           layouts=services.layouts_of(cooperative.id),
+                           problems={layout.id: services.layout_problems(layout)
+                                     for layout in services.layouts_of(cooperative.id)},
+                           **_page_context())
+
+
+@bp.route("/layouts/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_layout():
+    cooperative = current_cooperative()
+    form = NewLayoutForm()
+    form.agreement_id.choices = _agreement_choices(cooperative.id)
+    form.built_in.choices = choices([("", _("An empty layout"))] + [
+        (key, f"{L.KIND_LABELS[spec['kind']]}: {spec['name']}")
+        for key, spec in L.BUILT_INS.items()])
+    if form.validate_on_submit():
+        agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
+        try:
+            layout = services.create_layout(agreement, form.kind.data,
+                                            form.built_in.data or None)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Layout made."), "success")
+            return redirect(url_for("batches.edit_layout", layout_id=layout.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("batches/layout_new.html", form=form, built_ins=L.BUILT_INS,
+                           **_page_context()), code
+
+
+def _source_choices(layout: FileLayout):
+    return [(key, str(source.label)) for key, source in L.SOURCES.items()
+            if layout.kind in source.kinds]
+
+
+@bp.route("/layouts/<int:layout_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_layout(layout_id: int):
+    layout = get_scoped_or_404(FileLayout, layout_id)
+    form = LayoutForm(obj=layout if request.method == "GET" else None)
+    if request.method == "GET":
+        form.format.data = layout.format.value
+    if form.validate_on_submit():
+        try:
+            services.update_layout(layout, form.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("batches.edit_layout", layout_id=layout.id))
+    code = 422 if request.method == "POST" else 200
+    column_form = ColumnForm(source_choices=_source_choices(layout), formdata=None)
+    copy_form = CopyLayoutForm()
+    copy_form.agreement_id.choices = [c for c in _agreement_choices(layout.cooperative_id)
+                                      if c.value != layout.agreement_id]
+    return render_template("batches/layout_edit.html", layout=layout, form=form,
+                           column_form=column_form, copy_form=copy_form,
+                           empty_form=EmptyForm(), problems=services.layout_problems(layout),
+                           placeholders=L.PLACEHOLDERS, **_page_context()), code
+
+
+@bp.route("/layouts/<int:layout_id>/columns", methods=["POST"])
+@roles_required(Role.ADMIN)
+def add_column(layout_id: int):
+    layout = get_scoped_or_404(FileLayout, layout_id)
+    form = ColumnForm(source_choices=_source_choices(layout))
+    target = url_for("batches.edit_layout", layout_id=layout.id)
+    if not form.validate_on_submit():
+        flash(_("Check the column: %(errors)s", errors="; ".join(
+            f"{getattr(form, name).label.text}: {' '.join(errs)}"
+            for name, errs in form.errors.items())), "error")
+        return redirect(target)
+    try:
+        services.add_column(layout, form.data_dict())
+    except DomainError as error:
+        return _domain_error(error, target)
+    db.session.commit()
+    flash(_("Column added."), "success")
+    return redirect(target)
+
+
+def _column(layout_id: int, column_id: int) -> tuple[FileLayout, LayoutColumn]:
+    layout = get_scoped_or_404(FileLayout, layout_id)
+    column = get_scoped_or_404(LayoutColumn, column_id)
+    if column.layout_id != layout.id:
+        abort(404)
+    return layout, column
+
+
+@bp.route("/layouts/<int:layout_id>/columns/<int:column_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_column(layout_id: int, column_id: int):
+    layout, column = _column(layout_id, column_id)
+    form = ColumnForm(obj=column if request.method == "GET" else None,
+                      source_choices=_source_choices(layout))
+    if request.method == "GET":
+        form.col_type.data = column.col_type.value
+    if form.validate_on_submit():
+        try:
+            services.update_column(column, form.data_dict())
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Column saved."), "success")
+            return redirect(url_for("batches.edit_layout", layout_id=layout.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("batches/column_edit.html", layout=layout, column=column,
+                           form=form, **_page_context()), code
+
+
+@bp.route("/layouts/<int:layout_id>/columns/<int:column_id>/move", methods=["POST"])
+@roles_required(Role.ADMIN)
+def move_column(layout_id: int, column_id: int):
+    layout, column = _column(layout_id, column_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.move_column(column, "up" if request.form.get("direction") == "up" else "down")
+    db.session.commit()
+    return redirect(url_for("batches.edit_layout", layout_id=layout.id))
+
+
+@bp.route("/layouts/<int:layout_id>/columns/<int:column_id>/delete", methods=["POST"])
+@roles_required(Role.ADMIN)
+def remove_column(layout_id: int, column_id: int):
+    layout, column = _column(layout_id, column_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.remove_column(column)
+    db.session.commit()
+    flash(_("Column removed."), "success")
+    return redirect(url_for("batches.edit_layout", layout_id=layout.id))
+
+
+@bp.route("/layouts/<int:layout_id>/copy", methods=["POST"])
+@roles_required(Role.ADMIN)
+def copy_layout(layout_id: int):
+    layout = get_scoped_or_404(FileLayout, layout_id)
+    target = url_for("batches.edit_layout", layout_id=layout.id)
+    form = CopyLayoutForm()
+    form.agreement_id.choices = _agreement_choices(layout.cooperative_id)
+    if not form.validate_on_submit():
+        flash(_("Choose the agreement to copy to."), "error")
+        return redirect(target)
+    agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
+    try:
+        copy = services.copy_layout(layout, agreement)
+    except DomainError as error:
+        return _domain_error(error, target)
+    db.session.commit()
+    flash(_("Layout copied to %(ref)s.", ref=agreement.reference), "success")
+    return redirect(url_for("batches.edit_layout", layout_id=copy.id))
+
+
+@bp.route("/layouts/<int:layout_id>/delete", methods=["POST"])
+@roles_required(Role.ADMIN)
+def delete_layout(layout_id: int):
+    layout = get_scoped_or_404(FileLayout, layout_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.delete_layout(layout)
+    db.session.commit()
+    flash(_("Layout deleted; batches already made keep their own copy."), "success")
+    return redirect(url_for("batches.layouts"))
+

@@ -1,7 +1,758 @@
-"""Pages of the contributions area."""
+"""Pages of the contributions area: dues generation, receipts (with member search, printing
+and reversal), member statements, collection sheets, remittances and acknowledgements,
+closing periods, the reconciliation with its lines, arrears, the cash-up and statement
+imports.
+
+Thin: validate the form, call one service, commit once, flash, redirect. Treasurers and admins
+write; everyone reads the ledger; arrears (phone numbers) are for the office roles.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import secrets
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from coopreg.agreements.models import Agreement
+from coopreg.auth.access import ALL_ROLES, roles_required
+from coopreg.auth.models import Role
+from coopreg.contributions import jobs as contribution_jobs
+from coopreg.contributions import reports, services, statements
+from coopreg.contributions.forms import (
+    METHOD_LABELS,
+    AcknowledgeForm,
+    ClosePeriodForm,
+    GenerateDuesForm,
+    LinkLineForm,
+    MappingForm,
+    ReceiptForm,
+    ReceiptFromLineForm,
+    RemittanceForm,
+    ReverseForm,
+    SheetChooseForm,
+    SheetPostForm,
+    StatementUploadForm,
+)
+from coopreg.contributions.models import (
+    PaymentMethod,
+    Receipt,
+    Remittance,
+    Statement,
+    StatementLine,
+    StatementSource,
+)
+from coopreg.core.errors import DomainError
+from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.money import from_minor
+from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.extensions import db
+from coopreg.jobs.services import create_job, start_job
+from coopreg.members.models import Member
 
 bp = Blueprint("contributions", __name__)
+MONEY = (Role.ADMIN, Role.TREASURER)
+OFFICE = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
+
+
+@bp.app_context_processor
+def _contributions_context():
+    return {"method_labels": {m.value: label for m, label in METHOD_LABELS.items()},
+            "can_handle_money": request.endpoint is not None
+            and _role() in MONEY}
+
+
+@bp.app_template_filter("plain_amount")
+def plain_amount(minor: int | None) -> str:
+    """Minor units as a person types the amount ("1500.00"): no separators, no currency."""
+    if minor is None:
+        return ""
+    return str(from_minor(minor, current_cooperative().currency))
+
+
+def _role():
+    from flask import g
+    return g.get("role")
+
+
+def _agreements() -> list[Agreement]:
+    return list(db.session.scalars(scoped(Agreement).options(selectinload(
+        Agreement.institution)).order_by(Agreement.reference)))
+
+
+def _agreement_choices() -> list:
+    return choices((a.id, f"{a.reference} · {a.institution.short_name}")
+                   for a in _agreements())
+
+
+def _chosen_agreement() -> Agreement | None:
+    """The agreement named by ?agreement_id=, else the first one."""
+    agreement_id = request.args.get("agreement_id", "")
+    if agreement_id:
+        return get_scoped_or_404(Agreement, agreement_id)
+    agreements = _agreements()
+    return agreements[0] if agreements else None
+
+
+def _month_arg(name: str = "period") -> date | None:
+    try:
+        return services.parse_month(request.args.get(name))
+    except DomainError:
+        return None
+
+
+def _new_key() -> str:
+    return str(uuid.uuid4())
+
+
+# ---- landing --------------------------------------------------------------------------------
+
+@bp.route("/")
+@roles_required(*ALL_ROLES)
+def index():
+    cooperative = current_cooperative()
+    today = date.today()
+    figures = {
+        "receipts_today": db.session.execute(select(func.count(), func.coalesce(func.sum(
+            Receipt.amount_minor), 0)).where(Receipt.cooperative_id == cooperative.id,
+                                             Receipt.received_on == today)).one(),
+        "credit": reports.members_credit_total(cooperative.id),
+        "unmatched": statements.unmatched_count(cooperative.id),
+    }
+    recent = db.session.scalars(scoped(Receipt).options(selectinload(Receipt.member),
+                                                        selectinload(Receipt.reversal))
+                                .order_by(Receipt.id.desc()).limit(10)).all()
+    return render_template("contributions/index.html", figures=figures, recent=recent,
+                           agreements=_agreements())
+
+
+# ---- dues -----------------------------------------------------------------------------------
+
+@bp.route("/dues/generate", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def generate_dues():
+    cooperative = current_cooperative()
+    form = GenerateDuesForm()
+    form.agreement_id.choices = _agreement_choices()
+    if request.method == "GET":
+        form.through.data = f"{date.today():%Y-%m}"
+    if form.validate_on_submit():
+        try:
+            agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
+            through = services.parse_month(form.through.data, "through")
+            start = (services.parse_month(form.start.data, "start") if form.start.data
+                     else services.month_start(agreement.valid_from))
+            if through < start:
+                raise DomainError(_("The last month is before the first."), field="through")
+            job = create_job(cooperative.id, contribution_jobs.KIND, current_user.id,
+                             {"agreement_id": agreement.id, "start": start.isoformat(),
+                              "through": through.isoformat()})
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            start_job(job.id)
+            return redirect(url_for("jobs.view_job", job_id=job.id))
+    code = 422 if request.method == "POST" else 200
+    return render_template("contributions/generate.html", form=form), code
+
+
+# ---- receipts -------------------------------------------------------------------------------
+
+@bp.route("/receipts")
+@roles_required(*ALL_ROLES)
+def receipts():
+    cooperative = current_cooperative()
+    stmt = scoped(Receipt).options(selectinload(Receipt.member), selectinload(Receipt.reversal))
+    q = request.args.get("q", "").strip()[:100]
+    if q.isdigit():
+        stmt = stmt.where(Receipt.number == int(q))
+    elif q:
+        ids = [m.id for m in services.search_members(cooperative.id, q, limit=50)]
+        stmt = stmt.where(Receipt.member_id.in_(ids or [-1]))
+    before = request.args.get("before", "")
+    if before.isdigit():
+        stmt = stmt.where(Receipt.number < int(before))
+    rows = db.session.scalars(stmt.order_by(Receipt.number.desc()).limit(51)).all()
+    more = rows[50].number + 1 if len(rows) > 50 else None
+    return render_template("contributions/receipts.html", receipts=rows[:50], q=q,
+                           more=more)
+
+
+@bp.route("/members/search")
+@roles_required(*MONEY)
+def member_search():
+    """Up to 10 members for the search-as-you-type box (JSON)."""
+    cooperative = current_cooperative()
+    found = services.search_members(cooperative.id, request.args.get("q", "")[:100])
+    return jsonify([{"id": m.id, "label": f"{m.member_number} · {m.full_name}",
+                     "locality": m.locality or ""} for m in found])
+
+
+def _member_from_form(form) -> int | None:
+    """The member chosen in the search box; without JavaScript, the one member the typed
+    text finds."""
+    if (form.member_id.data or "").isdigit():
+        return int(form.member_id.data)
+    found = services.search_members(current_cooperative().id, form.member_query.data or "",
+                                    limit=2)
+    return found[0].id if len(found) == 1 else None
+
+
+@bp.route("/receipts/new", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def new_receipt():
+    cooperative = current_cooperative()
+    form = ReceiptForm()
+    if request.method == "GET":
+        form.received_on.data = date.today()
+        form.idempotency_key.data = _new_key()
+        form.collector.data = current_user.name
+        member_id = request.args.get("member_id", "")
+        if member_id.isdigit():
+            member = get_scoped_or_404(Member, member_id)
+            form.member_id.data = str(member.id)
+            form.member_query.data = f"{member.member_number} · {member.full_name}"
+    if form.validate_on_submit():
+        try:
+            receipt, created = services.record_receipt(cooperative, services.ReceiptInput(
+                member_id=_member_from_form(form), received_on=form.received_on.data,
+                amount=form.amount.data, method=form.method.data,
+                external_reference=form.external_reference.data,
+                collector=form.collector.data, note=form.note.data,
+                idempotency_key=form.idempotency_key.data), current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            if created:
+                flash(_("Receipt %(number)d recorded.", number=receipt.number), "success")
+            else:
+                flash(_("This form was already sent: receipt %(number)d was recorded then.",
+                        number=receipt.number), "info")
+            return redirect(url_for("contributions.view_receipt", receipt_id=receipt.id))
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = _new_key()
+    code = 422 if request.method == "POST" else 200
+    return render_template("contributions/receipt_form.html", form=form), code
+
+
+@bp.route("/receipts/<int:receipt_id>")
+@roles_required(*ALL_ROLES)
+def view_receipt(receipt_id: int):
+    receipt = get_scoped_or_404(Receipt, receipt_id)
+    return render_template("contributions/receipt.html", receipt=receipt,
+                           allocations=services.receipt_allocations(receipt),
+                           unallocated=services.receipt_unallocated(receipt),
+                           blockers=services.reversal_blockers(receipt),
+                           reverse_form=ReverseForm(formdata=None),
+                           print_date=date.today())
+
+
+@bp.route("/receipts/<int:receipt_id>/reverse", methods=["POST"])
+@roles_required(*MONEY)
+def reverse_receipt(receipt_id: int):
+    receipt = get_scoped_or_404(Receipt, receipt_id)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        try:
+            services.reverse_receipt(receipt, form.reason.data, current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Receipt %(number)d reversed; its payments were taken off the dues.",
+                    number=receipt.number), "success")
+    else:
+        flash(_("Give the reason for the reversal."), "error")
+    return redirect(url_for("contributions.view_receipt", receipt_id=receipt.id))
+
+
+@bp.route("/members/<int:member_id>/statement")
+@roles_required(*ALL_ROLES)
+def member_statement(member_id: int):
+    member = get_scoped_or_404(Member, member_id)
+    statement = reports.member_statement(member)
+    # in the member's own language once members have one (the languages issue)
+    language = getattr(member, "language", None)
+    if language:
+        with force_locale(language):
+            return render_template("contributions/statement.html", member=member,
+                                   statement=statement, print_date=date.today())
+    return render_template("contributions/statement.html", member=member, statement=statement,
+                           print_date=date.today())
+
+
+# ---- collection sheet -----------------------------------------------------------------------
+
+@bp.route("/collection", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def collection_sheet():
+    cooperative = current_cooperative()
+    if request.method == "POST":
+        return _post_collection_sheet(cooperative)
+    choose = SheetChooseForm(request.args)
+    choose.agreement_id.choices = _agreement_choices()
+    if not request.args.get("collected_on"):
+        choose.collected_on.data = date.today()
+    lines, post_form, agreement = None, None, None
+    if request.args.get("agreement_id") and choose.validate():
+        agreement = get_scoped_or_404(Agreement, choose.agreement_id.data)
+        lines = services.expected_collection(agreement, choose.collected_on.data,
+                                             choose.locality.data)
+        post_form = SheetPostForm(formdata=None)
+        post_form.agreement_id.data = agreement.id
+        post_form.collected_on.data = choose.collected_on.data.isoformat()
+        post_form.locality.data = choose.locality.data or ""
+        post_form.collector.data = current_user.name
+        post_form.idempotency_key.data = _new_key()
+    return render_template("contributions/collection.html", choose=choose, lines=lines,
+                           post_form=post_form, agreement=agreement, entered={})
+
+
+def _post_collection_sheet(cooperative):
+    form = SheetPostForm()
+    agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
+    try:
+        collected_on = date.fromisoformat(form.collected_on.data or "")
+    except ValueError:
+        abort(400)
+    member_ids = [int(v) for v in request.form.getlist("member") if v.isdigit()]
+    entries = [services.SheetEntry(member_id=m, amount=request.form.get(f"amount-{m}", ""),
+                                   method=request.form.get(f"method-{m}") or None,
+                                   reference=request.form.get(f"reference-{m}") or None)
+               for m in member_ids]
+    if form.validate_on_submit():
+        try:
+            sheet, receipts = services.post_collection_sheet(
+                cooperative, agreement, collected_on, form.collector.data, form.method.data,
+                entries, form.control_count.data, form.control_total.data,
+                form.idempotency_key.data, current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Collection sheet posted: %(n)d receipts, %(first)s to %(last)s.",
+                    n=len(receipts), first=receipts[0].number, last=receipts[-1].number),
+                  "success")
+            return redirect(url_for("contributions.reconciliation", agreement_id=agreement.id))
+    # show the sheet again, with what was typed
+    choose = SheetChooseForm(formdata=None)
+    choose.agreement_id.choices = _agreement_choices()
+    choose.agreement_id.data = agreement.id
+    choose.collected_on.data = collected_on
+    choose.locality.data = form.locality.data
+    lines = services.expected_collection(agreement, collected_on, form.locality.data)
+    entered = {e.member_id: e for e in entries}
+    return render_template("contributions/collection.html", choose=choose, lines=lines,
+                           post_form=form, agreement=agreement, entered=entered), 422
+
+
+# ---- remittances ----------------------------------------------------------------------------
+
+@bp.route("/remittances")
+@roles_required(*ALL_ROLES)
+def remittances():
+    agreement = _chosen_agreement()
+    rows = []
+    if agreement is not None:
+        rows = db.session.scalars(scoped(Remittance).where(
+            Remittance.agreement_id == agreement.id)
+            .options(selectinload(Remittance.acknowledgement))
+            .order_by(Remittance.period.desc())).all()
+    return render_template("contributions/remittances.html", agreement=agreement,
+                           agreements=_agreements(), remittances=rows,
+                           close_form=ClosePeriodForm(formdata=None),
+                           closed=sorted(services.closed_periods(agreement.id), reverse=True)
+                           if agreement else [])
+
+
+@bp.route("/agreements/<int:agreement_id>/remittances/new", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def new_remittance(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    form = RemittanceForm()
+    if request.method == "GET":
+        period = _month_arg() or services.month_start(date.today() - timedelta(days=28))
+        form.period.data = f"{period:%Y-%m}"
+        form.remitted_on.data = date.today()
+    try:
+        period = services.parse_month(form.period.data)
+    except DomainError:
+        period = None
+    if form.validate_on_submit() and period is not None:
+        try:
+            remittance = services.record_remittance(
+                agreement, period, form.remitted_on.data, form.amount.data,
+                form.reference.data, current_user.id, note=form.note.data)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Remittance for %(month)s recorded.", month=f"{period:%Y-%m}"), "success")
+            return redirect(url_for("contributions.view_remittance",
+                                    remittance_id=remittance.id))
+    elif request.method == "POST" and period is None:
+        form.period.errors = [_("Give the month as year-month, for example 2025-03.")]
+    dues = services.remittable_dues(agreement, period) if period else []
+    total = sum(d.member_share_minor + d.cooperative_share_minor for d in dues)
+    code = 422 if request.method == "POST" else 200
+    return render_template("contributions/remittance_form.html", form=form,
+                           agreement=agreement, period=period, dues=dues[:500],
+                           count=len(dues), total=total), code
+
+
+@bp.route("/remittances/<int:remittance_id>")
+@roles_required(*ALL_ROLES)
+def view_remittance(remittance_id: int):
+    remittance = get_scoped_or_404(Remittance, remittance_id)
+    lines = services.remittance_batch_lines(remittance.agreement, remittance.period)
+    ack_form = AcknowledgeForm(formdata=None)
+    ack_form.acknowledged_on.data = date.today()
+    batch_url = None
+    if "batches.new_batch" in current_app.view_functions:
+        batch_url = url_for("batches.new_batch", agreement_id=remittance.agreement_id,
+                            kind="remittance", period=f"{remittance.period:%Y-%m}")
+    return render_template("contributions/remittance.html", remittance=remittance,
+                           lines=lines[:1000], line_count=len(lines), ack_form=ack_form,
+                           batch_url=batch_url)
+
+
+@bp.route("/remittances/<int:remittance_id>/acknowledge", methods=["POST"])
+@roles_required(*MONEY)
+def acknowledge_remittance(remittance_id: int):
+    remittance = get_scoped_or_404(Remittance, remittance_id)
+    form = AcknowledgeForm()
+    if form.validate_on_submit():
+        try:
+            services.acknowledge_remittance(remittance, form.acknowledged_on.data,
+                                            form.amount.data, form.reference.data,
+                                            current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The institution's confirmation is recorded."), "success")
+    else:
+        flash(_("Give the date and the amount the institution confirms."), "error")
+    return redirect(url_for("contributions.view_remittance", remittance_id=remittance.id))
+
+
+@bp.route("/agreements/<int:agreement_id>/close", methods=["POST"])
+@roles_required(*MONEY)
+def close_period(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    form = ClosePeriodForm()
+    if form.validate_on_submit():
+        try:
+            period = services.parse_month(form.period.data)
+            services.close_period(agreement, period, current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(month)s is closed.", month=f"{period:%Y-%m}"), "success")
+    else:
+        flash(_("Give the month to close."), "error")
+    return redirect(url_for("contributions.reconciliation", agreement_id=agreement.id))
+
+
+# ---- reconciliation -------------------------------------------------------------------------
+
+@bp.route("/reconciliation")
+@roles_required(*ALL_ROLES)
+def reconciliation():
+    agreement = _chosen_agreement()
+    rows = reports.reconciliation(agreement) if agreement else []
+    return render_template("contributions/reconciliation.html", agreement=agreement,
+                           agreements=_agreements(), rows=rows,
+                           credit=reports.members_credit_total(current_cooperative().id),
+                           close_form=ClosePeriodForm(formdata=None))
+
+
+@bp.route("/agreements/<int:agreement_id>/lines")
+@roles_required(*ALL_ROLES)
+def reconciliation_lines(agreement_id: int):
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    period = _month_arg() or services.month_start(date.today())
+    kind = request.args.get("kind", "due")
+    if kind not in reports.LINE_KINDS:
+        kind = "due"
+    after = request.args.get("after", "")
+    lines, cursor = reports.reconciliation_lines(agreement, period, kind,
+                                                 after=int(after) if after.isdigit() else None)
+    titles = {"due": _("Dues"), "open": _("Dues still open"), "paid": _("Dues fully paid"),
+              "unremitted": _("Paid, not remitted yet"), "remitted": _("Dues remitted"),
+              "collected": _("Collected in the month"),
+              "remittance": _("Lines of the remittance")}
+    return render_template("contributions/lines.html", agreement=agreement, period=period,
+                           kind=kind, title=titles[kind], lines=lines, cursor=cursor,
+                           kinds=titles)
+
+
+# ---- arrears and cash-up --------------------------------------------------------------------
+
+def _arrears_filters() -> dict:
+    def number(name: str, default: int, high: int) -> int:
+        value = request.args.get(name, "")
+        return min(int(value), high) if value.isdigit() else default
+
+    filters = {"min_days": number("days", 30, 3650), "min_periods": number("periods", 1, 120)}
+    agreement_id = request.args.get("agreement_id", "")
+    if agreement_id:
+        filters["agreement_id"] = get_scoped_or_404(Agreement, agreement_id).id
+    return filters
+
+
+@bp.route("/arrears")
+@roles_required(*OFFICE)
+def arrears():
+    cooperative = current_cooperative()
+    filters = _arrears_filters()
+    rows = reports.arrears(cooperative.id, limit=500, **filters)
+    count, total = reports.arrears_totals(cooperative.id, **filters)
+    return render_template("contributions/arrears.html", rows=rows, count=count, total=total,
+                           filters=filters, agreements=_agreements())
+
+
+@bp.route("/arrears.xlsx")
+@roles_required(*OFFICE)
+def arrears_xlsx():
+    cooperative = current_cooperative()
+    data = reports.arrears_workbook(cooperative.id, cooperative.currency, **_arrears_filters())
+    name = f"arrears-{cooperative.code}-{date.today():%Y%m%d}.xlsx"
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
+                    "spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/cash-up")
+@roles_required(*ALL_ROLES)
+def cash_up():
+    cooperative = current_cooperative()
+    try:
+        end = date.fromisoformat(request.args.get("to", ""))
+    except ValueError:
+        end = date.today()
+    try:
+        start = date.fromisoformat(request.args.get("from", ""))
+    except ValueError:
+        start = end - timedelta(days=6)
+    if start > end or (end - start).days > 366:
+        start = end - timedelta(days=6)
+    rows = reports.cash_up(cooperative.id, start, end)
+    return render_template("contributions/cash_up.html", rows=rows, start=start, end=end,
+                           totals=reports.cash_up_totals(rows),
+                           methods=[m.value for m in PaymentMethod])
+
+
+# ---- statements -----------------------------------------------------------------------------
+
+def _upload_dir() -> Path:
+    path = Path(current_app.config["IMPORT_DIR"]) / "statements"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@bp.route("/statements", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def statements_page():
+    cooperative = current_cooperative()
+    form = StatementUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        filename = Path(upload.filename or "statement.csv").name
+        try:
+            source = statements.find_or_create_source(cooperative, form.source_name.data,
+                                                      form.method.data)
+            table = statements.read_statement_file(data, filename)
+            _index, headers = statements.header_of(table)
+            if statements.mapping_fits(source, headers):
+                statement = statements.import_statement(cooperative, source, data, filename,
+                                                        current_user.id)
+            else:
+                statement = None
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            if statement is not None:
+                db.session.commit()
+                _flash_import(statement)
+                return redirect(url_for("contributions.view_statement",
+                                        statement_id=statement.id))
+            db.session.commit()  # the new source
+            token = secrets.token_hex(16)
+            suffix = Path(filename).suffix.lower()
+            (_upload_dir() / f"{token}{suffix}").write_bytes(data)
+            session["statement_upload"] = {"token": token, "suffix": suffix,
+                                           "filename": filename, "source_id": source.id,
+                                           "cooperative_id": cooperative.id}
+            return redirect(url_for("contributions.statement_mapping"))
+    recent = db.session.scalars(scoped(Statement).options(selectinload(Statement.source))
+                                .order_by(Statement.id.desc()).limit(20)).all()
+    sources = db.session.scalars(scoped(StatementSource).order_by(StatementSource.name)).all()
+    code = 422 if request.method == "POST" else 200
+    return render_template("contributions/statements.html", form=form, recent=recent,
+                           sources=sources,
+                           unmatched=statements.unmatched_count(cooperative.id)), code
+
+
+def _flash_import(statement: Statement) -> None:
+    flash(_("%(added)d new line(s) imported; %(known)d were already there; %(skipped)d "
+            "debit or empty line(s) skipped.", added=statement.lines_added,
+            known=statement.lines_known, skipped=statement.lines_skipped), "success")
+
+
+@bp.route("/statements/mapping", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def statement_mapping():
+    cooperative = current_cooperative()
+    pending = session.get("statement_upload")
+    if not pending or pending.get("cooperative_id") != cooperative.id:
+        flash(_("Upload the statement first."), "info")
+        return redirect(url_for("contributions.statements_page"))
+    source = get_scoped_or_404(StatementSource, pending["source_id"])
+    path = _upload_dir() / f"{pending['token']}{pending['suffix']}"
+    if not path.exists():
+        session.pop("statement_upload", None)
+        return redirect(url_for("contributions.statements_page"))
+    data = path.read_bytes()
+    table = statements.read_statement_file(data, pending["filename"])
+    header_index, headers = statements.header_of(table)
+    form = MappingForm()
+    options = choices([("", "—")] + [(h, h) for h in headers if h])
+    for name in ("date_column", "amount_column", "reference_column", "member_column",
+                 "description_column"):
+        getattr(form, name).choices = options
+        if request.method == "GET" and getattr(source, name) in headers:
+            getattr(form, name).data = getattr(source, name)
+    if request.method == "GET":
+        form.date_order.data = source.date_order
+    if form.validate_on_submit():
+        try:
+            statements.save_mapping(source, headers, {
+                name: getattr(form, name).data for name in (
+                    "date_column", "amount_column", "reference_column", "member_column",
+                    "description_column")}, form.date_order.data)
+            statement = statements.import_statement(cooperative, source, data,
+                                                    pending["filename"], current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            path.unlink(missing_ok=True)
+            session.pop("statement_upload", None)
+            _flash_import(statement)
+            return redirect(url_for("contributions.view_statement", statement_id=statement.id))
+    sample = table.rows[header_index + 1:header_index + 6]
+    code = 422 if request.method == "POST" else 200
+    return render_template("contributions/mapping.html", form=form, source=source,
+                           headers=headers, sample=sample,
+                           filename=pending["filename"]), code
+
+
+@bp.route("/statements/<int:statement_id>")
+@roles_required(*MONEY)
+def view_statement(statement_id: int):
+    statement = get_scoped_or_404(Statement, statement_id)
+    lines = db.session.scalars(select(StatementLine).where(
+        StatementLine.statement_id == statement.id)
+        .options(selectinload(StatementLine.match)).order_by(StatementLine.row_number)
+        .limit(1000)).all()
+    return render_template("contributions/statement_lines.html", statement=statement,
+                           lines=lines)
+
+
+@bp.route("/statements/queue")
+@roles_required(*MONEY)
+def statement_queue():
+    cooperative = current_cooperative()
+    lines = statements.unmatched_lines(cooperative.id)
+    return render_template("contributions/queue.html", lines=lines,
+                           candidates={line.id: statements.candidates(line, limit=5)
+                                       for line in lines[:50]},
+                           link_form=LinkLineForm(formdata=None))
+
+
+@bp.route("/statement-lines/<int:statement_line_id>/link", methods=["POST"])
+@roles_required(*MONEY)
+def link_line(statement_line_id: int):
+    line = get_scoped_or_404(StatementLine, statement_line_id)
+    form = LinkLineForm()
+    if form.validate_on_submit():
+        try:
+            match = statements.link_line(line, form.receipt_number.data, current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Line linked to receipt %(n)d.", n=match.receipt.number), "success")
+    else:
+        flash(_("Give a receipt number."), "error")
+    return redirect(url_for("contributions.statement_queue"))
+
+
+@bp.route("/statement-lines/<int:statement_line_id>/receipt", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def receipt_from_line(statement_line_id: int):
+    cooperative = current_cooperative()
+    line = get_scoped_or_404(StatementLine, statement_line_id)
+    if line.match is not None:
+        flash(_("This line is already matched."), "info")
+        return redirect(url_for("contributions.view_receipt", receipt_id=line.match.receipt_id))
+    form = ReceiptFromLineForm()
+    if request.method == "GET":
+        form.idempotency_key.data = _new_key()
+        member = statements.member_named_on(line)
+        if member is not None:
+            form.member_id.data = str(member.id)
+            form.member_query.data = f"{member.member_number} · {member.full_name}"
+    if form.validate_on_submit():
+        try:
+            receipt, _match = statements.record_receipt_from_line(
+                cooperative, line, _member_from_form(form), form.idempotency_key.data,
+                current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            if error.field not in ("member_id",):
+                error.field = None
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Receipt %(number)d recorded from the statement line.",
+                    number=receipt.number), "success")
+            return redirect(url_for("contributions.statement_queue"))
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = _new_key()
+    code = 422 if request.method == "POST" else 200
+    return render_template("contributions/line_receipt.html", form=form, line=line), code

@@ -150,3 +150,45 @@ def _write_audit_events(session: Session, flush_context) -> None:
             })
     if rows:
         session.connection().execute(insert(AuditEvent.__table__), rows)
+
+
+def _fast_plain(value: Any) -> Any:
+    return value if value is None or type(value) in (str, int, bool) else _plain(value)
+
+
+def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
+    """Write the audit events for rows changed by a Core statement (a bulk insert), which the
+    flush hook above never sees; same shape as the hook's. For "create" and "delete", each
+    row holds the record's column values (with its `id`); for "update", `id`,
+    `cooperative_id` and `changes` ({field: {"before": ..., "after": ...}}).
+    Returns the number of events written."""
+    if action not in ("create", "update", "delete"):
+        raise ValueError(f"unknown audit action {action!r}")
+    exclude = set(getattr(model, "__audit_exclude__", ())) | {"created_at", "updated_at"}
+    columns = [attr.key for attr in inspect(model).column_attrs if attr.key not in exclude]
+    actor_id, actor_label = _current_actor()
+    now = utcnow()
+    events = []
+    for row in rows:
+        if action == "update":
+            changes = row["changes"]
+            if not changes:
+                continue
+        elif action == "create":
+            changes = {key: {"before": None, "after": _fast_plain(row.get(key))}
+                       for key in columns}
+        else:
+            changes = {key: {"before": _plain(row.get(key)), "after": None} for key in columns}
+        events.append({
+            "occurred_at": now,
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "cooperative_id": row.get("cooperative_id"),
+            "entity": model.__tablename__,
+            "entity_id": row["id"],
+            "action": action,
+            "changes": changes,
+        })
+    if events:
+        db.session.connection().execute(insert(AuditEvent.__table__), events)
+    return len(events)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from coopreg.auth.access import ALL_ROLES, public, roles_required
-from coopreg.core.tenancy import current_cooperative, scoped
+from coopreg.core.tenancy import current_cooperative, current_role
 from coopreg.extensions import db
-from coopreg.members.models import Member, MemberStatus
 
 bp = Blueprint("core", __name__)
 
@@ -16,17 +15,12 @@ bp = Blueprint("core", __name__)
 @bp.route("/")
 @roles_required(*ALL_ROLES)
 def index():
+    """The first page after login: the day's work of the user's role, with charts."""
+    from coopreg.reports.dashboard import build_dashboard
+
     cooperative = current_cooperative()
-    counts = dict(db.session.execute(
-        select(Member.status, func.count()).where(Member.cooperative_id == cooperative.id)
-        .group_by(Member.status)).all())
-    by_sector = db.session.execute(
-        select(Member.sector, func.count()).where(Member.cooperative_id == cooperative.id,
-                                                  Member.status == MemberStatus.ACTIVE)
-        .group_by(Member.sector).order_by(func.count().desc())).all()
-    recent = db.session.scalars(scoped(Member).order_by(Member.id.desc()).limit(5)).all()
-    return render_template("core/index.html", counts=counts, by_sector=by_sector, recent=recent,
-                           statuses=list(MemberStatus))
+    dashboard = build_dashboard(cooperative, current_role())
+    return render_template("core/index.html", dashboard=dashboard)
 
 
 @bp.route("/health")

@@ -120,4 +120,16 @@ def load_demo(member_count: int = 300) -> DemoReport:
     _ensure_users(cooperatives, report)
     for seed, cooperative in enumerate(cooperatives.values(), start=1):
         _load_members(cooperative, member_count, seed, report)
+    from coopreg.agreements.demo import load_demo_agreement
+
+    for seed, cooperative in enumerate(cooperatives.values(), start=1):
+        report.lines.append(load_demo_agreement(cooperative, seed))
+    from coopreg.batches.demo import load_demo_batches
+
+    for cooperative in cooperatives.values():
+        report.lines.append(load_demo_batches(cooperative))
+    from coopreg.contributions.demo import load_demo_contributions
+
+    for seed, cooperative in enumerate(cooperatives.values(), start=1):
+        report.lines.append(load_demo_contributions(cooperative, seed))
     return report

@@ -1,7 +1,196 @@
-"""Pages of the imports area."""
+"""Pages of the imports area: upload, mapping, preview and commit of a member import; the
+import template; the register export. Thin: each calls one service and commits once."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import io
+import tempfile
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from coopreg.auth.access import EDITORS, roles_required
+from coopreg.auth.models import Role
+from coopreg.core.errors import DomainError
+from coopreg.core.forms import put_error_on_form
+from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.extensions import db
+from coopreg.imports import services
+from coopreg.imports.export import export_filename, export_register, write_template
+from coopreg.imports.fields import FIELD_BY_KEY
+from coopreg.imports.forms import CommitForm, ExportForm, UploadForm, mapping_form_for
+from coopreg.imports.models import ImportRun, ImportStatus
+from coopreg.jobs.models import Job
+from coopreg.jobs.views import job_state
 
 bp = Blueprint("imports", __name__)
+
+OFFICE = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def index():
+    cooperative = current_cooperative()
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            run = services.store_upload(cooperative, current_user.id, upload.filename or "",
+                                        upload.read())
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("imports.mapping", run_id=run.id))
+    runs = db.session.scalars(scoped(ImportRun).order_by(ImportRun.id.desc()).limit(20)).all()
+    code = 422 if request.method == "POST" else 200
+    return render_template("imports/index.html", form=form, runs=runs), code
+
+
+@bp.route("/template.xlsx")
+@roles_required(*EDITORS)
+def template():
+    cooperative = current_cooperative()
+    buffer = io.BytesIO()
+    write_template(cooperative, buffer)
+    buffer.seek(0)
+    code = "".join(c for c in cooperative.code if c.isalnum())
+    return send_file(buffer, mimetype=XLSX, as_attachment=True,
+                     download_name=f"member-import-template-{code}.xlsx")
+
+
+def _header_row(run: ImportRun, posted: str | None) -> int:
+    try:
+        value = int(posted) if posted is not None else (run.header_row or 1)
+    except ValueError:
+        value = run.header_row or 1
+    return min(max(value, 1), max(len(run.sample or []), 1))
+
+
+@bp.route("/<int:run_id>/mapping", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def mapping(run_id: int):
+    run = get_scoped_or_404(ImportRun, run_id)
+    if run.status == ImportStatus.COMMITTED:
+        return redirect(url_for("imports.view_run", run_id=run.id))
+    cooperative = current_cooperative()
+    action = request.form.get("action") if request.method == "POST" else None
+    header_row = _header_row(run, request.form.get("header_row")
+                             if request.method == "POST" else None)
+    columns = services.source_columns(run.sample or [], header_row - 1)
+    if request.method == "GET" or action == "reheader":
+        if run.mapping and header_row == run.header_row:
+            proposal = {c.index: run.mapping.get(str(c.index), "") for c in columns}
+        else:
+            proposal = services.propose_mapping(cooperative.id, columns)
+        form = mapping_form_for(columns, formdata=None)
+        for field in form.column_fields():
+            field.data = proposal.get(int(field.name[4:]), "")
+        form.header_row.data = header_row
+        defaults = (run.options or {}).get("defaults") or {}
+        form.default_sector.data = defaults.get("sector") or ""
+        if defaults.get("joined_on"):
+            form.default_joined_on.data = date.fromisoformat(defaults["joined_on"])
+        return _render_mapping(run, form, columns, header_row, 200)
+    form = mapping_form_for(columns)
+    if form.validate_on_submit():
+        try:
+            services.save_mapping(run, header_row, form.mapping(), form.defaults())
+            job_id = services.start_preview(run, current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            put_error_on_form(form, error)
+        else:
+            db.session.commit()
+            services.launch(job_id)
+            return redirect(url_for("imports.view_run", run_id=run.id))
+    return _render_mapping(run, form, columns, header_row, 422)
+
+
+def _render_mapping(run, form, columns, header_row, code):
+    rows = run.sample or []
+    return render_template("imports/mapping.html", run=run, form=form, columns=columns,
+                           header_row=header_row, title_rows=rows[:header_row - 1],
+                           field_labels={k: f.label for k, f in FIELD_BY_KEY.items()}), code
+
+
+@bp.route("/<int:run_id>")
+@roles_required(*EDITORS)
+def view_run(run_id: int):
+    run = get_scoped_or_404(ImportRun, run_id)
+    job = db.session.scalar(select(Job).where(Job.id == run.job_id,
+                                              Job.cooperative_id == run.cooperative_id)) \
+        if run.job_id else None
+    state = job_state(job) if job is not None else None
+    running = job is not None and not job.finished
+    form = CommitForm()
+    if request.method == "GET":
+        options = run.options or {}
+        form.valid_rows_only.data = bool(options.get("valid_rows_only"))
+        form.update_existing.data = bool(options.get("update_existing"))
+    can_commit = (not running and run.previewed_at is not None
+                  and run.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED))
+    return render_template("imports/run.html", run=run, job=job, state=state, running=running,
+                           form=form, can_commit=can_commit,
+                           has_problems_file=services.problems_path(run) is not None)
+
+
+@bp.route("/<int:run_id>/commit", methods=["POST"])
+@roles_required(*EDITORS)
+def commit(run_id: int):
+    run = get_scoped_or_404(ImportRun, run_id)
+    form = CommitForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; try again."), "error")
+        return redirect(url_for("imports.view_run", run_id=run.id))
+    try:
+        job_id = services.start_commit(run, current_user.id,
+                                       update_existing=form.update_existing.data,
+                                       valid_rows_only=form.valid_rows_only.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("imports.view_run", run_id=run.id))
+    db.session.commit()
+    services.launch(job_id)
+    return redirect(url_for("imports.view_run", run_id=run.id))
+
+
+@bp.route("/<int:run_id>/problems.xlsx")
+@roles_required(*EDITORS)
+def problems(run_id: int):
+    run = get_scoped_or_404(ImportRun, run_id)
+    path = services.problems_path(run)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype=XLSX, as_attachment=True,
+                     download_name=f"import-{run.id}-problems.xlsx")
+
+
+@bp.route("/export")
+@roles_required(*OFFICE)
+def export_members():
+    cooperative = current_cooperative()
+    form = ExportForm(request.args)
+    if "format" in request.args and form.validate():
+        try:
+            handle = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it
+            export_register(cooperative, form.as_of.data, form.format.data, handle)
+        except DomainError as error:
+            handle.close()
+            put_error_on_form(form, error)
+        else:
+            handle.seek(0)
+            fmt = form.format.data
+            return send_file(handle, mimetype=XLSX if fmt == "xlsx" else "text/csv",
+                             as_attachment=True,
+                             download_name=export_filename(cooperative, form.as_of.data, fmt))
+        return render_template("imports/export.html", form=form), 422
+    code = 422 if "format" in request.args else 200
+    return render_template("imports/export.html", form=form), code

@@ -21,13 +21,11 @@ from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.members import services as member_services
 from tests.agreements.conftest import FLAT
-from tests.browser.conftest import (  # noqa: F401 - `browser` and `page` are fixtures
+from tests.browser.fixtures import (  # noqa: F401 - `browser` and `page` are fixtures
     SECRETARY_EMAIL,
     LiveServer,
     _seed,
     assert_clean_console,
-    browser,
-    page,
     screenshot,
 )
 from tests.conftest import drop_database, fresh_database_url, make_test_app, member_data

@@ -175,3 +175,47 @@ def test_enrolment_rules(agreement, new_member, make_agreement, cr):
     member_services.change_member_status(gone, "left", date(2024, 1, 1), "Moved", None)
     with pytest.raises(DomainError, match="Only active members"):
         services.enrol_member(agreement, gone, None)
+
+
+def test_transition_many_moves_every_registration_with_history_and_audit(agreement,
+                                                                         new_member):
+    from sqlalchemy import select
+
+    from coopreg.core.audit import AuditEvent
+    from coopreg.extensions import db
+
+    registrations = []
+    for _ in range(3):
+        registration = services.enrol_member(agreement, new_member(), None)
+        force_status(registration, S.READY)
+        registrations.append(registration)
+    moved = services.transition_many([r.id for r in registrations], S.SUBMITTED, None,
+                                     "Sent in batch B-000001")
+    assert moved == 3
+    for registration in registrations:
+        assert registration.status == S.SUBMITTED
+        assert registration.events[-1].from_status == S.READY
+        assert registration.events[-1].reason == "Sent in batch B-000001"
+        audit = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.entity == "registrations", AuditEvent.entity_id == registration.id,
+            AuditEvent.action == "update")).all()
+        assert audit[-1].changes["status"] == {"before": "ready", "after": "submitted"}
+
+
+def test_transition_many_refuses_the_whole_set_if_one_cannot_move(agreement, new_member):
+    ready = services.enrol_member(agreement, new_member(), None)
+    force_status(ready, S.READY)
+    pending = services.enrol_member(agreement, new_member(), None)
+    with pytest.raises(DomainError, match="pending cannot become submitted"):
+        services.transition_many([ready.id, pending.id], S.SUBMITTED, None, "batch")
+
+
+def test_transition_many_terminates_and_ends_coverage(agreement, new_member):
+    registration = services.enrol_member(agreement, new_member(), None)
+    force_status(registration, S.REGISTERED, institution_member_number="CC-0000009",
+                 coverage_start=date(2024, 1, 1), exit_flagged=True)
+    services.transition_many([registration.id], S.TERMINATED, None, "Exit sent",
+                             today=date(2026, 5, 31))
+    assert registration.status == S.TERMINATED
+    assert registration.coverage_end == date(2026, 5, 31)
+    assert registration.exit_flagged is False

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_clean_console, screenshot
+from tests.browser.fixtures import assert_clean_console, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from tests.access_levels import ADMIN, ALL, EDITORS, MONEY, OFFICE  # noqa: F401
+from coopreg.extensions import db
+from coopreg.imports.models import ImportRun, ImportStatus
+from tests.access_levels import EDITORS, OFFICE
 
 ACCESS: dict = {
-    # "endpoint": ALL | EDITORS | MONEY | OFFICE | ADMIN,
+    "imports.index": EDITORS,
+    "imports.template": EDITORS,
+    "imports.mapping": EDITORS,
+    "imports.view_run": EDITORS,
+    "imports.commit": EDITORS,
+    "imports.problems": EDITORS,
+    "imports.export_members": OFFICE,
 }
 
 
 def make_ids(app, cooperative, factories) -> dict:
-    """The ids this area's routes take (URL argument name → id), created in `cooperative`."""
-    return {}
+    """An import run (no stored file needed: its pages must still answer)."""
+    with app.app_context():
+        run = ImportRun(cooperative_id=cooperative.id, original_filename="socios.csv",
+                        sha256="0" * 64, size_bytes=10, file_format="csv",
+                        status=ImportStatus.DRAFT, header_row=1,
+                        sample=[["Nombre", "Apellidos"], ["Ana", "Rojas"]], options={})
+        db.session.add(run)
+        db.session.commit()
+        return {"run_id": run.id}

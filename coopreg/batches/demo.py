@@ -1,0 +1,78 @@
+"""Demo batches: for each demo agreement, a sealed enrolment batch answered by the
+institution (most accepted, one rejected), and some `ready` registrations left waiting for the
+next batch. Idempotent: an agreement that has batches is left as it is."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from coopreg.agreements import services as agreement_services
+from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
+from coopreg.batches import acks, services
+from coopreg.batches.models import Batch, BatchLine
+from coopreg.cooperatives.models import Cooperative
+from coopreg.extensions import db
+from coopreg.members.models import Member
+
+
+def load_demo_batches(cooperative: Cooperative) -> str:
+    from coopreg.agreements.demo import DEMO_AGREEMENTS
+
+    spec = DEMO_AGREEMENTS.get(cooperative.code)
+    agreement = spec and db.session.scalar(select(Agreement).where(
+        Agreement.cooperative_id == cooperative.id, Agreement.reference == spec["reference"]))
+    if agreement is None:
+        return f"{cooperative.code}: no demo agreement, so no demo batch."
+    if db.session.scalar(select(Batch.id).where(Batch.agreement_id == agreement.id).limit(1)):
+        return f"{cooperative.code}: batches of {agreement.reference} already there; kept."
+    def ready_ids() -> list[int]:
+        return list(db.session.scalars(select(Registration.id).where(
+            Registration.agreement_id == agreement.id,
+            Registration.status == RegistrationStatus.READY).order_by(Registration.id)))
+
+    ready = ready_ids()
+    if len(ready) < 6:  # a small demo: bring forward pending registrations that can be ready
+        pending = db.session.scalars(select(Registration.id).where(
+            Registration.agreement_id == agreement.id,
+            Registration.status == RegistrationStatus.PENDING)).all()
+        agreement_services.mark_ready_many(agreement, pending, None)
+        ready = ready_ids()
+    if len(ready) < 3:
+        return f"{cooperative.code}: too few ready registrations for a demo batch."
+    batch = services.create_batch(cooperative, agreement, "enrolment", None,
+                                  registration_ids=ready[: max(2, len(ready) // 2)])
+    path = services.seal_batch(batch, None, current_app.config["EXPORT_DIR"])
+    services.mark_sent(batch, date.today(), "portal", "Demo: uploaded to the portal")
+
+    acks.save_mapping(agreement, {"id_number": "ID", "institution_number": "Member number",
+                                  "result": "Result", "reason": "Reason",
+                                  "effective_date": "Effective"},
+                      "A, OK, accepted", "R, ERROR, rejected", "%Y-%m-%d")
+    members = db.session.scalars(select(Member).join(BatchLine).where(
+        BatchLine.batch_id == batch.id, BatchLine.included.is_(True))
+        .order_by(BatchLine.line_no)).all()
+    start = date.today().replace(day=1).isoformat()
+    rows, n = ["ID;Member number;Result;Reason;Effective"], 500_000
+    for index, member in enumerate(members):
+        if index == len(members) - 1:
+            rows.append(f"{member.id_number};;R;Date of birth differs from the civil "
+                        "registry;")
+            continue
+        while True:
+            n += 1
+            number = spec["number"](n)
+            if not db.session.scalar(select(Registration.id).where(
+                    Registration.agreement_id == agreement.id,
+                    Registration.institution_member_number == number)):
+                break
+        rows.append(f"{member.id_number};{number};A;;{start}")
+    answer = ("\r\n".join(rows) + "\r\n").encode("utf-8")
+    ack = acks.upload_acknowledgement(batch, answer, f"answer-{batch.reference}.csv", None)
+    acks.apply_acknowledgement(ack, None)
+    left = len(ready) - len(members)
+    return (f"{cooperative.code}: batch {batch.reference} sealed ({path.name}) and answered "
+            f"({ack.accepted_count} accepted, {ack.rejected_count} rejected); {left} ready "
+            "registration(s) wait for the next batch.")

@@ -1,0 +1,981 @@
+"""The batches area's rules: file layouts, building a batch's lines, sealing its file (once,
+for good), giving the file out only while it matches its checksum, sending and superseding.
+The institution's answers are in `coopreg.batches.acks`.
+
+Services add and flush; the view, CLI command or job commits once. Sealing writes a file: when
+the transaction does not commit, the caller removes it with `remove_file` (the views and the
+CLI do, through `commit_sealing`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import selectinload
+
+from coopreg.agreements import services as agreement_services
+from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
+from coopreg.auth.models import Role
+from coopreg.batches import layouts as L
+from coopreg.batches.models import (
+    BATCH_TRANSITIONS,
+    SEALED_STATUSES,
+    Acknowledgement,
+    AcknowledgementLine,
+    AckStatus,
+    Batch,
+    BatchKind,
+    BatchLine,
+    BatchStatus,
+    ColumnType,
+    FileFormat,
+    FileLayout,
+    LayoutColumn,
+)
+from coopreg.batches.writers import Summary, write_batch_file
+from coopreg.cooperatives.models import Cooperative
+from coopreg.core.errors import DomainError
+from coopreg.core.models import utcnow
+from coopreg.core.money import currency_exponent, from_minor, to_minor
+from coopreg.core.sequences import next_number
+from coopreg.extensions import db
+from coopreg.members.models import Member
+
+S = RegistrationStatus
+B = BatchStatus
+CHUNK = 1000
+
+
+# ---- who prepares which kind -------------------------------------------------------------------
+
+def preparers(kind: BatchKind | str) -> tuple[Role, ...]:
+    """Remittance files are the treasurer's; enrolment, update and exit files the
+    secretary's; an admin prepares any."""
+    if BatchKind(kind) == BatchKind.REMITTANCE:
+        return (Role.ADMIN, Role.TREASURER)
+    return (Role.ADMIN, Role.SECRETARY)
+
+
+def may_prepare(role: str | None, kind: BatchKind | str) -> bool:
+    return role in preparers(kind)
+
+
+# ---- remittance lines (from the contributions area) ---------------------------------------
+
+def _remittance_from_contributions(agreement: Agreement, period: date) -> list[dict]:
+    try:
+        module = importlib.import_module("coopreg.contributions.services")
+    except ImportError:
+        module = None
+    provider = getattr(module, "remittance_batch_lines", None)
+    if provider is None:
+        raise DomainError(_("Contributions are not available yet: a remittance batch cannot "
+                            "be made."), field="kind")
+    return provider(agreement, period)
+
+
+def _remittance_total_from_contributions(agreement: Agreement, period: date) -> Decimal | None:
+    try:
+        module = importlib.import_module("coopreg.contributions.services")
+    except ImportError:
+        return None
+    provider = getattr(module, "remittance_total", None)
+    return provider(agreement, period) if provider is not None else None
+
+
+# Where the lines of a kind come from when another area provides them (tests replace it).
+BATCH_SOURCES: dict[str, Callable[[Agreement, date], list[dict]]] = {
+    "remittance": _remittance_from_contributions,
+}
+# The ledger's total a sealed file must match (batch total = sum of its lines = ledger).
+BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {
+    "remittance": _remittance_total_from_contributions,
+}
+
+
+# ---- layouts ---------------------------------------------------------------------------------
+
+def _clean_text(value: Any, limit: int, field: str, label: str, required: bool = True
+                ) -> str | None:
+    text = re.sub(r"[\r\n\t]+", " ", str(value or "")).strip() or None
+    if text is None and required:
+        raise DomainError(_("%(label)s is required.", label=label), field=field)
+    if text is not None and len(text) > limit:
+        raise DomainError(_("%(label)s is too long (at most %(n)d characters).", label=label,
+                            n=limit), field=field)
+    return text
+
+
+def built_ins_for(kind: BatchKind | str) -> list[tuple[str, str]]:
+    """(key, name) of the built-in starting layouts of a kind."""
+    kind = BatchKind(kind)
+    return [(key, spec["name"]) for key, spec in L.BUILT_INS.items() if spec["kind"] == kind]
+
+
+def _layout_values(data: dict) -> dict:
+    fmt = data.get("format")
+    try:
+        fmt = FileFormat(getattr(fmt, "value", fmt))
+    except ValueError:
+        raise DomainError(_("Choose the file format."), field="format") from None
+    encoding = data.get("encoding") or "utf-8-sig"
+    if encoding not in L.ENCODINGS:
+        raise DomainError(_("Choose an encoding."), field="encoding")
+    delimiter = data.get("delimiter") or ","
+    if delimiter not in (",", ";"):
+        raise DomainError(_("The delimiter is a comma or a semicolon."), field="delimiter")
+    decimal_mark = data.get("decimal_mark") or "."
+    if decimal_mark not in (".", ","):
+        raise DomainError(_("The decimal mark is a dot or a comma."), field="decimal_mark")
+    values = {"name": _clean_text(data.get("name"), 120, "name", _("The name")),
+              "format": fmt, "encoding": encoding, "delimiter": delimiter,
+              "decimal_mark": decimal_mark,
+              "include_header": bool(data.get("include_header", True)),
+              "header_line": _clean_text(data.get("header_line"), 500, "header_line", "",
+                                         required=False),
+              "footer_line": _clean_text(data.get("footer_line"), 500, "footer_line", "",
+                                         required=False)}
+    sample = {"reference": "B-000001", "agreement": "REF", "period": date(2025, 1, 1),
+              "date": date(2025, 1, 31), "count": 1, "total_minor": 100,
+              "member_share_minor": 50, "cooperative_share_minor": 50, "checksum": "0" * 64}
+    for key in ("header_line", "footer_line"):
+        if values[key]:
+            try:
+                L.fill_template(values[key], sample)
+            except DomainError as error:
+                raise DomainError(error.message, field=key) from None
+    return values
+
+
+def _column_values(layout: FileLayout, data: dict) -> dict:
+    source = data.get("source") or ""
+    if source not in L.SOURCES:
+        raise DomainError(_("Choose where the column's value comes from."), field="source")
+    if layout.kind not in L.SOURCES[source].kinds:
+        raise DomainError(_("Contribution amounts exist only in remittance files."),
+                          field="source")
+    col_type = data.get("col_type") or L.SOURCES[source].col_type.value
+    try:
+        col_type = ColumnType(getattr(col_type, "value", col_type))
+    except ValueError:
+        raise DomainError(_("Choose the column's type."), field="col_type") from None
+    fixed_value = _clean_text(data.get("fixed_value"), 200, "fixed_value", _("The value"),
+                              required=source == "fixed")
+    pattern = _clean_text(data.get("date_pattern"), 40, "date_pattern", "", required=False)
+    if pattern:
+        if "%" not in pattern:
+            raise DomainError(_("Write the date pattern with codes such as %d/%m/%Y."),
+                              field="date_pattern")
+        try:
+            date(2000, 12, 31).strftime(pattern)
+        except ValueError:
+            raise DomainError(_("The date pattern is not valid."),
+                              field="date_pattern") from None
+    id_format = data.get("id_format") or ("compact" if source == "member.id_number"
+                                          else "formatted")
+    if id_format not in ("compact", "formatted"):
+        raise DomainError(_("Choose how the ID is written."), field="id_format")
+    try:
+        decimals = int(data.get("decimals") if data.get("decimals") not in (None, "") else 2)
+    except (TypeError, ValueError):
+        decimals = -1
+    if not 0 <= decimals <= 6:
+        raise DomainError(_("Decimals: 0 to 6."), field="decimals")
+    transform = data.get("transform") or "none"
+    if transform not in L.TRANSFORMS:
+        raise DomainError(_("Choose how the text is written."), field="transform")
+    width = data.get("width")
+    width = int(width) if width not in (None, "") else None
+    if width is not None and not 1 <= width <= 500:
+        raise DomainError(_("The width is 1 to 500 characters."), field="width")
+    if layout.format == FileFormat.FIXED and width is None:
+        raise DomainError(_("A fixed-width file needs each column's width."), field="width")
+    align = data.get("align") or "left"
+    if align not in ("left", "right"):
+        raise DomainError(_("Align left or right."), field="align")
+    pad = data.get("pad") or " "
+    if pad not in (" ", "0"):
+        raise DomainError(_("Pad with spaces or zeros."), field="pad")
+    return {"header": _clean_text(data.get("header"), 120, "header", _("The header")),
+            "source": source, "fixed_value": fixed_value, "col_type": col_type,
+            "date_pattern": pattern, "id_format": id_format, "decimals": decimals,
+            "implied_decimals": bool(data.get("implied_decimals")), "transform": transform,
+            "width": width, "align": align, "pad": pad, "required": bool(data.get("required"))}
+
+
+def _ensure_no_layout(agreement: Agreement, kind: BatchKind) -> None:
+    if db.session.scalar(select(FileLayout.id).where(FileLayout.agreement_id == agreement.id,
+                                                     FileLayout.kind == kind)):
+        raise DomainError(_("Agreement %(ref)s already has a %(kind)s layout: edit it, or "
+                            "delete it first.", ref=agreement.reference,
+                            kind=L.KIND_LABELS[kind]), field="kind")
+
+
+def create_layout(agreement: Agreement, kind: BatchKind | str, built_in: str | None = None,
+                  name: str | None = None) -> FileLayout:
+    """A layout for an agreement and kind, started from a built-in layout (a starting point,
+    not an official format) or empty (xlsx)."""
+    kind = BatchKind(kind)
+    _ensure_no_layout(agreement, kind)
+    spec = L.BUILT_INS.get(built_in) if built_in else None
+    if built_in and (spec is None or spec["kind"] != kind):
+        raise DomainError(_("Choose a starting layout of this kind."), field="built_in")
+    spec = spec or {"name": f"{L.KIND_LABELS[kind]}", "format": FileFormat.XLSX, "columns": []}
+    layout = FileLayout(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
+                        kind=kind, built_in_origin=built_in,
+                        **_layout_values({**spec, "name": name or spec["name"]}))
+    for position, column in enumerate(spec["columns"], start=1):
+        layout.columns.append(LayoutColumn(cooperative_id=agreement.cooperative_id,
+                                           position=position,
+                                           **_column_values(layout, column)))
+    db.session.add(layout)
+    db.session.flush()
+    return layout
+
+
+def layout_for(agreement: Agreement, kind: BatchKind | str, create: bool = True
+               ) -> FileLayout | None:
+    """The agreement's layout of a kind; the generic built-in one is set up when missing."""
+    kind = BatchKind(kind)
+    layout = db.session.scalar(select(FileLayout).where(FileLayout.agreement_id == agreement.id,
+                                                        FileLayout.kind == kind))
+    if layout is None and create:
+        layout = create_layout(agreement, kind, L.GENERIC[kind])
+    return layout
+
+
+def update_layout(layout: FileLayout, data: dict) -> FileLayout:
+    """Change a layout's name, format and text settings (batches already made keep the
+    layout they were made with)."""
+    values = _layout_values(data)
+    if values["format"] == FileFormat.FIXED:
+        missing = [c.header for c in layout.columns if not c.width]
+        if missing:
+            raise DomainError(_("Give these columns a width first: %(names)s.",
+                                names=", ".join(missing)), field="format")
+    for key, value in values.items():
+        setattr(layout, key, value)
+    db.session.flush()
+    return layout
+
+
+def _renumber(layout: FileLayout) -> None:
+    for position, column in enumerate(layout.columns, start=1):
+        column.position = position
+
+
+def add_column(layout: FileLayout, data: dict) -> LayoutColumn:
+    column = LayoutColumn(cooperative_id=layout.cooperative_id,
+                          position=len(layout.columns) + 1, **_column_values(layout, data))
+    layout.columns.append(column)
+    db.session.flush()
+    return column
+
+
+def update_column(column: LayoutColumn, data: dict) -> LayoutColumn:
+    for key, value in _column_values(column.layout, data).items():
+        setattr(column, key, value)
+    db.session.flush()
+    return column
+
+
+def move_column(column: LayoutColumn, direction: str) -> None:
+    """Move a column one place left ("up") or right ("down")."""
+    columns = list(column.layout.columns)
+    index = columns.index(column)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(columns):
+        columns[index], columns[other] = columns[other], columns[index]
+        for position, item in enumerate(columns, start=1):
+            item.position = position
+    db.session.flush()
+    db.session.expire(column.layout, ["columns"])
+
+
+def remove_column(column: LayoutColumn) -> None:
+    layout = column.layout
+    layout.columns.remove(column)
+    db.session.flush()
+    _renumber(layout)
+    db.session.flush()
+
+
+def copy_layout(layout: FileLayout, target: Agreement) -> FileLayout:
+    """Copy a layout, columns and all, to another agreement of the cooperative."""
+    if target.cooperative_id != layout.cooperative_id:
+        raise DomainError(_("Choose an agreement of this cooperative."), field="agreement_id")
+    if target.id == layout.agreement_id:
+        raise DomainError(_("Choose another agreement."), field="agreement_id")
+    _ensure_no_layout(target, layout.kind)
+    copy = FileLayout(cooperative_id=target.cooperative_id, agreement_id=target.id,
+                      kind=layout.kind, built_in_origin=layout.built_in_origin,
+                      **{k: getattr(layout, k) for k in ("name", "format", "encoding",
+                                                         "delimiter", "decimal_mark",
+                                                         "include_header", "header_line",
+                                                         "footer_line")})
+    for column in layout.columns:
+        copy.columns.append(LayoutColumn(cooperative_id=target.cooperative_id,
+                                         **{k: getattr(column, k) for k in L.COLUMN_FIELDS}))
+    db.session.add(copy)
+    db.session.flush()
+    return copy
+
+
+def delete_layout(layout: FileLayout) -> None:
+    """Delete a layout (batches made with it keep their own copy of it)."""
+    db.session.delete(layout)
+    db.session.flush()
+
+
+def layout_problems(layout: FileLayout | dict) -> list[str]:
+    """What stops a layout from writing a file."""
+    data = layout if isinstance(layout, dict) else L.snapshot(layout)
+    problems = []
+    if not data["columns"]:
+        problems.append(_("The layout has no columns."))
+    if data["format"] == FileFormat.FIXED:
+        for column in data["columns"]:
+            if not column.get("width"):
+                problems.append(_("Column “%(name)s” has no width.", name=column["header"]))
+    return problems
+
+
+# ---- building a batch -------------------------------------------------------------------------
+
+@dataclass
+class Candidate:
+    registration: Registration | None
+    member: Member | None
+    contribution: dict
+
+
+def parse_period(text: str | date | None) -> date:
+    """"2025-03" → date(2025, 3, 1)."""
+    if isinstance(text, date):
+        return text.replace(day=1)
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise DomainError(_("Give the period as a month, for example 2025-03."), field="period")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _registration_ids(agreement: Agreement, statuses, flagged: bool = False,
+                      only: Iterable[int] | None = None) -> list[int]:
+    stmt = (select(Registration.id).join(Member, Registration.member_id == Member.id)
+            .where(Registration.cooperative_id == agreement.cooperative_id,
+                   Registration.agreement_id == agreement.id,
+                   Registration.status.in_(list(statuses)))
+            .order_by(Member.search_name, Member.id))
+    if flagged:
+        stmt = stmt.where(Registration.exit_flagged.is_(True))
+    if only is not None:
+        stmt = stmt.where(Registration.id.in_(list(only)))
+    return list(db.session.scalars(stmt))
+
+
+def _load(ids: list[int]) -> list[Registration]:
+    rows = db.session.scalars(select(Registration).where(Registration.id.in_(ids))
+                              .options(selectinload(Registration.member))).all()
+    by_id = {r.id: r for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _last_sent_values(agreement: Agreement, registration_ids: list[int]) -> dict[int, dict]:
+    rows = db.session.execute(
+        select(BatchLine.registration_id, BatchLine.source_values)
+        .join(Batch, Batch.id == BatchLine.batch_id)
+        .where(Batch.agreement_id == agreement.id,
+               Batch.status.in_(list(SEALED_STATUSES)),
+               Batch.kind.in_([BatchKind.ENROLMENT, BatchKind.UPDATE]),
+               BatchLine.included.is_(True),
+               BatchLine.registration_id.in_(registration_ids))
+        .order_by(Batch.number, BatchLine.id))
+    return {registration_id: values for registration_id, values in rows}
+
+
+def _candidates(agreement: Agreement, kind: BatchKind, period: date | None,
+                only: Iterable[int] | None, layout: dict,
+                supersedes: Batch | None) -> Iterator[list[Candidate]]:
+    """The lines a batch proposes, in chunks."""
+    if kind == BatchKind.REMITTANCE:
+        lines = BATCH_SOURCES["remittance"](agreement, period)
+        for start in range(0, len(lines), CHUNK):
+            yield [Candidate(line.get("registration"), line.get("member"), line)
+                   for line in lines[start:start + CHUNK]]
+        return
+    if supersedes is not None:
+        answered = select(AcknowledgementLine.batch_line_id).join(Acknowledgement).where(
+            Acknowledgement.batch_id == supersedes.id, AcknowledgementLine.applied.is_(True),
+            AcknowledgementLine.batch_line_id.is_not(None))
+        ids = list(db.session.scalars(
+            select(BatchLine.registration_id).where(
+                BatchLine.batch_id == supersedes.id, BatchLine.included.is_(True),
+                BatchLine.registration_id.is_not(None), BatchLine.id.not_in(answered))
+            .order_by(BatchLine.line_no)))
+    elif kind == BatchKind.ENROLMENT:
+        ids = _registration_ids(agreement, [S.READY], only=only)
+    elif kind == BatchKind.EXIT:
+        ids = _registration_ids(agreement, [S.REGISTERED, S.SUSPENDED, S.SUBMITTED],
+                                flagged=True, only=only)
+    else:
+        ids = _registration_ids(agreement, [S.REGISTERED], only=only)
+    watched = [c["source"] for c in layout["columns"] if c["source"] in L.WATCHED]
+    for start in range(0, len(ids), CHUNK):
+        registrations = _load(ids[start:start + CHUNK])
+        if kind == BatchKind.UPDATE and supersedes is None:
+            sent = _last_sent_values(agreement, [r.id for r in registrations])
+            changed = []
+            for registration in registrations:
+                before = sent.get(registration.id)
+                if before is None:
+                    continue  # never sent in a sealed batch: nothing to compare with
+                now = L.source_values(L.LineData(registration.member, registration, agreement))
+                if any(before.get(key) != now.get(key) for key in watched):
+                    changed.append(registration)
+            registrations = changed
+        yield [Candidate(r, r.member, {}) for r in registrations]
+
+
+def _minor(value: Any, currency: str) -> int | None:
+    if value is None:
+        return None
+    return to_minor(Decimal(value), currency)
+
+
+def _compiled(batch_layout: dict, cooperative: Cooperative) -> L.CompiledLayout:
+    return L.CompiledLayout(batch_layout, country=cooperative.country,
+                            id_pattern=cooperative.id_pattern, id_label=cooperative.id_label)
+
+
+def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
+                 only: Iterable[int] | None = None) -> int:
+    """Render the proposed lines into the draft; returns how many."""
+    layout = batch.layout_snapshot
+    compiled = _compiled(layout, cooperative)
+    info = L.BatchInfo(batch.reference, batch.period, cooperative.country, cooperative.currency)
+    widths = [len(c["header"]) for c in layout["columns"]]
+    supersedes = db.session.get(Batch, batch.supersedes_id) if batch.supersedes_id else None
+    line_no = 0
+    table = BatchLine.__table__
+    for chunk in _candidates(agreement, batch.kind, batch.period, only, layout, supersedes):
+        rows = []
+        for candidate in chunk:
+            line = L.LineData(candidate.member, candidate.registration, agreement, info,
+                              candidate.contribution)
+            values, problems = compiled.render(line)
+            for index, value in enumerate(values):
+                if value is not None and len(value) > widths[index]:
+                    widths[index] = len(value)
+            contribution = candidate.contribution
+            if batch.kind == BatchKind.REMITTANCE and contribution.get("total") is None:
+                problems.append(_("No contribution amount."))
+            line_no += 1
+            rows.append({
+                "cooperative_id": batch.cooperative_id, "batch_id": batch.id,
+                "line_no": line_no,
+                "member_id": candidate.member.id if candidate.member is not None else None,
+                "registration_id": (candidate.registration.id
+                                    if candidate.registration is not None else None),
+                "values": values,
+                "source_values": (L.source_values(line) if candidate.registration is not None
+                                  and batch.kind != BatchKind.REMITTANCE else None),
+                "amount_minor": _minor(contribution.get("total"), cooperative.currency),
+                "member_share_minor": _minor(contribution.get("member_share"),
+                                             cooperative.currency),
+                "cooperative_share_minor": _minor(contribution.get("cooperative_share"),
+                                                  cooperative.currency),
+                "problem": "\n".join(problems) or None,
+                "included": not problems,
+            })
+        if rows:
+            db.session.execute(insert(table), rows)
+    batch.col_widths = widths
+    db.session.flush()
+    return line_no
+
+
+def _nothing_to_send(kind: BatchKind, agreement: Agreement, period: date | None) -> DomainError:
+    messages = {
+        BatchKind.ENROLMENT: _("Nothing to send: no registration of %(ref)s is ready.",
+                               ref=agreement.reference),
+        BatchKind.EXIT: _("Nothing to send: no registration of %(ref)s is flagged for exit.",
+                          ref=agreement.reference),
+        BatchKind.UPDATE: _("Nothing to send: no registered member of %(ref)s has changed "
+                            "since the last sealed batch.", ref=agreement.reference),
+        BatchKind.REMITTANCE: _("Nothing to send: no paid contribution of %(ref)s for "
+                                "%(month)s.", ref=agreement.reference,
+                                month=period.strftime("%Y-%m") if period else "?"),
+    }
+    return DomainError(messages[kind], field="kind")
+
+
+def create_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind | str,
+                 actor_id: int | None, *, period: date | str | None = None,
+                 policy: str = "exclude", registration_ids: Iterable[int] | None = None,
+                 supersedes: Batch | None = None) -> Batch:
+    """A draft batch for an agreement, with a gap-free reference: enrolment proposes every
+    `ready` registration, exit every one flagged for exit, update every registered member
+    whose exported fields changed since the last sealed batch, remittance a period's paid
+    contributions. Each line is checked against the layout; `policy` says whether lines with
+    problems are left out ("exclude") or block sealing ("block")."""
+    try:
+        kind = BatchKind(getattr(kind, "value", kind))
+    except ValueError:
+        raise DomainError(_("Choose the kind of batch."), field="kind") from None
+    if agreement.cooperative_id != cooperative.id:
+        raise DomainError(_("Choose an agreement of this cooperative."), field="agreement_id")
+    if policy not in ("exclude", "block"):
+        raise DomainError(_("Choose what to do with lines that have problems."),
+                          field="policy")
+    period = parse_period(period) if kind == BatchKind.REMITTANCE else None
+    layout = layout_for(agreement, kind)
+    snapshot = L.snapshot(layout)
+    problems = layout_problems(snapshot)
+    if problems:
+        raise DomainError(_("The %(kind)s layout cannot write a file yet: %(problems)s",
+                            kind=L.KIND_LABELS[kind], problems=" ".join(problems)),
+                          field="kind")
+    number = next_number(cooperative.id, "batch")
+    batch = Batch(cooperative_id=cooperative.id, agreement_id=agreement.id, kind=kind,
+                  number=number, reference=f"B-{number:06d}", period=period,
+                  status=B.DRAFT, problem_policy=policy, layout_id=layout.id,
+                  supersedes_id=supersedes.id if supersedes else None,
+                  file_format=layout.format, layout_snapshot=snapshot,
+                  created_by_id=actor_id)
+    db.session.add(batch)
+    db.session.flush()
+    count = _build_lines(batch, agreement, cooperative, registration_ids)
+    if count == 0:
+        raise _nothing_to_send(kind, agreement, period)
+    return batch
+
+
+def _require_draft(batch: Batch) -> None:
+    if batch.status != B.DRAFT:
+        raise DomainError(_("Batch %(ref)s is %(status)s: it can no longer change. Make a new "
+                            "batch that supersedes it.", ref=batch.reference,
+                            status=batch.status.value))
+
+
+def refresh_batch(batch: Batch) -> int:
+    """Rebuild a draft's lines from today's data and layout (after fixing members' data)."""
+    _require_draft(batch)
+    agreement = db.session.get(Agreement, batch.agreement_id)
+    cooperative = db.session.get(Cooperative, batch.cooperative_id)
+    layout = layout_for(agreement, batch.kind)
+    snapshot = L.snapshot(layout)
+    problems = layout_problems(snapshot)
+    if problems:
+        raise DomainError(" ".join(problems))
+    db.session.execute(delete(BatchLine).where(BatchLine.batch_id == batch.id))
+    batch.layout_snapshot = snapshot
+    batch.layout_id = layout.id
+    batch.file_format = layout.format
+    count = _build_lines(batch, agreement, cooperative)
+    if count == 0:
+        raise _nothing_to_send(batch.kind, agreement, batch.period)
+    return count
+
+
+def set_policy(batch: Batch, policy: str) -> None:
+    _require_draft(batch)
+    if policy not in ("exclude", "block"):
+        raise DomainError(_("Choose what to do with lines that have problems."),
+                          field="policy")
+    batch.problem_policy = policy
+    db.session.flush()
+
+
+def discard_batch(batch: Batch) -> None:
+    """Give up a draft: its number stays taken (references have no gaps), nothing is written."""
+    _require_draft(batch)
+    batch.status = B.DISCARDED
+    db.session.flush()
+
+
+@dataclass
+class LineCounts:
+    total: int
+    included: int
+    with_problems: int
+
+
+def line_counts(batch: Batch) -> LineCounts:
+    total, included, problems = db.session.execute(
+        select(func.count(), func.count().filter(BatchLine.included.is_(True)),
+               func.count().filter(BatchLine.problem.is_not(None)))
+        .where(BatchLine.batch_id == batch.id)).one()
+    return LineCounts(total or 0, included or 0, problems or 0)
+
+
+def batch_totals(batch: Batch) -> dict[str, int]:
+    """Sums of the included lines, in minor units."""
+    total, member, cooperative = db.session.execute(
+        select(func.sum(BatchLine.amount_minor), func.sum(BatchLine.member_share_minor),
+               func.sum(BatchLine.cooperative_share_minor))
+        .where(BatchLine.batch_id == batch.id, BatchLine.included.is_(True))).one()
+    return {"total": int(total or 0), "member_share": int(member or 0),
+            "cooperative_share": int(cooperative or 0)}
+
+
+# ---- sealing ------------------------------------------------------------------------------------
+
+def lock_batch(batch: Batch) -> Batch:
+    """Re-read the batch under a row lock held until the transaction ends (PostgreSQL
+    `FOR UPDATE`; SQLite's writers are serialised by `BEGIN IMMEDIATE`)."""
+    return db.session.execute(select(Batch).where(Batch.id == batch.id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
+def _expected_statuses(batch: Batch) -> tuple[set[RegistrationStatus], RegistrationStatus | None]:
+    """(statuses the included registrations must be in, status sealing moves them to)."""
+    superseding = batch.supersedes_id is not None
+    if batch.kind == BatchKind.ENROLMENT:
+        return ({S.SUBMITTED}, None) if superseding else ({S.READY}, S.SUBMITTED)
+    if batch.kind == BatchKind.EXIT:
+        return (({S.TERMINATED}, None) if superseding
+                else ({S.REGISTERED, S.SUSPENDED, S.SUBMITTED}, S.TERMINATED))
+    if batch.kind == BatchKind.UPDATE:
+        return {S.REGISTERED}, None
+    return set(RegistrationStatus), None
+
+
+def _check_registrations(batch: Batch) -> None:
+    expected, _target = _expected_statuses(batch)
+    rows = db.session.execute(
+        select(Member.first_name, Member.last_name, Registration.status)
+        .select_from(BatchLine)
+        .join(Registration, Registration.id == BatchLine.registration_id)
+        .join(Member, Member.id == Registration.member_id)
+        .where(BatchLine.batch_id == batch.id, BatchLine.included.is_(True),
+               Registration.status.not_in(list(expected)))
+        .order_by(BatchLine.line_no).limit(6)).all()
+    if rows:
+        names = "; ".join(f"{first} {last} ({status.value})" for first, last, status in rows[:5])
+        raise DomainError(_("Some registrations changed since the draft was made: %(names)s. "
+                            "Refresh the draft, then seal it.", names=names))
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _place(temporary: Path, directory: Path, name: str) -> Path:
+    """Move the written file to its name without ever replacing another file: the name is
+    claimed exclusively first (a `-2`, `-3`… suffix when taken)."""
+    stem, extension = name.rsplit(".", 1)
+    for attempt in range(1, 1000):
+        candidate = directory / (name if attempt == 1 else f"{stem}-{attempt}.{extension}")
+        try:
+            fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o444)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        os.replace(temporary, candidate)
+        return candidate
+    raise DomainError(_("No free file name for the batch in the exports folder."))
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_file(path: Path | str | None) -> None:
+    """Remove a file written by a sealing whose transaction did not commit."""
+    if path is None:
+        return
+    try:
+        os.chmod(path, 0o644)
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _included_values(batch_id: int) -> Iterator[list]:
+    stmt = (select(BatchLine.values).where(BatchLine.batch_id == batch_id,
+                                           BatchLine.included.is_(True))
+            .order_by(BatchLine.line_no).execution_options(yield_per=5000))
+    for (values,) in db.session.execute(stmt):
+        yield values
+
+
+def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
+               today: date | None = None) -> Path:
+    """Write the batch's file under `<export_dir>/<cooperative code>/`, record its SHA-256,
+    row count, totals and data checksum, move the included registrations on (enrolment:
+    ready → submitted; exit: → terminated), and freeze the batch. Two people sealing at once
+    get one file: the batch row is locked and its status checked again. The file is written
+    to a temporary name, synced, then moved to a name that was free (never replacing a
+    file), read-only. Returns the file's path: the caller commits, or removes it."""
+    today = today or date.today()
+    batch = lock_batch(batch)
+    if batch.status != B.DRAFT:
+        raise DomainError(_("Batch %(ref)s is already %(status)s.", ref=batch.reference,
+                            status=batch.status.value))
+    counts = line_counts(batch)
+    if counts.included == 0:
+        raise DomainError(_("Nothing to send: every line of %(ref)s has a problem.",
+                            ref=batch.reference))
+    if batch.problem_policy == "block" and counts.with_problems:
+        raise DomainError(_("%(n)d line(s) have problems and this batch is set to block "
+                            "sealing while any has one. Fix them and refresh the draft, or "
+                            "choose to leave them out.", n=counts.with_problems))
+    _check_registrations(batch)
+    cooperative = db.session.get(Cooperative, batch.cooperative_id)
+    agreement = db.session.get(Agreement, batch.agreement_id)
+    currency = cooperative.currency
+    totals = batch_totals(batch)
+    amounts = {}
+    if batch.kind == BatchKind.REMITTANCE:
+        amounts = {"Member share": from_minor(totals["member_share"], currency),
+                   "Cooperative share": from_minor(totals["cooperative_share"], currency),
+                   "Total": from_minor(totals["total"], currency)}
+    if batch.kind == BatchKind.REMITTANCE:
+        ledger = BATCH_TOTALS["remittance"](agreement, batch.period)
+        if ledger is not None and to_minor(Decimal(ledger), currency) != totals["total"]:
+            raise DomainError(_("The file's total (%(file)s) differs from the remittance "
+                                "recorded for %(month)s (%(ledger)s): every remitted line "
+                                "must be in the file.",
+                                file=from_minor(totals["total"], currency),
+                                month=batch.period.strftime("%Y-%m"), ledger=ledger))
+    supersedes = db.session.get(Batch, batch.supersedes_id) if batch.supersedes_id else None
+    summary = Summary(reference=batch.reference, agreement=agreement.reference,
+                      institution=agreement.institution.name, kind=batch.kind.value,
+                      period=batch.period, made_on=today, count=counts.included,
+                      totals=amounts, total_minor=totals["total"],
+                      member_share_minor=totals["member_share"],
+                      cooperative_share_minor=totals["cooperative_share"],
+                      supersedes=supersedes.reference if supersedes else None,
+                      decimals=currency_exponent(currency))
+    directory = Path(export_dir) / cooperative.code
+    directory.mkdir(parents=True, exist_ok=True)
+    extension = L.EXTENSIONS[FileFormat(batch.layout_snapshot["format"])]
+    fd, temporary_name = tempfile.mkstemp(dir=directory, prefix=".sealing-",
+                                          suffix="." + extension)
+    temporary = Path(temporary_name)
+    final: Path | None = None
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            data_checksum = write_batch_file(stream, batch.layout_snapshot,
+                                             _included_values(batch.id), summary,
+                                             batch.col_widths)
+            stream.flush()
+            os.fsync(stream.fileno())
+        sha256 = sha256_file(temporary)
+        os.chmod(temporary, 0o444)
+        final = _place(temporary, directory, f"{batch.reference}-{batch.kind.value}."
+                                             f"{extension}")
+        _fsync_directory(directory)
+    except (UnicodeEncodeError, ValueError) as error:
+        raise DomainError(_("The file could not be written: %(reason)s", reason=str(error))
+                          ) from None
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    try:
+        _move_registrations(batch, actor_id)
+        batch.status = B.SEALED
+        batch.file_path = f"{cooperative.code}/{final.name}"
+        batch.sha256 = sha256
+        batch.data_checksum = data_checksum
+        batch.row_count = counts.included
+        batch.totals = totals
+        batch.total_minor = totals["total"]
+        batch.sealed_at = utcnow()
+        batch.sealed_by_id = actor_id
+        if supersedes is not None and B.SUPERSEDED in BATCH_TRANSITIONS[supersedes.status]:
+            supersedes.status = B.SUPERSEDED
+        db.session.flush()
+    except BaseException:
+        remove_file(final)
+        raise
+    return final
+
+
+def _move_registrations(batch: Batch, actor_id: int | None) -> None:
+    _expected, target = _expected_statuses(batch)
+    if target is None:
+        return
+    ids = list(db.session.scalars(select(BatchLine.registration_id).where(
+        BatchLine.batch_id == batch.id, BatchLine.included.is_(True),
+        BatchLine.registration_id.is_not(None)).order_by(BatchLine.line_no)))
+    reason = (_("Sent in batch %(ref)s", ref=batch.reference) if target == S.SUBMITTED
+              else _("Exit sent in batch %(ref)s", ref=batch.reference))
+    agreement_services.transition_many(ids, target, actor_id, reason)
+
+
+def commit_sealing(path: Path | None) -> None:
+    """Commit the sealing; when the commit fails, the file it wrote goes too."""
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        remove_file(path)
+        raise
+
+
+class FileRefused(DomainError):
+    """A sealed batch's file that is missing or no longer matches its checksum."""
+
+
+def verified_file(batch: Batch, export_dir: str | Path) -> tuple[bytes, str]:
+    """The sealed file's bytes and its download name, after checking they still match the
+    SHA-256 recorded at sealing; `FileRefused` when missing or changed."""
+    if not batch.is_sealed or not batch.file_path:
+        raise DomainError(_("Batch %(ref)s is a draft: seal it first.", ref=batch.reference))
+    root = Path(export_dir).resolve()
+    path = (root / batch.file_path).resolve()
+    if root not in path.parents:
+        raise FileRefused(_("The file of batch %(ref)s is not in the exports folder.",
+                            ref=batch.reference))
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise FileRefused(_("The file of batch %(ref)s (%(name)s) is missing from the exports "
+                            "folder. It is not made again: make a new batch that supersedes "
+                            "this one.", ref=batch.reference, name=batch.file_path)) from None
+    if hashlib.sha256(data).hexdigest() != batch.sha256:
+        raise FileRefused(_("The file of batch %(ref)s (%(name)s) no longer matches the "
+                            "checksum recorded when it was sealed: it was changed on disk. "
+                            "It is not given out. Restore it from a backup, or make a new "
+                            "batch that supersedes this one.", ref=batch.reference,
+                            name=batch.file_path))
+    return data, path.name
+
+
+SEND_CHANNELS = ("portal", "email", "in_person", "post", "other")
+
+
+def mark_sent(batch: Batch, sent_on: date | None, channel: str, note: str | None,
+              today: date | None = None) -> None:
+    """Record when and how the file went to the institution."""
+    today = today or date.today()
+    batch = lock_batch(batch)
+    if not batch.is_sealed or batch.status == B.SUPERSEDED:
+        raise DomainError(_("Only a sealed batch can be sent."))
+    if batch.sent_on is not None:
+        raise DomainError(_("Batch %(ref)s was already marked sent on %(date)s.",
+                            ref=batch.reference, date=batch.sent_on.isoformat()))
+    if sent_on is None:
+        raise DomainError(_("Give the date it was sent."), field="sent_on")
+    if sent_on > today:
+        raise DomainError(_("The date is in the future."), field="sent_on")
+    if batch.sealed_at is not None and sent_on < batch.sealed_at.date():
+        raise DomainError(_("The batch was sealed on %(date)s: it cannot have been sent "
+                            "before.", date=batch.sealed_at.date().isoformat()),
+                          field="sent_on")
+    if channel not in SEND_CHANNELS:
+        raise DomainError(_("Choose how it was sent."), field="channel")
+    batch.sent_on = sent_on
+    batch.sent_channel = channel
+    batch.sent_note = _clean_text(note, 300, "note", _("The note"), required=False)
+    if batch.status == B.SEALED:
+        batch.status = B.SENT
+    db.session.flush()
+
+
+def supersede_batch(batch: Batch, actor_id: int | None) -> Batch:
+    """A new draft that replaces a sealed batch (its file stays as it was): the same kind,
+    agreement and period, with the lines the institution has not answered yet, made from
+    today's data and layout. When the new batch is sealed, the old one becomes superseded."""
+    batch = lock_batch(batch)
+    if not batch.is_sealed or batch.status in (B.SUPERSEDED, B.ACKNOWLEDGED):
+        raise DomainError(_("Only a sealed batch that is not fully answered can be "
+                            "superseded."))
+    pending = db.session.scalar(select(Batch.reference).where(
+        Batch.supersedes_id == batch.id, Batch.status == B.DRAFT))
+    if pending:
+        raise DomainError(_("Draft %(ref)s already supersedes this batch.", ref=pending))
+    cooperative = db.session.get(Cooperative, batch.cooperative_id)
+    agreement = db.session.get(Agreement, batch.agreement_id)
+    if batch.kind == BatchKind.REMITTANCE:
+        return create_batch(cooperative, agreement, batch.kind, actor_id, period=batch.period,
+                            policy=batch.problem_policy, supersedes=batch)
+    return create_batch(cooperative, agreement, batch.kind, actor_id,
+                        policy=batch.problem_policy, supersedes=batch)
+
+
+# ---- lists ----------------------------------------------------------------------------------
+
+def list_batches(cooperative_id: int, filters: dict, limit: int = 200) -> list[Batch]:
+    stmt = (select(Batch).where(Batch.cooperative_id == cooperative_id)
+            .options(selectinload(Batch.agreement)).order_by(Batch.number.desc()).limit(limit))
+    if filters.get("agreement_id"):
+        stmt = stmt.where(Batch.agreement_id == filters["agreement_id"])
+    if filters.get("kind") in BatchKind._value2member_map_:
+        stmt = stmt.where(Batch.kind == BatchKind(filters["kind"]))
+    if filters.get("status") in BatchStatus._value2member_map_:
+        stmt = stmt.where(Batch.status == BatchStatus(filters["status"]))
+    return list(db.session.scalars(stmt))
+
+
+def batch_lines(batch: Batch, which: str = "all", limit: int = 500) -> list[BatchLine]:
+    stmt = (select(BatchLine).where(BatchLine.batch_id == batch.id)
+            .options(selectinload(BatchLine.member)).order_by(BatchLine.line_no).limit(limit))
+    if which == "problems":
+        stmt = stmt.where(BatchLine.problem.is_not(None))
+    return list(db.session.scalars(stmt))
+
+
+def answered_line_ids(batch: Batch) -> dict[int, AcknowledgementLine]:
+    """The batch's lines the institution answered (applied acknowledgement lines)."""
+    rows = db.session.scalars(
+        select(AcknowledgementLine).join(Acknowledgement)
+        .where(Acknowledgement.batch_id == batch.id, AcknowledgementLine.applied.is_(True)))
+    return {line.batch_line_id: line for line in rows}
+
+
+def acknowledgements_of(batch: Batch) -> list[Acknowledgement]:
+    return list(db.session.scalars(select(Acknowledgement).where(
+        Acknowledgement.batch_id == batch.id, Acknowledgement.status != AckStatus.DISCARDED)
+        .order_by(Acknowledgement.id)))
+
+
+def superseded_by(batch: Batch) -> Batch | None:
+    return db.session.scalar(select(Batch).where(Batch.supersedes_id == batch.id,
+                                                 Batch.status != B.DISCARDED)
+                             .order_by(Batch.id.desc()))
+
+
+def agreement_by_reference(cooperative_id: int, reference: str) -> Agreement | None:
+    return db.session.scalar(select(Agreement).where(
+        Agreement.cooperative_id == cooperative_id,
+        func.upper(Agreement.reference) == (reference or "").strip().upper()))
+
+
+def layouts_of(cooperative_id: int) -> list[FileLayout]:
+    return list(db.session.scalars(
+        select(FileLayout).where(FileLayout.cooperative_id == cooperative_id)
+        .options(selectinload(FileLayout.agreement), selectinload(FileLayout.columns))
+        .join(Agreement, Agreement.id == FileLayout.agreement_id)
+        .order_by(Agreement.reference, FileLayout.kind)))
+
+
+def amount_text(minor: int | None, currency: str) -> str:
+    return "" if minor is None else str(from_minor(minor, currency))
+

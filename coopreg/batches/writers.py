@@ -1,0 +1,227 @@
+"""Batch files, written by pure functions: a layout snapshot and rows of values in, a file out.
+
+Rows are streamed (xlsx in openpyxl's write-only mode through `coopreg.core.spreadsheets`), so
+memory stays flat however many lines. Each writer returns the *data checksum*: the SHA-256 of
+the data lines as text — each line's logical values (ISO dates, plain decimal amounts, as held
+in the batch's lines) joined by a tab, ending with a newline, in UTF-8 — which anyone can
+recompute from the file's cells, and which the xlsx summary sheet shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import IO, Any
+
+from coopreg.batches.layouts import fill_template, fixed_cell
+from coopreg.batches.models import ColumnType, FileFormat
+from coopreg.core import spreadsheets as sheets
+
+_STRFTIME_TO_EXCEL = {"%d": "dd", "%m": "mm", "%Y": "yyyy", "%y": "yy", "%b": "mmm",
+                      "%B": "mmmm", "%H": "hh", "%M": "mm", "%S": "ss", "%%": "%"}
+
+
+def excel_date_format(pattern: str | None) -> str:
+    """A strftime pattern as an Excel number format (`%d/%m/%Y` → `dd/mm/yyyy`)."""
+    if not pattern:
+        return "yyyy-mm-dd"
+    out = []
+    for token in re.split(r"(%.)", pattern):
+        if token.startswith("%") and len(token) == 2:
+            if token not in _STRFTIME_TO_EXCEL:
+                return "yyyy-mm-dd"
+            out.append(_STRFTIME_TO_EXCEL[token])
+        elif token:
+            out.append("".join(c if c.isalnum() is False or c == " " else f"\\{c}"
+                               for c in token))
+    return "".join(out)
+
+
+@dataclass
+class Summary:
+    """What the summary sheet (xlsx) and the header/footer records (fixed width) show."""
+
+    reference: str
+    agreement: str
+    institution: str
+    kind: str
+    period: date | None
+    made_on: date
+    count: int
+    totals: dict[str, Decimal]  # label → amount
+    total_minor: int = 0
+    member_share_minor: int = 0
+    cooperative_share_minor: int = 0
+    supersedes: str | None = None
+    decimals: int = 2  # the currency's
+
+
+class _Checksum:
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def feed(self, rows: Iterable[Sequence[str | None]]) -> Iterator[Sequence[str | None]]:
+        update = self.digest.update
+        for row in rows:
+            update(("\t".join("" if v is None else v for v in row) + "\n").encode())
+            self.count += 1
+            yield row
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
+def _typed(kind: str, value: str | None) -> Any:
+    if value is None:
+        return None
+    if kind == ColumnType.DATE:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    if kind in (ColumnType.AMOUNT, ColumnType.NUMBER):
+        return Decimal(value)
+    return value
+
+
+def _xlsx_columns(layout: dict, widths: Sequence[int] | None) -> list[sheets.Column]:
+    columns = []
+    for index, spec in enumerate(layout["columns"]):
+        kind = spec["col_type"]
+        width = None
+        if widths and index < len(widths):
+            width = float(min(max(widths[index] + 2, len(spec["header"]) + 3, 8), 60))
+        if kind == ColumnType.DATE:
+            columns.append(sheets.Column(spec["header"], sheets.DATE, width=width,
+                                         date_format=excel_date_format(spec.get("date_pattern"))))
+        elif kind == ColumnType.AMOUNT:
+            columns.append(sheets.Column(spec["header"], sheets.MONEY, width=width,
+                                         decimals=int(spec.get("decimals") or 0)))
+        elif kind == ColumnType.NUMBER:
+            columns.append(sheets.Column(spec["header"], sheets.NUMBER, width=width))
+        else:
+            columns.append(sheets.Column(spec["header"], sheets.TEXT, width=width))
+    return columns
+
+
+def write_xlsx_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[str | None]],
+                     summary: Summary, widths: Sequence[int] | None = None) -> str:
+    """The data sheet (bold frozen header, autofilter, fitting widths, IDs as text, real
+    dates, amounts as numbers) then the summary sheet. Returns the data checksum."""
+    checksum = _Checksum()
+    # only date, number and amount cells need converting from their text form
+    typed = [(index, spec["col_type"]) for index, spec in enumerate(layout["columns"])
+             if spec["col_type"] != ColumnType.TEXT]
+
+    def data_rows():
+        for row in checksum.feed(rows):
+            if typed:
+                row = list(row)
+                for index, kind in typed:
+                    row[index] = _typed(kind, row[index])
+            yield row
+
+    def summary_rows():
+        # item | text | count | amount: each column keeps one type (text stays text)
+        yield ["Batch reference", summary.reference, None, None]
+        yield ["Agreement", summary.agreement, None, None]
+        yield ["Institution", summary.institution, None, None]
+        yield ["Kind", summary.kind, None, None]
+        if summary.period is not None:
+            yield ["Period", summary.period.strftime("%Y-%m"), None, None]
+        if summary.supersedes:
+            yield ["Replaces batch", summary.supersedes, None, None]
+        yield ["Made on", summary.made_on.isoformat(), None, None]
+        yield ["Lines", None, checksum.count, None]
+        for label, amount in summary.totals.items():
+            yield [label, None, None, amount]
+        yield ["Checksum of the data lines (SHA-256)", checksum.hexdigest(), None, None]
+
+    def all_sheets():
+        yield sheets.Sheet("Lines", _xlsx_columns(layout, widths), data_rows())
+        # made after the data sheet is written, so the count and checksum are final
+        yield sheets.Sheet("Summary", [sheets.Column("Item", width=38),
+                                       sheets.Column("Value", width=66),
+                                       sheets.Column("Count", sheets.INTEGER, width=10),
+                                       sheets.Column("Amount", sheets.MONEY, width=16,
+                                                     decimals=summary.decimals)],
+                           summary_rows(), autofilter=False)
+
+    sheets.write_xlsx(target, all_sheets())
+    return checksum.hexdigest()
+
+
+def write_csv_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[str | None]]
+                    ) -> str:
+    """CSV in the layout's encoding (UTF-8 with BOM, UTF-8 or Windows-1252) and delimiter,
+    CRLF line ends, every cell that starts with = + - @, tab or CR neutralised (OWASP).
+    Returns the data checksum."""
+    checksum = _Checksum()
+    encoding = layout.get("encoding") or "utf-8-sig"
+    columns = [sheets.Column(spec["header"]) for spec in layout["columns"]]
+    sheets.write_csv(target, columns, checksum.feed(rows),
+                     delimiter=layout.get("delimiter") or ",",
+                     header=bool(layout.get("include_header", True)), encoding=encoding)
+    return checksum.hexdigest()
+
+
+def write_fixed_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[str | None]],
+                      summary: Summary) -> str:
+    """Fixed-width text: each value padded and aligned to its column's width (text that
+    starts with = + - @ gets a leading `'`), CRLF line ends, an optional header line of the
+    column titles, and the layout's header and footer records with their placeholders
+    filled. A value that does not fit raises ValueError (the preview reports it first).
+    Returns the data checksum."""
+    checksum = _Checksum()
+    encoding = layout.get("encoding") or "cp1252"
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"  # a BOM would shift the first record
+    specs = layout["columns"]
+
+    def line(text: str) -> bytes:
+        if "\r" in text or "\n" in text:
+            raise ValueError("a record cannot hold a line break")
+        return (text + "\r\n").encode(encoding)
+
+    def values(count: int, checksum_text: str | None) -> dict:
+        return {"reference": summary.reference, "agreement": summary.agreement,
+                "period": summary.period, "date": summary.made_on, "count": count,
+                "total_minor": summary.total_minor,
+                "member_share_minor": summary.member_share_minor,
+                "cooperative_share_minor": summary.cooperative_share_minor,
+                "checksum": checksum_text}
+
+    if layout.get("header_line"):
+        target.write(line(fill_template(layout["header_line"],
+                                        values(summary.count, None))))
+    if layout.get("include_header"):
+        target.write(line("".join(fixed_cell(s["header"][: s.get("width") or 0],
+                                             {**s, "col_type": "number"}) for s in specs)))
+    buffer: list[bytes] = []
+    for row in checksum.feed(rows):
+        buffer.append(line("".join(fixed_cell("" if v is None else v, spec)
+                                   for v, spec in zip(row, specs, strict=False))))
+        if len(buffer) >= 2000:
+            target.write(b"".join(buffer))
+            buffer.clear()
+    target.write(b"".join(buffer))
+    if layout.get("footer_line"):
+        target.write(line(fill_template(layout["footer_line"],
+                                        values(checksum.count, checksum.hexdigest()))))
+    return checksum.hexdigest()
+
+
+def write_batch_file(target: IO[bytes], layout: dict, rows: Iterable[Sequence[str | None]],
+                     summary: Summary, widths: Sequence[int] | None = None) -> str:
+    """Write a batch file in the layout's format; returns the data checksum."""
+    fmt = FileFormat(layout["format"])
+    if fmt == FileFormat.XLSX:
+        return write_xlsx_batch(target, layout, rows, summary, widths)
+    if fmt == FileFormat.CSV:
+        return write_csv_batch(target, layout, rows)
+    return write_fixed_batch(target, layout, rows, summary)

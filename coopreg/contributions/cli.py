@@ -1,0 +1,51 @@
+"""`coopreg dues generate`: dues from the command line (cron, or a first catch-up)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from coopreg.agreements.models import Agreement
+from coopreg.contributions.services import generate_dues, month_start, parse_month
+from coopreg.cooperatives.services import find_cooperative
+from coopreg.core.errors import DomainError
+from coopreg.extensions import db
+
+dues_cli = AppGroup("dues", help="Contributions due from members.")
+
+
+def _month(value: str, option: str) -> date:
+    try:
+        return parse_month(value)
+    except DomainError:
+        raise click.ClickException(f"{option} {value!r} is not a month (YYYY-MM).") from None
+
+
+@dues_cli.command("generate")
+@click.option("--cooperative", "cooperative_code", required=True, help="Cooperative code.")
+@click.option("--agreement", "reference", required=True, help="Agreement reference.")
+@click.option("--through", "through", required=True, help="Last month, YYYY-MM.")
+@click.option("--from", "start", default=None,
+              help="First month, YYYY-MM (default: when the agreement starts).")
+def generate_dues_command(cooperative_code, reference, through, start):
+    """Generate the dues of an agreement through a month (idempotent)."""
+    from coopreg.cli import unit_of_work
+
+    cooperative = find_cooperative(cooperative_code)
+    if cooperative is None:
+        raise click.ClickException(f"No cooperative with code {cooperative_code!r}.")
+    agreement = db.session.scalar(select(Agreement).where(
+        Agreement.cooperative_id == cooperative.id,
+        func.upper(Agreement.reference) == reference.strip().upper()))
+    if agreement is None:
+        raise click.ClickException(f"No agreement {reference!r} in {cooperative.code}.")
+    last = _month(through, "--through")
+    first = _month(start, "--from") if start else month_start(agreement.valid_from)
+    if last < first:
+        raise click.ClickException("--through is before --from.")
+    with unit_of_work("cli: dues generate"):
+        result = generate_dues(agreement, first, last)
+    click.echo(f"{cooperative.code} {agreement.reference}: {result.summary()}")

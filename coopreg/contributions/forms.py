@@ -1,0 +1,143 @@
+"""Forms of the contributions area. Each lists its fields explicitly; amounts are text,
+read by the services with `parse_amount` (no thousands separators, no float)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from coopreg.contributions.models import PaymentMethod
+from coopreg.core.forms import choices
+
+METHOD_LABELS = {
+    PaymentMethod.CASH: _l("Cash"),
+    PaymentMethod.BANK_TRANSFER: _l("Bank transfer"),
+    PaymentMethod.MOBILE_MONEY: _l("Mobile money"),
+    PaymentMethod.PRODUCE_DEDUCTION: _l("Deduction from a produce payment"),
+}
+METHOD_CHOICES = [(m.value, label) for m, label in METHOD_LABELS.items()]
+MONTH_HINT = _l("Year and month, for example 2025-03.")
+
+
+class GenerateDuesForm(FlaskForm):
+    agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[InputRequired()])
+    start = StringField(_l("From month"), validators=[Optional(), Length(max=7)],
+                        description=_l("Leave empty to start when the agreement starts."))
+    through = StringField(_l("Through month"), validators=[DataRequired(), Length(max=7)],
+                          description=MONTH_HINT)
+
+
+class ReceiptForm(FlaskForm):
+    member_query = StringField(_l("Member"), validators=[Optional(), Length(max=100)],
+                               description=_l("Type a name, member number, ID or phone."),
+                               render_kw={"autocomplete": "off"})
+    member_id = HiddenField()
+    received_on = DateField(_l("Received on"), validators=[InputRequired()])
+    amount = StringField(_l("Amount"), validators=[DataRequired(), Length(max=20)],
+                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    method = SelectField(_l("Method"), choices=choices(METHOD_CHOICES),
+                         validators=[DataRequired()])
+    external_reference = StringField(_l("Reference"), validators=[Optional(), Length(max=80)],
+                                     description=_l("The bank's or wallet's transaction "
+                                                    "reference."))
+    collector = StringField(_l("Collected by"), validators=[Optional(), Length(max=120)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+    idempotency_key = HiddenField()
+
+
+class ReverseForm(FlaskForm):
+    reason = StringField(_l("Reason for the reversal"),
+                         validators=[DataRequired(), Length(min=3, max=300)])
+
+
+class SheetChooseForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: it only chooses what to show
+
+    agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[InputRequired()])
+    collected_on = DateField(_l("Collection date"), validators=[InputRequired()])
+    locality = StringField(_l("Locality (optional)"), validators=[Optional(), Length(max=120)])
+
+
+class SheetPostForm(FlaskForm):
+    agreement_id = HiddenField()
+    collected_on = HiddenField()
+    locality = HiddenField()
+    collector = StringField(_l("Collected by"), validators=[Optional(), Length(max=120)])
+    method = SelectField(_l("Method"), choices=choices(METHOD_CHOICES),
+                         validators=[DataRequired()])
+    control_count = StringField(_l("Control: number of payments"),
+                                validators=[DataRequired(), Length(max=6)],
+                                render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    control_total = StringField(_l("Control: total collected"),
+                                validators=[DataRequired(), Length(max=20)],
+                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    idempotency_key = HiddenField()
+
+
+class RemittanceForm(FlaskForm):
+    period = StringField(_l("Period"), validators=[DataRequired(), Length(max=7)],
+                         description=MONTH_HINT)
+    remitted_on = DateField(_l("Sent on"), validators=[InputRequired()])
+    amount = StringField(_l("Amount sent"), validators=[DataRequired(), Length(max=20)],
+                         description=_l("Must equal the total of the lines."),
+                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    reference = StringField(_l("Transfer reference"), validators=[Optional(), Length(max=80)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+
+
+class AcknowledgeForm(FlaskForm):
+    acknowledged_on = DateField(_l("Confirmed on"), validators=[InputRequired()])
+    amount = StringField(_l("Amount the institution confirms"),
+                         validators=[DataRequired(), Length(max=20)],
+                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    reference = StringField(_l("Their reference"), validators=[Optional(), Length(max=80)])
+
+
+class ClosePeriodForm(FlaskForm):
+    period = StringField(_l("Period to close"), validators=[DataRequired(), Length(max=7)],
+                         description=MONTH_HINT)
+
+
+class StatementUploadForm(FlaskForm):
+    source_name = StringField(_l("Source"), validators=[DataRequired(), Length(max=80)],
+                              description=_l("The account or wallet, e.g. “Banco Nacional "
+                                             "1234”. Its column mapping is kept."),
+                              render_kw={"list": "sources", "autocomplete": "off"})
+    method = SelectField(_l("Money arrives by"), choices=choices(
+        [(m.value, label) for m, label in METHOD_LABELS.items()
+         if m in (PaymentMethod.BANK_TRANSFER, PaymentMethod.MOBILE_MONEY)]),
+        validators=[DataRequired()])
+    file = FileField(_l("Statement (.csv or .xlsx)"),
+                     validators=[FileRequired(_l("Choose a file."))])
+
+
+DATE_ORDER_CHOICES = [("ymd", _l("Year-month-day (2025-03-31)")),
+                      ("dmy", _l("Day/month/year (31/03/2025)")),
+                      ("mdy", _l("Month/day/year (03/31/2025)"))]
+
+
+class MappingForm(FlaskForm):
+    date_column = SelectField(_l("Booking date"), validators=[DataRequired()])
+    amount_column = SelectField(_l("Amount (credit)"), validators=[DataRequired()])
+    reference_column = SelectField(_l("Reference"), validators=[Optional()])
+    member_column = SelectField(_l("Payer (member number, ID or phone)"),
+                                validators=[Optional()])
+    description_column = SelectField(_l("Description"), validators=[Optional()])
+    date_order = SelectField(_l("Dates are written"), choices=choices(DATE_ORDER_CHOICES),
+                             validators=[DataRequired()])
+
+
+class LinkLineForm(FlaskForm):
+    receipt_number = StringField(_l("Receipt number"), validators=[DataRequired(),
+                                                                   Length(max=12)])
+
+
+class ReceiptFromLineForm(FlaskForm):
+    member_query = StringField(_l("Member"), validators=[Optional(), Length(max=100)],
+                               render_kw={"autocomplete": "off"})
+    member_id = HiddenField()
+    idempotency_key = HiddenField()

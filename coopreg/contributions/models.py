@@ -1,0 +1,417 @@
+"""The money records of the contributions area: dues, receipts and their allocations,
+reversals, remittances and their acknowledgement, closed periods, collection sheets and
+imported bank or mobile-money statements.
+
+Posted money records are append-only. A wrong receipt is reversed (a `ReceiptReversal` and
+negative allocations that reference it), never edited or deleted. The ORM refuses an update
+or delete of these rows (`_refuse_money_changes`), and the database refuses it too, with
+triggers created by migration 0005 on both SQLite and PostgreSQL.
+
+Amounts are integer minor units of the cooperative's currency (`*_minor`, BigInteger).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from coopreg.agreements.models import Agreement, Registration
+from coopreg.auth.models import User
+from coopreg.core.models import TimestampMixin, utcnow
+from coopreg.extensions import db
+from coopreg.members.models import Member, _enum
+
+
+class PaymentMethod(enum.StrEnum):
+    CASH = "cash"
+    BANK_TRANSFER = "bank_transfer"
+    MOBILE_MONEY = "mobile_money"
+    PRODUCE_DEDUCTION = "produce_deduction"  # deducted from a produce payment
+
+
+class Due(db.Model):
+    """What one member owes under one agreement for one period (the first day of the month
+    the due falls in), with the cooperative's share beside it. Generated from the agreement's
+    terms; at most one per (agreement, member, period), which makes generation idempotent.
+    Never changed once written (append-only)."""
+
+    __tablename__ = "dues"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "member_id", "period"),
+        Index("ix_dues_coop_member_due", "cooperative_id", "member_id", "due_date", "id"),
+        Index("ix_dues_coop_agreement_period", "cooperative_id", "agreement_id", "period"),
+        CheckConstraint("member_share_minor >= 0 AND cooperative_share_minor >= 0",
+                        name="shares_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
+    terms_id: Mapped[int] = mapped_column(ForeignKey("agreement_terms.id"), index=True)
+    period: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    grace_until: Mapped[date] = mapped_column(Date)
+    member_share_minor: Mapped[int] = mapped_column(BigInteger)
+    cooperative_share_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    member: Mapped[Member] = relationship()
+    agreement: Mapped[Agreement] = relationship()
+    registration: Mapped[Registration] = relationship()
+
+    @property
+    def total_minor(self) -> int:
+        return self.member_share_minor + self.cooperative_share_minor
+
+    def __repr__(self) -> str:
+        return (f"<Due member={self.member_id} agreement={self.agreement_id} "
+                f"{self.period:%Y-%m} {self.member_share_minor}+{self.cooperative_share_minor}>")
+
+
+class CollectionSheet(db.Model):
+    """A collection day or meeting posted at once: the control count and total the treasurer
+    typed matched the receipts recorded from it (all in one transaction). Append-only."""
+
+    __tablename__ = "collection_sheets"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("cooperative_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    collected_on: Mapped[date] = mapped_column(Date)
+    collector: Mapped[str | None] = mapped_column(String(120))
+    control_count: Mapped[int] = mapped_column(Integer)
+    control_total_minor: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CollectionSheet {self.id} {self.collected_on} n={self.control_count}>"
+
+
+class Receipt(db.Model):
+    """Money a member paid. Numbers are sequential per cooperative with no gaps and no repeats
+    (`coopreg.core.sequences`); a form submitted twice carries the same idempotency key and
+    records one receipt; an external reference is unique per payment method. Append-only:
+    a wrong receipt is reversed (`ReceiptReversal`)."""
+
+    __tablename__ = "receipts"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("cooperative_id", "number"),
+        UniqueConstraint("cooperative_id", "idempotency_key"),
+        UniqueConstraint("cooperative_id", "method", "external_reference"),
+        Index("ix_receipts_coop_member", "cooperative_id", "member_id", "id"),
+        Index("ix_receipts_coop_received", "cooperative_id", "received_on", "collector"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    received_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, 20))
+    external_reference: Mapped[str | None] = mapped_column(String(80))
+    collector: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(String(300))
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    collection_sheet_id: Mapped[int | None] = mapped_column(ForeignKey("collection_sheets.id"),
+                                                            index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    member: Mapped[Member] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+    reversal: Mapped[ReceiptReversal | None] = relationship(back_populates="receipt",
+                                                            uselist=False)
+
+    def __repr__(self) -> str:
+        return f"<Receipt {self.number} of cooperative {self.cooperative_id}: {self.amount_minor}>"
+
+
+class ReceiptReversal(db.Model):
+    """The reversal of a wrong receipt, with its reason: its allocations are undone by
+    negative allocations referencing this row. A receipt is reversed at most once, and a
+    reversal cannot itself be reversed. Append-only."""
+
+    __tablename__ = "receipt_reversals"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reversed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    receipt: Mapped[Receipt] = relationship(back_populates="reversal")
+    reversed_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ReceiptReversal of receipt {self.receipt_id}>"
+
+
+class Allocation(db.Model):
+    """Part of a receipt applied to a due. Positive when money is applied; a reversal adds
+    the negative of each, referencing the reversal. Append-only. The services keep the sum
+    per receipt within the receipt's amount and the sum per due within the member's share."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        CheckConstraint("(amount_minor > 0 AND reversal_id IS NULL) OR "
+                        "(amount_minor < 0 AND reversal_id IS NOT NULL)",
+                        name="sign_matches_reversal"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), index=True)
+    due_id: Mapped[int] = mapped_column(ForeignKey("dues.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reversal_id: Mapped[int | None] = mapped_column(ForeignKey("receipt_reversals.id"),
+                                                    index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Allocation receipt={self.receipt_id} due={self.due_id} {self.amount_minor}>"
+
+
+class Remittance(db.Model):
+    """Money passed on to the institution for an agreement and a period: the member and
+    cooperative shares of the fully paid dues of that period and earlier ones not remitted
+    before (those of earlier periods are adjustments: late payments). Its amount equals the
+    total of its lines. One per agreement and period; append-only."""
+
+    __tablename__ = "remittances"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "period"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    period: Mapped[date] = mapped_column(Date)
+    remitted_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(300))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship()
+    acknowledgement: Mapped[RemittanceAcknowledgement | None] = relationship(
+        back_populates="remittance", uselist=False)
+
+    def __repr__(self) -> str:
+        return f"<Remittance agreement={self.agreement_id} {self.period:%Y-%m} {self.amount_minor}>"
+
+
+class RemittanceLine(db.Model):
+    """One due passed on in a remittance, with the shares sent. A due is remitted once."""
+
+    __tablename__ = "remittance_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    due_id: Mapped[int] = mapped_column(ForeignKey("dues.id"), unique=True)
+    member_share_minor: Mapped[int] = mapped_column(BigInteger)
+    cooperative_share_minor: Mapped[int] = mapped_column(BigInteger)
+
+    due: Mapped[Due] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<RemittanceLine remittance={self.remittance_id} due={self.due_id}>"
+
+
+class RemittanceAcknowledgement(db.Model):
+    """The institution's confirmation of a remittance (date, amount, reference); a difference
+    from the remitted amount is flagged by the reconciliation. One per remittance;
+    append-only."""
+
+    __tablename__ = "remittance_acknowledgements"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), unique=True)
+    acknowledged_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(80))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    remittance: Mapped[Remittance] = relationship(back_populates="acknowledgement")
+
+    def __repr__(self) -> str:
+        return f"<RemittanceAcknowledgement remittance={self.remittance_id} {self.amount_minor}>"
+
+
+class PeriodClose(db.Model):
+    """A closed period of an agreement: no dues are generated for it and no remittance is
+    recorded for it any more; late payments of its dues go into the next remittance as
+    adjustments. Closing is final (append-only)."""
+
+    __tablename__ = "period_closes"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("agreement_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    period: Mapped[date] = mapped_column(Date)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PeriodClose agreement={self.agreement_id} {self.period:%Y-%m}>"
+
+
+class StatementSource(TimestampMixin, db.Model):
+    """Where statements come from (a bank account, a mobile-money wallet), with the column
+    mapping of its files saved for the next import. Names are unique in the cooperative."""
+
+    __tablename__ = "statement_sources"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("cooperative_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, 20))
+    # the header texts of the mapped columns (member and description are optional)
+    date_column: Mapped[str | None] = mapped_column(String(120))
+    amount_column: Mapped[str | None] = mapped_column(String(120))
+    reference_column: Mapped[str | None] = mapped_column(String(120))
+    member_column: Mapped[str | None] = mapped_column(String(120))
+    description_column: Mapped[str | None] = mapped_column(String(120))
+    date_order: Mapped[str] = mapped_column(String(3), default="ymd")  # ymd, dmy or mdy
+
+    @property
+    def mapped(self) -> bool:
+        return bool(self.date_column and self.amount_column)
+
+    def __repr__(self) -> str:
+        return f"<StatementSource {self.name!r} of cooperative {self.cooperative_id}>"
+
+
+class Statement(db.Model):
+    """One imported statement file: how many lines were new and how many were already
+    there (a file imported twice adds nothing)."""
+
+    __tablename__ = "statements"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("statement_sources.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    lines_added: Mapped[int] = mapped_column(Integer)
+    lines_known: Mapped[int] = mapped_column(Integer)
+    lines_skipped: Mapped[int] = mapped_column(Integer)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    source: Mapped[StatementSource] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Statement {self.id} of source {self.source_id}: {self.lines_added} lines>"
+
+
+class StatementLine(db.Model):
+    """A credit on a statement. `dedup_key` (the bank's reference, or a hash of the line and
+    its occurrence in the file) is unique per source, so importing the same statement twice
+    adds nothing."""
+
+    __tablename__ = "statement_lines"
+    __table_args__ = (
+        UniqueConstraint("cooperative_id", "source_id", "dedup_key"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("statement_sources.id"), index=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(80))
+    member_text: Mapped[str | None] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(String(300))
+    dedup_key: Mapped[str] = mapped_column(String(90))
+
+    source: Mapped[StatementSource] = relationship()
+    match: Mapped[StatementMatch | None] = relationship(back_populates="line", uselist=False)
+
+    def __repr__(self) -> str:
+        return f"<StatementLine {self.id} {self.booked_on} {self.amount_minor}>"
+
+
+class StatementMatch(db.Model):
+    """A statement line matched to the receipt it pays for: automatically (by reference, or
+    by amount, date and member), linked by the treasurer, or recorded from the line. A line
+    and a receipt are each matched at most once. Append-only."""
+
+    __tablename__ = "statement_matches"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("statement_lines.id"), unique=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), unique=True)
+    how: Mapped[str] = mapped_column(String(20))  # reference, amount_date_member, linked, recorded
+    matched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    matched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    line: Mapped[StatementLine] = relationship(back_populates="match")
+    receipt: Mapped[Receipt] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StatementMatch line={self.line_id} receipt={self.receipt_id} {self.how}>"
+
+
+# Tables the database itself keeps append-only (triggers in migration 0005).
+APPEND_ONLY_MODELS = (Due, CollectionSheet, Receipt, ReceiptReversal, Allocation, Remittance,
+                      RemittanceLine, RemittanceAcknowledgement, PeriodClose, StatementMatch)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_money_changes(session: Session, flush_context, instances) -> None:
+    """Posted money records are never changed or deleted through the ORM either."""
+    for obj in session.deleted:
+        if isinstance(obj, APPEND_ONLY_MODELS):
+            raise RuntimeError(f"{obj.__tablename__} rows are append-only: never deleted")
+    for obj in session.dirty:
+        if not isinstance(obj, APPEND_ONLY_MODELS):
+            continue
+        state = inspect(obj)
+        if any(state.attrs[attr.key].history.has_changes()
+               for attr in state.mapper.column_attrs):
+            raise RuntimeError(f"{obj.__tablename__} rows are append-only: never changed")

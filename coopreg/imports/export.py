@@ -1,0 +1,208 @@
+"""The way out: the register as it stood on a date, and the import template.
+
+Both use the import's own columns and headers (`coopreg.imports.fields.FIELDS`), so an
+exported file imports back without a single change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import IO, Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from coopreg.cooperatives.models import Cooperative
+from coopreg.core.errors import DomainError
+from coopreg.core.models import utcnow
+from coopreg.core.money import currency_exponent, from_minor
+from coopreg.core.spreadsheets import DATE, MONEY, TEXT, Column, Sheet, write_csv, write_xlsx
+from coopreg.extensions import db
+from coopreg.imports import fields as F
+from coopreg.members.models import Member, MemberStatus, MemberStatusChange
+from coopreg.members.national_ids import id_types_for
+
+FORMATS = ("xlsx", "csv")
+GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
+STATUS_HEADER = "Status"       # not imported: status changes have their own page
+LEFT_ON_HEADER = "Left on"     # idem
+
+
+def member_columns(cooperative: Cooperative, *, with_lists: bool = False) -> list[Column]:
+    """The columns of the template and the export, in order."""
+    exponent = currency_exponent(cooperative.currency)
+    id_codes = tuple(t.code for t in id_types_for(cooperative.country, cooperative.id_label))
+    columns = []
+    for spec in F.FIELDS:
+        choices = spec.choices if spec.key != "id_type" else id_codes
+        columns.append(Column(spec.header, spec.kind if spec.kind != MONEY else MONEY,
+                              decimals=exponent, choices=choices if with_lists else (),
+                              width={"notes": 40, "address": 30}.get(spec.key)))
+    return columns
+
+
+def _member_cells(member: dict[str, Any], currency: str) -> list[Any]:
+    cells = []
+    for spec in F.FIELDS:
+        if spec.key == "declared_income":
+            cells.append(from_minor(member["declared_income_minor"], currency))
+        elif spec.key == "consent_given":
+            cells.append("yes" if member["consent_given"] else "no")
+        else:
+            value = member[spec.key]
+            cells.append(getattr(value, "value", value))
+    return cells
+
+
+def status_on(member: dict[str, Any], changes: list[tuple[date, int, MemberStatus,
+                                                          MemberStatus]],
+              day: date) -> MemberStatus:
+    """A member's status on a day, from the history of status changes (each: effective date,
+    id, from, to); without history, the current status, except that a member who left after
+    that day was still active on it."""
+    if changes:
+        before = [c for c in changes if c[0] <= day]
+        if before:
+            return before[-1][3]
+        return changes[0][2]
+    status = member["status"]
+    if status in GONE and member["left_on"] and member["left_on"] > day:
+        return MemberStatus.ACTIVE
+    return status
+
+
+def register_rows(cooperative: Cooperative, as_of: date | None) -> Iterator[list[Any]]:
+    """The rows of the register export: every member (as_of None), or the members who were
+    members on `as_of` (joined by then and not left or deceased on that day), with their
+    status on that day. Streamed from the database."""
+    history: dict[int, list] = defaultdict(list)
+    if as_of is not None:
+        for change in db.session.execute(
+                select(MemberStatusChange.member_id, MemberStatusChange.effective_on,
+                       MemberStatusChange.id, MemberStatusChange.from_status,
+                       MemberStatusChange.to_status)
+                .where(MemberStatusChange.cooperative_id == cooperative.id)
+                .order_by(MemberStatusChange.effective_on, MemberStatusChange.id)):
+            history[change.member_id].append(tuple(change[1:]))
+    table = Member.__table__
+    stmt = (select(table).where(table.c.cooperative_id == cooperative.id)
+            .order_by(table.c.id).execution_options(yield_per=2000))
+    if as_of is not None:
+        stmt = stmt.where(table.c.joined_on <= as_of)
+    for member in db.session.execute(stmt).mappings():
+        if as_of is None:
+            status, left_on = member["status"], member["left_on"]
+        else:
+            status = status_on(member, history.get(member["id"], []), as_of)
+            if status in GONE:
+                continue
+            left_on = None
+        yield _member_cells(member, cooperative.currency) + [
+            getattr(status, "value", status), left_on]
+
+
+def export_columns(cooperative: Cooperative) -> list[Column]:
+    return member_columns(cooperative) + [Column(STATUS_HEADER, TEXT, width=12),
+                                          Column(LEFT_ON_HEADER, DATE)]
+
+
+def export_register(cooperative: Cooperative, as_of: date | None, fmt: str,
+                    target: str | IO[bytes]) -> int:
+    """Write the register (on `as_of`, or all of it) as xlsx or CSV to a path or binary
+    stream, streaming; returns the number of members written."""
+    if fmt not in FORMATS:
+        raise DomainError(_("Export as xlsx or csv."), field="format")
+    if as_of is not None and as_of > date.today():
+        raise DomainError(_("The date is in the future."), field="as_of")
+    counter = {"n": 0}
+
+    def counted() -> Iterator[list[Any]]:
+        for row in register_rows(cooperative, as_of):
+            counter["n"] += 1
+            yield row
+
+    columns = export_columns(cooperative)
+    if fmt == "csv":
+        write_csv(target, columns, counted())
+        return counter["n"]
+    write_xlsx(target, [
+        Sheet(_("Members"), columns, counted()),
+        Sheet(_("About"), [Column(_("Item"), width=24), Column(_("Value"), width=50)],
+              _about(cooperative, as_of, counter)),
+    ])
+    return counter["n"]
+
+
+def _about(cooperative: Cooperative, as_of: date | None,
+           counter: dict) -> Iterator[list[Any]]:
+    # written after the members sheet, so the count is known
+    yield [_("Cooperative"), f"{cooperative.code} · {cooperative.name}"]
+    yield [_("Register on"), as_of.isoformat() if as_of else _("all members, any status")]
+    yield [_("Exported at (UTC)"), utcnow().strftime("%Y-%m-%d %H:%M")]
+    yield [_("Members"), str(counter["n"])]
+    yield [_("Note"), _("Status and Left on are for reading only; importing this file back "
+                        "does not change them.")]
+
+
+def export_filename(cooperative: Cooperative, as_of: date | None, fmt: str) -> str:
+    """A download name made by the app (never from user input)."""
+    day = (as_of or date.today()).isoformat()
+    code = "".join(c for c in cooperative.code if c.isalnum()) or "coop"
+    return f"members-{code}-{day}.{fmt}"
+
+
+def write_template(cooperative: Cooperative, target: str | IO[bytes]) -> None:
+    """The import template: the headers, an example row (marked, so it cannot be imported
+    by mistake), drop-down lists for the fields with fixed choices, and a notes sheet."""
+    columns = member_columns(cooperative, with_lists=True)
+    id_types = id_types_for(cooperative.country, cooperative.id_label)
+    example = {
+        "member_number": "", "first_name": "María", "middle_name": "José",
+        "last_name": "Núñez", "second_last_name": "Solís", "sex": "female",
+        "date_of_birth": date(1980, 5, 17), "id_type": id_types[0].code, "id_number": "",
+        "phone": "8888-1234", "address": "200 m north of the school", "locality": "San Carlos",
+        "sector": "agriculture", "occupation": "Coffee grower",
+        "declared_income": Decimal(250_000),
+        "joined_on": date(2020, 1, 15), "consent_given": "yes",
+        "consent_date": date(2020, 1, 15), "consent_method": "signed_form",
+        "notes": F.EXAMPLE_MARK,
+    }
+    notes_columns = [Column(_("Column"), width=26), Column(_("Required"), width=10),
+                     Column(_("What to write"), width=100)]
+    write_xlsx(target, [
+        Sheet(_("Members"), columns, [[example[spec.key] for spec in F.FIELDS]]),
+        Sheet(_("Notes"), notes_columns, _template_notes(cooperative), autofilter=False),
+    ])
+
+
+def _template_notes(cooperative: Cooperative) -> Iterator[list[str]]:
+    id_types = id_types_for(cooperative.country, cooperative.id_label)
+    explain = {
+        "member_number": _("Leave empty to get the next number of the cooperative."),
+        "sex": _("female, male or other (F/M and the words in Spanish, French and Portuguese "
+                 "are understood)."),
+        "date_of_birth": _("A date: 17/05/1980 (day first), 1980-05-17, or a spreadsheet "
+                           "date."),
+        "id_type": _("One of: %(types)s. Empty: %(first)s.",
+                     types=", ".join(f"{t.code} ({t.label})" for t in id_types),
+                     first=id_types[0].code),
+        "id_number": _("As written on the card; dashes and dots are fine. Leading zeros lost "
+                       "by the spreadsheet are put back when the number's check allows."),
+        "phone": _("6 to 15 digits, optionally starting with +."),
+        "sector": _("One of the values on the Lists sheet."),
+        "declared_income": _("A number, in %(currency)s.", currency=cooperative.currency),
+        "joined_on": _("A date, as for the date of birth."),
+        "consent_given": _("yes or no."),
+        "consent_date": _("Needed when consent is yes."),
+        "consent_method": _("Needed when consent is yes: one of the values on the Lists "
+                            "sheet."),
+        "notes": _("Free text. The example row says “%(mark)s”: it is refused if left in.",
+                   mark=F.EXAMPLE_MARK),
+    }
+    yield [_("Headers may be in English, Spanish, French or Portuguese, and title rows above "
+             "the header are fine."), "", ""]
+    for spec in F.FIELDS:
+        yield [spec.header, _("yes") if spec.required else "", explain.get(spec.key, "")]

@@ -1,0 +1,995 @@
+"""Bringing members in from a spreadsheet: upload, mapping, preview, all-or-nothing commit.
+
+Every row is checked by the member form's own rules (`clean_member_data`), plus duplicates
+inside the file and against the register. Nothing is written by a preview; a commit writes
+every row or none (one transaction: the job's, or the command's), and refuses a file with
+problems unless the person chose to import only the valid rows. Existing members (matched by
+national ID, or by member number for a row without ID) are changed only when asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+
+from coopreg.cooperatives.models import Cooperative
+from coopreg.core.audit import record_bulk
+from coopreg.core.errors import DomainError
+from coopreg.core.models import utcnow
+from coopreg.core.spreadsheets import (
+    Column,
+    ReadLimits,
+    Sheet,
+    Table,
+    cell_text,
+    column_letter,
+    read_table,
+    write_xlsx,
+)
+from coopreg.core.text import fold
+from coopreg.extensions import db
+from coopreg.imports import fields as F
+from coopreg.imports.models import (
+    IMPORT_STATUS_TRANSITIONS,
+    ImportMapping,
+    ImportRun,
+    ImportStatus,
+)
+from coopreg.jobs.services import create_job, job_handler, start_job
+from coopreg.members.models import Member, MemberStatus
+from coopreg.members.national_ids import id_types_for, normalise_id
+from coopreg.members.services import (
+    clean_member_data,
+    reserve_member_numbers,
+    search_fields,
+)
+
+log = logging.getLogger(__name__)
+
+SAMPLE_ROWS = 30          # rows kept for the mapping page (title rows + header + examples)
+PROBLEMS_SHOWN = 200      # problems kept on the run for its page (all are in the file)
+CHUNK = 1000              # rows per bulk insert
+Progress = Callable[[int, int, str], None]
+
+
+def _no_progress(done: int, total: int, message: str = "") -> None:
+    return None
+
+
+# ---- where files live ---------------------------------------------------------------------------
+
+def import_dir(cooperative_id: int) -> Path:
+    path = Path(current_app.config["IMPORT_DIR"]) / str(int(cooperative_id))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def read_limits() -> ReadLimits:
+    return ReadLimits.from_config(current_app.config)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + f".{os.getpid()}.part")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def display_name(filename: str) -> str:
+    """The person's file name, for showing only (never a path): last component, 255 chars."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return (name or "upload")[-255:]
+
+
+def set_status(run: ImportRun, status: ImportStatus) -> None:
+    if status not in IMPORT_STATUS_TRANSITIONS[run.status]:
+        raise DomainError(_("This import is %(current)s and cannot become %(new)s.",
+                            current=run.status.value, new=status.value))
+    run.status = status
+
+
+# ---- header and mapping -------------------------------------------------------------------------
+
+def find_header_row(rows: list[list[Any]], scan: int = SAMPLE_ROWS) -> int:
+    """The 0-based index of the header row: among the first rows, the one where most cells
+    name a member field (title rows above it score nothing); else the first non-empty row."""
+    best, best_score, first_filled = None, 0, None
+    for index, row in enumerate(rows[:scan]):
+        texts = [cell_text(v) for v in row]
+        if not any(texts):
+            continue
+        if first_filled is None:
+            first_filled = index
+        fields = {F.guess_field(t)[0] for t in texts if t and not _looks_like_data(t)}
+        fields.discard(None)
+        if len(fields) > best_score:
+            best, best_score = index, len(fields)
+    if best is not None and best_score >= 2:
+        return best
+    return first_filled or 0
+
+
+def _looks_like_data(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
+@dataclass
+class SourceColumn:
+    index: int
+    letter: str
+    header: str
+    examples: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.letter} · {self.header}" if self.header else self.letter
+
+
+def source_columns(rows: list[list[Any]], header_index: int,
+                   examples: int = 3) -> list[SourceColumn]:
+    """The columns under the header row (a column without a header but with data is kept)."""
+    header = rows[header_index] if header_index < len(rows) else []
+    below = rows[header_index + 1:]
+    width = max([len(header)] + [len(r) for r in below[:SAMPLE_ROWS]]) if rows else 0
+    columns = []
+    for index in range(width):
+        title = cell_text(header[index]) if index < len(header) else ""
+        values = [cell_text(r[index]) for r in below if index < len(r)]
+        filled = [v for v in values[:SAMPLE_ROWS] if v]
+        if not title and not filled:
+            continue
+        columns.append(SourceColumn(index, column_letter(index), title[:120], filled[:examples]))
+    return columns
+
+
+def propose_mapping(cooperative_id: int, columns: list[SourceColumn]) -> dict[int, str]:
+    """Column index → field: what this cooperative confirmed before for the same header,
+    else what the header says in English, Spanish, French or Portuguese. A field goes to one
+    column only (an exact header wins over a partial one, then the leftmost)."""
+    saved = dict(db.session.execute(select(ImportMapping.header_key, ImportMapping.field).where(
+        ImportMapping.cooperative_id == cooperative_id)).all())
+    candidates: list[tuple[int, int, str]] = []  # (rank, column index, field)
+    for column in columns:
+        key = F.header_key(column.header)
+        if key in saved:
+            if saved[key]:
+                candidates.append((0, column.index, saved[key]))
+            continue
+        guessed, exact = F.guess_field(column.header)
+        if guessed:
+            candidates.append((1 if exact else 2, column.index, guessed))
+    mapping: dict[int, str] = {c.index: "" for c in columns}
+    taken: set[str] = set()
+    for _rank, index, target in sorted(candidates):
+        if target in F.FIELD_BY_KEY and target not in taken:
+            mapping[index] = target
+            taken.add(target)
+    return mapping
+
+
+def check_mapping(mapping: dict[int, str], defaults: dict[str, Any]) -> None:
+    """Each field at most once; every required field has a column (or, for sector and the
+    joining date, one value for all rows)."""
+    seen: dict[str, int] = {}
+    for index, target in mapping.items():
+        if not target:
+            continue
+        if target not in F.FIELD_BY_KEY:
+            raise DomainError(_("Unknown member field: %(field)s.", field=target))
+        if target in seen:
+            raise DomainError(_("%(field)s is chosen for two columns (%(a)s and %(b)s); "
+                                "choose it for one only.",
+                                field=F.FIELD_BY_KEY[target].label,
+                                a=column_letter(seen[target]), b=column_letter(index)))
+        seen[target] = index
+    missing = [F.FIELD_BY_KEY[k].label for k in F.REQUIRED
+               if k not in seen and not defaults.get(k)]
+    if missing:
+        raise DomainError(_("Choose the column that holds: %(fields)s. Every member needs "
+                            "them.", fields=", ".join(str(m) for m in missing)))
+
+
+def save_mapping(run: ImportRun, header_row: int, mapping: dict[int, str],
+                 defaults: dict[str, Any]) -> ImportRun:
+    """Record the confirmed mapping on the run and remember it for the cooperative's next
+    files (per header text). The run goes back to draft until it is previewed again."""
+    if run.status == ImportStatus.COMMITTED:
+        raise DomainError(_("This import is already done."))
+    check_mapping(mapping, defaults)
+    rows = run.sample or []
+    if not 1 <= header_row <= max(len(rows), 1):
+        raise DomainError(_("The header row must be one of the first %(n)d rows.",
+                            n=len(rows)), field="header_row")
+    columns = {c.index: c for c in source_columns(rows, header_row - 1)}
+    saved = {m.header_key: m for m in db.session.scalars(select(ImportMapping).where(
+        ImportMapping.cooperative_id == run.cooperative_id)).all()}
+    for index, target in mapping.items():
+        column = columns.get(index)
+        key = F.header_key(column.header) if column else ""
+        if not key:
+            continue
+        if key in saved:
+            if saved[key].field != target:
+                saved[key].field = target
+        else:
+            saved[key] = ImportMapping(cooperative_id=run.cooperative_id, header_key=key,
+                                       field=target)
+            db.session.add(saved[key])
+    set_status(run, ImportStatus.DRAFT)
+    run.header_row = header_row
+    run.mapping = {str(i): t for i, t in sorted(mapping.items()) if t and i in columns}
+    options = dict(run.options or {})
+    options["defaults"] = {k: (v.isoformat() if isinstance(v, date) else v)
+                           for k, v in defaults.items() if v}
+    run.options = options
+    _reset_counts(run)
+    db.session.flush()
+    return run
+
+
+def _reset_counts(run: ImportRun) -> None:
+    run.previewed_at = None
+    run.rows_read = run.rows_created = run.rows_updated = run.rows_unchanged = 0
+    run.rows_skipped = run.rows_refused = run.warnings = 0
+    run.problems = None
+    run.problems_file = None
+    run.message = None
+
+
+# ---- upload ---------------------------------------------------------------------------------
+
+def store_upload(cooperative: Cooperative, user_id: int | None, filename: str,
+                 data: bytes) -> ImportRun:
+    """Check an uploaded file (a hostile or unreadable one is refused with the reason, and
+    nothing is kept), store it under the instance folder by its SHA-256 (a name the app
+    makes), and record the run with its first rows and a proposed header row."""
+    name = display_name(filename)
+    table = read_table(data, filename=name, limits=read_limits())
+    if not any(any(cell_text(v) for v in row) for row in table.rows):
+        raise DomainError(_("The file has no rows."), field="file")
+    digest = hashlib.sha256(data).hexdigest()
+    path = import_dir(cooperative.id) / digest
+    if not path.exists():
+        _write_atomically(path, data)
+    width = min(table.width, read_limits().max_columns)
+    sample = [[cell_text(v)[:200] for v in row[:width]] for row in table.rows[:SAMPLE_ROWS]]
+    run = ImportRun(cooperative_id=cooperative.id, created_by_id=user_id, source="web",
+                    original_filename=name, sha256=digest, size_bytes=len(data),
+                    file_format=table.format, stored_name=f"{cooperative.id}/{digest}",
+                    status=ImportStatus.DRAFT, sample=sample, total_rows=len(table.rows),
+                    header_row=find_header_row(table.rows) + 1, options={})
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def load_table(run: ImportRun) -> Table:
+    """The run's stored file, read again (checked again: limits may have changed)."""
+    path = Path(current_app.config["IMPORT_DIR"]) / (run.stored_name or "-")
+    if not run.stored_name or not path.is_file():
+        raise DomainError(_("The uploaded file is no longer on the server; upload it again."))
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != run.sha256:
+        raise DomainError(_("The stored file has changed since it was uploaded; upload it "
+                            "again."))
+    return read_table(data, filename=run.original_filename, limits=read_limits())
+
+
+# ---- the check of every row -------------------------------------------------------------------
+
+ERROR, WARNING, NOTICE = "error", "warning", "notice"
+
+
+@dataclass
+class Problem:
+    row: int            # the spreadsheet's row number
+    column: str         # "D · Fecha de nacimiento", or "" when no column holds the field
+    field: str          # the member field, or ""
+    message: str
+    severity: str = ERROR
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "field": self.field,
+                "message": self.message, "severity": self.severity}
+
+
+@dataclass
+class RowResult:
+    row: int
+    cells: list[Any]
+    values: dict[str, Any] | None = None
+    action: str = "refused"    # create, update, unchanged, skipped, refused
+    member_id: int | None = None
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == ERROR for p in self.problems)
+
+
+@dataclass
+class Analysis:
+    headers: list[str]
+    header_row: int
+    results: list[RowResult]
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.results if r.action == action)
+
+    @property
+    def problems(self) -> Iterator[Problem]:
+        for result in self.results:
+            yield from result.problems
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"read": len(self.results), "created": self.count("create"),
+                "updated": self.count("update"), "unchanged": self.count("unchanged"),
+                "skipped": self.count("skipped"), "refused": self.count("refused"),
+                "warnings": sum(1 for p in self.problems if p.severity != ERROR)}
+
+
+@dataclass
+class ImportOptions:
+    update_existing: bool = False
+    valid_rows_only: bool = False
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_run(cls, run: ImportRun) -> ImportOptions:
+        options = run.options or {}
+        return cls(update_existing=bool(options.get("update_existing")),
+                   valid_rows_only=bool(options.get("valid_rows_only")),
+                   defaults=dict(options.get("defaults") or {}))
+
+
+# Compared to tell whether an existing member would change.
+_STORED = ("member_number", "first_name", "middle_name", "last_name", "second_last_name",
+           "sex", "date_of_birth", "id_type", "id_number", "phone", "address", "locality",
+           "sector", "occupation", "declared_income_minor", "joined_on", "consent_given",
+           "consent_date", "consent_method", "notes", "search_name", "locality_key")
+_VALUE_FIELD = {"declared_income_minor": "declared_income"}
+
+
+def _stored(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+class _Register:
+    """The cooperative's members as they stand, loaded once (one query) for the checks."""
+
+    def __init__(self, cooperative_id: int):
+        table = Member.__table__
+        columns = [table.c.id] + [table.c[name] for name in _STORED]
+        self.by_id: dict[tuple[str, str], dict] = {}
+        self.by_number: dict[str, dict] = {}
+        self.twins: dict[tuple[str, str, date], list[str]] = defaultdict(list)
+        for row in db.session.execute(select(*columns).where(
+                table.c.cooperative_id == cooperative_id)).mappings():
+            record = {k: _stored(v) for k, v in row.items()}
+            if record["id_number"]:
+                self.by_id[(record["id_type"], record["id_number"])] = record
+            self.by_number[record["member_number"]] = record
+            self.twins[(fold(record["first_name"]), fold(record["last_name"]),
+                        record["date_of_birth"])].append(record["member_number"])
+
+
+def _placeholder(name: str, trial: dict[str, Any], today: date) -> Any:
+    """A value that passes the member rules, put in place of a field already found wrong so
+    the rest of the row is still checked (every problem of a row is listed, not the first)."""
+    if name in ("first_name", "last_name"):
+        return "X"
+    if name == "sex":
+        return "female"
+    if name == "sector":
+        return "other"
+    if name == "date_of_birth":
+        joined = trial.get("joined_on")
+        anchor = joined if isinstance(joined, date) and joined <= today else today
+        return anchor - timedelta(days=1)
+    if name in ("joined_on", "consent_date"):
+        return today
+    if name == "consent_method":
+        return "signed_form"
+    if name == "consent_given":
+        return False
+    return None
+
+
+class RowChecker:
+    """Turns one row of cells into what the member form would receive, then checks it with
+    the member form's own rules. Unique look-ups against the register are done in bulk by
+    `analyse`."""
+
+    def __init__(self, cooperative: Cooperative, headers: list[str], mapping: dict[int, str],
+                 options: ImportOptions, today: date | None = None):
+        self.cooperative = cooperative
+        self.today = today or date.today()
+        self.mapping = {int(i): t for i, t in mapping.items() if t}
+        self.column_of = {t: i for i, t in self.mapping.items()}
+        self.headers = headers
+        self.options = options
+        types = id_types_for(cooperative.country, cooperative.id_label)
+        self.default_id_type = types[0].code
+        self.id_type_words = {}
+        for id_type in types:
+            self.id_type_words[F.header_key(id_type.code)] = id_type.code
+            self.id_type_words[F.header_key(id_type.label)] = id_type.code
+        self.checked_id_types = {t.code for t in types if t.module}
+        present = set(self.column_of) | {k for k, v in (options.defaults or {}).items() if v}
+        groups = {"declared_income": ("declared_income_minor",),
+                  "id_number": ("id_type", "id_number"),
+                  "consent_given": ("consent_given", "consent_date", "consent_method")}
+        self.unmapped_stored = [stored for spec in F.FIELDS
+                                if spec.key not in present and spec.key not in (
+                                    "id_type", "consent_date", "consent_method")
+                                for stored in groups.get(spec.key, (spec.key,))]
+        defaults = options.defaults or {}
+        self.defaults = {}
+        if defaults.get("sector"):
+            self.defaults["sector"] = defaults["sector"]
+        if defaults.get("joined_on"):
+            self.defaults["joined_on"] = date.fromisoformat(str(defaults["joined_on"]))
+
+    def column_label(self, name: str) -> str:
+        index = self.column_of.get(name)
+        if index is None and name == "id_type":
+            index = self.column_of.get("id_number")
+        if index is None:
+            return ""
+        header = self.headers[index] if index < len(self.headers) else ""
+        return f"{column_letter(index)} · {header}" if header else column_letter(index)
+
+    def _converter(self, spec: F.Field) -> Callable[[Any], Any]:
+        label = str(spec.label)
+        if spec.kind == F.DATE:
+            return lambda raw: F.parse_date(raw, label)
+        if spec.key in F.ENUM_WORDS:
+            return lambda raw: F.enum_value(spec.key, raw) if cell_text(raw) else ""
+        if spec.key == "consent_given":
+            return lambda raw: F.yes_no(raw, label)
+        if spec.key == "declared_income":
+            return F.amount_text
+        if spec.key == "id_type":
+            words = self.id_type_words
+            return lambda raw: words.get(F.header_key(raw), cell_text(raw)) \
+                if cell_text(raw) else ""
+        if spec.key == "notes":
+            return lambda raw: raw if isinstance(raw, str) else cell_text(raw)
+        return cell_text
+
+    def read(self, cells: list[Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """(data for the member form, {field: problem} for cells that are not readable)."""
+        if not hasattr(self, "_plan"):
+            self._plan = [(spec.key, self.column_of.get(spec.key), self._converter(spec))
+                          for spec in F.FIELDS]
+            self._required = [(spec.key, _("%(label)s is required.", label=spec.label))
+                              for spec in F.FIELDS if spec.required]
+        data: dict[str, Any] = {}
+        bad: dict[str, str] = {}
+        width = len(cells)
+        for key, index, convert in self._plan:
+            raw = cells[index] if index is not None and index < width else ""
+            if isinstance(raw, str):
+                raw = raw.strip()
+            try:
+                data[key] = convert(raw)
+            except DomainError as error:
+                bad[key] = error.message
+                data[key] = None
+        for name, value in self.defaults.items():
+            if not data.get(name) and name not in bad:
+                data[name] = value
+        for key, message in self._required:
+            if key not in bad and data.get(key) in (None, ""):
+                bad[key] = message
+        if data.get("id_number"):
+            data["id_number"] = self._restore_zeros(data.get("id_type") or
+                                                    self.default_id_type, data["id_number"])
+        return data, bad
+
+    def _restore_zeros(self, id_type: str, number: str) -> str:
+        """An ID typed as a number loses its leading zeros: when the country's check (a
+        python-stdnum module, with a check digit or a fixed length) refuses the digits but
+        accepts them with one to three zeros in front, those are put back."""
+        if id_type not in self.checked_id_types or not number.isdigit():
+            return number
+        candidates = F.id_candidates(number)
+        for candidate in candidates:
+            try:
+                normalise_id(self.cooperative.country, id_type, candidate,
+                             pattern=self.cooperative.id_pattern,
+                             local_label=self.cooperative.id_label)
+            except DomainError:
+                continue
+            return candidate
+        return number
+
+    def check(self, cells: list[Any]) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+        """(clean values or None, [(field, message)])."""
+        data, bad = self.read(cells)
+        problems = list(bad.items())
+        if (data.get("notes") or "").strip() == F.EXAMPLE_MARK:
+            return None, [("notes", _("This is the template's example row: delete it."))]
+        trial = dict(data)
+        replaced = set(bad)
+        for name in bad:
+            trial[name] = _placeholder(name, trial, self.today)
+        for _attempt in range(len(F.FIELDS) + 2):
+            try:
+                clean = clean_member_data(self.cooperative, trial, today=self.today,
+                                          unique_checks=False)
+            except DomainError as error:
+                name = error.field or ""
+                problems.append((name, error.message))
+                if not name or name in replaced:
+                    return None, problems
+                replaced.add(name)
+                trial[name] = _placeholder(name, trial, self.today)
+                continue
+            return (None if problems else clean), problems
+        return None, problems
+
+
+def analyse(cooperative: Cooperative, table: Table, header_row: int, mapping: dict,
+            options: ImportOptions, progress: Progress = _no_progress) -> Analysis:
+    """Check every row of the table (header on `header_row`, 1-based) against the member
+    rules, the other rows and the register; decide what each row would do. Writes nothing."""
+    rows = table.rows
+    header_index = header_row - 1
+    headers = [cell_text(v) for v in (rows[header_index] if header_index < len(rows) else [])]
+    limits = read_limits()
+    data_rows = [(n, cells) for n, cells in enumerate(rows[header_index + 1:],
+                                                      start=header_row + 1)
+                 if any(cell_text(v) for v in cells)]
+    if len(data_rows) > limits.max_rows:
+        raise DomainError(_("The file has more than %(n)d rows; split it into smaller files.",
+                            n=limits.max_rows))
+    checker = RowChecker(cooperative, headers, mapping, options)
+    total = len(data_rows)
+    progress(0, total, _("Checking rows…"))
+    results: list[RowResult] = []
+    for position, (number, cells) in enumerate(data_rows, start=1):
+        result = RowResult(row=number, cells=list(cells))
+        values, problems = checker.check(result.cells)
+        result.values = values
+        result.problems = [Problem(number, checker.column_label(f), f, m) for f, m in problems]
+        results.append(result)
+        if position % 2000 == 0:
+            progress(position, total, _("Checked %(done)d of %(total)d rows…",
+                                        done=position, total=total))
+    progress(total, total, _("Comparing with the register…"))
+    _check_against_each_other(results, checker)
+    _check_against_register(results, checker, _Register(cooperative.id), options)
+    for result in results:
+        if result.has_errors:
+            result.action = "refused"
+    return Analysis(headers, header_row, results)
+
+
+def _check_against_each_other(results: list[RowResult], checker: RowChecker) -> None:
+    by_id: dict[tuple, list[RowResult]] = defaultdict(list)
+    by_number: dict[str, list[RowResult]] = defaultdict(list)
+    by_person: dict[tuple, list[RowResult]] = defaultdict(list)
+    for result in results:
+        values = result.values
+        if values is None:
+            continue
+        if values.get("id_number"):
+            by_id[(values["id_type"], values["id_number"])].append(result)
+        if values.get("member_number"):
+            by_number[values["member_number"]].append(result)
+        by_person[(fold(values["first_name"]), fold(values["last_name"]),
+                   values["date_of_birth"])].append(result)
+    for group in by_id.values():
+        if len(group) > 1:
+            for result in group:
+                others = ", ".join(str(r.row) for r in group if r is not result)
+                result.problems.append(Problem(
+                    result.row, checker.column_label("id_number"), "id_number",
+                    _("The same ID number is also on row %(rows)s; keep one row per person.",
+                      rows=others)))
+    for group in by_number.values():
+        if len(group) > 1:
+            for result in group:
+                others = ", ".join(str(r.row) for r in group if r is not result)
+                result.problems.append(Problem(
+                    result.row, checker.column_label("member_number"), "member_number",
+                    _("The same member number is also on row %(rows)s.", rows=others)))
+    for group in by_person.values():
+        if len(group) > 1:
+            for result in group[1:]:
+                result.problems.append(Problem(
+                    result.row, "", "", _("Same names and date of birth as row %(row)d: the "
+                                          "same person twice?", row=group[0].row), WARNING))
+
+
+def _check_against_register(results: list[RowResult], checker: RowChecker,
+                            register: _Register, options: ImportOptions) -> None:
+    for result in results:
+        values = result.values
+        if values is None or result.has_errors:
+            continue
+        existing = None
+        number = values.get("member_number")
+        owner = register.by_number.get(number) if number else None
+        if values.get("id_number"):
+            existing = register.by_id.get((values["id_type"], values["id_number"]))
+        if existing is None and owner is not None and not (
+                values.get("id_number") and owner["id_number"]):
+            existing = owner  # matched by member number: the row or the member has no ID
+        if owner is not None and (existing is None or owner["id"] != existing["id"]):
+            result.problems.append(Problem(
+                result.row, checker.column_label("member_number"), "member_number",
+                _("Member number %(number)s is already taken.", number=number)))
+            continue
+        if existing is None:
+            result.action = "create"
+            twins = register.twins.get((fold(values["first_name"]), fold(values["last_name"]),
+                                        values["date_of_birth"]))
+            if twins:
+                result.problems.append(Problem(
+                    result.row, "", "", _("A member with the same names and date of birth is "
+                                          "already in the register (number %(numbers)s).",
+                                          numbers=", ".join(twins[:3])), WARNING))
+            continue
+        result.member_id = existing["id"]
+        if not number:
+            values["member_number"] = existing["member_number"]
+        for name in checker.unmapped_stored:
+            values[name] = existing[name]  # a column the file does not have changes nothing
+        stored = {**values, **search_fields(values)}
+        result.changes = {name: (existing[name], _stored(stored[name])) for name in _STORED
+                          if existing[name] != _stored(stored[name])}
+        if not result.changes:
+            result.action = "unchanged"
+        elif options.update_existing:
+            result.action = "update"
+        else:
+            result.action = "skipped"
+            shown = sorted({_VALUE_FIELD.get(n, n) for n in result.changes
+                            if n not in ("search_name", "locality_key")})
+            labels = ", ".join(str(F.FIELD_BY_KEY[n].label) for n in shown
+                               if n in F.FIELD_BY_KEY)
+            result.problems.append(Problem(
+                result.row, "", "", _("Already in the register as member %(number)s; not "
+                                      "changed (the file differs in: %(fields)s). Choose to "
+                                      "update existing members to apply the file.",
+                                      number=existing["member_number"], fields=labels),
+                NOTICE))
+
+
+# ---- the problems file ---------------------------------------------------------------------
+
+def write_problems_file(analysis: Analysis, target) -> None:
+    """The refused rows as they were in the file, with a "Problems" column first and the
+    source row number, so they can be fixed and imported again; and every problem listed."""
+    refused = [r for r in analysis.results if r.action == "refused"]
+    width = max([len(analysis.headers)] + [len(r.cells) for r in refused])
+    headers = [h or column_letter(i) for i, h in
+               enumerate(analysis.headers + [""] * (width - len(analysis.headers)))]
+    rows_sheet = Sheet(
+        _("Rows to fix"),
+        [Column(_("Problems"), width=60), Column(_("Source row"), width=10)]
+        + [Column(h) for h in headers],
+        ([" · ".join(p.message for p in r.problems if p.severity == ERROR), str(r.row)]
+         + [cell_text(v) for v in r.cells] for r in refused))
+    list_sheet = Sheet(
+        _("All problems"),
+        [Column(_("Row"), width=8), Column(_("Column"), width=28), Column(_("Field"), width=18),
+         Column(_("Severity"), width=10), Column(_("Problem"), width=90)],
+        ([str(p.row), p.column, p.field, p.severity, p.message] for p in analysis.problems))
+    write_xlsx(target, [rows_sheet, list_sheet])
+
+
+def _store_analysis(run: ImportRun, analysis: Analysis) -> None:
+    counts = analysis.counts
+    run.rows_read = counts["read"]
+    run.rows_created = counts["created"]
+    run.rows_updated = counts["updated"]
+    run.rows_unchanged = counts["unchanged"]
+    run.rows_skipped = counts["skipped"]
+    run.rows_refused = counts["refused"]
+    run.warnings = counts["warnings"]
+    shown = []
+    for problem in analysis.problems:
+        if len(shown) >= PROBLEMS_SHOWN:
+            break
+        shown.append(problem.as_dict())
+    run.problems = shown
+    if counts["refused"] or counts["warnings"]:
+        name = f"run-{run.id}-problems.xlsx"
+        path = import_dir(run.cooperative_id) / name
+        temporary = path.with_name(name + ".part")
+        write_problems_file(analysis, temporary)
+        os.replace(temporary, path)
+        run.problems_file = f"{run.cooperative_id}/{name}"
+    else:
+        run.problems_file = None
+
+
+def problems_path(run: ImportRun) -> Path | None:
+    if not run.problems_file:
+        return None
+    path = Path(current_app.config["IMPORT_DIR"]) / run.problems_file
+    return path if path.is_file() else None
+
+
+# ---- preview and commit ----------------------------------------------------------------------
+
+def preview_run(run: ImportRun, progress: Progress = _no_progress) -> Analysis:
+    """Check every row of the run's file with its mapping; record the counts and problems."""
+    if not run.mapping:
+        raise DomainError(_("Choose the columns first."))
+    cooperative = db.session.get(Cooperative, run.cooperative_id)
+    progress(0, 0, _("Reading the file…"))
+    table = load_table(run)
+    analysis = analyse(cooperative, table, run.header_row or 1, run.mapping,
+                       ImportOptions.from_run(run), progress)
+    set_status(run, ImportStatus.PREVIEWED)
+    _store_analysis(run, analysis)
+    run.previewed_at = utcnow()
+    db.session.flush()
+    return analysis
+
+
+def _insert_members(rows: list[dict[str, Any]]) -> list[int]:
+    """One bulk INSERT (executemany) of member rows of one cooperative; their new ids, in
+    order, found again by member number (unique in the cooperative). RETURNING with a
+    guaranteed order would make SQLite insert row by row."""
+    table = Member.__table__
+    connection = db.session.connection()
+    connection.execute(insert(table), rows)
+    numbers = [row["member_number"] for row in rows]
+    ids = dict(connection.execute(select(table.c.member_number, table.c.id).where(
+        table.c.cooperative_id == rows[0]["cooperative_id"],
+        table.c.member_number.in_(numbers))).all())
+    return [ids[number] for number in numbers]
+
+
+def _lock_register(cooperative_id: int) -> None:
+    db.session.execute(select(Cooperative.id).where(Cooperative.id == cooperative_id)
+                       .with_for_update())
+
+
+def write_rows(cooperative: Cooperative, analysis: Analysis,
+               progress: Progress = _no_progress) -> dict[str, int]:
+    """Write the analysed rows: new members in bulk (numbers from the cooperative's counter,
+    audit events written alongside), existing ones changed through the ORM (audited by the
+    flush). Call inside the one transaction of a commit."""
+    creates = [r for r in analysis.results if r.action == "create"]
+    updates = [r for r in analysis.results if r.action == "update"]
+    total = len(creates) + len(updates)
+    in_file = {r.values["member_number"] for r in analysis.results
+               if r.values and r.values.get("member_number")}
+    numbers = iter(reserve_member_numbers(
+        cooperative.id, sum(1 for r in creates if not r.values["member_number"]), in_file))
+    now = utcnow()
+    rows = []
+    for result in creates:
+        values = dict(result.values)
+        if not values["member_number"]:
+            values["member_number"] = next(numbers)
+            result.values["member_number"] = values["member_number"]
+        rows.append({"cooperative_id": cooperative.id, **values, **search_fields(values),
+                     "status": MemberStatus.ACTIVE, "status_reason": None,
+                     "status_date": None, "left_on": None, "created_at": now,
+                     "updated_at": now})
+    done = 0
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        ids = _insert_members(chunk)
+        for row, member_id in zip(chunk, ids, strict=True):
+            row["id"] = member_id
+        record_bulk(Member, "create", chunk)
+        done += len(chunk)
+        progress(done, total, _("Written %(done)d of %(total)d members…", done=done,
+                                total=total))
+    for result, row in zip(creates, rows, strict=True):
+        result.member_id = row["id"]
+    for start in range(0, len(updates), CHUNK):
+        chunk = updates[start:start + CHUNK]
+        members = {m.id: m for m in db.session.scalars(select(Member).where(
+            Member.cooperative_id == cooperative.id,
+            Member.id.in_([r.member_id for r in chunk])))}
+        for result in chunk:
+            member = members[result.member_id]
+            for name, value in {**result.values, **search_fields(result.values)}.items():
+                setattr(member, name, value)
+        db.session.flush()
+        done += len(chunk)
+        progress(done, total, _("Written %(done)d of %(total)d members…", done=done,
+                                total=total))
+    return {"created": len(creates), "updated": len(updates)}
+
+
+class ImportRefused(DomainError):
+    """Some rows have problems and the person did not choose to import only the valid ones.
+    `analysis` (when known) holds what was found."""
+
+    def __init__(self, message: str, analysis: Analysis | None = None):
+        super().__init__(message)
+        self.analysis = analysis
+
+
+def refusal_message(refused: int) -> str:
+    return _("%(n)d row(s) have problems, so nothing was imported. Fix them in the file (the "
+             "problems file lists them) and upload it again, or choose to import only the "
+             "valid rows.", n=refused)
+
+
+def commit_run(run: ImportRun, progress: Progress = _no_progress) -> Analysis:
+    """Write the run's rows into the register, all of them or none: the file is checked
+    again inside this transaction (the register may have changed since the preview)."""
+    if run.status == ImportStatus.COMMITTED:
+        raise DomainError(_("This import is already done."))
+    if run.status not in (ImportStatus.PREVIEWED, ImportStatus.FAILED) or not run.previewed_at:
+        raise DomainError(_("Check the rows (preview) before importing."))
+    cooperative = db.session.get(Cooperative, run.cooperative_id)
+    _lock_register(cooperative.id)
+    options = ImportOptions.from_run(run)
+    progress(0, 0, _("Reading the file…"))
+    analysis = analyse(cooperative, load_table(run), run.header_row or 1, run.mapping or {},
+                       options, progress)
+    refused = analysis.count("refused")
+    if refused and not options.valid_rows_only:
+        raise ImportRefused(refusal_message(refused), analysis)
+    write_rows(cooperative, analysis, progress)
+    set_status(run, ImportStatus.COMMITTED)
+    _store_analysis(run, analysis)
+    run.committed_at = utcnow()
+    db.session.flush()
+    return analysis
+
+
+def import_file(cooperative: Cooperative, data: bytes, filename: str, *,
+                update_existing: bool = False, valid_rows_only: bool = False,
+                dry_run: bool = False, progress: Progress = _no_progress
+                ) -> tuple[Analysis, ImportRun | None]:
+    """The command line's import: read, map (saved mapping, else the headers' names), check,
+    and — unless a dry run, or rows fail without `valid_rows_only` — write and record the
+    run. Raises `ImportRefused` when rows fail and only the valid ones were not asked for."""
+    name = display_name(filename)
+    table = read_table(data, filename=name, limits=read_limits())
+    header_index = find_header_row(table.rows)
+    columns = source_columns(table.rows, header_index)
+    mapping = propose_mapping(cooperative.id, columns)
+    check_mapping(mapping, {})
+    options = ImportOptions(update_existing=update_existing, valid_rows_only=valid_rows_only)
+    if not dry_run:
+        _lock_register(cooperative.id)
+    analysis = analyse(cooperative, table, header_index + 1, mapping, options, progress)
+    refused = analysis.count("refused")
+    if dry_run:
+        return analysis, None
+    if refused and not valid_rows_only:
+        raise ImportRefused(refusal_message(refused), analysis)
+    write_rows(cooperative, analysis, progress)
+    run = ImportRun(cooperative_id=cooperative.id, created_by_id=None, source="cli",
+                    original_filename=name, sha256=hashlib.sha256(data).hexdigest(),
+                    size_bytes=len(data), file_format=table.format, stored_name=None,
+                    status=ImportStatus.COMMITTED, total_rows=len(table.rows),
+                    header_row=header_index + 1,
+                    mapping={str(i): t for i, t in mapping.items() if t},
+                    options={"update_existing": update_existing,
+                             "valid_rows_only": valid_rows_only},
+                    previewed_at=utcnow(), committed_at=utcnow())
+    db.session.add(run)
+    db.session.flush()
+    counts = analysis.counts
+    run.rows_read, run.rows_created = counts["read"], counts["created"]
+    run.rows_updated, run.rows_unchanged = counts["updated"], counts["unchanged"]
+    run.rows_skipped, run.rows_refused = counts["skipped"], counts["refused"]
+    run.warnings = counts["warnings"]
+    db.session.flush()
+    return analysis, run
+
+
+# ---- jobs --------------------------------------------------------------------------------------
+
+PREVIEW_JOB = "members_import_preview"
+COMMIT_JOB = "members_import"
+
+
+def _refuse_if_running(run: ImportRun) -> None:
+    from coopreg.jobs.models import Job
+
+    job = db.session.get(Job, run.job_id) if run.job_id else None
+    if job is not None and not job.finished:
+        raise DomainError(_("This import is already running; wait for it to end."))
+
+
+def start_preview(run: ImportRun, user_id: int | None) -> int:
+    """Queue the preview of a run (the caller commits first: see `launch`)."""
+    _refuse_if_running(run)
+    job = create_job(run.cooperative_id, PREVIEW_JOB, user_id, {"run_id": run.id})
+    run.job_id = job.id
+    db.session.flush()
+    return job.id
+
+
+def start_commit(run: ImportRun, user_id: int | None, *, update_existing: bool,
+                 valid_rows_only: bool) -> int:
+    """Record the person's choices and queue the commit. A file with problems is refused
+    here already unless only the valid rows were asked for."""
+    _refuse_if_running(run)
+    if run.status == ImportStatus.COMMITTED:
+        raise DomainError(_("This import is already done."))
+    if run.status not in (ImportStatus.PREVIEWED, ImportStatus.FAILED) or not run.previewed_at:
+        raise DomainError(_("Check the rows (preview) before importing."))
+    if run.rows_refused and not valid_rows_only:
+        raise ImportRefused(refusal_message(run.rows_refused))
+    options = dict(run.options or {})
+    options.update(update_existing=bool(update_existing), valid_rows_only=bool(valid_rows_only))
+    run.options = options
+    job = create_job(run.cooperative_id, COMMIT_JOB, user_id, {"run_id": run.id})
+    run.job_id = job.id
+    db.session.flush()
+    return job.id
+
+
+def launch(job_id: int) -> None:
+    start_job(job_id)
+
+
+@contextmanager
+def _recording_failure(run_id: int):
+    """Whatever stops the job, the run says so (in its own small transaction, after the
+    job's work was rolled back: nothing of the import stays)."""
+    try:
+        yield
+    except Exception as error:
+        db.session.rollback()
+        if isinstance(error, DomainError):
+            message = error.message
+        else:
+            log.exception("import run %s failed", run_id)
+            message = _("The import stopped on an unexpected error (%(kind)s); nothing was "
+                        "written. Try again; if it happens again, tell your admin.",
+                        kind=type(error).__name__)
+        run = db.session.get(ImportRun, run_id)
+        if run is not None and run.status != ImportStatus.COMMITTED:
+            run.status = ImportStatus.FAILED
+            run.message = message
+            db.session.commit()
+        raise
+
+
+def _run_of(job) -> ImportRun:
+    run = db.session.get(ImportRun, job.params.get("run_id"))
+    if run is None or run.cooperative_id != job.cooperative_id:
+        raise DomainError(_("The import is gone."))
+    return run
+
+
+@job_handler(PREVIEW_JOB)
+def _preview_job(job, progress) -> dict:
+    run = _run_of(job)
+    with _recording_failure(run.id):
+        analysis = preview_run(run, progress)
+    counts = analysis.counts
+    return {"summary": _("%(read)d rows checked: %(refused)d with problems.",
+                         read=counts["read"], refused=counts["refused"]), "run_id": run.id}
+
+
+@job_handler(COMMIT_JOB)
+def _commit_job(job, progress) -> dict:
+    run = _run_of(job)
+    with _recording_failure(run.id):
+        analysis = commit_run(run, progress)
+    counts = analysis.counts
+    return {"summary": _("%(created)d members created, %(updated)d updated.",
+                         created=counts["created"], updated=counts["updated"]),
+            "run_id": run.id}

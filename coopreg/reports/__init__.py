@@ -1,0 +1,1 @@
+"""Dashboards: the day's work of each role on the first page, with pictures."""

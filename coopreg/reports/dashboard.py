@@ -1,0 +1,198 @@
+"""What each role sees first after logging in. Every figure is one SQL aggregate (GROUP BY or
+COUNT with an index), never a loop over members, so the page costs the same at 100,000
+members as at 50."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, not_, select
+
+from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
+from coopreg.agreements.services import funnel
+from coopreg.auth.models import Membership, Role
+from coopreg.cooperatives.models import DocumentType
+from coopreg.core.audit import AuditEvent
+from coopreg.core.charts import Segment, column_chart, horizontal_bars, stacked_bars
+from coopreg.extensions import db
+from coopreg.members.models import Member, MemberDocument, MemberStatus
+
+
+@dataclass
+class Dashboard:
+    role: str
+    charts: list = field(default_factory=list)  # (title, svg markup)
+    figures: list = field(default_factory=list)  # (label, value, url endpoint, url args)
+    lists: dict = field(default_factory=dict)  # name → rows
+
+
+def _agreements(cooperative_id: int) -> list[Agreement]:
+    return db.session.scalars(select(Agreement).where(
+        Agreement.cooperative_id == cooperative_id).order_by(Agreement.reference)).all()
+
+
+def members_missing_documents(cooperative_id: int) -> int:
+    """Active members who lack at least one active item of the checklist."""
+    missing = select(DocumentType.id).where(
+        DocumentType.cooperative_id == cooperative_id, DocumentType.active.is_(True),
+        not_(exists().where(MemberDocument.member_id == Member.id,
+                            MemberDocument.document_type_id == DocumentType.id)))
+    return db.session.scalar(select(func.count()).select_from(Member).where(
+        Member.cooperative_id == cooperative_id, Member.status == MemberStatus.ACTIVE,
+        exists(missing))) or 0
+
+
+def _funnel_chart(agreements: list[Agreement]):
+    labels = [("pending", _("Pending")), ("ready", _("Ready")), ("submitted", _("Submitted")),
+              ("registered", _("Registered")), ("rejected", _("Rejected"))]
+    rows = []
+    for agreement in agreements:
+        counts = funnel(agreement)
+        rows.append((agreement.reference, [Segment(label, counts.get(key, 0))
+                                           for key, label in labels]))
+    if not rows:
+        return None
+    return stacked_bars(_("Registrations per agreement"), rows, percent=False)
+
+
+def _rejected(cooperative_id: int, limit: int = 8) -> list[Registration]:
+    return db.session.scalars(select(Registration).where(
+        Registration.cooperative_id == cooperative_id,
+        Registration.status == RegistrationStatus.REJECTED)
+        .order_by(Registration.updated_at.desc()).limit(limit)).all()
+
+
+def _batches_waiting(cooperative_id: int) -> list:
+    from coopreg.batches.models import Batch, BatchStatus
+
+    return db.session.scalars(select(Batch).where(
+        Batch.cooperative_id == cooperative_id,
+        Batch.status.in_([BatchStatus.SEALED, BatchStatus.SENT,
+                          BatchStatus.PARTIALLY_ACKNOWLEDGED]))
+        .order_by(Batch.id.desc()).limit(10)).all()
+
+
+def _collection_chart(agreements: list[Agreement], today: date):
+    """Collection rate (paid ÷ due, members' shares) of the last six periods with dues."""
+    from coopreg.contributions.reports import reconciliation
+
+    series = []
+    for agreement in agreements:
+        figures = [f for f in reconciliation(agreement, today=today)
+                   if f.due_minor and f.period <= today][-6:]
+        if figures:
+            series.append((agreement, figures))
+    charts = []
+    for agreement, figures in series:
+        columns = [(f.period.strftime("%Y-%m"),
+                    [round(f.allocated_minor * 100 / f.due_minor, 1)]) for f in figures]
+        charts.append((_("Collection rate, %(agreement)s", agreement=agreement.reference),
+                       column_chart(_("Collection rate, %(agreement)s",
+                                      agreement=agreement.reference),
+                                    columns, [_("paid of what was due (%)")],
+                                    percent_axis=True)))
+    return charts
+
+
+def _remittances_due(agreements: list[Agreement], today: date) -> list:
+    from coopreg.contributions.reports import reconciliation
+
+    rows = []
+    for agreement in agreements:
+        for figure in reconciliation(agreement, today=today):
+            if figure.unremitted_minor > 0 and not figure.closed:
+                rows.append((agreement, figure))
+    return rows[:10]
+
+
+def _unmatched_lines(cooperative_id: int) -> int:
+    from coopreg.contributions.models import StatementLine, StatementMatch
+
+    return db.session.scalar(select(func.count()).select_from(StatementLine).where(
+        StatementLine.cooperative_id == cooperative_id,
+        not_(exists().where(StatementMatch.line_id == StatementLine.id)))) or 0
+
+
+def _growth_chart(cooperative_id: int, today: date):
+    """Members who joined, per year, over the last eight years (and before)."""
+    year = func.extract("year", Member.joined_on)
+    rows = dict(db.session.execute(select(year, func.count()).where(
+        Member.cooperative_id == cooperative_id).group_by(year)).all())
+    first = today.year - 7
+    before = sum(n for y, n in rows.items() if int(y) < first)
+    columns, running = [], before
+    for y in range(first, today.year + 1):
+        running += rows.get(y, 0) or rows.get(float(y), 0) or 0
+        columns.append((str(y), [running]))
+    return column_chart(_("Members in the register, by year"), columns, [_("members")])
+
+
+def _coverage_chart(cooperative_id: int, today: date):
+    from coopreg.agreements.coverage import coverage_report
+
+    report = coverage_report(cooperative_id, today)
+    rows = [(branch_label(b.branch), [Segment(_("Covered"), b.covered),
+                                      Segment(_("Not covered"), b.not_covered)])
+            for b in report.branches]
+    return stacked_bars(_("Active members covered, per branch"), rows)
+
+
+def branch_label(branch) -> str:
+    from coopreg.agreements.coverage import BRANCH_LABELS
+
+    return str(BRANCH_LABELS.get(branch, branch))
+
+
+def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashboard:
+    today = today or date.today()
+    dashboard = Dashboard(role=role.value)
+    agreements = _agreements(cooperative.id)
+    active = db.session.scalar(select(func.count()).select_from(Member).where(
+        Member.cooperative_id == cooperative.id, Member.status == MemberStatus.ACTIVE)) or 0
+    dashboard.figures.append((_("Active members"), active, "members.list_members",
+                              {"status": "active"}))
+
+    if role in (Role.SECRETARY, Role.ADMIN):
+        chart = _funnel_chart(agreements)
+        if chart is not None:
+            dashboard.charts.append((_("Registrations per agreement"), chart))
+        dashboard.figures.append((_("Members with missing documents"),
+                                  members_missing_documents(cooperative.id), None, {}))
+        dashboard.lists["rejected"] = _rejected(cooperative.id)
+        dashboard.lists["batches"] = _batches_waiting(cooperative.id)
+
+    if role in (Role.TREASURER, Role.ADMIN):
+        dashboard.charts.extend(_collection_chart(agreements, today))
+        from coopreg.contributions.reports import arrears_totals
+
+        members, amount = arrears_totals(cooperative.id)
+        dashboard.figures.append((_("Members in arrears"), members, "contributions.arrears", {}))
+        dashboard.lists["arrears_amount"] = amount
+        dashboard.lists["remittances"] = _remittances_due(agreements, today)
+        dashboard.figures.append((_("Unmatched statement lines"),
+                                  _unmatched_lines(cooperative.id),
+                                  "contributions.statement_queue", {}))
+
+    if role in (Role.VIEWER, Role.ADMIN):
+        dashboard.charts.append((_("Coverage"), _coverage_chart(cooperative.id, today)))
+        dashboard.charts.append((_("Growth"), _growth_chart(cooperative.id, today)))
+
+    if role == Role.ADMIN:
+        dashboard.figures.append((_("Users"), db.session.scalar(
+            select(func.count()).select_from(Membership).where(
+                Membership.cooperative_id == cooperative.id)), "admin.users", {}))
+        dashboard.lists["audit"] = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.cooperative_id == cooperative.id)
+            .order_by(AuditEvent.id.desc()).limit(10)).all()
+    by_sector = db.session.execute(select(Member.sector, func.count()).where(
+        and_(Member.cooperative_id == cooperative.id, Member.status == MemberStatus.ACTIVE))
+        .group_by(Member.sector).order_by(func.count().desc())).all()
+    if role == Role.VIEWER and by_sector:
+        from coopreg.members.forms import SECTOR_LABELS
+
+        dashboard.charts.append((_("Active members by sector"), horizontal_bars(
+            _("Active members by sector"),
+            [(str(SECTOR_LABELS[s]), n) for s, n in by_sector])))
+    return dashboard

@@ -1,0 +1,110 @@
+"""In a real browser: a secretary prepares an enrolment batch, previews it, seals it and
+downloads the file, which reads back with an independent reader."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from python_calamine import CalamineWorkbook
+from sqlalchemy import select
+
+from coopreg.cooperatives.models import Cooperative
+from coopreg.core.audit import acting_as
+from coopreg.extensions import db
+from tests.batches.helpers import make_agreement, ready_member
+from tests.browser import fixtures as browser_conftest
+from tests.browser.fixtures import assert_clean_console, screenshot
+from tests.conftest import drop_database, fresh_database_url, make_test_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
+
+# the browser and page fixtures come from tests/browser/fixtures.py (a plugin of the root
+# conftest); the live server is this module's own, on its own database
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    import logging
+    import threading
+
+    from flask_migrate import upgrade
+    from werkzeug.serving import make_server
+
+    url = fresh_database_url("browser_batches")
+    app = make_test_app(url, WTF_CSRF_ENABLED=True)
+    try:
+        with app.app_context():
+            upgrade()
+        browser_conftest._seed(app)
+        werkzeug_log = logging.getLogger("werkzeug")
+        level = werkzeug_log.level
+        werkzeug_log.setLevel(logging.WARNING)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield browser_conftest.LiveServer(url=f"http://127.0.0.1:{server.server_port}",
+                                              app=app, email=browser_conftest.SECRETARY_EMAIL)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            server.server_close()
+            werkzeug_log.setLevel(level)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(url)
+
+
+def _seed(app) -> list[str]:
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = db.session.scalar(select(Cooperative).where(Cooperative.code == "CRBROW"))
+        agreement = make_agreement(cooperative, "CCSS-BROWSER")
+        ids = [ready_member(cooperative, agreement,
+                            first_name=name)[0].id_number
+               for name in ("Ana", "Beto", '=HYPERLINK("http://x","y")')]
+        db.session.commit()
+        return ids
+
+
+def test_secretary_seals_and_downloads_an_enrolment_batch(live_server, page, tmp_path):
+    ids = _seed(live_server.app)
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Email").fill(live_server.email)
+    page.get_by_label("Password").fill(live_server.password)
+    page.get_by_role("button", name="Log in").click()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Batches").click()
+    expect(page.get_by_role("heading", name="Batches", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Prepare a batch").click()
+    agreement = page.get_by_label("Agreement")
+    agreement.select_option(agreement.locator("option", has_text="CCSS-BROWSER")
+                            .get_attribute("value"))
+    page.get_by_label("Kind of batch").select_option("enrolment")
+    screenshot(page, "batches-01-new")
+    page.get_by_role("button", name="Make the draft").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Draft B-")
+    expect(page.get_by_role("heading", name=re.compile("Preview"))).to_be_visible()
+    lines = page.locator("table.lines tbody tr")
+    expect(lines).to_have_count(3)
+    expect(page.locator("table.lines")).to_contain_text(ids[0])
+    screenshot(page, "batches-02-preview")
+    assert_clean_console(page)
+
+    page.get_by_role("button", name="Seal: write the file").click()
+    expect(page.get_by_role("status")).to_contain_text("is sealed")
+    expect(page.locator("dd.checksum").first).to_have_text(re.compile("^[0-9a-f]{64}$"))
+    screenshot(page, "batches-03-sealed")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download the file").click()
+    download = info.value
+    assert re.fullmatch(r"B-\d{6}-enrolment\.xlsx", download.suggested_filename)
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_name("Lines").to_python()
+    assert sorted(r[1] for r in rows[1:]) == sorted(ids)
+    assert '=HYPERLINK("http://x","y")' in [r[4] for r in rows[1:]]
+    assert_clean_console(page)
