@@ -62,12 +62,12 @@ postgres:
 ## build time; compiled .mo files are not kept in git
 translations: install
 	@if ls coopreg/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d coopreg/translations; fi
+		$(BIN)/pybabel compile -d coopreg/translations --statistics; fi
 
 ## after changing texts: extract them and merge them into every language's catalogue
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coopreg/translations/messages.pot coopreg
-	$(BIN)/pybabel update -q -i coopreg/translations/messages.pot -d coopreg/translations
+	$(BIN)/pybabel update -i coopreg/translations/messages.pot -d coopreg/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -30,6 +30,23 @@ REJECTIONS = (
     "Date of birth differs from the institution's records",
     "The enrolment form is not signed",
 )
+# the Costa Rican fund answers in Spanish
+REJECTIONS_ES = (
+    "El número de cédula no coincide con el Registro Civil",
+    "Ya está asegurado por un patrono",
+    "La fecha de nacimiento no coincide con los registros de la Caja",
+    "La boleta de afiliación no está firmada",
+)
+SPANISH = {"Enrolment batch (demo)": "Lote de afiliación (demo)",
+           "Contributions unpaid for three months": "Tres meses de cuotas sin pagar",
+           "Now insured through an employer": "Ahora asegurado por un patrono"}
+
+
+def _said(registration: Registration, text: str) -> str:
+    """Demo texts in the cooperative's own language (Spanish for the Costa Rican one)."""
+    if registration.agreement.cooperative.locale == "es":
+        return SPANISH.get(text, text)
+    return text
 
 DEMO_AGREEMENTS = {
     "CRAGRO": {
@@ -100,18 +117,22 @@ def _advance(registration: Registration, target: RegistrationStatus, number: str
     go(registration, S.READY, None)
     if target == S.READY:
         return
-    go(registration, S.SUBMITTED, None, reason="Enrolment batch (demo)")
+    go(registration, S.SUBMITTED, None, reason=_said(registration, "Enrolment batch (demo)"))
     if target == S.SUBMITTED:
         return
     if target == S.REJECTED:
-        go(registration, S.REJECTED, None, rejection_reason=rng.choice(REJECTIONS))
+        spanish = registration.agreement.cooperative.locale == "es"
+        go(registration, S.REJECTED, None,
+           rejection_reason=rng.choice(REJECTIONS_ES if spanish else REJECTIONS))
         return
     go(registration, S.REGISTERED, None, institution_number=number,
        coverage_start=coverage_start)
     if target == S.SUSPENDED:
-        go(registration, S.SUSPENDED, None, reason="Contributions unpaid for three months")
+        go(registration, S.SUSPENDED, None,
+           reason=_said(registration, "Contributions unpaid for three months"))
     elif target == S.TERMINATED:
-        go(registration, S.TERMINATED, None, reason="Now insured through an employer")
+        go(registration, S.TERMINATED, None,
+           reason=_said(registration, "Now insured through an employer"))
 
 
 def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:

@@ -58,8 +58,10 @@ def load_demo_batches(cooperative: Cooperative) -> str:
     rows, n = ["ID;Member number;Result;Reason;Effective"], 500_000
     for index, member in enumerate(members):
         if index == len(members) - 1:
-            rows.append(f"{member.id_number};;R;Date of birth differs from the civil "
-                        "registry;")
+            reason = ("La fecha de nacimiento no coincide con el Registro Civil"
+                      if agreement.cooperative.locale == "es"
+                      else "Date of birth differs from the civil registry")
+            rows.append(f"{member.id_number};;R;{reason};")
             continue
         while True:
             n += 1

@@ -262,12 +262,17 @@ def new_receipt():
 @roles_required(*ALL_ROLES)
 def view_receipt(receipt_id: int):
     receipt = get_scoped_or_404(Receipt, receipt_id)
-    return render_template("contributions/receipt.html", receipt=receipt,
-                           allocations=services.receipt_allocations(receipt),
-                           unallocated=services.receipt_unallocated(receipt),
-                           blockers=services.reversal_blockers(receipt),
-                           reverse_form=ReverseForm(formdata=None),
-                           print_date=date.today())
+    context = {"receipt": receipt, "allocations": services.receipt_allocations(receipt),
+               "unallocated": services.receipt_unallocated(receipt),
+               "blockers": services.reversal_blockers(receipt),
+               "reverse_form": ReverseForm(formdata=None), "print_date": date.today()}
+    language = receipt.member.language
+    if request.args.get("lang") == "member" and language:
+        # the slip the member takes home, in the member's own language
+        with force_locale(language):
+            return render_template("contributions/receipt.html", in_member_language=True,
+                                   **context)
+    return render_template("contributions/receipt.html", **context)
 
 
 @bp.route("/receipts/<int:receipt_id>/reverse", methods=["POST"])
@@ -295,8 +300,7 @@ def reverse_receipt(receipt_id: int):
 def member_statement(member_id: int):
     member = get_scoped_or_404(Member, member_id)
     statement = reports.member_statement(member)
-    # in the member's own language once members have one (the languages issue)
-    language = getattr(member, "language", None)
+    language = member.language  # the member's own language, for the copy they take home
     if language:
         with force_locale(language):
             return render_template("contributions/statement.html", member=member,

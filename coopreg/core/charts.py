@@ -30,6 +30,17 @@ def _fmt(value) -> str:
     return f"{int(value):,}"
 
 
+def _legend_lines(names: Sequence[str], room: float) -> int:
+    """How many lines a legend of these names needs in `room` pixels."""
+    lines, used = 1, 0.0
+    for name in names:
+        step = 26 + 7 * len(name)
+        if used + step > room and used:
+            lines, used = lines + 1, 0.0
+        used += step
+    return lines
+
+
 def horizontal_bars(title: str, items: Sequence[tuple[str, float | int | Decimal]], *,
                     width: int = 560, bar_height: int = 22, label_width: int = 170,
                     colour: str = PALETTE[0], suffix: str = "") -> Markup:
@@ -62,7 +73,8 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[Segment]]], *,
     """One bar per row split into segments (e.g. covered / not covered); with `percent` each
     bar is scaled to 100 % and segments are labelled with their share."""
     gap = 8
-    legend_height = 24
+    legend_height = 24 * _legend_lines([s.label for _l, segs in rows[:1] for s in segs],
+                                       width - label_width)
     height = max(1, len(rows)) * (bar_height + gap) + gap + legend_height
     plot = width - label_width - 10
     top = max((sum(float(s.value) for s in segments) for _l, segments in rows), default=0) or 1
@@ -97,10 +109,13 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[Segment]]], *,
     y = height - legend_height + 6
     x = float(label_width)
     for name, colour in legend.items():
+        step = 26 + 7 * len(name)
+        if x + step > width and x > label_width:
+            x, y = float(label_width), y + 24
         parts.append(f'<rect x="{x:.1f}" y="{y}" width="12" height="12" fill="{colour}"/>'
                      f'<text x="{x + 16:.1f}" y="{y + 11}" font-size="12" fill="#1d2433">'
                      f'{escape(name)}</text>')
-        x += 26 + 7 * len(name)
+        x += step
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
 

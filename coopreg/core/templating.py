@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -53,6 +53,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(
         g.cooperative.country, code, g.cooperative.id_label)
     app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["get_locale"] = get_locale
 
     @app.context_processor
     def _context():

@@ -55,6 +55,10 @@ RELATION_CHOICES = [(DependantRelation.SPOUSE.value, _l("Spouse or partner")),
                     (DependantRelation.OTHER.value, _l("Other"))]
 
 
+MEMBER_LANGUAGE_CHOICES = [("", _l("The cooperative's language")), ("en", "English"),
+                           ("es", "Español"), ("fr", "Français"), ("pt", "Português")]
+
+
 class MemberForm(FlaskForm):
     member_number = StringField(_l("Member number"), validators=[Optional(), Length(max=20)],
                                 description=_l("Leave empty to get the next number."))
@@ -80,6 +84,8 @@ class MemberForm(FlaskForm):
     consent_date = DateField(_l("Consent date"), validators=[Optional()])
     consent_method = SelectField(_l("How consent was given"), choices=choices(CONSENT_CHOICES),
                                  validators=[Optional()])
+    language = SelectField(_l("Language for printed documents"),
+                           choices=choices(MEMBER_LANGUAGE_CHOICES), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     confirm_duplicate = HiddenField()
     version = HiddenField()
@@ -87,7 +93,8 @@ class MemberForm(FlaskForm):
     DATA_FIELDS = ("member_number", "first_name", "middle_name", "last_name",
                    "second_last_name", "sex", "date_of_birth", "id_type", "id_number", "phone",
                    "address", "locality", "sector", "occupation", "declared_income",
-                   "joined_on", "consent_given", "consent_date", "consent_method", "notes")
+                   "joined_on", "consent_given", "consent_date", "consent_method", "language",
+                   "notes")
 
     def member_data(self) -> dict:
         return {name: getattr(self, name).data for name in self.DATA_FIELDS}

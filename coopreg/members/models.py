@@ -132,6 +132,8 @@ class Member(TimestampMixin, db.Model):
     consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_date: Mapped[date | None] = mapped_column(Date)
     consent_method: Mapped[ConsentMethod | None] = mapped_column(_enum(ConsentMethod))
+    # the language the member reads: receipts, statements and summaries print in it
+    language: Mapped[str | None] = mapped_column(String(5))
     notes: Mapped[str | None] = mapped_column(Text)
     # Optimistic locking: an UPDATE names the version it read, so two secretaries saving the
     # same member cannot silently overwrite each other (the second is told to reload).

@@ -36,6 +36,7 @@ from coopreg.members.models import (
 from coopreg.members.national_ids import id_types_for, normalise_id
 
 OLDEST_AGE = 120
+MEMBER_LANGUAGES = ("en", "es", "fr", "pt")
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 # What a person may type in a phone number: digits and the usual separators, + only first.
 _PHONE_TYPED = re.compile(r"\+?[0-9\s().\-/]+")
@@ -182,6 +183,10 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
 
     consent = bool(data.get("consent_given"))
     clean["consent_given"] = consent
+    language = (data.get("language") or "").strip() or None
+    if language is not None and language not in MEMBER_LANGUAGES:
+        raise DomainError(_("Choose one of the languages offered."), field="language")
+    clean["language"] = language
     if consent:
         consent_date = _date(data.get("consent_date"), "consent_date", _l("Consent date"))
         if consent_date is None:

@@ -80,8 +80,9 @@ def _collection_chart(agreements: list[Agreement], today: date):
 
     series = []
     for agreement in agreements:
-        figures = [f for f in reconciliation(agreement, today=today)
-                   if f.due_minor and f.period <= today][-6:]
+        figures = sorted((f for f in reconciliation(agreement, today=today)
+                          if f.due_minor and f.period <= today),
+                         key=lambda f: f.period)[-6:]
         if figures:
             series.append((agreement, figures))
     charts = []

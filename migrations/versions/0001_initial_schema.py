@@ -187,6 +187,7 @@ def upgrade():
     sa.Column('consent_given', sa.Boolean(), nullable=False),
     sa.Column('consent_date', sa.Date(), nullable=True),
     sa.Column('consent_method', sa.Enum('signed_form', 'thumbprint', 'verbal_witnessed', 'digital', name='consentmethod', native_enum=False, length=20), nullable=True),
+    sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

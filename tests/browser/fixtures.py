@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
 ]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+PACKAGE_ROOT = REPO_ROOT / "coopreg"
 
 SECRETARY_EMAIL = "secretaria@example.org"
 SECRETARY_NAME = "Ana Secretaria"

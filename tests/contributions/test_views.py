@@ -320,3 +320,38 @@ def test_cli_generates_dues_and_refuses_bad_arguments(app, coop, world):
         bad = runner.invoke(args=["dues", "generate", "--cooperative", "CRTEST", *args])
         assert bad.exit_code != 0 and "Error:" in bad.output
     assert _count(app, Due) == 4
+
+
+
+def test_receipt_and_statement_print_in_the_members_language(app, client, coop, make_user):
+    from datetime import date
+
+    from coopreg.contributions import services as contribution_services
+    from coopreg.cooperatives.models import Cooperative
+    from coopreg.core.audit import acting_as
+    from coopreg.extensions import db
+    from coopreg.members import services as member_services
+    from tests.conftest import login, member_data
+
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = db.session.get(Cooperative, coop.id)
+        member = member_services.create_member(cooperative, member_data(language="es"),
+                                               confirm_duplicate=True)
+        receipt, _created = contribution_services.record_receipt(
+            cooperative, contribution_services.ReceiptInput(
+                member_id=member.id, received_on=date.today(), amount="1000", method="cash",
+                collector="Ana", idempotency_key="5b0f3c1e-8a8e-4d55-9a53-3f0f4d3b2a10"),
+            None)
+        db.session.commit()
+        member_id, receipt_id = member.id, receipt.id
+    _uid, email = make_user(coop, "treasurer")
+    login(client, email, cooperative=coop)
+    page = client.get(f"/contributions/receipts/{receipt_id}").get_data(as_text=True)
+    assert "Receipt number" in page and "In the member" in page
+    page = client.get(f"/contributions/receipts/{receipt_id}?lang=member").get_data(
+        as_text=True)
+    assert "Número de recibo" in page, "the slip prints in the member's Spanish"
+    statement = client.get(f"/contributions/members/{member_id}/statement").get_data(
+        as_text=True)
+    assert "Record a payment" not in statement
+    assert "Registrar un pago" in statement, "the statement prints in the member's Spanish"

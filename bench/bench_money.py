@@ -1,0 +1,170 @@
+"""Goals 5 and 6: set-based dues and the reconciliation summary.
+
+Goal 5 generates dues for N registered members × 12 monthly periods with the service, and
+compares it with a bare `INSERT … SELECT` of the same rows on the same database (the cost of
+just writing them). Goal 6 times the reconciliation summary of one agreement against the bare
+SQL aggregate that computes its numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from bench.common import Goal, drop_database, fresh_database, median_seconds
+from bench.generate import load_members
+
+FLAT = {"rule_kind": "flat", "flat_amount": "1000", "member_share_percent": "60",
+        "schedule": "monthly", "due_day": 10, "grace_days": 5, "remittance_deadline_days": 15}
+
+BARE_DUES = """
+INSERT INTO {table} (cooperative_id, agreement_id, member_id, registration_id, terms_id,
+                     period, due_date, grace_until, member_share_minor,
+                     cooperative_share_minor, created_at)
+SELECT r.cooperative_id, r.agreement_id, r.member_id, r.id, :terms_id, m.period,
+       m.due_date, m.grace_until, 60000, 40000, :now
+FROM registrations r CROSS JOIN bench_months m
+WHERE r.agreement_id = :agreement_id
+"""
+
+
+def _setup(kind: str, members: int):
+    from flask_migrate import upgrade
+
+    from config import TestConfig
+    from coopreg import create_app
+    from coopreg.agreements import services as agreements
+    from coopreg.cooperatives.services import create_cooperative
+    from coopreg.core.audit import acting_as
+    from coopreg.extensions import db
+
+    url = fresh_database(kind, "money")
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context(), acting_as(None, "bench"):
+        upgrade()
+        cooperative = create_cooperative("MONEY", "Money", "CR", "CRC")
+        institution = agreements.create_institution(cooperative, "Fund", "FUND", "CR")
+        scheme = agreements.create_scheme(institution, "Health", ["medical_care"])
+        agreement = agreements.create_agreement(
+            cooperative, {"institution_id": institution.id, "reference": "BENCH",
+                          "valid_from": date(2025, 1, 1), "scheme_ids": [scheme.id]},
+            FLAT, None)
+        ids = (cooperative.id, agreement.id, agreement.terms[0].id)
+        db.session.commit()
+        db.session.close()
+        with db.engine.begin() as conn:
+            load_members(conn, ids[0], "CR", members, seed=5)
+            conn.execute(sa.text(
+                "INSERT INTO registrations (cooperative_id, member_id, agreement_id, status, "
+                "coverage_start, exit_flagged, created_at, updated_at) "
+                "SELECT cooperative_id, id, :a, 'registered', :start, false, :now, :now "
+                "FROM members WHERE cooperative_id = :c"),
+                {"a": ids[1], "c": ids[0], "start": date(2025, 1, 1),
+                 "now": datetime.now(UTC)})
+    return app, url, ids
+
+
+def goal_dues(kind: str, members: int) -> tuple[Goal, object, str, tuple]:
+    from coopreg.agreements.models import Agreement
+    from coopreg.contributions.services import generate_dues
+    from coopreg.core.audit import acting_as
+    from coopreg.extensions import db
+
+    goal = Goal(5, f"set-based dues ({kind})", f"dues for {members:,} members × 12 periods "
+                "≤ 3× a bare INSERT … SELECT of the same rows on the same database")
+    app, url, (cooperative_id, agreement_id, terms_id) = _setup(kind, members)
+    with app.app_context(), acting_as(None, "bench"):
+        # the baseline: the same rows written by one INSERT … SELECT into a copy of the table
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE bench_months (period DATE, due_date DATE, "
+                                 "grace_until DATE)"))
+            conn.execute(sa.text("INSERT INTO bench_months VALUES (:p, :d, :g)"),
+                         [{"p": date(2025, m, 1), "d": date(2025, m, 10),
+                           "g": date(2025, m, 15)} for m in range(1, 13)])
+            if kind == "postgresql":
+                conn.execute(sa.text("CREATE TABLE bench_dues (LIKE dues INCLUDING ALL)"))
+            else:
+                ddl = conn.execute(sa.text(
+                    "SELECT sql FROM sqlite_master WHERE name = 'dues'")).scalar()
+                conn.execute(sa.text(ddl.replace("CREATE TABLE dues", "CREATE TABLE bench_dues",
+                                                 1).replace("CONSTRAINT pk_dues",
+                                                            "CONSTRAINT pk_bench_dues")))
+                for index_sql in conn.execute(sa.text(
+                        "SELECT sql FROM sqlite_master WHERE tbl_name = 'dues' "
+                        "AND type = 'index' AND sql IS NOT NULL")).scalars():
+                    conn.execute(sa.text(index_sql.replace(" ON dues ", " ON bench_dues ")
+                                         .replace("INDEX ix_", "INDEX bench_ix_")
+                                         .replace("INDEX uq_", "INDEX bench_uq_")))
+        started = time.perf_counter()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(BARE_DUES.format(table="bench_dues")),
+                         {"terms_id": terms_id, "agreement_id": agreement_id,
+                          "now": datetime.now(UTC)})
+        bare = time.perf_counter() - started
+
+        agreement = db.session.get(Agreement, agreement_id)
+        started = time.perf_counter()
+        result = generate_dues(agreement, date(2025, 1, 1), date(2025, 12, 1))
+        db.session.commit()
+        service = time.perf_counter() - started
+        started = time.perf_counter()
+        again = generate_dues(db.session.get(Agreement, agreement_id), date(2025, 1, 1),
+                              date(2025, 12, 1))
+        db.session.commit()
+        rerun = time.perf_counter() - started
+    ratio = service / bare
+    goal.met = ratio <= 3
+    goal.lines = [f"- dues created: {result.created:,} (a second run created {again.created})",
+                  f"- bare INSERT … SELECT: {bare:.2f} s "
+                  f"({result.created / bare:,.0f} rows/s)",
+                  f"- generate_dues: {service:.2f} s ({result.created / service:,.0f} rows/s);"
+                  f" rerun (idempotent, nothing new): {rerun:.2f} s",
+                  f"- ratio: {ratio:.2f}×"]
+    return goal, app, url, (cooperative_id, agreement_id)
+
+
+def goal_reconciliation(kind: str, app, ids) -> Goal:
+    from coopreg.agreements.models import Agreement
+    from coopreg.contributions.reports import reconciliation
+    from coopreg.extensions import db
+
+    cooperative_id, agreement_id = ids
+    goal = Goal(6, f"reconciliation ({kind})", "the reconciliation summary of one agreement "
+                "≤ 2× the bare SQL aggregate that computes its numbers")
+    bare_sql = sa.text("""
+        SELECT d.period, count(*), sum(d.member_share_minor), sum(d.cooperative_share_minor),
+               coalesce(sum(a.paid), 0)
+        FROM dues d LEFT JOIN (SELECT due_id, sum(amount_minor) AS paid FROM allocations
+                               GROUP BY due_id) a ON a.due_id = d.id
+        WHERE d.cooperative_id = :c AND d.agreement_id = :a GROUP BY d.period""")
+    with app.app_context():
+        def bare():
+            db.session.execute(bare_sql, {"c": cooperative_id, "a": agreement_id}).all()
+            db.session.rollback()
+
+        def service():
+            reconciliation(db.session.get(Agreement, agreement_id), today=date(2026, 1, 31))
+            db.session.rollback()
+
+        bare_time = median_seconds(bare, repeat=7, warmup=1)
+        service_time = median_seconds(service, repeat=7, warmup=1)
+    ratio = service_time / bare_time
+    goal.met = ratio <= 2
+    goal.lines = [f"- bare aggregate: {bare_time * 1000:.0f} ms",
+                  f"- reconciliation summary: {service_time * 1000:.0f} ms",
+                  f"- ratio: {ratio:.2f}×"]
+    return goal
+
+
+def run(kind: str, members: int) -> list[Goal]:
+    goal5, app, url, ids = goal_dues(kind, members)
+    try:
+        goal6 = goal_reconciliation(kind, app, ids)
+    finally:
+        from coopreg.extensions import db
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(url)
+    return [goal5, goal6]
