@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres lint install install-test chromium postgres clean \
+.PHONY: bench fuzz run test test-sqlite test-postgres lint install install-test chromium postgres clean \
 	translations extract-messages
 
 $(BIN)/python:
@@ -57,6 +57,15 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+
+## make fuzz: the hostile-input tests at full size (10,000 files, 50 random posts per route)
+fuzz: install-test translations
+	COOPREG_FUZZ_FILES=10000 COOPREG_FUZZ_POSTS=50 $(BIN)/pytest -p no:cacheprovider -q tests/fuzz
+
+## make bench: every benchmark, report in bench/results.md (BENCH_ARGS="--large 100000" to
+## make it shorter); needs the PostgreSQL server of `make test`
+bench: install-test postgres
+	PYTHONPATH=. $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ## the translation catalogues (coopreg/translations/*/LC_MESSAGES/messages.po) are compiled at
 ## build time; compiled .mo files are not kept in git

@@ -33,7 +33,9 @@ import codecs
 import csv
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -114,7 +116,10 @@ def detect_format(data: bytes) -> str:
                 if "[Content_Types].xml" in names and any(
                         n.startswith("xl/workbook") for n in names):
                     return "xlsx"
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
+                NotImplementedError, RuntimeError, ValueError, KeyError, zlib.error,
+                struct.error):
+            # ValueError covers UnicodeDecodeError: a damaged directory's file names
             return "broken-zip"
         return "zip"
     try:
@@ -233,7 +238,7 @@ def check_zip_container(data: bytes, limits: ReadLimits) -> None:
                                    "that spreadsheets never need; it was refused for safety."),
                                  field="file") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
-            RuntimeError, ValueError, SyntaxError):
+            RuntimeError, ValueError, SyntaxError, KeyError, zlib.error, struct.error):
         # RuntimeError: encrypted entries; SyntaxError: ElementTree's ParseError
         raise SpreadsheetRefused(damaged, field="file") from None
 

@@ -44,6 +44,8 @@ def get_scoped_or_404(model: type[T], object_id: Any, cooperative_id: int | None
         object_id = int(object_id)
     except (TypeError, ValueError):
         abort(404)
+    if not 0 < object_id < 2**63:  # beyond any id, and beyond what the databases can compare
+        abort(404)
     row = db.session.scalar(
         scoped(model, cooperative_id).where(model.id == object_id)  # type: ignore[attr-defined]
     )

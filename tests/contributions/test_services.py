@@ -303,3 +303,34 @@ def test_database_refuses_update_and_delete_of_money_rows(setup, table):
             db.session.execute(sa.text(statement))
     assert db.session.scalar(select(func.count()).select_from(RemittanceLine)) == 1
     assert receipt.number == 1
+
+
+def test_a_database_error_in_the_middle_of_dues_generation_leaves_nothing(ctx, coop,
+                                                                          monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from coopreg.extensions import db
+
+    agreement = make_agreement(coop)
+    for n in range(5):
+        register(agreement, make_member(coop, joined_on=date(2020, 1, 1),
+                                        second_last_name=f"Fault{n}"), date(2024, 1, 1))
+    real = services._insert_ignoring_conflicts
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("INSERT INTO dues", {}, Exception("disk I/O error"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_insert_ignoring_conflicts", failing)
+    savepoint = db.session.begin_nested()
+    with pytest.raises(OperationalError):
+        services.generate_dues(agreement, date(2024, 1, 1), date(2024, 6, 1), chunk_size=6)
+    savepoint.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Due)) == 0
+    monkeypatch.setattr(services, "_insert_ignoring_conflicts", real)
+    result = services.generate_dues(agreement, date(2024, 1, 1), date(2024, 6, 1),
+                                    chunk_size=6)
+    assert result.created == 30
