@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: bench fuzz run test test-sqlite test-postgres lint install install-test chromium postgres clean \
+.PHONY: bench fuzz redis run test test-sqlite test-postgres lint install install-test chromium postgres clean \
 	translations extract-messages
 
 $(BIN)/python:
@@ -35,7 +35,7 @@ run: install translations
 		--bind $(HOST):$(PORT) --access-logfile - "coopreg:create_app()"
 
 ## make test: the whole suite on SQLite, then on PostgreSQL
-test: install-test chromium postgres lint test-sqlite test-postgres
+test: install-test chromium postgres redis lint test-sqlite test-postgres
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -77,6 +77,14 @@ translations: install
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coopreg/translations/messages.pot coopreg
 	$(BIN)/pybabel update -i coopreg/translations/messages.pot -d coopreg/translations
+
+# The machine's Redis (127.0.0.1:6379): the tests of several processes sharing rate limits.
+redis:
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
+		mkdir -p /var/lib/redis /var/log/redis; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+			--dir /var/lib/redis --logfile /var/log/redis/ci.log; \
+		for i in $$(seq 1 20); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.5; done; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -42,3 +42,25 @@ def test_tampered_csrf_token_is_refused(live_server, page):
     page.goto(live_server.url + "/members/")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert not [m for m in page.console_errors if "Content Security Policy" in m]
+
+
+def test_the_eleventh_failed_login_gets_429_in_the_browser(live_server, page):
+    from coopreg.extensions import limiter
+
+    limiter.reset()  # other journeys of this session may have failed a login from 127.0.0.1
+    try:
+        for attempt in range(11):
+            page.goto(live_server.url + "/login")
+            page.get_by_label("Email").fill(live_server.email)
+            page.get_by_label("Password").fill(f"not the password {attempt}")
+            with page.expect_response(lambda r: r.url.endswith("/login")
+                                      and r.request.method == "POST") as answer:
+                page.get_by_role("button", name="Log in").click()
+            status = answer.value.status
+            if attempt < 10:
+                assert status == 401, (attempt, status)
+        assert status == 429
+        expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+        screenshot(page, "security-rate-limit")
+    finally:
+        limiter.reset()

@@ -334,3 +334,28 @@ def test_a_database_error_in_the_middle_of_dues_generation_leaves_nothing(ctx, c
     result = services.generate_dues(agreement, date(2024, 1, 1), date(2024, 6, 1),
                                     chunk_size=6)
     assert result.created == 30
+
+
+def test_a_database_error_while_allocating_a_receipt_leaves_nothing(setup, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    agreement, member = setup
+    services.generate_dues(agreement, date(2024, 1, 1), date(2024, 3, 1))
+    cooperative = db.session.get(Cooperative, member.cooperative_id)
+    data = receipt_input(member, "1500")
+
+    def failing(objects):
+        raise OperationalError("INSERT INTO allocations", {}, Exception("server closed"))
+
+    monkeypatch.setattr(db.session, "add_all", failing)
+    savepoint = db.session.begin_nested()  # the request's unit of work
+    with pytest.raises(OperationalError):
+        services.record_receipt(cooperative, data, None)
+    savepoint.rollback()
+    monkeypatch.undo()
+    assert db.session.scalar(select(func.count()).select_from(Receipt)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Allocation)) == 0
+    receipt, created = services.record_receipt(cooperative, data, None)
+    assert created and receipt.number == 1, "the retry succeeds and no number was lost"
+    paid = db.session.scalar(select(func.sum(Allocation.amount_minor)))
+    assert paid == 150000
