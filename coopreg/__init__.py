@@ -152,6 +152,15 @@ def _register_error_handlers(app: Flask) -> None:
         return page(429, _("Too many attempts"),
                     _("Too many failed logins. Wait 15 minutes and try again."))
 
+    from sqlalchemy.exc import DataError
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def value_out_of_range(error):
+        # a number or text the database cannot hold, typed into an address or a form
+        db.session.rollback()
+        return page(400, _("Bad request"), _("A value is out of range. Nothing was saved."))
+
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()

@@ -53,7 +53,7 @@ from coopreg.batches.models import (
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.spreadsheets import ReadLimits
-from coopreg.core.tenancy import current_cooperative, current_role, get_scoped_or_404
+from coopreg.core.tenancy import current_cooperative, current_role, db_id, get_scoped_or_404
 from coopreg.extensions import db
 
 bp = Blueprint("batches", __name__)
@@ -108,7 +108,7 @@ def _domain_error(error: DomainError, target: str):
 def list_batches():
     cooperative = current_cooperative()
     args = request.args
-    filters = {"agreement_id": args.get("agreement_id", type=int),
+    filters = {"agreement_id": args.get("agreement_id", type=db_id),
                "kind": args.get("kind", ""), "status": args.get("status", "")}
     return render_template("batches/list.html",
                            batches=services.list_batches(cooperative.id, filters),
@@ -125,7 +125,7 @@ def new_batch():
     if request.method == "GET":
         form.kind.data = request.args.get("kind") or (
             "remittance" if current_role() == Role.TREASURER else "enrolment")
-        form.agreement_id.data = request.args.get("agreement_id", type=int)
+        form.agreement_id.data = request.args.get("agreement_id", type=db_id)
     if form.validate_on_submit():
         refused = _refuse_kind(form.kind.data)
         if refused is not None:

@@ -17,7 +17,7 @@ from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import put_error_on_form
-from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.core.tenancy import current_cooperative, db_id, get_scoped_or_404, scoped
 from coopreg.extensions import db
 
 bp = Blueprint("admin", __name__)
@@ -152,8 +152,8 @@ def audit():
     cooperative = current_cooperative()
     stmt = select(AuditEvent).where(AuditEvent.cooperative_id == cooperative.id)
     entity = request.args.get("entity", "")
-    entity_id = request.args.get("entity_id", type=int)
-    before = request.args.get("before", type=int)
+    entity_id = request.args.get("entity_id", type=db_id)
+    before = request.args.get("before", type=db_id)
     if entity:
         stmt = stmt.where(AuditEvent.entity == entity)
     if entity_id:

@@ -38,6 +38,15 @@ def scoped(model: type[T], cooperative_id: int | None = None) -> Select[tuple[T]
     return select(model).where(model.cooperative_id == cooperative_id)  # type: ignore[attr-defined]
 
 
+def db_id(value: Any) -> int:
+    """An id as typed in an address or a form: a positive integer the databases can hold
+    (raises ValueError otherwise, which `request.args.get(..., type=db_id)` turns into None)."""
+    number = int(value)
+    if not 0 < number < 2**63:
+        raise ValueError("not an id")
+    return number
+
+
 def get_scoped_or_404(model: type[T], object_id: Any, cooperative_id: int | None = None) -> T:
     """The row with this id in the current cooperative, or 404 (never another's)."""
     try:

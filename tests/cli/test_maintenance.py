@@ -134,3 +134,38 @@ def test_cli_backup_and_check(file_app, tmp_path):
     assert again.exit_code == 1 and "already exists" in again.output
     check = runner.invoke(args=["check"])
     assert check.exit_code == 1 and "CSRF protection is off" in check.output
+
+
+def test_restore_brings_back_members_receipts_and_sealed_batches_with_checksums(file_app,
+                                                                                tmp_path):
+    import shutil
+
+    from coopreg.batches.models import Batch
+    from coopreg.batches.services import verified_file
+    from coopreg.contributions.models import Receipt
+    from coopreg.demo.loader import load_demo
+
+    app = file_app
+    with app.app_context(), acting_as(None, "demo"):
+        load_demo(member_count=20)
+        db.session.commit()
+    counts = {table: _count(app, table) for table in ("members", "receipts", "allocations",
+                                                      "batches", "batch_lines", "dues",
+                                                      "audit_events")}
+    assert counts["receipts"] > 0 and counts["batches"] > 0
+    archive = tmp_path / "full.tar.gz"
+    backup(app, archive)
+
+    (tmp_path / "db.sqlite").unlink()
+    shutil.rmtree(tmp_path / "exports")
+    with app.app_context():
+        db.engine.dispose()
+    restore(app, archive)
+    assert {table: _count(app, table) for table in counts} == counts
+    with app.app_context():
+        sealed = [b for b in db.session.scalars(db.select(Batch)) if b.is_sealed]
+        assert sealed
+        for batch in sealed:
+            content, _name = verified_file(batch, app.config["EXPORT_DIR"])
+            assert content, batch.reference
+        assert db.session.scalar(db.select(db.func.sum(Receipt.amount_minor))) > 0

@@ -94,8 +94,10 @@ def test_random_form_posts_to_every_route_never_give_a_500(app, client, coop, ma
 
 @pytest.mark.parametrize("path", ["/members/?after=%FF%FE", "/members/?sort=x&before=!!",
                                   "/members/999999999999999999999", "/admin/audit?before=x",
-                                  "/members/?q=" + "%25" * 300])
+                                  "/members/?q=" + "%25" * 300,
+                                  "/batches/?agreement_id=" + "9" * 30,
+                                  "/admin/audit?entity=members&entity_id=" + "9" * 30])
 def test_odd_addresses(client, coop, make_user, path):
     _uid, email = make_user(coop, "admin")
     login(client, email, cooperative=coop)
-    assert client.get(path).status_code in (200, 404)
+    assert client.get(path).status_code in (200, 400, 404)
