@@ -112,6 +112,9 @@ def page(browser):
     there) and `page.page_errors` (uncaught JS errors)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     context.set_default_timeout(10_000)
+    # Chromium fetches the icon lazily, often after the test has moved on; the development
+    # server then leaves the half-sent file for the garbage collector (a ResourceWarning).
+    context.route("**/favicon.svg", lambda route: route.fulfill(status=204))
     tab = context.new_page()
     tab.console_messages = []
     tab.console_errors = []
