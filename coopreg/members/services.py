@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l  # labels: rendered only in a message
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, literal, or_, select, text, tuple_
 from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
@@ -540,9 +540,10 @@ def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: 
         return (column.asc(), Member.id.asc()) if asc else (column.desc(), Member.id.desc())
 
     def beyond(value, member_id, greater: bool):
-        if greater:
-            return or_(column > value, and_(column == value, Member.id > member_id))
-        return or_(column < value, and_(column == value, Member.id < member_id))
+        # a row-value comparison, which both databases answer with one range scan of the
+        # (cooperative, sort key, id) index; the equivalent OR makes PostgreSQL filter instead
+        key, cursor = tuple_(column, Member.id), tuple_(literal(value), literal(member_id))
+        return key > cursor if greater else key < cursor
 
     ascending = not descending
     before_key = _decode_cursor(before, sort)
