@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from flask_babel import gettext as _
@@ -49,6 +50,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, parse_amount, to_minor
 from coopreg.core.text import fold
+from coopreg.core.validation import choice, clean_text
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberDocument, MemberStatus, Sector, Sex
 from coopreg.members.national_ids import id_types_for, normalise_id
@@ -60,23 +62,9 @@ QUARTER_MONTHS = (3, 6, 9, 12)
 _MAX_MINOR = 2**63 - 1
 
 
-def _text(value: Any, limit: int, field_name: str, label: str, required: bool = True
-          ) -> str | None:
-    value = re.sub(r"\s+", " ", str(value or "")).strip() or None
-    if value is None and required:
-        raise DomainError(_("%(label)s is required.", label=label), field=field_name)
-    if value is not None and len(value) > limit:
-        raise DomainError(_("%(label)s is too long (at most %(n)d characters).", label=label,
-                            n=limit), field=field_name)
-    return value
-
-
-def _enum(cls, value, field_name: str, label: str):
-    try:
-        return cls(getattr(value, "value", value))
-    except ValueError:
-        raise DomainError(_("%(label)s must be one of: %(choices)s.", label=label,
-                            choices=", ".join(m.value for m in cls)), field=field_name) from None
+# names in this module are required unless a call says otherwise
+_text = partial(clean_text, required=True)
+_enum = choice
 
 
 # ---- institutions and schemes ----------------------------------------------------------------

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, to_minor
 from coopreg.core.sequences import next_number
+from coopreg.core.validation import clean_text
 from coopreg.extensions import db
 from coopreg.members.models import Member
 
@@ -107,15 +109,9 @@ BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {
 
 # ---- layouts ---------------------------------------------------------------------------------
 
-def _clean_text(value: Any, limit: int, field: str, label: str, required: bool = True
-                ) -> str | None:
-    text = re.sub(r"[\r\n\t]+", " ", str(value or "")).strip() or None
-    if text is None and required:
-        raise DomainError(_("%(label)s is required.", label=label), field=field)
-    if text is not None and len(text) > limit:
-        raise DomainError(_("%(label)s is too long (at most %(n)d characters).", label=label,
-                            n=limit), field=field)
-    return text
+# layout texts keep their inner spaces (fixed-width files count them); only line breaks and
+# tabs are folded. Required unless a call says otherwise.
+_clean_text = partial(clean_text, required=True, whitespace=r"[\r\n\t]+")
 
 
 def built_ins_for(kind: BatchKind | str) -> list[tuple[str, str]]:

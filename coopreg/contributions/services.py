@@ -61,6 +61,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.sequences import next_number
+from coopreg.core.validation import clean_text as _text
 from coopreg.extensions import db
 from coopreg.members.models import Member
 
@@ -129,17 +130,6 @@ def _insert_ignoring_conflicts(table, columns: list[str], rows: list[tuple],
 
 def _currency(cooperative_id: int) -> str:
     return db.session.get(Cooperative, cooperative_id).currency
-
-
-def _text(value: Any, limit: int, field_name: str, label: str,
-          required: bool = False) -> str | None:
-    value = re.sub(r"\s+", " ", str(value or "")).strip() or None
-    if value is None and required:
-        raise DomainError(_("%(label)s is required.", label=label), field=field_name)
-    if value is not None and len(value) > limit:
-        raise DomainError(_("%(label)s is too long (at most %(n)d characters).", label=label,
-                            n=limit), field=field_name)
-    return value
 
 
 def amount_minor(value: Any, currency: str, field_name: str = "amount",

@@ -36,12 +36,13 @@ from coopreg.contributions.models import (
     StatementMatch,
     StatementSource,
 )
-from coopreg.contributions.services import ReceiptInput, _text, record_receipt
+from coopreg.contributions.services import ReceiptInput, record_receipt
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.money import currency_exponent, to_minor
 from coopreg.core.spreadsheets import ReadLimits, Table, cell_text, read_table
 from coopreg.core.text import digits_only
+from coopreg.core.validation import clean_text
 from coopreg.extensions import db
 from coopreg.members.models import Member
 
@@ -54,7 +55,7 @@ STATEMENT_METHODS = (PaymentMethod.BANK_TRANSFER, PaymentMethod.MOBILE_MONEY)
 
 def find_or_create_source(cooperative: Cooperative, name: str, method: str) -> StatementSource:
     """The statement source of that name (created with its method when new)."""
-    name = _text(name, 80, "source_name", _("The source's name"), required=True)
+    name = clean_text(name, 80, "source_name", _("The source's name"), required=True)
     source = db.session.scalar(select(StatementSource).where(
         StatementSource.cooperative_id == cooperative.id,
         func.lower(StatementSource.name) == name.lower()))

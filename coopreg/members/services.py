@@ -20,6 +20,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.text import digits_only, escape_like, fold
+from coopreg.core.validation import choice
 from coopreg.extensions import db
 from coopreg.members.models import (
     MEMBER_STATUS_TRANSITIONS,
@@ -57,15 +58,6 @@ class DuplicateWarning(Exception):
 def _text(value: Any) -> str | None:
     value = (value or "").strip() if isinstance(value, str) or value is None else str(value)
     return re.sub(r"\s+", " ", value) or None
-
-
-def _enum_value(enum_cls, value, field_name: str, label: str):
-    try:
-        return enum_cls(value)
-    except ValueError:
-        choices = ", ".join(m.value for m in enum_cls)
-        raise DomainError(_("%(label)s must be one of: %(choices)s.", label=label,
-                            choices=choices), field=field_name) from None
 
 
 def _date(value: Any, field_name: str, label: str) -> date | None:
@@ -119,8 +111,8 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
         clean[name] = _text(data.get(name))
         if clean[name] and len(clean[name]) > 100:
             raise DomainError(_("This name is too long."), field=name)
-    clean["sex"] = _enum_value(Sex, data.get("sex"), "sex", _l("Sex"))
-    clean["sector"] = _enum_value(Sector, data.get("sector"), "sector", _l("Sector"))
+    clean["sex"] = choice(Sex, data.get("sex"), "sex", _l("Sex"))
+    clean["sector"] = choice(Sector, data.get("sector"), "sector", _l("Sector"))
 
     dob = _date(data.get("date_of_birth"), "date_of_birth", _l("Date of birth"))
     if dob is None:
@@ -196,7 +188,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
         if not data.get("consent_method"):
             raise DomainError(_("Say how the member consented."), field="consent_method")
         clean["consent_date"] = consent_date
-        clean["consent_method"] = _enum_value(ConsentMethod, data.get("consent_method"),
+        clean["consent_method"] = choice(ConsentMethod, data.get("consent_method"),
                                               "consent_method", _l("Consent"))
     else:
         clean["consent_date"] = None
@@ -344,7 +336,7 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
     """Move a member to another status, with a date and a reason, kept in the history.
     Only the transitions of `MEMBER_STATUS_TRANSITIONS` are allowed."""
     today = today or date.today()
-    to_status = _enum_value(MemberStatus, to_status, "status", _("Status"))
+    to_status = choice(MemberStatus, to_status, "status", _("Status"))
     if to_status not in MEMBER_STATUS_TRANSITIONS[member.status]:
         raise DomainError(_("A member who is %(current)s cannot become %(new)s.",
                             current=member.status.value, new=to_status.value), field="status")
@@ -391,7 +383,7 @@ def add_dependant(member: Member, name: str, relation: str, date_of_birth: date 
         raise DomainError(_("The dependant's name is required."), field="name")
     if len(name) > 200:
         raise DomainError(_("The dependant's name is too long."), field="name")
-    relation_value = _enum_value(DependantRelation, relation, "relation", _("Relationship"))
+    relation_value = choice(DependantRelation, relation, "relation", _("Relationship"))
     if date_of_birth and date_of_birth > today:
         raise DomainError(_("The date of birth is in the future."), field="date_of_birth")
     id_number = _text(id_number)

@@ -4,16 +4,12 @@ registration ready."""
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from datetime import date
 
 import pytest
-from flask_migrate import upgrade
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from coopreg.agreements import services
 from coopreg.cooperatives.models import Cooperative, DocumentType
@@ -27,41 +23,18 @@ from tests.browser.fixtures import (  # noqa: F401 - `browser` and `page` are fi
     _seed,
     assert_clean_console,
     screenshot,
+    serve,
 )
-from tests.conftest import drop_database, fresh_database_url, make_test_app, member_data
+from tests.conftest import member_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
 
 @pytest.fixture(scope="module")
 def live_server():
-    """The live server of tests/browser/conftest.py (same seed: CRBROW and its secretary), on
-    a database of its own so it never meets the one of tests/browser."""
-    url = fresh_database_url("agreements_browser")
-    app = make_test_app(url, WTF_CSRF_ENABLED=True)
-    werkzeug_log = logging.getLogger("werkzeug")
-    log_level = werkzeug_log.level
-    try:
-        with app.app_context():
-            upgrade()
-        _seed(app)
-        werkzeug_log.setLevel(logging.WARNING)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app,
-                             email=SECRETARY_EMAIL)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-    finally:
-        werkzeug_log.setLevel(log_level)
-        with app.app_context():
-            db.engine.dispose()
-        drop_database(url)
-
+    """The app over HTTP on a database of this folder's own (see tests/browser/fixtures.py)."""
+    with serve("agreements_browser") as server:
+        yield server
 
 def _seed_agreement(live_server) -> int:
     """An institution, a scheme and an agreement requiring the ID copy; a member with a valid

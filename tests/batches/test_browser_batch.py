@@ -14,9 +14,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from tests.batches.helpers import make_agreement, ready_member
-from tests.browser import fixtures as browser_conftest
-from tests.browser.fixtures import assert_clean_console, screenshot
-from tests.conftest import drop_database, fresh_database_url, make_test_app
+from tests.browser.fixtures import assert_clean_console, screenshot, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
@@ -26,37 +24,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
 @pytest.fixture(scope="module")
 def live_server():
-    import logging
-    import threading
-
-    from flask_migrate import upgrade
-    from werkzeug.serving import make_server
-
-    url = fresh_database_url("browser_batches")
-    app = make_test_app(url, WTF_CSRF_ENABLED=True)
-    try:
-        with app.app_context():
-            upgrade()
-        browser_conftest._seed(app)
-        werkzeug_log = logging.getLogger("werkzeug")
-        level = werkzeug_log.level
-        werkzeug_log.setLevel(logging.WARNING)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield browser_conftest.LiveServer(url=f"http://127.0.0.1:{server.server_port}",
-                                              app=app, email=browser_conftest.SECRETARY_EMAIL)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            werkzeug_log.setLevel(level)
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        drop_database(url)
-
+    """The app over HTTP on a database of this folder's own (see tests/browser/fixtures.py)."""
+    with serve("batches_browser") as server:
+        yield server
 
 def _seed(app) -> list[str]:
     with app.app_context(), acting_as(None, "tests"):

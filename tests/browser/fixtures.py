@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,19 +60,20 @@ def _seed(app: Flask) -> None:
         db.session.commit()
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    """The app on http://127.0.0.1:<free port>, with a fresh migrated database holding one
-    cooperative (CRBROW) and its secretary."""
-    url = fresh_database_url("browser")
+@contextmanager
+def serve(database_name: str) -> Iterator[LiveServer]:
+    """The app on http://127.0.0.1:<free port>, CSRF on, with a fresh migrated database of
+    its own (named after `database_name`) holding one cooperative (CRBROW) and its secretary.
+    Each folder's journeys serve their own, so their records never meet."""
+    url = fresh_database_url(database_name)
     app = make_test_app(url, WTF_CSRF_ENABLED=True)
+    # werkzeug logs each request at INFO; keep the test output quiet
+    werkzeug_log = logging.getLogger("werkzeug")
+    log_level = werkzeug_log.level
     try:
         with app.app_context():
             upgrade()
         _seed(app)
-        # werkzeug logs each request at INFO; keep the test output quiet
-        werkzeug_log = logging.getLogger("werkzeug")
-        log_level = werkzeug_log.level
         werkzeug_log.setLevel(logging.WARNING)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
@@ -83,11 +85,17 @@ def live_server() -> Iterator[LiveServer]:
             server.shutdown()
             thread.join(timeout=10)
             server.server_close()  # closes the listening socket (no ResourceWarning)
-            werkzeug_log.setLevel(log_level)
     finally:
+        werkzeug_log.setLevel(log_level)
         with app.app_context():
             db.engine.dispose()
         drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    with serve("browser") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

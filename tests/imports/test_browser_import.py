@@ -3,7 +3,6 @@ column, see the problems, import only the valid rows."""
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 
@@ -13,13 +12,10 @@ from playwright.sync_api import expect
 from tests.browser.fixtures import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    SECRETARY_EMAIL,
-    LiveServer,
-    _seed,
     assert_clean_console,
     screenshot,
+    serve,
 )
-from tests.conftest import drop_database, fresh_database_url, make_test_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
@@ -36,35 +32,9 @@ SOCIOS = (
 
 @pytest.fixture(scope="module")
 def live_server():
-    """The app over HTTP with its own database (as tests/browser's live server, which a
-    module outside tests/browser cannot share)."""
-    from flask_migrate import upgrade
-    from werkzeug.serving import make_server
-
-    from coopreg.extensions import db
-
-    url = fresh_database_url("browser_imports")
-    app = make_test_app(url, WTF_CSRF_ENABLED=True)
-    try:
-        with app.app_context():
-            upgrade()
-        _seed(app)
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app,
-                             email=SECRETARY_EMAIL)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        drop_database(url)
-
+    """The app over HTTP on a database of this folder's own (see tests/browser/fixtures.py)."""
+    with serve("browser_imports") as server:
+        yield server
 
 def _in_a_browser(scenario) -> None:
     """Run the scenario with its own Chromium, in its own thread: Playwright's sync API
