@@ -69,6 +69,9 @@ class Config:
     LANGUAGES = ["en", "es", "fr", "pt"]
 
     MEMBERS_PER_PAGE = 50
+    # The list's locality filter is read from the register at most this often per process
+    # (a saved member clears it in the process that saved); 0 reads it on every page.
+    LOCALITIES_CACHE_SECONDS = 60
 
     # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
     IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))
@@ -117,6 +120,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_FAST = True  # argon2 at its lowest cost, so the suite stays quick
     JOBS_IMMEDIATE = True  # background jobs run at once, in memory
+    LOCALITIES_CACHE_SECONDS = 0  # tests roll back, and ids come back: never serve a stale list
 
     @classmethod
     def validate(cls) -> None:

@@ -37,14 +37,15 @@ def _cursor(value, member_id) -> str:
 def _setup(url: str, small: int, large: int):
     from flask_migrate import upgrade
 
-    from config import TestConfig
+    from config import Config, TestConfig
     from coopreg import create_app
     from coopreg.auth import services as auth_services
     from coopreg.cooperatives.services import create_cooperative
     from coopreg.core.audit import acting_as
     from coopreg.extensions import db
 
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False,
+                     LOCALITIES_CACHE_SECONDS=Config.LOCALITIES_CACHE_SECONDS)
     with app.app_context(), acting_as(None, "bench"):
         upgrade()
         coops = {}

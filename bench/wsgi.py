@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 
-from config import TestConfig
+from config import Config, TestConfig
 from coopreg import create_app
 from coopreg.auth.access import public
 
 app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=os.environ["BENCH_DATABASE_URL"],
-                 RATELIMIT_ENABLED=False)
+                 RATELIMIT_ENABLED=False,
+                 # production's setting (the test configuration turns the cache off)
+                 LOCALITIES_CACHE_SECONDS=Config.LOCALITIES_CACHE_SECONDS)
 
 
 @app.route("/hello")

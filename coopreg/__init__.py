@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, g, has_request_context, render_template, request
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
@@ -70,12 +71,16 @@ def _init_extensions(app: Flask) -> None:
         configure_sqlite(db.engine)
     add_security_headers(app)
 
-    from coopreg.auth.models import User
+    from coopreg.auth.models import Membership, User
 
     @login_manager.user_loader
     def _load_user(token: str):
-        return db.session.scalar(db.select(User).where(User.session_token == token,
-                                                       User.active.is_(True)))
+        # the user, their memberships and those cooperatives in one query: every request
+        # needs all three (load_request_context re-checks the role each time)
+        return db.session.scalars(
+            db.select(User).where(User.session_token == token, User.active.is_(True))
+            .options(joinedload(User.memberships).joinedload(Membership.cooperative))
+        ).unique().first()
 
     from coopreg.auth.access import load_request_context
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l  # labels: rendered only in a message
 from sqlalchemy import and_, literal, or_, select, text, tuple_
@@ -293,6 +295,7 @@ def create_member(cooperative: Cooperative, data: dict[str, Any], *,
                     **values, **_search_fields(values))
     db.session.add(member)
     db.session.flush()
+    forget_localities(cooperative.id)
     return member
 
 
@@ -318,6 +321,7 @@ def update_member(member: Member, data: dict[str, Any], *,
         db.session.flush()
     except StaleDataError:
         raise DomainError(STALE_MESSAGE()) from None
+    forget_localities(cooperative.id)
     return member
 
 
@@ -454,15 +458,44 @@ SORTS = {
 }
 
 
+class ListedMember(NamedTuple):
+    """A row of the register list: what the page shows and what its cursors need, read as
+    plain rows (building full ORM objects for 50 rows cost as much as the rest of the page)."""
+
+    id: int
+    member_number: str
+    number_key: str
+    first_name: str
+    middle_name: str | None
+    last_name: str
+    second_last_name: str | None
+    search_name: str
+    id_type: str | None
+    id_number: str | None
+    phone: str | None
+    locality: str | None
+    status: MemberStatus
+    joined_on: date
+
+    sort_name = Member.sort_name
+
+
+LIST_COLUMNS = tuple(getattr(Member, name) for name in ListedMember._fields)
+
+
 @dataclass
 class MemberPage:
-    members: list[Member]
+    members: list[ListedMember]
     next_cursor: str | None = None
     prev_cursor: str | None = None
     filters: dict[str, Any] = field(default_factory=dict)
 
 
-def _encode_cursor(member: Member, sort: str) -> str:
+def _listed(stmt) -> list[ListedMember]:
+    return [ListedMember._make(row) for row in db.session.execute(stmt)]
+
+
+def _encode_cursor(member: ListedMember, sort: str) -> str:
     column, _desc = SORTS[sort]
     value = getattr(member, column.key)
     if isinstance(value, date):
@@ -517,7 +550,7 @@ def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: 
     """One page of the register, keyset-paginated (no OFFSET, no COUNT over the table)."""
     sort = sort if sort in SORTS else "name"
     column, descending = SORTS[sort]
-    stmt = select(Member).where(Member.cooperative_id == cooperative_id)
+    stmt = select(*LIST_COLUMNS).where(Member.cooperative_id == cooperative_id)
     condition = search_condition(q)
     if condition is not None:
         stmt = stmt.where(condition)
@@ -541,8 +574,8 @@ def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: 
     before_key = _decode_cursor(before, sort)
     after_key = _decode_cursor(after, sort)
     if before_key is not None:
-        rows = db.session.scalars(stmt.where(beyond(*before_key, greater=not ascending))
-                                  .order_by(*forward(not ascending)).limit(per_page + 1)).all()
+        rows = _listed(stmt.where(beyond(*before_key, greater=not ascending))
+                       .order_by(*forward(not ascending)).limit(per_page + 1))
         has_more_before = len(rows) > per_page
         rows = list(reversed(rows[:per_page]))
         page = MemberPage(rows)
@@ -551,8 +584,8 @@ def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: 
         return page
     if after_key is not None:
         stmt = stmt.where(beyond(*after_key, greater=ascending))
-    rows = db.session.scalars(stmt.order_by(*forward(ascending)).limit(per_page + 1)).all()
-    page = MemberPage(list(rows[:per_page]))
+    rows = _listed(stmt.order_by(*forward(ascending)).limit(per_page + 1))
+    page = MemberPage(rows[:per_page])
     if len(rows) > per_page:
         page.next_cursor = _encode_cursor(rows[per_page - 1], sort)
     if after_key is not None and page.members:
@@ -574,9 +607,25 @@ FROM keys WHERE k IS NOT NULL
 """)
 
 
+_localities_cache: dict[int, tuple[float, list[str]]] = {}
+
+
 def localities(cooperative_id: int) -> list[str]:
     """The localities in use, for the filter: one probe of the (cooperative, locality) index
     per distinct locality (a "loose index scan"), so a million members cost what a hundred
-    localities cost, not a scan of the register on every page."""
+    localities cost, not a scan of the register. Kept for LOCALITIES_CACHE_SECONDS, because
+    every list page shows them and they change only when a member moves."""
+    seconds = current_app.config["LOCALITIES_CACHE_SECONDS"]
+    now = time.monotonic()
+    cached = _localities_cache.get(cooperative_id)
+    if seconds and cached is not None and cached[0] > now:
+        return cached[1]
     rows = db.session.execute(_DISTINCT_LOCALITIES, {"cooperative_id": cooperative_id}).all()
-    return sorted({key: label for key, label in rows}.values(), key=fold)
+    found = sorted({key: label for key, label in rows}.values(), key=fold)
+    if seconds:
+        _localities_cache[cooperative_id] = (now + seconds, found)
+    return found
+
+
+def forget_localities(cooperative_id: int) -> None:
+    _localities_cache.pop(cooperative_id, None)

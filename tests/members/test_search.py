@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
+from coopreg.extensions import db
 from coopreg.members import services
-from coopreg.members.models import MemberStatus
+from coopreg.members.models import Member, MemberStatus
 
 
 def found(cooperative, **kwargs) -> list[int]:
@@ -305,3 +307,21 @@ def test_status_of_members_in_the_page(cr, crowd):
     services.change_member_status(crowd[0], "deceased", date(2021, 1, 1), "Died", None)
     page = services.list_members(cr.id, status="deceased")
     assert [m.status for m in page.members] == [MemberStatus.DECEASED]
+
+
+
+def test_the_locality_filter_is_kept_a_while_and_refreshed_by_a_save(app, cr, enrol):
+    """With LOCALITIES_CACHE_SECONDS set, the list reads the localities once, and a member saved
+    in this process with a new locality shows at once."""
+    enrol(cr, locality="San Isidro")
+    app.config["LOCALITIES_CACHE_SECONDS"] = 60
+    try:
+        assert services.localities(cr.id) == ["San Isidro"]
+        db.session.execute(sa.update(Member).where(Member.cooperative_id == cr.id)
+                           .values(locality="Orotina", locality_key="orotina"))
+        assert services.localities(cr.id) == ["San Isidro"]  # kept for a minute
+        enrol(cr, locality="Atenas")
+        assert services.localities(cr.id) == ["Atenas", "Orotina"]
+    finally:
+        app.config["LOCALITIES_CACHE_SECONDS"] = 0
+        services.forget_localities(cr.id)
