@@ -126,6 +126,8 @@ def new_batch():
         form.kind.data = request.args.get("kind") or (
             "remittance" if current_role() == Role.TREASURER else "enrolment")
         form.agreement_id.data = request.args.get("agreement_id", type=db_id)
+        # the remittance page's "Produce the remittance file" names the month
+        form.period.data = request.args.get("period", "")[:7]
     if form.validate_on_submit():
         refused = _refuse_kind(form.kind.data)
         if refused is not None:

@@ -216,3 +216,15 @@ def test_every_page_renders(client, app, as_role, seeded):
                 f"/batches/layouts/{layout_id}/columns/{column_id}"):
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_new_batch_form_takes_agreement_kind_and_period_from_the_link(client, as_role,
+                                                                      seeded):
+    """The remittance page links here with the agreement, the kind and the month: the form
+    comes filled with all three."""
+    as_role("admin")
+    page = client.get(f"/batches/new?agreement_id={seeded['agreement_id']}&kind=remittance"
+                      "&period=2025-03").get_data(as_text=True)
+    assert f'<option selected value="{seeded["agreement_id"]}">' in page
+    assert '<option selected value="remittance">' in page
+    assert 'name="period"' in page and 'value="2025-03"' in page
