@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from coopreg.agreements import services
-from coopreg.agreements.demo_texts import SCHEME_TEXTS
+from coopreg.agreements.demo_texts import COOPERATIVE_CONTACTS, SCHEME_TEXTS
 from coopreg.agreements.models import (
     Agreement,
     Institution,
@@ -105,8 +105,11 @@ def _schemes(institution: Institution, spec: dict, code: str) -> list[Scheme]:
 
 
 def _fill_scheme_texts(cooperative: Cooperative) -> None:
-    """Give the demo schemes their texts for members when they have none (a demo loaded
-    before the awareness sheet existed); texts someone typed are kept."""
+    """Give the demo schemes their texts for members, and the cooperative its contact, when
+    they have none (a demo loaded before the member documents existed); what someone typed
+    is kept."""
+    if not cooperative.contact:
+        cooperative.contact = COOPERATIVE_CONTACTS.get(cooperative.code)
     for (code, name), (benefits, claim) in SCHEME_TEXTS.items():
         if code != cooperative.code:
             continue
@@ -164,6 +167,7 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
     today = date.today()
     institution = _institution(cooperative, spec)
     schemes = _schemes(institution, spec, cooperative.code)
+    _fill_scheme_texts(cooperative)
     documents = db.session.scalars(select(DocumentType.id).where(
         DocumentType.cooperative_id == cooperative.id,
         DocumentType.name.in_(spec["documents"]))).all()

@@ -4,6 +4,14 @@ English for the Philippine one. Phone numbers and addresses are made up."""
 
 from __future__ import annotations
 
+# the office, printed at the top of the documents for members
+COOPERATIVE_CONTACTS = {
+    "CRAGRO": "De la iglesia de San Marcos de Tarrazú 100 m al sur · Tel. 2546-0000 · "
+              "lunes a viernes, 7:00 a 16:00",
+    "PHCOOP": "Barangay hall annex, Poblacion · Mobile 0917 000 0000 · Monday to Saturday, "
+              "8 am to 5 pm",
+}
+
 # (cooperative code, scheme name) → (what members get, how to claim)
 SCHEME_TEXTS: dict[tuple[str, str], tuple[str, str]] = {
     ("CRAGRO", "Seguro de Salud"): (

@@ -45,6 +45,7 @@ def _seed(live_server) -> int:
     with live_server.app.app_context(), acting_as(None, "tests"):
         cooperative = db.session.scalar(select(Cooperative).where(
             Cooperative.code == live_server.cooperative_code))
+        cooperative.contact = "Del parque de San Marcos 100 m al sur · Tel. 2546-0000"
         id_copy = db.session.scalar(select(DocumentType).where(
             DocumentType.cooperative_id == cooperative.id,
             DocumentType.name == "Copy of national ID"))
@@ -92,6 +93,7 @@ def test_member_documents_open_from_the_member_page_and_print(live_server, page)
     expect(document).to_contain_text("Lucía Campos Vargas")
     expect(document).to_contain_text("CC-7654321")
     expect(document).to_contain_text("Mateo Campos")
+    expect(document).to_contain_text("Tel. 2546-0000")
     # in the member's Spanish: labels, statuses and dates
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(document).to_contain_text("Número de socio")

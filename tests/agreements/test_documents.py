@@ -31,6 +31,7 @@ from tests.conftest import member_data
 S = RegistrationStatus
 BENEFITS = "Atención médica en el EBAIS y los hospitales de la Caja.\nSubsidio por incapacidad."
 CLAIM = "1. Vaya al EBAIS con su cédula.\n2. Llame a la cooperativa: 2546-0000."
+CONTACT = "Del parque 100 m al sur · Tel. 2546-0000"
 
 
 def _text(html: str) -> str:
@@ -44,6 +45,7 @@ def docs(app, coop):
     (no language of his own) enrolled and pending."""
     with app.app_context(), acting_as(None, "tests"):
         cooperative = db.session.get(Cooperative, coop.id)
+        cooperative.contact = CONTACT
         id_copy = db.session.scalar(select(DocumentType).where(
             DocumentType.cooperative_id == coop.id, DocumentType.name == "Copy of national ID"))
         institution = services.create_institution(
@@ -146,7 +148,7 @@ def test_summary_prints_in_the_members_spanish_with_everything(as_role, docs):
     html = response.get_data(as_text=True)
     text = _text(html)
     assert '<html lang="es">' in html, "the member reads Spanish"
-    for expected in ("Ana", "Quesada", "Cooperativa de Prueba", "CCSS-DOC",
+    for expected in ("Ana", "Quesada", "Cooperativa de Prueba", CONTACT, "CCSS-DOC",
                      "Caja Costarricense de Seguro Social", "Seguro de Salud",
                      "Invalidez, Vejez y Muerte", "CC-1234567", docs["batch"],
                      "Pedro Quesada", "1-0555-0666"):
@@ -199,6 +201,7 @@ def test_awareness_sheet_shows_the_texts_as_typed_in_the_chosen_language(as_role
     assert '<html lang="en">' in html
     text = _text(html)
     assert "What you get" in text and "How to claim" in text
+    assert CONTACT in text, "the cooperative's contact heads the sheet"
     assert "Atención médica en el EBAIS y los hospitales de la Caja.<br>Subsidio" in html
     assert "1. Vaya al EBAIS con su cédula.<br>2. Llame a la cooperativa: 2546-0000." in html
     assert "Ask the cooperative's office." in html, "the scheme without texts says so"
@@ -317,3 +320,29 @@ def test_new_scheme_with_texts(app, as_role, docs):
     with app.app_context():
         scheme = db.session.scalar(select(Scheme).where(Scheme.name == "Riesgos del Trabajo"))
         assert scheme.how_to_claim == "Avise a la cooperativa el mismo día."
+
+
+# ---- the cooperative's contact (settings) ---------------------------------------------------
+
+def test_admin_sets_the_contact_printed_on_the_documents(app, as_role, coop):
+    client = as_role("admin")
+    assert 'name="contact"' in client.get("/admin/settings").get_data(as_text=True)
+    base = {"name": "Cooperativa de Prueba", "locale": "es", "id_label": "", "id_pattern": ""}
+    response = client.post("/admin/settings", data={**base, "contact": "x" * 301})
+    assert response.status_code == 200
+    assert "Field cannot be longer than 300 characters." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Cooperative, coop.id).contact is None
+    response = client.post("/admin/settings", data={**base,
+                                                    "contact": "  Tel. 2546-0000   · 8 a 16 h "})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Cooperative, coop.id).contact == "Tel. 2546-0000 · 8 a 16 h"
+
+
+def test_contact_too_long_is_refused_by_the_service(ctx, cr):
+    from coopreg.cooperatives.services import update_settings
+
+    with pytest.raises(DomainError) as refused:
+        update_settings(cr, cr.name, cr.locale, None, None, "y" * 301)
+    assert refused.value.field == "contact"
