@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from coopreg.agreements import services
+from coopreg.agreements.demo_texts import COOPERATIVE_CONTACTS, SCHEME_TEXTS
 from coopreg.agreements.models import (
     Agreement,
     Institution,
@@ -92,14 +93,31 @@ def _institution(cooperative: Cooperative, spec: dict) -> Institution:
     return institution
 
 
-def _schemes(institution: Institution, spec: dict) -> list[Scheme]:
+def _schemes(institution: Institution, spec: dict, code: str) -> list[Scheme]:
     schemes = []
     for name, branches in spec["schemes"]:
         scheme = next((s for s in institution.schemes if s.name == name), None)
         if scheme is None:
-            scheme = services.create_scheme(institution, name, branches)
+            scheme = services.create_scheme(institution, name, branches,
+                                            *SCHEME_TEXTS.get((code, name), (None, None)))
         schemes.append(scheme)
     return schemes
+
+
+def _fill_scheme_texts(cooperative: Cooperative) -> None:
+    """Give the demo schemes their texts for members, and the cooperative its contact, when
+    they have none (a demo loaded before the member documents existed); what someone typed
+    is kept."""
+    if not cooperative.contact:
+        cooperative.contact = COOPERATIVE_CONTACTS.get(cooperative.code)
+    for (code, name), (benefits, claim) in SCHEME_TEXTS.items():
+        if code != cooperative.code:
+            continue
+        for scheme in db.session.scalars(select(Scheme).where(
+                Scheme.cooperative_id == cooperative.id, Scheme.name == name)):
+            if not scheme.member_benefits and not scheme.how_to_claim:
+                scheme.member_benefits, scheme.how_to_claim = benefits, claim
+    db.session.flush()
 
 
 def _target(rng: random.Random) -> RegistrationStatus:
@@ -143,11 +161,13 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
     if db.session.scalar(select(Agreement.id).where(
             Agreement.cooperative_id == cooperative.id,
             Agreement.reference == spec["reference"])):
+        _fill_scheme_texts(cooperative)
         return f"{cooperative.code}: agreement {spec['reference']} already there; kept."
     rng = random.Random(seed * 7919)
     today = date.today()
     institution = _institution(cooperative, spec)
-    schemes = _schemes(institution, spec)
+    schemes = _schemes(institution, spec, cooperative.code)
+    _fill_scheme_texts(cooperative)
     documents = db.session.scalars(select(DocumentType.id).where(
         DocumentType.cooperative_id == cooperative.id,
         DocumentType.name.in_(spec["documents"]))).all()

@@ -11,12 +11,19 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coopreg.agreements.coverage import BRANCH_LABELS
-from coopreg.agreements.models import RegistrationStatus, RuleKind, Schedule
+from coopreg.agreements.models import (
+    HOW_TO_CLAIM_MAX,
+    MEMBER_BENEFITS_MAX,
+    RegistrationStatus,
+    RuleKind,
+    Schedule,
+)
 from coopreg.core.forms import choices
 
 MONTH_LABELS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"),
@@ -61,11 +68,33 @@ class InstitutionForm(FlaskForm):
                           description=_l("Two-letter ISO code, for example CR or PH."))
 
 
+def _one_newline(text: str | None) -> str | None:
+    """A browser sends a textarea's line breaks as CR LF: count each as one character, as the
+    browser's own limit does."""
+    return text.replace("\r\n", "\n") if isinstance(text, str) else text
+
+
+def _text_limit(limit: int) -> Length:
+    return Length(max=limit, message=_l("At most %(max)d characters, so that the sheet fits "
+                                        "on one page: this text has %(length)d."))
+
+
 class SchemeForm(FlaskForm):
     name = StringField(_l("Scheme name"), validators=[DataRequired(), Length(max=200)])
     branches = CheckboxesField(_l("Branches of social protection it covers"),
                                choices=choices((b.value, label)
                                                for b, label in BRANCH_LABELS.items()))
+    member_benefits = TextAreaField(
+        _l("What members get"), filters=[_one_newline],
+        validators=[Optional(), _text_limit(MEMBER_BENEFITS_MAX)], render_kw={"rows": 6},
+        description=_l("For the awareness sheet members receive, in plain words: what the "
+                       "scheme pays or gives, and to whom. Printed as you type it (it is not "
+                       "translated)."))
+    how_to_claim = TextAreaField(
+        _l("How to claim"), filters=[_one_newline],
+        validators=[Optional(), _text_limit(HOW_TO_CLAIM_MAX)], render_kw={"rows": 8},
+        description=_l("The steps, the documents to bring, where to go and the phone number. "
+                       "One step per line."))
 
 
 class AgreementForm(FlaskForm):

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     event,
 )
@@ -80,6 +81,9 @@ REGISTRATION_TRANSITIONS: dict[RegistrationStatus, frozenset[RegistrationStatus]
 }
 # Registrations that still concern the institution (flagged for exit when the member leaves).
 ACTIVE_STATUSES = frozenset(set(RegistrationStatus) - {S.TERMINATED})
+# Limits of a scheme's texts for members (the awareness sheet prints on one page).
+MEMBER_BENEFITS_MAX = 1500
+HOW_TO_CLAIM_MAX = 2000
 
 
 class Institution(TimestampMixin, db.Model):
@@ -104,7 +108,11 @@ class Institution(TimestampMixin, db.Model):
 
 
 class Scheme(TimestampMixin, db.Model):
-    """A scheme of an institution, covering a set of the nine branches (`SchemeBranch`)."""
+    """A scheme of an institution, covering a set of the nine branches (`SchemeBranch`).
+
+    `member_benefits` and `how_to_claim` are what the awareness sheet tells members, as the
+    cooperative typed them (printed as typed, never translated; at most
+    `MEMBER_BENEFITS_MAX` and `HOW_TO_CLAIM_MAX` characters, so a sheet fits one page)."""
 
     __tablename__ = "schemes"
     __audited__ = True
@@ -114,6 +122,10 @@ class Scheme(TimestampMixin, db.Model):
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     name: Mapped[str] = mapped_column(String(200))
+    # what the scheme gives members, and what a member does to claim it (steps, documents to
+    # bring, where to go, phone): free text for the awareness sheet
+    member_benefits: Mapped[str | None] = mapped_column(Text)
+    how_to_claim: Mapped[str | None] = mapped_column(Text)
 
     institution: Mapped[Institution] = relationship(back_populates="schemes")
     branch_rows: Mapped[list[SchemeBranch]] = relationship(

@@ -30,6 +30,8 @@ from sqlalchemy.orm import selectinload
 
 from coopreg.agreements.models import (
     ACTIVE_STATUSES,
+    HOW_TO_CLAIM_MAX,
+    MEMBER_BENEFITS_MAX,
     REGISTRATION_TRANSITIONS,
     Agreement,
     AgreementDocument,
@@ -130,12 +132,36 @@ def _scheme_name(institution: Institution, name: str, scheme: Scheme | None = No
     return name
 
 
-def create_scheme(institution: Institution, name: str, branches: Iterable) -> Scheme:
-    """A scheme of an institution and the branches of social protection it covers."""
+def member_text(value: Any, limit: int, field: str, label: str) -> str | None:
+    """A text for members as typed, its lines kept (runs of spaces folded, trailing spaces and
+    extra blank lines and control characters dropped); None when empty; refused when longer
+    than `limit` characters."""
+    typed = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
+    typed = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", typed)
+    lines = [re.sub(r"[^\S\n]+", " ", line).strip() for line in typed.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() or None
+    if text is not None and len(text) > limit:
+        raise DomainError(_("%(label)s is too long (at most %(n)d characters).", label=label,
+                            n=limit), field=field)
+    return text
+
+
+def _scheme_texts(member_benefits: Any, how_to_claim: Any) -> dict:
+    return {"member_benefits": member_text(member_benefits, MEMBER_BENEFITS_MAX,
+                                           "member_benefits", _("What members get")),
+            "how_to_claim": member_text(how_to_claim, HOW_TO_CLAIM_MAX, "how_to_claim",
+                                        _("How to claim"))}
+
+
+def create_scheme(institution: Institution, name: str, branches: Iterable,
+                  member_benefits: str | None = None, how_to_claim: str | None = None) -> Scheme:
+    """A scheme of an institution, the branches of social protection it covers, and (for the
+    awareness sheet) what it gives members and how they claim it."""
     name = _scheme_name(institution, name)
     chosen = _branches(branches)
+    texts = _scheme_texts(member_benefits, how_to_claim)
     scheme = Scheme(cooperative_id=institution.cooperative_id, institution_id=institution.id,
-                    name=name)
+                    name=name, **texts)
     scheme.branch_rows = [SchemeBranch(cooperative_id=institution.cooperative_id, branch=b)
                           for b in Branch if b in chosen]
     db.session.add(scheme)
@@ -143,10 +169,14 @@ def create_scheme(institution: Institution, name: str, branches: Iterable) -> Sc
     return scheme
 
 
-def update_scheme(scheme: Scheme, name: str, branches: Iterable) -> Scheme:
-    """Rename a scheme or change its branches (the coverage report follows at once)."""
+def update_scheme(scheme: Scheme, name: str, branches: Iterable,
+                  member_benefits: str | None = None, how_to_claim: str | None = None) -> Scheme:
+    """Rename a scheme, change its branches (the coverage report follows at once) or its
+    texts for members."""
     scheme.name = _scheme_name(scheme.institution, name, scheme)
     chosen = _branches(branches)
+    for key, value in _scheme_texts(member_benefits, how_to_claim).items():
+        setattr(scheme, key, value)
     held = {row.branch: row for row in scheme.branch_rows}
     for branch, row in held.items():
         if branch not in chosen:

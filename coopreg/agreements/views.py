@@ -18,13 +18,13 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from coopreg.agreements import services
+from coopreg.agreements import documents, services
 from coopreg.agreements.coverage import (
     BRANCH_LABELS,
     DIMENSION_COLUMNS,
@@ -56,13 +56,14 @@ from coopreg.agreements.models import (
 from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
+from coopreg.batches.layouts import KIND_LABELS
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import from_minor
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
-from coopreg.members.forms import SECTOR_LABELS
+from coopreg.members.forms import RELATION_CHOICES, SECTOR_LABELS, STATUS_LABELS
 from coopreg.members.models import Member, Sex
 from coopreg.members.services import localities
 
@@ -190,7 +191,8 @@ def new_scheme(institution_id: int):
     form = SchemeForm()
     if form.validate_on_submit():
         try:
-            services.create_scheme(institution, form.name.data, form.branches.data)
+            services.create_scheme(institution, form.name.data, form.branches.data,
+                                   form.member_benefits.data, form.how_to_claim.data)
         except DomainError as error:
             db.session.rollback()
             put_error_on_form(form, error)
@@ -211,9 +213,12 @@ def edit_scheme(scheme_id: int):
     if request.method == "GET":
         form.name.data = scheme.name
         form.branches.data = [b.value for b in scheme.branches]
+        form.member_benefits.data = scheme.member_benefits or ""
+        form.how_to_claim.data = scheme.how_to_claim or ""
     if form.validate_on_submit():
         try:
-            services.update_scheme(scheme, form.name.data, form.branches.data)
+            services.update_scheme(scheme, form.name.data, form.branches.data,
+                                   form.member_benefits.data, form.how_to_claim.data)
         except DomainError as error:
             db.session.rollback()
             put_error_on_form(form, error)
@@ -561,6 +566,57 @@ def transition(registration_id: int):
     flash(_("Registration is now %(status)s.",
             status=REGISTRATION_STATUS_LABELS[registration.status]), "success")
     return redirect(url_for("agreements.view_registration", registration_id=registration.id))
+
+
+# ---- printable documents for members -------------------------------------------------------
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
+
+
+def _render_in(language: str | None, template: str, **context) -> str:
+    """Render a document in `language` (None: the page's own), dates and numbers included:
+    the same switch as receipts and member statements (`force_locale`)."""
+    context.update(relation_labels=dict(RELATION_CHOICES), member_status_labels=STATUS_LABELS,
+                   batch_kind_labels=KIND_LABELS, language_names=LANGUAGE_NAMES)
+    if language:
+        with force_locale(language):
+            return render_template(template, document_language=language, **context)
+    return render_template(template, document_language=str(get_locale()), **context)
+
+
+def _chosen_language(default: str | None) -> str | None:
+    """The language picked on the page (?lang=), else `default`."""
+    chosen = request.args.get("lang", "")
+    return chosen if chosen in documents.DOCUMENT_LANGUAGES else default
+
+
+@bp.route("/members/<int:member_id>/registration-summary")
+@roles_required(*ALL_ROLES)
+def registration_summary(member_id: int):
+    """One member's registrations, to print and hand over, in the member's language."""
+    member = get_scoped_or_404(Member, member_id)
+    return _render_in(member.language, "agreements/registration_summary.html",
+                      summary=documents.registration_summary(member), member=member)
+
+
+@bp.route("/<int:agreement_id>/awareness-sheet")
+@roles_required(*ALL_ROLES)
+def awareness_sheet(agreement_id: int):
+    """What the agreement gives members and how to claim it, in the language chosen."""
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    return _render_in(_chosen_language(None), "agreements/awareness_sheet.html",
+                      sheet=documents.awareness_sheet(agreement), agreement=agreement)
+
+
+@bp.route("/<int:agreement_id>/awareness-sheet/members/<int:member_id>")
+@roles_required(*ALL_ROLES)
+def member_awareness_sheet(agreement_id: int, member_id: int):
+    """The awareness sheet for one member: their name and registration status, in their
+    language unless another one is chosen."""
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    member = get_scoped_or_404(Member, member_id)
+    return _render_in(_chosen_language(member.language), "agreements/awareness_sheet.html",
+                      sheet=documents.awareness_sheet(agreement, member), agreement=agreement)
 
 
 # ---- the coverage-gap report ----------------------------------------------------------------

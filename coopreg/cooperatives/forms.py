@@ -19,6 +19,9 @@ class SettingsForm(FlaskForm):
                            validators=[Optional(), Length(max=60)])
     id_pattern = StringField(_l("Pattern of the local ID (regular expression, without "
                                 "separators)"), validators=[Optional(), Length(max=200)])
+    contact = StringField(_l("Contact for members"), validators=[Optional(), Length(max=300)],
+                          description=_l("The office's address, phone and opening hours, "
+                                         "printed on the documents members take home."))
 
 
 class DocumentTypeForm(FlaskForm):

@@ -25,6 +25,8 @@ class Cooperative(TimestampMixin, db.Model):
     # For countries without a python-stdnum module: the ID's name and a regular expression.
     id_label: Mapped[str | None] = mapped_column(String(60))
     id_pattern: Mapped[str | None] = mapped_column(String(200))
+    # The office's address, phone and hours, printed on the documents members take home.
+    contact: Mapped[str | None] = mapped_column(String(300))
     # The last member number handed out; taken under a row lock, so numbers never repeat.
     last_member_number: Mapped[int] = mapped_column(Integer, default=0)
 

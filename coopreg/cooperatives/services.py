@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
+from coopreg.core.validation import clean_text
 from coopreg.extensions import db
 
 DEFAULT_DOCUMENTS = ("Copy of national ID", "Signed membership form", "Proof of address")
@@ -75,9 +76,10 @@ def create_cooperative(code: str, name: str, country: str, currency: str,
 
 
 def update_settings(cooperative: Cooperative, name: str, locale: str, id_label: str | None,
-                    id_pattern: str | None) -> None:
+                    id_pattern: str | None, contact: str | None = None) -> None:
     """The settings an admin may change (code, country and currency are fixed once money and
     IDs depend on them)."""
+    contact = clean_text(contact, 300, "contact", _("The contact"))
     name = (name or "").strip()
     if not name:
         raise DomainError(_("The name is required."), field="name")
@@ -85,6 +87,7 @@ def update_settings(cooperative: Cooperative, name: str, locale: str, id_label: 
     cooperative.locale = locale
     cooperative.id_label = (id_label or "").strip() or None
     cooperative.id_pattern = _check_pattern(id_pattern)
+    cooperative.contact = contact
     db.session.flush()
 
 

@@ -32,7 +32,8 @@ def settings():
     if form.validate_on_submit():
         try:
             services.update_settings(cooperative, form.name.data, form.locale.data,
-                                     form.id_label.data, form.id_pattern.data)
+                                     form.id_label.data, form.id_pattern.data,
+                                     form.contact.data)
         except DomainError as error:
             db.session.rollback()
             put_error_on_form(form, error)

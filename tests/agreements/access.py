@@ -26,6 +26,9 @@ ACCESS: dict = {
     "agreements.transition": EDITORS,
     "agreements.coverage": ALL,
     "agreements.coverage_xlsx": ALL,
+    "agreements.registration_summary": ALL,
+    "agreements.awareness_sheet": ALL,
+    "agreements.member_awareness_sheet": ALL,
 }
 
 FLAT_TERMS = {"rule_kind": "flat", "flat_amount": "500", "member_share_percent": "50",

@@ -26,6 +26,11 @@ def test_demo_agreements(app):
         assert db.session.get(Cooperative, phic.cooperative_id).code == "PHCOOP"
         assert ccss.terms[-1].schedule == Schedule.SEASONAL and len(ccss.terms) == 2
         assert phic.terms[-1].schedule == Schedule.MONTHLY
+        # the awareness sheet has something to show: Spanish in Costa Rica, English in PH
+        assert all(s.member_benefits and s.how_to_claim for s in ccss.schemes + phic.schemes)
+        assert "EBAIS" in ccss.schemes[-1].how_to_claim
+        assert "PhilHealth" in phic.schemes[0].how_to_claim
+        assert "2546-0000" in db.session.get(Cooperative, ccss.cooperative_id).contact
         for agreement in (ccss, phic):
             statuses = set(db.session.scalars(select(Registration.status).where(
                 Registration.agreement_id == agreement.id)))
