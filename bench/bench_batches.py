@@ -1,0 +1,197 @@
+"""Goal 3: exports near the writer's limit.
+
+Loads two cooperatives, one with LINES members and one with LARGE_LINES, each member enrolled
+and ready, and builds each one's enrolment batch. Then, for each batch:
+
+- the file writing as sealing does it (lines streamed from the database through coopreg's
+  writer: layout, types, checksum, summary sheet), timed and, in a second run, its peak
+  Python memory (tracemalloc);
+- at LINES only, a bare openpyxl write-only loop writing the same values, already typed and in
+  memory, in the same process: the throughput ratio writer / bare must be ≥ 80 %;
+- the whole sealing (file, SHA-256, registrations ready → submitted), for information.
+
+The peak memory at LARGE_LINES must stay within 1.2× of the peak at LINES.
+
+    PYTHONPATH=. python -m bench.bench_batches --lines 100000 --large-lines 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.common import Goal, drop_database, fresh_database
+from bench.generate import load_members
+
+
+def _setup(url: str, sizes: list[int], tmp: Path):
+    from flask_migrate import upgrade
+
+    from config import TestConfig
+    from coopreg import create_app
+    from coopreg.agreements.models import Agreement
+    from coopreg.batches import services
+    from coopreg.cooperatives.models import Cooperative
+    from coopreg.cooperatives.services import create_cooperative
+    from coopreg.core.audit import acting_as
+    from coopreg.extensions import db
+    from tests.batches.helpers import make_agreement
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, EXPORT_DIR=str(tmp / "exports"))
+    batches = {}
+    with app.app_context(), acting_as(None, "bench"):
+        upgrade()
+        for size in sizes:
+            cooperative = create_cooperative(f"B{size}", f"Bench {size}", "CR", "CRC")
+            agreement = make_agreement(cooperative, f"BENCH-{size}", pattern=None)
+            db.session.commit()
+            cooperative_id, agreement_id = cooperative.id, agreement.id
+            db.session.close()  # SQLite: free the write lock for the bulk load's connection
+            started = time.perf_counter()
+            with db.engine.begin() as conn:
+                load_members(conn, cooperative_id, "CR", size, seed=size)
+                conn.execute(sa.text(
+                    "INSERT INTO registrations (cooperative_id, member_id, agreement_id, status,"
+                    " exit_flagged, created_at, updated_at) SELECT cooperative_id, id, :a, "
+                    "'ready', :f, :now, :now FROM members WHERE cooperative_id = :c"),
+                    {"a": agreement_id, "c": cooperative_id, "f": False,
+                     "now": datetime.now(UTC)})
+            loaded = time.perf_counter() - started
+            started = time.perf_counter()
+            batch = services.create_batch(db.session.get(Cooperative, cooperative_id),
+                                          db.session.get(Agreement, agreement_id),
+                                          "enrolment", None)
+            db.session.commit()
+            print(f"  {size:,} members loaded in {loaded:.0f} s, draft batch built in "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            batches[size] = batch.id
+    return app, batches
+
+
+def _write_as_sealing_does(batch_id: int, path: Path) -> int:
+    """coopreg's writer fed from the database, exactly as `seal_batch` feeds it."""
+    from coopreg.batches.models import Batch
+    from coopreg.batches.services import _included_values, line_counts
+    from coopreg.batches.writers import Summary, write_batch_file
+    from coopreg.extensions import db
+
+    batch = db.session.get(Batch, batch_id)
+    count = line_counts(batch).included
+    summary = Summary(reference=batch.reference, agreement="BENCH", institution="Bench",
+                      kind="enrolment", period=None, made_on=date.today(), count=count,
+                      totals={})
+    with open(path, "wb") as stream:
+        write_batch_file(stream, batch.layout_snapshot, _included_values(batch_id), summary,
+                         batch.col_widths)
+    return count
+
+
+def _bare_loop(batch_id: int, path: Path):
+    """The same values, typed as the writer types them, written by a bare openpyxl
+    write-only loop (the values are read and typed before the clock starts)."""
+    from openpyxl import Workbook
+
+    from coopreg.batches.models import Batch
+    from coopreg.batches.services import _included_values
+    from coopreg.extensions import db
+
+    batch = db.session.get(Batch, batch_id)
+    kinds = [c["col_type"] for c in batch.layout_snapshot["columns"]]
+    typed = [[date.fromisoformat(v) if k == "date" and v else v
+              for v, k in zip(row, kinds, strict=False)] for row in _included_values(batch_id)]
+
+    def write():
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Lines")
+        for row in typed:
+            sheet.append(row)
+        workbook.save(path)
+    return write
+
+
+def _best(function, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def _peak_bytes(function) -> int:
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def run(kind: str, lines: int, large_lines: int) -> Goal:
+    goal = Goal(3, f"exports near the writer's limit ({kind})",
+                f"sealing's file writing at {lines:,} lines ≥ 80% of a bare openpyxl "
+                f"write-only loop's throughput; peak memory at {large_lines:,} lines ≤ 1.2× "
+                f"the peak at {lines:,}")
+    tmp = Path(tempfile.mkdtemp(prefix="coopreg-bench-batches-"))
+    url = fresh_database(kind, "batches")
+    try:
+        app, batches = _setup(url, [lines, large_lines], tmp)
+        from coopreg.batches import services
+        from coopreg.batches.models import Batch
+        from coopreg.core.audit import acting_as
+        from coopreg.extensions import db
+
+        with app.app_context(), acting_as(None, "bench"):
+            small_id, large_id = batches[lines], batches[large_lines]
+            writer = _best(lambda: _write_as_sealing_does(small_id, tmp / "w.xlsx"), 2)
+            bare = _best(_bare_loop(small_id, tmp / "bare.xlsx"), 2)
+            peak_small = _peak_bytes(lambda: _write_as_sealing_does(small_id, tmp / "w.xlsx"))
+            large_time = _best(lambda: _write_as_sealing_does(large_id, tmp / "w.xlsx"), 1)
+            peak_large = _peak_bytes(lambda: _write_as_sealing_does(large_id, tmp / "w.xlsx"))
+            started = time.perf_counter()
+            path = services.seal_batch(db.session.get(Batch, small_id), None,
+                                       app.config["EXPORT_DIR"])
+            services.commit_sealing(path)
+            sealing = time.perf_counter() - started
+            db.session.close()
+            db.engine.dispose()
+    finally:
+        drop_database(url)
+    ratio = bare / writer
+    memory = peak_large / peak_small
+    goal.met = ratio >= 0.8 and memory <= 1.2
+    goal.lines = [
+        f"- bare openpyxl write-only loop, {lines:,} lines: {bare:.1f} s "
+        f"({lines / bare:,.0f} rows/s)",
+        f"- coopreg's writer fed from the database, {lines:,} lines: {writer:.1f} s "
+        f"({lines / writer:,.0f} rows/s): **{ratio:.0%}** of the bare loop's throughput",
+        f"- the same at {large_lines:,} lines: {large_time:.1f} s "
+        f"({large_lines / large_time:,.0f} rows/s)",
+        f"- peak Python memory of the writing: {peak_small / 1e6:.1f} MB at {lines:,} lines, "
+        f"{peak_large / 1e6:.1f} MB at {large_lines:,}: **{memory:.2f}×**",
+        f"- whole sealing at {lines:,} lines (file, SHA-256, registrations ready → "
+        f"submitted), for information: {sealing:.1f} s",
+    ]
+    return goal
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--large-lines", type=int, default=1_000_000)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    for kind in args.databases.split(","):
+        goal = run(kind, args.lines, args.large_lines)
+        print(f"Goal 3 ({kind}): {'met' if goal.met else 'NOT met'}")
+        print("\n".join(goal.lines), flush=True)
+
+
+if __name__ == "__main__":
+    main()
