@@ -400,7 +400,9 @@ def new_remittance(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     form = RemittanceForm()
     if request.method == "GET":
-        period = _month_arg() or services.month_start(date.today() - timedelta(days=28))
+        # last month: what is usually remitted (the first of this month minus one day)
+        period = _month_arg() or services.month_start(
+            services.month_start(date.today()) - timedelta(days=1))
         form.period.data = f"{period:%Y-%m}"
         form.remitted_on.data = date.today()
     try:

@@ -187,6 +187,22 @@ def test_remittance_acknowledgement_close_and_reconciliation(app, as_role, world
     assert "Beto" in lines and "Ana" not in lines
 
 
+def test_the_remittance_form_proposes_last_month_on_any_day(app, as_role, world, monkeypatch):
+    """Last month is what is usually remitted, also on the 29th to the 31st (it used to say
+    "today minus 28 days", which is this month on those days)."""
+    import coopreg.contributions.views as views
+
+    class March31(date):
+        @classmethod
+        def today(cls):
+            return cls(2026, 3, 31)
+
+    monkeypatch.setattr(views, "date", March31)
+    client = as_role("treasurer")
+    page = client.get(f"/contributions/agreements/{world['agreement_id']}/remittances/new")
+    assert 'value="2026-02"' in page.get_data(as_text=True)
+
+
 def test_arrears_page_and_xlsx_keep_phones_as_text(app, as_role, world):
     _generate(app, world, through=LAST_MONTH)
     client = as_role("secretary")
