@@ -25,6 +25,7 @@ from coopreg.agreements.models import (
     Schedule,
 )
 from coopreg.core.forms import choices
+from coopreg.core.labels import labels_for
 
 MONTH_LABELS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"),
                 _l("June"), _l("July"), _l("August"), _l("September"), _l("October"),
@@ -42,7 +43,7 @@ RULE_LABELS = {
     RuleKind.RATE: _l("A rate of the member's declared income"),
 }
 
-REGISTRATION_STATUS_LABELS = {
+REGISTRATION_STATUS_LABELS = labels_for(RegistrationStatus, {
     RegistrationStatus.PENDING: _l("Pending"),
     RegistrationStatus.READY: _l("Ready"),
     RegistrationStatus.SUBMITTED: _l("Submitted"),
@@ -50,7 +51,7 @@ REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.REJECTED: _l("Rejected"),
     RegistrationStatus.SUSPENDED: _l("Suspended"),
     RegistrationStatus.TERMINATED: _l("Terminated"),
-}
+})
 
 
 class CheckboxesField(SelectMultipleField):

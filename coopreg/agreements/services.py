@@ -49,6 +49,7 @@ from coopreg.agreements.models import (
 )
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, parse_amount, to_minor
 from coopreg.core.text import fold
@@ -558,7 +559,7 @@ def _problems(member: Member, cooperative: Cooperative, required: list[DocumentT
               held: set[int]) -> list[str]:
     problems: list[str] = []
     if member.status != MemberStatus.ACTIVE:
-        problems.append(_("The member is not active (%(status)s).", status=member.status.value))
+        problems.append(_("The member is not active (%(status)s).", status=label(member.status)))
     if not member.id_number:
         problems.append(_("No national ID number is recorded."))
     else:
@@ -620,7 +621,7 @@ def _check_enrolment(agreement: Agreement, member: Member, today: date) -> None:
         raise DomainError(_("The member is not in this cooperative."))
     if member.status != MemberStatus.ACTIVE:
         raise DomainError(_("Only active members can be enrolled (%(name)s is %(status)s).",
-                            name=member.full_name, status=member.status.value))
+                            name=member.full_name, status=label(member.status)))
     if agreement.valid_to is not None and agreement.valid_to < today:
         raise DomainError(_("Agreement %(ref)s ended on %(date)s.", ref=agreement.reference,
                             date=agreement.valid_to.isoformat()))
@@ -638,7 +639,7 @@ def enrol_member(agreement: Agreement, member: Member, actor_id: int | None,
         if existing.status != S.TERMINATED:
             raise DomainError(_("%(name)s is already enrolled in %(ref)s (%(status)s).",
                                 name=member.full_name, ref=agreement.reference,
-                                status=existing.status.value))
+                                status=label(existing.status)))
         transition_registration(existing, S.PENDING, actor_id, reason=_("Enrolled again"))
         return existing
     registration = Registration(cooperative_id=agreement.cooperative_id, member_id=member.id,
@@ -683,7 +684,7 @@ def enrol_members(agreement: Agreement, member_ids: Iterable[int], actor_id: int
                 current = existing.get(member.id)
                 if current is not None and current.status != S.TERMINATED:
                     raise DomainError(_("Already enrolled (%(status)s).",
-                                        status=current.status.value))
+                                        status=label(current.status)))
             except DomainError as error:
                 result.refused.append((member, [error.message]))
                 continue
@@ -829,7 +830,7 @@ def transition_many(registration_ids: Iterable[int], to_status: RegistrationStat
             current = RegistrationStatus(row.status)
             if to_status not in REGISTRATION_TRANSITIONS[current]:
                 raise DomainError(_("A registration that is %(current)s cannot become "
-                                    "%(new)s.", current=current.value, new=to_status.value))
+                                    "%(new)s.", current=label(current), new=label(to_status)))
             changes = {"status": {"before": current.value, "after": to_status.value}}
             if to_status == S.TERMINATED:
                 if row.coverage_start is not None and row.coverage_end != today:
@@ -884,7 +885,7 @@ def mark_ready_many(agreement: Agreement, registration_ids: Iterable[int],
         problems = readiness_problems_many(registrations)
         for registration in registrations:
             if S.READY not in REGISTRATION_TRANSITIONS[registration.status]:
-                reasons = [_("It is %(status)s.", status=registration.status.value)]
+                reasons = [_("It is %(status)s.", status=label(registration.status))]
             else:
                 reasons = problems[registration.id]
             if reasons:

@@ -28,6 +28,7 @@ from coopreg.batches.models import (
 )
 from coopreg.batches.services import lock_batch
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.spreadsheets import ReadLimits, cell_text, read_table
 from coopreg.core.text import fold
@@ -73,7 +74,7 @@ def upload_acknowledgement(batch: Batch, data: bytes, filename: str, actor_id: i
             raise DomainError(_("Every line of %(ref)s already has an answer.",
                                 ref=batch.reference), field="file")
         raise DomainError(_("Only a sealed batch can be answered (%(ref)s is %(status)s).",
-                            ref=batch.reference, status=batch.status.value), field="file")
+                            ref=batch.reference, status=label(batch.status)), field="file")
     table = read_table(data, filename=filename, limits=limits)
     rows = [[_plain(c) for c in row] for row in table.rows]
     rows = [(index + 1, row) for index, row in enumerate(rows) if any(row)]
@@ -260,7 +261,7 @@ def interpret(ack: Acknowledgement) -> Acknowledgement:
                     kind = "skipped"
                     problems.append(_("%(name)s's registration is now %(status)s: it is not "
                                       "waiting for an answer.", name=member.full_name,
-                                      status=registration.status.value))
+                                      status=label(registration.status)))
                 elif row.result == "accepted":
                     problems += _accepted_problems(row, agreement, registration,
                                                    numbers_in_file, effective_text)
@@ -323,10 +324,10 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
                              .with_for_update()
                              .execution_options(populate_existing=True)).scalar_one()
     if ack.status != AckStatus.UPLOADED:
-        raise DomainError(_("This file was already %(status)s.", status=ack.status.value))
+        raise DomainError(_("This file was already %(status)s.", status=label(ack.status)))
     if batch.status not in ANSWERABLE:
         raise DomainError(_("Batch %(ref)s is %(status)s: it takes no more answers.",
-                            ref=batch.reference, status=batch.status.value))
+                            ref=batch.reference, status=label(batch.status)))
     interpret(ack)  # again: the registrations may have changed since the preview
     if ack.problem_count:
         raise DomainError(_("%(n)d row(s) have problems: nothing was applied. Correct the "

@@ -9,10 +9,20 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coopreg.batches.layouts import ENCODINGS, FORMAT_LABELS, KIND_LABELS, TRANSFORMS
+from coopreg.batches.models import AckStatus, BatchStatus
 from coopreg.core.forms import choices
+from coopreg.core.labels import labels_for
 
 POLICY_CHOICES = (("exclude", _l("Leave lines with problems out of the file")),
                   ("block", _l("Block sealing while any line has a problem")))
+STATUS_LABELS = labels_for(BatchStatus, {
+    BatchStatus.DRAFT: _l("Draft"), BatchStatus.DISCARDED: _l("Discarded"),
+    BatchStatus.SEALED: _l("Sealed"), BatchStatus.SENT: _l("Sent"),
+    BatchStatus.PARTIALLY_ACKNOWLEDGED: _l("Partly answered"),
+    BatchStatus.ACKNOWLEDGED: _l("Answered"), BatchStatus.SUPERSEDED: _l("Superseded")})
+ACK_STATUS_LABELS = labels_for(AckStatus, {
+    AckStatus.UPLOADED: _l("read, not applied yet"), AckStatus.APPLIED: _l("applied"),
+    AckStatus.DISCARDED: _l("discarded")})
 CHANNEL_LABELS = {"portal": _l("The institution's web portal"), "email": _l("Email"),
                   "in_person": _l("Delivered in person"), "post": _l("Post"),
                   "other": _l("Other")}

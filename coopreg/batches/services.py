@@ -48,6 +48,7 @@ from coopreg.batches.models import (
 from coopreg.batches.writers import Summary, write_batch_file
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, to_minor
 from coopreg.core.sequences import next_number
@@ -562,7 +563,7 @@ def _require_draft(batch: Batch) -> None:
     if batch.status != B.DRAFT:
         raise DomainError(_("Batch %(ref)s is %(status)s: it can no longer change. Make a new "
                             "batch that supersedes it.", ref=batch.reference,
-                            status=batch.status.value))
+                            status=label(batch.status)))
 
 
 def refresh_batch(batch: Batch) -> int:
@@ -732,7 +733,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     batch = lock_batch(batch)
     if batch.status != B.DRAFT:
         raise DomainError(_("Batch %(ref)s is already %(status)s.", ref=batch.reference,
-                            status=batch.status.value))
+                            status=label(batch.status)))
     counts = line_counts(batch)
     if counts.included == 0:
         raise DomainError(_("Nothing to send: every line of %(ref)s has a problem.",

@@ -30,6 +30,7 @@ from coopreg.batches import acks, services
 from coopreg.batches import layouts as L
 from coopreg.batches.forms import (
     CHANNEL_LABELS,
+    STATUS_LABELS,
     AckMappingForm,
     AckUploadForm,
     ColumnForm,
@@ -45,28 +46,21 @@ from coopreg.batches.models import (
     AckStatus,
     Batch,
     BatchKind,
-    BatchStatus,
     FileFormat,
     FileLayout,
     LayoutColumn,
 )
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.labels import label
 from coopreg.core.spreadsheets import ReadLimits
 from coopreg.core.tenancy import current_cooperative, current_role, db_id, get_scoped_or_404
 from coopreg.extensions import db
 
 bp = Blueprint("batches", __name__)
 OFFICE = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
-def _status_labels() -> dict:
-    return {BatchStatus.DRAFT: _("Draft"), BatchStatus.DISCARDED: _("Discarded"),
-            BatchStatus.SEALED: _("Sealed"), BatchStatus.SENT: _("Sent"),
-            BatchStatus.PARTIALLY_ACKNOWLEDGED: _("Partly answered"),
-            BatchStatus.ACKNOWLEDGED: _("Answered"), BatchStatus.SUPERSEDED: _("Superseded")}
-
-
 def _page_context() -> dict:
-    return {"kind_labels": L.KIND_LABELS, "status_labels": _status_labels(),
+    return {"kind_labels": L.KIND_LABELS, "status_labels": STATUS_LABELS,
             "format_labels": L.FORMAT_LABELS, "channel_labels": CHANNEL_LABELS,
             "sources": L.SOURCES}
 
@@ -356,7 +350,7 @@ def ack_mapping(ack_id: int):
             form.rejected_values.data = acks.DEFAULT_REJECTED
     if form.validate_on_submit():
         if ack.status != AckStatus.UPLOADED:
-            flash(_("This file was already %(status)s.", status=ack.status.value), "error")
+            flash(_("This file was already %(status)s.", status=label(ack.status)), "error")
             return redirect(url_for("batches.view_ack", ack_id=ack.id))
         try:
             acks.save_mapping(agreement, {r: getattr(form, r).data

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from coopreg.auth.models import Role
+from coopreg.core.labels import label
 from coopreg.core.money import from_minor
 from coopreg.members.national_ids import format_id, id_type_label, mask_id
 
@@ -50,6 +51,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["show_date"] = show_date
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["show_id"] = show_id
+    app.jinja_env.globals["label"] = label
     app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(
         g.cooperative.country, code, g.cooperative.id_label)
     app.jinja_env.globals["Role"] = Role

@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coopreg.core.forms import choices
+from coopreg.core.labels import labels_for
 from coopreg.members.models import ConsentMethod, DependantRelation, MemberStatus, Sector, Sex
 
 SEX_CHOICES = [(Sex.FEMALE.value, _l("Female")), (Sex.MALE.value, _l("Male")),
@@ -37,12 +38,12 @@ SECTOR_LABELS = {
 }
 SECTOR_CHOICES = [(s.value, label) for s, label in SECTOR_LABELS.items()]
 
-STATUS_LABELS = {
+STATUS_LABELS = labels_for(MemberStatus, {
     MemberStatus.ACTIVE: _l("Active"),
     MemberStatus.SUSPENDED: _l("Suspended"),
     MemberStatus.LEFT: _l("Left"),
     MemberStatus.DECEASED: _l("Deceased"),
-}
+})
 
 CONSENT_CHOICES = [("", _l("—")), (ConsentMethod.SIGNED_FORM.value, _l("Signed form")),
                    (ConsentMethod.THUMBPRINT.value, _l("Thumbprint")),

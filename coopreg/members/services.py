@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.text import digits_only, escape_like, fold
@@ -103,12 +104,12 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
     checks many rows against the register at once (the spreadsheet import)."""
     today = today or date.today()
     clean: dict[str, Any] = {}
-    for name, label in (("first_name", _l("First name")), ("last_name", _l("Last name"))):
+    for name, field_label in (("first_name", _l("First name")), ("last_name", _l("Last name"))):
         clean[name] = _text(data.get(name))
         if not clean[name]:
-            raise DomainError(_("%(label)s is required.", label=label), field=name)
+            raise DomainError(_("%(label)s is required.", label=field_label), field=name)
         if len(clean[name]) > 100:
-            raise DomainError(_("%(label)s is too long.", label=label), field=name)
+            raise DomainError(_("%(label)s is too long.", label=field_label), field=name)
     for name in ("middle_name", "second_last_name"):
         clean[name] = _text(data.get(name))
         if clean[name] and len(clean[name]) > 100:
@@ -343,7 +344,7 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
     to_status = choice(MemberStatus, to_status, "status", _("Status"))
     if to_status not in MEMBER_STATUS_TRANSITIONS[member.status]:
         raise DomainError(_("A member who is %(current)s cannot become %(new)s.",
-                            current=member.status.value, new=to_status.value), field="status")
+                            current=label(member.status), new=label(to_status)), field="status")
     reason = _text(reason)
     if not reason:
         raise DomainError(_("Give the reason for the change."), field="reason")
