@@ -412,10 +412,14 @@ def remove_dependant(dependant: Dependant) -> None:
     db.session.flush()
 
 
-def set_documents(member: Member, received: dict[int, date | None],
+# In `set_documents`: the box is ticked but no date given (keep the date held, or today).
+TICKED = object()
+
+
+def set_documents(member: Member, received: dict[int, date | None | object],
                   today: date | None = None) -> None:
     """Tick or untick checklist items: `received` maps a document type id to the date it was
-    received, or None when it is not (or no longer) held."""
+    received, `TICKED` when held with no date given, or None when not (or no longer) held."""
     today = today or date.today()
     types = {t.id for t in db.session.scalars(select(DocumentType).where(
         DocumentType.cooperative_id == member.cooperative_id)).all()}
@@ -423,6 +427,8 @@ def set_documents(member: Member, received: dict[int, date | None],
     for type_id, received_on in received.items():
         if type_id not in types:
             raise DomainError(_("Unknown document type."))
+        if received_on is TICKED:
+            received_on = held[type_id].received_on if type_id in held else today
         if received_on and received_on > today:
             raise DomainError(_("A document cannot be received in the future."))
         current = held.get(type_id)

@@ -228,14 +228,12 @@ def update_documents(member_id: int):
     types = db.session.scalars(select(DocumentType.id).where(
         DocumentType.cooperative_id == member.cooperative_id,
         DocumentType.active.is_(True))).all()
-    received: dict[int, date | None] = {}
-    held = {d.document_type_id: d.received_on for d in member.documents}
+    received: dict[int, date | None | object] = {}
     for type_id in types:
         if request.form.get(f"doc_{type_id}"):
             raw = request.form.get(f"doc_{type_id}_date") or ""
             try:
-                received[type_id] = date.fromisoformat(raw) if raw else (
-                    held.get(type_id) or date.today())
+                received[type_id] = date.fromisoformat(raw) if raw else services.TICKED
             except ValueError:
                 flash(_("“%(value)s” is not a date; nothing was changed.", value=raw), "error")
                 return redirect(url_for("members.view_member", member_id=member.id))

@@ -136,6 +136,15 @@ def test_tick_change_and_untick_documents(cr, enrol):
     assert services.missing_documents(member) == [form, address]
 
 
+def test_a_tick_without_a_date_keeps_the_date_held_or_takes_today(cr, enrol):
+    member = enrol(cr)
+    id_copy, form, _address = document_types(cr)
+    services.set_documents(member, {id_copy.id: date(2020, 1, 15)})
+    services.set_documents(member, {id_copy.id: services.TICKED, form.id: services.TICKED},
+                           today=date(2024, 6, 1))
+    assert held(member) == {id_copy.id: date(2020, 1, 15), form.id: date(2024, 6, 1)}
+
+
 def test_setting_the_same_date_again_changes_nothing(cr, enrol):
     member = enrol(cr)
     id_copy = document_types(cr)[0]
