@@ -39,7 +39,7 @@ from math import gcd
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, DateTime, bindparam, exists, func, select, union_all
+from sqlalchemy import Date, DateTime, bindparam, exists, func, or_, select, union_all
 from sqlalchemy import text as sa_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -190,11 +190,13 @@ class GenerationResult:
 
 
 def generate_dues(agreement: Agreement, start: date, end: date,
-                  progress: Progress | None = None) -> GenerationResult:
+                  progress: Progress | None = None, chunk_size: int = 50_000
+                  ) -> GenerationResult:
     """Create the dues of an agreement for the months from `start` to `end` (inclusive) for
-    every registration that covered the month while the person was a member. Set-based: one
-    INSERT … SELECT per period computes every member's shares in the database
-    (`_insert_period_dues`); idempotent (ON CONFLICT DO NOTHING on (agreement, member,
+    every registration that covered the month while the person was a member. Set-based: the
+    database computes every member's shares, in one INSERT … SELECT per chunk of about
+    `chunk_size` dues (registrations by member × the periods that follow the same terms,
+    `_insert_dues_chunk`); idempotent (ON CONFLICT DO NOTHING on (agreement, member,
     period)). Closed periods are skipped. Existing credit is then applied to the new dues."""
     start, end = month_start(start), month_start(end)
     if end < start:
@@ -214,20 +216,41 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     result.periods = [p.month for p in periods]
     if not periods:
         return result
+    # runs of consecutive periods under the same terms: one statement covers a run
+    runs: list[list] = []
+    for period in periods:
+        if runs and runs[-1][-1].terms.id == period.terms.id:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    member_ids = list(db.session.scalars(
+        select(Registration.member_id)
+        .where(Registration.cooperative_id == agreement.cooperative_id,
+               Registration.agreement_id == agreement.id,
+               Registration.coverage_start.is_not(None),
+               Registration.coverage_start <= month_end(periods[-1].month),
+               or_(Registration.coverage_end.is_(None),
+                   Registration.coverage_end >= periods[0].month))
+        .order_by(Registration.member_id)))
     # every due this run writes gets a larger id than any due before it (the agreement is
     # locked, and nothing else writes dues): that is how its new dues are found again below
     last_id_before = db.session.scalar(select(func.max(Due.id))) or 0
     now = utcnow()
     missing: set[str] = set()
-    for done, period in enumerate(periods, start=1):
-        result.created += _insert_period_dues(agreement, period, now)
-        terms = period.terms
-        if terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
-            missing.update(_members_without_income(agreement, period))
-        if progress:
-            progress(done, len(periods), _("Creating dues…"))
+    total, done = len(member_ids) * len(periods), 0
+    for run in runs:
+        step = max(1, chunk_size // len(run))
+        for i in range(0, len(member_ids), step):
+            chunk = member_ids[i:i + step]
+            result.created += _insert_dues_chunk(agreement, run, chunk[0], chunk[-1], now)
+            done += len(chunk) * len(run)
+            if progress:
+                progress(done, total, _("Creating dues…"))
+        terms = run[0].terms
+        if member_ids and terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
+            missing.update(_members_without_income(agreement, run))
     if progress:
-        progress(len(periods), len(periods), _("Applying members' credit…"))
+        progress(total, total, _("Applying members' credit…"))
     result.missing_income = sorted(missing)
     if result.created:
         for member_id in _members_in_credit_with_new_dues(agreement, last_id_before):
@@ -237,7 +260,7 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     return result
 
 
-# The dues of one period, computed by the database. The arithmetic is the rule's
+# The dues, computed by the database. The arithmetic is the rule's
 # (`coopreg.agreements.services.contribution_for`) on integer minor units, written so that no
 # intermediate value exceeds a 64-bit integer: x × a / d rounded half up is
 # (x / d) × a + (2 × (x % d) × a + d) / (2 × d) with integer division, a and d reduced by their
@@ -246,12 +269,16 @@ def generate_dues(agreement: Agreement, start: date, end: date,
 _DUE_COLUMNS = ("cooperative_id, agreement_id, member_id, registration_id, terms_id, period, "
                 "due_date, grace_until, member_share_minor, cooperative_share_minor, created_at")
 
-# the registrations that covered the period while their person was a member
-_COVERED = """registrations r JOIN members m ON m.id = r.member_id
+# Registrations × their members × the periods `p` of a run, where the registration covered
+# the period while its person was a member. CROSS JOIN keeps the periods the innermost loop
+# on SQLite (each registration and member is read once for all the periods, and the dues come
+# out member by member, in the order of the unique index they go into).
+_COVERED = """registrations r JOIN members m ON m.id = r.member_id CROSS JOIN p
 WHERE r.cooperative_id = :cooperative_id AND r.agreement_id = :agreement_id
-  AND r.coverage_start IS NOT NULL AND r.coverage_start <= :month_last
-  AND (r.coverage_end IS NULL OR r.coverage_end >= :month)
-  AND m.joined_on <= :month_last AND (m.left_on IS NULL OR m.left_on >= :month)"""
+  AND r.member_id BETWEEN :first_member AND :last_member
+  AND r.coverage_start IS NOT NULL AND r.coverage_start <= p.p_last
+  AND (r.coverage_end IS NULL OR r.coverage_end >= p.p_month)
+  AND m.joined_on <= p.p_last AND (m.left_on IS NULL OR m.left_on >= p.p_month)"""
 
 
 def _times_ratio_sql(value: str, numerator: int, denominator: int, name: str,
@@ -259,71 +286,83 @@ def _times_ratio_sql(value: str, numerator: int, denominator: int, name: str,
     """SQL for `value` × numerator / denominator rounded half up (value ≥ 0, integers)."""
     common = gcd(numerator, denominator)
     params[f"{name}_a"], params[f"{name}_d"] = numerator // common, denominator // common
-    a, d = f":{name}_a", f":{name}_d"
+    a, d = f"CAST(:{name}_a AS BIGINT)", f"CAST(:{name}_d AS BIGINT)"
     return f"(({value}) / {d}) * {a} + (2 * (({value}) % {d}) * {a} + {d}) / (2 * {d})"
 
 
-def _period_total_sql(terms, params: dict) -> tuple[str, str]:
-    """(SQL of a due's total for these terms, extra condition on the member)."""
+def _shares_sql(terms, params: dict) -> tuple[str, str, str]:
+    """The rule of `terms` in SQL over the member row `m`: (the due's total, the member's
+    share of a column named `total`, a condition the member must meet — a rate with no floor
+    needs a declared income). Fills `params` with the numbers it uses."""
+    share = _times_ratio_sql("total", terms.member_share_bp, BP, "share", params)
     if terms.rule_kind == RuleKind.FLAT:
         params["flat_minor"] = terms.flat_amount_minor
-        return "CAST(:flat_minor AS BIGINT)", ""
+        return "CAST(:flat_minor AS BIGINT)", share, ""
     base = "COALESCE(m.declared_income_minor, 0)"
     if terms.floor_minor is not None:
         params["floor_minor"] = terms.floor_minor
-        base = f"CASE WHEN {base} < :floor_minor THEN :floor_minor ELSE {base} END"
+        floor = "CAST(:floor_minor AS BIGINT)"
+        base = f"CASE WHEN {base} < {floor} THEN {floor} ELSE {base} END"
     if terms.ceiling_minor is not None:
         params["ceiling_minor"] = terms.ceiling_minor
-        base = f"CASE WHEN {base} > :ceiling_minor THEN :ceiling_minor ELSE {base} END"
+        ceiling = "CAST(:ceiling_minor AS BIGINT)"
+        base = f"CASE WHEN {base} > {ceiling} THEN {ceiling} ELSE {base} END"
     condition = (" AND m.declared_income_minor IS NOT NULL" if terms.floor_minor is None
                  else "")
-    return (_times_ratio_sql(base, terms.rate_bp * 12, BP * dues_per_year(terms), "rate",
-                             params), condition)
+    total = _times_ratio_sql(base, terms.rate_bp * 12, BP * dues_per_year(terms), "rate",
+                             params)
+    return total, share, condition
 
 
-def _period_params(agreement: Agreement, period) -> dict:
-    return {"cooperative_id": agreement.cooperative_id, "agreement_id": agreement.id,
-            "month": period.month, "month_last": month_end(period.month)}
+def _with_periods(agreement: Agreement, run: list, first_member: int, last_member: int
+                  ) -> tuple[str, dict, list]:
+    """The `WITH p(...) AS (VALUES …)` of a run of periods, its parameters and their types
+    (dates bind as dates; SQLite stores them as text)."""
+    params = {"cooperative_id": agreement.cooperative_id, "agreement_id": agreement.id,
+              "first_member": first_member, "last_member": last_member}
+    rows, types = [], []
+    for i, period in enumerate(run):
+        values = {f"p_month_{i}": period.month, f"p_last_{i}": month_end(period.month),
+                  f"p_due_{i}": period.due_date, f"p_grace_{i}": period.grace_until}
+        params.update(values)
+        types += [bindparam(name, type_=Date) for name in values]
+        rows.append("(" + ", ".join(f":{name}" for name in values) + ")")
+    return ("WITH p (p_month, p_last, p_due, p_grace) AS (VALUES " + ", ".join(rows) + ") ",
+            params, types)
 
 
-_DATE_PARAMS = ("month", "month_last", "due_date", "grace_until")
-
-
-def _typed(statement: str, params: dict):
-    """A text statement whose dates and timestamp bind as such (SQLite stores them as text)."""
-    return sa_text(statement).bindparams(
-        *[bindparam(name, type_=Date) for name in _DATE_PARAMS if name in params],
-        *([bindparam("now", type_=DateTime(timezone=True))] if "now" in params else []))
-
-
-def _insert_period_dues(agreement: Agreement, period, now) -> int:
-    """INSERT … SELECT of the dues of one period for every registration that covered it;
-    those already there are left alone (ON CONFLICT DO NOTHING). Returns how many were
-    created."""
-    terms = period.terms
-    params = _period_params(agreement, period)
-    params.update(terms_id=terms.id, due_date=period.due_date, grace_until=period.grace_until,
-                  now=now)
-    total, condition = _period_total_sql(terms, params)
-    member_share = _times_ratio_sql("total", terms.member_share_bp, BP, "share", params)
+def _insert_dues_chunk(agreement: Agreement, run: list, first_member: int, last_member: int,
+                       now) -> int:
+    """INSERT … SELECT of the dues of a run of periods (all under the same terms) for the
+    registrations of the members from `first_member` to `last_member`; those already there
+    are left alone (ON CONFLICT DO NOTHING). Returns how many were created."""
+    terms = run[0].terms
+    with_periods, params, types = _with_periods(agreement, run, first_member, last_member)
+    params.update(terms_id=terms.id, now=now)
+    total, member_share, condition = _shares_sql(terms, params)
     statement = (
-        f"INSERT INTO dues ({_DUE_COLUMNS}) "
-        f"SELECT cooperative_id, agreement_id, member_id, registration_id, :terms_id, :month, "
-        f":due_date, :grace_until, {member_share}, total - ({member_share}), :now "
-        f"FROM (SELECT r.cooperative_id, r.agreement_id, r.member_id, r.id AS registration_id, "
-        f"{total} AS total FROM {_COVERED}{condition}) AS covered "
+        # the WITH inside the INSERT: Python's sqlite3 counts the rows of a statement only
+        # when it starts with INSERT
+        f"INSERT INTO dues ({_DUE_COLUMNS}) {with_periods}"
+        f"SELECT cooperative_id, agreement_id, member_id, registration_id, :terms_id, "
+        f"p_month, p_due, p_grace, {member_share}, total - ({member_share}), :now "
+        f"FROM (SELECT r.cooperative_id, r.agreement_id, r.member_id, "
+        f"r.id AS registration_id, p.p_month, p.p_due, p.p_grace, {total} AS total "
+        f"FROM {_COVERED}{condition}) AS covered "
         # WHERE true: SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT
         f"WHERE true ON CONFLICT (agreement_id, member_id, period) DO NOTHING")
-    return db.session.execute(_typed(statement, params), params).rowcount
+    return db.session.execute(
+        sa_text(statement).bindparams(*types, bindparam("now", type_=DateTime(timezone=True))),
+        params).rowcount
 
 
-def _members_without_income(agreement: Agreement, period) -> list[str]:
-    """Member numbers of those who would owe the period under a rate with no floor but have
-    no declared income (they get no due; the summary names them)."""
-    params = _period_params(agreement, period)
-    return list(db.session.scalars(_typed(
-        f"SELECT DISTINCT m.member_number FROM {_COVERED} "
-        "AND m.declared_income_minor IS NULL", params), params))
+def _members_without_income(agreement: Agreement, run: list) -> list[str]:
+    """Member numbers of those who would owe a period of the run under a rate with no floor
+    but have no declared income (they get no due; the summary names them)."""
+    with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
+    return list(db.session.scalars(sa_text(
+        f"{with_periods}SELECT DISTINCT m.member_number FROM {_COVERED} "
+        "AND m.declared_income_minor IS NULL").bindparams(*types), params))
 
 
 def _members_in_credit_with_new_dues(agreement: Agreement, last_id_before: int) -> list[int]:
