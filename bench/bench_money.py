@@ -1,13 +1,20 @@
 """Goals 5 and 6: set-based dues and the reconciliation summary.
 
 Goal 5 generates dues for N registered members × 12 monthly periods with the service, and
-compares it with a bare `INSERT … SELECT` of the same rows on the same database (the cost of
-just writing them). Goal 6 times the reconciliation summary of one agreement against the bare
-SQL aggregate that computes its numbers.
+compares it with a bare `INSERT … SELECT` of the same rows into the same table: the members
+are registered under two agreements with the same terms; the bare statement writes the dues
+of the second agreement into `dues` itself (same constraints, keys, indexes and triggers),
+selecting exactly the rows the service writes for the first (the same coverage and
+membership months), with the shares as constants. It runs first, so the service then writes
+into a table that already holds N × 12 rows. Goal 6 times the reconciliation summary of one
+agreement against the bare SQL aggregate that computes its numbers.
+
+Run alone: `python -m bench.bench_money --members 20000 [--databases sqlite,postgresql]`.
 """
 
 from __future__ import annotations
 
+import calendar
 import time
 from datetime import UTC, date, datetime
 
@@ -20,17 +27,21 @@ FLAT = {"rule_kind": "flat", "flat_amount": "1000", "member_share_percent": "60"
         "schedule": "monthly", "due_day": 10, "grace_days": 5, "remittance_deadline_days": 15}
 
 BARE_DUES = """
-INSERT INTO {table} (cooperative_id, agreement_id, member_id, registration_id, terms_id,
-                     period, due_date, grace_until, member_share_minor,
-                     cooperative_share_minor, created_at)
-SELECT r.cooperative_id, r.agreement_id, r.member_id, r.id, :terms_id, m.period,
-       m.due_date, m.grace_until, 60000, 40000, :now
-FROM registrations r CROSS JOIN bench_months m
+INSERT INTO dues (cooperative_id, agreement_id, member_id, registration_id, terms_id,
+                  period, due_date, grace_until, member_share_minor,
+                  cooperative_share_minor, created_at)
+SELECT r.cooperative_id, r.agreement_id, r.member_id, r.id, :terms_id, b.period,
+       b.due_date, b.grace_until, 60000, 40000, :now
+FROM registrations r JOIN members m ON m.id = r.member_id CROSS JOIN bench_months b
 WHERE r.agreement_id = :agreement_id
+  AND r.coverage_start <= b.month_last AND (r.coverage_end IS NULL OR r.coverage_end >= b.period)
+  AND m.joined_on <= b.month_last AND (m.left_on IS NULL OR m.left_on >= b.period)
 """
 
 
 def _setup(kind: str, members: int):
+    """A cooperative with `members` members, each registered under two agreements with the
+    same flat terms (one for the service, one for the bare statement)."""
     from flask_migrate import upgrade
 
     from config import TestConfig
@@ -47,22 +58,34 @@ def _setup(kind: str, members: int):
         cooperative = create_cooperative("MONEY", "Money", "CR", "CRC")
         institution = agreements.create_institution(cooperative, "Fund", "FUND", "CR")
         scheme = agreements.create_scheme(institution, "Health", ["medical_care"])
-        agreement = agreements.create_agreement(
-            cooperative, {"institution_id": institution.id, "reference": "BENCH",
+        made = [agreements.create_agreement(
+            cooperative, {"institution_id": institution.id, "reference": reference,
                           "valid_from": date(2025, 1, 1), "scheme_ids": [scheme.id]},
-            FLAT, None)
-        ids = (cooperative.id, agreement.id, agreement.terms[0].id)
+            FLAT, None) for reference in ("BENCH", "BARE")]
+        ids = (cooperative.id, made[0].id, made[0].terms[0].id, made[1].id,
+               made[1].terms[0].id)
         db.session.commit()
         db.session.close()
         with db.engine.begin() as conn:
             load_members(conn, ids[0], "CR", members, seed=5)
-            conn.execute(sa.text(
-                "INSERT INTO registrations (cooperative_id, member_id, agreement_id, status, "
-                "coverage_start, exit_flagged, created_at, updated_at) "
-                "SELECT cooperative_id, id, :a, 'registered', :start, false, :now, :now "
-                "FROM members WHERE cooperative_id = :c"),
-                {"a": ids[1], "c": ids[0], "start": date(2025, 1, 1),
-                 "now": datetime.now(UTC)})
+            for agreement_id in (ids[1], ids[3]):
+                conn.execute(sa.text(
+                    "INSERT INTO registrations (cooperative_id, member_id, agreement_id, "
+                    "status, coverage_start, exit_flagged, created_at, updated_at) "
+                    "SELECT cooperative_id, id, :a, 'registered', :start, false, :now, :now "
+                    "FROM members WHERE cooperative_id = :c"),
+                    {"a": agreement_id, "c": ids[0], "start": date(2025, 1, 1),
+                     "now": datetime.now(UTC)})
+            conn.execute(sa.text("CREATE TABLE bench_months (period DATE, month_last DATE, "
+                                 "due_date DATE, grace_until DATE)"))
+            conn.execute(sa.text("INSERT INTO bench_months VALUES (:p, :l, :d, :g)"),
+                         [{"p": date(2025, m, 1), "d": date(2025, m, 10),
+                           "g": date(2025, m, 15),
+                           "l": date(2025, m, calendar.monthrange(2025, m)[1])}
+                          for m in range(1, 13)])
+        with db.engine.connect() as conn:  # fresh statistics for both, as a live system has
+            conn.execute(sa.text("ANALYZE"))
+            conn.commit()
     return app, url, ids
 
 
@@ -74,34 +97,16 @@ def goal_dues(kind: str, members: int) -> tuple[Goal, object, str, tuple]:
 
     goal = Goal(5, f"set-based dues ({kind})", f"dues for {members:,} members × 12 periods "
                 "≤ 3× a bare INSERT … SELECT of the same rows on the same database")
-    app, url, (cooperative_id, agreement_id, terms_id) = _setup(kind, members)
+    app, url, (cooperative_id, agreement_id, _, bare_agreement_id, bare_terms_id) = _setup(
+        kind, members)
     with app.app_context(), acting_as(None, "bench"):
-        # the baseline: the same rows written by one INSERT … SELECT into a copy of the table
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE bench_months (period DATE, due_date DATE, "
-                                 "grace_until DATE)"))
-            conn.execute(sa.text("INSERT INTO bench_months VALUES (:p, :d, :g)"),
-                         [{"p": date(2025, m, 1), "d": date(2025, m, 10),
-                           "g": date(2025, m, 15)} for m in range(1, 13)])
-            if kind == "postgresql":
-                conn.execute(sa.text("CREATE TABLE bench_dues (LIKE dues INCLUDING ALL)"))
-            else:
-                ddl = conn.execute(sa.text(
-                    "SELECT sql FROM sqlite_master WHERE name = 'dues'")).scalar()
-                conn.execute(sa.text(ddl.replace("CREATE TABLE dues", "CREATE TABLE bench_dues",
-                                                 1).replace("CONSTRAINT pk_dues",
-                                                            "CONSTRAINT pk_bench_dues")))
-                for index_sql in conn.execute(sa.text(
-                        "SELECT sql FROM sqlite_master WHERE tbl_name = 'dues' "
-                        "AND type = 'index' AND sql IS NOT NULL")).scalars():
-                    conn.execute(sa.text(index_sql.replace(" ON dues ", " ON bench_dues ")
-                                         .replace("INDEX ix_", "INDEX bench_ix_")
-                                         .replace("INDEX uq_", "INDEX bench_uq_")))
+        # the baseline: the same rows, written by one bare INSERT … SELECT into `dues` itself
         started = time.perf_counter()
         with db.engine.begin() as conn:
-            conn.execute(sa.text(BARE_DUES.format(table="bench_dues")),
-                         {"terms_id": terms_id, "agreement_id": agreement_id,
-                          "now": datetime.now(UTC)})
+            bare_rows = conn.execute(sa.text(BARE_DUES),
+                                     {"terms_id": bare_terms_id,
+                                      "agreement_id": bare_agreement_id,
+                                      "now": datetime.now(UTC)}).rowcount
         bare = time.perf_counter() - started
 
         agreement = db.session.get(Agreement, agreement_id)
@@ -115,8 +120,9 @@ def goal_dues(kind: str, members: int) -> tuple[Goal, object, str, tuple]:
         db.session.commit()
         rerun = time.perf_counter() - started
     ratio = service / bare
-    goal.met = ratio <= 3
-    goal.lines = [f"- dues created: {result.created:,} (a second run created {again.created})",
+    goal.met = ratio <= 3 and bare_rows == result.created
+    goal.lines = [f"- dues created: {result.created:,} (a second run created {again.created});"
+                  f" the bare statement wrote {bare_rows:,}",
                   f"- bare INSERT … SELECT: {bare:.2f} s "
                   f"({result.created / bare:,.0f} rows/s)",
                   f"- generate_dues: {service:.2f} s ({result.created / service:,.0f} rows/s);"
@@ -168,3 +174,17 @@ def run(kind: str, members: int) -> list[Goal]:
             db.engine.dispose()
         drop_database(url)
     return [goal5, goal6]
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    for database in args.databases.split(","):
+        for measured in run(database, args.members):
+            print(f"== goal {measured.number} ({database}): "
+                  f"{'met' if measured.met else 'NOT met'}", flush=True)
+            print("\n".join(measured.lines), flush=True)

@@ -316,6 +316,10 @@ class Registration(TimestampMixin, db.Model):
         Index("ix_registrations_coop_agreement_status", "cooperative_id", "agreement_id",
               "status"),
         Index("ix_registrations_coop_status", "cooperative_id", "status", "member_id"),
+        # the target of the dues' composite key (a due's agreement, member and cooperative
+        # are its registration's)
+        Index("uq_registrations_dues_key", "id", "agreement_id", "member_id", "cooperative_id",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,9 @@ amendments), the contribution rule and schedule, and each member's registration 
 Services for other areas:
 - `terms_on(agreement, day)`: the terms in force on a day.
 - `periods_between(agreement, start, end)` / `due_months(agreement, year)`: when dues fall.
-- `contribution_for(agreement, member, period_date)`: (member share, cooperative share).
+- `contribution_for(agreement, member, period_date)`: (member share, cooperative share);
+  its integer pieces (`income_base_minor`, `rate_total_minor`, `member_share_minor`,
+  `dues_per_year`) for the SQL of dues generation.
 - `transition_registration(registration, to_status, actor_id, ...)`: the one way a
   registration changes status (batches use it for ready → submitted → registered/rejected).
 - `readiness_problems(registration)`: what stops a registration from being `ready`.
@@ -20,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
@@ -51,7 +53,7 @@ from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import label
 from coopreg.core.models import utcnow
-from coopreg.core.money import currency_exponent, from_minor, parse_amount, to_minor
+from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.text import fold
 from coopreg.core.validation import choice, clean_text
 from coopreg.extensions import db
@@ -456,16 +458,54 @@ def schedule_months(terms: AgreementTerms) -> tuple[int, ...]:
     return tuple(terms.month_list)
 
 
+def dues_per_year(terms: AgreementTerms) -> int:
+    """How many dues a year of income is spread over: 12 monthly, 4 quarterly, 1 yearly, the
+    number of season months for a seasonal schedule."""
+    if terms.schedule == Schedule.MONTHLY:
+        return 12
+    if terms.schedule == Schedule.QUARTERLY:
+        return 4
+    if terms.schedule == Schedule.YEARLY:
+        return 1
+    return len(terms.month_list) or 12
+
+
 def months_covered(terms: AgreementTerms) -> Decimal:
     """How many months of income one due stands for: 1 monthly, 3 quarterly, 12 yearly; a
     seasonal schedule spreads the year over its season (12 / number of season months)."""
-    if terms.schedule == Schedule.MONTHLY:
-        return Decimal(1)
-    if terms.schedule == Schedule.QUARTERLY:
-        return Decimal(3)
-    if terms.schedule == Schedule.YEARLY:
-        return Decimal(12)
-    return Decimal(12) / Decimal(len(terms.month_list) or 12)
+    return Decimal(12) / Decimal(dues_per_year(terms))
+
+
+def half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half away from zero, exactly (integers only)."""
+    if numerator < 0:
+        return -half_up(-numerator, denominator)
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def income_base_minor(income_minor: int | None, floor_minor: int | None,
+                      ceiling_minor: int | None) -> int:
+    """The income a rate applies to: the declared income (none counts as 0) raised to the
+    floor and capped at the ceiling."""
+    base = income_minor or 0
+    if floor_minor is not None:
+        base = max(base, floor_minor)
+    if ceiling_minor is not None:
+        base = min(base, ceiling_minor)
+    return base
+
+
+def rate_total_minor(base_minor: int, rate_bp: int, per_year: int) -> int:
+    """rate × monthly income × the months one due stands for (12 / dues a year), rounded half
+    up to the minor unit — computed on integers, so exact whatever the season's length (a
+    Decimal 12/7 would round before the total does). The SQL of dues generation
+    (`coopreg.contributions.services`) computes the same, proven by a property test."""
+    return half_up(base_minor * rate_bp * 12, BP * per_year)
+
+
+def member_share_minor(total_minor: int, member_share_bp: int) -> int:
+    """The member's part of a due, rounded half up; the cooperative pays the rest."""
+    return half_up(total_minor * member_share_bp, BP)
 
 
 @dataclass(frozen=True)
@@ -522,7 +562,8 @@ def contribution_for(agreement: Agreement, member: Member,
     raised to the floor and capped at the ceiling, × the months one due stands for
     (`months_covered`). The total is rounded half-up to the currency's minor unit, the
     member's share likewise, and the cooperative's share is the rest, so the two always add up
-    to the total."""
+    to the total. Computed exactly on minor units (`rate_total_minor`, `member_share_minor`),
+    the same arithmetic as the SQL that generates dues in bulk."""
     month = period_date.replace(day=1)
     terms = terms_on(agreement, max(month, agreement.valid_from))
     if terms is None or _month_end(month) < agreement.valid_from or (
@@ -530,23 +571,18 @@ def contribution_for(agreement: Agreement, member: Member,
         raise DomainError(_("The agreement has no terms in force on %(date)s.",
                             date=period_date.isoformat()))
     currency = agreement.cooperative.currency
-    unit = Decimal(1).scaleb(-currency_exponent(currency))
     if terms.rule_kind == RuleKind.FLAT:
-        total = from_minor(terms.flat_amount_minor, currency)
+        total = terms.flat_amount_minor
     else:
-        income = from_minor(member.declared_income_minor, currency)
+        income = member.declared_income_minor
         if income is None and terms.floor_minor is None:
             raise DomainError(_("Member %(number)s has no declared income.",
                                 number=member.member_number))
-        base = income or Decimal(0)
-        if terms.floor_minor is not None:
-            base = max(base, from_minor(terms.floor_minor, currency))
-        if terms.ceiling_minor is not None:
-            base = min(base, from_minor(terms.ceiling_minor, currency))
-        total = (base * months_covered(terms) * terms.rate_bp / BP).quantize(
-            unit, rounding=ROUND_HALF_UP)
-    member_share = (total * terms.member_share_bp / BP).quantize(unit, rounding=ROUND_HALF_UP)
-    return member_share, total - member_share
+        total = rate_total_minor(income_base_minor(income, terms.floor_minor,
+                                                   terms.ceiling_minor),
+                                 terms.rate_bp, dues_per_year(terms))
+    member_share = member_share_minor(total, terms.member_share_bp)
+    return from_minor(member_share, currency), from_minor(total - member_share, currency)
 
 
 # ---- registrations --------------------------------------------------------------------------

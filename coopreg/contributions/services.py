@@ -6,9 +6,11 @@ Decisions (see also the README section "Contributions"):
   `coverage_end` empty or ≥ month start) while the person was a member (`joined_on`,
   `left_on`), whatever the registration's status today: the institution bills coverage. A
   closed period is never touched. Generation is idempotent by (agreement, member, period).
-- The contribution rule has one source: `coopreg.agreements.services.contribution_for`. It is
-  called once per (period, declared income), not once per member, so 100,000 members cost a
-  few hundred calls.
+- The contribution rule has one source: `coopreg.agreements.services.contribution_for`, whose
+  integer arithmetic (floor, ceiling, rate, half-up rounding, the member's share) dues
+  generation repeats in SQL, so 100,000 members × 12 months is twelve INSERT … SELECT
+  statements and no row passes through Python; a property test proves the SQL equal to the
+  Python rule.
 - A receipt is applied to the member's oldest open due first (by due date, across the
   member's agreements); partial payments leave the rest open; what is left over is the member's
   credit, applied to dues as they are generated. Allocation for a member is serialised by a
@@ -33,17 +35,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
+from math import gcd
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Date, DateTime, bindparam, exists, func, or_, select, union_all
+from sqlalchemy import text as sa_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from coopreg.agreements.models import Agreement, Registration
-from coopreg.agreements.services import contribution_for, periods_between
+from coopreg.agreements.models import Agreement, Registration, RuleKind
+from coopreg.agreements.services import BP, dues_per_year, periods_between
 from coopreg.contributions.models import (
     Allocation,
     CollectionSheet,
@@ -95,37 +97,6 @@ def parse_month(text: str | None, field_name: str = "period") -> date:
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
-
-
-def _insert_ignoring_conflicts(table, columns: list[str], rows: list[tuple],
-                               index_elements: list[str]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING of many rows. PostgreSQL: COPY into a temporary table,
-    then one INSERT … SELECT (tens of times faster than row-by-row inserts); SQLite: one
-    executemany (a C loop in the driver)."""
-    if not rows:
-        return
-    if _dialect() != "postgresql":
-        db.session.execute(sqlite_insert(table).on_conflict_do_nothing(
-            index_elements=index_elements), [dict(zip(columns, row, strict=True))
-                                             for row in rows])
-        return
-    names = ", ".join(columns)
-    types = ", ".join(f"{name} {table.c[name].type.compile(dialect=db.session.get_bind().dialect)}"
-                      for name in columns)
-    staging = f"{table.name}_incoming"
-    connection = db.session.connection()
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ({types})")
-        cursor.execute(f"TRUNCATE {staging}")
-        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
-                       f"ON CONFLICT ({', '.join(index_elements)}) DO NOTHING")
-        cursor.execute(f"TRUNCATE {staging}")
-    finally:
-        cursor.close()
 
 
 def _currency(cooperative_id: int) -> str:
@@ -219,12 +190,14 @@ class GenerationResult:
 
 
 def generate_dues(agreement: Agreement, start: date, end: date,
-                  progress: Progress | None = None, chunk_size: int = 50_000) -> GenerationResult:
+                  progress: Progress | None = None, chunk_size: int = 50_000
+                  ) -> GenerationResult:
     """Create the dues of an agreement for the months from `start` to `end` (inclusive) for
-    every registration that covered the month while the person was a member. Idempotent
-    (INSERT … ON CONFLICT DO NOTHING on (agreement, member, period)); set-based: one query
-    for the registrations, the rule computed once per (period, income), inserts in chunks.
-    Closed periods are skipped. Existing credit is then applied to the new open dues."""
+    every registration that covered the month while the person was a member. Set-based: the
+    database computes every member's shares, in one INSERT … SELECT per chunk of about
+    `chunk_size` dues (registrations by member × the periods that follow the same terms,
+    `_insert_dues_chunk`); idempotent (ON CONFLICT DO NOTHING on (agreement, member,
+    period)). Closed periods are skipped. Existing credit is then applied to the new dues."""
     start, end = month_start(start), month_start(end)
     if end < start:
         raise DomainError(_("The last month is before the first."), field="through")
@@ -243,88 +216,170 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     result.periods = [p.month for p in periods]
     if not periods:
         return result
-    first, last = periods[0].month, month_end(periods[-1].month)
-    rows = db.session.execute(
-        select(Registration.id, Registration.member_id, Registration.coverage_start,
-               Registration.coverage_end, Member.joined_on, Member.left_on,
-               Member.declared_income_minor, Member.member_number)
-        .join(Member, Member.id == Registration.member_id)
+    # runs of consecutive periods under the same terms: one statement covers a run
+    runs: list[list] = []
+    for period in periods:
+        if runs and runs[-1][-1].terms.id == period.terms.id:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    member_ids = list(db.session.scalars(
+        select(Registration.member_id)
         .where(Registration.cooperative_id == agreement.cooperative_id,
                Registration.agreement_id == agreement.id,
-               Registration.coverage_start.is_not(None), Registration.coverage_start <= last,
-               or_(Registration.coverage_end.is_(None), Registration.coverage_end >= first),
-               Member.joined_on <= last,
-               or_(Member.left_on.is_(None), Member.left_on >= first))
-        .order_by(Registration.member_id)).all()
-
-    currency = agreement.cooperative.currency
-    shares: dict[tuple[date, int | None], tuple[int, int] | None] = {}
-
-    def shares_for(period_month: date, income: int | None, number: str) -> tuple[int, int] | None:
-        key = (period_month, income)
-        if key not in shares:
-            try:
-                member_share, cooperative_share = contribution_for(
-                    agreement, SimpleNamespace(declared_income_minor=income,
-                                               member_number=number), period_month)
-                shares[key] = (to_minor(member_share, currency),
-                               to_minor(cooperative_share, currency))
-            except DomainError:
-                shares[key] = None
-        return shares[key]
-
-    before = db.session.scalar(select(func.count()).select_from(Due).where(
-        Due.agreement_id == agreement.id)) or 0
+               Registration.coverage_start.is_not(None),
+               Registration.coverage_start <= month_end(periods[-1].month),
+               or_(Registration.coverage_end.is_(None),
+                   Registration.coverage_end >= periods[0].month))
+        .order_by(Registration.member_id)))
+    # every due this run writes gets a larger id than any due before it (the agreement is
+    # locked, and nothing else writes dues): that is how its new dues are found again below
+    last_id_before = db.session.scalar(select(func.max(Due.id))) or 0
     now = utcnow()
-    total = len(rows) * len(periods)
-    done = 0
-    batch: list[tuple] = []
     missing: set[str] = set()
-    touched: set[int] = set()
-    table = Due.__table__
-    columns = ["cooperative_id", "agreement_id", "member_id", "registration_id", "terms_id",
-               "period", "due_date", "grace_until", "member_share_minor",
-               "cooperative_share_minor", "created_at"]
-    key = ["agreement_id", "member_id", "period"]
-    plain = [(p.month, month_end(p.month), p.terms.id, p.due_date, p.grace_until)
-             for p in periods]
-    cooperative_id, agreement_id = agreement.cooperative_id, agreement.id
-    for row in rows:
-        coverage_start, coverage_end = row.coverage_start, row.coverage_end
-        joined_on, left_on = row.joined_on, row.left_on
-        for month, month_last, terms_id, due_date, grace_until in plain:
-            if coverage_start > month_last or (coverage_end is not None
-                                               and coverage_end < month):
-                continue
-            if joined_on > month_last or (left_on is not None and left_on < month):
-                continue
-            computed = shares_for(month, row.declared_income_minor, row.member_number)
-            if computed is None:
-                missing.add(row.member_number)
-                continue
-            batch.append((cooperative_id, agreement_id, row.member_id, row.id, terms_id,
-                          month, due_date, grace_until, computed[0], computed[1], now))
-            touched.add(row.member_id)
-        done += len(plain)
-        if len(batch) >= chunk_size:
-            _insert_ignoring_conflicts(table, columns, batch, key)
-            batch = []
+    total, done = len(member_ids) * len(periods), 0
+    for run in runs:
+        step = max(1, chunk_size // len(run))
+        for i in range(0, len(member_ids), step):
+            chunk = member_ids[i:i + step]
+            result.created += _insert_dues_chunk(agreement, run, chunk[0], chunk[-1], now)
+            done += len(chunk) * len(run)
             if progress:
                 progress(done, total, _("Creating dues…"))
-    _insert_ignoring_conflicts(table, columns, batch, key)
+        terms = run[0].terms
+        if member_ids and terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
+            missing.update(_members_without_income(agreement, run))
     if progress:
         progress(total, total, _("Applying members' credit…"))
-    after = db.session.scalar(select(func.count()).select_from(Due).where(
-        Due.agreement_id == agreement.id)) or 0
-    result.created = after - before
     result.missing_income = sorted(missing)
-    if result.created and touched:
-        credits = member_credits(agreement.cooperative_id, touched)
-        for member_id in sorted(m for m, c in credits.items() if c > 0):
+    if result.created:
+        for member_id in _members_in_credit_with_new_dues(agreement, last_id_before):
             if allocate_credit(member_id):
                 result.credit_applied_to += 1
     db.session.flush()
     return result
+
+
+# The dues, computed by the database. The arithmetic is the rule's
+# (`coopreg.agreements.services.contribution_for`) on integer minor units, written so that no
+# intermediate value exceeds a 64-bit integer: x × a / d rounded half up is
+# (x / d) × a + (2 × (x % d) × a + d) / (2 × d) with integer division, a and d reduced by their
+# common divisor. tests/contributions/test_dues_sql.py proves it equal to the Python rule.
+
+_DUE_COLUMNS = ("cooperative_id, agreement_id, member_id, registration_id, terms_id, period, "
+                "due_date, grace_until, member_share_minor, cooperative_share_minor, created_at")
+
+# Registrations × their members × the periods `p` of a run, where the registration covered
+# the period while its person was a member. CROSS JOIN keeps the periods the innermost loop
+# on SQLite (each registration and member is read once for all the periods, and the dues come
+# out member by member, in the order of the unique index they go into).
+_COVERED = """registrations r JOIN members m ON m.id = r.member_id CROSS JOIN p
+WHERE r.cooperative_id = :cooperative_id AND r.agreement_id = :agreement_id
+  AND r.member_id BETWEEN :first_member AND :last_member
+  AND r.coverage_start IS NOT NULL AND r.coverage_start <= p.p_last
+  AND (r.coverage_end IS NULL OR r.coverage_end >= p.p_month)
+  AND m.joined_on <= p.p_last AND (m.left_on IS NULL OR m.left_on >= p.p_month)"""
+
+
+def _times_ratio_sql(value: str, numerator: int, denominator: int, name: str,
+                     params: dict) -> str:
+    """SQL for `value` × numerator / denominator rounded half up (value ≥ 0, integers)."""
+    common = gcd(numerator, denominator)
+    params[f"{name}_a"], params[f"{name}_d"] = numerator // common, denominator // common
+    a, d = f"CAST(:{name}_a AS BIGINT)", f"CAST(:{name}_d AS BIGINT)"
+    return f"(({value}) / {d}) * {a} + (2 * (({value}) % {d}) * {a} + {d}) / (2 * {d})"
+
+
+def _shares_sql(terms, params: dict) -> tuple[str, str, str]:
+    """The rule of `terms` in SQL over the member row `m`: (the due's total, the member's
+    share of a column named `total`, a condition the member must meet — a rate with no floor
+    needs a declared income). Fills `params` with the numbers it uses."""
+    share = _times_ratio_sql("total", terms.member_share_bp, BP, "share", params)
+    if terms.rule_kind == RuleKind.FLAT:
+        params["flat_minor"] = terms.flat_amount_minor
+        return "CAST(:flat_minor AS BIGINT)", share, ""
+    base = "COALESCE(m.declared_income_minor, 0)"
+    if terms.floor_minor is not None:
+        params["floor_minor"] = terms.floor_minor
+        floor = "CAST(:floor_minor AS BIGINT)"
+        base = f"CASE WHEN {base} < {floor} THEN {floor} ELSE {base} END"
+    if terms.ceiling_minor is not None:
+        params["ceiling_minor"] = terms.ceiling_minor
+        ceiling = "CAST(:ceiling_minor AS BIGINT)"
+        base = f"CASE WHEN {base} > {ceiling} THEN {ceiling} ELSE {base} END"
+    condition = (" AND m.declared_income_minor IS NOT NULL" if terms.floor_minor is None
+                 else "")
+    total = _times_ratio_sql(base, terms.rate_bp * 12, BP * dues_per_year(terms), "rate",
+                             params)
+    return total, share, condition
+
+
+def _with_periods(agreement: Agreement, run: list, first_member: int, last_member: int
+                  ) -> tuple[str, dict, list]:
+    """The `WITH p(...) AS (VALUES …)` of a run of periods, its parameters and their types
+    (dates bind as dates; SQLite stores them as text)."""
+    params = {"cooperative_id": agreement.cooperative_id, "agreement_id": agreement.id,
+              "first_member": first_member, "last_member": last_member}
+    rows, types = [], []
+    for i, period in enumerate(run):
+        values = {f"p_month_{i}": period.month, f"p_last_{i}": month_end(period.month),
+                  f"p_due_{i}": period.due_date, f"p_grace_{i}": period.grace_until}
+        params.update(values)
+        types += [bindparam(name, type_=Date) for name in values]
+        rows.append("(" + ", ".join(f":{name}" for name in values) + ")")
+    return ("WITH p (p_month, p_last, p_due, p_grace) AS (VALUES " + ", ".join(rows) + ") ",
+            params, types)
+
+
+def _insert_dues_chunk(agreement: Agreement, run: list, first_member: int, last_member: int,
+                       now) -> int:
+    """INSERT … SELECT of the dues of a run of periods (all under the same terms) for the
+    registrations of the members from `first_member` to `last_member`; those already there
+    are left alone (ON CONFLICT DO NOTHING). Returns how many were created."""
+    terms = run[0].terms
+    with_periods, params, types = _with_periods(agreement, run, first_member, last_member)
+    params.update(terms_id=terms.id, now=now)
+    total, member_share, condition = _shares_sql(terms, params)
+    statement = (
+        # the WITH inside the INSERT: Python's sqlite3 counts the rows of a statement only
+        # when it starts with INSERT
+        f"INSERT INTO dues ({_DUE_COLUMNS}) {with_periods}"
+        f"SELECT cooperative_id, agreement_id, member_id, registration_id, :terms_id, "
+        f"p_month, p_due, p_grace, {member_share}, total - ({member_share}), :now "
+        f"FROM (SELECT r.cooperative_id, r.agreement_id, r.member_id, "
+        f"r.id AS registration_id, p.p_month, p.p_due, p.p_grace, {total} AS total "
+        f"FROM {_COVERED}{condition}) AS covered "
+        # WHERE true: SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT
+        f"WHERE true ON CONFLICT (agreement_id, member_id, period) DO NOTHING")
+    return db.session.execute(
+        sa_text(statement).bindparams(*types, bindparam("now", type_=DateTime(timezone=True))),
+        params).rowcount
+
+
+def _members_without_income(agreement: Agreement, run: list) -> list[str]:
+    """Member numbers of those who would owe a period of the run under a rate with no floor
+    but have no declared income (they get no due; the summary names them)."""
+    with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
+    return list(db.session.scalars(sa_text(
+        f"{with_periods}SELECT DISTINCT m.member_number FROM {_COVERED} "
+        "AND m.declared_income_minor IS NULL").bindparams(*types), params))
+
+
+def _members_in_credit_with_new_dues(agreement: Agreement, last_id_before: int) -> list[int]:
+    """Members with unallocated money (receipts not reversed − allocations > 0) who got a
+    due of this agreement in this run: one query, whatever the number of members."""
+    movements = union_all(
+        select(Receipt.member_id.label("member_id"), Receipt.amount_minor.label("amount"))
+        .where(Receipt.cooperative_id == agreement.cooperative_id, _not_reversed()),
+        select(Receipt.member_id, -Allocation.amount_minor)
+        .join(Receipt, Receipt.id == Allocation.receipt_id)
+        .where(Receipt.cooperative_id == agreement.cooperative_id)).subquery()
+    in_credit = (select(movements.c.member_id).group_by(movements.c.member_id)
+                 .having(func.sum(movements.c.amount) > 0).subquery())
+    new_due = exists().where(Due.agreement_id == agreement.id,
+                             Due.member_id == in_credit.c.member_id, Due.id > last_id_before)
+    return list(db.session.scalars(select(in_credit.c.member_id).where(new_due)
+                                   .order_by(in_credit.c.member_id)))
 
 
 # ---- receipts and allocation ----------------------------------------------------------------
@@ -364,7 +419,9 @@ def open_dues(member_id: int) -> list[tuple[Due, int]]:
     paid = _paid_of_due()
     rows = db.session.execute(
         select(Due, (Due.member_share_minor - paid).label("open"))
-        .where(Due.member_id == member_id, Due.member_share_minor > paid)
+        .where(Due.cooperative_id == select(Member.cooperative_id)
+               .where(Member.id == member_id).scalar_subquery(),
+               Due.member_id == member_id, Due.member_share_minor > paid)
         .order_by(Due.due_date, Due.period, Due.id)).all()
     return [(due, int(open_amount)) for due, open_amount in rows]
 

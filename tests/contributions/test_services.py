@@ -315,7 +315,7 @@ def test_a_database_error_in_the_middle_of_dues_generation_leaves_nothing(ctx, c
     for n in range(5):
         register(agreement, make_member(coop, joined_on=date(2020, 1, 1),
                                         second_last_name=f"Fault{n}"), date(2024, 1, 1))
-    real = services._insert_ignoring_conflicts
+    real = services._insert_dues_chunk
     calls = []
 
     def failing(*args, **kwargs):
@@ -324,13 +324,13 @@ def test_a_database_error_in_the_middle_of_dues_generation_leaves_nothing(ctx, c
             raise OperationalError("INSERT INTO dues", {}, Exception("disk I/O error"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_insert_ignoring_conflicts", failing)
+    monkeypatch.setattr(services, "_insert_dues_chunk", failing)
     savepoint = db.session.begin_nested()
-    with pytest.raises(OperationalError):
+    with pytest.raises(OperationalError):  # one member's six months each time: the second fails
         services.generate_dues(agreement, date(2024, 1, 1), date(2024, 6, 1), chunk_size=6)
     savepoint.rollback()
     assert db.session.scalar(select(func.count()).select_from(Due)) == 0
-    monkeypatch.setattr(services, "_insert_ignoring_conflicts", real)
+    monkeypatch.setattr(services, "_insert_dues_chunk", real)
     result = services.generate_dues(agreement, date(2024, 1, 1), date(2024, 6, 1),
                                     chunk_size=6)
     assert result.created == 30
