@@ -1,5 +1,5 @@
 """Migration 0008 (the dues' composite key) on a database that holds dues, allocations and
-receipts: down to 0006 and up again keeps every row, the keys and the append-only guards;
+receipts: down to 0007 and up again keeps every row, the keys and the append-only guards;
 a due that disagrees with its registration stops the upgrade and changes nothing."""
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def fresh_app():
 
 
 @pytest.mark.no_transaction
-def test_down_to_0006_and_up_again_keeps_the_money_and_its_guards(fresh_app):
+def test_down_to_0007_and_up_again_keeps_the_money_and_its_guards(fresh_app):
     upgrade()
     _money("MIG8")
     before = _counts()
@@ -87,8 +87,8 @@ def test_down_to_0006_and_up_again_keeps_the_money_and_its_guards(fresh_app):
     assert _dues_keys() == {COMPOSITE, (("terms_id",), "agreement_terms")}
     db.session.close()
 
-    downgrade(revision="0006")
-    assert _version() == "0006" and _counts() == before and _paid_through_dues() == 150000
+    downgrade(revision="0007")
+    assert _version() == "0007" and _counts() == before and _paid_through_dues() == 150000
     assert _dues_keys() == SINGLE
     indexes = {i["name"] for i in sa.inspect(db.session.connection()).get_indexes("dues")}
     assert {"ix_dues_member_id", "ix_dues_registration_id", "ix_dues_terms_id"} <= indexes
@@ -104,9 +104,9 @@ def test_down_to_0006_and_up_again_keeps_the_money_and_its_guards(fresh_app):
 
 @pytest.mark.no_transaction
 def test_a_due_that_disagrees_with_its_registration_stops_the_upgrade(fresh_app):
-    upgrade(revision="0006")
+    upgrade(revision="0007")
     members, registrations = _money("MIG6")
-    # under 0006 a due could name another member than its registration's
+    # under 0007 a due could name another member than its registration's
     db.session.execute(sa.text(
         "INSERT INTO dues (cooperative_id, agreement_id, member_id, registration_id, "
         "terms_id, period, due_date, grace_until, member_share_minor, "
@@ -125,5 +125,5 @@ def test_a_due_that_disagrees_with_its_registration_stops_the_upgrade(fresh_app)
         upgrade()
     db.session.rollback()
     db.session.close()
-    assert _version() == "0006" and _counts() == before == (13, 3, 1)
+    assert _version() == "0007" and _counts() == before == (13, 3, 1)
     assert _dues_keys() == SINGLE and _paid_through_dues() == 150000
