@@ -16,16 +16,13 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.members import services as member_services
-from tests.browser.fixtures import (  # noqa: F401 - `browser` and `page` are fixtures
-    assert_clean_console,
-    browser,
-    page,
-    screenshot,
-    serve,
-)
+from tests.browser.fixtures import assert_clean_console, screenshot, serve
 from tests.conftest import member_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
+
+# the browser and page fixtures come from tests/browser/fixtures.py (a plugin of the root
+# conftest): importing them here would start a second Playwright in this thread
 
 MEMBERS = 12
 
@@ -44,7 +41,7 @@ def live_server():
         yield server
 
 
-def test_secretary_exports_the_register_through_a_job(live_server, page):  # noqa: F811
+def test_secretary_exports_the_register_through_a_job(live_server, page):
     page.goto(live_server.url + "/login")
     page.get_by_label("Email").fill(live_server.email)
     page.get_by_label("Password").fill(live_server.password)
