@@ -100,16 +100,20 @@ def register_rows(cooperative: Cooperative, as_of: date | None) -> Iterator[list
             .order_by(table.c.id).execution_options(yield_per=2000))
     if as_of is not None:
         stmt = stmt.where(table.c.joined_on <= as_of)
-    for member in db.session.execute(stmt).mappings():
-        if as_of is None:
-            status, left_on = member["status"], member["left_on"]
-        else:
-            status = status_on(member, history.get(member["id"], []), as_of)
-            if status in GONE:
-                continue
-            left_on = None
-        yield _member_cells(member, cooperative.currency) + [
-            getattr(status, "value", status), left_on]
+    result = db.session.execute(stmt)
+    try:  # a server-side cursor on PostgreSQL: closed even when the writer stops early
+        for member in result.mappings():
+            if as_of is None:
+                status, left_on = member["status"], member["left_on"]
+            else:
+                status = status_on(member, history.get(member["id"], []), as_of)
+                if status in GONE:
+                    continue
+                left_on = None
+            yield _member_cells(member, cooperative.currency) + [
+                getattr(status, "value", status), left_on]
+    finally:
+        result.close()
 
 
 def export_columns(cooperative: Cooperative) -> list[Column]:
@@ -140,8 +144,10 @@ def export_register(cooperative: Cooperative, as_of: date | None, fmt: str,
         total = db.session.scalar(counted_members) or 0
         progress(0, total, _("Writing the file…"))
 
+    rows = register_rows(cooperative, as_of)
+
     def counted() -> Iterator[list[Any]]:
-        for row in register_rows(cooperative, as_of):
+        for row in rows:
             counter["n"] += 1
             if progress is not None and counter["n"] % PROGRESS_EVERY == 0:
                 progress(counter["n"], total, _("%(done)d of about %(total)d members written",
@@ -149,14 +155,17 @@ def export_register(cooperative: Cooperative, as_of: date | None, fmt: str,
             yield row
 
     columns = export_columns(cooperative)
-    if fmt == "csv":
-        write_csv(target, columns, counted())
-        return counter["n"]
-    write_xlsx(target, [
-        Sheet(_("Members"), columns, counted()),
-        Sheet(_("About"), [Column(_("Item"), width=24), Column(_("Value"), width=50)],
-              _about(cooperative, as_of, counter)),
-    ])
+    try:
+        if fmt == "csv":
+            write_csv(target, columns, counted())
+        else:
+            write_xlsx(target, [
+                Sheet(_("Members"), columns, counted()),
+                Sheet(_("About"), [Column(_("Item"), width=24), Column(_("Value"), width=50)],
+                      _about(cooperative, as_of, counter)),
+            ])
+    finally:
+        rows.close()  # a writer that failed midway leaves no open cursor behind
     return counter["n"]
 
 

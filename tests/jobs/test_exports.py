@@ -208,15 +208,19 @@ def _kept_files(export_dir: Path, coop) -> list[str]:
 def test_a_failing_export_fails_the_job_and_offers_no_file(as_role, coop, make_member,
                                                             export_dir, monkeypatch):
     _members(make_member, coop, 3)
-    rows = member_export.register_rows
+    write_xlsx = member_export.write_xlsx
 
-    def breaking(cooperative, as_of):
-        for n, row in enumerate(rows(cooperative, as_of)):
-            if n == 2:
-                raise RuntimeError("disk full")
-            yield row
+    def failing_midway(target, sheets):
+        """The real writer, on a disk that fills up after two members."""
+        def rows():
+            for n, row in enumerate(sheets[0].rows):
+                if n == 2:
+                    raise OSError(28, "No space left on device")
+                yield row
+        sheets[0].rows = rows()
+        write_xlsx(target, sheets)
 
-    monkeypatch.setattr(member_export, "register_rows", breaking)
+    monkeypatch.setattr(member_export, "write_xlsx", failing_midway)
     client = as_role("admin")
     job_page, job_id = _start(client, "/imports/export", {"format": "xlsx"})
     page = client.get(job_page).get_data(as_text=True)
