@@ -200,9 +200,9 @@ def test_only_the_roles_of_the_export_may_download(app, client, coop, make_user,
         assert _download(office, f"/jobs/{job_id}")[0].status_code == 404
 
 
-def _kept_files(export_dir: Path, coop) -> list[str]:
+def _kept_files(export_dir: Path, coop) -> set[str]:
     folder = export_dir / files.JOB_FILES / str(coop.id)
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
 
 
 def test_a_failing_export_fails_the_job_and_offers_no_file(as_role, coop, make_member,
@@ -227,7 +227,7 @@ def test_a_failing_export_fails_the_job_and_offers_no_file(as_role, coop, make_m
     assert "The job stopped on an unexpected error" in page
     assert "/download" not in page
     assert _download(client, job_page)[0].status_code == 404
-    assert _kept_files(export_dir, coop) == []  # not even the partial file
+    assert _kept_files(export_dir, coop) == set()  # not even the partial file
     assert client.get(job_page + "/status").get_json()["status"] == "failed"
 
 
@@ -242,7 +242,7 @@ def test_a_refused_export_says_why(app, as_role, coop, export_dir):
         job_id = job.id
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Export as xlsx or csv." in page
-    assert _kept_files(export_dir, coop) == []
+    assert _kept_files(export_dir, coop) == set()
 
 
 def test_files_are_removed_after_their_retention(app, as_role, coop, make_member, export_dir):
@@ -250,14 +250,14 @@ def test_files_are_removed_after_their_retention(app, as_role, coop, make_member
     client = as_role("admin")
     old_page, old_id = _start(client, "/imports/export", {"format": "csv"})
     new_page, new_id = _start(client, "/imports/export", {"format": "xlsx"})
-    assert _kept_files(export_dir, coop) == [f"job-{old_id}.csv", f"job-{new_id}.xlsx"]
+    assert _kept_files(export_dir, coop) == {f"job-{old_id}.csv", f"job-{new_id}.xlsx"}
     stray = export_dir / files.JOB_FILES / str(coop.id) / "job-999999.xlsx"
     stray.write_bytes(b"left by a job that is gone")
     with app.app_context():
         db.session.get(Job, old_id).finished_at = utcnow() - timedelta(hours=25)
         db.session.commit()
         assert files.clean_job_files() == 2
-    assert _kept_files(export_dir, coop) == [f"job-{new_id}.xlsx"]
+    assert _kept_files(export_dir, coop) == {f"job-{new_id}.xlsx"}
     page = client.get(old_page).get_data(as_text=True)
     assert "This file is no longer kept" in page and "/download" not in page
     assert _download(client, old_page)[0].status_code == 404
@@ -266,7 +266,7 @@ def test_files_are_removed_after_their_retention(app, as_role, coop, make_member
     result = app.test_cli_runner().invoke(args=["jobs", "clean", "--older-than", "0"])
     assert result.exit_code == 0, result.output
     assert "1 export file(s) removed." in result.output
-    assert _kept_files(export_dir, coop) == []
+    assert _kept_files(export_dir, coop) == set()
 
 
 def test_each_export_job_cleans_before_it_writes(app, as_role, coop, make_member,
@@ -281,7 +281,7 @@ def test_each_export_job_cleans_before_it_writes(app, as_role, coop, make_member
         db.session.get(Job, first).finished_at = utcnow() - timedelta(hours=30)
         db.session.commit()
     _page, second = _start(client, "/imports/export", {"format": "csv"})
-    assert _kept_files(export_dir, coop) == [f"job-{second}.csv"]
+    assert _kept_files(export_dir, coop) == {f"job-{second}.csv"}
 
 
 def test_the_arrears_and_coverage_jobs_write_the_same_files(app, as_role, coop,
