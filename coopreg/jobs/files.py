@@ -73,6 +73,7 @@ def export_job(kind: str, roles: tuple[Role, ...]):
 
         @job_handler(kind)
         def handler(job: Job, progress: Progress) -> dict:
+            read_only_transaction()
             clean_job_files()
             directory = job_file_dir(job.cooperative_id)
             directory.mkdir(parents=True, exist_ok=True)
@@ -90,6 +91,14 @@ def export_job(kind: str, roles: tuple[Role, ...]):
                     **made.extra}
         return writer
     return decorator
+
+
+def read_only_transaction() -> None:
+    """An export writes nothing to the database: end the transaction the job runner opened
+    (on SQLite a `BEGIN IMMEDIATE`, which holds the write lock) and read in a deferred one,
+    one consistent snapshot, so a long export blocks no one else's work."""
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_read_only": True})
 
 
 def finished_file(job: Job) -> Path | None:

@@ -315,3 +315,58 @@ def test_the_command_line_export_stays_synchronous(app, coop, make_member, expor
     assert len(_sheets(target.read_bytes())["Members"]) == 3
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == jobs_before
+
+
+@pytest.mark.no_transaction
+def test_an_export_on_sqlite_keeps_no_write_lock(tmp_path, monkeypatch):
+    """On a SQLite file every transaction takes the write lock at BEGIN; an export job reads
+    in a deferred one instead, so the office can save while a long export runs."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from config import TestConfig
+    from coopreg import create_app
+    from coopreg.cooperatives.services import create_cooperative
+    from coopreg.members.services import create_member
+    from tests.conftest import member_data
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                     EXPORT_DIR=str(tmp_path / "exports"))
+    try:
+        with app.app_context():
+            upgrade()
+            with acting_as(None, "tests"):
+                cooperative = create_cooperative("LOCK", "Lock", "CR", "CRC")
+                for n in range(3):
+                    create_member(cooperative, member_data(second_last_name=f"L{n}"),
+                                  confirm_duplicate=True)
+                db.session.commit()
+                coop_id = cooperative.id
+        monkeypatch.setattr(member_export, "PROGRESS_EVERY", 1)
+        saved: list[str] = []
+        write = services._write_progress
+
+        def save_elsewhere(job_id, done, total, message):
+            write(job_id, done, total, message)
+            if done == 2 and not saved:  # in the middle of the export
+                with db.engine.connect() as other:
+                    other.execute(text("UPDATE cooperatives SET name = 'Saved meanwhile' "
+                                       "WHERE id = :id"), {"id": coop_id})
+                    other.commit()
+                saved.append("yes")
+
+        monkeypatch.setattr(services, "_write_progress", save_elsewhere)
+        with app.test_request_context(), acting_as(None, "tests"):
+            cooperative = db.session.get(Cooperative, coop_id)
+            job = member_export.start_export(cooperative, None, None, "csv")
+            db.session.commit()
+            services.start_job(job.id)
+            job = db.session.get(Job, job.id)
+            assert job.status == JobStatus.SUCCEEDED, job.error
+            assert job.result["rows"] == 3
+            assert saved == ["yes"]
+            db.session.expire_all()
+            assert db.session.get(Cooperative, coop_id).name == "Saved meanwhile"
+    finally:
+        with app.app_context():
+            db.engine.dispose()
