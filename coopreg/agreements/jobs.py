@@ -4,6 +4,7 @@ page, like every export)."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from coopreg.agreements.coverage import coverage_report, write_coverage_workbook
 from coopreg.auth.access import ALL_ROLES
@@ -24,5 +25,6 @@ def export_coverage(job: Job, stream, progress) -> ExportedFile:
     write_coverage_workbook(report, cooperative.name, stream)
     return ExportedFile(filename=f"coverage-{cooperative.code}-{report.as_of.isoformat()}.xlsx",
                         mimetype=XLSX, rows=report.total_active,
-                        summary=_("Coverage report of %(n)d active members exported.",
-                                  n=report.total_active))
+                        summary=ngettext("Coverage report of %(num)d active member exported.",
+                                         "Coverage report of %(num)d active members exported.",
+                                         report.total_active))
