@@ -66,6 +66,9 @@ def test_secretary_exports_the_register_through_a_job(live_server, page):
     expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
     link = page.get_by_role("link", name=re.compile(r"^Download members-CRBROW-.*\.xlsx$"))
     expect(link).to_be_visible()
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: nothing sticks out
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "export-02-job-page-phone")
     with page.expect_download() as download_info:
         link.click()
     download = download_info.value
