@@ -39,6 +39,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SECRET_KEY = os.environ.get("SECRET_KEY")
     EXPORT_DIR = os.environ.get("COOPREG_EXPORT_DIR", str(BASE_DIR / "exports"))
+    # Files of export jobs (EXPORT_DIR/jobs.tmp/<cooperative>/) are removed this long after
+    # their job ended (coopreg/jobs/files.py).
+    EXPORT_RETENTION_HOURS = float(os.environ.get("COOPREG_EXPORT_RETENTION_HOURS", 24))
 
     # Sessions: HttpOnly, SameSite=Lax, 30 minutes idle (refreshed on each request).
     SESSION_COOKIE_HTTPONLY = True

@@ -147,6 +147,19 @@ def reap_jobs_command(older_than):
     click.echo(f"{count} abandoned job(s) marked failed.")
 
 
+@jobs_cli.command("clean")
+@click.option("--older-than", default=None, type=click.FloatRange(0),
+              help="Hours an export's file is kept after its job ended "
+                   "(default: EXPORT_RETENTION_HOURS, 24).")
+def clean_jobs_command(older_than):
+    """Remove the files of export jobs past their retention (and of failed jobs)."""
+    from coopreg.jobs.files import clean_job_files
+
+    with unit_of_work():
+        count = clean_job_files(older_than)
+    click.echo(f"{count} export file(s) removed.")
+
+
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
 @with_appcontext

@@ -250,8 +250,16 @@ def _column_letter(index: int) -> str:
 
 
 def coverage_workbook(report: CoverageReport, cooperative_name: str) -> bytes:
-    """The report as an xlsx file: a summary sheet, then one sheet per breakdown (rows are
-    groups; for each branch, the covered count and the covered share)."""
+    """The report as xlsx bytes (see `write_coverage_workbook`)."""
+    buffer = io.BytesIO()
+    write_coverage_workbook(report, cooperative_name, buffer)
+    return buffer.getvalue()
+
+
+def write_coverage_workbook(report: CoverageReport, cooperative_name: str, target) -> None:
+    """The report as an xlsx file written to a binary stream: a summary sheet, then one
+    sheet per breakdown (rows are groups; for each branch, the covered count and the covered
+    share)."""
     workbook = Workbook(write_only=True)
     percent = "0.0%"
     header = [str(_l("Branch")), str(_l("Active members")), str(_l("Covered")),
@@ -283,6 +291,4 @@ def coverage_workbook(report: CoverageReport, cooperative_name: str) -> bytes:
             for count in group.branches:
                 row += [count.covered, _cell(ws, count.share, number_format=percent)]
             ws.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(target)

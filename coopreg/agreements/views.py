@@ -9,7 +9,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -30,7 +29,6 @@ from coopreg.agreements.coverage import (
     DIMENSION_COLUMNS,
     DIMENSIONS,
     coverage_report,
-    coverage_workbook,
 )
 from coopreg.agreements.forms import (
     MONTH_LABELS,
@@ -45,6 +43,7 @@ from coopreg.agreements.forms import (
     TermsForm,
     TransitionForm,
 )
+from coopreg.agreements.jobs import COVERAGE_EXPORT
 from coopreg.agreements.models import (
     REGISTRATION_TRANSITIONS,
     Agreement,
@@ -63,6 +62,7 @@ from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import from_minor
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
+from coopreg.jobs.services import create_job, start_job
 from coopreg.members.forms import RELATION_CHOICES, SECTOR_LABELS, STATUS_LABELS
 from coopreg.members.models import Member, Sex
 from coopreg.members.services import localities
@@ -630,13 +630,13 @@ def coverage():
                            dimension_columns=DIMENSION_COLUMNS)
 
 
-@bp.route("/coverage.xlsx")
+@bp.route("/coverage/export", methods=["POST"])
 @roles_required(*ALL_ROLES)
 def coverage_xlsx():
+    """The report as a spreadsheet, made by a background job (its page shows the progress,
+    then the download link)."""
     cooperative = current_cooperative()
-    report = coverage_report(cooperative.id)
-    content = coverage_workbook(report, cooperative.name)
-    filename = f"coverage-{cooperative.code}-{report.as_of.isoformat()}.xlsx"
-    return Response(content, mimetype="application/vnd.openxmlformats-officedocument."
-                                      "spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    job = create_job(cooperative.id, COVERAGE_EXPORT, current_user.id, {})
+    db.session.commit()
+    start_job(job.id)
+    return redirect(url_for("jobs.view_job", job_id=job.id))

@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from coopreg.agreements.models import Agreement
+from coopreg.auth.models import Role
+from coopreg.contributions.reports import write_arrears_workbook
 from coopreg.contributions.services import generate_dues
+from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.extensions import db
+from coopreg.jobs.files import XLSX, ExportedFile, export_job
 from coopreg.jobs.models import Job
 from coopreg.jobs.services import job_handler
 
 KIND = "dues_generation"
+ARREARS_EXPORT = "arrears_export"
 
 
 @job_handler(KIND)
@@ -26,3 +32,21 @@ def run_dues_generation(job: Job, progress) -> dict:
     result = generate_dues(agreement, date.fromisoformat(job.params["start"]),
                            date.fromisoformat(job.params["through"]), progress=progress)
     return result.as_dict()
+
+
+@export_job(ARREARS_EXPORT, (Role.ADMIN, Role.SECRETARY, Role.TREASURER))
+def export_arrears(job: Job, stream, progress) -> ExportedFile:
+    """params: min_days, min_periods, agreement_id (optional): the arrears page's filters."""
+    cooperative = db.session.get(Cooperative, job.cooperative_id)
+    filters = {key: int(job.params[key]) for key in ("min_days", "min_periods")}
+    if job.params.get("agreement_id"):
+        agreement = db.session.get(Agreement, job.params["agreement_id"])
+        if agreement is None or agreement.cooperative_id != job.cooperative_id:
+            raise DomainError(_("The agreement no longer exists."))
+        filters["agreement_id"] = agreement.id
+    written = write_arrears_workbook(stream, cooperative.id, cooperative.currency,
+                                     progress=progress, **filters)
+    return ExportedFile(filename=f"arrears-{cooperative.code}-{date.today():%Y%m%d}.xlsx",
+                        mimetype=XLSX, rows=written,
+                        summary=ngettext("%(num)d member in arrears exported.",
+                                         "%(num)d members in arrears exported.", written))

@@ -294,15 +294,29 @@ def arrears_totals(cooperative_id: int, **filters) -> tuple[int, int]:
     return int(count), int(amount)
 
 
+ARREARS_PROGRESS_EVERY = 1000  # rows between two progress reports of the export job
+
+
 def arrears_workbook(cooperative_id: int, currency: str, **filters) -> bytes:
+    """The arrears list as xlsx bytes (see `write_arrears_workbook`)."""
+    buffer = io.BytesIO()
+    write_arrears_workbook(buffer, cooperative_id, currency, **filters)
+    return buffer.getvalue()
+
+
+def write_arrears_workbook(target, cooperative_id: int, currency: str, progress=None,
+                           **filters) -> int:
     """The arrears list as xlsx for follow-up calls: phone numbers and member numbers as
     text, amounts as numbers with the currency's decimals, and a summary sheet whose total
-    is the ledger's."""
+    is the ledger's. Written to a binary stream; returns the number of members; calls
+    `progress(done, total, message)` every `ARREARS_PROGRESS_EVERY` rows when given."""
     from coopreg.core.spreadsheets import DATE, INTEGER, MONEY, TEXT, Column, Sheet, write_xlsx
 
     decimals = currency_exponent(currency)
-    rows = arrears(cooperative_id, **filters)
     count, total = arrears_totals(cooperative_id, **filters)
+    if progress is not None:
+        progress(0, count, _("Writing the file…"))
+    rows = arrears(cooperative_id, **filters)
     columns = [Column(_("Member number"), TEXT), Column(_("Name"), TEXT, width=32),
                Column(_("Phone"), TEXT), Column(_("Locality"), TEXT),
                Column(_("Periods overdue"), INTEGER),
@@ -310,16 +324,22 @@ def arrears_workbook(cooperative_id: int, currency: str, **filters) -> bytes:
                       decimals=decimals),
                Column(_("Oldest due date"), DATE), Column(_("Called on"), DATE),
                Column(_("Outcome"), TEXT, width=30)]
-    body = ([r.member_number, r.name, r.phone or "", r.locality or "", r.periods,
-             from_minor(r.amount_minor, currency), r.oldest_due, None, ""] for r in rows)
+
+    def body():
+        for done, r in enumerate(rows, start=1):
+            yield [r.member_number, r.name, r.phone or "", r.locality or "", r.periods,
+                   from_minor(r.amount_minor, currency), r.oldest_due, None, ""]
+            if progress is not None and done % ARREARS_PROGRESS_EVERY == 0:
+                progress(done, count, _("%(done)d of %(total)d members written",
+                                        done=done, total=count))
+
     summary = Sheet(_("Summary"), [Column(_("Figure"), TEXT, width=30),
                                    Column(_("Value"), MONEY, decimals=decimals)],
                     [[_("Members in arrears"), Decimal(count)],
                      [_("Total overdue (%(currency)s)", currency=currency),
                       from_minor(total, currency)]])
-    buffer = io.BytesIO()
-    write_xlsx(buffer, [Sheet(_("Arrears"), columns, body), summary])
-    return buffer.getvalue()
+    write_xlsx(target, [Sheet(_("Arrears"), columns, body()), summary])
+    return len(rows)
 
 
 # ---- cash-up --------------------------------------------------------------------------------

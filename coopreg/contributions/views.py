@@ -16,7 +16,6 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -524,13 +523,15 @@ def reconciliation_lines(agreement_id: int):
 
 # ---- arrears and cash-up --------------------------------------------------------------------
 
-def _arrears_filters() -> dict:
+def _arrears_filters(source=None) -> dict:
+    source = request.args if source is None else source
+
     def number(name: str, default: int, high: int) -> int:
-        value = request.args.get(name, "")
+        value = source.get(name, "")
         return min(int(value), high) if value.isdigit() else default
 
     filters = {"min_days": number("days", 30, 3650), "min_periods": number("periods", 1, 120)}
-    agreement_id = request.args.get("agreement_id", "")
+    agreement_id = source.get("agreement_id", "")
     if agreement_id:
         filters["agreement_id"] = get_scoped_or_404(Agreement, agreement_id).id
     return filters
@@ -547,15 +548,17 @@ def arrears():
                            filters=filters, agreements=_agreements())
 
 
-@bp.route("/arrears.xlsx")
+@bp.route("/arrears/export", methods=["POST"])
 @roles_required(*OFFICE)
 def arrears_xlsx():
+    """The arrears list for follow-up, made by a background job (its page shows the
+    progress, then the download link)."""
     cooperative = current_cooperative()
-    data = reports.arrears_workbook(cooperative.id, cooperative.currency, **_arrears_filters())
-    name = f"arrears-{cooperative.code}-{date.today():%Y%m%d}.xlsx"
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
-                    "spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    job = create_job(cooperative.id, contribution_jobs.ARREARS_EXPORT, current_user.id,
+                     _arrears_filters(request.form))
+    db.session.commit()
+    start_job(job.id)
+    return redirect(url_for("jobs.view_job", job_id=job.id))
 
 
 @bp.route("/cash-up")

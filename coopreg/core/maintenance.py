@@ -32,7 +32,10 @@ def _sqlite_path(app: Flask) -> Path:
 
 def backup(app: Flask, target: Path) -> dict:
     """Write a backup archive: a consistent copy of the SQLite database and the exports
-    folder (sealed batch files), so checksums can be verified after a restore."""
+    folder (sealed batch files), so checksums can be verified after a restore. The files of
+    export jobs (`jobs.tmp/`, kept a few hours for download) are left out."""
+    from coopreg.jobs.files import JOB_FILES
+
     source = _sqlite_path(app)
     if not source.exists():
         raise DomainError(f"there is no database at {source}")
@@ -54,7 +57,7 @@ def backup(app: Flask, target: Path) -> dict:
             archive.add(copy, arcname="coopreg.sqlite")
             if exports.exists():
                 for path in sorted(exports.rglob("*")):
-                    if path.is_file():
+                    if path.is_file() and path.relative_to(exports).parts[0] != JOB_FILES:
                         archive.add(path, arcname=f"exports/{path.relative_to(exports)}")
                         files += 1
         os.replace(partial, target)

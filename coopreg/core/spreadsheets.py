@@ -30,6 +30,7 @@ Writing (files people open in Excel or LibreOffice)
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -496,13 +497,42 @@ def _xlsx_value(value: Any, column: Column) -> Any:
 
 def write_xlsx(target: str | Path | IO[bytes], sheets: Iterable[Sheet]) -> None:
     """Write the sheets to an xlsx file (a path or a binary stream), streaming rows with
-    openpyxl's write-only mode. See the module docstring for what the cells look like."""
+    openpyxl's write-only mode. See the module docstring for what the cells look like.
+    When the rows (or the disk) fail midway, the error is raised after openpyxl's streams
+    and temporary files are closed and removed."""
     from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    try:
+        _write_workbook(workbook, target, sheets)
+    except BaseException:
+        _discard(workbook)
+        raise
+
+
+def _discard(workbook) -> None:
+    """End each sheet's half-written stream now (not whenever the garbage collector finds it,
+    which reports errors) and remove openpyxl's temporary file."""
+    for worksheet in workbook.worksheets:
+        writer = getattr(worksheet, "_writer", None)
+        if writer is None:
+            continue
+        rows = getattr(worksheet, "_rows", None)
+        try:
+            if rows is not None:
+                rows.close()
+            writer.close()
+        except Exception:  # noqa: BLE001,S110 - the first error is the one raised
+            pass
+        with contextlib.suppress(OSError, ValueError):  # a save that got that far removed it
+            writer.cleanup()
+
+
+def _write_workbook(workbook, target: str | Path | IO[bytes], sheets: Iterable[Sheet]) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     wrap_top = Alignment(vertical="top")
     lists: list[tuple[str, tuple[str, ...]]] = []

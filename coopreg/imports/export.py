@@ -13,8 +13,10 @@ from decimal import Decimal
 from typing import IO, Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import ngettext
+from sqlalchemy import func, select
 
+from coopreg.auth.models import Role
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
@@ -22,10 +24,16 @@ from coopreg.core.money import currency_exponent, from_minor
 from coopreg.core.spreadsheets import DATE, MONEY, TEXT, Column, Sheet, write_csv, write_xlsx
 from coopreg.extensions import db
 from coopreg.imports import fields as F
+from coopreg.jobs.files import CSV, XLSX, ExportedFile, export_job
+from coopreg.jobs.models import Job
+from coopreg.jobs.services import create_job
 from coopreg.members.models import Member, MemberStatus, MemberStatusChange
 from coopreg.members.national_ids import id_types_for
 
 FORMATS = ("xlsx", "csv")
+EXPORT_JOB = "members_export"
+EXPORT_ROLES = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
+PROGRESS_EVERY = 2000  # rows between two progress reports of an export job
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
 STATUS_HEADER = "Status"       # not imported: status changes have their own page
 LEFT_ON_HEADER = "Left on"     # idem
@@ -92,16 +100,20 @@ def register_rows(cooperative: Cooperative, as_of: date | None) -> Iterator[list
             .order_by(table.c.id).execution_options(yield_per=2000))
     if as_of is not None:
         stmt = stmt.where(table.c.joined_on <= as_of)
-    for member in db.session.execute(stmt).mappings():
-        if as_of is None:
-            status, left_on = member["status"], member["left_on"]
-        else:
-            status = status_on(member, history.get(member["id"], []), as_of)
-            if status in GONE:
-                continue
-            left_on = None
-        yield _member_cells(member, cooperative.currency) + [
-            getattr(status, "value", status), left_on]
+    result = db.session.execute(stmt)
+    try:  # a server-side cursor on PostgreSQL: closed even when the writer stops early
+        for member in result.mappings():
+            if as_of is None:
+                status, left_on = member["status"], member["left_on"]
+            else:
+                status = status_on(member, history.get(member["id"], []), as_of)
+                if status in GONE:
+                    continue
+                left_on = None
+            yield _member_cells(member, cooperative.currency) + [
+                getattr(status, "value", status), left_on]
+    finally:
+        result.close()
 
 
 def export_columns(cooperative: Cooperative) -> list[Column]:
@@ -109,31 +121,73 @@ def export_columns(cooperative: Cooperative) -> list[Column]:
                                           Column(LEFT_ON_HEADER, DATE)]
 
 
-def export_register(cooperative: Cooperative, as_of: date | None, fmt: str,
-                    target: str | IO[bytes]) -> int:
-    """Write the register (on `as_of`, or all of it) as xlsx or CSV to a path or binary
-    stream, streaming; returns the number of members written."""
+def check_export(as_of: date | None, fmt: str) -> None:
     if fmt not in FORMATS:
         raise DomainError(_("Export as xlsx or csv."), field="format")
     if as_of is not None and as_of > date.today():
         raise DomainError(_("The date is in the future."), field="as_of")
+
+
+def export_register(cooperative: Cooperative, as_of: date | None, fmt: str,
+                    target: str | IO[bytes], progress=None) -> int:
+    """Write the register (on `as_of`, or all of it) as xlsx or CSV to a path or binary
+    stream, streaming; returns the number of members written. `progress(done, total,
+    message)`, when given, is called every `PROGRESS_EVERY` members."""
+    check_export(as_of, fmt)
     counter = {"n": 0}
+    total = 0
+    if progress is not None:
+        counted_members = select(func.count()).select_from(Member).where(
+            Member.cooperative_id == cooperative.id)
+        if as_of is not None:
+            counted_members = counted_members.where(Member.joined_on <= as_of)
+        total = db.session.scalar(counted_members) or 0
+        progress(0, total, _("Writing the file…"))
+
+    rows = register_rows(cooperative, as_of)
 
     def counted() -> Iterator[list[Any]]:
-        for row in register_rows(cooperative, as_of):
+        for row in rows:
             counter["n"] += 1
+            if progress is not None and counter["n"] % PROGRESS_EVERY == 0:
+                progress(counter["n"], total, _("%(done)d of about %(total)d members written",
+                                                done=counter["n"], total=total))
             yield row
 
     columns = export_columns(cooperative)
-    if fmt == "csv":
-        write_csv(target, columns, counted())
-        return counter["n"]
-    write_xlsx(target, [
-        Sheet(_("Members"), columns, counted()),
-        Sheet(_("About"), [Column(_("Item"), width=24), Column(_("Value"), width=50)],
-              _about(cooperative, as_of, counter)),
-    ])
+    try:
+        if fmt == "csv":
+            write_csv(target, columns, counted())
+        else:
+            write_xlsx(target, [
+                Sheet(_("Members"), columns, counted()),
+                Sheet(_("About"), [Column(_("Item"), width=24), Column(_("Value"), width=50)],
+                      _about(cooperative, as_of, counter)),
+            ])
+    finally:
+        rows.close()  # a writer that failed midway leaves no open cursor behind
     return counter["n"]
+
+
+def start_export(cooperative: Cooperative, user_id: int | None, as_of: date | None,
+                 fmt: str) -> Job:
+    """Queue the register export as a background job (the caller commits, then starts it);
+    bad choices are refused here, next to their field."""
+    check_export(as_of, fmt)
+    return create_job(cooperative.id, EXPORT_JOB, user_id,
+                      {"as_of": as_of.isoformat() if as_of else None, "format": fmt})
+
+
+@export_job(EXPORT_JOB, EXPORT_ROLES)
+def _export_job(job: Job, stream: IO[bytes], progress) -> ExportedFile:
+    cooperative = db.session.get(Cooperative, job.cooperative_id)
+    as_of = date.fromisoformat(job.params["as_of"]) if job.params.get("as_of") else None
+    fmt = job.params.get("format") or "xlsx"
+    written = export_register(cooperative, as_of, fmt, stream, progress)
+    return ExportedFile(filename=export_filename(cooperative, as_of, fmt),
+                        mimetype=XLSX if fmt == "xlsx" else CSV, rows=written,
+                        summary=ngettext("%(num)d member exported.",
+                                         "%(num)d members exported.", written))
 
 
 def _about(cooperative: Cooperative, as_of: date | None,

@@ -68,8 +68,7 @@ class CommitForm(FlaskForm):
 
 
 class ExportForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form that only reads
+    """Posted (it starts a job); a GET with the fields only fills the form in."""
 
     as_of = DateField(_l("Register on"), validators=[Optional()],
                       description=_l("Empty: every member, with today's status."))

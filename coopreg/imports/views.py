@@ -4,7 +4,6 @@ import template; the register export. Thin: each calls one service and commits o
 from __future__ import annotations
 
 import io
-import tempfile
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -13,22 +12,22 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from coopreg.auth.access import EDITORS, roles_required
-from coopreg.auth.models import Role
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import put_error_on_form
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
 from coopreg.imports import services
-from coopreg.imports.export import export_filename, export_register, write_template
+from coopreg.imports.export import EXPORT_ROLES, start_export, write_template
 from coopreg.imports.fields import FIELD_BY_KEY
 from coopreg.imports.forms import CommitForm, ExportForm, UploadForm, mapping_form_for
 from coopreg.imports.models import ImportRun, ImportStatus
 from coopreg.jobs.models import Job
+from coopreg.jobs.services import start_job
 from coopreg.jobs.views import job_state
 
 bp = Blueprint("imports", __name__)
 
-OFFICE = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
+OFFICE = EXPORT_ROLES
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -173,24 +172,22 @@ def problems(run_id: int):
                      download_name=f"import-{run.id}-problems.xlsx")
 
 
-@bp.route("/export")
+@bp.route("/export", methods=["GET", "POST"])
 @roles_required(*OFFICE)
 def export_members():
+    """The register export runs as a background job: its page shows the progress, then the
+    download link (small registers too, so it always behaves the same)."""
     cooperative = current_cooperative()
-    form = ExportForm(request.args)
-    if "format" in request.args and form.validate():
+    form = ExportForm() if request.method == "POST" else ExportForm(request.args)
+    if request.method == "POST" and form.validate():
         try:
-            handle = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it
-            export_register(cooperative, form.as_of.data, form.format.data, handle)
+            job = start_export(cooperative, current_user.id, form.as_of.data, form.format.data)
         except DomainError as error:
-            handle.close()
+            db.session.rollback()
             put_error_on_form(form, error)
         else:
-            handle.seek(0)
-            fmt = form.format.data
-            return send_file(handle, mimetype=XLSX if fmt == "xlsx" else "text/csv",
-                             as_attachment=True,
-                             download_name=export_filename(cooperative, form.as_of.data, fmt))
-        return render_template("imports/export.html", form=form), 422
-    code = 422 if "format" in request.args else 200
+            db.session.commit()
+            start_job(job.id)
+            return redirect(url_for("jobs.view_job", job_id=job.id))
+    code = 422 if request.method == "POST" else 200
     return render_template("imports/export.html", form=form), code

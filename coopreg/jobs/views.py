@@ -1,12 +1,14 @@
-"""A job's page (a progress bar that survives a reload) and its status for polling."""
+"""A job's page (a progress bar that survives a reload), its status for polling, and the
+download of the file an export job made."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template, send_file
 
 from coopreg.auth.access import ALL_ROLES, roles_required
-from coopreg.core.tenancy import get_scoped_or_404
-from coopreg.jobs.models import Job
+from coopreg.core.tenancy import current_role, get_scoped_or_404
+from coopreg.jobs.files import EXPORTS, finished_file, may_download
+from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.services import read_progress
 
 bp = Blueprint("jobs", __name__)
@@ -26,7 +28,10 @@ def job_state(job: Job) -> dict:
 @roles_required(*ALL_ROLES)
 def view_job(job_id: int):
     job = get_scoped_or_404(Job, job_id)
-    return render_template("jobs/view.html", job=job, state=job_state(job))
+    export = job.kind in EXPORTS and job.status == JobStatus.SUCCEEDED
+    return render_template("jobs/view.html", job=job, state=job_state(job), export=export,
+                           file_kept=export and finished_file(job) is not None,
+                           may_download=may_download(job, current_role()))
 
 
 @bp.route("/<int:job_id>/status")
@@ -34,3 +39,20 @@ def view_job(job_id: int):
 def job_status(job_id: int):
     job = get_scoped_or_404(Job, job_id)
     return jsonify(job_state(job))
+
+
+@bp.route("/<int:job_id>/download")
+@roles_required(*ALL_ROLES)
+def download(job_id: int):
+    """The file of a finished export job: only in its cooperative, only for the roles of
+    the export's page, only while it is kept (404 once cleaned, or if the job failed)."""
+    job = get_scoped_or_404(Job, job_id)
+    if job.kind not in EXPORTS:
+        abort(404)
+    if not may_download(job, current_role()):
+        abort(403)
+    path = finished_file(job)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype=job.result.get("mimetype"), as_attachment=True,
+                     download_name=job.result.get("filename") or path.name, max_age=0)

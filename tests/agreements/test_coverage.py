@@ -152,11 +152,15 @@ def test_the_page_and_the_download(app, as_role, coop, make_member):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "<svg" in html and "Medical care" in html and "Survivors" in html
-    response = client.get("/agreements/coverage.xlsx")
+    assert 'action="/agreements/coverage/export"' in html
+    started = client.post("/agreements/coverage/export")
+    assert started.status_code == 302
+    response = client.get(started.headers["Location"] + "/download")
     assert response.status_code == 200
     assert response.mimetype == ("application/vnd.openxmlformats-officedocument."
                                  "spreadsheetml.sheet")
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith('attachment; filename="coverage-CRTEST-')
-    assert disposition.endswith('.xlsx"')
+    assert disposition.startswith("attachment; filename=coverage-CRTEST-")
+    assert disposition.endswith(".xlsx")
     assert load_workbook(io.BytesIO(response.data)).sheetnames[0] == "Summary"
+    response.close()

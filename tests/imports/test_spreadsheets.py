@@ -122,6 +122,24 @@ def test_writers_refuse_floats_for_money(ctx):
         write_csv(io.BytesIO(), [Column("x", MONEY)], [[1.5]])
 
 
+def test_a_writer_that_fails_midway_leaves_no_stream_or_temporary_file(ctx):
+    import gc
+
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+    def rows():
+        yield ["0123", "Rosa"]
+        raise OSError(28, "No space left on device")
+
+    before = set(ALL_TEMP_FILES)
+    columns = [Column("ID"), Column("Name")]
+    with pytest.raises(OSError, match="No space left"):
+        write_xlsx(io.BytesIO(), [Sheet("Done", columns, [["1", "A"]]),
+                                  Sheet("Broken", columns, rows())])
+    assert set(ALL_TEMP_FILES) == before
+    gc.collect()  # nothing half-open is left for the collector (pytest fails on its errors)
+
+
 def test_column_letters():
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
 

@@ -9,6 +9,7 @@ from tests.access_levels import ALL
 ACCESS: dict = {
     "jobs.view_job": ALL,
     "jobs.job_status": ALL,
+    "jobs.download": ALL,  # then the roles of the export (tests/jobs/test_exports.py)
 }
 
 
