@@ -10,6 +10,7 @@ national ID, or by member number for a row without ID) are changed only when ask
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections import defaultdict
@@ -48,7 +49,7 @@ from coopreg.imports.models import (
     ImportStatus,
 )
 from coopreg.jobs.services import create_job, job_handler, start_job
-from coopreg.members.models import Member, MemberStatus
+from coopreg.members.models import ConsentMethod, Member, MemberStatus, Sector, Sex
 from coopreg.members.national_ids import id_types_for, normalise_id
 from coopreg.members.services import (
     clean_member_data,
@@ -245,6 +246,7 @@ def _reset_counts(run: ImportRun) -> None:
     run.problems = None
     run.problems_file = None
     run.message = None
+    _drop_stage(run)
 
 
 # ---- upload ---------------------------------------------------------------------------------
@@ -547,6 +549,17 @@ def analyse(cooperative: Cooperative, table: Table, header_row: int, mapping: di
             options: ImportOptions, progress: Progress = _no_progress) -> Analysis:
     """Check every row of the table (header on `header_row`, 1-based) against the member
     rules, the other rows and the register; decide what each row would do. Writes nothing."""
+    headers, results, checker = check_rows(cooperative, table, header_row, mapping, options,
+                                           progress)
+    return decide(cooperative, headers, header_row, results, checker, options)
+
+
+def check_rows(cooperative: Cooperative, table: Table, header_row: int, mapping: dict,
+               options: ImportOptions, progress: Progress = _no_progress
+               ) -> tuple[list[str], list[RowResult], RowChecker]:
+    """The part of `analyse` that does not depend on the register: every row by the member
+    rules, then the rows against each other. A preview keeps what it finds (see `_write_stage`)
+    so that the commit does not do it again."""
     rows = table.rows
     header_index = header_row - 1
     headers = [cell_text(v) for v in (rows[header_index] if header_index < len(rows) else [])]
@@ -572,6 +585,13 @@ def analyse(cooperative: Cooperative, table: Table, header_row: int, mapping: di
                                         done=position, total=total))
     progress(total, total, _("Comparing with the register…"))
     _check_against_each_other(results, checker)
+    return headers, results, checker
+
+
+def decide(cooperative: Cooperative, headers: list[str], header_row: int,
+           results: list[RowResult], checker: RowChecker, options: ImportOptions) -> Analysis:
+    """The rows (checked by `check_rows`) against the register as it stands now: what each
+    would do, or why it cannot be imported."""
     _check_against_register(results, checker, _Register(cooperative.id), options)
     for result in results:
         if result.has_errors:
@@ -729,15 +749,129 @@ def problems_path(run: ImportRun) -> Path | None:
 
 # ---- preview and commit ----------------------------------------------------------------------
 
+# What a preview found before comparing with the register, kept for the commit: a JSON file
+# next to the upload (first line: what it depends on; then chunks of rows). The commit uses it
+# only when the file, mapping, defaults, cooperative settings and day are the same, and always
+# compares with the register again (it may have changed since the preview).
+STAGE_VERSION = 1
+_STAGE_CHUNK = 2000
+_DATE_VALUES = frozenset({"date_of_birth", "joined_on", "consent_date"})
+_ENUM_VALUES = {"sex": Sex, "sector": Sector, "consent_method": ConsentMethod}
+
+
+def _stage_path(run: ImportRun) -> Path:
+    return import_dir(run.cooperative_id) / f"run-{int(run.id)}-checked.json"
+
+
+def _stage_key(run: ImportRun, cooperative: Cooperative, options: ImportOptions) -> str:
+    return json.dumps([
+        STAGE_VERSION, run.sha256, run.header_row or 1,
+        sorted((str(k), v) for k, v in (run.mapping or {}).items() if v),
+        sorted((k, str(v)) for k, v in (options.defaults or {}).items() if v),
+        cooperative.country, cooperative.currency, cooperative.id_pattern, cooperative.id_label,
+        date.today().isoformat(), read_limits().max_rows])
+
+
+def _encode_values(values: dict[str, Any] | None, keys: list[str]) -> list | None:
+    if values is None:
+        return None
+    out = []
+    for key in keys:
+        value = values.get(key)
+        if value is not None:
+            if key in _DATE_VALUES:
+                value = value.toordinal()
+            elif key in _ENUM_VALUES:
+                value = value.value
+        out.append(value)
+    return out
+
+
+def _decode_values(encoded: list | None, keys: list[str]) -> dict[str, Any] | None:
+    if encoded is None:
+        return None
+    values = dict(zip(keys, encoded, strict=True))
+    for key in _DATE_VALUES:
+        if values.get(key) is not None:
+            values[key] = date.fromordinal(values[key])
+    for key, kind in _ENUM_VALUES.items():
+        if values.get(key) is not None:
+            values[key] = kind(values[key])
+    return values
+
+
+def _write_stage(run: ImportRun, cooperative: Cooperative, options: ImportOptions,
+                 headers: list[str], results: list[RowResult]) -> None:
+    keys = list(next((r.values for r in results if r.values is not None), {}))
+    path = _stage_path(run)
+    temporary = path.with_name(path.name + f".{os.getpid()}.part")
+    with temporary.open("w", encoding="utf-8") as out:
+        out.write(json.dumps({"key": _stage_key(run, cooperative, options),
+                              "headers": headers, "keys": keys}) + "\n")
+        for start in range(0, len(results), _STAGE_CHUNK):
+            out.write(json.dumps([
+                [r.row, _encode_values(r.values, keys),
+                 [[p.column, p.field, p.message, p.severity] for p in r.problems],
+                 [cell_text(v) for v in r.cells] if r.has_errors else None]
+                for r in results[start:start + _STAGE_CHUNK]]) + "\n")
+    os.replace(temporary, path)
+
+
+def _read_stage(run: ImportRun, cooperative: Cooperative, options: ImportOptions
+                ) -> tuple[list[str], list[RowResult], RowChecker] | None:
+    """What the preview kept, or None when there is none or it no longer applies."""
+    path = _stage_path(run)
+    if not path.is_file():
+        return None
+    try:
+        with path.open(encoding="utf-8") as lines:
+            head = json.loads(next(lines))
+            if head.get("key") != _stage_key(run, cooperative, options):
+                return None
+            keys = head["keys"]
+            results = []
+            for line in lines:
+                for number, values, problems, cells in json.loads(line):
+                    results.append(RowResult(
+                        row=number, cells=cells, values=_decode_values(values, keys),
+                        problems=[Problem(number, c, f, m, sev) for c, f, m, sev in problems]))
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        log.warning("import run %s: the preview's checked rows are unreadable; checking the "
+                    "file again", run.id)
+        return None
+    headers = head["headers"]
+    return headers, results, RowChecker(cooperative, headers, run.mapping or {}, options)
+
+
+def _drop_stage(run: ImportRun) -> None:
+    if run.id is not None:
+        _stage_path(run).unlink(missing_ok=True)
+
+
+def _fill_cells(run: ImportRun, analysis: Analysis) -> None:
+    """The cells of rows refused only now (by the register), for the problems file."""
+    missing = [r for r in analysis.results if r.action == "refused" and r.cells is None]
+    if missing:
+        rows = load_table(run).rows
+        for result in missing:
+            result.cells = list(rows[result.row - 1]) if result.row - 1 < len(rows) else []
+
+
 def preview_run(run: ImportRun, progress: Progress = _no_progress) -> Analysis:
-    """Check every row of the run's file with its mapping; record the counts and problems."""
+    """Check every row of the run's file with its mapping; record the counts and problems,
+    and keep the checked rows for the commit."""
     if not run.mapping:
         raise DomainError(_("Choose the columns first."))
     cooperative = db.session.get(Cooperative, run.cooperative_id)
+    options = ImportOptions.from_run(run)
     progress(0, 0, _("Reading the file…"))
     table = load_table(run)
-    analysis = analyse(cooperative, table, run.header_row or 1, run.mapping,
-                       ImportOptions.from_run(run), progress)
+    header_row = run.header_row or 1
+    headers, results, checker = check_rows(cooperative, table, header_row, run.mapping,
+                                           options, progress)
+    del table
+    _write_stage(run, cooperative, options, headers, results)
+    analysis = decide(cooperative, headers, header_row, results, checker, options)
     set_status(run, ImportStatus.PREVIEWED)
     _store_analysis(run, analysis)
     run.previewed_at = utcnow()
@@ -841,16 +975,25 @@ def commit_run(run: ImportRun, progress: Progress = _no_progress) -> Analysis:
     _lock_register(cooperative.id)
     options = ImportOptions.from_run(run)
     progress(0, 0, _("Reading the file…"))
-    analysis = analyse(cooperative, load_table(run), run.header_row or 1, run.mapping or {},
-                       options, progress)
+    header_row = run.header_row or 1
+    staged = _read_stage(run, cooperative, options)
+    if staged is None:
+        headers, results, checker = check_rows(cooperative, load_table(run), header_row,
+                                               run.mapping or {}, options, progress)
+    else:
+        headers, results, checker = staged
+    progress(0, 0, _("Comparing with the register…"))
+    analysis = decide(cooperative, headers, header_row, results, checker, options)
     refused = analysis.count("refused")
     if refused and not options.valid_rows_only:
         raise ImportRefused(refusal_message(refused), analysis)
     write_rows(cooperative, analysis, progress)
     set_status(run, ImportStatus.COMMITTED)
+    _fill_cells(run, analysis)
     _store_analysis(run, analysis)
     run.committed_at = utcnow()
     db.session.flush()
+    _drop_stage(run)
     return analysis
 
 

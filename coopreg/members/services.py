@@ -43,6 +43,7 @@ _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 _PHONE_TYPED = re.compile(r"\+?[0-9\s().\-/]+")
 # The declared income column is a signed 64-bit integer of minor units.
 # Lengths of the free-text columns (the forms say the same; imports call the service directly).
+_MEMBER_NUMBER = re.compile(r"[0-9A-Za-z\-/.]{1,20}")
 _TEXT_LIMITS = {"address": 300, "locality": 120, "occupation": 120}
 _NOTES_LIMIT = 2000
 
@@ -56,8 +57,11 @@ class DuplicateWarning(Exception):
 
 
 def _text(value: Any) -> str | None:
-    value = (value or "").strip() if isinstance(value, str) or value is None else str(value)
-    return re.sub(r"\s+", " ", value) or None
+    if value is None:
+        return None
+    if isinstance(value, str):  # trimmed, runs of white space as one space
+        return " ".join(value.split()) or None
+    return re.sub(r"\s+", " ", str(value)) or None
 
 
 def _date(value: Any, field_name: str, label: str) -> date | None:
@@ -196,7 +200,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
 
     number = _text(data.get("member_number"))
     if number:
-        if not re.fullmatch(r"[0-9A-Za-z\-/.]{1,20}", number):
+        if not _MEMBER_NUMBER.fullmatch(number):
             raise DomainError(_("A member number has up to 20 letters, digits, - / or ."),
                               field="member_number")
         taken = None if not unique_checks else db.session.scalar(select(Member.id).where(
