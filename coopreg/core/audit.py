@@ -20,6 +20,7 @@ from flask import g, has_app_context
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from coopreg.core.bulk import insert_rows
 from coopreg.core.models import utcnow
 from coopreg.extensions import db
 
@@ -152,8 +153,11 @@ def _write_audit_events(session: Session, flush_context) -> None:
         session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
+_SIMPLE = (str, int, bool)
+
+
 def _fast_plain(value: Any) -> Any:
-    return value if value is None or type(value) in (str, int, bool) else _plain(value)
+    return value if value is None or type(value) in _SIMPLE else _plain(value)
 
 
 def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
@@ -174,9 +178,10 @@ def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
             changes = row["changes"]
             if not changes:
                 continue
-        elif action == "create":
-            changes = {key: {"before": None, "after": _fast_plain(row.get(key))}
-                       for key in columns}
+        elif action == "create":  # (_fast_plain inlined: a bulk import runs this per row)
+            changes = {key: {"before": None, "after": value if value is None or type(value)
+                             in _SIMPLE else _plain(value)}
+                       for key, value in zip(columns, map(row.get, columns), strict=True)}
         else:
             changes = {key: {"before": _plain(row.get(key)), "after": None} for key in columns}
         events.append({
@@ -190,5 +195,5 @@ def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
             "changes": changes,
         })
     if events:
-        db.session.connection().execute(insert(AuditEvent.__table__), events)
+        insert_rows(AuditEvent.__table__, events)
     return len(events)

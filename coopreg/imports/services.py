@@ -23,10 +23,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import func, select, text
 
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import record_bulk
+from coopreg.core.bulk import insert_rows
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.core.spreadsheets import (
@@ -880,17 +881,23 @@ def preview_run(run: ImportRun, progress: Progress = _no_progress) -> Analysis:
 
 
 def _insert_members(rows: list[dict[str, Any]]) -> list[int]:
-    """One bulk INSERT (executemany) of member rows of one cooperative; their new ids, in
-    order, found again by member number (unique in the cooperative). RETURNING with a
-    guaranteed order would make SQLite insert row by row."""
+    """One bulk insert (COPY on PostgreSQL, one executemany on SQLite) of member rows; their
+    new ids, in order. The ids are taken before: from the table's sequence on PostgreSQL, after
+    the highest id on SQLite (whose writers hold the database's write lock, so no other can
+    take them). Looking them up afterwards by member number would scan the table on
+    PostgreSQL, whose planner has no statistics yet for rows written in this transaction."""
     table = Member.__table__
     connection = db.session.connection()
-    connection.execute(insert(table), rows)
-    numbers = [row["member_number"] for row in rows]
-    ids = dict(connection.execute(select(table.c.member_number, table.c.id).where(
-        table.c.cooperative_id == rows[0]["cooperative_id"],
-        table.c.member_number.in_(numbers))).all())
-    return [ids[number] for number in numbers]
+    if connection.dialect.name == "postgresql":
+        ids = list(connection.execute(text(
+            "SELECT nextval(pg_get_serial_sequence('members', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars())
+    else:
+        highest = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()
+        ids = list(range(highest + 1, highest + 1 + len(rows)))
+    insert_rows(table, [{**row, "id": member_id} for row, member_id in zip(rows, ids,
+                                                                            strict=True)])
+    return ids
 
 
 def _lock_register(cooperative_id: int) -> None:
