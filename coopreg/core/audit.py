@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import json
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
 from flask import g, has_app_context
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from coopreg.core.bulk import insert_rows
+from coopreg.core.bulk import JSONText, insert_rows
 from coopreg.core.models import utcnow
 from coopreg.extensions import db
 
@@ -153,11 +155,30 @@ def _write_audit_events(session: Session, flush_context) -> None:
         session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
-_SIMPLE = (str, int, bool)
-
-
-def _fast_plain(value: Any) -> Any:
-    return value if value is None or type(value) in _SIMPLE else _plain(value)
+def _created_json(prefixes: list[str], values) -> JSONText:
+    """The "create" changes of one row, {"field": {"before": null, "after": value}, …}, as the
+    JSON text `json.dumps` gives, written directly: a bulk import does this for every row,
+    and building the nested dicts to encode them costs four times as much."""
+    parts = []
+    for prefix, value in zip(prefixes, values, strict=True):
+        if value is None:
+            text = "null"
+        elif type(value) is str:
+            text = _quote(value)
+        elif value is True:
+            text = "true"
+        elif value is False:
+            text = "false"
+        elif type(value) is int:
+            text = str(value)
+        elif isinstance(value, enum.Enum) and type(value.value) is str:
+            text = _quote(value.value)
+        elif type(value) is date:
+            text = f'"{value.isoformat()}"'
+        else:
+            text = json.dumps(_plain(value))
+        parts.append(prefix + text + "}")
+    return JSONText("{" + ", ".join(parts) + "}")
 
 
 def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
@@ -172,16 +193,15 @@ def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
     columns = [attr.key for attr in inspect(model).column_attrs if attr.key not in exclude]
     actor_id, actor_label = _current_actor()
     now = utcnow()
+    prefixes = [f'{_quote(key)}: {{"before": null, "after": ' for key in columns]
     events = []
     for row in rows:
         if action == "update":
             changes = row["changes"]
             if not changes:
                 continue
-        elif action == "create":  # (_fast_plain inlined: a bulk import runs this per row)
-            changes = {key: {"before": None, "after": value if value is None or type(value)
-                             in _SIMPLE else _plain(value)}
-                       for key, value in zip(columns, map(row.get, columns), strict=True)}
+        elif action == "create":
+            changes = _created_json(prefixes, map(row.get, columns))
         else:
             changes = {key: {"before": _plain(row.get(key)), "after": None} for key in columns}
         events.append({

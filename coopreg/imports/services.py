@@ -476,17 +476,26 @@ class RowChecker:
     def read(self, cells: list[Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """(data for the member form, {field: problem} for cells that are not readable)."""
         if not hasattr(self, "_plan"):
-            self._plan = [(spec.key, self.column_of.get(spec.key), self._converter(spec))
-                          for spec in F.FIELDS]
+            # what an empty cell gives, worked out once: fields without a column, and the
+            # empty cells of the others, take it without converting
+            self._blank = {spec.key: self._converter(spec)("") for spec in F.FIELDS}
+            self._plan = [(spec.key, index, self._converter(spec)) for spec in F.FIELDS
+                          if (index := self.column_of.get(spec.key)) is not None]
             self._required = [(spec.key, _("%(label)s is required.", label=spec.label))
                               for spec in F.FIELDS if spec.required]
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = dict(self._blank)
         bad: dict[str, str] = {}
         width = len(cells)
         for key, index, convert in self._plan:
-            raw = cells[index] if index is not None and index < width else ""
+            if index >= width:
+                continue
+            raw = cells[index]
+            if raw is None:
+                continue
             if isinstance(raw, str):
                 raw = raw.strip()
+                if not raw:
+                    continue
             try:
                 data[key] = convert(raw)
             except DomainError as error:
@@ -555,6 +564,20 @@ def analyse(cooperative: Cooperative, table: Table, header_row: int, mapping: di
     return decide(cooperative, headers, header_row, results, checker, options)
 
 
+def _filled(cells: list[Any]) -> bool:
+    """Whether a row has any cell with text (`cell_text` not empty), without converting
+    every cell of every row to text."""
+    for value in cells:
+        if value is None:
+            continue
+        if type(value) is str:
+            if value and not value.isspace():
+                return True
+        elif cell_text(value):
+            return True
+    return False
+
+
 def check_rows(cooperative: Cooperative, table: Table, header_row: int, mapping: dict,
                options: ImportOptions, progress: Progress = _no_progress
                ) -> tuple[list[str], list[RowResult], RowChecker]:
@@ -567,7 +590,7 @@ def check_rows(cooperative: Cooperative, table: Table, header_row: int, mapping:
     limits = read_limits()
     data_rows = [(n, cells) for n, cells in enumerate(rows[header_index + 1:],
                                                       start=header_row + 1)
-                 if any(cell_text(v) for v in cells)]
+                 if _filled(cells)]
     if len(data_rows) > limits.max_rows:
         raise DomainError(_("The file has more than %(n)d rows; split it into smaller files.",
                             n=limits.max_rows))
@@ -773,37 +796,38 @@ def _stage_key(run: ImportRun, cooperative: Cooperative, options: ImportOptions)
         date.today().isoformat(), read_limits().max_rows])
 
 
-def _encode_values(values: dict[str, Any] | None, keys: list[str]) -> list | None:
+def _encode_values(values: dict[str, Any] | None, keys: list[str],
+                   dates: list[int], enums: list[int]) -> list | None:
     if values is None:
         return None
-    out = []
-    for key in keys:
-        value = values.get(key)
-        if value is not None:
-            if key in _DATE_VALUES:
-                value = value.toordinal()
-            elif key in _ENUM_VALUES:
-                value = value.value
-        out.append(value)
+    out = [values.get(key) for key in keys]
+    for index in dates:
+        if out[index] is not None:
+            out[index] = out[index].toordinal()
+    for index in enums:
+        if out[index] is not None:
+            out[index] = out[index].value
     return out
 
 
-def _decode_values(encoded: list | None, keys: list[str]) -> dict[str, Any] | None:
+def _decode_values(encoded: list | None, keys: list[str], dates: list[int],
+                   enums: list[tuple[int, dict[str, Any]]]) -> dict[str, Any] | None:
     if encoded is None:
         return None
-    values = dict(zip(keys, encoded, strict=True))
-    for key in _DATE_VALUES:
-        if values.get(key) is not None:
-            values[key] = date.fromordinal(values[key])
-    for key, kind in _ENUM_VALUES.items():
-        if values.get(key) is not None:
-            values[key] = kind(values[key])
-    return values
+    for index in dates:
+        if encoded[index] is not None:
+            encoded[index] = date.fromordinal(encoded[index])
+    for index, members in enums:
+        if encoded[index] is not None:
+            encoded[index] = members[encoded[index]]
+    return dict(zip(keys, encoded, strict=True))
 
 
 def _write_stage(run: ImportRun, cooperative: Cooperative, options: ImportOptions,
                  headers: list[str], results: list[RowResult]) -> None:
     keys = list(next((r.values for r in results if r.values is not None), {}))
+    dates = [i for i, key in enumerate(keys) if key in _DATE_VALUES]
+    enums = [i for i, key in enumerate(keys) if key in _ENUM_VALUES]
     path = _stage_path(run)
     temporary = path.with_name(path.name + f".{os.getpid()}.part")
     with temporary.open("w", encoding="utf-8") as out:
@@ -811,7 +835,7 @@ def _write_stage(run: ImportRun, cooperative: Cooperative, options: ImportOption
                               "headers": headers, "keys": keys}) + "\n")
         for start in range(0, len(results), _STAGE_CHUNK):
             out.write(json.dumps([
-                [r.row, _encode_values(r.values, keys),
+                [r.row, _encode_values(r.values, keys, dates, enums),
                  [[p.column, p.field, p.message, p.severity] for p in r.problems],
                  [cell_text(v) for v in r.cells] if r.has_errors else None]
                 for r in results[start:start + _STAGE_CHUNK]]) + "\n")
@@ -830,11 +854,14 @@ def _read_stage(run: ImportRun, cooperative: Cooperative, options: ImportOptions
             if head.get("key") != _stage_key(run, cooperative, options):
                 return None
             keys = head["keys"]
+            dates = [i for i, key in enumerate(keys) if key in _DATE_VALUES]
+            enums = [(i, {m.value: m for m in _ENUM_VALUES[key]})
+                     for i, key in enumerate(keys) if key in _ENUM_VALUES]
             results = []
             for line in lines:
                 for number, values, problems, cells in json.loads(line):
                     results.append(RowResult(
-                        row=number, cells=cells, values=_decode_values(values, keys),
+                        row=number, cells=cells, values=_decode_values(values, keys, dates, enums),
                         problems=[Problem(number, c, f, m, sev) for c, f, m, sev in problems]))
     except (OSError, ValueError, KeyError, TypeError, StopIteration):
         log.warning("import run %s: the preview's checked rows are unreadable; checking the "
