@@ -599,7 +599,7 @@ def check_rows(cooperative: Cooperative, table: Table, header_row: int, mapping:
     progress(0, total, _("Checking rows…"))
     results: list[RowResult] = []
     for position, (number, cells) in enumerate(data_rows, start=1):
-        result = RowResult(row=number, cells=list(cells))
+        result = RowResult(row=number, cells=cells)  # the table's own list: not copied
         values, problems = checker.check(result.cells)
         result.values = values
         result.problems = [Problem(number, checker.column_label(f), f, m) for f, m in problems]
