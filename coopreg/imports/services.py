@@ -9,6 +9,7 @@ national ID, or by member number for a row without ID) are changed only when ask
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -885,9 +886,28 @@ def _fill_cells(run: ImportRun, analysis: Analysis) -> None:
             result.cells = list(rows[result.row - 1]) if result.row - 1 < len(rows) else []
 
 
+@contextmanager
+def _cycle_collector_paused():
+    """Python's cycle collector off while an import builds its hundreds of thousands of small
+    objects (none of them in cycles): each of its full passes walks all of them again, a
+    fifth of a 100,000-row import's time. Back on at the end, as it was."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def preview_run(run: ImportRun, progress: Progress = _no_progress) -> Analysis:
     """Check every row of the run's file with its mapping; record the counts and problems,
     and keep the checked rows for the commit."""
+    with _cycle_collector_paused():
+        return _preview_run(run, progress)
+
+
+def _preview_run(run: ImportRun, progress: Progress) -> Analysis:
     if not run.mapping:
         raise DomainError(_("Choose the columns first."))
     cooperative = db.session.get(Cooperative, run.cooperative_id)
@@ -999,8 +1019,14 @@ def refusal_message(refused: int) -> str:
 
 
 def commit_run(run: ImportRun, progress: Progress = _no_progress) -> Analysis:
-    """Write the run's rows into the register, all of them or none: the file is checked
-    again inside this transaction (the register may have changed since the preview)."""
+    """Write the run's rows into the register, all of them or none. The rows the preview
+    checked are used when they still apply (else the file is checked again), and always
+    compared with the register again inside this transaction (it may have changed since)."""
+    with _cycle_collector_paused():
+        return _commit_run(run, progress)
+
+
+def _commit_run(run: ImportRun, progress: Progress) -> Analysis:
     if run.status == ImportStatus.COMMITTED:
         raise DomainError(_("This import is already done."))
     if run.status not in (ImportStatus.PREVIEWED, ImportStatus.FAILED) or not run.previewed_at:
@@ -1038,6 +1064,15 @@ def import_file(cooperative: Cooperative, data: bytes, filename: str, *,
     """The command line's import: read, map (saved mapping, else the headers' names), check,
     and — unless a dry run, or rows fail without `valid_rows_only` — write and record the
     run. Raises `ImportRefused` when rows fail and only the valid ones were not asked for."""
+    with _cycle_collector_paused():
+        return _import_file(cooperative, data, filename, update_existing=update_existing,
+                            valid_rows_only=valid_rows_only, dry_run=dry_run,
+                            progress=progress)
+
+
+def _import_file(cooperative: Cooperative, data: bytes, filename: str, *,
+                 update_existing: bool, valid_rows_only: bool, dry_run: bool,
+                 progress: Progress) -> tuple[Analysis, ImportRun | None]:
     name = display_name(filename)
     table = read_table(data, filename=name, limits=read_limits())
     header_index = find_header_row(table.rows)
