@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import json
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
 from flask import g, has_app_context
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from coopreg.core.bulk import JSONText, insert_rows
 from coopreg.core.models import utcnow
 from coopreg.extensions import db
 
@@ -152,8 +155,30 @@ def _write_audit_events(session: Session, flush_context) -> None:
         session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
-def _fast_plain(value: Any) -> Any:
-    return value if value is None or type(value) in (str, int, bool) else _plain(value)
+def _created_json(prefixes: list[str], values) -> JSONText:
+    """The "create" changes of one row, {"field": {"before": null, "after": value}, …}, as the
+    JSON text `json.dumps` gives, written directly: a bulk import does this for every row,
+    and building the nested dicts to encode them costs four times as much."""
+    parts = []
+    for prefix, value in zip(prefixes, values, strict=True):
+        if value is None:
+            text = "null"
+        elif type(value) is str:
+            text = _quote(value)
+        elif value is True:
+            text = "true"
+        elif value is False:
+            text = "false"
+        elif type(value) is int:
+            text = str(value)
+        elif isinstance(value, enum.Enum) and type(value.value) is str:
+            text = _quote(value.value)
+        elif type(value) is date:
+            text = f'"{value.isoformat()}"'
+        else:
+            text = json.dumps(_plain(value))
+        parts.append(prefix + text + "}")
+    return JSONText("{" + ", ".join(parts) + "}")
 
 
 def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
@@ -168,6 +193,7 @@ def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
     columns = [attr.key for attr in inspect(model).column_attrs if attr.key not in exclude]
     actor_id, actor_label = _current_actor()
     now = utcnow()
+    prefixes = [f'{_quote(key)}: {{"before": null, "after": ' for key in columns]
     events = []
     for row in rows:
         if action == "update":
@@ -175,8 +201,7 @@ def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
             if not changes:
                 continue
         elif action == "create":
-            changes = {key: {"before": None, "after": _fast_plain(row.get(key))}
-                       for key in columns}
+            changes = _created_json(prefixes, map(row.get, columns))
         else:
             changes = {key: {"before": _plain(row.get(key)), "after": None} for key in columns}
         events.append({
@@ -190,5 +215,5 @@ def record_bulk(model: type, action: str, rows: list[dict[str, Any]]) -> int:
             "changes": changes,
         })
     if events:
-        db.session.connection().execute(insert(AuditEvent.__table__), events)
+        insert_rows(AuditEvent.__table__, events)
     return len(events)

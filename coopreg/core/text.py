@@ -12,6 +12,8 @@ def fold(text: str | None) -> str:
     """Lower-case, accents stripped, spaces collapsed: the form stored for searching."""
     if not text:
         return ""
+    if text.isascii():  # nothing to decompose; str.split() splits on what \s matches
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", stripped.casefold()).strip()

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
@@ -160,7 +161,13 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 def header_key(text: Any) -> str:
     """A header as compared: folded, punctuation as single spaces ("Fecha de nacimiento:"
     and "FECHA DE NACIMIENTO" are the same key)."""
-    return _NON_WORD.sub(" ", fold(cell_text(text))).strip()[:200]
+    return _key_of_text(cell_text(text))
+
+
+@lru_cache(maxsize=8192)
+def _key_of_text(text: str) -> str:
+    # cached: an import asks for the key of the same few words ("female", "yes") on every row
+    return _NON_WORD.sub(" ", fold(text)).strip()[:200]
 
 
 _EXACT: dict[str, str] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import ModuleType
 
 from flask_babel import lazy_gettext as _l
@@ -28,7 +28,20 @@ class IdType:
     module: str | None  # python-stdnum module path, or None for the cooperative's pattern
 
     def stdnum(self) -> ModuleType | None:
-        return importlib.import_module(f"stdnum.{self.module}") if self.module else None
+        return _stdnum_module(self.module) if self.module else None
+
+
+@cache
+def _stdnum_module(name: str) -> ModuleType:
+    return importlib.import_module(f"stdnum.{name}")
+
+
+@lru_cache(maxsize=4096)
+def _stdnum_validate(name: str, number: str) -> str:
+    """python-stdnum's check of one number, its normal form cached: a spreadsheet import checks
+    each ID twice in a row (restoring lost leading zeros, then the member rules). A refused
+    number raises and is not cached."""
+    return _stdnum_module(name).validate(number)
 
 
 # The types offered per country, the usual one first.
@@ -51,8 +64,9 @@ ID_TYPES_BY_COUNTRY: dict[str, tuple[IdType, ...]] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def id_types_for(country: str, local_label: str | None = None) -> tuple[IdType, ...]:
-    """The ID types a cooperative in this country can record."""
+    """The ID types a cooperative in this country can record (an immutable tuple: cached)."""
     types = ID_TYPES_BY_COUNTRY.get(country.upper(), ())
     if not types or local_label:
         types = types + (IdType(PATTERN_TYPE, local_label or "National ID", None),)
@@ -87,10 +101,10 @@ def normalise_id(country: str, id_type: str, number: str, *, pattern: str | None
     if id_type not in types:
         raise DomainError(str(_l("This ID type is not used in this cooperative's country.")),
                           field="id_type")
-    module = types[id_type].stdnum()
+    module = types[id_type].module
     if module is not None:
         try:
-            return module.validate(number)
+            return _stdnum_validate(module, number)
         except stdnum_errors.ValidationError as error:
             reason = next((m for cls, m in _MESSAGES.items() if isinstance(error, cls)),
                           _l("it is not a valid number"))

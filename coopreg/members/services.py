@@ -46,6 +46,7 @@ _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 _PHONE_TYPED = re.compile(r"\+?[0-9\s().\-/]+")
 # The declared income column is a signed 64-bit integer of minor units.
 # Lengths of the free-text columns (the forms say the same; imports call the service directly).
+_MEMBER_NUMBER = re.compile(r"[0-9A-Za-z\-/.]{1,20}")
 _TEXT_LIMITS = {"address": 300, "locality": 120, "occupation": 120}
 _NOTES_LIMIT = 2000
 
@@ -59,8 +60,11 @@ class DuplicateWarning(Exception):
 
 
 def _text(value: Any) -> str | None:
-    value = (value or "").strip() if isinstance(value, str) or value is None else str(value)
-    return re.sub(r"\s+", " ", value) or None
+    if value is None:
+        return None
+    if isinstance(value, str):  # trimmed, runs of white space as one space
+        return " ".join(value.split()) or None
+    return re.sub(r"\s+", " ", str(value)) or None
 
 
 def _date(value: Any, field_name: str, label: str) -> date | None:
@@ -95,6 +99,13 @@ def normalise_phone(phone: str | None) -> str | None:
     return compact
 
 
+# The field labels of the member rules' messages (made once: an import checks many rows).
+_LABELS = {"first_name": _l("First name"), "last_name": _l("Last name"), "sex": _l("Sex"),
+           "sector": _l("Sector"), "date_of_birth": _l("Date of birth"),
+           "joined_on": _l("Joined on"), "consent_date": _l("Consent date"),
+           "consent_method": _l("Consent")}
+
+
 def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
                       member: Member | None = None, today: date | None = None, *,
                       unique_checks: bool = True) -> dict[str, Any]:
@@ -104,7 +115,8 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
     checks many rows against the register at once (the spreadsheet import)."""
     today = today or date.today()
     clean: dict[str, Any] = {}
-    for name, field_label in (("first_name", _l("First name")), ("last_name", _l("Last name"))):
+    for name, field_label in (("first_name", _LABELS["first_name"]),
+                              ("last_name", _LABELS["last_name"])):
         clean[name] = _text(data.get(name))
         if not clean[name]:
             raise DomainError(_("%(label)s is required.", label=field_label), field=name)
@@ -114,10 +126,10 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
         clean[name] = _text(data.get(name))
         if clean[name] and len(clean[name]) > 100:
             raise DomainError(_("This name is too long."), field=name)
-    clean["sex"] = choice(Sex, data.get("sex"), "sex", _l("Sex"))
-    clean["sector"] = choice(Sector, data.get("sector"), "sector", _l("Sector"))
+    clean["sex"] = choice(Sex, data.get("sex"), "sex", _LABELS["sex"])
+    clean["sector"] = choice(Sector, data.get("sector"), "sector", _LABELS["sector"])
 
-    dob = _date(data.get("date_of_birth"), "date_of_birth", _l("Date of birth"))
+    dob = _date(data.get("date_of_birth"), "date_of_birth", _LABELS["date_of_birth"])
     if dob is None:
         raise DomainError(_("Date of birth is required."), field="date_of_birth")
     if dob > today:
@@ -127,7 +139,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
                           field="date_of_birth")
     clean["date_of_birth"] = dob
 
-    joined = _date(data.get("joined_on"), "joined_on", _l("Joined on")) or today
+    joined = _date(data.get("joined_on"), "joined_on", _LABELS["joined_on"]) or today
     if joined > today:
         raise DomainError(_("The joining date is in the future."), field="joined_on")
     if joined < dob:
@@ -183,7 +195,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
         raise DomainError(_("Choose one of the languages offered."), field="language")
     clean["language"] = language
     if consent:
-        consent_date = _date(data.get("consent_date"), "consent_date", _l("Consent date"))
+        consent_date = _date(data.get("consent_date"), "consent_date", _LABELS["consent_date"])
         if consent_date is None:
             raise DomainError(_("Give the date the member consented."), field="consent_date")
         if consent_date > today:
@@ -192,14 +204,14 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
             raise DomainError(_("Say how the member consented."), field="consent_method")
         clean["consent_date"] = consent_date
         clean["consent_method"] = choice(ConsentMethod, data.get("consent_method"),
-                                              "consent_method", _l("Consent"))
+                                              "consent_method", _LABELS["consent_method"])
     else:
         clean["consent_date"] = None
         clean["consent_method"] = None
 
     number = _text(data.get("member_number"))
     if number:
-        if not re.fullmatch(r"[0-9A-Za-z\-/.]{1,20}", number):
+        if not _MEMBER_NUMBER.fullmatch(number):
             raise DomainError(_("A member number has up to 20 letters, digits, - / or ."),
                               field="member_number")
         taken = None if not unique_checks else db.session.scalar(select(Member.id).where(

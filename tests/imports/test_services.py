@@ -370,6 +370,96 @@ def test_a_database_error_in_the_middle_leaves_nothing_and_a_retry_works(cr, mon
     assert len(members_of(cr)) == 7 and audit_count() == before + 7
 
 
+def _stage(run):
+    return services.import_dir(run.cooperative_id) / f"run-{run.id}-checked.json"
+
+
+def test_the_commit_uses_the_rows_the_preview_checked(cr, monkeypatch):
+    data = csv_bytes([HEADER] + [good_row(n) for n in range(4)])
+    run = _previewed_run(cr, data)
+    assert _stage(run).is_file()
+
+    def no_second_check(self, cells):
+        raise AssertionError("the commit checked a row again")
+
+    monkeypatch.setattr(services.RowChecker, "check", no_second_check)
+    job = _commit(run)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    members = members_of(cr)
+    assert [m.first_name for m in members] == ["Ana0", "Ana1", "Ana2", "Ana3"]
+    assert members[0].sex.value == "female" and members[0].date_of_birth == date(1980, 5, 17)
+    assert members[0].id_number == CEDULAS[0] and members[0].phone == "88881234"
+    assert members[0].version == 1 and members[0].status == MemberStatus.ACTIVE
+    assert not _stage(run).exists()  # done: nothing kept
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.entity == "members", AuditEvent.entity_id == members[0].id)).one()
+    assert event.action == "create" and event.changes["sex"] == {"before": None,
+                                                                 "after": "female"}
+    assert event.changes["date_of_birth"]["after"] == "1980-05-17"
+    assert event.changes["consent_given"]["after"] is False
+
+
+def test_a_stale_or_unreadable_preview_is_checked_again_at_commit(cr, monkeypatch):
+    data = csv_bytes([HEADER] + [good_row(n) for n in range(3)])
+    run = _previewed_run(cr, data)
+    _stage(run).write_text("not what the preview wrote")
+    checked = []
+    real_check = services.RowChecker.check
+
+    def counting_check(self, cells):
+        checked.append(cells)
+        return real_check(self, cells)
+
+    monkeypatch.setattr(services.RowChecker, "check", counting_check)
+    job = _commit(run)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert len(checked) == 3 and len(members_of(cr)) == 3
+
+    # another day (or other settings, mapping, file): the kept rows do not apply
+    again = _previewed_run(cr, csv_bytes([HEADER] + [good_row(n) for n in range(3, 5)]))
+    checked.clear()
+    monkeypatch.setattr(services, "_stage_key", lambda *args: "another day")
+    job = _commit(again)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert len(checked) == 2 and len(members_of(cr)) == 5
+
+
+def test_a_duplicate_created_after_the_preview_is_caught_at_commit(cr, enrol):
+    header = HEADER + ["Member number"]
+    data = csv_bytes([header, good_row(0) + ["7"], good_row(1) + [""], good_row(2) + [""]])
+    run = _previewed_run(cr, data)
+    assert run.rows_created == 3 and run.rows_refused == 0
+    # meanwhile, someone enrols the person of row 3 and gives number 7 to someone else
+    enrol(cr, id_number=CEDULAS[1], first_name="Ana1", last_name="Rojas")
+    enrol(cr, id_number=CEDULAS[5], member_number="7")
+    db.session.commit()
+    job = _commit(run)
+    assert job.status == JobStatus.FAILED
+    assert run.status == ImportStatus.FAILED and "1 row(s) have problems" in run.message
+    assert len(members_of(cr)) == 2  # nothing written
+
+    job_id = services.start_commit(run, None, update_existing=False, valid_rows_only=True)
+    db.session.commit()
+    services.launch(job_id)
+    db.session.refresh(run)
+    assert run.status == ImportStatus.COMMITTED, run.message
+    assert (run.rows_created, run.rows_unchanged, run.rows_refused) == (1, 1, 1)
+    assert len(members_of(cr)) == 3
+    assert db.session.scalar(select(func.count()).select_from(Member).where(
+        Member.cooperative_id == cr.id, Member.id_number == CEDULAS[1])) == 1
+    table = read_table(services.problems_path(run).read_bytes(), filename="p.xlsx")
+    assert table.rows[1][1] == "2" and "Member number 7 is already taken" in table.rows[1][0]
+    assert table.rows[1][2:4] == ["Ana0", "Rojas"]  # the row as it was in the file
+
+
+def test_changing_the_mapping_drops_the_checked_rows(cr):
+    run = _previewed_run(cr, csv_bytes([HEADER, good_row(0)]))
+    assert _stage(run).is_file()
+    columns = services.source_columns(run.sample, run.header_row - 1)
+    services.save_mapping(run, run.header_row, services.propose_mapping(cr.id, columns), {})
+    assert not _stage(run).exists() and run.status == ImportStatus.DRAFT
+
+
 def test_commit_refuses_a_file_with_problems_unless_valid_rows_only(cr):
     data = csv_bytes([HEADER, good_row(0), good_row(1, **{"Sex": "?"})])
     run = _previewed_run(cr, data)
