@@ -1,0 +1,138 @@
+"""Goal 4: a 100,000-row member spreadsheet through the import (preview, commit) against
+python-calamine's pure read time of the same file, in the same process.
+
+    PYTHONPATH=. python -m bench.bench_imports [--rows 100000] [--databases sqlite,postgresql]
+
+Reports the ratio (preview + commit) / calamine read in wall time (the goal) and in this
+process's CPU time (steadier on a shared machine; on PostgreSQL the server's work is not in
+it), rows per second, and how much the process's peak memory grew.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import tempfile
+import time
+from datetime import date, timedelta
+
+import python_calamine
+from flask_migrate import upgrade
+from stdnum.cr import cpf
+
+from bench.common import Goal, drop_database, fresh_database
+from config import TestConfig
+from coopreg import create_app
+from coopreg.core.audit import acting_as
+from coopreg.core.spreadsheets import Column, Sheet, write_xlsx
+from coopreg.extensions import db
+from coopreg.imports import services
+from coopreg.imports.fields import FIELDS
+
+
+def cedulas(n: int):
+    found = 0
+    number = 102_340_000
+    while found < n:
+        number += 1
+        text = f"0{number}"
+        try:
+            cpf.validate(text)
+        except Exception:  # noqa: BLE001, S112 - skip the numbers without a valid form
+            continue
+        found += 1
+        yield text
+
+
+def make_file(rows: int) -> bytes:
+    columns = [Column(f.header, f.kind) for f in FIELDS]
+    ids = cedulas(rows)
+
+    def produce():
+        for n in range(rows):
+            yield ["", f"Ana{n}", "", f"Rojas{n % 997}", "", "female" if n % 2 else "male",
+                   date(1960, 1, 1) + timedelta(days=n % 15000), "cr_cedula", next(ids),
+                   f"8{n % 10_000_000:07d}", "Barrio Norte", "San Carlos", "agriculture",
+                   "Farmer", None, date(2015, 1, 1) + timedelta(days=n % 3000), "no", None,
+                   None, ""]
+
+    buffer = io.BytesIO()
+    write_xlsx(buffer, [Sheet("Members", columns, produce())])
+    return buffer.getvalue()
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(kind: str, rows: int) -> Goal:
+    """Goal 4: (preview + commit) of a `rows`-row member xlsx against calamine's read of it."""
+    goal = Goal(4, f"imports near the reader's limit ({kind})",
+                f"a {rows:,}-row member xlsx through preview and commit ≤ 5× python-calamine's "
+                "read of it; memory bounded")
+    tmp = tempfile.mkdtemp(prefix="coopreg-bench-")
+    url = fresh_database(kind, "imports")
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, IMPORT_DIR=f"{tmp}/imports",
+                     EXPORT_DIR=f"{tmp}/exports", MAX_CONTENT_LENGTH=200 * 1024 * 1024)
+    data = make_file(rows)
+    started, cpu = time.perf_counter(), time.process_time()
+    workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    workbook.get_sheet_by_index(0).to_python()
+    calamine = time.perf_counter() - started
+    calamine_cpu = time.process_time() - cpu
+    del workbook
+    try:
+        with app.test_request_context(), acting_as(None, "bench"):
+            upgrade()
+            from coopreg.cooperatives.services import create_cooperative
+
+            cooperative = create_cooperative("BENCH", "Bench", "CR", "CRC")
+            db.session.commit()
+            run_ = services.store_upload(cooperative, None, "bench.xlsx", data)
+            run_.mapping = {str(i): f.key for i, f in enumerate(FIELDS)}
+            run_.header_row = 1
+            db.session.commit()
+            before = peak_mb()
+            started, cpu = time.perf_counter(), time.process_time()
+            services.preview_run(run_)
+            db.session.commit()
+            preview = time.perf_counter() - started
+            preview_cpu = time.process_time() - cpu
+            started, cpu = time.perf_counter(), time.process_time()
+            analysis = services.commit_run(run_)
+            db.session.commit()
+            commit = time.perf_counter() - started
+            commit_cpu = time.process_time() - cpu
+            created = analysis.counts["created"]
+            grown = peak_mb() - before
+            db.session.close()
+            db.engine.dispose()
+    finally:
+        drop_database(url)
+    ratio = (preview + commit) / calamine
+    goal.met = ratio <= 5
+    goal.lines = [
+        f"- python-calamine's read: {calamine:.2f} s ({rows / calamine:,.0f} rows/s)",
+        f"- preview {preview:.1f} s + commit {commit:.1f} s = {preview + commit:.1f} s "
+        f"({rows / (preview + commit):,.0f} rows/s; {created:,} created): **{ratio:.1f}×**",
+        f"- in this process's CPU time (steadier on a busy machine; the database server's "
+        f"work is not in it): {(preview_cpu + commit_cpu) / calamine_cpu:.1f}×",
+        f"- memory: the process's peak grew by {grown:.0f} MB during preview and commit",
+    ]
+    return goal
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    for kind in args.databases.split(","):
+        goal = run(kind, args.rows)
+        print(f"Goal 4 ({kind}): {'met' if goal.met else 'NOT met'}")
+        print("\n".join(goal.lines), flush=True)
+
+
+if __name__ == "__main__":
+    main()
