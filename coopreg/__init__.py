@@ -55,7 +55,11 @@ def _select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from coopreg.core.security import add_security_headers, configure_sqlite
+    from coopreg.core.security import (
+        add_security_headers,
+        configure_sqlite,
+        read_pages_without_the_write_lock,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
@@ -70,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         configure_sqlite(db.engine)
     add_security_headers(app)
+    read_pages_without_the_write_lock(app)  # before the user is loaded (the first query)
 
     from coopreg.auth.models import Membership, User
 

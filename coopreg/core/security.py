@@ -29,6 +29,22 @@ def add_security_headers(app: Flask) -> None:
         return response
 
 
+def read_pages_without_the_write_lock(app: Flask) -> None:
+    """On SQLite a GET (a page, a list, a progress poll) reads in a deferred transaction: one
+    WAL snapshot, no write lock, so pages are served side by side and never queue behind a
+    long save. Views write only on POST; a GET that did write would take the lock then."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    @app.before_request
+    def _deferred_for_reads():
+        if request.method in ("GET", "HEAD") and request.endpoint not in (None, "static"):
+            from coopreg.extensions import db
+
+            if not db.session().in_transaction():
+                db.session.connection(execution_options={"sqlite_read_only": True})
+
+
 def configure_sqlite(engine: Engine) -> None:
     """SQLite is unsafe by default: foreign keys off, no write lock taken up front.
     Turn keys on, use WAL, wait for locks, and take the write lock at BEGIN (SQLAlchemy's

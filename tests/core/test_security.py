@@ -127,3 +127,48 @@ def test_oversized_upload_gets_a_clear_413(client, coop, make_user, app):
     response = client.post("/members/new", data={"notes": "x" * (limit + 1)})
     assert response.status_code == 413
     assert "File too large" in response.get_data(as_text=True)
+
+
+@pytest.mark.no_transaction
+def test_on_sqlite_pages_are_read_while_someone_holds_the_write_lock(tmp_path):
+    """A GET reads in a deferred transaction (one WAL snapshot, no write lock): a long save
+    elsewhere does not make the member list wait, nor fail with "database is locked"."""
+    import sqlite3
+
+    from flask_migrate import upgrade
+
+    from config import TestConfig
+    from coopreg import create_app
+    from coopreg.auth import services as auth_services
+    from coopreg.cooperatives.services import create_cooperative
+    from coopreg.core.audit import acting_as
+    from coopreg.extensions import db
+    from coopreg.members.services import create_member
+    from tests.conftest import PASSWORD, member_data
+
+    path = tmp_path / "office.sqlite"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
+                     EXPORT_DIR=str(tmp_path / "exports"))
+    try:
+        with app.app_context(), acting_as(None, "tests"):
+            upgrade()
+            cooperative = create_cooperative("READ", "Read", "CR", "CRC")
+            user = auth_services.create_user("reader@example.org", "Reader", PASSWORD)
+            auth_services.grant_role(user, cooperative, "secretary")
+            create_member(cooperative, member_data(first_name="Amalia"), confirm_duplicate=True)
+            db.session.commit()
+        client = app.test_client()
+        assert client.post("/login", data={"email": "reader@example.org",
+                                           "password": PASSWORD}).status_code == 302
+        writer = sqlite3.connect(path, timeout=0.1)
+        writer.execute("BEGIN IMMEDIATE")  # someone else is saving
+        writer.execute("UPDATE cooperatives SET name = 'Saving' WHERE code = 'READ'")
+        try:
+            page = client.get("/members/")
+            assert page.status_code == 200 and "Amalia" in page.get_data(as_text=True)
+        finally:
+            writer.rollback()
+            writer.close()
+    finally:
+        with app.app_context():
+            db.engine.dispose()
