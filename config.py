@@ -74,7 +74,7 @@ class Config:
     MEMBERS_PER_PAGE = 50
     # The list's locality filter is read from the register at most this often per process
     # (a saved member clears it in the process that saved); 0 reads it on every page.
-    LOCALITIES_CACHE_SECONDS = 60
+    LOCALITIES_CACHE_SECONDS = int(os.environ.get("COOPREG_LOCALITIES_CACHE_SECONDS", 60))
 
     # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
     IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import Flask, g
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from coopreg.auth.models import Role
@@ -46,6 +46,10 @@ def show_id(member_or_none, id_type: str | None = None, number: str | None = Non
     return formatted
 
 
+ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
+               Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")}
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["show_date"] = show_date
@@ -65,8 +69,7 @@ def register(app: Flask) -> None:
             "current_role": role,
             "can_edit_members": role in (Role.ADMIN, Role.SECRETARY),
             "is_admin": role == Role.ADMIN,
-            "role_label": {Role.ADMIN: _("Admin"), Role.SECRETARY: _("Secretary"),
-                           Role.TREASURER: _("Treasurer"), Role.VIEWER: _("Viewer")}.get(role, ""),
+            "role_label": str(ROLE_LABELS[role]) if role in ROLE_LABELS else "",
         }
 
     app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join(
