@@ -384,10 +384,39 @@ def _registration_ids(agreement: Agreement, statuses, flagged: bool = False,
     return list(db.session.scalars(stmt))
 
 
-def _load(ids: list[int]) -> list[Registration]:
-    rows = db.session.scalars(select(Registration).where(Registration.id.in_(ids))
-                              .options(selectinload(Registration.member))).all()
-    by_id = {r.id: r for r in rows}
+class _Row:
+    """A row read as plain values: building a line needs only the columns, and an ORM
+    instance per member and per registration is most of the time of a large batch."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+class _MemberRow(_Row):
+    full_name = Member.full_name
+
+
+class _RegistrationRow(_Row):
+    member: _MemberRow
+
+
+def _column_keys(model) -> list[str]:
+    return [attr.key for attr in model.__mapper__.column_attrs]
+
+
+def _load(ids: list[int]) -> list[_RegistrationRow]:
+    """The registrations, in the order of `ids`, each with its `member` (plain rows)."""
+    registration_keys, member_keys = _column_keys(Registration), _column_keys(Member)
+    columns = ([getattr(Registration, k).label(f"r_{k}") for k in registration_keys]
+               + [getattr(Member, k).label(f"m_{k}") for k in member_keys])
+    by_id = {}
+    for row in db.session.execute(select(*columns)
+                                  .join(Member, Member.id == Registration.member_id)
+                                  .where(Registration.id.in_(ids))):
+        values = row._mapping
+        registration = _RegistrationRow({k: values[f"r_{k}"] for k in registration_keys})
+        registration.member = _MemberRow({k: values[f"m_{k}"] for k in member_keys})
+        by_id[registration.id] = registration
     return [by_id[i] for i in ids if i in by_id]
 
 
