@@ -157,8 +157,10 @@ def _next_link(job: Job) -> tuple[str, dict] | None:
     if batch_id:
         return "batches.view_batch", {"batch_id": batch_id}
     if job.kind == DRAFT and job.status == JobStatus.FAILED:
-        return "batches.new_batch", {"agreement_id": job.params.get("agreement_id"),
-                                     "kind": job.params.get("kind")}
+        values = {"agreement_id": job.params.get("agreement_id"), "kind": job.params.get("kind")}
+        if job.params.get("period"):
+            values["period"] = job.params["period"]
+        return "batches.new_batch", values
     return None
 
 

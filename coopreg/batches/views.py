@@ -171,6 +171,8 @@ def view_batch(batch_id: int):
         answered=services.answered_line_ids(batch) if batch.is_sealed else {},
         acknowledgements=services.acknowledgements_of(batch),
         replaced_by=services.superseded_by(batch),
+        running_job=batch_jobs.running_job(batch.cooperative_id, batch_jobs.KINDS,
+                                           batch_id=batch.id),
         can_prepare=services.may_prepare(current_role(), batch.kind),
         can_answer=current_role() in EDITORS and batch.status in acks.ANSWERABLE,
         policy_form=PolicyForm(policy=batch.problem_policy), sent_form=SentForm(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from coopreg.agreements.models import Agreement
 from coopreg.batches import jobs as batch_jobs
 from coopreg.batches import services
 from coopreg.batches.models import Batch, BatchStatus
@@ -126,7 +127,7 @@ def test_a_bad_form_answers_at_once_without_a_job(client, app, as_role, seeded):
 def _block_with_a_problem(app, seeded) -> int:
     """A draft set to block sealing, one of whose lines has a problem."""
     with app.app_context(), acting_as(None, "tests"):
-        agreement = db.session.get(services.Agreement, seeded["agreement_id"])
+        agreement = db.session.get(Agreement, seeded["agreement_id"])
         cooperative = db.session.get(Cooperative, agreement.cooperative_id)
         ready_member(cooperative, agreement, phone="")
         layout = services.layout_for(agreement, "enrolment")
@@ -173,6 +174,8 @@ def test_a_second_sealing_is_not_queued_while_one_waits(client, app, as_role, se
             Job.kind == batch_jobs.SEAL)) == 1
     page = client.get(f"/jobs/{waiting_id}").get_data(as_text=True)
     assert "already being done" in page
+    page = client.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert "being worked on right now" in page and f'href="/jobs/{waiting_id}"' in page
 
 
 def test_progress_is_reported_per_chunk(app, seeded, monkeypatch):
@@ -183,7 +186,7 @@ def test_progress_is_reported_per_chunk(app, seeded, monkeypatch):
         heard.append((done, total, message))
 
     with app.app_context(), acting_as(None, "tests"):
-        agreement = db.session.get(services.Agreement, seeded["agreement_id"])
+        agreement = db.session.get(Agreement, seeded["agreement_id"])
         cooperative = db.session.get(Cooperative, agreement.cooperative_id)
         batch = services.create_batch(cooperative, agreement, "enrolment", None,
                                       progress=progress)
