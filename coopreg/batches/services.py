@@ -59,6 +59,8 @@ from coopreg.members.models import Member
 S = RegistrationStatus
 B = BatchStatus
 CHUNK = 1000
+# `progress(done, total, message)`: long work reports as it goes (the job's progress bar)
+Progress = Callable[[int, int, str], None]
 
 
 # ---- who prepares which kind -------------------------------------------------------------------
@@ -382,10 +384,39 @@ def _registration_ids(agreement: Agreement, statuses, flagged: bool = False,
     return list(db.session.scalars(stmt))
 
 
-def _load(ids: list[int]) -> list[Registration]:
-    rows = db.session.scalars(select(Registration).where(Registration.id.in_(ids))
-                              .options(selectinload(Registration.member))).all()
-    by_id = {r.id: r for r in rows}
+class _Row:
+    """A row read as plain values: building a line needs only the columns, and an ORM
+    instance per member and per registration is most of the time of a large batch."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+class _MemberRow(_Row):
+    full_name = Member.full_name
+
+
+class _RegistrationRow(_Row):
+    member: _MemberRow
+
+
+def _column_keys(model) -> list[str]:
+    return [attr.key for attr in model.__mapper__.column_attrs]
+
+
+def _load(ids: list[int]) -> list[_RegistrationRow]:
+    """The registrations, in the order of `ids`, each with its `member` (plain rows)."""
+    registration_keys, member_keys = _column_keys(Registration), _column_keys(Member)
+    columns = ([getattr(Registration, k).label(f"r_{k}") for k in registration_keys]
+               + [getattr(Member, k).label(f"m_{k}") for k in member_keys])
+    by_id = {}
+    for row in db.session.execute(select(*columns)
+                                  .join(Member, Member.id == Registration.member_id)
+                                  .where(Registration.id.in_(ids))):
+        values = row._mapping
+        registration = _RegistrationRow({k: values[f"r_{k}"] for k in registration_keys})
+        registration.member = _MemberRow({k: values[f"m_{k}"] for k in member_keys})
+        by_id[registration.id] = registration
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -404,13 +435,16 @@ def _last_sent_values(agreement: Agreement, registration_ids: list[int]) -> dict
 
 def _candidates(agreement: Agreement, kind: BatchKind, period: date | None,
                 only: Iterable[int] | None, layout: dict,
-                supersedes: Batch | None) -> Iterator[list[Candidate]]:
-    """The lines a batch proposes, in chunks."""
+                supersedes: Batch | None) -> Iterator[Any]:
+    """How many candidates there are (first), then (how many were looked at so far, the lines
+    proposed among them), chunk by chunk."""
     if kind == BatchKind.REMITTANCE:
         lines = BATCH_SOURCES["remittance"](agreement, period)
+        yield len(lines)
         for start in range(0, len(lines), CHUNK):
-            yield [Candidate(line.get("registration"), line.get("member"), line)
-                   for line in lines[start:start + CHUNK]]
+            chunk = lines[start:start + CHUNK]
+            yield start + len(chunk), [Candidate(line.get("registration"), line.get("member"),
+                                                 line) for line in chunk]
         return
     if supersedes is not None:
         answered = select(AcknowledgementLine.batch_line_id).join(Acknowledgement).where(
@@ -429,8 +463,10 @@ def _candidates(agreement: Agreement, kind: BatchKind, period: date | None,
     else:
         ids = _registration_ids(agreement, [S.REGISTERED], only=only)
     watched = [c["source"] for c in layout["columns"] if c["source"] in L.WATCHED]
+    yield len(ids)
     for start in range(0, len(ids), CHUNK):
-        registrations = _load(ids[start:start + CHUNK])
+        chunk_ids = ids[start:start + CHUNK]
+        registrations = _load(chunk_ids)
         if kind == BatchKind.UPDATE and supersedes is None:
             sent = _last_sent_values(agreement, [r.id for r in registrations])
             changed = []
@@ -442,7 +478,7 @@ def _candidates(agreement: Agreement, kind: BatchKind, period: date | None,
                 if any(before.get(key) != now.get(key) for key in watched):
                     changed.append(registration)
             registrations = changed
-        yield [Candidate(r, r.member, {}) for r in registrations]
+        yield start + len(chunk_ids), [Candidate(r, r.member, {}) for r in registrations]
 
 
 def _minor(value: Any, currency: str) -> int | None:
@@ -457,8 +493,9 @@ def _compiled(batch_layout: dict, cooperative: Cooperative) -> L.CompiledLayout:
 
 
 def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
-                 only: Iterable[int] | None = None) -> int:
-    """Render the proposed lines into the draft; returns how many."""
+                 only: Iterable[int] | None = None, progress: Progress | None = None) -> int:
+    """Render the proposed lines into the draft; returns how many. `progress` hears after
+    each chunk of lines."""
     layout = batch.layout_snapshot
     compiled = _compiled(layout, cooperative)
     info = L.BatchInfo(batch.reference, batch.period, cooperative.country, cooperative.currency)
@@ -466,7 +503,11 @@ def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
     supersedes = db.session.get(Batch, batch.supersedes_id) if batch.supersedes_id else None
     line_no = 0
     table = BatchLine.__table__
-    for chunk in _candidates(agreement, batch.kind, batch.period, only, layout, supersedes):
+    chunks = _candidates(agreement, batch.kind, batch.period, only, layout, supersedes)
+    total = next(chunks)
+    if progress:
+        progress(0, total, _("Checking the lines…"))
+    for examined, chunk in chunks:
         rows = []
         for candidate in chunk:
             line = L.LineData(candidate.member, candidate.registration, agreement, info,
@@ -498,6 +539,9 @@ def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
             })
         if rows:
             db.session.execute(insert(table), rows)
+        if progress:
+            progress(examined, total, _("%(done)d of %(total)d lines checked", done=examined,
+                                        total=total))
     batch.col_widths = widths
     db.session.flush()
     return line_no
@@ -518,15 +562,12 @@ def _nothing_to_send(kind: BatchKind, agreement: Agreement, period: date | None)
     return DomainError(messages[kind], field="kind")
 
 
-def create_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind | str,
-                 actor_id: int | None, *, period: date | str | None = None,
-                 policy: str = "exclude", registration_ids: Iterable[int] | None = None,
-                 supersedes: Batch | None = None) -> Batch:
-    """A draft batch for an agreement, with a gap-free reference: enrolment proposes every
-    `ready` registration, exit every one flagged for exit, update every registered member
-    whose exported fields changed since the last sealed batch, remittance a period's paid
-    contributions. Each line is checked against the layout; `policy` says whether lines with
-    problems are left out ("exclude") or block sealing ("block")."""
+def check_new_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind | str,
+                    *, period: date | str | None = None, policy: str = "exclude"
+                    ) -> tuple[BatchKind, date | None, FileLayout, dict]:
+    """The quick checks of `create_batch` (kind, agreement, policy, period, layout), before
+    any line is built: a form can answer at once and hand the long part to a job. Returns
+    (kind, period, layout, its snapshot); the generic layout is set up when missing."""
     try:
         kind = BatchKind(getattr(kind, "value", kind))
     except ValueError:
@@ -544,6 +585,20 @@ def create_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind
         raise DomainError(_("The %(kind)s layout cannot write a file yet: %(problems)s",
                             kind=L.KIND_LABELS[kind], problems=" ".join(problems)),
                           field="kind")
+    return kind, period, layout, snapshot
+
+
+def create_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind | str,
+                 actor_id: int | None, *, period: date | str | None = None,
+                 policy: str = "exclude", registration_ids: Iterable[int] | None = None,
+                 supersedes: Batch | None = None, progress: Progress | None = None) -> Batch:
+    """A draft batch for an agreement, with a gap-free reference: enrolment proposes every
+    `ready` registration, exit every one flagged for exit, update every registered member
+    whose exported fields changed since the last sealed batch, remittance a period's paid
+    contributions. Each line is checked against the layout; `policy` says whether lines with
+    problems are left out ("exclude") or block sealing ("block")."""
+    kind, period, layout, snapshot = check_new_batch(cooperative, agreement, kind,
+                                                     period=period, policy=policy)
     number = next_number(cooperative.id, "batch")
     batch = Batch(cooperative_id=cooperative.id, agreement_id=agreement.id, kind=kind,
                   number=number, reference=f"B-{number:06d}", period=period,
@@ -553,22 +608,24 @@ def create_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind
                   created_by_id=actor_id)
     db.session.add(batch)
     db.session.flush()
-    count = _build_lines(batch, agreement, cooperative, registration_ids)
+    count = _build_lines(batch, agreement, cooperative, registration_ids, progress)
     if count == 0:
         raise _nothing_to_send(kind, agreement, period)
     return batch
 
 
-def _require_draft(batch: Batch) -> None:
+def require_draft(batch: Batch) -> None:
+    """Refuse (a `DomainError`) unless the batch is still a draft."""
     if batch.status != B.DRAFT:
         raise DomainError(_("Batch %(ref)s is %(status)s: it can no longer change. Make a new "
                             "batch that supersedes it.", ref=batch.reference,
                             status=label(batch.status)))
 
 
-def refresh_batch(batch: Batch) -> int:
+def refresh_batch(batch: Batch, progress: Progress | None = None) -> int:
     """Rebuild a draft's lines from today's data and layout (after fixing members' data)."""
-    _require_draft(batch)
+    batch = lock_batch(batch)
+    require_draft(batch)
     agreement = db.session.get(Agreement, batch.agreement_id)
     cooperative = db.session.get(Cooperative, batch.cooperative_id)
     layout = layout_for(agreement, batch.kind)
@@ -580,14 +637,14 @@ def refresh_batch(batch: Batch) -> int:
     batch.layout_snapshot = snapshot
     batch.layout_id = layout.id
     batch.file_format = layout.format
-    count = _build_lines(batch, agreement, cooperative)
+    count = _build_lines(batch, agreement, cooperative, progress=progress)
     if count == 0:
         raise _nothing_to_send(batch.kind, agreement, batch.period)
     return count
 
 
 def set_policy(batch: Batch, policy: str) -> None:
-    _require_draft(batch)
+    require_draft(batch)
     if policy not in ("exclude", "block"):
         raise DomainError(_("Choose what to do with lines that have problems."),
                           field="policy")
@@ -597,7 +654,7 @@ def set_policy(batch: Batch, policy: str) -> None:
 
 def discard_batch(batch: Batch) -> None:
     """Give up a draft: its number stays taken (references have no gaps), nothing is written."""
-    _require_draft(batch)
+    require_draft(batch)
     batch.status = B.DISCARDED
     db.session.flush()
 
@@ -713,24 +770,21 @@ def remove_file(path: Path | str | None) -> None:
         pass
 
 
-def _included_values(batch_id: int) -> Iterator[list]:
-    stmt = (select(BatchLine.values).where(BatchLine.batch_id == batch_id,
-                                           BatchLine.included.is_(True))
-            .order_by(BatchLine.line_no).execution_options(yield_per=5000))
-    for (values,) in db.session.execute(stmt):
-        yield values
+def _counted(values: Iterable[list], total: int, progress: Progress | None) -> Iterator[list]:
+    """The values, telling `progress` every CHUNK lines written."""
+    if progress is None:
+        yield from values
+        return
+    for done, row in enumerate(values, start=1):
+        yield row
+        if done % CHUNK == 0:
+            progress(done, total, _("%(done)d of %(total)d lines written", done=done,
+                                    total=total))
 
 
-def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
-               today: date | None = None) -> Path:
-    """Write the batch's file under `<export_dir>/<cooperative code>/`, record its SHA-256,
-    row count, totals and data checksum, move the included registrations on (enrolment:
-    ready → submitted; exit: → terminated), and freeze the batch. Two people sealing at once
-    get one file: the batch row is locked and its status checked again. The file is written
-    to a temporary name, synced, then moved to a name that was free (never replacing a
-    file), read-only. Returns the file's path: the caller commits, or removes it."""
-    today = today or date.today()
-    batch = lock_batch(batch)
+def check_sealable(batch: Batch) -> LineCounts:
+    """Why the batch cannot be sealed (a `DomainError`), checked from its status and line
+    counts; returns the counts. `seal_batch` checks again under the lock."""
     if batch.status != B.DRAFT:
         raise DomainError(_("Batch %(ref)s is already %(status)s.", ref=batch.reference,
                             status=label(batch.status)))
@@ -742,6 +796,30 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         raise DomainError(_("%(n)d line(s) have problems and this batch is set to block "
                             "sealing while any has one. Fix them and refresh the draft, or "
                             "choose to leave them out.", n=counts.with_problems))
+    return counts
+
+
+def _included_values(batch_id: int) -> Iterator[list]:
+    stmt = (select(BatchLine.values).where(BatchLine.batch_id == batch_id,
+                                           BatchLine.included.is_(True))
+            .order_by(BatchLine.line_no).execution_options(yield_per=5000))
+    for (values,) in db.session.execute(stmt):
+        yield values
+
+
+def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
+               today: date | None = None, progress: Progress | None = None) -> Path:
+    """Write the batch's file under `<export_dir>/<cooperative code>/`, record its SHA-256,
+    row count, totals and data checksum, move the included registrations on (enrolment:
+    ready → submitted; exit: → terminated), and freeze the batch. Two people sealing at once
+    get one file: the batch row is locked and its status checked again. The file is written
+    to a temporary name, synced, then moved to a name that was free (never replacing a
+    file), read-only. Returns the file's path: the caller commits, or removes it."""
+    today = today or date.today()
+    batch = lock_batch(batch)
+    counts = check_sealable(batch)
+    if progress:
+        progress(0, counts.included, _("Checking the registrations…"))
     _check_registrations(batch)
     cooperative = db.session.get(Cooperative, batch.cooperative_id)
     agreement = db.session.get(Agreement, batch.agreement_id)
@@ -778,9 +856,10 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     final: Path | None = None
     try:
         with os.fdopen(fd, "wb") as stream:
-            data_checksum = write_batch_file(stream, batch.layout_snapshot,
-                                             _included_values(batch.id), summary,
-                                             batch.col_widths)
+            data_checksum = write_batch_file(
+                stream, batch.layout_snapshot,
+                _counted(_included_values(batch.id), counts.included, progress), summary,
+                batch.col_widths)
             stream.flush()
             os.fsync(stream.fileno())
         sha256 = sha256_file(temporary)
@@ -794,6 +873,8 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     finally:
         if temporary.exists():
             temporary.unlink()
+    if progress:
+        progress(counts.included, counts.included, _("Recording the sealing…"))
     try:
         _move_registrations(batch, actor_id)
         batch.status = B.SEALED
@@ -896,11 +977,8 @@ def mark_sent(batch: Batch, sent_on: date | None, channel: str, note: str | None
     db.session.flush()
 
 
-def supersede_batch(batch: Batch, actor_id: int | None) -> Batch:
-    """A new draft that replaces a sealed batch (its file stays as it was): the same kind,
-    agreement and period, with the lines the institution has not answered yet, made from
-    today's data and layout. When the new batch is sealed, the old one becomes superseded."""
-    batch = lock_batch(batch)
+def check_supersedable(batch: Batch) -> None:
+    """Why the batch cannot be superseded (a `DomainError`)."""
     if not batch.is_sealed or batch.status in (B.SUPERSEDED, B.ACKNOWLEDGED):
         raise DomainError(_("Only a sealed batch that is not fully answered can be "
                             "superseded."))
@@ -908,13 +986,22 @@ def supersede_batch(batch: Batch, actor_id: int | None) -> Batch:
         Batch.supersedes_id == batch.id, Batch.status == B.DRAFT))
     if pending:
         raise DomainError(_("Draft %(ref)s already supersedes this batch.", ref=pending))
+
+
+def supersede_batch(batch: Batch, actor_id: int | None,
+                    progress: Progress | None = None) -> Batch:
+    """A new draft that replaces a sealed batch (its file stays as it was): the same kind,
+    agreement and period, with the lines the institution has not answered yet, made from
+    today's data and layout. When the new batch is sealed, the old one becomes superseded."""
+    batch = lock_batch(batch)
+    check_supersedable(batch)
     cooperative = db.session.get(Cooperative, batch.cooperative_id)
     agreement = db.session.get(Agreement, batch.agreement_id)
     if batch.kind == BatchKind.REMITTANCE:
         return create_batch(cooperative, agreement, batch.kind, actor_id, period=batch.period,
-                            policy=batch.problem_policy, supersedes=batch)
+                            policy=batch.problem_policy, supersedes=batch, progress=progress)
     return create_batch(cooperative, agreement, batch.kind, actor_id,
-                        policy=batch.problem_policy, supersedes=batch)
+                        policy=batch.problem_policy, supersedes=batch, progress=progress)
 
 
 # ---- lists ----------------------------------------------------------------------------------

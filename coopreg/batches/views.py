@@ -1,6 +1,8 @@
 """Pages of the batches area: file layouts (admin), batches (prepare, preview, seal,
 download, send, supersede) and the institution's answers. Thin: validate, call one service,
-commit once, flash, redirect."""
+commit once, flash, redirect. Preparing, making again, superseding and sealing a batch run
+as background jobs (`coopreg.batches.jobs`): the view checks at once, queues the job and shows
+its progress page, whose "Continue" leads to the batch."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
 from coopreg.batches import acks, services
+from coopreg.batches import jobs as batch_jobs
 from coopreg.batches import layouts as L
 from coopreg.batches.forms import (
     CHANNEL_LABELS,
@@ -56,6 +59,7 @@ from coopreg.core.labels import label
 from coopreg.core.spreadsheets import ReadLimits
 from coopreg.core.tenancy import current_cooperative, current_role, db_id, get_scoped_or_404
 from coopreg.extensions import db
+from coopreg.jobs.services import start_job
 
 bp = Blueprint("batches", __name__)
 OFFICE = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
@@ -92,7 +96,17 @@ def _refuse_kind(batch_or_kind) -> object | None:
 def _domain_error(error: DomainError, target: str):
     db.session.rollback()
     flash(error.message, "error")
+    if isinstance(error, batch_jobs.BatchBusy):
+        return redirect(url_for("jobs.view_job", job_id=error.job_id))
     return redirect(target)
+
+
+def _to_job(job) -> object:
+    """Commit the queued job, start it, and show its progress."""
+    job_id = job.id
+    db.session.commit()
+    start_job(job_id)
+    return redirect(url_for("jobs.view_job", job_id=job_id))
 
 
 # ---- batches ------------------------------------------------------------------------------------
@@ -128,17 +142,16 @@ def new_batch():
             return refused
         agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
         try:
-            batch = services.create_batch(cooperative, agreement, form.kind.data, _actor(),
-                                          period=form.period.data or None,
-                                          policy=form.policy.data)
+            job = batch_jobs.queue_draft(cooperative, agreement, form.kind.data, _actor(),
+                                         period=form.period.data or None,
+                                         policy=form.policy.data)
+        except batch_jobs.BatchBusy as error:
+            return _domain_error(error, url_for("batches.list_batches"))
         except DomainError as error:
             db.session.rollback()
             put_error_on_form(form, error)
         else:
-            db.session.commit()
-            flash(_("Draft %(ref)s made: check its lines, then seal it.", ref=batch.reference),
-                  "success")
-            return redirect(url_for("batches.view_batch", batch_id=batch.id))
+            return _to_job(job)
     code = 422 if request.method == "POST" else 200
     return render_template("batches/new.html", form=form, **_page_context()), code
 
@@ -158,6 +171,8 @@ def view_batch(batch_id: int):
         answered=services.answered_line_ids(batch) if batch.is_sealed else {},
         acknowledgements=services.acknowledgements_of(batch),
         replaced_by=services.superseded_by(batch),
+        running_job=batch_jobs.running_job(batch.cooperative_id, batch_jobs.KINDS,
+                                           batch_id=batch.id),
         can_prepare=services.may_prepare(current_role(), batch.kind),
         can_answer=current_role() in EDITORS and batch.status in acks.ANSWERABLE,
         policy_form=PolicyForm(policy=batch.problem_policy), sent_form=SentForm(
@@ -196,12 +211,10 @@ def refresh(batch_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        count = services.refresh_batch(batch)
+        job = batch_jobs.queue_refresh(batch, _actor())
     except DomainError as error:
         return _domain_error(error, target)
-    db.session.commit()
-    flash(_("The draft was made again from today's data: %(n)d line(s).", n=count), "success")
-    return redirect(target)
+    return _to_job(job)
 
 
 @bp.route("/<int:batch_id>/seal", methods=["POST"])
@@ -215,13 +228,10 @@ def seal(batch_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        path = services.seal_batch(batch, _actor(), current_app.config["EXPORT_DIR"])
+        job = batch_jobs.queue_seal(batch, _actor())
     except DomainError as error:
         return _domain_error(error, target)
-    services.commit_sealing(path)
-    flash(_("Batch %(ref)s is sealed: %(name)s. It will never change; download it and send "
-            "it.", ref=batch.reference, name=path.name), "success")
-    return redirect(target)
+    return _to_job(job)
 
 
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
@@ -294,13 +304,10 @@ def supersede(batch_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        new = services.supersede_batch(batch, _actor())
+        job = batch_jobs.queue_supersede(batch, _actor())
     except DomainError as error:
         return _domain_error(error, target)
-    db.session.commit()
-    flash(_("Draft %(new)s will replace %(old)s once sealed.", new=new.reference,
-            old=batch.reference), "success")
-    return redirect(url_for("batches.view_batch", batch_id=new.id))
+    return _to_job(job)
 
 
 # ---- acknowledgements -----------------------------------------------------------------------

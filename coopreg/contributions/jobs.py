@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from coopreg.agreements.models import Agreement
@@ -15,8 +16,9 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.extensions import db
 from coopreg.jobs.files import XLSX, ExportedFile, export_job
-from coopreg.jobs.models import Job
+from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.services import job_handler
+from coopreg.jobs.views import register_kind
 
 KIND = "dues_generation"
 ARREARS_EXPORT = "arrears_export"
@@ -50,3 +52,13 @@ def export_arrears(job: Job, stream, progress) -> ExportedFile:
                         mimetype=XLSX, rows=written,
                         summary=ngettext("%(num)d member in arrears exported.",
                                          "%(num)d members in arrears exported.", written))
+
+
+def _to_reconciliation(job: Job):
+    """Once the dues exist, the treasurer goes on to the agreement's reconciliation."""
+    if job.status != JobStatus.SUCCEEDED:
+        return None
+    return "contributions.reconciliation", {"agreement_id": job.params.get("agreement_id")}
+
+
+register_kind(KIND, _l("Dues generation"), _to_reconciliation)

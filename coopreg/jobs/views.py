@@ -3,7 +3,11 @@ download of the file an export job made."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, send_file
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
+from werkzeug.routing import BuildError
 
 from coopreg.auth.access import ALL_ROLES, roles_required
 from coopreg.core.tenancy import current_role, get_scoped_or_404
@@ -12,6 +16,38 @@ from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.services import read_progress
 
 bp = Blueprint("jobs", __name__)
+
+# How the page names and links onward a job of a kind, registered by the area that owns the
+# kind (`register_kind`). Handlers run in the worker, without a request to build URLs from:
+# their result (or the job's params) names the record, e.g. {"batch_id": 5}, and the page
+# builds the link here.
+KIND_LABELS: dict[str, Any] = {}
+NEXT_LINKS: dict[str, Callable[[Job], tuple[str, dict] | None]] = {}
+
+
+def register_kind(kind: str, label: Any,
+                  next_link: Callable[[Job], tuple[str, dict] | None] | None = None) -> None:
+    """`label`: the page's title for jobs of this kind (a lazy string); `next_link(job)`:
+    the (endpoint, values) a finished job's "Continue" button goes to, or None."""
+    KIND_LABELS[kind] = label
+    if next_link is not None:
+        NEXT_LINKS[kind] = next_link
+
+
+def next_url(job: Job) -> str | None:
+    """Where "Continue" goes once the job has ended: the kind's link, else the result's
+    `next_url`."""
+    if not job.finished:
+        return None
+    link = NEXT_LINKS.get(job.kind)
+    target = link(job) if link is not None else None
+    if target is not None:
+        endpoint, values = target
+        try:
+            return url_for(endpoint, **values)
+        except BuildError:
+            return None
+    return (job.result or {}).get("next_url")
 
 
 def job_state(job: Job) -> dict:
@@ -31,7 +67,8 @@ def view_job(job_id: int):
     export = job.kind in EXPORTS and job.status == JobStatus.SUCCEEDED
     return render_template("jobs/view.html", job=job, state=job_state(job), export=export,
                            file_kept=export and finished_file(job) is not None,
-                           may_download=may_download(job, current_role()))
+                           may_download=may_download(job, current_role()),
+                           kind_label=KIND_LABELS.get(job.kind), next_link=next_url(job))
 
 
 @bp.route("/<int:job_id>/status")

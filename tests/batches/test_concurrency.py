@@ -55,3 +55,39 @@ def test_sealing_twice_at_once_writes_one_file(committed_app):
         submitted = db.session.scalar(select(func.count()).select_from(RegistrationEvent).where(
             RegistrationEvent.to_status == RegistrationStatus.SUBMITTED))
         assert submitted == 5
+
+
+@pytest.mark.no_transaction
+def test_two_sealing_jobs_at_once_write_one_file(committed_app):
+    """Jobs queued for the same batch (the form refuses a second one, but two requests may
+    cross): one seals, the other ends with "already sealed"."""
+    from coopreg.batches import jobs as batch_jobs
+    from coopreg.jobs import services as job_services
+    from coopreg.jobs.models import Job, JobStatus
+
+    app = committed_app
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = create_cooperative("SEALJ", "Seal jobs coop", "CR", "CRC")
+        agreement = make_agreement(cooperative, "SEAL-J")
+        for _ in range(3):
+            ready_member(cooperative, agreement)
+        batch = services.create_batch(cooperative, agreement, "enrolment", None)
+        job_ids = [job_services.create_job(cooperative.id, batch_jobs.SEAL, None,
+                                           {"batch_id": batch.id}).id for _ in range(2)]
+        batch_id = batch.id
+        db.session.commit()
+    directory = Path(app.config["EXPORT_DIR"]) / "SEALJ"
+
+    def run(i: int):
+        with app.app_context():
+            job_services.start_job(job_ids[i])
+
+    run_together(2, run)
+    with app.app_context():
+        jobs = [db.session.get(Job, job_id) for job_id in job_ids]
+        assert sorted(j.status for j in jobs) == [JobStatus.FAILED, JobStatus.SUCCEEDED]
+        failed = next(j for j in jobs if j.status == JobStatus.FAILED)
+        assert "already sealed" in failed.error
+        batch = db.session.get(Batch, batch_id)
+        assert batch.status == BatchStatus.SEALED
+        assert [p.name for p in directory.iterdir()] == [Path(batch.file_path).name]

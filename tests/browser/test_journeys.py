@@ -180,7 +180,9 @@ def test_secretary_from_new_member_to_sealed_enrolment_file(live_server, page, t
     expect(page.get_by_label("Kind of batch")).to_have_value("enrolment")
     page.get_by_role("button", name="Make the draft").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Draft B-")
+    # the work runs as a job: its page shows the progress, then the outcome
+    expect(page.locator(".flash-success")).to_contain_text("Draft B-")
+    page.get_by_role("link", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("CCSS-JOURNEY")
     expect(page.locator("dl.details")).to_contain_text("CCSS enrolment sheet (")
     lines = page.locator("table.lines tbody tr")
@@ -191,7 +193,9 @@ def test_secretary_from_new_member_to_sealed_enrolment_file(live_server, page, t
     screenshot(page, "journeys-secretary-04-batch-preview")
 
     page.get_by_role("button", name="Seal: write the file").click()
-    expect(page.get_by_role("status")).to_contain_text("is sealed")
+    # the work runs as a job: its page shows the progress, then the outcome
+    expect(page.locator(".flash-success")).to_contain_text("is sealed")
+    page.get_by_role("link", name="Continue").click()
     expect(page.locator(".heading .badge")).to_have_text("Sealed")
     expect(page.locator("dd.checksum").first).to_have_text(re.compile("^[0-9a-f]{64}$"))
     screenshot(page, "journeys-secretary-05-batch-sealed")
@@ -357,12 +361,16 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     expect(page.get_by_label("Kind of batch")).to_have_value("remittance")
     expect(page.get_by_label("Period (remittance)")).to_have_value(last)
     page.get_by_role("button", name="Make the draft").click()
-    expect(page.get_by_role("status")).to_contain_text("Draft B-")
+    # the work runs as a job: its page shows the progress, then the outcome
+    expect(page.locator(".flash-success")).to_contain_text("Draft B-")
+    page.get_by_role("link", name="Continue").click()
     expect(page.locator("table.lines tbody tr")).to_have_count(2)
     expect(page.locator(".stats")).to_contain_text("2,501.50 CRC")
     screenshot(page, "journeys-treasurer-07-remittance-batch-preview")
     page.get_by_role("button", name="Seal: write the file").click()
-    expect(page.get_by_role("status")).to_contain_text("is sealed")
+    # the work runs as a job: its page shows the progress, then the outcome
+    expect(page.locator(".flash-success")).to_contain_text("is sealed")
+    page.get_by_role("link", name="Continue").click()
     expect(details).to_contain_text("1,500.90 CRC")  # member share
     expect(details).to_contain_text("2,501.50 CRC")  # total
     screenshot(page, "journeys-treasurer-08-remittance-batch-sealed")

@@ -65,6 +65,9 @@ def test_generate_dues_page_runs_the_job(app, as_role, world):
     assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "4 dues created for 2 period(s)." in page
+    # the job page's Continue leads on to the agreement's reconciliation
+    assert (f'href="/contributions/reconciliation?agreement_id={world["agreement_id"]}"'
+            in page)
     assert _count(app, Due) == 4
     bad = client.post("/contributions/dues/generate", data={
         "agreement_id": world["agreement_id"], "through": "March"})

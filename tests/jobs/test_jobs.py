@@ -98,3 +98,35 @@ def test_a_job_of_another_cooperative_is_404(app, client, coop, other_coop, make
     login(client, email, cooperative=coop)
     assert client.get(f"/jobs/{job_id}").status_code == 404
     assert client.get(f"/jobs/{job_id}/status").status_code == 404
+
+
+def test_an_area_names_its_kind_and_where_continue_goes(app, client, coop, make_user):
+    """Handlers run without a request: the result names the record and the kind's link,
+    registered by its area, is built on the page (a link that no longer builds is left
+    out; without a registered link the result's own `next_url` is used)."""
+    from coopreg.jobs import views
+
+    views.register_kind("test_add_members", "Adding test members",
+                        lambda job: ("jobs.view_job", {"job_id": job.result["to"]}))
+    try:
+        with app.app_context():
+            job = Job(cooperative_id=coop.id, kind="test_add_members", params={},
+                      status=JobStatus.SUCCEEDED, result={"to": 12345})
+            db.session.add(job)
+            db.session.commit()
+            job_id = job.id
+        _uid, email = make_user(coop, "viewer")
+        login(client, email, cooperative=coop)
+        page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+        assert "Adding test members" in page and 'href="/jobs/12345">Continue' in page
+        views.register_kind("test_add_members", "Adding test members",
+                            lambda job: ("no.such_endpoint", {}))
+        assert "Continue" not in client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    finally:
+        views.KIND_LABELS.pop("test_add_members", None)
+        views.NEXT_LINKS.pop("test_add_members", None)
+    with app.app_context():
+        db.session.get(Job, job_id).result = {"next_url": "/members/"}
+        db.session.commit()
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert 'href="/members/">Continue' in page and "Adding test members" not in page
