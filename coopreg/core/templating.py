@@ -6,7 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_translations,
+)
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -50,7 +56,42 @@ ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
                Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")}
 
 
+def request_translations():
+    """The catalogue of the language in use, looked up once per language per request.
+    Flask-Babel finds the request's locale and catalogue again on every call (five context
+    lookups); a page calls gettext dozens of times. `force_locale` (documents printed in the
+    member's language) swaps the locale object, which this notices."""
+    ctx = g.get("_flask_babel")
+    locale = getattr(ctx, "babel_locale", None)
+    if locale is None:
+        return get_translations()
+    memo = getattr(ctx, "coopreg_catalogue", None)
+    if memo is None or memo[0] is not locale:
+        memo = ctx.coopreg_catalogue = (locale, get_translations())
+    return memo[1]
+
+
+def translated_labels(labels: dict) -> dict:
+    """Lazy labels (statuses, sectors…) as text in the request's language, made once per
+    language and kept: a list page shows them on every row."""
+    key = (str(get_locale()), id(labels))
+    found = _TRANSLATED_LABELS.get(key)
+    if found is None:
+        found = _TRANSLATED_LABELS[key] = {k: str(v) for k, v in labels.items()}
+    return found
+
+
+_TRANSLATED_LABELS: dict[tuple[str, int], dict] = {}
+
+
 def register(app: Flask) -> None:
+    # templates' gettext through the per-request catalogue (installed over Flask-Babel's)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["show_date"] = show_date
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)

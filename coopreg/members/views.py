@@ -15,6 +15,7 @@ from coopreg.cooperatives.models import DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import from_minor
+from coopreg.core.templating import translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404
 from coopreg.extensions import db
 from coopreg.members import services
@@ -31,9 +32,6 @@ from coopreg.members.national_ids import id_types_for
 bp = Blueprint("members", __name__)
 
 
-def _translated(labels: dict) -> dict:
-    """Lazy labels translated once per page, not once per row."""
-    return {key: str(label) for key, label in labels.items()}
 
 
 def _member_form(obj: Member | None = None) -> MemberForm:
@@ -71,8 +69,8 @@ def list_members():
                                  per_page=current_app.config["MEMBERS_PER_PAGE"], **filters)
     return render_template("members/list.html", page=page, filters=filters,
                            localities=services.localities(cooperative.id),
-                           sector_labels=_translated(SECTOR_LABELS),
-                           status_labels=_translated(STATUS_LABELS))
+                           sector_labels=translated_labels(SECTOR_LABELS),
+                           status_labels=translated_labels(STATUS_LABELS))
 
 
 def _int_or_none(value) -> int | None:
@@ -133,8 +131,8 @@ def view_member(member_id: int):
     status_form.effective_on.data = date.today()
     return render_template("members/view.html", member=member, document_types=types,
                            held=held, status_form=status_form, dependant_form=DependantForm(),
-                           empty_form=EmptyForm(), sector_labels=_translated(SECTOR_LABELS),
-                           status_labels=_translated(STATUS_LABELS),
+                           empty_form=EmptyForm(), sector_labels=translated_labels(SECTOR_LABELS),
+                           status_labels=translated_labels(STATUS_LABELS),
                            income=from_minor(member.declared_income_minor, cooperative.currency))
 
 
@@ -179,7 +177,7 @@ def change_status(member_id: int):
             return redirect(url_for("members.view_member", member_id=member.id))
     code = 422 if request.method == "POST" else 200
     return render_template("members/status.html", form=form, member=member,
-                           status_labels=_translated(STATUS_LABELS)), code
+                           status_labels=translated_labels(STATUS_LABELS)), code
 
 
 @bp.route("/<int:member_id>/dependants", methods=["POST"])
