@@ -202,7 +202,8 @@ def goal_light_pages(url: str, kind: str) -> Goal:
             "translated labels and formatted IDs. Already done: one query for the user, "
             "memberships and cooperative (was three), rows read without ORM objects, the "
             "locality filter kept a minute per process, one URL built per page instead of one "
-            "per row, pages read without SQLite's write lock. What would get there: caching "
+            "per row, templates' gettext reading the request's catalogue once, pages read "
+            "without SQLite's write lock. What would get there: caching "
             "the rendered rows per (cooperative, register version, language, role, filters) "
             "so a repeated page costs the user check only; or fewer rows per page on phones.")
     goal.lines = [f"- hello: {hello:,.0f} requests/s", f"- member list (LARGE cooperative, "

@@ -97,6 +97,11 @@ def write_report(goals: list[Goal], extra: list[str] | None = None) -> Path:
     lines = ["# coopreg benchmark results", "", "Written by `make bench` (bench/run.py). Each "
              "figure is a ratio measured in the same run against a bare baseline; absolute "
              "times are for information only.", "", *machine_header(), ""]
+    lines += ["| goal | result |", "| --- | --- |"]
+    for goal in sorted(goals, key=lambda g: g.number):
+        status = {True: "met", False: "NOT met", None: "not measured"}[goal.met]
+        lines.append(f"| {goal.number}: {goal.title} | {status} |")
+    lines.append("")
     for goal in sorted(goals, key=lambda g: g.number):
         status = {True: "met", False: "NOT met", None: "not measured"}[goal.met]
         lines += [f"## Goal {goal.number}: {goal.title} — {status}", "",
