@@ -101,6 +101,22 @@ def _domain_error(error: DomainError, target: str):
     return redirect(target)
 
 
+def _queue_for(batch_id: int, queue) -> object:
+    """Make the draft again, seal or supersede (the button's form carries only its CSRF
+    token): checked at once, then done by a background job whose page shows the progress."""
+    batch = get_scoped_or_404(Batch, batch_id)
+    refused = _refuse_kind(batch)
+    if refused is not None:
+        return refused
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        job = queue(batch, _actor())
+    except DomainError as error:
+        return _domain_error(error, url_for("batches.view_batch", batch_id=batch.id))
+    return _to_job(job)
+
+
 def _to_job(job) -> object:
     """Commit the queued job, start it, and show its progress."""
     job_id = job.id
@@ -203,35 +219,13 @@ def set_policy(batch_id: int):
 @bp.route("/<int:batch_id>/refresh", methods=["POST"])
 @roles_required(*OFFICE)
 def refresh(batch_id: int):
-    batch = get_scoped_or_404(Batch, batch_id)
-    target = url_for("batches.view_batch", batch_id=batch.id)
-    refused = _refuse_kind(batch)
-    if refused is not None:
-        return refused
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        job = batch_jobs.queue_refresh(batch, _actor())
-    except DomainError as error:
-        return _domain_error(error, target)
-    return _to_job(job)
+    return _queue_for(batch_id, batch_jobs.queue_refresh)
 
 
 @bp.route("/<int:batch_id>/seal", methods=["POST"])
 @roles_required(*OFFICE)
 def seal(batch_id: int):
-    batch = get_scoped_or_404(Batch, batch_id)
-    target = url_for("batches.view_batch", batch_id=batch.id)
-    refused = _refuse_kind(batch)
-    if refused is not None:
-        return refused
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        job = batch_jobs.queue_seal(batch, _actor())
-    except DomainError as error:
-        return _domain_error(error, target)
-    return _to_job(job)
+    return _queue_for(batch_id, batch_jobs.queue_seal)
 
 
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
@@ -296,18 +290,7 @@ def mark_sent(batch_id: int):
 @bp.route("/<int:batch_id>/supersede", methods=["POST"])
 @roles_required(*OFFICE)
 def supersede(batch_id: int):
-    batch = get_scoped_or_404(Batch, batch_id)
-    target = url_for("batches.view_batch", batch_id=batch.id)
-    refused = _refuse_kind(batch)
-    if refused is not None:
-        return refused
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        job = batch_jobs.queue_supersede(batch, _actor())
-    except DomainError as error:
-        return _domain_error(error, target)
-    return _to_job(job)
+    return _queue_for(batch_id, batch_jobs.queue_supersede)
 
 
 # ---- acknowledgements -----------------------------------------------------------------------

@@ -22,9 +22,9 @@ COLLECTORS = ("Tesorería", "Reunión de socios", "Field officer")
 
 
 def _months_back(day: date, months: int) -> date:
-    month = day.replace(day=1)
+    month = services.month_start(day)
     for _ in range(months):
-        month = (month - timedelta(days=1)).replace(day=1)
+        month = services.previous_month(month)
     return month
 
 

@@ -86,6 +86,11 @@ def next_month(day: date) -> date:
     return month_end(day) + timedelta(days=1)
 
 
+def previous_month(day: date) -> date:
+    """The first day of the month before `day`'s (what is usually remitted)."""
+    return month_start(month_start(day) - timedelta(days=1))
+
+
 def parse_month(text: str | None, field_name: str = "period") -> date:
     """"2025-03" → date(2025, 3, 1); a DomainError naming the field otherwise."""
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", (text or "").strip())

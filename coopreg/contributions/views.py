@@ -399,9 +399,7 @@ def new_remittance(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     form = RemittanceForm()
     if request.method == "GET":
-        # last month: what is usually remitted (the first of this month minus one day)
-        period = _month_arg() or services.month_start(
-            services.month_start(date.today()) - timedelta(days=1))
+        period = _month_arg() or services.previous_month(date.today())
         form.period.data = f"{period:%Y-%m}"
         form.remitted_on.data = date.today()
     try:

@@ -41,8 +41,19 @@ def read_pages_without_the_write_lock(app: Flask) -> None:
         if request.method in ("GET", "HEAD") and request.endpoint not in (None, "static"):
             from coopreg.extensions import db
 
-            if not db.session().in_transaction():
-                db.session.connection(execution_options={"sqlite_read_only": True})
+            if not db.session().in_transaction():  # nothing read yet: nothing to end
+                read_only_transaction()
+
+
+def read_only_transaction() -> None:
+    """Read from here on in a deferred transaction: on SQLite one consistent WAL snapshot
+    without the write lock (elsewhere an ordinary transaction). Ends the transaction open
+    now, if any (on SQLite a `BEGIN IMMEDIATE`, which holds the write lock): an export job
+    or a page, which write nothing, then block no one else's work."""
+    from coopreg.extensions import db
+
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_read_only": True})
 
 
 def configure_sqlite(engine: Engine) -> None:

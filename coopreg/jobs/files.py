@@ -24,6 +24,7 @@ from flask import current_app
 
 from coopreg.auth.models import Role
 from coopreg.core.models import utcnow
+from coopreg.core.security import read_only_transaction
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.services import Progress, job_handler
@@ -91,14 +92,6 @@ def export_job(kind: str, roles: tuple[Role, ...]):
                     **made.extra}
         return writer
     return decorator
-
-
-def read_only_transaction() -> None:
-    """An export writes nothing to the database: end the transaction the job runner opened
-    (on SQLite a `BEGIN IMMEDIATE`, which holds the write lock) and read in a deferred one,
-    one consistent snapshot, so a long export blocks no one else's work."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_read_only": True})
 
 
 def finished_file(job: Job) -> Path | None:
