@@ -69,7 +69,6 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ["en", "es", "fr", "pt"]
 
     MEMBERS_PER_PAGE = 50
     # The list's locality filter is read from the register at most this often per process

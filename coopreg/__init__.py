@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
+from coopreg.core.languages import LANGUAGES
 from coopreg.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -43,15 +44,14 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
 
 def _select_locale() -> str:
-    languages = ["en", "es", "fr", "pt"]
     if not has_request_context():
         return "en"  # the CLI speaks English
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     cooperative = getattr(g, "cooperative", None)
-    if cooperative is not None and cooperative.locale[:2] in languages:
+    if cooperative is not None and cooperative.locale[:2] in LANGUAGES:
         return cooperative.locale[:2]
-    return request.accept_languages.best_match(languages) or "en"
+    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def _init_extensions(app: Flask) -> None:

@@ -15,6 +15,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
+from coopreg.core.languages import LANGUAGES
 from coopreg.extensions import db
 
 
@@ -42,7 +43,7 @@ users_cli = AppGroup("users", help="Create users and give them roles.")
 @click.option("--name", required=True, help="The cooperative's name.")
 @click.option("--country", required=True, help="ISO 3166 country code, e.g. CR.")
 @click.option("--currency", required=True, help="ISO 4217 currency code, e.g. CRC.")
-@click.option("--locale", default="en", type=click.Choice(["en", "es", "fr", "pt"]),
+@click.option("--locale", default="en", type=click.Choice(LANGUAGES),
               show_default=True)
 @click.option("--id-label", default=None, help="Name of the local ID (countries without a "
               "built-in check).")

@@ -32,7 +32,6 @@ from coopreg.extensions import db
 from coopreg.members.models import Dependant, Member
 
 # The languages a document can be printed in (the app's languages).
-DOCUMENT_LANGUAGES = ("en", "es", "fr", "pt")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -59,7 +59,9 @@ from coopreg.batches.layouts import KIND_LABELS
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.languages import LANGUAGES
 from coopreg.core.money import from_minor
+from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job, start_job
@@ -570,24 +572,19 @@ def transition(registration_id: int):
 
 # ---- printable documents for members -------------------------------------------------------
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
-
-
 def _render_in(language: str | None, template: str, **context) -> str:
     """Render a document in `language` (None: the page's own), dates and numbers included:
     the same switch as receipts and member statements (`force_locale`)."""
     context.update(relation_labels=dict(RELATION_CHOICES), member_status_labels=STATUS_LABELS,
-                   batch_kind_labels=KIND_LABELS, language_names=LANGUAGE_NAMES)
-    if language:
-        with force_locale(language):
-            return render_template(template, document_language=language, **context)
-    return render_template(template, document_language=str(get_locale()), **context)
+                   batch_kind_labels=KIND_LABELS,
+                   document_language=language or str(get_locale()))
+    return render_in_language(language, template, **context)
 
 
 def _chosen_language(default: str | None) -> str | None:
     """The language picked on the page (?lang=), else `default`."""
     chosen = request.args.get("lang", "")
-    return chosen if chosen in documents.DOCUMENT_LANGUAGES else default
+    return chosen if chosen in LANGUAGES else default
 
 
 @bp.route("/members/<int:member_id>/registration-summary")

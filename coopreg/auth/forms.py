@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from coopreg.auth.models import Role
 from coopreg.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from coopreg.core.forms import choices
+from coopreg.core.languages import LANGUAGE_NAMES
 
 
 class LoginForm(FlaskForm):
@@ -23,8 +24,7 @@ class ChooseCooperativeForm(FlaskForm):
     cooperative_id = SelectField(_l("Cooperative"), coerce=int, validators=[DataRequired()])
 
 
-LANGUAGE_CHOICES = [("", _l("The cooperative's language")), ("en", "English"),
-                    ("es", "Español"), ("fr", "Français"), ("pt", "Português")]
+LANGUAGE_CHOICES = [("", _l("The cooperative's language")), *LANGUAGE_NAMES.items()]
 
 
 class LanguageForm(FlaskForm):

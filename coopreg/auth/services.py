@@ -16,6 +16,7 @@ from coopreg.auth.passwords import (
 )
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.languages import LANGUAGES
 from coopreg.core.models import utcnow
 from coopreg.extensions import db
 
@@ -114,7 +115,6 @@ def set_active(user: User, active: bool) -> None:
     rotate_session_token(user)
 
 
-LANGUAGES = ("en", "es", "fr", "pt")
 
 
 def set_language(user: User, locale: str | None) -> None:

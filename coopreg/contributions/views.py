@@ -26,7 +26,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -63,6 +62,7 @@ from coopreg.contributions.models import (
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import from_minor
+from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job, start_job
@@ -268,9 +268,8 @@ def view_receipt(receipt_id: int):
     language = receipt.member.language
     if request.args.get("lang") == "member" and language:
         # the slip the member takes home, in the member's own language
-        with force_locale(language):
-            return render_template("contributions/receipt.html", in_member_language=True,
-                                   **context)
+        return render_in_language(language, "contributions/receipt.html",
+                                  in_member_language=True, **context)
     return render_template("contributions/receipt.html", **context)
 
 
@@ -299,13 +298,9 @@ def reverse_receipt(receipt_id: int):
 def member_statement(member_id: int):
     member = get_scoped_or_404(Member, member_id)
     statement = reports.member_statement(member)
-    language = member.language  # the member's own language, for the copy they take home
-    if language:
-        with force_locale(language):
-            return render_template("contributions/statement.html", member=member,
-                                   statement=statement, print_date=date.today())
-    return render_template("contributions/statement.html", member=member, statement=statement,
-                           print_date=date.today())
+    # in the member's own language, for the copy they take home
+    return render_in_language(member.language, "contributions/statement.html", member=member,
+                              statement=statement, print_date=date.today())
 
 
 # ---- collection sheet -----------------------------------------------------------------------

@@ -8,8 +8,9 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from coopreg.core.forms import choices
+from coopreg.core.languages import LANGUAGE_NAMES
 
-LOCALE_CHOICES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("pt", "Português")]
+LOCALE_CHOICES = list(LANGUAGE_NAMES.items())
 
 
 class SettingsForm(FlaskForm):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, g
+from flask import Flask, g, render_template
 from flask_babel import (
+    force_locale,
     format_date,
     format_datetime,
     format_decimal,
@@ -18,6 +19,7 @@ from markupsafe import Markup
 
 from coopreg.auth.models import Role
 from coopreg.core.labels import label
+from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.core.money import from_minor
 from coopreg.members.national_ids import format_id, id_type_label, mask_id
 
@@ -71,6 +73,15 @@ def request_translations():
     return memo[1]
 
 
+def render_in_language(language: str | None, template: str, **context) -> str:
+    """A document to print in `language` (a member's): its words, dates and numbers; None
+    keeps the page's own language."""
+    if not language:
+        return render_template(template, **context)
+    with force_locale(language):
+        return render_template(template, **context)
+
+
 def translated_labels(labels: dict) -> dict:
     """Lazy labels (statuses, sectors…) as text in the request's language, made once per
     language and kept: a list page shows them on every row."""
@@ -97,6 +108,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["show_id"] = show_id
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(
         g.cooperative.country, code, g.cooperative.id_label)
     app.jinja_env.globals["Role"] = Role

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coopreg.core.forms import choices
 from coopreg.core.labels import labels_for
+from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.members.models import ConsentMethod, DependantRelation, MemberStatus, Sector, Sex
 
 SEX_CHOICES = [(Sex.FEMALE.value, _l("Female")), (Sex.MALE.value, _l("Male")),
@@ -56,8 +57,7 @@ RELATION_CHOICES = [(DependantRelation.SPOUSE.value, _l("Spouse or partner")),
                     (DependantRelation.OTHER.value, _l("Other"))]
 
 
-MEMBER_LANGUAGE_CHOICES = [("", _l("The cooperative's language")), ("en", "English"),
-                           ("es", "Español"), ("fr", "Français"), ("pt", "Português")]
+MEMBER_LANGUAGE_CHOICES = [("", _l("The cooperative's language")), *LANGUAGE_NAMES.items()]
 
 
 class MemberForm(FlaskForm):

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import label
+from coopreg.core.languages import LANGUAGES
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.text import digits_only, escape_like, fold
@@ -40,7 +41,6 @@ from coopreg.members.models import (
 from coopreg.members.national_ids import id_types_for, normalise_id
 
 OLDEST_AGE = 120
-MEMBER_LANGUAGES = ("en", "es", "fr", "pt")
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 # What a person may type in a phone number: digits and the usual separators, + only first.
 _PHONE_TYPED = re.compile(r"\+?[0-9\s().\-/]+")
@@ -191,7 +191,7 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
     consent = bool(data.get("consent_given"))
     clean["consent_given"] = consent
     language = (data.get("language") or "").strip() or None
-    if language is not None and language not in MEMBER_LANGUAGES:
+    if language is not None and language not in LANGUAGES:
         raise DomainError(_("Choose one of the languages offered."), field="language")
     clean["language"] = language
     if consent:

@@ -262,6 +262,11 @@ def test_files_are_removed_after_their_retention(app, as_role, coop, make_member
     assert "This file is no longer kept" in page and "/download" not in page
     assert _download(client, old_page)[0].status_code == 404
     assert _download(client, new_page)[0].status_code == 200
+    # a retention that is not a number of hours is refused, and removes nothing
+    for bad in ("-1", "a day"):
+        refused = app.test_cli_runner().invoke(args=["jobs", "clean", "--older-than", bad])
+        assert refused.exit_code == 2 and "--older-than" in refused.output, refused.output
+    assert _kept_files(export_dir, coop) == {f"job-{new_id}.xlsx"}
     # the command line removes what is past a retention given on the spot
     result = app.test_cli_runner().invoke(args=["jobs", "clean", "--older-than", "0"])
     assert result.exit_code == 0, result.output
