@@ -386,6 +386,14 @@ def cash_up(cooperative_id: int, start: date, end: date) -> list[CashUpRow]:
     return sorted(rows.values(), key=lambda r: (r.day, r.collector), reverse=True)
 
 
+def receipts_on(cooperative_id: int, day: date) -> tuple[int, int]:
+    """How many receipts a day counts and their total in minor units, reversed ones apart:
+    the cash-up's figures for that day."""
+    rows = cash_up(cooperative_id, day, day)
+    return (sum(row.count for row in rows),
+            sum(amount for row in rows for _n, amount in row.by_method.values()))
+
+
 def cash_up_totals(rows: list[CashUpRow]) -> dict[str, tuple[int, int]]:
     totals: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
     for row in rows:

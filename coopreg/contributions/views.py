@@ -28,7 +28,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coopreg.agreements.models import Agreement
@@ -131,9 +131,7 @@ def index():
     cooperative = current_cooperative()
     today = date.today()
     figures = {
-        "receipts_today": db.session.execute(select(func.count(), func.coalesce(func.sum(
-            Receipt.amount_minor), 0)).where(Receipt.cooperative_id == cooperative.id,
-                                             Receipt.received_on == today)).one(),
+        "receipts_today": reports.receipts_on(cooperative.id, today),
         "credit": reports.members_credit_total(cooperative.id),
         "unmatched": statements.unmatched_count(cooperative.id),
     }

@@ -9,7 +9,6 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from coopreg.auth.access import EDITORS, roles_required
 from coopreg.core.errors import DomainError
@@ -123,9 +122,7 @@ def _render_mapping(run, form, columns, header_row, code):
 @roles_required(*EDITORS)
 def view_run(run_id: int):
     run = get_scoped_or_404(ImportRun, run_id)
-    job = db.session.scalar(select(Job).where(Job.id == run.job_id,
-                                              Job.cooperative_id == run.cooperative_id)) \
-        if run.job_id else None
+    job = db.session.scalar(scoped(Job).where(Job.id == run.job_id)) if run.job_id else None
     state = job_state(job) if job is not None else None
     running = job is not None and not job.finished
     form = CommitForm()

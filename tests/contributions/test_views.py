@@ -378,3 +378,24 @@ def test_receipt_and_statement_print_in_the_members_language(app, client, coop, 
         as_text=True)
     assert "Record a payment" not in statement
     assert "Registrar un pago" in statement, "the statement prints in the member's Spanish"
+
+
+def test_the_receipts_today_tile_agrees_with_the_cash_up(app, as_role, world):
+    """The landing's "Receipts today" leaves reversed receipts out, as the cash-up it links
+    to does."""
+    from coopreg.members.models import Member
+
+    with app.app_context(), acting_as(None, "tests"):
+        coop = db.session.scalar(select(Cooperative))
+        ana, beto = (db.session.get(Member, world[k]) for k in ("ana", "beto"))
+        services.record_receipt(coop, receipt_input(ana, "600", received_on=date.today()),
+                                None)
+        wrong, _created = services.record_receipt(
+            coop, receipt_input(beto, "450", received_on=date.today()), None)
+        services.reverse_receipt(wrong, "Typed for the wrong member", None)
+        db.session.commit()
+    page = as_role("treasurer").get("/contributions/").get_data(as_text=True)
+    tile = re.search(r'<span class="num">(\d+)</span>\s*<span class="label">[^<]*· ([^<]+)</span>',
+                     page)
+    assert tile is not None, page
+    assert tile.group(1) == "1" and "600.00" in tile.group(2)
