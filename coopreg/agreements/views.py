@@ -64,7 +64,8 @@ from coopreg.core.money import from_minor
 from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
-from coopreg.jobs.services import create_job, start_job
+from coopreg.jobs.services import create_job
+from coopreg.jobs.views import start_and_follow
 from coopreg.members.forms import RELATION_CHOICES, SECTOR_LABELS, STATUS_LABELS
 from coopreg.members.models import Member, Sex
 from coopreg.members.services import localities
@@ -633,7 +634,4 @@ def coverage_xlsx():
     """The report as a spreadsheet, made by a background job (its page shows the progress,
     then the download link)."""
     cooperative = current_cooperative()
-    job = create_job(cooperative.id, COVERAGE_EXPORT, current_user.id, {})
-    db.session.commit()
-    start_job(job.id)
-    return redirect(url_for("jobs.view_job", job_id=job.id))
+    return start_and_follow(create_job(cooperative.id, COVERAGE_EXPORT, current_user.id, {}))

@@ -59,7 +59,7 @@ from coopreg.core.labels import label
 from coopreg.core.spreadsheets import ReadLimits
 from coopreg.core.tenancy import current_cooperative, current_role, db_id, get_scoped_or_404
 from coopreg.extensions import db
-from coopreg.jobs.services import start_job
+from coopreg.jobs.views import start_and_follow
 
 bp = Blueprint("batches", __name__)
 OFFICE = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
@@ -114,15 +114,7 @@ def _queue_for(batch_id: int, queue) -> object:
         job = queue(batch, _actor())
     except DomainError as error:
         return _domain_error(error, url_for("batches.view_batch", batch_id=batch.id))
-    return _to_job(job)
-
-
-def _to_job(job) -> object:
-    """Commit the queued job, start it, and show its progress."""
-    job_id = job.id
-    db.session.commit()
-    start_job(job_id)
-    return redirect(url_for("jobs.view_job", job_id=job_id))
+    return start_and_follow(job)
 
 
 # ---- batches ------------------------------------------------------------------------------------
@@ -167,7 +159,7 @@ def new_batch():
             db.session.rollback()
             put_error_on_form(form, error)
         else:
-            return _to_job(job)
+            return start_and_follow(job)
     code = 422 if request.method == "POST" else 200
     return render_template("batches/new.html", form=form, **_page_context()), code
 

@@ -65,7 +65,8 @@ from coopreg.core.money import from_minor
 from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
-from coopreg.jobs.services import create_job, start_job
+from coopreg.jobs.services import create_job
+from coopreg.jobs.views import start_and_follow
 from coopreg.members.models import Member
 
 bp = Blueprint("contributions", __name__)
@@ -167,9 +168,7 @@ def generate_dues():
             db.session.rollback()
             put_error_on_form(form, error)
         else:
-            db.session.commit()
-            start_job(job.id)
-            return redirect(url_for("jobs.view_job", job_id=job.id))
+            return start_and_follow(job)
     code = 422 if request.method == "POST" else 200
     return render_template("contributions/generate.html", form=form), code
 
@@ -545,11 +544,8 @@ def arrears_xlsx():
     """The arrears list for follow-up, made by a background job (its page shows the
     progress, then the download link)."""
     cooperative = current_cooperative()
-    job = create_job(cooperative.id, contribution_jobs.ARREARS_EXPORT, current_user.id,
-                     _arrears_filters(request.form))
-    db.session.commit()
-    start_job(job.id)
-    return redirect(url_for("jobs.view_job", job_id=job.id))
+    return start_and_follow(create_job(cooperative.id, contribution_jobs.ARREARS_EXPORT,
+                                       current_user.id, _arrears_filters(request.form)))
 
 
 @bp.route("/cash-up")

@@ -21,8 +21,7 @@ from coopreg.imports.fields import FIELD_BY_KEY
 from coopreg.imports.forms import CommitForm, ExportForm, UploadForm, mapping_form_for
 from coopreg.imports.models import ImportRun, ImportStatus
 from coopreg.jobs.models import Job
-from coopreg.jobs.services import start_job
-from coopreg.jobs.views import job_state
+from coopreg.jobs.views import job_state, start_and_follow
 
 bp = Blueprint("imports", __name__)
 
@@ -183,8 +182,6 @@ def export_members():
             db.session.rollback()
             put_error_on_form(form, error)
         else:
-            db.session.commit()
-            start_job(job.id)
-            return redirect(url_for("jobs.view_job", job_id=job.id))
+            return start_and_follow(job)
     code = 422 if request.method == "POST" else 200
     return render_template("imports/export.html", form=form), code

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
 from werkzeug.routing import BuildError
 
 from coopreg.auth.access import ALL_ROLES, roles_required
 from coopreg.core.tenancy import current_role, get_scoped_or_404
+from coopreg.extensions import db
 from coopreg.jobs.files import EXPORTS, finished_file, may_download
 from coopreg.jobs.models import Job, JobStatus
-from coopreg.jobs.services import read_progress
+from coopreg.jobs.services import read_progress, start_job
 
 bp = Blueprint("jobs", __name__)
 
@@ -32,6 +33,15 @@ def register_kind(kind: str, label: Any,
     KIND_LABELS[kind] = label
     if next_link is not None:
         NEXT_LINKS[kind] = next_link
+
+
+def start_and_follow(job: Job):
+    """Commit the job just queued (with what the request wrote), start it, and send the
+    person to its page, whose progress bar survives a reload."""
+    job_id = job.id
+    db.session.commit()
+    start_job(job_id)
+    return redirect(url_for("jobs.view_job", job_id=job_id))
 
 
 def next_url(job: Job) -> str | None:
