@@ -479,22 +479,6 @@ def _default_width(column: Column) -> float:
     return float(min(max(base, len(column.header) + 3), 60))
 
 
-def _xlsx_value(value: Any, column: Column) -> Any:
-    if value is None or value == "":
-        return None
-    if column.kind == TEXT:
-        return value if isinstance(value, str) else cell_text(value)
-    if column.kind == DATE:
-        if isinstance(value, date):  # datetime is a date too
-            return value
-        return str(value)
-    if column.kind in (MONEY, NUMBER, INTEGER):
-        if isinstance(value, float):
-            raise TypeError("spreadsheets are written from Decimal or int, never float")
-        return value
-    return value
-
-
 def write_xlsx(target: str | Path | IO[bytes], sheets: Iterable[Sheet]) -> None:
     """Write the sheets to an xlsx file (a path or a binary stream), streaming rows with
     openpyxl's write-only mode. See the module docstring for what the cells look like.
@@ -526,6 +510,68 @@ def _discard(workbook) -> None:
             pass
         with contextlib.suppress(OSError, ValueError):  # a save that got that far removed it
             writer.cleanup()
+
+
+def _xlsx_rows(worksheet, spec: Sheet) -> Iterator[list[Any]]:
+    """The sheet's rows as openpyxl takes them. A plain value is much faster to write than a
+    cell object, so only what needs one gets one: text that openpyxl would take for a formula
+    (forced to text), and numbers or dates that need a number format. Those formatted cells
+    are made once per column and reused row after row: openpyxl writes each cell out as soon
+    as its row is appended, so the next row may set the same cell again."""
+    from openpyxl.cell import WriteOnlyCell
+
+    columns = list(spec.columns)
+    width = len(columns)
+    texts = [i for i, c in enumerate(columns) if c.kind == TEXT]
+    formatted = []
+    for index, column in enumerate(columns):
+        if column.kind == TEXT:
+            continue
+        cell = None
+        if column.number_format:
+            cell = WriteOnlyCell(worksheet)
+            cell.number_format = column.number_format
+        # a date (not a datetime) in the ISO format needs no cell: openpyxl's default is that
+        plain_dates = column.kind == DATE and column.date_format == "yyyy-mm-dd"
+        formatted.append((index, column.kind, cell, plain_dates))
+    for row in spec.rows:
+        cells = list(row)
+        if len(cells) > width:
+            del cells[width:]
+        size = len(cells)
+        for index in texts:
+            if index >= size:
+                break
+            value = cells[index]
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                value = cells[index] = cell_text(value)
+            if not value:
+                cells[index] = None
+            elif value[0] == "=":
+                cell = WriteOnlyCell(worksheet, value=value)
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+                cells[index] = cell
+        for index, kind, cell, plain_dates in formatted:
+            if index >= size:
+                break
+            value = cells[index]
+            if value is None or value == "":
+                cells[index] = None
+            elif kind == DATE:
+                if not isinstance(value, date):  # datetime is a date too
+                    cells[index] = str(value)
+                elif not (plain_dates and type(value) is date):
+                    cell.value = value
+                    cells[index] = cell
+            else:
+                if isinstance(value, float):
+                    raise TypeError("spreadsheets are written from Decimal or int, never float")
+                if cell is not None:
+                    cell.value = value
+                    cells[index] = cell
+        yield cells
 
 
 def _write_workbook(workbook, target: str | Path | IO[bytes], sheets: Iterable[Sheet]) -> None:
@@ -560,30 +606,7 @@ def _write_workbook(workbook, target: str | Path | IO[bytes], sheets: Iterable[S
                 header_cells.append(cell)
             worksheet.append(header_cells)
         count = 0
-        # a plain value is much faster to write than a cell object: only text that openpyxl
-        # would take for a formula, and numbers or dates needing a format, get a cell
-        plain_date = {i for i, c in enumerate(spec.columns)
-                      if c.kind == DATE and c.date_format == "yyyy-mm-dd"}
-        for row in spec.rows:
-            cells = []
-            for index, (value, column) in enumerate(zip(row, spec.columns, strict=False)):
-                value = _xlsx_value(value, column)
-                if value is None:
-                    cells.append(None)
-                elif column.kind == TEXT:
-                    if value.startswith("="):
-                        cell = WriteOnlyCell(worksheet, value=value)
-                        cell.data_type = "s"  # never a formula, whatever the text starts with
-                        cells.append(cell)
-                    else:
-                        cells.append(value)
-                elif column.number_format and not (
-                        index in plain_date and type(value) is date):
-                    cell = WriteOnlyCell(worksheet, value=value)
-                    cell.number_format = column.number_format
-                    cells.append(cell)
-                else:
-                    cells.append(value)
+        for cells in _xlsx_rows(worksheet, spec):
             worksheet.append(cells)
             count += 1
         if spec.header and spec.autofilter and spec.columns:

@@ -12,6 +12,7 @@ import pytest
 
 from coopreg.core.spreadsheets import (
     DATE,
+    INTEGER,
     MONEY,
     Column,
     ReadLimits,
@@ -88,6 +89,41 @@ def test_xlsx_keeps_text_as_text_and_dates_as_dates(ctx):
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet  # no formula anywhere
     assert 'state="frozen"' in sheet and "<autoFilter" in sheet and "<cols>" in sheet
+
+
+def test_xlsx_formatted_cells_keep_each_rows_value_and_format(ctx):
+    """The writer reuses one formatted cell per column from row to row: every row must still
+    get its own date, amount and number format, and a datetime its date format."""
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    columns = [Column("Name"), Column("Paid on", DATE, date_format="dd/mm/yyyy"),
+               Column("Born", DATE), Column("Amount", MONEY, decimals=0),
+               Column("Count", INTEGER)]
+    rows = [[f"P{n}", date(2025, 1, 1 + n), date(1980, 1, 1 + n), Decimal(1000 + n), n]
+            for n in range(5)]
+    rows.append(["Late", "not a date", datetime(1990, 2, 3, 14, 30), None, None])
+    rows.append(["Short", date(2025, 2, 1)])  # fewer cells than columns
+    workbook = load_workbook(io.BytesIO(_xlsx([Sheet("S", columns, rows)])))
+    sheet = workbook["S"]
+    for n in range(5):
+        row = sheet[n + 2]
+        assert [c.value for c in row] == [f"P{n}", datetime(2025, 1, 1 + n),
+                                          datetime(1980, 1, 1 + n), 1000 + n, n]
+        assert row[1].number_format == "dd/mm/yyyy"
+        assert row[3].number_format == "#,##0" and row[4].number_format == "0"
+    late = sheet[7]
+    assert late[1].value == "not a date" and late[1].data_type == "s"
+    assert late[2].value == datetime(1990, 2, 3, 14, 30)
+    assert late[2].number_format == "yyyy-mm-dd"  # the column's format, not a time's
+    assert late[3].value is None and late[4].value is None
+    assert [c.value for c in sheet[8]][:2] == ["Short", datetime(2025, 2, 1)]
+
+
+def test_xlsx_refuses_floats_for_money(ctx):
+    with pytest.raises(TypeError):
+        _xlsx([Sheet("S", [Column("x", MONEY)], [[Decimal("1.5")], [1.5]])])
 
 
 def test_xlsx_choices_become_a_drop_down_list(ctx):
