@@ -74,6 +74,9 @@ class Config:
     # The list's locality filter is read from the register at most this often per process
     # (a saved member clears it in the process that saved); 0 reads it on every page.
     LOCALITIES_CACHE_SECONDS = int(os.environ.get("COOPREG_LOCALITIES_CACHE_SECONDS", 60))
+    # Pages of the member list kept rendered per process until the register changes
+    # (members/versions.py); 0 renders every page afresh.
+    MEMBER_ROWS_CACHE_SIZE = int(os.environ.get("COOPREG_MEMBER_ROWS_CACHE_SIZE", 256))
 
     # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
     IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))
@@ -123,6 +126,7 @@ class TestConfig(Config):
     PASSWORD_HASH_FAST = True  # argon2 at its lowest cost, so the suite stays quick
     JOBS_IMMEDIATE = True  # background jobs run at once, in memory
     LOCALITIES_CACHE_SECONDS = 0  # tests roll back, and ids come back: never serve a stale list
+    MEMBER_ROWS_CACHE_SIZE = 0  # the same (tests/members/test_list_cache.py turns it on)
 
     @classmethod
     def validate(cls) -> None:

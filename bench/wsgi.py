@@ -12,7 +12,10 @@ from coopreg.auth.access import public
 app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=os.environ["BENCH_DATABASE_URL"],
                  RATELIMIT_ENABLED=False,
                  # production's setting (the test configuration turns the cache off)
-                 LOCALITIES_CACHE_SECONDS=Config.LOCALITIES_CACHE_SECONDS)
+                 LOCALITIES_CACHE_SECONDS=Config.LOCALITIES_CACHE_SECONDS,
+                 # production's (on) unless the benchmark asks for every page rendered afresh
+                 MEMBER_ROWS_CACHE_SIZE=int(os.environ.get("BENCH_MEMBER_ROWS_CACHE_SIZE",
+                                                           Config.MEMBER_ROWS_CACHE_SIZE)))
 
 
 @app.route("/hello")

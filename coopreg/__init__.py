@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.core.views import bp as core_bp
     from coopreg.imports.views import bp as imports_bp
     from coopreg.jobs.views import bp as jobs_bp
+    from coopreg.members import versions  # noqa: F401 - registers its flush hook
     from coopreg.members.views import bp as members_bp
 
     app.register_blueprint(core_bp)

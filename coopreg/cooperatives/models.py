@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.core.models import TimestampMixin
@@ -15,6 +15,7 @@ class Cooperative(TimestampMixin, db.Model):
 
     __tablename__ = "cooperatives"
     __audited__ = True
+    __audit_exclude__ = ("register_version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -29,6 +30,9 @@ class Cooperative(TimestampMixin, db.Model):
     contact: Mapped[str | None] = mapped_column(String(300))
     # The last member number handed out; taken under a row lock, so numbers never repeat.
     last_member_number: Mapped[int] = mapped_column(Integer, default=0)
+    # Counts the writes to the cooperative's members (members/versions.py), in the same
+    # transaction as each: a page built from the register can be kept until it moves.
+    register_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     document_types: Mapped[list[DocumentType]] = relationship(
         back_populates="cooperative", order_by="DocumentType.position"

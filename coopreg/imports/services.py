@@ -58,6 +58,7 @@ from coopreg.members.services import (
     reserve_member_numbers,
     search_fields,
 )
+from coopreg.members.versions import register_changed
 
 log = logging.getLogger(__name__)
 
@@ -976,6 +977,8 @@ def write_rows(cooperative: Cooperative, analysis: Analysis,
                      "status_date": None, "left_on": None, "created_at": now,
                      "updated_at": now})
     done = 0
+    if rows:
+        register_changed(db.session, [cooperative.id])  # the flush hook never sees Core
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
         ids = _insert_members(chunk)

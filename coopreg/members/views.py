@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
+from typing import NamedTuple
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
+from coopreg.auth.models import Role
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
@@ -64,13 +80,71 @@ def list_members():
     filters = {"q": args.get("q", "").strip()[:100], "status": args.get("status", ""),
                "sector": args.get("sector", ""), "locality": args.get("locality", "")[:120],
                "sort": args.get("sort", "name")}
-    page = services.list_members(cooperative.id, after=args.get("after"),
-                                 before=args.get("before"),
-                                 per_page=current_app.config["MEMBERS_PER_PAGE"], **filters)
-    return render_template("members/list.html", page=page, filters=filters,
+    status_labels = translated_labels(STATUS_LABELS)
+    rows = member_rows(cooperative, filters, args.get("after"), args.get("before"),
+                       status_labels)
+    return render_template("members/list.html", rows=rows, filters=filters,
                            localities=services.localities(cooperative.id),
                            sector_labels=translated_labels(SECTOR_LABELS),
-                           status_labels=translated_labels(STATUS_LABELS))
+                           status_labels=status_labels)
+
+
+class ListedRows(NamedTuple):
+    html: Markup
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class _RenderedRows:
+    """The member list's rendered rows, kept per process (least recently used out) under the
+    cooperative's register version (members/versions.py): any write to its members moves the
+    version on, so a kept page is never shown after the register has changed. Also in the
+    key: what changes the rows' text (the role, which masks IDs; the language), the filters
+    and the page."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.pages: OrderedDict[tuple, ListedRows] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> ListedRows | None:
+        with self.lock:
+            found = self.pages.get(key)
+            if found is not None:
+                self.pages.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, rows: ListedRows) -> None:
+        with self.lock:
+            self.pages[key] = rows
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+def member_rows(cooperative, filters: dict, after: str | None, before: str | None,
+                status_labels: dict) -> ListedRows:
+    """One page of the register as table rows, from the kept pages when the register has not
+    changed since (only for reading requests: their transaction saw committed rows only)."""
+    size = current_app.config["MEMBER_ROWS_CACHE_SIZE"]
+    per_page = current_app.config["MEMBERS_PER_PAGE"]
+    kept = current_app.extensions.get("coopreg.member_rows")
+    if kept is None or kept.size != size:
+        kept = current_app.extensions["coopreg.member_rows"] = _RenderedRows(size)
+    cacheable = size > 0 and request.method == "GET"
+    key = (cooperative.id, cooperative.created_at, cooperative.register_version,
+           g.get("role") == Role.VIEWER, str(get_locale()), tuple(filters.items()), after,
+           before, per_page)
+    if cacheable and (found := kept.get(key)) is not None:
+        return found
+    page = services.list_members(cooperative.id, after=after, before=before,
+                                 per_page=per_page, **filters)
+    html = render_template("members/_rows.html", members=page.members,
+                           status_labels=status_labels)
+    # the autoescaped template's own output, every value in it escaped already
+    rows = ListedRows(Markup(html), page.next_cursor, page.prev_cursor)  # noqa: S704
+    if cacheable:
+        kept.put(key, rows)
+    return rows
 
 
 def _int_or_none(value) -> int | None:
