@@ -806,11 +806,12 @@ def _included_values(batch_id: int) -> Iterator[list]:
     decoded here: the ORM's row handling, or psycopg's own JSON decoding, cost as much again
     as writing a sealed file's cells."""
     lines = BatchLine.__table__
+    # the options on the statement: `Connection.execution_options` would keep them on the
+    # session's connection for every statement after this one
     stmt = (select(cast(lines.c["values"], Text))
             .where(lines.c.batch_id == batch_id, lines.c.included.is_(True))
-            .order_by(lines.c.line_no))
-    result = db.session.connection().execution_options(
-        stream_results=True, yield_per=5000).execute(stmt)
+            .order_by(lines.c.line_no).execution_options(stream_results=True, yield_per=5000))
+    result = db.session.connection().execute(stmt)
     loads = json.loads
     for (values,) in result:
         yield loads(values)
