@@ -100,6 +100,19 @@ def parse_month(text: str | None, field_name: str = "period") -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
+def dues_months(agreement: Agreement, start: str | None, through: str | None
+                ) -> tuple[date, date]:
+    """The first and last month of a dues run as a person gives them ("2025-03"): the first
+    defaults to the agreement's first month. DomainError (naming the field) when a month is
+    unreadable or the last comes before the first."""
+    last = parse_month(through, "through")
+    first = parse_month(start, "start") if (start or "").strip() else month_start(
+        agreement.valid_from)
+    if last < first:
+        raise DomainError(_("The last month is before the first."), field="through")
+    return first, last
+
+
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 

@@ -156,11 +156,8 @@ def generate_dues():
     if form.validate_on_submit():
         try:
             agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
-            through = services.parse_month(form.through.data, "through")
-            start = (services.parse_month(form.start.data, "start") if form.start.data
-                     else services.month_start(agreement.valid_from))
-            if through < start:
-                raise DomainError(_("The last month is before the first."), field="through")
+            start, through = services.dues_months(agreement, form.start.data,
+                                                  form.through.data)
             job = create_job(cooperative.id, contribution_jobs.KIND, current_user.id,
                              {"agreement_id": agreement.id, "start": start.isoformat(),
                               "through": through.isoformat()})

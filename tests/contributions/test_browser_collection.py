@@ -1,5 +1,6 @@
 """A treasurer in a real browser posts a collection sheet (control count and total) and sees
-the reconciliation's collected figure change."""
+the reconciliation's collected figure change; on the remittance form, the link that shows a
+month's lines follows the month typed."""
 
 from __future__ import annotations
 
@@ -90,6 +91,15 @@ def test_collection_sheet_changes_the_reconciliation(live_server, page):
     collected.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Collected in the month")
     expect(page.locator("table.list tbody tr")).to_have_count(3)  # Alba's two months, Carmen
+
+    # the remittance form proposes last month; the link under it follows the month typed
+    page.goto(f"{live_server.url}/contributions/agreements/{seeded['agreement_id']}"
+              f"/remittances/new")
+    expect(page.get_by_role("heading", name=f"To remit for {LAST_MONTH:%Y-%m}")).to_be_visible()
+    page.get_by_label("Period", exact=True).fill(f"{THIS_MONTH:%Y-%m}")
+    page.get_by_role("link", name="Show the lines for this period").click()
+    expect(page.get_by_role("heading", name=f"To remit for {THIS_MONTH:%Y-%m}")).to_be_visible()
+    expect(page.get_by_label("Period", exact=True)).to_have_value(f"{THIS_MONTH:%Y-%m}")
     # the refused sheet answered 422 on purpose (Chromium logs that); nothing else may appear
     page.console_errors[:] = [e for e in page.console_errors if "status of 422" not in e]
     assert_clean_console(page)

@@ -359,3 +359,18 @@ def test_a_database_error_while_allocating_a_receipt_leaves_nothing(setup, monke
     assert created and receipt.number == 1, "the retry succeeds and no number was lost"
     paid = db.session.scalar(select(func.sum(Allocation.amount_minor)))
     assert paid == 150000
+
+
+def test_a_dues_run_starts_at_the_agreements_first_month_unless_told(ctx, coop):
+    agreement = make_agreement(db.session.get(Cooperative, coop.id),
+                               valid_from=date(2024, 3, 15))
+    assert services.dues_months(agreement, "", "2024-06") == (date(2024, 3, 1),
+                                                              date(2024, 6, 1))
+    assert services.dues_months(agreement, "2024-05", "2024-05") == (date(2024, 5, 1),
+                                                                     date(2024, 5, 1))
+    with pytest.raises(DomainError, match="before the first") as refused:
+        services.dues_months(agreement, "2024-07", "2024-06")
+    assert refused.value.field == "through"
+    with pytest.raises(DomainError) as unreadable:
+        services.dues_months(agreement, "July", "2024-06")
+    assert unreadable.value.field == "start"

@@ -5,6 +5,17 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  // a link that shows another month's page follows the month typed in its field
+  // (data-follow-month="FIELD ID"); without script it keeps the month the page showed
+  document.querySelectorAll("a[data-follow-month]").forEach(function (link) {
+    var field = document.getElementById(link.getAttribute("data-follow-month"));
+    if (!field) { return; }
+    field.addEventListener("input", function () {
+      var url = new URL(link.href, window.location.href);
+      url.searchParams.set("period", field.value.trim());
+      link.href = url.toString();
+    });
+  });
   var sheet = document.querySelector("form.collection-sheet");
   if (!sheet) { return; }
   var count = document.getElementById("sheet-count");
