@@ -372,23 +372,73 @@ def _stored(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-class _Register:
-    """The cooperative's members as they stand, loaded once (one query) for the checks."""
+# Up to this many distinct keys (numbers, IDs, dates of birth) in a file, the register is
+# read only where the file's rows could match it: a few hundred new members checked against a
+# register of 100,000 then cost what the file costs, not what the register does.
+_TARGETED_KEYS = 5_000
+_IN_CHUNK = 900  # values per IN (…): below SQLite's limit on a statement's parameters
 
-    def __init__(self, cooperative_id: int):
+
+class _Register:
+    """The cooperative's members that the file's rows could match (by member number, by ID,
+    or as a same-names-and-birth-date twin), each loaded once: for a small file only those
+    (three indexed look-ups); for a large one the whole register in one query."""
+
+    def __init__(self, cooperative_id: int, results: list[RowResult] | None = None):
         table = Member.__table__
-        columns = [table.c.id] + [table.c[name] for name in _STORED]
+        self._columns = [table.c.id] + [table.c[name] for name in _STORED]
+        self._cooperative_id = cooperative_id
         self.by_id: dict[tuple[str, str], dict] = {}
         self.by_number: dict[str, dict] = {}
         self.twins: dict[tuple[str, str, date], list[str]] = defaultdict(list)
-        for row in db.session.execute(select(*columns).where(
-                table.c.cooperative_id == cooperative_id)).mappings():
+        self._seen: set[int] = set()
+        keys = _match_keys(results) if results is not None else None
+        if keys is None:
+            self._load()
+            return
+        numbers, id_numbers, births = keys
+        for column, values in ((table.c.member_number, numbers),
+                               (table.c.id_number, id_numbers),
+                               (table.c.date_of_birth, births)):
+            ordered = sorted(values)
+            for start in range(0, len(ordered), _IN_CHUNK):
+                self._load(column.in_(ordered[start:start + _IN_CHUNK]))
+
+    def _load(self, condition=None) -> None:
+        stmt = select(*self._columns).where(
+            Member.__table__.c.cooperative_id == self._cooperative_id)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        for row in db.session.execute(stmt).mappings():
+            if row["id"] in self._seen:
+                continue
+            self._seen.add(row["id"])
             record = {k: _stored(v) for k, v in row.items()}
             if record["id_number"]:
                 self.by_id[(record["id_type"], record["id_number"])] = record
             self.by_number[record["member_number"]] = record
             self.twins[(fold(record["first_name"]), fold(record["last_name"]),
                         record["date_of_birth"])].append(record["member_number"])
+
+
+def _match_keys(results: list[RowResult]) -> tuple[set, set, set] | None:
+    """The member numbers, ID numbers and dates of birth of the rows to compare with the
+    register; None when there are too many for targeted look-ups."""
+    numbers: set[str] = set()
+    id_numbers: set[str] = set()
+    births: set[date] = set()
+    for result in results:
+        values = result.values
+        if values is None:
+            continue
+        if values.get("member_number"):
+            numbers.add(values["member_number"])
+        if values.get("id_number"):
+            id_numbers.add(values["id_number"])
+        births.add(values["date_of_birth"])
+        if len(numbers) + len(id_numbers) + len(births) > _TARGETED_KEYS:
+            return None
+    return numbers, id_numbers, births
 
 
 def _placeholder(name: str, trial: dict[str, Any], today: date) -> Any:
@@ -618,7 +668,8 @@ def decide(cooperative: Cooperative, headers: list[str], header_row: int,
            results: list[RowResult], checker: RowChecker, options: ImportOptions) -> Analysis:
     """The rows (checked by `check_rows`) against the register as it stands now: what each
     would do, or why it cannot be imported."""
-    _check_against_register(results, checker, _Register(cooperative.id), options)
+    _check_against_register(results, checker, _Register(cooperative.id, results),
+                            options)
     for result in results:
         if result.has_errors:
             result.action = "refused"

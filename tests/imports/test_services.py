@@ -4,7 +4,7 @@ register export and its exact round trip."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -200,6 +200,43 @@ def test_against_the_register(cr, enrol):
     assert "Phone" in problems_of(analysis, 4)[0]
     updating = dry(cr, csv_bytes(rows), update_existing=True)
     assert updating.results[2].action == "update"
+
+
+def test_a_small_file_reads_only_the_members_it_could_match(cr, enrol, monkeypatch):
+    """The register is read where the file's rows could match it (member number, ID, birth
+    date of a possible twin): the same decisions as reading it whole, from far fewer rows."""
+    twin = enrol(cr, first_name="Ana1", last_name="Rojas", date_of_birth=date(1980, 5, 17),
+                 id_number=CEDULAS[5])
+    taken = enrol(cr, id_number=CEDULAS[6])
+    same_id = enrol(cr, id_number=CEDULAS[7], date_of_birth=date(1975, 1, 1))
+    unrelated = [enrol(cr, date_of_birth=date(1950, 1, 1) + timedelta(days=n))
+                 for n in range(8)]
+    rows = [HEADER + ["Member number"],
+            good_row(1) + [""],                                   # a twin of `twin`
+            good_row(2) + [taken.member_number],                  # a number taken
+            good_row(3, **{"ID number": CEDULAS[7], "Phone": "7000-0000"}) + [""],  # same ID
+            good_row(4, **{"Date of birth": "01/01/1990"}) + [""]]  # new
+    loaded = []
+    real = services._Register._load
+
+    def counting(self, condition=None):
+        before = len(self._seen)
+        real(self, condition)
+        loaded.append(len(self._seen) - before)
+
+    monkeypatch.setattr(services._Register, "_load", counting)
+    targeted = dry(cr, csv_bytes(rows), update_existing=True)
+    assert sum(loaded) == 3  # the twin, the number's owner, the ID's owner: no one else
+    monkeypatch.setattr(services, "_TARGETED_KEYS", 0)  # the whole register, as for big files
+    loaded.clear()
+    whole = dry(cr, csv_bytes(rows), update_existing=True)
+    assert sum(loaded) == 3 + len(unrelated)
+    assert [(r.action, r.member_id, [p.message for p in r.problems]) for r in targeted.results
+            ] == [(r.action, r.member_id, [p.message for p in r.problems])
+                  for r in whole.results]
+    assert [r.action for r in targeted.results] == ["create", "refused", "update", "create"]
+    assert targeted.results[2].member_id == same_id.id
+    assert str(twin.member_number) in targeted.results[0].problems[0].message
 
 
 def test_the_template_example_row_is_refused(cr):
