@@ -256,18 +256,27 @@ def next_member_number(cooperative_id: int) -> str:
 def reserve_member_numbers(cooperative_id: int, count: int,
                            exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """`count` member numbers at once, as `next_member_number` would hand them out one by
-    one (counter + 1, skipping numbers in use and those in `exclude`), under the same lock."""
+    one (counter + 1, skipping numbers in use and those in `exclude`), under the same lock.
+    The numbers in use are read only in the window about to be handed out (a range of the
+    number index), not the whole register."""
     if count <= 0:
         return []
     cooperative = _lock_cooperative(cooperative_id)
-    taken = set(db.session.scalars(select(Member.member_number).where(
-        Member.cooperative_id == cooperative_id)).all()) | set(exclude)
     numbers: list[str] = []
     candidate = cooperative.last_member_number
     while len(numbers) < count:
-        candidate += 1
-        if str(candidate) not in taken:
-            numbers.append(str(candidate))
+        low, high = candidate + 1, candidate + (count - len(numbers)) + 64
+        taken = set(db.session.scalars(select(Member.member_number).where(
+            Member.cooperative_id == cooperative_id,
+            Member.number_key.between(member_number_key(str(low)),
+                                      member_number_key(str(high))))))
+        for number in range(low, high + 1):
+            candidate = number
+            text = str(number)
+            if text not in taken and text not in exclude:
+                numbers.append(text)
+                if len(numbers) == count:
+                    break
     cooperative.last_member_number = candidate
     return numbers
 

@@ -593,6 +593,16 @@ def test_member_numbers_are_reserved_in_bulk_skipping_taken_ones(cr, enrol):
     assert member_services.next_member_number(cr.id) == "6"
 
 
+def test_bulk_numbers_look_past_a_window_full_of_taken_ones(cr, enrol):
+    for number in range(1, 80):  # more than the window of numbers read at once
+        if number != 70:
+            enrol(cr, member_number=str(number))
+    enrol(cr, member_number="0081")  # typed with zeros: "81" is still free
+    numbers = member_services.reserve_member_numbers(cr.id, 4, exclude={"80"})
+    assert numbers == ["70", "81", "82", "83"]
+    assert db.session.get(Cooperative, cr.id).last_member_number == 83
+
+
 def test_declared_income_in_decimal_comma(cr):
     data = csv_bytes([HEADER + ["Ingreso mensual"], good_row(0) + ["250.000,50"]],
                      delimiter=";")
