@@ -77,6 +77,9 @@ class Config:
     # Pages of the member list kept rendered per process until the register changes
     # (members/versions.py); 0 renders every page afresh.
     MEMBER_ROWS_CACHE_SIZE = int(os.environ.get("COOPREG_MEMBER_ROWS_CACHE_SIZE", 256))
+    # The home page's figures over the whole register (coverage, growth, missing documents)
+    # are kept per process until the register changes and at most this long; 0 always counts.
+    DASHBOARD_CACHE_SECONDS = int(os.environ.get("COOPREG_DASHBOARD_CACHE_SECONDS", 300))
 
     # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
     IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))
@@ -127,6 +130,7 @@ class TestConfig(Config):
     JOBS_IMMEDIATE = True  # background jobs run at once, in memory
     LOCALITIES_CACHE_SECONDS = 0  # tests roll back, and ids come back: never serve a stale list
     MEMBER_ROWS_CACHE_SIZE = 0  # the same (tests/members/test_list_cache.py turns it on)
+    DASHBOARD_CACHE_SECONDS = 0  # the same (tests/members/test_list_cache.py turns it on)
 
     @classmethod
     def validate(cls) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import date
 from typing import NamedTuple
 
@@ -30,6 +28,7 @@ from coopreg.auth.models import Role
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.kept import kept
 from coopreg.core.money import from_minor
 from coopreg.core.templating import translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404
@@ -90,35 +89,14 @@ def list_members():
 
 
 class ListedRows(NamedTuple):
+    """One page of the member list, rendered: kept per process (core/kept.py) under the
+    cooperative's register version (members/versions.py), so a kept page is never shown
+    after the register has changed; also in its key what changes the rows' text (the role,
+    which masks IDs; the language), the filters and the page."""
+
     html: Markup
     next_cursor: str | None
     prev_cursor: str | None
-
-
-class _RenderedRows:
-    """The member list's rendered rows, kept per process (least recently used out) under the
-    cooperative's register version (members/versions.py): any write to its members moves the
-    version on, so a kept page is never shown after the register has changed. Also in the
-    key: what changes the rows' text (the role, which masks IDs; the language), the filters
-    and the page."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.pages: OrderedDict[tuple, ListedRows] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> ListedRows | None:
-        with self.lock:
-            found = self.pages.get(key)
-            if found is not None:
-                self.pages.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, rows: ListedRows) -> None:
-        with self.lock:
-            self.pages[key] = rows
-            while len(self.pages) > self.size:
-                self.pages.popitem(last=False)
 
 
 def member_rows(cooperative, filters: dict, after: str | None, before: str | None,
@@ -127,14 +105,12 @@ def member_rows(cooperative, filters: dict, after: str | None, before: str | Non
     changed since (only for reading requests: their transaction saw committed rows only)."""
     size = current_app.config["MEMBER_ROWS_CACHE_SIZE"]
     per_page = current_app.config["MEMBERS_PER_PAGE"]
-    kept = current_app.extensions.get("coopreg.member_rows")
-    if kept is None or kept.size != size:
-        kept = current_app.extensions["coopreg.member_rows"] = _RenderedRows(size)
+    pages = kept("member_rows", size)
     cacheable = size > 0 and request.method == "GET"
     key = (cooperative.id, cooperative.created_at, cooperative.register_version,
            g.get("role") == Role.VIEWER, str(get_locale()), tuple(filters.items()), after,
            before, per_page)
-    if cacheable and (found := kept.get(key)) is not None:
+    if cacheable and (found := pages.get(key)) is not None:
         return found
     page = services.list_members(cooperative.id, after=after, before=before,
                                  per_page=per_page, **filters)
@@ -143,7 +119,7 @@ def member_rows(cooperative, filters: dict, after: str | None, before: str | Non
     # the autoescaped template's own output, every value in it escaped already
     rows = ListedRows(Markup(html), page.next_cursor, page.prev_cursor)  # noqa: S704
     if cacheable:
-        kept.put(key, rows)
+        pages.put(key, rows)
     return rows
 
 

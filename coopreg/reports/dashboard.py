@@ -1,12 +1,17 @@
 """What each role sees first after logging in. Every figure is one SQL aggregate (GROUP BY or
-COUNT with an index), never a loop over members, so the page costs the same at 100,000
-members as at 50."""
+COUNT with an index), never a loop over members. The figures over the whole register
+(coverage, growth, missing documents, members by sector) still read every member: each app
+process keeps them (core/kept.py) until the register changes (its version) and at most
+DASHBOARD_CACHE_SECONDS, so the page costs the same at a million members as at 50, but for
+the first view after that."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, not_, select
 
@@ -16,6 +21,7 @@ from coopreg.auth.models import Membership, Role
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
 from coopreg.core.charts import Segment, column_chart, horizontal_bars, stacked_bars
+from coopreg.core.kept import kept
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberDocument, MemberStatus
 
@@ -146,12 +152,26 @@ def branch_label(branch) -> str:
     return str(BRANCH_LABELS.get(branch, branch))
 
 
+def _register_wide(cooperative, today: date, name: str, make):
+    """A figure over the whole register, kept per process under the register version, the
+    language and the day, for at most DASHBOARD_CACHE_SECONDS (what else it depends on,
+    registrations for the coverage, moves on meanwhile)."""
+    seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
+    if not seconds:
+        return make()
+    key = (cooperative.id, cooperative.created_at, cooperative.register_version,
+           str(get_locale()), today, name)
+    return kept("dashboard", 256, seconds).get_or_make(key, make)
+
+
 def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashboard:
     today = today or date.today()
     dashboard = Dashboard(role=role.value)
     agreements = _agreements(cooperative.id)
-    active = db.session.scalar(select(func.count()).select_from(Member).where(
-        Member.cooperative_id == cooperative.id, Member.status == MemberStatus.ACTIVE)) or 0
+    active = _register_wide(cooperative, today, "active", lambda: db.session.scalar(
+        select(func.count()).select_from(Member).where(
+            Member.cooperative_id == cooperative.id,
+            Member.status == MemberStatus.ACTIVE)) or 0)
     dashboard.figures.append((_("Active members"), active, "members.list_members",
                               {"status": "active"}))
 
@@ -159,8 +179,9 @@ def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashb
         chart = _funnel_chart(agreements)
         if chart is not None:
             dashboard.charts.append((_("Registrations per agreement"), chart))
-        dashboard.figures.append((_("Members with missing documents"),
-                                  members_missing_documents(cooperative.id), None, {}))
+        dashboard.figures.append((_("Members with missing documents"), _register_wide(
+            cooperative, today, "missing documents",
+            lambda: members_missing_documents(cooperative.id)), None, {}))
         dashboard.lists["rejected"] = _rejected(cooperative.id)
         dashboard.lists["batches"] = _batches_waiting(cooperative.id)
 
@@ -177,8 +198,10 @@ def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashb
                                   "contributions.statement_queue", {}))
 
     if role in (Role.VIEWER, Role.ADMIN):
-        dashboard.charts.append((_("Coverage"), _coverage_chart(cooperative.id, today)))
-        dashboard.charts.append((_("Growth"), _growth_chart(cooperative.id, today)))
+        dashboard.charts.append((_("Coverage"), _register_wide(
+            cooperative, today, "coverage", lambda: _coverage_chart(cooperative.id, today))))
+        dashboard.charts.append((_("Growth"), _register_wide(
+            cooperative, today, "growth", lambda: _growth_chart(cooperative.id, today))))
 
     if role == Role.ADMIN:
         dashboard.figures.append((_("Users"), db.session.scalar(
@@ -187,13 +210,21 @@ def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashb
         dashboard.lists["audit"] = db.session.scalars(select(AuditEvent).where(
             AuditEvent.cooperative_id == cooperative.id)
             .order_by(AuditEvent.id.desc()).limit(10)).all()
-    by_sector = db.session.execute(select(Member.sector, func.count()).where(
-        and_(Member.cooperative_id == cooperative.id, Member.status == MemberStatus.ACTIVE))
-        .group_by(Member.sector).order_by(func.count().desc())).all()
-    if role == Role.VIEWER and by_sector:
-        from coopreg.members.forms import SECTOR_LABELS
-
-        dashboard.charts.append((_("Active members by sector"), horizontal_bars(
-            _("Active members by sector"),
-            [(str(SECTOR_LABELS[s]), n) for s, n in by_sector])))
+    if role == Role.VIEWER:
+        chart = _register_wide(cooperative, today, "sectors",
+                               lambda: _sector_chart(cooperative.id))
+        if chart is not None:
+            dashboard.charts.append((_("Active members by sector"), chart))
     return dashboard
+
+
+def _sector_chart(cooperative_id: int):
+    from coopreg.members.forms import SECTOR_LABELS
+
+    by_sector = db.session.execute(select(Member.sector, func.count()).where(
+        and_(Member.cooperative_id == cooperative_id, Member.status == MemberStatus.ACTIVE))
+        .group_by(Member.sector).order_by(func.count().desc())).all()
+    if not by_sector:
+        return None
+    return horizontal_bars(_("Active members by sector"),
+                           [(str(SECTOR_LABELS[s]), n) for s, n in by_sector])

@@ -1,6 +1,7 @@
-"""The member list's kept pages (members/views.member_rows) and the register version they are
-kept under (members/versions.py): a kept page is served without reading the register, and
-any write to the members (form, service, status, bulk import) shows on the next page."""
+"""The member list's kept pages (members/views.member_rows), the home page's kept figures
+(reports/dashboard.py), and the register version they are kept under (members/versions.py):
+a kept page is served without reading the register, and any write to the members (form,
+service, status, bulk import) shows on the next page."""
 
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ def rows_kept(app, monkeypatch):
     """The kept pages turned on, as in production (the test configuration turns them off:
     its rolled-back transactions hand the same ids and versions out again)."""
     monkeypatch.setitem(app.config, "MEMBER_ROWS_CACHE_SIZE", 16)
-    app.extensions.pop("coopreg.member_rows", None)
+    monkeypatch.setitem(app.config, "DASHBOARD_CACHE_SECONDS", 300)
+    app.extensions.pop("coopreg.kept", None)
     yield
-    app.extensions.pop("coopreg.member_rows", None)
+    app.extensions.pop("coopreg.kept", None)
 
 
 @pytest.fixture
@@ -139,3 +141,44 @@ def test_kept_pages_differ_by_role_and_language(app, rows_kept, client, coop, ma
         db.session.get(Cooperative, coop.id).locale = "es"
         db.session.commit()
     assert ">Activo<" in client.get("/members/").get_data(as_text=True)
+
+
+def test_the_home_pages_register_wide_figures_are_kept_until_the_register_changes(
+        app, rows_kept, as_role, coop, make_member, monkeypatch):
+    from coopreg.reports import dashboard
+
+    counted = []
+    real = dashboard._coverage_chart
+
+    def counting(*args):
+        counted.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(dashboard, "_coverage_chart", counting)
+    make_member(coop)
+    client = as_role("admin")
+    first = client.get("/")
+    assert first.status_code == 200 and len(counted) == 1
+    assert "counted again when a member changes" in first.get_data(as_text=True)
+    client.get("/")
+    assert len(counted) == 1  # kept
+    make_member(coop)  # the register moves on
+    client.get("/")
+    assert len(counted) == 2
+
+
+def test_kept_values_expire_and_the_least_recently_used_go_first(monkeypatch):
+    from coopreg.core import kept as kept_module
+
+    now = [100.0]
+    monkeypatch.setattr(kept_module.time, "monotonic", lambda: now[0])
+    store = kept_module.Kept(size=2, seconds=60)
+    store.put("a", 1)
+    store.put("b", 2)
+    assert store.get("a") == 1  # "a" used last: "b" goes first
+    store.put("c", 3)
+    assert store.get("b") is None and store.get("a") == 1 and store.get("c") == 3
+    now[0] += 61
+    assert store.get("a") is None
+    assert store.get_or_make("a", lambda: 4) == 4 and store.get("a") == 4
+    assert kept_module.Kept(size=0).get_or_make("x", lambda: 5) == 5  # size 0 keeps nothing
