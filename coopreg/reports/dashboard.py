@@ -80,14 +80,18 @@ def _batches_waiting(cooperative_id: int) -> list:
         .order_by(Batch.id.desc()).limit(10)).all()
 
 
-def _collection_chart(agreements: list[Agreement], today: date):
-    """Collection rate (paid ÷ due, members' shares) of the last six periods with dues."""
+def _reconciliations(agreements: list[Agreement], today: date) -> list[tuple[Agreement, list]]:
+    """Each agreement's reconciliation, computed once for the charts and lists that use it."""
     from coopreg.contributions.reports import reconciliation
 
+    return [(agreement, reconciliation(agreement, today=today)) for agreement in agreements]
+
+
+def _collection_chart(reconciled: list[tuple[Agreement, list]], today: date):
+    """Collection rate (paid ÷ due, members' shares) of the last six periods with dues."""
     series = []
-    for agreement in agreements:
-        figures = sorted((f for f in reconciliation(agreement, today=today)
-                          if f.due_minor and f.period <= today),
+    for agreement, all_figures in reconciled:
+        figures = sorted((f for f in all_figures if f.due_minor and f.period <= today),
                          key=lambda f: f.period)[-6:]
         if figures:
             series.append((agreement, figures))
@@ -103,12 +107,10 @@ def _collection_chart(agreements: list[Agreement], today: date):
     return charts
 
 
-def _remittances_due(agreements: list[Agreement], today: date) -> list:
-    from coopreg.contributions.reports import reconciliation
-
+def _remittances_due(reconciled: list[tuple[Agreement, list]]) -> list:
     rows = []
-    for agreement in agreements:
-        for figure in reconciliation(agreement, today=today):
+    for agreement, figures in reconciled:
+        for figure in figures:
             if figure.unremitted_minor > 0 and not figure.closed:
                 rows.append((agreement, figure))
     return rows[:10]
@@ -186,13 +188,14 @@ def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashb
         dashboard.lists["batches"] = _batches_waiting(cooperative.id)
 
     if role in (Role.TREASURER, Role.ADMIN):
-        dashboard.charts.extend(_collection_chart(agreements, today))
+        reconciled = _reconciliations(agreements, today)
+        dashboard.charts.extend(_collection_chart(reconciled, today))
         from coopreg.contributions.reports import arrears_totals
 
         members, amount = arrears_totals(cooperative.id)
         dashboard.figures.append((_("Members in arrears"), members, "contributions.arrears", {}))
         dashboard.lists["arrears_amount"] = amount
-        dashboard.lists["remittances"] = _remittances_due(agreements, today)
+        dashboard.lists["remittances"] = _remittances_due(reconciled)
         dashboard.figures.append((_("Unmatched statement lines"),
                                   _unmatched_lines(cooperative.id),
                                   "contributions.statement_queue", {}))
