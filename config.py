@@ -21,6 +21,23 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_number(name: str, default: int, minimum: int = 0, kind: type = int):
+    """A numeric setting (whole by default; `kind=float` for fractions); a value that is not
+    one, or is below `minimum`, stops the app at start with a message naming the setting
+    (not a bare "invalid literal for int()")."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = kind(value.strip())
+    except ValueError:
+        number = None
+    if number is None or number != number or number < minimum:  # NaN is no number
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what} of at least {minimum}; it is {value!r}")
+    return number
+
+
 def local_secret_key() -> str:
     """A secret key kept in the instance folder, so an office install needs no setup and
     sessions survive a restart. Production must set SECRET_KEY instead."""
@@ -41,20 +58,20 @@ class Config:
     EXPORT_DIR = os.environ.get("COOPREG_EXPORT_DIR", str(BASE_DIR / "exports"))
     # Files of export jobs (EXPORT_DIR/jobs.tmp/<cooperative>/) are removed this long after
     # their job ended (coopreg/jobs/files.py).
-    EXPORT_RETENTION_HOURS = float(os.environ.get("COOPREG_EXPORT_RETENTION_HOURS", 24))
+    EXPORT_RETENTION_HOURS = _env_number("COOPREG_EXPORT_RETENTION_HOURS", 24.0, 0, float)
 
     # Sessions: HttpOnly, SameSite=Lax, 30 minutes idle (refreshed on each request).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
-    PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", 30)))
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_number("SESSION_IDLE_MINUTES", 30, 1))
     SESSION_ABSOLUTE_HOURS = 12
     SESSION_REFRESH_EACH_REQUEST = True
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
-    MAX_CONTENT_LENGTH = int(os.environ.get("COOPREG_MAX_UPLOAD_MB", 20)) * 1024 * 1024
+    MAX_CONTENT_LENGTH = _env_number("COOPREG_MAX_UPLOAD_MB", 20, 1) * 1024 * 1024
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
 
@@ -73,22 +90,21 @@ class Config:
     MEMBERS_PER_PAGE = 50
     # The list's locality filter is read from the register at most this often per process
     # (a saved member clears it in the process that saved); 0 reads it on every page.
-    LOCALITIES_CACHE_SECONDS = int(os.environ.get("COOPREG_LOCALITIES_CACHE_SECONDS", 60))
+    LOCALITIES_CACHE_SECONDS = _env_number("COOPREG_LOCALITIES_CACHE_SECONDS", 60)
     # Pages of the member list kept rendered per process until the register changes
     # (members/versions.py); 0 renders every page afresh.
-    MEMBER_ROWS_CACHE_SIZE = int(os.environ.get("COOPREG_MEMBER_ROWS_CACHE_SIZE", 256))
+    MEMBER_ROWS_CACHE_SIZE = _env_number("COOPREG_MEMBER_ROWS_CACHE_SIZE", 256)
     # The home page's figures over the whole register (coverage, growth, missing documents)
     # are kept per process until the register changes and at most this long; 0 always counts.
-    DASHBOARD_CACHE_SECONDS = int(os.environ.get("COOPREG_DASHBOARD_CACHE_SECONDS", 300))
+    DASHBOARD_CACHE_SECONDS = _env_number("COOPREG_DASHBOARD_CACHE_SECONDS", 300)
 
     # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
     IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))
-    COOPREG_IMPORT_MAX_ROWS = int(os.environ.get("COOPREG_IMPORT_MAX_ROWS", 200_000))
-    COOPREG_IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("COOPREG_IMPORT_MAX_UNCOMPRESSED_MB",
-                                                         200)) * 1024 * 1024
-    COOPREG_IMPORT_MAX_ZIP_ENTRIES = int(os.environ.get("COOPREG_IMPORT_MAX_ZIP_ENTRIES",
-                                                        10_000))
-    COOPREG_IMPORT_MAX_RATIO = int(os.environ.get("COOPREG_IMPORT_MAX_RATIO", 100))
+    COOPREG_IMPORT_MAX_ROWS = _env_number("COOPREG_IMPORT_MAX_ROWS", 200_000, 1)
+    COOPREG_IMPORT_MAX_UNCOMPRESSED = (_env_number("COOPREG_IMPORT_MAX_UNCOMPRESSED_MB", 200, 1)
+                                       * 1024 * 1024)
+    COOPREG_IMPORT_MAX_ZIP_ENTRIES = _env_number("COOPREG_IMPORT_MAX_ZIP_ENTRIES", 10_000, 1)
+    COOPREG_IMPORT_MAX_RATIO = _env_number("COOPREG_IMPORT_MAX_RATIO", 100, 1)
     JOBS_IMMEDIATE = False
     TESTING = False
 
