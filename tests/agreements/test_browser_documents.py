@@ -20,6 +20,7 @@ from coopreg.members import services as member_services
 from tests.agreements.conftest import FLAT
 from tests.browser.fixtures import (  # noqa: F401 - `browser` and `page` are fixtures
     assert_clean_console,
+    log_in,
     screenshot,
     serve,
 )
@@ -80,11 +81,7 @@ def _fits_the_width(page) -> bool:
 
 def test_member_documents_open_from_the_member_page_and_print(live_server, page):  # noqa: F811
     member_id = _seed(live_server)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(live_server.email)
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=live_server.cooperative_name)).to_be_visible()
+    log_in(page, live_server)
 
     page.goto(f"{live_server.url}/members/{member_id}")
     page.get_by_role("link", name="Print registration summary").click()

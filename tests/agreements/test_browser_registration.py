@@ -22,6 +22,7 @@ from tests.browser.fixtures import (  # noqa: F401 - `browser` and `page` are fi
     LiveServer,
     _seed,
     assert_clean_console,
+    log_in,
     screenshot,
     serve,
 )
@@ -63,11 +64,7 @@ def _seed_agreement(live_server) -> int:
 
 def test_secretary_enrols_completes_and_marks_ready(live_server, page):  # noqa: F811
     member_id = _seed_agreement(live_server)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(live_server.email)
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=live_server.cooperative_name)).to_be_visible()
+    log_in(page, live_server)
 
     page.goto(f"{live_server.url}/members/{member_id}")
     section = page.locator("#registrations")

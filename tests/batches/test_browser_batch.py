@@ -14,7 +14,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from tests.batches.helpers import make_agreement, ready_member
-from tests.browser.fixtures import assert_clean_console, screenshot, serve
+from tests.browser.fixtures import assert_clean_console, log_in, screenshot, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
@@ -41,10 +41,7 @@ def _seed(app) -> list[str]:
 
 def test_secretary_seals_and_downloads_an_enrolment_batch(live_server, page, tmp_path):
     ids = _seed(live_server.app)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(live_server.email)
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Batches").click()
     expect(page.get_by_role("heading", name="Batches", exact=True)).to_be_visible()

@@ -143,6 +143,18 @@ def page(browser):
         context.close()
 
 
+def log_in(page, live_server, email: str | None = None, password: str = PASSWORD) -> None:
+    """Log in through the login page (the server's own user unless `email` is given) and
+    wait for the home page, which is headed by the cooperative's name."""
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Email").fill(email or live_server.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=live_server.cooperative_name)).to_be_visible()
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot as test-artifacts/screenshots/<name>.png (git-ignored)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

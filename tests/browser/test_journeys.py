@@ -28,7 +28,7 @@ from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from tests.agreements.conftest import FLAT
-from tests.browser.fixtures import assert_clean_console, screenshot, serve
+from tests.browser.fixtures import assert_clean_console, log_in, screenshot, serve
 from tests.conftest import PASSWORD
 from tests.contributions.helpers import make_agreement, make_member, register
 
@@ -52,14 +52,6 @@ def live_server(tmp_path_factory):
 def _cooperative(live_server) -> Cooperative:
     return db.session.scalar(select(Cooperative).where(
         Cooperative.code == live_server.cooperative_code))
-
-
-def _log_in(page, live_server, email: str) -> None:
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=live_server.cooperative_name)).to_be_visible()
 
 
 def _money(value) -> Decimal:
@@ -98,7 +90,7 @@ def _seed_enrolment_agreement(live_server) -> None:
 
 def test_secretary_from_new_member_to_sealed_enrolment_file(live_server, page, tmp_path):
     _seed_enrolment_agreement(live_server)
-    _log_in(page, live_server, live_server.email)
+    log_in(page, live_server, live_server.email)
     nav = page.get_by_role("navigation", name="Main")
 
     # a new member, with a cédula whose normal form starts with a zero
@@ -259,7 +251,7 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     seeded = _seed_contributions(live_server)
     names, label = seeded["names"], seeded["label"]
     last, this = f"{LAST_MONTH:%Y-%m}", f"{THIS_MONTH:%Y-%m}"
-    _log_in(page, live_server, TREASURER)
+    log_in(page, live_server, TREASURER)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contributions").click()
     expect(page.get_by_role("heading", name="Contributions", exact=True)).to_be_visible()
     subnav = page.get_by_role("navigation", name="Contributions")

@@ -16,7 +16,7 @@ from coopreg.contributions import services
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
-from tests.browser.fixtures import assert_clean_console, screenshot
+from tests.browser.fixtures import assert_clean_console, log_in, screenshot
 from tests.conftest import PASSWORD
 from tests.contributions.helpers import make_agreement, make_member, register
 
@@ -48,11 +48,7 @@ def _seed(app, cooperative_code: str) -> dict:
 
 def test_collection_sheet_changes_the_reconciliation(live_server, page):
     seeded = _seed(live_server.app, live_server.cooperative_code)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(TREASURER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    log_in(page, live_server, TREASURER)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contributions").click()
     expect(page.get_by_role("heading", name="Contributions", exact=True)).to_be_visible()

@@ -13,6 +13,7 @@ from tests.browser.fixtures import (
     CHROMIUM,
     CHROMIUM_ARGS,
     assert_clean_console,
+    log_in,
     screenshot,
     serve,
 )
@@ -83,11 +84,7 @@ def test_secretary_imports_a_spreadsheet(live_server):
 
 
 def _scenario(live_server, page) -> None:
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(live_server.email)
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=live_server.cooperative_name)).to_be_visible()
+    log_in(page, live_server)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Members",
                                                             exact=True).click()

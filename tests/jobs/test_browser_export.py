@@ -16,7 +16,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.members import services as member_services
-from tests.browser.fixtures import assert_clean_console, screenshot, serve
+from tests.browser.fixtures import assert_clean_console, log_in, screenshot, serve
 from tests.conftest import member_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
@@ -42,11 +42,7 @@ def live_server():
 
 
 def test_secretary_exports_the_register_through_a_job(live_server, page):
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(live_server.email)
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=live_server.cooperative_name)).to_be_visible()
+    log_in(page, live_server)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Members",
                                                             exact=True).click()
