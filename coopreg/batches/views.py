@@ -93,6 +93,13 @@ def _refuse_kind(batch_or_kind) -> object | None:
     return redirect(url_for("batches.list_batches"))
 
 
+def _batch_to_change(batch_id: int) -> tuple[Batch, object | None]:
+    """The cooperative's batch (404 otherwise) and, when the current role does not prepare
+    its kind, the redirect that says so (None when it does)."""
+    batch = get_scoped_or_404(Batch, batch_id)
+    return batch, _refuse_kind(batch)
+
+
 def _domain_error(error: DomainError, target: str):
     db.session.rollback()
     flash(error.message, "error")
@@ -104,8 +111,7 @@ def _domain_error(error: DomainError, target: str):
 def _queue_for(batch_id: int, queue) -> object:
     """Make the draft again, seal or supersede (the button's form carries only its CSRF
     token): checked at once, then done by a background job whose page shows the progress."""
-    batch = get_scoped_or_404(Batch, batch_id)
-    refused = _refuse_kind(batch)
+    batch, refused = _batch_to_change(batch_id)
     if refused is not None:
         return refused
     if not EmptyForm().validate_on_submit():
@@ -190,11 +196,10 @@ def view_batch(batch_id: int):
 @bp.route("/<int:batch_id>/policy", methods=["POST"])
 @roles_required(*OFFICE)
 def set_policy(batch_id: int):
-    batch = get_scoped_or_404(Batch, batch_id)
-    target = url_for("batches.view_batch", batch_id=batch.id)
-    refused = _refuse_kind(batch)
+    batch, refused = _batch_to_change(batch_id)
     if refused is not None:
         return refused
+    target = url_for("batches.view_batch", batch_id=batch.id)
     form = PolicyForm()
     if not form.validate_on_submit():
         flash(_("Choose what to do with lines that have problems."), "error")
@@ -223,11 +228,10 @@ def seal(batch_id: int):
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
 @roles_required(*OFFICE)
 def discard(batch_id: int):
-    batch = get_scoped_or_404(Batch, batch_id)
-    target = url_for("batches.view_batch", batch_id=batch.id)
-    refused = _refuse_kind(batch)
+    batch, refused = _batch_to_change(batch_id)
     if refused is not None:
         return refused
+    target = url_for("batches.view_batch", batch_id=batch.id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -261,11 +265,10 @@ def download(batch_id: int):
 @bp.route("/<int:batch_id>/sent", methods=["POST"])
 @roles_required(*OFFICE)
 def mark_sent(batch_id: int):
-    batch = get_scoped_or_404(Batch, batch_id)
-    target = url_for("batches.view_batch", batch_id=batch.id)
-    refused = _refuse_kind(batch)
+    batch, refused = _batch_to_change(batch_id)
     if refused is not None:
         return refused
+    target = url_for("batches.view_batch", batch_id=batch.id)
     form = SentForm()
     if not form.validate_on_submit():
         flash(_("Give the date and how it was sent."), "error")
