@@ -31,6 +31,13 @@ def register_changed(session: Session, cooperative_ids: Iterable[int]) -> None:
                 updated_at=table.c.updated_at))
 
 
+def register_key(cooperative: Cooperative) -> tuple:
+    """The register as it stands, for the key of whatever is kept from it: the cooperative,
+    its creation (an id handed out again after a rollback is another cooperative) and its
+    register version."""
+    return cooperative.id, cooperative.created_at, cooperative.register_version
+
+
 @event.listens_for(Session, "before_flush")
 def _count_register_writes(session: Session, flush_context, instances) -> None:
     # before the members' own statements: the cooperative's row is taken first, the order

@@ -43,6 +43,7 @@ from coopreg.members.forms import (
 )
 from coopreg.members.models import Dependant, Member, MemberStatus
 from coopreg.members.national_ids import id_types_for
+from coopreg.members.versions import register_key
 
 bp = Blueprint("members", __name__)
 
@@ -107,9 +108,8 @@ def member_rows(cooperative, filters: dict, after: str | None, before: str | Non
     per_page = current_app.config["MEMBERS_PER_PAGE"]
     pages = kept("member_rows", size)
     cacheable = size > 0 and request.method == "GET"
-    key = (cooperative.id, cooperative.created_at, cooperative.register_version,
-           g.get("role") == Role.VIEWER, str(get_locale()), tuple(filters.items()), after,
-           before, per_page)
+    key = (*register_key(cooperative), g.get("role") == Role.VIEWER, str(get_locale()),
+           tuple(filters.items()), after, before, per_page)
     if cacheable and (found := pages.get(key)) is not None:
         return found
     page = services.list_members(cooperative.id, after=after, before=before,

@@ -24,6 +24,7 @@ from coopreg.core.charts import Segment, column_chart, horizontal_bars, stacked_
 from coopreg.core.kept import kept
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberDocument, MemberStatus
+from coopreg.members.versions import register_key
 
 
 @dataclass
@@ -161,8 +162,7 @@ def _register_wide(cooperative, today: date, name: str, make):
     seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
     if not seconds:
         return make()
-    key = (cooperative.id, cooperative.created_at, cooperative.register_version,
-           str(get_locale()), today, name)
+    key = (*register_key(cooperative), str(get_locale()), today, name)
     return kept("dashboard", 256, seconds).get_or_make(key, make)
 
 
