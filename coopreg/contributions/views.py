@@ -387,9 +387,10 @@ def remittances():
 def new_remittance(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     form = RemittanceForm()
+    asked = (request.args.get("period") or "").strip()
     if request.method == "GET":
-        period = _month_arg() or services.previous_month(date.today())
-        form.period.data = f"{period:%Y-%m}"
+        # a month typed on this page and sent by its link stays in the field, even unreadable
+        form.period.data = asked or f"{services.previous_month(date.today()):%Y-%m}"
         form.remitted_on.data = date.today()
     try:
         period = services.parse_month(form.period.data)
@@ -408,7 +409,7 @@ def new_remittance(agreement_id: int):
             flash(_("Remittance for %(month)s recorded.", month=f"{period:%Y-%m}"), "success")
             return redirect(url_for("contributions.view_remittance",
                                     remittance_id=remittance.id))
-    elif request.method == "POST" and period is None:
+    elif period is None and (request.method == "POST" or asked):
         form.period.errors = [_("Give the month as year-month, for example 2025-03.")]
     dues = services.remittable_dues(agreement, period) if period else []
     total = sum(d.member_share_minor + d.cooperative_share_minor for d in dues)

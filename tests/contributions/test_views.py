@@ -206,6 +206,18 @@ def test_the_remittance_form_proposes_last_month_on_any_day(app, as_role, world,
     assert 'value="2026-02"' in page.get_data(as_text=True)
 
 
+def test_the_remittance_form_shows_the_month_asked_or_says_why_it_cannot(as_role, world):
+    client = as_role("treasurer")
+    url = f"/contributions/agreements/{world['agreement_id']}/remittances/new"
+    asked = client.get(url + f"?period={LAST_MONTH:%Y-%m}").get_data(as_text=True)
+    assert f"To remit for {LAST_MONTH:%Y-%m}" in asked
+    unreadable = client.get(url + "?period=marzo")
+    page = unreadable.get_data(as_text=True)
+    assert unreadable.status_code == 200
+    assert "Give the month as year-month, for example 2025-03." in page
+    assert 'value="marzo"' in page and "To remit for" not in page
+
+
 def test_arrears_page_and_xlsx_keep_phones_as_text(app, as_role, world):
     _generate(app, world, through=LAST_MONTH)
     client = as_role("secretary")
