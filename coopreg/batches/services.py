@@ -118,12 +118,6 @@ BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {
 _clean_text = partial(clean_text, required=True, whitespace=r"[\r\n\t]+")
 
 
-def built_ins_for(kind: BatchKind | str) -> list[tuple[str, str]]:
-    """(key, name) of the built-in starting layouts of a kind."""
-    kind = BatchKind(kind)
-    return [(key, spec["name"]) for key, spec in L.BUILT_INS.items() if spec["kind"] == kind]
-
-
 def _layout_values(data: dict) -> dict:
     fmt = data.get("format")
     try:

@@ -946,14 +946,3 @@ def search_members(cooperative_id: int, query: str, limit: int = 10) -> list[Mem
     return list(db.session.scalars(select(Member).where(
         Member.cooperative_id == cooperative_id, condition)
         .order_by(Member.search_name, Member.id).limit(limit)))
-
-
-def agreements_with_dues(cooperative_id: int) -> list[Agreement]:
-    return list(db.session.scalars(select(Agreement).where(
-        Agreement.cooperative_id == cooperative_id).order_by(Agreement.reference)))
-
-
-def due_status(due: Due, paid: int) -> str:
-    if paid >= due.member_share_minor:
-        return "paid"
-    return "partial" if paid > 0 else "open"

@@ -700,10 +700,3 @@ def write_csv(target: str | Path | IO[bytes], columns: Sequence[Column],
 def excel_serial_to_date(serial: float) -> date:
     """An Excel serial day number (1900 date system, the usual one) as a date."""
     return date(1899, 12, 30) + timedelta(days=int(serial))
-
-
-def iter_nonempty(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[int, Sequence[Any]]]:
-    """(index, row) for the rows that have at least one non-empty cell."""
-    for index, row in enumerate(rows):
-        if any(cell_text(v) for v in row):
-            yield index, row
