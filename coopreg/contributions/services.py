@@ -761,6 +761,11 @@ def remittable_dues(agreement: Agreement, period: date) -> list[Due]:
                                    .order_by(Due.period, Due.member_id)))
 
 
+def remittance_amount(dues: Iterable[Due]) -> int:
+    """What remitting these dues passes on: both shares of each, in minor units."""
+    return sum(d.member_share_minor + d.cooperative_share_minor for d in dues)
+
+
 def remittable_total(agreement: Agreement, period: date) -> int:
     sub = _fully_paid_unremitted(agreement, month_start(period)).subquery()
     return int(db.session.scalar(select(func.coalesce(
@@ -793,7 +798,7 @@ def record_remittance(agreement: Agreement, period: date, remitted_on: date | No
         raise DomainError(_("Nothing to remit for %(month)s: no fully paid due is waiting.",
                             month=f"{period:%Y-%m}"), field="period")
     currency = agreement.cooperative.currency
-    total = sum(d.member_share_minor + d.cooperative_share_minor for d in dues)
+    total = remittance_amount(dues)
     typed = amount_minor(amount, currency)
     if typed != total:
         raise DomainError(_("The remittance must be %(total)s, the total of its %(n)d lines "

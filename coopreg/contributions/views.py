@@ -412,7 +412,7 @@ def new_remittance(agreement_id: int):
     elif period is None and (request.method == "POST" or asked):
         form.period.errors = [_("Give the month as year-month, for example 2025-03.")]
     dues = services.remittable_dues(agreement, period) if period else []
-    total = sum(d.member_share_minor + d.cooperative_share_minor for d in dues)
+    total = services.remittance_amount(dues)
     code = 422 if request.method == "POST" else 200
     return render_template("contributions/remittance_form.html", form=form,
                            agreement=agreement, period=period, dues=dues[:500],
