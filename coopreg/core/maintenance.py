@@ -2,7 +2,7 @@
 
 SQLite: `sqlite3.Connection.backup` copies a consistent snapshot while the app keeps running
 (the online backup API), and a restore replaces the database file with a checked copy.
-PostgreSQL: `pg_dump`/`pg_restore` (see the README); the commands say so instead of guessing.
+PostgreSQL: `pg_dump`/`pg_restore` (see docs/deployment.md); the commands say so instead of guessing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _sqlite_path(app: Flask) -> Path:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise DomainError("backup and restore work on a SQLite file; for PostgreSQL use "
-                          "pg_dump and pg_restore (see the README)")
+                          "pg_dump and pg_restore (see docs/deployment.md)")
     return Path(url.database)
 
 
