@@ -1,7 +1,7 @@
 """dues: one composite key to the registration instead of four single keys
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-27
 
 Dues are written a hundred thousand at a time, and PostgreSQL checks every foreign key of
