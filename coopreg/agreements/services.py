@@ -60,6 +60,7 @@ from coopreg.extensions import db
 from coopreg.members.models import Member, MemberDocument, MemberStatus, Sector, Sex
 from coopreg.members.national_ids import id_types_for, normalise_id
 from coopreg.members.services import search_condition
+from coopreg.members.signals import member_left
 
 S = RegistrationStatus
 BP = 10_000  # basis points in 100 %
@@ -930,6 +931,11 @@ def mark_ready_many(agreement: Agreement, registration_ids: Iterable[int],
             transition_registration(registration, S.READY, actor_id)
             result.done.append(registration)
     return result
+
+
+@member_left.connect
+def _flag_for_exit_when_member_leaves(member: Member, reason: str, on: date) -> None:
+    flag_registrations_for_exit(member, reason, on)
 
 
 def flag_registrations_for_exit(member: Member, reason: str, on: date) -> int:

@@ -55,7 +55,6 @@ from coopreg.agreements.models import (
 from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
-from coopreg.batches.layouts import KIND_LABELS
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
@@ -577,7 +576,6 @@ def _render_in(language: str | None, template: str, **context) -> str:
     """Render a document in `language` (None: the page's own), dates and numbers included:
     the same switch as receipts and member statements (`force_locale`)."""
     context.update(relation_labels=dict(RELATION_CHOICES), member_status_labels=STATUS_LABELS,
-                   batch_kind_labels=KIND_LABELS,
                    document_language=language or str(get_locale()))
     return render_in_language(language, template, **context)
 

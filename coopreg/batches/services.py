@@ -10,7 +10,6 @@ CLI do, through `commit_sealing`).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -80,35 +79,33 @@ def may_prepare(role: str | None, kind: BatchKind | str) -> bool:
 
 # ---- remittance lines (from the contributions area) ---------------------------------------
 
-def _remittance_from_contributions(agreement: Agreement, period: date) -> list[dict]:
-    try:
-        module = importlib.import_module("coopreg.contributions.services")
-    except ImportError:
-        module = None
-    provider = getattr(module, "remittance_batch_lines", None)
-    if provider is None:
-        raise DomainError(_("Contributions are not available yet: a remittance batch cannot "
-                            "be made."), field="kind")
-    return provider(agreement, period)
+# Where the lines of a kind come from when another area provides them, and the ledger's total a
+# sealed file must match (batch total = sum of its lines = ledger). The contributions area sits
+# beside this one, not below it: the app factory connects its providers here
+# (`coopreg._connect_areas`), and tests may replace them.
+BATCH_SOURCES: dict[str, Callable[[Agreement, date], list[dict]]] = {}
+BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {}
 
 
-def _remittance_total_from_contributions(agreement: Agreement, period: date) -> Decimal | None:
-    try:
-        module = importlib.import_module("coopreg.contributions.services")
-    except ImportError:
-        return None
-    provider = getattr(module, "remittance_total", None)
-    return provider(agreement, period) if provider is not None else None
-
-
-# Where the lines of a kind come from when another area provides them (tests replace it).
-BATCH_SOURCES: dict[str, Callable[[Agreement, date], list[dict]]] = {
-    "remittance": _remittance_from_contributions,
-}
-# The ledger's total a sealed file must match (batch total = sum of its lines = ledger).
-BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {
-    "remittance": _remittance_total_from_contributions,
-}
+def sealed_batches_carrying(cooperative_id: int, registration_ids: list[int]
+                            ) -> dict[int, list[Batch]]:
+    """The sealed batches (never drafts: they went nowhere) that carried each of these
+    registrations, by number: what a member's registration summary lists."""
+    found: dict[int, list[Batch]] = {}
+    pairs = db.session.execute(
+        select(BatchLine.registration_id, BatchLine.batch_id)
+        .join(Batch, Batch.id == BatchLine.batch_id)
+        .where(BatchLine.registration_id.in_(registration_ids),
+               BatchLine.cooperative_id == cooperative_id,
+               Batch.status.in_(SEALED_STATUSES))
+        .distinct()).all()
+    loaded = {b.id: b for b in db.session.scalars(
+        select(Batch).where(Batch.id.in_({batch_id for _r, batch_id in pairs})))}
+    for registration_id, batch_id in pairs:
+        found.setdefault(registration_id, []).append(loaded[batch_id])
+    for batches in found.values():
+        batches.sort(key=lambda b: b.number)
+    return found
 
 
 # ---- layouts ---------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from coopreg.members.models import (
     Sex,
 )
 from coopreg.members.national_ids import id_types_for, normalise_id
+from coopreg.members.signals import member_left
 
 OLDEST_AGE = 120
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
@@ -390,10 +391,7 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
     member.status_date = effective_on
     if to_status in (MemberStatus.LEFT, MemberStatus.DECEASED):
         member.left_on = member.left_on or effective_on  # a death after leaving keeps the date
-        # imported here: the agreements area depends on members, not the other way round
-        from coopreg.agreements.services import flag_registrations_for_exit
-
-        flag_registrations_for_exit(member, reason, effective_on)
+        member_left.send(member, reason=reason, on=effective_on)
     elif to_status == MemberStatus.ACTIVE:
         member.left_on = None
     db.session.flush()
