@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.auth.models import User
 from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.core.labels import label
 from coopreg.core.models import TimestampMixin
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 from coopreg.members.models import Member, _enum
 
@@ -79,6 +82,10 @@ REGISTRATION_TRANSITIONS: dict[RegistrationStatus, frozenset[RegistrationStatus]
     # a member who comes back is enrolled again: the same registration starts over
     S.TERMINATED: frozenset({S.PENDING}),
 }
+REGISTRATION_LIFECYCLE = Lifecycle(REGISTRATION_TRANSITIONS, lambda current, new: _(
+    "A registration that is %(current)s cannot become %(new)s (allowed: %(allowed)s).",
+    current=label(current), new=label(new),
+    allowed=", ".join(label(s) for s in REGISTRATION_LIFECYCLE.allowed(current)) or _("none")))
 # Registrations that still concern the institution (flagged for exit when the member leaves).
 ACTIVE_STATUSES = frozenset(set(RegistrationStatus) - {S.TERMINATED})
 # Limits of a scheme's texts for members (the awareness sheet prints on one page).

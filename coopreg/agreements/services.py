@@ -34,7 +34,7 @@ from coopreg.agreements.models import (
     ACTIVE_STATUSES,
     HOW_TO_CLAIM_MAX,
     MEMBER_BENEFITS_MAX,
-    REGISTRATION_TRANSITIONS,
+    REGISTRATION_LIFECYCLE,
     Agreement,
     AgreementDocument,
     AgreementScheme,
@@ -783,12 +783,7 @@ def transition_registration(registration: Registration, to_status: RegistrationS
     today = today or date.today()
     to_status = _enum(RegistrationStatus, to_status, "to_status", _("Status"))
     current = registration.status
-    if to_status not in REGISTRATION_TRANSITIONS[current]:
-        allowed = ", ".join(s.value for s in RegistrationStatus
-                            if s in REGISTRATION_TRANSITIONS[current]) or _("none")
-        raise DomainError(_("A registration that is %(current)s cannot become %(new)s "
-                            "(allowed: %(allowed)s).", current=current.value,
-                            new=to_status.value, allowed=allowed), field="to_status")
+    REGISTRATION_LIFECYCLE.check(current, to_status, field="to_status")
     reason = _text(reason, 300, "reason", _("The reason"), required=False)
     if to_status == S.READY:
         problems = readiness_problems(registration)
@@ -827,7 +822,7 @@ def transition_registration(registration: Registration, to_status: RegistrationS
         registration.exit_flagged = False
         registration.exit_flag_reason = None
         registration.exit_flagged_on = None
-    registration.status = to_status
+    REGISTRATION_LIFECYCLE.move(registration, to_status, field="to_status")
     registration.status_changed_at = utcnow()
     event = _event(registration, current, to_status, reason, actor_id)
     db.session.flush()
@@ -865,9 +860,7 @@ def transition_many(registration_ids: Iterable[int], to_status: RegistrationStat
         audit_rows, events = [], []
         for row in rows:
             current = RegistrationStatus(row.status)
-            if to_status not in REGISTRATION_TRANSITIONS[current]:
-                raise DomainError(_("A registration that is %(current)s cannot become "
-                                    "%(new)s.", current=label(current), new=label(to_status)))
+            REGISTRATION_LIFECYCLE.check(current, to_status)
             changes = {"status": {"before": current.value, "after": to_status.value}}
             if to_status == S.TERMINATED:
                 if row.coverage_start is not None and row.coverage_end != today:
@@ -921,7 +914,7 @@ def mark_ready_many(agreement: Agreement, registration_ids: Iterable[int],
             .order_by(Member.search_name, Member.id)).all()
         problems = readiness_problems_many(registrations)
         for registration in registrations:
-            if S.READY not in REGISTRATION_TRANSITIONS[registration.status]:
+            if not REGISTRATION_LIFECYCLE.can(registration.status, S.READY):
                 reasons = [_("It is %(status)s.", status=label(registration.status))]
             else:
                 reasons = problems[registration.id]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -24,7 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.agreements.models import Agreement, Registration
+from coopreg.core.labels import label
 from coopreg.core.models import TimestampMixin
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 from coopreg.members.models import Member, _enum
 
@@ -72,6 +75,9 @@ BATCH_TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
     B.ACKNOWLEDGED: frozenset(),
     B.SUPERSEDED: frozenset(),
 }
+BATCH_LIFECYCLE = Lifecycle(BATCH_TRANSITIONS, lambda current, new: _(
+    "This batch is %(current)s: it cannot become %(new)s.", current=label(current),
+    new=label(new)))
 SEALED_STATUSES = frozenset({B.SEALED, B.SENT, B.PARTIALLY_ACKNOWLEDGED, B.ACKNOWLEDGED,
                              B.SUPERSEDED})
 # Batch fields that describe the file and what it holds: fixed for good at sealing.
@@ -259,6 +265,17 @@ class AckStatus(enum.StrEnum):
     UPLOADED = "uploaded"  # read, waiting for the mapping and the preview
     APPLIED = "applied"
     DISCARDED = "discarded"
+
+
+# An answer file is applied or discarded once, never both, never again.
+ACK_TRANSITIONS: dict[AckStatus, frozenset[AckStatus]] = {
+    AckStatus.UPLOADED: frozenset({AckStatus.APPLIED, AckStatus.DISCARDED}),
+    AckStatus.APPLIED: frozenset(),
+    AckStatus.DISCARDED: frozenset(),
+}
+ACK_LIFECYCLE = Lifecycle(ACK_TRANSITIONS, lambda current, new: (
+    _("An applied file stays on record.") if current == AckStatus.APPLIED
+    else _("This answer file was discarded.")))
 
 
 class Acknowledgement(TimestampMixin, db.Model):

@@ -31,7 +31,7 @@ from coopreg.agreements.models import Agreement, Registration, RegistrationStatu
 from coopreg.auth.models import Role
 from coopreg.batches import layouts as L
 from coopreg.batches.models import (
-    BATCH_TRANSITIONS,
+    BATCH_LIFECYCLE,
     SEALED_STATUSES,
     Acknowledgement,
     AcknowledgementLine,
@@ -647,7 +647,7 @@ def set_policy(batch: Batch, policy: str) -> None:
 def discard_batch(batch: Batch) -> None:
     """Give up a draft: its number stays taken (references have no gaps), nothing is written."""
     require_draft(batch)
-    batch.status = B.DISCARDED
+    BATCH_LIFECYCLE.move(batch, B.DISCARDED)
     db.session.flush()
 
 
@@ -878,7 +878,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         progress(counts.included, counts.included, _("Recording the sealing…"))
     try:
         _move_registrations(batch, actor_id)
-        batch.status = B.SEALED
+        BATCH_LIFECYCLE.move(batch, B.SEALED)
         batch.file_path = f"{cooperative.code}/{final.name}"
         batch.sha256 = sha256
         batch.data_checksum = data_checksum
@@ -887,8 +887,8 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         batch.total_minor = totals["total"]
         batch.sealed_at = utcnow()
         batch.sealed_by_id = actor_id
-        if supersedes is not None and B.SUPERSEDED in BATCH_TRANSITIONS[supersedes.status]:
-            supersedes.status = B.SUPERSEDED
+        if supersedes is not None and BATCH_LIFECYCLE.can(supersedes.status, B.SUPERSEDED):
+            BATCH_LIFECYCLE.move(supersedes, B.SUPERSEDED)
         db.session.flush()
     except BaseException:
         remove_file(final)
@@ -974,7 +974,7 @@ def mark_sent(batch: Batch, sent_on: date | None, channel: str, note: str | None
     batch.sent_channel = channel
     batch.sent_note = _clean_text(note, 300, "note", _("The note"), required=False)
     if batch.status == B.SEALED:
-        batch.status = B.SENT
+        BATCH_LIFECYCLE.move(batch, B.SENT)
     db.session.flush()
 
 

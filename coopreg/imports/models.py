@@ -5,10 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from coopreg.core.labels import label
 from coopreg.core.models import TimestampMixin
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 from coopreg.members.models import _enum
 
@@ -31,6 +34,9 @@ IMPORT_STATUS_TRANSITIONS: dict[ImportStatus, frozenset[ImportStatus]] = {
                                     ImportStatus.COMMITTED, ImportStatus.FAILED}),
     ImportStatus.COMMITTED: frozenset(),
 }
+IMPORT_LIFECYCLE = Lifecycle(IMPORT_STATUS_TRANSITIONS, lambda current, new: _(
+    "This import is %(current)s and cannot become %(new)s.", current=label(current),
+    new=label(new)))
 
 
 class ImportRun(TimestampMixin, db.Model):

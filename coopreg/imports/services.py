@@ -45,7 +45,7 @@ from coopreg.core.text import fold
 from coopreg.extensions import db
 from coopreg.imports import fields as F
 from coopreg.imports.models import (
-    IMPORT_STATUS_TRANSITIONS,
+    IMPORT_LIFECYCLE,
     ImportMapping,
     ImportRun,
     ImportStatus,
@@ -97,10 +97,7 @@ def display_name(filename: str) -> str:
 
 
 def set_status(run: ImportRun, status: ImportStatus) -> None:
-    if status not in IMPORT_STATUS_TRANSITIONS[run.status]:
-        raise DomainError(_("This import is %(current)s and cannot become %(new)s.",
-                            current=run.status.value, new=status.value))
-    run.status = status
+    IMPORT_LIFECYCLE.move(run, status)
 
 
 # ---- header and mapping -------------------------------------------------------------------------
@@ -1226,7 +1223,7 @@ def _recording_failure(run_id: int):
                         "written. Try again; if it happens again, tell your admin.",
                         kind=type(error).__name__)
         run = db.session.get(ImportRun, run_id)
-        if run is not None and run.status != ImportStatus.COMMITTED:
+        if run is not None and IMPORT_LIFECYCLE.can(run.status, ImportStatus.FAILED):
             run.status = ImportStatus.FAILED
             run.message = message
             db.session.commit()

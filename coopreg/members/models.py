@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,7 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from coopreg.core.labels import label
 from coopreg.core.models import TimestampMixin
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 
 
@@ -67,6 +70,9 @@ MEMBER_STATUS_TRANSITIONS: dict[MemberStatus, frozenset[MemberStatus]] = {
     MemberStatus.LEFT: frozenset({MemberStatus.ACTIVE, MemberStatus.DECEASED}),
     MemberStatus.DECEASED: frozenset(),
 }
+MEMBER_LIFECYCLE = Lifecycle(MEMBER_STATUS_TRANSITIONS, lambda current, new: _(
+    "A member who is %(current)s cannot become %(new)s.", current=label(current),
+    new=label(new)))
 
 
 class ConsentMethod(enum.StrEnum):

@@ -19,7 +19,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
-from coopreg.core.labels import label
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
@@ -27,7 +26,7 @@ from coopreg.core.text import digits_only, escape_like, fold
 from coopreg.core.validation import choice
 from coopreg.extensions import db
 from coopreg.members.models import (
-    MEMBER_STATUS_TRANSITIONS,
+    MEMBER_LIFECYCLE,
     ConsentMethod,
     Dependant,
     DependantRelation,
@@ -354,7 +353,7 @@ def STALE_MESSAGE() -> str:  # noqa: N802 - a message, translated when asked for
 
 
 def allowed_statuses(member: Member) -> list[MemberStatus]:
-    return sorted(MEMBER_STATUS_TRANSITIONS[member.status], key=list(MemberStatus).index)
+    return MEMBER_LIFECYCLE.allowed(member.status)
 
 
 def change_member_status(member: Member, to_status: MemberStatus | str, effective_on: date,
@@ -364,9 +363,7 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
     Only the transitions of `MEMBER_STATUS_TRANSITIONS` are allowed."""
     today = today or date.today()
     to_status = choice(MemberStatus, to_status, "status", _("Status"))
-    if to_status not in MEMBER_STATUS_TRANSITIONS[member.status]:
-        raise DomainError(_("A member who is %(current)s cannot become %(new)s.",
-                            current=label(member.status), new=label(to_status)), field="status")
+    MEMBER_LIFECYCLE.check(member.status, to_status, field="status")
     reason = _text(reason)
     if not reason:
         raise DomainError(_("Give the reason for the change."), field="reason")
@@ -386,7 +383,7 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
                                 effective_on=effective_on, reason=reason,
                                 changed_by_id=actor_id, changed_at=utcnow())
     db.session.add(change)
-    member.status = to_status
+    MEMBER_LIFECYCLE.move(member, to_status, field="status")
     member.status_reason = reason
     member.status_date = effective_on
     if to_status in (MemberStatus.LEFT, MemberStatus.DECEASED):
