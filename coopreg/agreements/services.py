@@ -70,7 +70,7 @@ _MAX_MINOR = 2**63 - 1
 
 # names in this module are required unless a call says otherwise
 _text = partial(clean_text, required=True)
-_enum = choice
+
 
 
 # ---- institutions and schemes ----------------------------------------------------------------
@@ -119,7 +119,7 @@ def update_institution(institution: Institution, name: str, short_name: str,
 
 
 def _branches(branches: Iterable) -> set[Branch]:
-    chosen = {_enum(Branch, b, "branches", _("Branch")) for b in branches or ()}
+    chosen = {choice(Branch, b, "branches", _("Branch")) for b in branches or ()}
     if not chosen:
         raise DomainError(_("Choose at least one branch the scheme covers."), field="branches")
     return chosen
@@ -369,7 +369,7 @@ def clean_terms(currency: str, data: dict) -> dict:
     effective_from = data.get("effective_from")
     if effective_from is None:
         raise DomainError(_("Give the date the terms take effect."), field="effective_from")
-    rule = _enum(RuleKind, data.get("rule_kind"), "rule_kind", _("Contribution rule"))
+    rule = choice(RuleKind, data.get("rule_kind"), "rule_kind", _("Contribution rule"))
     values: dict[str, Any] = {"effective_from": effective_from, "rule_kind": rule,
                               "flat_amount_minor": None, "rate_bp": None,
                               "floor_minor": None, "ceiling_minor": None}
@@ -391,7 +391,7 @@ def clean_terms(currency: str, data: dict) -> dict:
             raise DomainError(_("The floor is above the ceiling."), field="ceiling")
     values["member_share_bp"] = _percent_bp(data.get("member_share_percent"),
                                             "member_share_percent", _("Member's share"))
-    schedule = _enum(Schedule, data.get("schedule"), "schedule", _("Schedule"))
+    schedule = choice(Schedule, data.get("schedule"), "schedule", _("Schedule"))
     values["schedule"] = schedule
     try:
         months = sorted({int(m) for m in data.get("due_months") or ()})
@@ -781,7 +781,7 @@ def transition_registration(registration: Registration, to_status: RegistrationS
     agreement's pattern, and the coverage start date; `rejected` needs the institution's
     reason; suspending, terminating and going back to pending need a reason."""
     today = today or date.today()
-    to_status = _enum(RegistrationStatus, to_status, "to_status", _("Status"))
+    to_status = choice(RegistrationStatus, to_status, "to_status", _("Status"))
     current = registration.status
     REGISTRATION_LIFECYCLE.check(current, to_status, field="to_status")
     reason = _text(reason, 300, "reason", _("The reason"), required=False)
