@@ -56,6 +56,7 @@ def _select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from coopreg.core import unit_of_work
     from coopreg.core.security import (
         add_security_headers,
         configure_sqlite,
@@ -75,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         configure_sqlite(db.engine)
     add_security_headers(app)
+    unit_of_work.register(app)
     read_pages_without_the_write_lock(app)  # before the user is loaded (the first query)
 
     from coopreg.auth.models import Membership, User

@@ -52,6 +52,7 @@ from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, to_minor
 from coopreg.core.sequences import next_number
+from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.core.validation import clean_text
 from coopreg.extensions import db
 from coopreg.members.models import Member
@@ -911,9 +912,9 @@ def _move_registrations(batch: Batch, actor_id: int | None) -> None:
 def commit_sealing(path: Path | None) -> None:
     """Commit the sealing; when the commit fails, the file it wrote goes too."""
     try:
-        db.session.commit()
+        checkpoint()
     except BaseException:
-        db.session.rollback()
+        discard()
         remove_file(path)
         raise
 

@@ -42,6 +42,7 @@ from coopreg.core.spreadsheets import (
     write_xlsx,
 )
 from coopreg.core.text import fold
+from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.extensions import db
 from coopreg.imports import fields as F
 from coopreg.imports.models import (
@@ -1214,7 +1215,7 @@ def _recording_failure(run_id: int):
     try:
         yield
     except Exception as error:
-        db.session.rollback()
+        discard()
         if isinstance(error, DomainError):
             message = error.message
         else:
@@ -1226,7 +1227,7 @@ def _recording_failure(run_id: int):
         if run is not None and IMPORT_LIFECYCLE.can(run.status, ImportStatus.FAILED):
             run.status = ImportStatus.FAILED
             run.message = message
-            db.session.commit()
+            checkpoint()
         raise
 
 

@@ -8,7 +8,7 @@ from werkzeug.routing import BuildError
 
 from coopreg.auth.access import ALL_ROLES, roles_required
 from coopreg.core.tenancy import current_role, get_scoped_or_404
-from coopreg.extensions import db
+from coopreg.core.unit_of_work import checkpoint
 from coopreg.jobs.files import EXPORTS, finished_file, may_download
 from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.registry import KIND_LABELS, NEXT_LINKS
@@ -17,10 +17,10 @@ from coopreg.jobs.services import read_progress, start_job
 bp = Blueprint("jobs", __name__)
 
 def start_and_follow(job: Job):
-    """Commit the job just queued (with what the request wrote), start it, and send the
-    person to its page, whose progress bar survives a reload."""
+    """Commit the job just queued (with what the request wrote: the worker must find it),
+    start it, and send the person to its page, whose progress bar survives a reload."""
     job_id = job.id
-    db.session.commit()
+    checkpoint()
     start_job(job_id)
     return redirect(url_for("jobs.view_job", job_id=job_id))
 
