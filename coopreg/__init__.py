@@ -34,6 +34,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
         huey.immediate = True
     _register_blueprints(app)
+    _connect_areas()
     _register_template_helpers(app)
     _register_error_handlers(app)
 
@@ -55,6 +56,7 @@ def _select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from coopreg.core import unit_of_work
     from coopreg.core.security import (
         add_security_headers,
         configure_sqlite,
@@ -74,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         configure_sqlite(db.engine)
     add_security_headers(app)
+    unit_of_work.register(app)
     read_pages_without_the_write_lock(app)  # before the user is loaded (the first query)
 
     from coopreg.auth.models import Membership, User
@@ -93,13 +96,13 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coopreg.admin.views import bp as admin_bp
     from coopreg.agreements.views import bp as agreements_bp
     from coopreg.auth.views import bp as auth_bp
     from coopreg.batches.views import bp as batches_bp
     from coopreg.contributions.views import bp as contributions_bp
-    from coopreg.cooperatives.views import bp as admin_bp
     from coopreg.core import sequences  # noqa: F401 - registers its model
-    from coopreg.core.views import bp as core_bp
+    from coopreg.home import bp as core_bp
     from coopreg.imports.views import bp as imports_bp
     from coopreg.jobs.views import bp as jobs_bp
     from coopreg.members import versions  # noqa: F401 - registers its flush hook
@@ -116,10 +119,24 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
 
 
+def _connect_areas() -> None:
+    """Areas of one layer never import each other: what one offers another is connected
+    here, above them both."""
+    from coopreg.agreements.documents import SEALED_BATCHES_CARRYING
+    from coopreg.batches.services import BATCH_SOURCES, BATCH_TOTALS, sealed_batches_carrying
+    from coopreg.contributions.services import remittance_batch_lines, remittance_total
+
+    BATCH_SOURCES["remittance"] = remittance_batch_lines
+    BATCH_TOTALS["remittance"] = remittance_total
+    SEALED_BATCHES_CARRYING["batches"] = sealed_batches_carrying
+
+
 def _register_template_helpers(app: Flask) -> None:
+    from coopreg import jinja
     from coopreg.core import templating
 
     templating.register(app)
+    jinja.register(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -7,32 +7,15 @@ prints a one-line reason and exits non-zero, having changed nothing.
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
 from coopreg.core.languages import LANGUAGES
+from coopreg.core.unit_of_work import unit_of_work
 from coopreg.extensions import db
-
-
-@contextmanager
-def unit_of_work(label: str = "cli"):
-    """Commit once at the end; on a broken rule, roll back and exit 1 with the reason."""
-    try:
-        with acting_as(None, label):
-            yield
-            db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
-    except Exception:
-        db.session.rollback()
-        raise
-
 
 cooperatives_cli = AppGroup("cooperatives", help="Create and list cooperatives.")
 users_cli = AppGroup("users", help="Create users and give them roles.")
@@ -168,7 +151,7 @@ def backup_command(file):
     """Back up the SQLite database and the exports folder into FILE (safe while running)."""
     from flask import current_app
 
-    from coopreg.core.maintenance import backup
+    from coopreg.maintenance import backup
 
     try:
         report = backup(current_app._get_current_object(), file)
@@ -187,7 +170,7 @@ def restore_command(file, yes):
     first). The current database is kept as <name>.before-restore."""
     from flask import current_app
 
-    from coopreg.core.maintenance import restore
+    from coopreg.maintenance import restore
 
     if not yes:
         click.confirm("This replaces the current database. Go on?", abort=True)
@@ -204,7 +187,7 @@ def check_command():
     """Report what is missing or unsafe in the running configuration (exit 1 on errors)."""
     from flask import current_app
 
-    from coopreg.core.maintenance import check_configuration
+    from coopreg.maintenance import check_configuration
 
     findings = check_configuration(current_app._get_current_object())
     for finding in findings:

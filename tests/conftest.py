@@ -205,6 +205,14 @@ def coop(make_cooperative):
 
 
 @pytest.fixture
+def cr(ctx, coop):
+    """The Costa Rican test cooperative, loaded in the test's session (for service tests)."""
+    from coopreg.cooperatives.models import Cooperative
+
+    return db.session.get(Cooperative, coop.id)
+
+
+@pytest.fixture
 def other_coop(make_cooperative):
     return make_cooperative("PHTEST", "PH", "PHP", name="Other Coop",
                             id_label="PhilSys number", id_pattern="[0-9]{12}")

@@ -12,6 +12,7 @@ language) and the browser prints them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -27,7 +28,6 @@ from coopreg.agreements.models import (
     Scheme,
 )
 from coopreg.agreements.services import member_registrations
-from coopreg.batches.models import SEALED_STATUSES, Batch, BatchLine
 from coopreg.extensions import db
 from coopreg.members.models import Dependant, Member
 
@@ -43,7 +43,7 @@ class RegistrationEntry:
     schemes: list[Scheme]
     branches: list[Branch]
     events: list[RegistrationEvent]
-    batches: list[Batch] = field(default_factory=list)
+    batches: list = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +54,12 @@ class RegistrationSummary:
     printed_on: date
 
 
+# The sealed batches that carried each registration ({registration id: batches, by number}),
+# found by the batches area, which sits above this one: the app factory connects its finder
+# here (`coopreg._connect_areas`).
+SEALED_BATCHES_CARRYING: dict[str, Callable[[int, list[int]], dict[int, list]]] = {}
+
+
 def registration_summary(member: Member, today: date | None = None) -> RegistrationSummary:
     """Every registration of `member` (newest first), each with its status history (oldest
     first), the schemes and branches of its agreement and the sealed batches (never drafts:
@@ -61,25 +67,15 @@ def registration_summary(member: Member, today: date | None = None) -> Registrat
     registrations = member_registrations(member)
     ids = [r.id for r in registrations]
     events: dict[int, list[RegistrationEvent]] = {i: [] for i in ids}
-    batches: dict[int, list[Batch]] = {i: [] for i in ids}
+    batches: dict[int, list] = {i: [] for i in ids}
     if ids:
         for event in db.session.scalars(
                 select(RegistrationEvent).where(RegistrationEvent.registration_id.in_(ids))
                 .order_by(RegistrationEvent.occurred_at, RegistrationEvent.id)):
             events[event.registration_id].append(event)
-        pairs = db.session.execute(
-            select(BatchLine.registration_id, BatchLine.batch_id)
-            .join(Batch, Batch.id == BatchLine.batch_id)
-            .where(BatchLine.registration_id.in_(ids),
-                   BatchLine.cooperative_id == member.cooperative_id,
-                   Batch.status.in_(SEALED_STATUSES))
-            .distinct()).all()
-        loaded = {b.id: b for b in db.session.scalars(
-            select(Batch).where(Batch.id.in_({batch_id for _r, batch_id in pairs})))}
-        for registration_id, batch_id in pairs:
-            batches[registration_id].append(loaded[batch_id])
-        for found in batches.values():
-            found.sort(key=lambda b: b.number)
+        finder = SEALED_BATCHES_CARRYING.get("batches")
+        if finder is not None:
+            batches.update(finder(member.cooperative_id, ids))
         db.session.scalars(select(Agreement).where(Agreement.id.in_(
             {r.agreement_id for r in registrations})).options(
             selectinload(Agreement.scheme_links).selectinload(AgreementScheme.scheme)

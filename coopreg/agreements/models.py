@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -23,9 +24,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.auth.models import User
 from coopreg.cooperatives.models import Cooperative, DocumentType
-from coopreg.core.models import TimestampMixin
+from coopreg.core.labels import label
+from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
-from coopreg.members.models import Member, _enum
+from coopreg.members.models import Member
 
 
 class Branch(enum.StrEnum):
@@ -79,6 +82,10 @@ REGISTRATION_TRANSITIONS: dict[RegistrationStatus, frozenset[RegistrationStatus]
     # a member who comes back is enrolled again: the same registration starts over
     S.TERMINATED: frozenset({S.PENDING}),
 }
+REGISTRATION_LIFECYCLE = Lifecycle(REGISTRATION_TRANSITIONS, lambda current, new: _(
+    "A registration that is %(current)s cannot become %(new)s (allowed: %(allowed)s).",
+    current=label(current), new=label(new),
+    allowed=", ".join(label(s) for s in REGISTRATION_LIFECYCLE.allowed(current)) or _("none")))
 # Registrations that still concern the institution (flagged for exit when the member leaves).
 ACTIVE_STATUSES = frozenset(set(RegistrationStatus) - {S.TERMINATED})
 # Limits of a scheme's texts for members (the awareness sheet prints on one page).
@@ -151,7 +158,7 @@ class SchemeBranch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"))
-    branch: Mapped[Branch] = mapped_column(_enum(Branch, 30))
+    branch: Mapped[Branch] = mapped_column(enum_column(Branch, 30))
 
     scheme: Mapped[Scheme] = relationship(back_populates="branch_rows")
 
@@ -265,13 +272,13 @@ class AgreementTerms(db.Model):
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     effective_from: Mapped[date] = mapped_column(Date)
-    rule_kind: Mapped[RuleKind] = mapped_column(_enum(RuleKind))
+    rule_kind: Mapped[RuleKind] = mapped_column(enum_column(RuleKind))
     flat_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     rate_bp: Mapped[int | None] = mapped_column(Integer)
     floor_minor: Mapped[int | None] = mapped_column(BigInteger)
     ceiling_minor: Mapped[int | None] = mapped_column(BigInteger)
     member_share_bp: Mapped[int] = mapped_column(Integer)
-    schedule: Mapped[Schedule] = mapped_column(_enum(Schedule))
+    schedule: Mapped[Schedule] = mapped_column(enum_column(Schedule))
     due_months: Mapped[str | None] = mapped_column(String(40))
     due_day: Mapped[int] = mapped_column(Integer)
     grace_days: Mapped[int] = mapped_column(Integer)
@@ -326,7 +333,7 @@ class Registration(TimestampMixin, db.Model):
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus),
+    status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus),
                                                        default=RegistrationStatus.PENDING)
     institution_member_number: Mapped[str | None] = mapped_column(String(40))
     coverage_start: Mapped[date | None] = mapped_column(Date)
@@ -356,8 +363,8 @@ class RegistrationEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
-    from_status: Mapped[RegistrationStatus | None] = mapped_column(_enum(RegistrationStatus))
-    to_status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    from_status: Mapped[RegistrationStatus | None] = mapped_column(enum_column(RegistrationStatus))
+    to_status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus))
     reason: Mapped[str | None] = mapped_column(String(300))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -34,7 +34,7 @@ from coopreg.agreements.models import (
     ACTIVE_STATUSES,
     HOW_TO_CLAIM_MAX,
     MEMBER_BENEFITS_MAX,
-    REGISTRATION_TRANSITIONS,
+    REGISTRATION_LIFECYCLE,
     Agreement,
     AgreementDocument,
     AgreementScheme,
@@ -60,6 +60,7 @@ from coopreg.extensions import db
 from coopreg.members.models import Member, MemberDocument, MemberStatus, Sector, Sex
 from coopreg.members.national_ids import id_types_for, normalise_id
 from coopreg.members.services import search_condition
+from coopreg.members.signals import member_left
 
 S = RegistrationStatus
 BP = 10_000  # basis points in 100 %
@@ -69,7 +70,7 @@ _MAX_MINOR = 2**63 - 1
 
 # names in this module are required unless a call says otherwise
 _text = partial(clean_text, required=True)
-_enum = choice
+
 
 
 # ---- institutions and schemes ----------------------------------------------------------------
@@ -118,7 +119,7 @@ def update_institution(institution: Institution, name: str, short_name: str,
 
 
 def _branches(branches: Iterable) -> set[Branch]:
-    chosen = {_enum(Branch, b, "branches", _("Branch")) for b in branches or ()}
+    chosen = {choice(Branch, b, "branches", _("Branch")) for b in branches or ()}
     if not chosen:
         raise DomainError(_("Choose at least one branch the scheme covers."), field="branches")
     return chosen
@@ -368,7 +369,7 @@ def clean_terms(currency: str, data: dict) -> dict:
     effective_from = data.get("effective_from")
     if effective_from is None:
         raise DomainError(_("Give the date the terms take effect."), field="effective_from")
-    rule = _enum(RuleKind, data.get("rule_kind"), "rule_kind", _("Contribution rule"))
+    rule = choice(RuleKind, data.get("rule_kind"), "rule_kind", _("Contribution rule"))
     values: dict[str, Any] = {"effective_from": effective_from, "rule_kind": rule,
                               "flat_amount_minor": None, "rate_bp": None,
                               "floor_minor": None, "ceiling_minor": None}
@@ -390,7 +391,7 @@ def clean_terms(currency: str, data: dict) -> dict:
             raise DomainError(_("The floor is above the ceiling."), field="ceiling")
     values["member_share_bp"] = _percent_bp(data.get("member_share_percent"),
                                             "member_share_percent", _("Member's share"))
-    schedule = _enum(Schedule, data.get("schedule"), "schedule", _("Schedule"))
+    schedule = choice(Schedule, data.get("schedule"), "schedule", _("Schedule"))
     values["schedule"] = schedule
     try:
         months = sorted({int(m) for m in data.get("due_months") or ()})
@@ -780,14 +781,9 @@ def transition_registration(registration: Registration, to_status: RegistrationS
     agreement's pattern, and the coverage start date; `rejected` needs the institution's
     reason; suspending, terminating and going back to pending need a reason."""
     today = today or date.today()
-    to_status = _enum(RegistrationStatus, to_status, "to_status", _("Status"))
+    to_status = choice(RegistrationStatus, to_status, "to_status", _("Status"))
     current = registration.status
-    if to_status not in REGISTRATION_TRANSITIONS[current]:
-        allowed = ", ".join(s.value for s in RegistrationStatus
-                            if s in REGISTRATION_TRANSITIONS[current]) or _("none")
-        raise DomainError(_("A registration that is %(current)s cannot become %(new)s "
-                            "(allowed: %(allowed)s).", current=current.value,
-                            new=to_status.value, allowed=allowed), field="to_status")
+    REGISTRATION_LIFECYCLE.check(current, to_status, field="to_status")
     reason = _text(reason, 300, "reason", _("The reason"), required=False)
     if to_status == S.READY:
         problems = readiness_problems(registration)
@@ -826,7 +822,7 @@ def transition_registration(registration: Registration, to_status: RegistrationS
         registration.exit_flagged = False
         registration.exit_flag_reason = None
         registration.exit_flagged_on = None
-    registration.status = to_status
+    REGISTRATION_LIFECYCLE.move(registration, to_status, field="to_status")
     registration.status_changed_at = utcnow()
     event = _event(registration, current, to_status, reason, actor_id)
     db.session.flush()
@@ -864,9 +860,7 @@ def transition_many(registration_ids: Iterable[int], to_status: RegistrationStat
         audit_rows, events = [], []
         for row in rows:
             current = RegistrationStatus(row.status)
-            if to_status not in REGISTRATION_TRANSITIONS[current]:
-                raise DomainError(_("A registration that is %(current)s cannot become "
-                                    "%(new)s.", current=label(current), new=label(to_status)))
+            REGISTRATION_LIFECYCLE.check(current, to_status)
             changes = {"status": {"before": current.value, "after": to_status.value}}
             if to_status == S.TERMINATED:
                 if row.coverage_start is not None and row.coverage_end != today:
@@ -920,7 +914,7 @@ def mark_ready_many(agreement: Agreement, registration_ids: Iterable[int],
             .order_by(Member.search_name, Member.id)).all()
         problems = readiness_problems_many(registrations)
         for registration in registrations:
-            if S.READY not in REGISTRATION_TRANSITIONS[registration.status]:
+            if not REGISTRATION_LIFECYCLE.can(registration.status, S.READY):
                 reasons = [_("It is %(status)s.", status=label(registration.status))]
             else:
                 reasons = problems[registration.id]
@@ -930,6 +924,11 @@ def mark_ready_many(agreement: Agreement, registration_ids: Iterable[int],
             transition_registration(registration, S.READY, actor_id)
             result.done.append(registration)
     return result
+
+
+@member_left.connect
+def _flag_for_exit_when_member_leaves(member: Member, reason: str, on: date) -> None:
+    flag_registrations_for_exit(member, reason, on)
 
 
 def flag_registrations_for_exit(member: Member, reason: str, on: date) -> int:

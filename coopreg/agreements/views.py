@@ -55,14 +55,13 @@ from coopreg.agreements.models import (
 from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
-from coopreg.batches.layouts import KIND_LABELS
 from coopreg.cooperatives.models import DocumentType
-from coopreg.core.errors import DomainError
-from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.forms import choices
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.money import from_minor
 from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
 from coopreg.jobs.views import start_and_follow
@@ -151,14 +150,10 @@ def new_institution():
     if request.method == "GET":
         form.country.data = cooperative.country
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.create_institution(cooperative, form.name.data, form.short_name.data,
                                         form.country.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Institution added. Now add its schemes."), "success")
             return redirect(url_for("agreements.institutions"))
     code = 422 if request.method == "POST" else 200
@@ -172,14 +167,10 @@ def edit_institution(institution_id: int):
     institution = get_scoped_or_404(Institution, institution_id)
     form = InstitutionForm(obj=institution)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_institution(institution, form.name.data, form.short_name.data,
                                         form.country.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Changes saved."), "success")
             return redirect(url_for("agreements.institutions"))
     code = 422 if request.method == "POST" else 200
@@ -193,14 +184,10 @@ def new_scheme(institution_id: int):
     institution = get_scoped_or_404(Institution, institution_id)
     form = SchemeForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.create_scheme(institution, form.name.data, form.branches.data,
                                    form.member_benefits.data, form.how_to_claim.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Scheme added."), "success")
             return redirect(url_for("agreements.institutions"))
     code = 422 if request.method == "POST" else 200
@@ -219,14 +206,10 @@ def edit_scheme(scheme_id: int):
         form.member_benefits.data = scheme.member_benefits or ""
         form.how_to_claim.data = scheme.how_to_claim or ""
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_scheme(scheme, form.name.data, form.branches.data,
                                    form.member_benefits.data, form.how_to_claim.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Changes saved."), "success")
             return redirect(url_for("agreements.institutions"))
     code = 422 if request.method == "POST" else 200
@@ -259,14 +242,10 @@ def new_agreement():
         flash(_("Add the institution and its schemes first."), "warning")
         return redirect(url_for("agreements.new_institution"))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             agreement = services.create_agreement(cooperative, form.agreement_data(),
                                                   form.terms_data(), current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Agreement %(ref)s added.", ref=agreement.reference), "success")
             return redirect(url_for("agreements.view_agreement", agreement_id=agreement.id))
     code = 422 if request.method == "POST" else 200
@@ -284,13 +263,9 @@ def edit_agreement(agreement_id: int):
         form.document_type_ids.data = [link.document_type_id
                                        for link in agreement.document_links]
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_agreement(agreement, form.agreement_data())
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Changes saved."), "success")
             return redirect(url_for("agreements.view_agreement", agreement_id=agreement.id))
     code = 422 if request.method == "POST" else 200
@@ -319,13 +294,9 @@ def amend_terms(agreement_id: int):
         form.grace_days.data = latest.grace_days
         form.remittance_deadline_days.data = latest.remittance_deadline_days
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.amend_terms(agreement, form.terms_data(), current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("New terms recorded from %(date)s; the earlier terms stay on record.",
                     date=form.effective_from.data.isoformat()), "success")
             return redirect(url_for("agreements.view_agreement", agreement_id=agreement.id))
@@ -423,13 +394,10 @@ def enrol(agreement_id: int):
         member_ids = services.not_enrolled_ids(agreement, filters)
     else:
         member_ids = _ids("member_id")
-    try:
+    with attempt() as outcome:
         result = services.enrol_members(agreement, member_ids, current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not outcome.ok:
         return redirect(back)
-    db.session.commit()
     _flash_bulk(result, ngettext("%(num)d member enrolled in %(ref)s (pending).",
                                  "%(num)d members enrolled in %(ref)s (pending).",
                                  len(result.done), ref=agreement.reference))
@@ -446,7 +414,6 @@ def mark_ready(agreement_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     result = services.mark_ready_many(agreement, _ids("registration_id"), current_user.id)
-    db.session.commit()
     _flash_bulk(result, ngettext("%(num)d registration marked ready.",
                                  "%(num)d registrations marked ready.", len(result.done)))
     return redirect(url_for("agreements.campaign", agreement_id=agreement.id, status=status))
@@ -463,13 +430,10 @@ def enrol_member(member_id: int):
         flash(_("Choose an agreement the member is not enrolled in."), "error")
         return redirect(url_for("members.view_member", member_id=member.id) + "#registrations")
     agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
-    try:
+    with attempt() as outcome:
         registration = services.enrol_member(agreement, member, current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not outcome.ok:
         return redirect(url_for("members.view_member", member_id=member.id) + "#registrations")
-    db.session.commit()
     flash(_("%(name)s enrolled in %(ref)s.", name=member.full_name, ref=agreement.reference),
           "success")
     return redirect(url_for("agreements.view_registration", registration_id=registration.id))
@@ -554,18 +518,15 @@ def transition(registration_id: int):
     form = TransitionForm(prefix=prefix)
     if not form.validate_on_submit():
         return _render_registration(registration, form, 422)
-    try:
+    with attempt(form) as outcome:
         services.transition_registration(
             registration, form.to_status.data, current_user.id, reason=form.reason.data,
             institution_number=form.institution_member_number.data,
             coverage_start=form.coverage_start.data,
             rejection_reason=form.rejection_reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        put_error_on_form(form, error)
+    if not outcome.ok:
         registration = get_scoped_or_404(Registration, registration_id)
         return _render_registration(registration, form, 422)
-    db.session.commit()
     flash(_("Registration is now %(status)s.",
             status=REGISTRATION_STATUS_LABELS[registration.status]), "success")
     return redirect(url_for("agreements.view_registration", registration_id=registration.id))
@@ -577,7 +538,6 @@ def _render_in(language: str | None, template: str, **context) -> str:
     """Render a document in `language` (None: the page's own), dates and numbers included:
     the same switch as receipts and member statements (`force_locale`)."""
     context.update(relation_labels=dict(RELATION_CHOICES), member_status_labels=STATUS_LABELS,
-                   batch_kind_labels=KIND_LABELS,
                    document_language=language or str(get_locale()))
     return render_in_language(language, template, **context)
 

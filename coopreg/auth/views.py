@@ -30,9 +30,9 @@ from coopreg.auth.forms import (
 )
 from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
-from coopreg.core.errors import DomainError
-from coopreg.core.forms import choices, put_error_on_form
-from coopreg.extensions import db, limiter, login_form_email
+from coopreg.core.forms import choices
+from coopreg.core.unit_of_work import attempt
+from coopreg.extensions import limiter, login_form_email
 
 bp = Blueprint("auth", __name__)
 
@@ -74,7 +74,6 @@ def login():
             session.permanent = True
             session["login_at"] = time.time()
             set_actor(user.id, user.email)
-            db.session.commit()
             return redirect(next_url or url_for("core.index"))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
 
@@ -85,7 +84,6 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit():
         services.rotate_session_token(current_user)
-        db.session.commit()
         logout_user()
         session.clear()
         flash(_("You are logged out."), "info")
@@ -111,13 +109,9 @@ def choose_cooperative():
 def set_language():
     form = LanguageForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             services.set_language(current_user, form.locale.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             refresh()  # this request's texts were already chosen in the old language
             flash(_("Language saved."), "success")
     back = _safe_next(request.form.get("next"))
@@ -133,13 +127,9 @@ def account():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("This is not your current password."))
         else:
-            try:
+            with attempt(form) as outcome:
                 services.set_password(current_user, form.password.data)
-            except DomainError as error:
-                db.session.rollback()
-                put_error_on_form(form, error)
-            else:
-                db.session.commit()
+            if outcome.ok:
                 # the token changed: log in again in this browser so only this session lives on
                 cooperative_id = session.get("cooperative_id")
                 session.clear()

@@ -17,6 +17,8 @@ from sqlalchemy import insert, select
 from coopreg.agreements import services as agreement_services
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
 from coopreg.batches.models import (
+    ACK_LIFECYCLE,
+    BATCH_LIFECYCLE,
     AckMapping,
     Acknowledgement,
     AcknowledgementLine,
@@ -358,7 +360,7 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
                                                      "given)"))
     for row in to_apply:
         row.applied = True
-    ack.status = AckStatus.APPLIED
+    ACK_LIFECYCLE.move(ack, AckStatus.APPLIED)
     ack.applied_at = utcnow()
     ack.applied_by_id = actor_id
     db.session.flush()
@@ -368,13 +370,13 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
         select(db.func.count(db.distinct(AcknowledgementLine.batch_line_id)))
         .join(Acknowledgement)
         .where(Acknowledgement.batch_id == batch.id, AcknowledgementLine.applied.is_(True)))
-    batch.status = B.ACKNOWLEDGED if answered >= included else B.PARTIALLY_ACKNOWLEDGED
+    answered_status = B.ACKNOWLEDGED if answered >= included else B.PARTIALLY_ACKNOWLEDGED
+    if batch.status != answered_status:
+        BATCH_LIFECYCLE.move(batch, answered_status)
     db.session.flush()
     return ack
 
 
 def discard_acknowledgement(ack: Acknowledgement) -> None:
-    if ack.status != AckStatus.UPLOADED:
-        raise DomainError(_("An applied file stays on record."))
-    ack.status = AckStatus.DISCARDED
+    ACK_LIFECYCLE.move(ack, AckStatus.DISCARDED)
     db.session.flush()

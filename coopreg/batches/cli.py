@@ -7,8 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from coopreg.batches.models import BatchKind
-from coopreg.cli import unit_of_work
 from coopreg.core.errors import DomainError
+from coopreg.core.unit_of_work import unit_of_work
 
 batches_cli = AppGroup("batches", help="Batch files for the institutions.")
 

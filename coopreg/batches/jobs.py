@@ -23,8 +23,8 @@ from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
+from coopreg.jobs.registry import register_kind
 from coopreg.jobs.services import create_job, job_handler
-from coopreg.jobs.views import register_kind
 
 DRAFT = "batch_draft"
 REFRESH = "batch_refresh"

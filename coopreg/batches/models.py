@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -24,9 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.agreements.models import Agreement, Registration
-from coopreg.core.models import TimestampMixin
+from coopreg.core.labels import label
+from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
-from coopreg.members.models import Member, _enum
+from coopreg.members.models import Member
 
 
 class BatchKind(enum.StrEnum):
@@ -72,6 +75,9 @@ BATCH_TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
     B.ACKNOWLEDGED: frozenset(),
     B.SUPERSEDED: frozenset(),
 }
+BATCH_LIFECYCLE = Lifecycle(BATCH_TRANSITIONS, lambda current, new: _(
+    "This batch is %(current)s: it cannot become %(new)s.", current=label(current),
+    new=label(new)))
 SEALED_STATUSES = frozenset({B.SEALED, B.SENT, B.PARTIALLY_ACKNOWLEDGED, B.ACKNOWLEDGED,
                              B.SUPERSEDED})
 # Batch fields that describe the file and what it holds: fixed for good at sealing.
@@ -92,9 +98,9 @@ class FileLayout(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
-    kind: Mapped[BatchKind] = mapped_column(_enum(BatchKind))
+    kind: Mapped[BatchKind] = mapped_column(enum_column(BatchKind))
     name: Mapped[str] = mapped_column(String(120))
-    format: Mapped[FileFormat] = mapped_column(_enum(FileFormat, 10))
+    format: Mapped[FileFormat] = mapped_column(enum_column(FileFormat, 10))
     # CSV and fixed width: "utf-8-sig" (UTF-8 with BOM), "utf-8" or "cp1252"
     encoding: Mapped[str] = mapped_column(String(12), default="utf-8-sig")
     delimiter: Mapped[str] = mapped_column(String(1), default=",")
@@ -128,7 +134,7 @@ class LayoutColumn(db.Model):
     header: Mapped[str] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(String(60))
     fixed_value: Mapped[str | None] = mapped_column(String(200))
-    col_type: Mapped[ColumnType] = mapped_column(_enum(ColumnType, 10))
+    col_type: Mapped[ColumnType] = mapped_column(enum_column(ColumnType, 10))
     date_pattern: Mapped[str | None] = mapped_column(String(40))
     id_format: Mapped[str] = mapped_column(String(10), default="compact")
     decimals: Mapped[int] = mapped_column(Integer, default=2)
@@ -162,17 +168,17 @@ class Batch(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
-    kind: Mapped[BatchKind] = mapped_column(_enum(BatchKind))
+    kind: Mapped[BatchKind] = mapped_column(enum_column(BatchKind))
     number: Mapped[int] = mapped_column(Integer)
     reference: Mapped[str] = mapped_column(String(20))
     period: Mapped[date | None] = mapped_column(Date)  # remittance: the month (first day)
-    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, 24), default=B.DRAFT)
+    status: Mapped[BatchStatus] = mapped_column(enum_column(BatchStatus, 24), default=B.DRAFT)
     # "exclude": lines with problems are left out; "block": no sealing while any has one
     problem_policy: Mapped[str] = mapped_column(String(10), default="exclude")
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     layout_id: Mapped[int | None] = mapped_column(ForeignKey("file_layouts.id",
                                                              ondelete="SET NULL"))
-    file_format: Mapped[FileFormat] = mapped_column(_enum(FileFormat, 10))
+    file_format: Mapped[FileFormat] = mapped_column(enum_column(FileFormat, 10))
     layout_snapshot: Mapped[dict] = mapped_column(JSON)
     col_widths: Mapped[list | None] = mapped_column(JSON)
     file_path: Mapped[str | None] = mapped_column(String(300))  # relative to EXPORT_DIR
@@ -261,6 +267,17 @@ class AckStatus(enum.StrEnum):
     DISCARDED = "discarded"
 
 
+# An answer file is applied or discarded once, never both, never again.
+ACK_TRANSITIONS: dict[AckStatus, frozenset[AckStatus]] = {
+    AckStatus.UPLOADED: frozenset({AckStatus.APPLIED, AckStatus.DISCARDED}),
+    AckStatus.APPLIED: frozenset(),
+    AckStatus.DISCARDED: frozenset(),
+}
+ACK_LIFECYCLE = Lifecycle(ACK_TRANSITIONS, lambda current, new: (
+    _("An applied file stays on record.") if current == AckStatus.APPLIED
+    else _("This answer file was discarded.")))
+
+
 class Acknowledgement(TimestampMixin, db.Model):
     """An answer file of the institution for a sealed batch: read, matched line by line, and
     applied all or nothing. A batch can be answered in several parts."""
@@ -274,7 +291,7 @@ class Acknowledgement(TimestampMixin, db.Model):
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
     file_name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[AckStatus] = mapped_column(_enum(AckStatus), default=AckStatus.UPLOADED)
+    status: Mapped[AckStatus] = mapped_column(enum_column(AckStatus), default=AckStatus.UPLOADED)
     headers: Mapped[list] = mapped_column(JSON)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     accepted_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,7 +10,6 @@ CLI do, through `commit_sealing`).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -32,7 +31,7 @@ from coopreg.agreements.models import Agreement, Registration, RegistrationStatu
 from coopreg.auth.models import Role
 from coopreg.batches import layouts as L
 from coopreg.batches.models import (
-    BATCH_TRANSITIONS,
+    BATCH_LIFECYCLE,
     SEALED_STATUSES,
     Acknowledgement,
     AcknowledgementLine,
@@ -53,6 +52,7 @@ from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, to_minor
 from coopreg.core.sequences import next_number
+from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.core.validation import clean_text
 from coopreg.extensions import db
 from coopreg.members.models import Member
@@ -80,35 +80,33 @@ def may_prepare(role: str | None, kind: BatchKind | str) -> bool:
 
 # ---- remittance lines (from the contributions area) ---------------------------------------
 
-def _remittance_from_contributions(agreement: Agreement, period: date) -> list[dict]:
-    try:
-        module = importlib.import_module("coopreg.contributions.services")
-    except ImportError:
-        module = None
-    provider = getattr(module, "remittance_batch_lines", None)
-    if provider is None:
-        raise DomainError(_("Contributions are not available yet: a remittance batch cannot "
-                            "be made."), field="kind")
-    return provider(agreement, period)
+# Where the lines of a kind come from when another area provides them, and the ledger's total a
+# sealed file must match (batch total = sum of its lines = ledger). The contributions area sits
+# beside this one, not below it: the app factory connects its providers here
+# (`coopreg._connect_areas`), and tests may replace them.
+BATCH_SOURCES: dict[str, Callable[[Agreement, date], list[dict]]] = {}
+BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {}
 
 
-def _remittance_total_from_contributions(agreement: Agreement, period: date) -> Decimal | None:
-    try:
-        module = importlib.import_module("coopreg.contributions.services")
-    except ImportError:
-        return None
-    provider = getattr(module, "remittance_total", None)
-    return provider(agreement, period) if provider is not None else None
-
-
-# Where the lines of a kind come from when another area provides them (tests replace it).
-BATCH_SOURCES: dict[str, Callable[[Agreement, date], list[dict]]] = {
-    "remittance": _remittance_from_contributions,
-}
-# The ledger's total a sealed file must match (batch total = sum of its lines = ledger).
-BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {
-    "remittance": _remittance_total_from_contributions,
-}
+def sealed_batches_carrying(cooperative_id: int, registration_ids: list[int]
+                            ) -> dict[int, list[Batch]]:
+    """The sealed batches (never drafts: they went nowhere) that carried each of these
+    registrations, by number: what a member's registration summary lists."""
+    found: dict[int, list[Batch]] = {}
+    pairs = db.session.execute(
+        select(BatchLine.registration_id, BatchLine.batch_id)
+        .join(Batch, Batch.id == BatchLine.batch_id)
+        .where(BatchLine.registration_id.in_(registration_ids),
+               BatchLine.cooperative_id == cooperative_id,
+               Batch.status.in_(SEALED_STATUSES))
+        .distinct()).all()
+    loaded = {b.id: b for b in db.session.scalars(
+        select(Batch).where(Batch.id.in_({batch_id for _r, batch_id in pairs})))}
+    for registration_id, batch_id in pairs:
+        found.setdefault(registration_id, []).append(loaded[batch_id])
+    for batches in found.values():
+        batches.sort(key=lambda b: b.number)
+    return found
 
 
 # ---- layouts ---------------------------------------------------------------------------------
@@ -650,7 +648,7 @@ def set_policy(batch: Batch, policy: str) -> None:
 def discard_batch(batch: Batch) -> None:
     """Give up a draft: its number stays taken (references have no gaps), nothing is written."""
     require_draft(batch)
-    batch.status = B.DISCARDED
+    BATCH_LIFECYCLE.move(batch, B.DISCARDED)
     db.session.flush()
 
 
@@ -881,7 +879,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         progress(counts.included, counts.included, _("Recording the sealing…"))
     try:
         _move_registrations(batch, actor_id)
-        batch.status = B.SEALED
+        BATCH_LIFECYCLE.move(batch, B.SEALED)
         batch.file_path = f"{cooperative.code}/{final.name}"
         batch.sha256 = sha256
         batch.data_checksum = data_checksum
@@ -890,8 +888,8 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         batch.total_minor = totals["total"]
         batch.sealed_at = utcnow()
         batch.sealed_by_id = actor_id
-        if supersedes is not None and B.SUPERSEDED in BATCH_TRANSITIONS[supersedes.status]:
-            supersedes.status = B.SUPERSEDED
+        if supersedes is not None and BATCH_LIFECYCLE.can(supersedes.status, B.SUPERSEDED):
+            BATCH_LIFECYCLE.move(supersedes, B.SUPERSEDED)
         db.session.flush()
     except BaseException:
         remove_file(final)
@@ -914,9 +912,9 @@ def _move_registrations(batch: Batch, actor_id: int | None) -> None:
 def commit_sealing(path: Path | None) -> None:
     """Commit the sealing; when the commit fails, the file it wrote goes too."""
     try:
-        db.session.commit()
+        checkpoint()
     except BaseException:
-        db.session.rollback()
+        discard()
         remove_file(path)
         raise
 
@@ -977,7 +975,7 @@ def mark_sent(batch: Batch, sent_on: date | None, channel: str, note: str | None
     batch.sent_channel = channel
     batch.sent_note = _clean_text(note, 300, "note", _("The note"), required=False)
     if batch.status == B.SEALED:
-        batch.status = B.SENT
+        BATCH_LIFECYCLE.move(batch, B.SENT)
     db.session.flush()
 
 

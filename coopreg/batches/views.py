@@ -58,6 +58,7 @@ from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.labels import label
 from coopreg.core.spreadsheets import ReadLimits
 from coopreg.core.tenancy import current_cooperative, current_role, db_id, get_scoped_or_404
+from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.jobs.views import start_and_follow
 
@@ -101,7 +102,6 @@ def _batch_to_change(batch_id: int) -> tuple[Batch, object | None]:
 
 
 def _domain_error(error: DomainError, target: str):
-    db.session.rollback()
     flash(error.message, "error")
     if isinstance(error, batch_jobs.BatchBusy):
         return redirect(url_for("jobs.view_job", job_id=error.job_id))
@@ -116,10 +116,10 @@ def _queue_for(batch_id: int, queue) -> object:
         return refused
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt(report=False) as outcome:
         job = queue(batch, _actor())
-    except DomainError as error:
-        return _domain_error(error, url_for("batches.view_batch", batch_id=batch.id))
+    if not outcome.ok:
+        return _domain_error(outcome.error, url_for("batches.view_batch", batch_id=batch.id))
     return start_and_follow(job)
 
 
@@ -155,17 +155,15 @@ def new_batch():
         if refused is not None:
             return refused
         agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
-        try:
+        with attempt(report=False) as outcome:
             job = batch_jobs.queue_draft(cooperative, agreement, form.kind.data, _actor(),
                                          period=form.period.data or None,
                                          policy=form.policy.data)
-        except batch_jobs.BatchBusy as error:
-            return _domain_error(error, url_for("batches.list_batches"))
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
+        if isinstance(outcome.error, batch_jobs.BatchBusy):
+            return _domain_error(outcome.error, url_for("batches.list_batches"))
+        if outcome.ok:
             return start_and_follow(job)
+        put_error_on_form(form, outcome.error)
     code = 422 if request.method == "POST" else 200
     return render_template("batches/new.html", form=form, **_page_context()), code
 
@@ -204,11 +202,10 @@ def set_policy(batch_id: int):
     if not form.validate_on_submit():
         flash(_("Choose what to do with lines that have problems."), "error")
         return redirect(target)
-    try:
+    with attempt(report=False) as outcome:
         services.set_policy(batch, form.policy.data)
-    except DomainError as error:
-        return _domain_error(error, target)
-    db.session.commit()
+    if not outcome.ok:
+        return _domain_error(outcome.error, target)
     flash(_("Saved."), "success")
     return redirect(target)
 
@@ -234,11 +231,10 @@ def discard(batch_id: int):
     target = url_for("batches.view_batch", batch_id=batch.id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt(report=False) as outcome:
         services.discard_batch(batch)
-    except DomainError as error:
-        return _domain_error(error, target)
-    db.session.commit()
+    if not outcome.ok:
+        return _domain_error(outcome.error, target)
     flash(_("Draft %(ref)s discarded.", ref=batch.reference), "success")
     return redirect(target)
 
@@ -273,11 +269,10 @@ def mark_sent(batch_id: int):
     if not form.validate_on_submit():
         flash(_("Give the date and how it was sent."), "error")
         return redirect(target)
-    try:
+    with attempt(report=False) as outcome:
         services.mark_sent(batch, form.sent_on.data, form.channel.data, form.note.data)
-    except DomainError as error:
-        return _domain_error(error, target)
-    db.session.commit()
+    if not outcome.ok:
+        return _domain_error(outcome.error, target)
     flash(_("Batch %(ref)s marked sent.", ref=batch.reference), "success")
     return redirect(target)
 
@@ -297,15 +292,11 @@ def upload_ack(batch_id: int):
     form = AckUploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        with attempt(form) as outcome:
             ack = acks.upload_acknowledgement(
                 batch, upload.read(), upload.filename or "answer", _actor(),
                 ReadLimits.from_config(current_app.config))
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             if ack.interpreted:
                 return redirect(url_for("batches.view_ack", ack_id=ack.id))
             return redirect(url_for("batches.ack_mapping", ack_id=ack.id))
@@ -337,17 +328,13 @@ def ack_mapping(ack_id: int):
         if ack.status != AckStatus.UPLOADED:
             flash(_("This file was already %(status)s.", status=label(ack.status)), "error")
             return redirect(url_for("batches.view_ack", ack_id=ack.id))
-        try:
+        with attempt(form) as outcome:
             acks.save_mapping(agreement, {r: getattr(form, r).data
                                           for r in AckMappingForm.ROLE_FIELDS},
                               form.accepted_values.data, form.rejected_values.data,
                               form.date_pattern.data)
             acks.interpret(ack)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             return redirect(url_for("batches.view_ack", ack_id=ack.id))
     code = 422 if request.method == "POST" else 200
     return render_template("batches/ack_mapping.html", form=form, ack=ack, batch=batch,
@@ -370,11 +357,10 @@ def apply_ack(ack_id: int):
     target = url_for("batches.view_ack", ack_id=ack.id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt(report=False) as outcome:
         acks.apply_acknowledgement(ack, _actor())
-    except DomainError as error:
-        return _domain_error(error, target)
-    db.session.commit()
+    if not outcome.ok:
+        return _domain_error(outcome.error, target)
     flash(_("The answers were applied: %(a)d accepted, %(r)d rejected.", a=ack.accepted_count,
             r=ack.rejected_count), "success")
     return redirect(url_for("batches.view_batch", batch_id=ack.batch_id))
@@ -386,11 +372,10 @@ def discard_ack(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt(report=False) as outcome:
         acks.discard_acknowledgement(ack)
-    except DomainError as error:
-        return _domain_error(error, url_for("batches.view_ack", ack_id=ack.id))
-    db.session.commit()
+    if not outcome.ok:
+        return _domain_error(outcome.error, url_for("batches.view_ack", ack_id=ack.id))
     flash(_("The file was set aside; nothing was applied."), "success")
     return redirect(url_for("batches.view_batch", batch_id=ack.batch_id))
 
@@ -419,14 +404,10 @@ def new_layout():
         for key, spec in L.BUILT_INS.items()])
     if form.validate_on_submit():
         agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
-        try:
+        with attempt(form) as outcome:
             layout = services.create_layout(agreement, form.kind.data,
                                             form.built_in.data or None)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Layout made."), "success")
             return redirect(url_for("batches.edit_layout", layout_id=layout.id))
     code = 422 if request.method == "POST" else 200
@@ -447,13 +428,9 @@ def edit_layout(layout_id: int):
     if request.method == "GET":
         form.format.data = layout.format.value
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_layout(layout, form.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Changes saved."), "success")
             return redirect(url_for("batches.edit_layout", layout_id=layout.id))
     code = 422 if request.method == "POST" else 200
@@ -478,11 +455,10 @@ def add_column(layout_id: int):
             f"{getattr(form, name).label.text}: {' '.join(errs)}"
             for name, errs in form.errors.items())), "error")
         return redirect(target)
-    try:
+    with attempt(report=False) as outcome:
         services.add_column(layout, form.data_dict())
-    except DomainError as error:
-        return _domain_error(error, target)
-    db.session.commit()
+    if not outcome.ok:
+        return _domain_error(outcome.error, target)
     flash(_("Column added."), "success")
     return redirect(target)
 
@@ -504,13 +480,9 @@ def edit_column(layout_id: int, column_id: int):
     if request.method == "GET":
         form.col_type.data = column.col_type.value
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_column(column, form.data_dict())
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Column saved."), "success")
             return redirect(url_for("batches.edit_layout", layout_id=layout.id))
     code = 422 if request.method == "POST" else 200
@@ -525,7 +497,6 @@ def move_column(layout_id: int, column_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.move_column(column, "up" if request.form.get("direction") == "up" else "down")
-    db.session.commit()
     return redirect(url_for("batches.edit_layout", layout_id=layout.id))
 
 
@@ -536,7 +507,6 @@ def remove_column(layout_id: int, column_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.remove_column(column)
-    db.session.commit()
     flash(_("Column removed."), "success")
     return redirect(url_for("batches.edit_layout", layout_id=layout.id))
 
@@ -552,11 +522,10 @@ def copy_layout(layout_id: int):
         flash(_("Choose the agreement to copy to."), "error")
         return redirect(target)
     agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
-    try:
+    with attempt(report=False) as outcome:
         copy = services.copy_layout(layout, agreement)
-    except DomainError as error:
-        return _domain_error(error, target)
-    db.session.commit()
+    if not outcome.ok:
+        return _domain_error(outcome.error, target)
     flash(_("Layout copied to %(ref)s.", ref=agreement.reference), "success")
     return redirect(url_for("batches.edit_layout", layout_id=copy.id))
 
@@ -568,7 +537,6 @@ def delete_layout(layout_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.delete_layout(layout)
-    db.session.commit()
     flash(_("Layout deleted; batches already made keep their own copy."), "success")
     return redirect(url_for("batches.layouts"))
 

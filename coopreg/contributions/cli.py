@@ -32,7 +32,7 @@ def _month(value: str, option: str) -> date:
               help="First month, YYYY-MM (default: when the agreement starts).")
 def generate_dues_command(cooperative_code, reference, through, start):
     """Generate the dues of an agreement through a month (idempotent)."""
-    from coopreg.cli import unit_of_work
+    from coopreg.core.unit_of_work import unit_of_work
 
     cooperative = find_cooperative(cooperative_code)
     if cooperative is None:

@@ -17,8 +17,8 @@ from coopreg.core.errors import DomainError
 from coopreg.extensions import db
 from coopreg.jobs.files import XLSX, ExportedFile, export_job
 from coopreg.jobs.models import Job, JobStatus
+from coopreg.jobs.registry import register_kind
 from coopreg.jobs.services import job_handler
-from coopreg.jobs.views import register_kind
 
 KIND = "dues_generation"
 ARREARS_EXPORT = "arrears_export"

@@ -33,9 +33,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.agreements.models import Agreement, Registration
 from coopreg.auth.models import User
-from coopreg.core.models import TimestampMixin, utcnow
+from coopreg.core.models import TimestampMixin, enum_column, utcnow
 from coopreg.extensions import db
-from coopreg.members.models import Member, _enum
+from coopreg.members.models import Member
 
 
 class PaymentMethod(enum.StrEnum):
@@ -149,7 +149,7 @@ class Receipt(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     received_on: Mapped[date] = mapped_column(Date)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, 20))
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, 20))
     external_reference: Mapped[str | None] = mapped_column(String(80))
     collector: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(String(300))
@@ -319,7 +319,7 @@ class StatementSource(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
     name: Mapped[str] = mapped_column(String(80))
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, 20))
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, 20))
     # the header texts of the mapped columns (member and description are optional)
     date_column: Mapped[str | None] = mapped_column(String(120))
     amount_column: Mapped[str | None] = mapped_column(String(120))

@@ -64,6 +64,7 @@ from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import from_minor
 from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
 from coopreg.jobs.views import start_and_follow
@@ -154,17 +155,14 @@ def generate_dues():
     if request.method == "GET":
         form.through.data = f"{date.today():%Y-%m}"
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
             start, through = services.dues_months(agreement, form.start.data,
                                                   form.through.data)
             job = create_job(cooperative.id, contribution_jobs.KIND, current_user.id,
                              {"agreement_id": agreement.id, "start": start.isoformat(),
                               "through": through.isoformat()})
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
+        if outcome.ok:
             return start_and_follow(job)
     code = 422 if request.method == "POST" else 200
     return render_template("contributions/generate.html", form=form), code
@@ -227,18 +225,14 @@ def new_receipt():
             form.member_id.data = str(member.id)
             form.member_query.data = f"{member.member_number} · {member.full_name}"
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             receipt, created = services.record_receipt(cooperative, services.ReceiptInput(
                 member_id=_member_from_form(form), received_on=form.received_on.data,
                 amount=form.amount.data, method=form.method.data,
                 external_reference=form.external_reference.data,
                 collector=form.collector.data, note=form.note.data,
                 idempotency_key=form.idempotency_key.data), current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             if created:
                 flash(_("Receipt %(number)d recorded.", number=receipt.number), "success")
             else:
@@ -273,13 +267,9 @@ def reverse_receipt(receipt_id: int):
     receipt = get_scoped_or_404(Receipt, receipt_id)
     form = ReverseForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             services.reverse_receipt(receipt, form.reason.data, current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Receipt %(number)d reversed; its payments were taken off the dues.",
                     number=receipt.number), "success")
     else:
@@ -337,16 +327,12 @@ def _post_collection_sheet(cooperative):
                                    reference=request.form.get(f"reference-{m}") or None)
                for m in member_ids]
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             sheet, receipts = services.post_collection_sheet(
                 cooperative, agreement, collected_on, form.collector.data, form.method.data,
                 entries, form.control_count.data, form.control_total.data,
                 form.idempotency_key.data, current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Collection sheet posted: %(n)d receipts, %(first)s to %(last)s.",
                     n=len(receipts), first=receipts[0].number, last=receipts[-1].number),
                   "success")
@@ -397,15 +383,11 @@ def new_remittance(agreement_id: int):
     except DomainError:
         period = None
     if form.validate_on_submit() and period is not None:
-        try:
+        with attempt(form) as outcome:
             remittance = services.record_remittance(
                 agreement, period, form.remitted_on.data, form.amount.data,
                 form.reference.data, current_user.id, note=form.note.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Remittance for %(month)s recorded.", month=f"{period:%Y-%m}"), "success")
             return redirect(url_for("contributions.view_remittance",
                                     remittance_id=remittance.id))
@@ -441,15 +423,11 @@ def acknowledge_remittance(remittance_id: int):
     remittance = get_scoped_or_404(Remittance, remittance_id)
     form = AcknowledgeForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             services.acknowledge_remittance(remittance, form.acknowledged_on.data,
                                             form.amount.data, form.reference.data,
                                             current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The institution's confirmation is recorded."), "success")
     else:
         flash(_("Give the date and the amount the institution confirms."), "error")
@@ -462,14 +440,10 @@ def close_period(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     form = ClosePeriodForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             period = services.parse_month(form.period.data)
             services.close_period(agreement, period, current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("%(month)s is closed.", month=f"{period:%Y-%m}"), "success")
     else:
         flash(_("Give the month to close."), "error")
@@ -583,7 +557,7 @@ def statements_page():
         upload = form.file.data
         data = upload.read()
         filename = Path(upload.filename or "statement.csv").name
-        try:
+        with attempt(form) as outcome:
             source = statements.find_or_create_source(cooperative, form.source_name.data,
                                                       form.method.data)
             table = statements.read_statement_file(data, filename)
@@ -593,16 +567,11 @@ def statements_page():
                                                         current_user.id)
             else:
                 statement = None
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
+        if outcome.ok:
             if statement is not None:
-                db.session.commit()
                 _flash_import(statement)
                 return redirect(url_for("contributions.view_statement",
                                         statement_id=statement.id))
-            db.session.commit()  # the new source
             token = secrets.token_hex(16)
             suffix = Path(filename).suffix.lower()
             (_upload_dir() / f"{token}{suffix}").write_bytes(data)
@@ -651,18 +620,14 @@ def statement_mapping():
     if request.method == "GET":
         form.date_order.data = source.date_order
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             statements.save_mapping(source, headers, {
                 name: getattr(form, name).data for name in (
                     "date_column", "amount_column", "reference_column", "member_column",
                     "description_column")}, form.date_order.data)
             statement = statements.import_statement(cooperative, source, data,
                                                     pending["filename"], current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             path.unlink(missing_ok=True)
             session.pop("statement_upload", None)
             _flash_import(statement)
@@ -703,13 +668,9 @@ def link_line(statement_line_id: int):
     line = get_scoped_or_404(StatementLine, statement_line_id)
     form = LinkLineForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             match = statements.link_line(line, form.receipt_number.data, current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Line linked to receipt %(n)d.", n=match.receipt.number), "success")
     else:
         flash(_("Give a receipt number."), "error")
@@ -732,20 +693,18 @@ def receipt_from_line(statement_line_id: int):
             form.member_id.data = str(member.id)
             form.member_query.data = f"{member.member_number} · {member.full_name}"
     if form.validate_on_submit():
-        try:
+        with attempt(report=False) as outcome:
             receipt, _match = statements.record_receipt_from_line(
                 cooperative, line, _member_from_form(form), form.idempotency_key.data,
                 current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            if error.field not in ("member_id",):
-                error.field = None
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Receipt %(number)d recorded from the statement line.",
                     number=receipt.number), "success")
             return redirect(url_for("contributions.statement_queue"))
+        else:
+            if outcome.error.field not in ("member_id",):
+                outcome.error.field = None
+            put_error_on_form(form, outcome.error)
     if not form.idempotency_key.data:
         form.idempotency_key.data = _new_key()
     code = 422 if request.method == "POST" else 200

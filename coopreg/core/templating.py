@@ -1,4 +1,6 @@
-"""Template filters and globals: money, dates, IDs (masked for viewers), the current context."""
+"""Template filters and globals that know no domain: money, dates, the request's catalogue,
+documents in a member's language. Those that know roles and national IDs are the app's
+(`coopreg.jinja`)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,11 @@ from flask_babel import (
     get_locale,
     get_translations,
 )
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from coopreg.auth.models import Role
 from coopreg.core.labels import label
 from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.core.money import from_minor
-from coopreg.members.national_ids import format_id, id_type_label, mask_id
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
@@ -39,23 +38,6 @@ def show_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if isinstance(value, datetime):
         return format_datetime(value, "short")
     return format_date(value, fmt)
-
-
-def show_id(member_or_none, id_type: str | None = None, number: str | None = None) -> str:
-    """A national ID for display: formatted, and masked for viewers."""
-    cooperative = g.cooperative
-    if member_or_none is not None:
-        id_type, number = member_or_none.id_type, member_or_none.id_number
-    if not number:
-        return ""
-    formatted = format_id(cooperative.country, id_type, number)
-    if g.get("role") == Role.VIEWER:
-        return mask_id(formatted)
-    return formatted
-
-
-ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
-               Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")}
 
 
 def request_translations():
@@ -106,24 +88,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["show_date"] = show_date
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
-    app.jinja_env.globals["show_id"] = show_id
     app.jinja_env.globals["label"] = label
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
-    app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(
-        g.cooperative.country, code, g.cooperative.id_label)
-    app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["get_locale"] = get_locale
-
-    @app.context_processor
-    def _context():
-        role = g.get("role")
-        return {
-            "current_cooperative": g.get("cooperative"),
-            "current_role": role,
-            "can_edit_members": role in (Role.ADMIN, Role.SECRETARY),
-            "is_admin": role == Role.ADMIN,
-            "role_label": str(ROLE_LABELS[role]) if role in ROLE_LABELS else "",
-        }
 
     app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join(
         (text or "").splitlines())

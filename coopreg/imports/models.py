@@ -5,12 +5,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coopreg.core.models import TimestampMixin
+from coopreg.core.labels import label
+from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
-from coopreg.members.models import _enum
 
 
 class ImportStatus(enum.StrEnum):
@@ -31,6 +33,9 @@ IMPORT_STATUS_TRANSITIONS: dict[ImportStatus, frozenset[ImportStatus]] = {
                                     ImportStatus.COMMITTED, ImportStatus.FAILED}),
     ImportStatus.COMMITTED: frozenset(),
 }
+IMPORT_LIFECYCLE = Lifecycle(IMPORT_STATUS_TRANSITIONS, lambda current, new: _(
+    "This import is %(current)s and cannot become %(new)s.", current=label(current),
+    new=label(new)))
 
 
 class ImportRun(TimestampMixin, db.Model):
@@ -53,7 +58,8 @@ class ImportRun(TimestampMixin, db.Model):
     size_bytes: Mapped[int] = mapped_column(Integer)
     file_format: Mapped[str] = mapped_column(String(10))
     stored_name: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus), default=ImportStatus.DRAFT)
+    status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus),
+                                                 default=ImportStatus.DRAFT)
     # The first rows as text (for the mapping page) and the total number of rows read.
     sample: Mapped[list | None] = mapped_column(JSON)
     total_rows: Mapped[int] = mapped_column(Integer, default=0)

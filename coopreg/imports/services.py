@@ -42,10 +42,11 @@ from coopreg.core.spreadsheets import (
     write_xlsx,
 )
 from coopreg.core.text import fold
+from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.extensions import db
 from coopreg.imports import fields as F
 from coopreg.imports.models import (
-    IMPORT_STATUS_TRANSITIONS,
+    IMPORT_LIFECYCLE,
     ImportMapping,
     ImportRun,
     ImportStatus,
@@ -97,10 +98,7 @@ def display_name(filename: str) -> str:
 
 
 def set_status(run: ImportRun, status: ImportStatus) -> None:
-    if status not in IMPORT_STATUS_TRANSITIONS[run.status]:
-        raise DomainError(_("This import is %(current)s and cannot become %(new)s.",
-                            current=run.status.value, new=status.value))
-    run.status = status
+    IMPORT_LIFECYCLE.move(run, status)
 
 
 # ---- header and mapping -------------------------------------------------------------------------
@@ -1217,7 +1215,7 @@ def _recording_failure(run_id: int):
     try:
         yield
     except Exception as error:
-        db.session.rollback()
+        discard()
         if isinstance(error, DomainError):
             message = error.message
         else:
@@ -1226,10 +1224,10 @@ def _recording_failure(run_id: int):
                         "written. Try again; if it happens again, tell your admin.",
                         kind=type(error).__name__)
         run = db.session.get(ImportRun, run_id)
-        if run is not None and run.status != ImportStatus.COMMITTED:
+        if run is not None and IMPORT_LIFECYCLE.can(run.status, ImportStatus.FAILED):
             run.status = ImportStatus.FAILED
             run.message = message
-            db.session.commit()
+            checkpoint()
         raise
 
 

@@ -11,9 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from coopreg.auth.access import EDITORS, roles_required
-from coopreg.core.errors import DomainError
-from coopreg.core.forms import put_error_on_form
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.imports import services
 from coopreg.imports.export import EXPORT_ROLES, start_export, write_template
@@ -36,14 +35,10 @@ def index():
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        with attempt(form) as outcome:
             run = services.store_upload(cooperative, current_user.id, upload.filename or "",
                                         upload.read())
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             return redirect(url_for("imports.mapping", run_id=run.id))
     runs = db.session.scalars(scoped(ImportRun).order_by(ImportRun.id.desc()).limit(20)).all()
     code = 422 if request.method == "POST" else 200
@@ -97,14 +92,10 @@ def mapping(run_id: int):
         return _render_mapping(run, form, columns, header_row, 200)
     form = mapping_form_for(columns)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.save_mapping(run, header_row, form.mapping(), form.defaults())
             job_id = services.start_preview(run, current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             services.launch(job_id)
             return redirect(url_for("imports.view_run", run_id=run.id))
     return _render_mapping(run, form, columns, header_row, 422)
@@ -144,15 +135,12 @@ def commit(run_id: int):
     if not form.validate_on_submit():
         flash(_("The form expired; try again."), "error")
         return redirect(url_for("imports.view_run", run_id=run.id))
-    try:
+    with attempt() as outcome:
         job_id = services.start_commit(run, current_user.id,
                                        update_existing=form.update_existing.data,
                                        valid_rows_only=form.valid_rows_only.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not outcome.ok:
         return redirect(url_for("imports.view_run", run_id=run.id))
-    db.session.commit()
     services.launch(job_id)
     return redirect(url_for("imports.view_run", run_id=run.id))
 
@@ -176,12 +164,9 @@ def export_members():
     cooperative = current_cooperative()
     form = ExportForm() if request.method == "POST" else ExportForm(request.args)
     if request.method == "POST" and form.validate():
-        try:
+        with attempt(form) as outcome:
             job = start_export(cooperative, current_user.id, form.as_of.data, form.format.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
+        if outcome.ok:
             return start_and_follow(job)
     code = 422 if request.method == "POST" else 200
     return render_template("imports/export.html", form=form), code

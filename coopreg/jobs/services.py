@@ -146,9 +146,9 @@ def run_job_task(job_id: int) -> None:
         return
     app = _worker_app
     if app is None:
-        from coopreg import create_app
-
-        app = create_app()
+        # the worker's process is started by `coopreg worker`, which hands it its app; the
+        # jobs area never builds one (it sits below the factory)
+        raise RuntimeError("no app for the job worker: start it with `coopreg worker`")
     with app.app_context():
         run_job(job_id)
 

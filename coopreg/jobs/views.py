@@ -3,43 +3,24 @@ download of the file an export job made."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
 from werkzeug.routing import BuildError
 
 from coopreg.auth.access import ALL_ROLES, roles_required
 from coopreg.core.tenancy import current_role, get_scoped_or_404
-from coopreg.extensions import db
+from coopreg.core.unit_of_work import checkpoint
 from coopreg.jobs.files import EXPORTS, finished_file, may_download
 from coopreg.jobs.models import Job, JobStatus
+from coopreg.jobs.registry import KIND_LABELS, NEXT_LINKS
 from coopreg.jobs.services import read_progress, start_job
 
 bp = Blueprint("jobs", __name__)
 
-# How the page names and links onward a job of a kind, registered by the area that owns the
-# kind (`register_kind`). Handlers run in the worker, without a request to build URLs from:
-# their result (or the job's params) names the record, e.g. {"batch_id": 5}, and the page
-# builds the link here.
-KIND_LABELS: dict[str, Any] = {}
-NEXT_LINKS: dict[str, Callable[[Job], tuple[str, dict] | None]] = {}
-
-
-def register_kind(kind: str, label: Any,
-                  next_link: Callable[[Job], tuple[str, dict] | None] | None = None) -> None:
-    """`label`: the page's title for jobs of this kind (a lazy string); `next_link(job)`:
-    the (endpoint, values) a finished job's "Continue" button goes to, or None."""
-    KIND_LABELS[kind] = label
-    if next_link is not None:
-        NEXT_LINKS[kind] = next_link
-
-
 def start_and_follow(job: Job):
-    """Commit the job just queued (with what the request wrote), start it, and send the
-    person to its page, whose progress bar survives a reload."""
+    """Commit the job just queued (with what the request wrote: the worker must find it),
+    start it, and send the person to its page, whose progress bar survives a reload."""
     job_id = job.id
-    db.session.commit()
+    checkpoint()
     start_job(job_id)
     return redirect(url_for("jobs.view_job", job_id=job_id))
 

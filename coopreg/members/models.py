@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,14 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopreg.core.models import TimestampMixin
+from coopreg.core.labels import label
+from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    """Enums are stored as their value in a VARCHAR with a CHECK, the same on both databases."""
-    return Enum(cls, native_enum=False, length=length, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class Sex(enum.StrEnum):
@@ -67,6 +63,9 @@ MEMBER_STATUS_TRANSITIONS: dict[MemberStatus, frozenset[MemberStatus]] = {
     MemberStatus.LEFT: frozenset({MemberStatus.ACTIVE, MemberStatus.DECEASED}),
     MemberStatus.DECEASED: frozenset(),
 }
+MEMBER_LIFECYCLE = Lifecycle(MEMBER_STATUS_TRANSITIONS, lambda current, new: _(
+    "A member who is %(current)s cannot become %(new)s.", current=label(current),
+    new=label(new)))
 
 
 class ConsentMethod(enum.StrEnum):
@@ -112,7 +111,7 @@ class Member(TimestampMixin, db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     second_last_name: Mapped[str | None] = mapped_column(String(100))
     search_name: Mapped[str] = mapped_column(String(420))
-    sex: Mapped[Sex] = mapped_column(_enum(Sex))
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex))
     date_of_birth: Mapped[date] = mapped_column(Date)
     id_type: Mapped[str | None] = mapped_column(String(20))
     id_number: Mapped[str | None] = mapped_column(String(40))
@@ -120,18 +119,18 @@ class Member(TimestampMixin, db.Model):
     address: Mapped[str | None] = mapped_column(String(300))
     locality: Mapped[str | None] = mapped_column(String(120))
     locality_key: Mapped[str | None] = mapped_column(String(120))
-    sector: Mapped[Sector] = mapped_column(_enum(Sector))
+    sector: Mapped[Sector] = mapped_column(enum_column(Sector))
     occupation: Mapped[str | None] = mapped_column(String(120))
     declared_income_minor: Mapped[int | None] = mapped_column(BigInteger)
     joined_on: Mapped[date] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus),
+    status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus),
                                                  default=MemberStatus.ACTIVE)
     status_reason: Mapped[str | None] = mapped_column(String(300))
     status_date: Mapped[date | None] = mapped_column(Date)
     consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_date: Mapped[date | None] = mapped_column(Date)
-    consent_method: Mapped[ConsentMethod | None] = mapped_column(_enum(ConsentMethod))
+    consent_method: Mapped[ConsentMethod | None] = mapped_column(enum_column(ConsentMethod))
     # the language the member reads: receipts, statements and summaries print in it
     language: Mapped[str | None] = mapped_column(String(5))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -174,7 +173,7 @@ class Dependant(TimestampMixin, db.Model):
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    relation: Mapped[DependantRelation] = mapped_column(_enum(DependantRelation))
+    relation: Mapped[DependantRelation] = mapped_column(enum_column(DependantRelation))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     id_number: Mapped[str | None] = mapped_column(String(40))
 
@@ -212,8 +211,8 @@ class MemberStatusChange(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    from_status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus))
-    to_status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus))
+    from_status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus))
+    to_status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus))
     effective_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(300))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

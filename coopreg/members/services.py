@@ -19,7 +19,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
-from coopreg.core.labels import label
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
@@ -27,7 +26,7 @@ from coopreg.core.text import digits_only, escape_like, fold
 from coopreg.core.validation import choice
 from coopreg.extensions import db
 from coopreg.members.models import (
-    MEMBER_STATUS_TRANSITIONS,
+    MEMBER_LIFECYCLE,
     ConsentMethod,
     Dependant,
     DependantRelation,
@@ -39,6 +38,7 @@ from coopreg.members.models import (
     Sex,
 )
 from coopreg.members.national_ids import id_types_for, normalise_id
+from coopreg.members.signals import member_left
 
 OLDEST_AGE = 120
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
@@ -353,7 +353,7 @@ def STALE_MESSAGE() -> str:  # noqa: N802 - a message, translated when asked for
 
 
 def allowed_statuses(member: Member) -> list[MemberStatus]:
-    return sorted(MEMBER_STATUS_TRANSITIONS[member.status], key=list(MemberStatus).index)
+    return MEMBER_LIFECYCLE.allowed(member.status)
 
 
 def change_member_status(member: Member, to_status: MemberStatus | str, effective_on: date,
@@ -363,9 +363,7 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
     Only the transitions of `MEMBER_STATUS_TRANSITIONS` are allowed."""
     today = today or date.today()
     to_status = choice(MemberStatus, to_status, "status", _("Status"))
-    if to_status not in MEMBER_STATUS_TRANSITIONS[member.status]:
-        raise DomainError(_("A member who is %(current)s cannot become %(new)s.",
-                            current=label(member.status), new=label(to_status)), field="status")
+    MEMBER_LIFECYCLE.check(member.status, to_status, field="status")
     reason = _text(reason)
     if not reason:
         raise DomainError(_("Give the reason for the change."), field="reason")
@@ -385,15 +383,12 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
                                 effective_on=effective_on, reason=reason,
                                 changed_by_id=actor_id, changed_at=utcnow())
     db.session.add(change)
-    member.status = to_status
+    MEMBER_LIFECYCLE.move(member, to_status, field="status")
     member.status_reason = reason
     member.status_date = effective_on
     if to_status in (MemberStatus.LEFT, MemberStatus.DECEASED):
         member.left_on = member.left_on or effective_on  # a death after leaving keeps the date
-        # imported here: the agreements area depends on members, not the other way round
-        from coopreg.agreements.services import flag_registrations_for_exit
-
-        flag_registrations_for_exit(member, reason, effective_on)
+        member_left.send(member, reason=reason, on=effective_on)
     elif to_status == MemberStatus.ACTIVE:
         member.left_on = None
     db.session.flush()

@@ -26,12 +26,12 @@ from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
 from coopreg.cooperatives.models import DocumentType
-from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.kept import kept
 from coopreg.core.money import from_minor
 from coopreg.core.templating import translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404
+from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.members import services
 from coopreg.members.forms import (
@@ -132,23 +132,20 @@ def _int_or_none(value) -> int | None:
 
 def _save_member(form: MemberForm, member: Member | None):
     """Shared by create and edit: call the service, handle the duplicate warning."""
-    try:
-        confirm = form.confirm_duplicate.data == "yes"
+    confirm = form.confirm_duplicate.data == "yes"
+    with attempt(form, report=False, expect=(services.DuplicateWarning,)) as outcome:
         if member is None:
             member = services.create_member(current_cooperative(), form.member_data(),
                                             confirm_duplicate=confirm)
         else:
             services.update_member(member, form.member_data(), confirm_duplicate=confirm,
                                    expected_version=_int_or_none(form.version.data))
-    except services.DuplicateWarning as warning:
-        db.session.rollback()
+    if isinstance(outcome.error, services.DuplicateWarning):
         form.confirm_duplicate.data = "yes"
-        return None, warning.members
-    except DomainError as error:
-        db.session.rollback()
-        put_error_on_form(form, error)
+        return None, outcome.error.members
+    if outcome.error is not None:
+        put_error_on_form(form, outcome.error)
         return None, []
-    db.session.commit()
     return member, []
 
 
@@ -214,14 +211,10 @@ def change_status(member_id: int):
     if request.method == "GET":
         form.effective_on.data = date.today()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.change_member_status(member, form.status.data, form.effective_on.data,
                                           form.reason.data, current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Status changed to %(status)s.",
                     status=STATUS_LABELS[MemberStatus(form.status.data)]), "success")
             return redirect(url_for("members.view_member", member_id=member.id))
@@ -236,15 +229,14 @@ def add_dependant(member_id: int):
     member = get_scoped_or_404(Member, member_id)
     form = DependantForm()
     if form.validate_on_submit():
-        try:
+        with attempt(report=False) as outcome:
             services.add_dependant(member, form.name.data, form.relation.data,
                                    form.date_of_birth.data, form.id_number.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(_("The dependant was not added: %(reason)s", reason=error.message), "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Dependant added."), "success")
+        else:
+            flash(_("The dependant was not added: %(reason)s", reason=outcome.error.message),
+                  "error")
     else:
         for field_errors in form.errors.values():
             for message in field_errors:
@@ -261,7 +253,6 @@ def remove_dependant(member_id: int, dependant_id: int):
         abort(404)
     if EmptyForm().validate_on_submit():
         services.remove_dependant(dependant)
-        db.session.commit()
         flash(_("Dependant removed."), "success")
     return redirect(url_for("members.view_member", member_id=member.id) + "#dependants")
 
@@ -287,12 +278,8 @@ def update_documents(member_id: int):
                 return redirect(url_for("members.view_member", member_id=member.id))
         else:
             received[type_id] = None
-    try:
+    with attempt() as outcome:
         services.set_documents(member, received)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(_("Documents checklist saved."), "success")
     return redirect(url_for("members.view_member", member_id=member.id) + "#documents")

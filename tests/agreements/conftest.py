@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from coopreg.agreements import services
 from coopreg.agreements.models import Registration, RegistrationStatus
-from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.cooperatives.models import DocumentType
 from coopreg.extensions import db
 from coopreg.members import services as member_services
 from tests.conftest import member_data
@@ -20,11 +20,6 @@ CEDULAS = [f"1-{1000 + i:04d}-{2000 + i:04d}" for i in range(200)]
 
 FLAT = {"rule_kind": "flat", "flat_amount": "500", "member_share_percent": "50",
         "schedule": "monthly", "due_day": 10, "grace_days": 5, "remittance_deadline_days": 15}
-
-
-@pytest.fixture
-def cr(ctx, coop) -> Cooperative:
-    return db.session.get(Cooperative, coop.id)
 
 
 @pytest.fixture

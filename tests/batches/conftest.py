@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coopreg.cooperatives.models import Cooperative
-from coopreg.extensions import db
 from tests.batches.helpers import make_agreement, ready_member
-
-
-@pytest.fixture
-def cr(ctx, coop) -> Cooperative:
-    return db.session.get(Cooperative, coop.id)
 
 
 @pytest.fixture

@@ -149,19 +149,13 @@ def test_remittance_uses_the_contributions_provider(cr, agreement, ready, export
         assert registration.status == S.REGISTERED  # a remittance moves nobody
 
 
-def test_remittance_without_contributions_says_so(cr, agreement, monkeypatch):
-    import importlib
+def test_the_app_connects_the_contributions_ledger_to_remittance_batches(app):
+    """Batches and contributions sit in one layer and never import each other: the factory
+    connects the ledger's lines and total to the batches' registries."""
+    from coopreg.contributions import services as contributions
 
-    real = importlib.import_module
-
-    def no_contributions(name, *args):
-        if name == "coopreg.contributions.services":
-            raise ImportError(name)
-        return real(name, *args)
-
-    monkeypatch.setattr(services.importlib, "import_module", no_contributions)
-    with pytest.raises(DomainError, match="Contributions are not available yet"):
-        services.create_batch(cr, agreement, "remittance", None, period="2025-03")
+    assert services.BATCH_SOURCES["remittance"] is contributions.remittance_batch_lines
+    assert services.BATCH_TOTALS["remittance"] is contributions.remittance_total
 
 
 def _register(registration, n: int):

@@ -12,8 +12,8 @@ from flask_migrate import upgrade
 from coopreg.auth import services as auth_services
 from coopreg.cooperatives.services import create_cooperative
 from coopreg.core.audit import acting_as
-from coopreg.core.maintenance import backup, check_configuration, restore
 from coopreg.extensions import db
+from coopreg.maintenance import backup, check_configuration, restore
 from coopreg.members import services as member_services
 from tests.conftest import member_data, run_together
 

@@ -3,11 +3,9 @@ and a receipt form's data. Call inside an app context (the `ctx` fixture, or you
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import date
 
-from coopreg.agreements import services as agreement_services
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
 from coopreg.contributions.services import ReceiptInput
 from coopreg.cooperatives.models import Cooperative
@@ -16,30 +14,12 @@ from coopreg.extensions import db
 from coopreg.members import services as member_services
 from coopreg.members.models import Member
 from tests.conftest import member_data
+from tests.factories import FLAT, make_agreement  # noqa: F401 - the tests import them here
 
-FLAT = {"rule_kind": "flat", "flat_amount": "1000", "member_share_percent": "60",
-        "schedule": "monthly", "due_day": 10, "grace_days": 5, "remittance_deadline_days": 15}
 SEASONAL_RATE = {"rule_kind": "rate", "rate_percent": "10", "floor": "300000",
                  "ceiling": "2500000", "member_share_percent": "60", "schedule": "seasonal",
                  "due_months": [11, 12, 1, 2], "due_day": 15, "grace_days": 10,
                  "remittance_deadline_days": 20}
-
-_refs = itertools.count(1)
-
-
-def make_agreement(cooperative: Cooperative, terms: dict | None = None,
-                   valid_from: date = date(2024, 1, 1), reference: str | None = None
-                   ) -> Agreement:
-    cooperative = db.session.get(Cooperative, cooperative.id)
-    n = next(_refs)
-    institution = agreement_services.create_institution(cooperative, f"Institution {n}",
-                                                        f"INS{n}", cooperative.country)
-    scheme = agreement_services.create_scheme(institution, "Health", ["medical_care"])
-    return agreement_services.create_agreement(
-        cooperative, {"institution_id": institution.id, "reference": reference or f"AG-{n}",
-                      "valid_from": valid_from, "scheme_ids": [scheme.id]},
-        terms or FLAT, None)
-
 
 def make_member(cooperative: Cooperative, **overrides) -> Member:
     cooperative = db.session.get(Cooperative, cooperative.id)

@@ -8,20 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from coopreg.cooperatives.models import Cooperative
-from coopreg.extensions import db
-
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
 def _import_dir(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
-
-
-@pytest.fixture
-def cr(ctx, coop) -> Cooperative:
-    return db.session.get(Cooperative, coop.id)
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -104,9 +104,9 @@ def test_an_area_names_its_kind_and_where_continue_goes(app, client, coop, make_
     """Handlers run without a request: the result names the record and the kind's link,
     registered by its area, is built on the page (a link that no longer builds is left
     out; without a registered link the result's own `next_url` is used)."""
-    from coopreg.jobs import views
+    from coopreg.jobs import registry
 
-    views.register_kind("test_add_members", "Adding test members",
+    registry.register_kind("test_add_members", "Adding test members",
                         lambda job: ("jobs.view_job", {"job_id": job.result["to"]}))
     try:
         with app.app_context():
@@ -119,12 +119,12 @@ def test_an_area_names_its_kind_and_where_continue_goes(app, client, coop, make_
         login(client, email, cooperative=coop)
         page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
         assert "Adding test members" in page and 'href="/jobs/12345">Continue' in page
-        views.register_kind("test_add_members", "Adding test members",
+        registry.register_kind("test_add_members", "Adding test members",
                             lambda job: ("no.such_endpoint", {}))
         assert "Continue" not in client.get(f"/jobs/{job_id}").get_data(as_text=True)
     finally:
-        views.KIND_LABELS.pop("test_add_members", None)
-        views.NEXT_LINKS.pop("test_add_members", None)
+        registry.KIND_LABELS.pop("test_add_members", None)
+        registry.NEXT_LINKS.pop("test_add_members", None)
     with app.app_context():
         db.session.get(Job, job_id).result = {"next_url": "/members/"}
         db.session.commit()

@@ -12,12 +12,6 @@ from tests.conftest import member_data
 
 
 @pytest.fixture
-def cr(ctx, coop) -> Cooperative:
-    """The Costa Rican test cooperative, loaded in the test's session."""
-    return db.session.get(Cooperative, coop.id)
-
-
-@pytest.fixture
 def ph(ctx, other_coop) -> Cooperative:
     """The Philippine cooperative (PhilSys number, pattern [0-9]{12})."""
     return db.session.get(Cooperative, other_coop.id)

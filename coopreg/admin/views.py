@@ -16,8 +16,8 @@ from coopreg.cooperatives.forms import DocumentTypeForm, SettingsForm
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
 from coopreg.core.errors import DomainError
-from coopreg.core.forms import put_error_on_form
 from coopreg.core.tenancy import current_cooperative, db_id, get_scoped_or_404, scoped
+from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 
 bp = Blueprint("admin", __name__)
@@ -30,15 +30,11 @@ def settings():
     cooperative = current_cooperative()
     form = SettingsForm(obj=cooperative)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.update_settings(cooperative, form.name.data, form.locale.data,
                                      form.id_label.data, form.id_pattern.data,
                                      form.contact.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Settings saved."), "success")
             return redirect(url_for("admin.settings"))
     return render_template("cooperatives/settings.html", form=form, cooperative=cooperative)
@@ -50,13 +46,9 @@ def documents():
     cooperative = current_cooperative()
     form = DocumentTypeForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             services.add_document_type(cooperative, form.name.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Document added to the checklist."), "success")
             return redirect(url_for("admin.documents"))
     types = db.session.scalars(scoped(DocumentType).order_by(DocumentType.position,
@@ -71,7 +63,6 @@ def toggle_document(type_id: int):
     document_type = get_scoped_or_404(DocumentType, type_id)
     if EmptyForm().validate_on_submit():
         services.set_document_type_active(document_type, not document_type.active)
-        db.session.commit()
     return redirect(url_for("admin.documents"))
 
 
@@ -81,7 +72,7 @@ def users():
     cooperative = current_cooperative()
     form = AddUserForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             user = auth_services.find_user_by_email(form.email.data)
             if user is None:
                 if not form.password.data:
@@ -93,11 +84,7 @@ def users():
                 raise DomainError(_("This person already has a role here; change it below."),
                                   field="email")
             auth_services.grant_role(user, cooperative, form.role.data)
-        except DomainError as error:
-            db.session.rollback()
-            put_error_on_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("%(email)s can now work here as %(role)s.", email=user.email,
                     role=form.role.data), "success")
             return redirect(url_for("admin.users"))
@@ -114,13 +101,9 @@ def change_role(membership_id: int):
     membership = get_scoped_or_404(Membership, membership_id)
     form = RoleForm(prefix=f"m{membership.id}")
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             auth_services.grant_role(membership.user, current_cooperative(), form.role.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Role changed."), "success")
     else:
         flash(_("Choose one of the roles."), "error")
@@ -135,13 +118,9 @@ def remove_user(membership_id: int):
         flash(_("You cannot remove yourself; ask another admin."), "error")
         return redirect(url_for("admin.users"))
     if EmptyForm().validate_on_submit():
-        try:
+        with attempt() as outcome:
             auth_services.revoke_role(membership)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Access removed."), "success")
     return redirect(url_for("admin.users"))
 

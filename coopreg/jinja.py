@@ -1,0 +1,45 @@
+"""The templates' helpers that know the domain: national IDs (masked for viewers), the
+user's role and what it may do. The domain-free filters are in `coopreg.core.templating`."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from flask_babel import lazy_gettext as _l
+
+from coopreg.auth.models import Role
+from coopreg.members.national_ids import format_id, id_type_label, mask_id
+
+
+def show_id(member_or_none, id_type: str | None = None, number: str | None = None) -> str:
+    """A national ID for display: formatted, and masked for viewers."""
+    cooperative = g.cooperative
+    if member_or_none is not None:
+        id_type, number = member_or_none.id_type, member_or_none.id_number
+    if not number:
+        return ""
+    formatted = format_id(cooperative.country, id_type, number)
+    if g.get("role") == Role.VIEWER:
+        return mask_id(formatted)
+    return formatted
+
+
+ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
+               Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")}
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals["show_id"] = show_id
+    app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(
+        g.cooperative.country, code, g.cooperative.id_label)
+    app.jinja_env.globals["Role"] = Role
+
+    @app.context_processor
+    def _context():
+        role = g.get("role")
+        return {
+            "current_cooperative": g.get("cooperative"),
+            "current_role": role,
+            "can_edit_members": role in (Role.ADMIN, Role.SECRETARY),
+            "is_admin": role == Role.ADMIN,
+            "role_label": str(ROLE_LABELS[role]) if role in ROLE_LABELS else "",
+        }
