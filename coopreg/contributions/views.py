@@ -426,13 +426,32 @@ def view_remittance(remittance_id: int):
     lines = services.remittance_batch_lines(remittance.agreement, remittance.period)
     ack_form = AcknowledgeForm(formdata=None)
     ack_form.acknowledged_on.data = date.today()
-    batch_url = None
-    if "batches.new_batch" in current_app.view_functions:
+    batch_url, files = None, _remittance_files(remittance)
+    if "batches.new_batch" in current_app.view_functions and not any(
+            f["holds"] for f in files):
         batch_url = url_for("batches.new_batch", agreement_id=remittance.agreement_id,
                             kind="remittance", period=f"{remittance.period:%Y-%m}")
     return render_template("contributions/remittance.html", remittance=remittance,
                            lines=lines[:1000], line_count=len(lines), ack_form=ack_form,
-                           batch_url=batch_url)
+                           batch_url=batch_url, files=files)
+
+
+def _remittance_files(remittance: Remittance) -> list[dict]:
+    """The remittance batches (files) made for this remittance's agreement and month, when
+    the batches area is installed: reference, status, link, and whether it holds the lines
+    (then no second file is offered)."""
+    if "batches.view_batch" not in current_app.view_functions:
+        return []
+    import importlib
+
+    from coopreg.core.labels import label
+
+    batches = importlib.import_module("coopreg.batches.services")
+    return [{"reference": b.reference, "status": label(b.status),
+             "holds": b.status in batches.HOLDING_STATUSES,
+             "url": url_for("batches.view_batch", batch_id=b.id),
+             "download": url_for("batches.download", batch_id=b.id) if b.is_sealed else None}
+            for b in batches.remittance_batches(remittance.agreement_id, remittance.period)]
 
 
 @bp.route("/remittances/<int:remittance_id>/acknowledge", methods=["POST"])
