@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coopreg.contributions.models import PaymentMethod
@@ -24,10 +24,17 @@ MONTH_HINT = _l("Year and month, for example 2025-03.")
 
 class GenerateDuesForm(FlaskForm):
     agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[InputRequired()])
-    start = StringField(_l("From month"), validators=[Optional(), Length(max=7)],
-                        description=_l("Leave empty to start when the agreement starts."))
-    through = StringField(_l("Through month"), validators=[DataRequired(), Length(max=7)],
-                          description=MONTH_HINT)
+    through = StringField(_l("Month"), validators=[DataRequired(), Length(max=7)],
+                          description=_l("The period to bill, usually the current one. Year "
+                                         "and month, for example 2025-03."))
+    from_start = BooleanField(_l("Also earlier months, from the agreement's start"),
+                              description=_l("Catches up every month since the agreement "
+                                             "began that has no dues yet. Check the preview: "
+                                             "it may bill many months at once."))
+    start = StringField(_l("Or from month"), validators=[Optional(), Length(max=7)],
+                        description=_l("Only to reach back to a given month; leave empty to "
+                                       "bill the month above alone."))
+    confirm = HiddenField()
 
 
 class ReceiptForm(FlaskForm):

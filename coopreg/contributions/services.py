@@ -100,14 +100,20 @@ def parse_month(text: str | None, field_name: str = "period") -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def dues_months(agreement: Agreement, start: str | None, through: str | None
-                ) -> tuple[date, date]:
-    """The first and last month of a dues run as a person gives them ("2025-03"): the first
-    defaults to the agreement's first month. DomainError (naming the field) when a month is
-    unreadable or the last comes before the first."""
+def dues_months(agreement: Agreement, start: str | None, through: str | None,
+                from_start: bool = False) -> tuple[date, date]:
+    """The first and last month of a dues run as a person gives them ("2025-03"). Without a
+    first month the run is the last month alone (the current period, by default): reaching
+    back is an explicit choice, a first month or `from_start` (the agreement's first month).
+    DomainError (naming the field) when a month is unreadable or the last comes before the
+    first."""
     last = parse_month(through, "through")
-    first = parse_month(start, "start") if (start or "").strip() else month_start(
-        agreement.valid_from)
+    if (start or "").strip():
+        first = parse_month(start, "start")
+    elif from_start:
+        first = month_start(agreement.valid_from)
+    else:
+        first = last
     if last < first:
         raise DomainError(_("The last month is before the first."), field="through")
     return first, last
@@ -217,30 +223,14 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     `_insert_dues_chunk`); idempotent (ON CONFLICT DO NOTHING on (agreement, member,
     period)). Closed periods are skipped. Existing credit is then applied to the new dues."""
     start, end = month_start(start), month_start(end)
-    if end < start:
-        raise DomainError(_("The last month is before the first."), field="through")
-    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
-        raise DomainError(_("Generate at most %(n)d months at a time.", n=MAX_MONTHS),
-                          field="through")
+    _periods_to_generate(agreement, start, end)  # the range's checks, before the lock
     _lock_agreement(agreement.id)
     result = GenerationResult()
-    closed = closed_periods(agreement.id)
-    periods = []
-    for period in periods_between(agreement, start, month_end(end)):
-        if period.month in closed:
-            result.skipped_closed.append(period.month)
-        else:
-            periods.append(period)
+    periods, result.skipped_closed = _periods_to_generate(agreement, start, end)
     result.periods = [p.month for p in periods]
     if not periods:
         return result
-    # runs of consecutive periods under the same terms: one statement covers a run
-    runs: list[list] = []
-    for period in periods:
-        if runs and runs[-1][-1].terms.id == period.terms.id:
-            runs[-1].append(period)
-        else:
-            runs.append([period])
+    runs = _runs(periods)
     member_ids = list(db.session.scalars(
         select(Registration.member_id)
         .where(Registration.cooperative_id == agreement.cooperative_id,
@@ -276,6 +266,152 @@ def generate_dues(agreement: Agreement, start: date, end: date,
                 result.credit_applied_to += 1
     db.session.flush()
     return result
+
+
+@dataclass
+class PeriodPreview:
+    """One period of a dues preview: what a run would create (count, each payer's share) and
+    what already exists (the same)."""
+
+    month: date
+    new_count: int = 0
+    new_member_minor: int = 0
+    new_cooperative_minor: int = 0
+    existing_count: int = 0
+    existing_member_minor: int = 0
+    existing_cooperative_minor: int = 0
+
+    @property
+    def new_total_minor(self) -> int:
+        return self.new_member_minor + self.new_cooperative_minor
+
+
+@dataclass
+class DuesPreview:
+    """What `generate_dues(agreement, start, end)` would do, computed without writing."""
+
+    start: date
+    end: date
+    periods: list[PeriodPreview] = field(default_factory=list)
+    skipped_closed: list[date] = field(default_factory=list)
+    missing_income: list[str] = field(default_factory=list)
+    members: int = 0  # members who would get at least one new due
+
+    def total(self, name: str) -> int:
+        return sum(getattr(p, name) for p in self.periods)
+
+    @property
+    def closed_text(self) -> str:
+        return ", ".join(f"{m:%Y-%m}" for m in self.skipped_closed)
+
+    @property
+    def new_count(self) -> int:
+        return self.total("new_count")
+
+    def lines(self, currency: str) -> list[str]:
+        """The preview as text (the CLI's --dry-run prints it)."""
+        def amount(minor: int) -> str:
+            return str(from_minor(minor, currency))
+
+        out = [_("Dues %(first)s to %(last)s: %(n)d to create for %(members)d member(s).",
+                 first=f"{self.start:%Y-%m}", last=f"{self.end:%Y-%m}", n=self.new_count,
+                 members=self.members)]
+        for p in self.periods:
+            out.append(_("%(month)s: %(n)d new (member share %(member)s, cooperative share "
+                         "%(coop)s, total %(total)s %(currency)s); already there: %(old)d "
+                         "(%(old_total)s %(currency)s).", month=f"{p.month:%Y-%m}",
+                         n=p.new_count, member=amount(p.new_member_minor),
+                         coop=amount(p.new_cooperative_minor), total=amount(p.new_total_minor),
+                         currency=currency, old=p.existing_count,
+                         old_total=amount(p.existing_member_minor
+                                          + p.existing_cooperative_minor)))
+        out.append(_("Total new: member share %(member)s, cooperative share %(coop)s, total "
+                     "%(total)s %(currency)s.", member=amount(self.total("new_member_minor")),
+                     coop=amount(self.total("new_cooperative_minor")),
+                     total=amount(self.total("new_member_minor")
+                                  + self.total("new_cooperative_minor")), currency=currency))
+        if self.skipped_closed:
+            out.append(_("Closed periods left alone: %(months)s.", months=", ".join(
+                f"{m:%Y-%m}" for m in self.skipped_closed)))
+        if self.missing_income:
+            out.append(_("%(n)d member(s) have no declared income and the rule has no "
+                         "floor: %(numbers)s.", n=len(self.missing_income),
+                         numbers=", ".join(self.missing_income[:20])))
+        return out
+
+
+def _periods_to_generate(agreement: Agreement, start: date, end: date
+                         ) -> tuple[list, list[date]]:
+    """(the periods of a run that are open, the closed ones it leaves alone), after checking
+    the range."""
+    if end < start:
+        raise DomainError(_("The last month is before the first."), field="through")
+    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        raise DomainError(_("Generate at most %(n)d months at a time.", n=MAX_MONTHS),
+                          field="through")
+    closed = closed_periods(agreement.id)
+    periods, skipped = [], []
+    for period in periods_between(agreement, start, month_end(end)):
+        (skipped if period.month in closed else periods).append(
+            period.month if period.month in closed else period)
+    return periods, skipped
+
+
+def _runs(periods: list) -> list[list]:
+    """Runs of consecutive periods under the same terms: one statement covers a run."""
+    runs: list[list] = []
+    for period in periods:
+        if runs and runs[-1][-1].terms.id == period.terms.id:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    return runs
+
+
+def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
+    """What generating the dues of `start`..`end` would create, per period and per payer
+    share, beside what already exists — computed by the same SQL as the generation (the same
+    coverage, membership and rule), writing nothing."""
+    start, end = month_start(start), month_start(end)
+    periods, skipped = _periods_to_generate(agreement, start, end)
+    preview = DuesPreview(start=start, end=end, skipped_closed=skipped)
+    by_month = {p.month: PeriodPreview(month=p.month) for p in periods}
+    missing: set[str] = set()
+    members: set[int] = set()
+    for run in _runs(periods):
+        terms = run[0].terms
+        with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
+        total, member_share, condition = _shares_sql(terms, params)
+        rows = db.session.execute(sa_text(
+            f"{with_periods}SELECT p_month, member_id, {member_share}, total - ({member_share}) "
+            f"FROM (SELECT r.member_id, p.p_month, {total} AS total FROM {_COVERED}{condition}"
+            " AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.agreement_id = r.agreement_id "
+            "AND d.member_id = r.member_id AND d.period = p.p_month)) AS covered")
+            .bindparams(*types).columns(p_month=Date()), params)
+        for month, member_id, member_minor, cooperative_minor in rows:
+            item = by_month[month]
+            item.new_count += 1
+            item.new_member_minor += int(member_minor)
+            item.new_cooperative_minor += int(cooperative_minor)
+            members.add(member_id)
+        if terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
+            missing.update(_members_without_income(agreement, run))
+    if periods:
+        existing = db.session.execute(
+            select(Due.period, func.count(), func.sum(Due.member_share_minor),
+                   func.sum(Due.cooperative_share_minor))
+            .where(Due.cooperative_id == agreement.cooperative_id,
+                   Due.agreement_id == agreement.id, Due.period.in_(list(by_month)))
+            .group_by(Due.period))
+        for month, count, member_minor, cooperative_minor in existing:
+            item = by_month[month]
+            item.existing_count = int(count)
+            item.existing_member_minor = int(member_minor or 0)
+            item.existing_cooperative_minor = int(cooperative_minor or 0)
+    preview.periods = [by_month[p.month] for p in periods]
+    preview.missing_income = sorted(missing)
+    preview.members = len(members)
+    return preview
 
 
 # The dues, computed by the database. The arithmetic is the rule's

@@ -153,21 +153,32 @@ def generate_dues():
     form.agreement_id.choices = _agreement_choices()
     if request.method == "GET":
         form.through.data = f"{date.today():%Y-%m}"
+    preview = None
     if form.validate_on_submit():
         try:
             agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
             start, through = services.dues_months(agreement, form.start.data,
-                                                  form.through.data)
-            job = create_job(cooperative.id, contribution_jobs.KIND, current_user.id,
-                             {"agreement_id": agreement.id, "start": start.isoformat(),
-                              "through": through.isoformat()})
+                                                  form.through.data, form.from_start.data)
+            # the first press shows what would be created; only the confirmation creates it
+            asked = f"{agreement.id}:{start:%Y-%m}:{through:%Y-%m}"
+            if form.confirm.data != asked:
+                preview = services.preview_dues(agreement, start, through)
+                form.confirm.data = asked
+            else:
+                job = create_job(cooperative.id, contribution_jobs.KIND, current_user.id,
+                                 {"agreement_id": agreement.id, "start": start.isoformat(),
+                                  "through": through.isoformat()})
         except DomainError as error:
             db.session.rollback()
             put_error_on_form(form, error)
         else:
-            return start_and_follow(job)
+            if preview is None:
+                return start_and_follow(job)
+            return render_template("contributions/generate.html", form=form, preview=preview,
+                                   agreement=agreement)
+    form.confirm.data = ""
     code = 422 if request.method == "POST" else 200
-    return render_template("contributions/generate.html", form=form), code
+    return render_template("contributions/generate.html", form=form, preview=None), code
 
 
 # ---- receipts -------------------------------------------------------------------------------
