@@ -38,6 +38,7 @@ from decimal import Decimal
 from math import gcd
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, bindparam, exists, func, or_, select, union_all
 from sqlalchemy import text as sa_text
@@ -641,6 +642,28 @@ class ReceiptInput:
     idempotency_key: str | None = None
 
 
+def receipt_ceiling_minor(currency: str) -> int | None:
+    """The largest amount one receipt may be, in minor units (the setting
+    COOPREG_MAX_RECEIPT_AMOUNT, in major units; 0: no ceiling). Above it, a typing slip (an
+    extra zero, a decimal mark read as a group) is far likelier than a real payment."""
+    ceiling = current_app.config.get("COOPREG_MAX_RECEIPT_AMOUNT") or 0
+    return to_minor(Decimal(ceiling), currency) if ceiling else None
+
+
+def check_money_date(cooperative: Cooperative, day: date, field_name: str, today: date
+                     ) -> None:
+    """A date of money received or sent: not in the future, and not before the cooperative
+    existed (its founding date, when the settings give it)."""
+    if day > today:
+        raise DomainError(_("The date is in the future."), field=field_name)
+    founded = getattr(cooperative, "founded_on", None)
+    if founded is not None and day < founded:
+        raise DomainError(_("The date is before the cooperative was founded (%(date)s).",
+                            date=founded.isoformat()), field=field_name)
+    if day.year < 1900:
+        raise DomainError(_("The date is too far in the past."), field=field_name)
+
+
 def _clean_receipt(cooperative: Cooperative, data: ReceiptInput, today: date
                    ) -> dict[str, Any]:
     member = None
@@ -651,8 +674,7 @@ def _clean_receipt(cooperative: Cooperative, data: ReceiptInput, today: date
         raise DomainError(_("Choose the member who paid."), field="member_id")
     if data.received_on is None:
         raise DomainError(_("Give the date the money was received."), field="received_on")
-    if data.received_on > today:
-        raise DomainError(_("The date is in the future."), field="received_on")
+    check_money_date(cooperative, data.received_on, "received_on", today)
     try:
         method = PaymentMethod(getattr(data.method, "value", data.method))
     except ValueError:
@@ -661,8 +683,14 @@ def _clean_receipt(cooperative: Cooperative, data: ReceiptInput, today: date
     if method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.MOBILE_MONEY) and not reference:
         raise DomainError(_("Give the transfer's reference (it is how the statement line "
                                 "is found)."), field="external_reference")
-    return {"member": member, "received_on": data.received_on,
-            "amount_minor": amount_minor(data.amount, cooperative.currency),
+    minor = amount_minor(data.amount, cooperative.currency)
+    ceiling = receipt_ceiling_minor(cooperative.currency)
+    if ceiling is not None and minor > ceiling:
+        raise DomainError(_("%(amount)s is more than one receipt may be (%(ceiling)s): check "
+                            "the amount, or split it.",
+                            amount=from_minor(minor, cooperative.currency),
+                            ceiling=from_minor(ceiling, cooperative.currency)), field="amount")
+    return {"member": member, "received_on": data.received_on, "amount_minor": minor,
             "method": method, "external_reference": reference,
             "collector": _text(data.collector, 120, "collector", _("The collector")),
             "note": _text(data.note, 300, "note", _("The note"))}
@@ -927,8 +955,7 @@ def record_remittance(agreement: Agreement, period: date, remitted_on: date | No
                             month=f"{period:%Y-%m}"), field="period")
     if remitted_on is None:
         raise DomainError(_("Give the date the money was sent."), field="remitted_on")
-    if remitted_on > today:
-        raise DomainError(_("The date is in the future."), field="remitted_on")
+    check_money_date(agreement.cooperative, remitted_on, "remitted_on", today)
     dues = remittable_dues(agreement, period)
     if not dues:
         raise DomainError(_("Nothing to remit for %(month)s: no fully paid due is waiting.",
@@ -970,8 +997,8 @@ def acknowledge_remittance(remittance: Remittance, acknowledged_on: date | None,
     if acknowledged_on is None:
         raise DomainError(_("Give the date of the institution's confirmation."),
                           field="acknowledged_on")
-    if acknowledged_on > today:
-        raise DomainError(_("The date is in the future."), field="acknowledged_on")
+    check_money_date(db.session.get(Cooperative, remittance.cooperative_id), acknowledged_on,
+                     "acknowledged_on", today)
     if acknowledged_on < remittance.remitted_on:
         raise DomainError(_("The confirmation is dated before the money was sent."),
                           field="acknowledged_on")

@@ -61,7 +61,7 @@ from coopreg.contributions.models import (
 )
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
-from coopreg.core.money import from_minor
+from coopreg.core.money import amount_for_typing, from_minor
 from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
@@ -424,6 +424,9 @@ def new_remittance(agreement_id: int):
         form.period.errors = [_("Give the month as year-month, for example 2025-03.")]
     dues = services.remittable_dues(agreement, period) if period else []
     total = services.remittance_amount(dues)
+    if request.method == "GET" and total:
+        # the amount it expects, written as the user writes amounts
+        form.amount.data = amount_for_typing(total, agreement.cooperative.currency)
     code = 422 if request.method == "POST" else 200
     return render_template("contributions/remittance_form.html", form=form,
                            agreement=agreement, period=period, dues=dues[:500],

@@ -33,7 +33,7 @@ def settings():
         try:
             services.update_settings(cooperative, form.name.data, form.locale.data,
                                      form.id_label.data, form.id_pattern.data,
-                                     form.contact.data)
+                                     form.contact.data, form.founded_on.data)
         except DomainError as error:
             db.session.rollback()
             put_error_on_form(form, error)
