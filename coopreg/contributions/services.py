@@ -1096,6 +1096,46 @@ def receipt_allocations(receipt: Receipt) -> list[tuple[Due, int]]:
     return [(due, int(amount)) for due, amount in rows]
 
 
+@dataclass
+class ReceiptSlip:
+    """What the printed receipt shows besides the receipt itself."""
+
+    paid: list[tuple[Due, int]]  # the dues it paid, with the amount on each
+    unallocated_minor: int  # the member's credit from it
+    balance_after_minor: int  # what the member still owed once it was applied
+    amount_words: str  # the amount in words, in the slip's language
+
+
+def balance_after(receipt: Receipt) -> int:
+    """What the member still owed right after this receipt: their dues (member share) of the
+    months up to the receipt's month less what receipts up to this one paid on them. The
+    same on every reprint, whatever was paid since."""
+    due_by_then = (Due.cooperative_id == receipt.cooperative_id,
+                   Due.member_id == receipt.member_id,
+                   Due.period <= month_start(receipt.received_on))
+    owed = db.session.scalar(select(func.coalesce(func.sum(Due.member_share_minor), 0))
+                             .where(*due_by_then)) or 0
+    paid = db.session.scalar(
+        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
+        .join(Due, Due.id == Allocation.due_id)
+        .join(Receipt, Receipt.id == Allocation.receipt_id)
+        .where(*due_by_then, Receipt.number <= receipt.number)) or 0
+    return max(int(owed) - int(paid), 0)
+
+
+def receipt_slip(receipt: Receipt, language: str) -> ReceiptSlip:
+    """The printed receipt's figures: the dues (periods) it paid, the credit it left, the
+    balance owed after it, and its amount in words in `language` (the member's)."""
+    from coopreg.core.money import amount_in_words
+
+    currency = _currency(receipt.cooperative_id)
+    return ReceiptSlip(paid=receipt_allocations(receipt),
+                       unallocated_minor=receipt_unallocated(receipt),
+                       balance_after_minor=balance_after(receipt),
+                       amount_words=amount_in_words(from_minor(receipt.amount_minor, currency),
+                                                    currency, language))
+
+
 def receipt_unallocated(receipt: Receipt) -> int:
     if receipt.reversal is not None:
         return 0

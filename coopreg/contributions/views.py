@@ -278,6 +278,26 @@ def view_receipt(receipt_id: int):
     return render_template("contributions/receipt.html", **context)
 
 
+@bp.route("/receipts/<int:receipt_id>/print")
+@roles_required(*ALL_ROLES)
+def print_receipt(receipt_id: int):
+    """The slip the member takes home, in the member's language: the cooperative's name and
+    contact, the member's number and masked ID, what it paid and what is still owed, the
+    amount in figures and words, the collector, a signature line — and nothing to click."""
+    from flask_babel import get_locale
+
+    from coopreg.core.templating import show_id
+    from coopreg.members.national_ids import mask_id
+
+    receipt = get_scoped_or_404(Receipt, receipt_id)
+    language = receipt.member.language or str(get_locale() or "en")
+    slip = services.receipt_slip(receipt, language)
+    masked = mask_id(show_id(receipt.member)) if receipt.member.id_number else ""
+    return render_in_language(language, "contributions/receipt_print.html", receipt=receipt,
+                              slip=slip, masked_id=masked, print_date=date.today(),
+                              cooperative=current_cooperative())
+
+
 @bp.route("/receipts/<int:receipt_id>/reverse", methods=["POST"])
 @roles_required(*MONEY)
 def reverse_receipt(receipt_id: int):

@@ -149,3 +149,29 @@ def from_minor(minor: int | None, currency: str) -> Decimal | None:
         return None
     exponent = currency_exponent(currency)
     return (Decimal(minor).scaleb(-exponent)).quantize(Decimal(1).scaleb(-exponent))
+
+
+def amount_in_words(amount: Decimal, currency: str, language: str) -> str:
+    """An amount spelt out in `language` (num2words) as on a cheque or receipt: the whole
+    units in words, the currency's name, and the cents as a fraction ("seis mil colones con
+    50/100"); currencies without decimals have no fraction."""
+    from babel.numbers import get_currency_name
+    from flask_babel import force_locale
+    from num2words import num2words
+
+    if isinstance(amount, float):
+        raise TypeError("money is never a float")
+    exponent = currency_exponent(currency)
+    whole = int(amount)
+    cents = int((Decimal(amount) - whole).scaleb(exponent))
+    lang = (language or "en").replace("-", "_")
+    try:
+        words = num2words(whole, lang=lang)
+    except NotImplementedError:
+        words, lang = num2words(whole, lang="en"), "en"
+    name = get_currency_name(currency, count=whole, locale=lang).lower()
+    if not exponent:
+        return f"{words} {name}"
+    with force_locale(lang):
+        return _("%(words)s %(currency)s and %(cents)s/%(unit)s", words=words, currency=name,
+                 cents=f"{cents:0{exponent}d}", unit=10 ** exponent)
