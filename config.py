@@ -97,6 +97,9 @@ class Config:
     # The home page's figures over the whole register (coverage, growth, missing documents)
     # are kept per process until the register changes and at most this long; 0 always counts.
     DASHBOARD_CACHE_SECONDS = _env_number("COOPREG_DASHBOARD_CACHE_SECONDS", 300)
+    # The largest amount one receipt may be, in the cooperative's currency (major units);
+    # above it a receipt is refused as a likely typing slip. 0: no ceiling.
+    COOPREG_MAX_RECEIPT_AMOUNT = _env_number("COOPREG_MAX_RECEIPT_AMOUNT", 10_000_000, 0)
 
     # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
     IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))

@@ -7,21 +7,8 @@ from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 
 from coopreg.auth.models import Role
-from coopreg.members.national_ids import format_id, id_type_label, mask_id
-
-
-def show_id(member_or_none, id_type: str | None = None, number: str | None = None) -> str:
-    """A national ID for display: formatted, and masked for viewers."""
-    cooperative = g.cooperative
-    if member_or_none is not None:
-        id_type, number = member_or_none.id_type, member_or_none.id_number
-    if not number:
-        return ""
-    formatted = format_id(cooperative.country, id_type, number)
-    if g.get("role") == Role.VIEWER:
-        return mask_id(formatted)
-    return formatted
-
+from coopreg.members.display import show_id
+from coopreg.members.national_ids import id_type_label
 
 ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
                Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")}

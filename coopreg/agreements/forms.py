@@ -24,7 +24,7 @@ from coopreg.agreements.models import (
     RuleKind,
     Schedule,
 )
-from coopreg.core.forms import choices
+from coopreg.core.forms import MoneyField, choices
 from coopreg.core.labels import labels_for
 
 MONTH_LABELS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"),
@@ -124,15 +124,15 @@ class TermsFields(FlaskForm):
     rule_kind = SelectField(_l("Contribution rule"),
                             choices=choices((k.value, v) for k, v in RULE_LABELS.items()),
                             validators=[DataRequired()])
-    flat_amount = StringField(_l("Amount per period"), validators=[Optional(), Length(max=20)],
-                              description=_l("For a flat amount."))
+    flat_amount = MoneyField(_l("Amount per period"), required=False,
+                             description=_l("For a flat amount."))
     rate_percent = StringField(_l("Rate (percent of declared income)"),
                                validators=[Optional(), Length(max=10)],
                                description=_l("For a rate, for example 10.5."))
-    floor = StringField(_l("Income floor"), validators=[Optional(), Length(max=20)],
-                        description=_l("The rate applies to at least this monthly income."))
-    ceiling = StringField(_l("Income ceiling"), validators=[Optional(), Length(max=20)],
-                          description=_l("… and to at most this monthly income."))
+    floor = MoneyField(_l("Income floor"), required=False,
+                       description=_l("The rate applies to at least this monthly income."))
+    ceiling = MoneyField(_l("Income ceiling"), required=False,
+                         description=_l("… and to at most this monthly income."))
     member_share_percent = StringField(
         _l("Member's share (%)"), validators=[DataRequired(), Length(max=10)],
         description=_l("The rest is paid by the cooperative or a subsidy."))

@@ -555,12 +555,62 @@ def _nothing_to_send(kind: BatchKind, agreement: Agreement, period: date | None)
     return DomainError(messages[kind], field="kind")
 
 
+class RemittanceFileExists(DomainError):
+    """A remittance batch for this agreement and period already holds its lines: `batch` is
+    it (the view links to it; superseding it is the way to correct its file)."""
+
+    def __init__(self, batch: Batch):
+        super().__init__(_("Batch %(ref)s (%(status)s) already holds the remittance lines of "
+                           "%(month)s: a due goes into one remittance file only. Open it; to "
+                           "correct its file, make a batch that supersedes it.",
+                           ref=batch.reference, status=label(batch.status),
+                           month=batch.period.strftime("%Y-%m")), field="period")
+        self.batch = batch
+
+
+# A remittance batch in one of these statuses holds its period's lines: no other batch may
+# (a discarded draft holds nothing, a superseded file was replaced by the batch superseding it).
+HOLDING_STATUSES = frozenset({B.DRAFT, B.SEALED, B.SENT, B.PARTIALLY_ACKNOWLEDGED,
+                              B.ACKNOWLEDGED})
+
+
+def remittance_batches(agreement_id: int, period: date) -> list[Batch]:
+    """Every remittance batch of an agreement and period, oldest first (the remittance page
+    links to their files)."""
+    return list(db.session.scalars(select(Batch).where(
+        Batch.agreement_id == agreement_id, Batch.kind == BatchKind.REMITTANCE,
+        Batch.period == period.replace(day=1)).order_by(Batch.number)))
+
+
+def holding_remittance_batch(agreement_id: int, period: date,
+                             besides: Iterable[int] = ()) -> Batch | None:
+    """The remittance batch (draft or sealed, not superseded nor discarded) that holds the
+    lines of an agreement's period, other than the batches `besides`; None when there is
+    none."""
+    besides = set(besides)
+    return next((b for b in remittance_batches(agreement_id, period)
+                 if b.status in HOLDING_STATUSES and b.id not in besides), None)
+
+
+def _refuse_second_remittance(agreement: Agreement, period: date,
+                              supersedes: Batch | None, besides: Iterable[int] = ()) -> None:
+    """A due in a remittance file never goes into another one: a second batch for the same
+    agreement and period is refused unless it supersedes the one holding the lines."""
+    ignore = set(besides) | ({supersedes.id} if supersedes is not None else set())
+    holder = holding_remittance_batch(agreement.id, period, ignore)
+    if holder is not None:
+        raise RemittanceFileExists(holder)
+
+
 def check_new_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind | str,
-                    *, period: date | str | None = None, policy: str = "exclude"
+                    *, period: date | str | None = None, policy: str = "exclude",
+                    supersedes: Batch | None = None
                     ) -> tuple[BatchKind, date | None, FileLayout, dict]:
     """The quick checks of `create_batch` (kind, agreement, policy, period, layout), before
     any line is built: a form can answer at once and hand the long part to a job. Returns
-    (kind, period, layout, its snapshot); the generic layout is set up when missing."""
+    (kind, period, layout, its snapshot); the generic layout is set up when missing. A
+    remittance for a period another batch already holds is refused (`RemittanceFileExists`)
+    unless it supersedes that batch."""
     try:
         kind = BatchKind(getattr(kind, "value", kind))
     except ValueError:
@@ -571,6 +621,8 @@ def check_new_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchK
         raise DomainError(_("Choose what to do with lines that have problems."),
                           field="policy")
     period = parse_period(period) if kind == BatchKind.REMITTANCE else None
+    if kind == BatchKind.REMITTANCE:
+        _refuse_second_remittance(agreement, period, supersedes)
     layout = layout_for(agreement, kind)
     snapshot = L.snapshot(layout)
     problems = layout_problems(snapshot)
@@ -590,8 +642,13 @@ def create_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind
     whose exported fields changed since the last sealed batch, remittance a period's paid
     contributions. Each line is checked against the layout; `policy` says whether lines with
     problems are left out ("exclude") or block sealing ("block")."""
+    if getattr(kind, "value", kind) == BatchKind.REMITTANCE.value:
+        # two people making the same remittance file at once: the second waits, then is
+        # refused by the check below
+        _lock_agreement(agreement.id)
     kind, period, layout, snapshot = check_new_batch(cooperative, agreement, kind,
-                                                     period=period, policy=policy)
+                                                     period=period, policy=policy,
+                                                     supersedes=supersedes)
     number = next_number(cooperative.id, "batch")
     batch = Batch(cooperative_id=cooperative.id, agreement_id=agreement.id, kind=kind,
                   number=number, reference=f"B-{number:06d}", period=period,
@@ -605,6 +662,18 @@ def create_batch(cooperative: Cooperative, agreement: Agreement, kind: BatchKind
     if count == 0:
         raise _nothing_to_send(kind, agreement, period)
     return batch
+
+
+def _lock_agreement(agreement_id: int) -> None:
+    """Serialise the making of an agreement's remittance files (PostgreSQL row lock; SQLite
+    already serialises writers)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Agreement.id).where(Agreement.id == agreement_id)
+                           .with_for_update(key_share=True))
+
+
+def _drafts_of(agreement_id: int, period: date) -> list[int]:
+    return [b.id for b in remittance_batches(agreement_id, period) if b.status == B.DRAFT]
 
 
 def require_draft(batch: Batch) -> None:
@@ -833,6 +902,12 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                    "Cooperative share": from_minor(totals["cooperative_share"], currency),
                    "Total": from_minor(totals["total"], currency)}
     if batch.kind == BatchKind.REMITTANCE:
+        # a draft made before this rule, or beside another one: the first sealed file wins
+        _lock_agreement(agreement.id)
+        _refuse_second_remittance(agreement, batch.period,
+                                  db.session.get(Batch, batch.supersedes_id)
+                                  if batch.supersedes_id else None, besides=[batch.id]
+                                  + _drafts_of(agreement.id, batch.period))
         ledger = BATCH_TOTALS["remittance"](agreement, batch.period)
         if ledger is not None and to_minor(Decimal(ledger), currency) != totals["total"]:
             raise DomainError(_("The file's total (%(file)s) differs from the remittance "

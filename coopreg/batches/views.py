@@ -144,6 +144,7 @@ def new_batch():
     cooperative = current_cooperative()
     form = NewBatchForm()
     form.agreement_id.choices = _agreement_choices(cooperative.id)
+    holding = None  # the remittance batch that already holds the period's lines
     if request.method == "GET":
         form.kind.data = request.args.get("kind") or (
             "remittance" if current_role() == Role.TREASURER else "enrolment")
@@ -164,8 +165,10 @@ def new_batch():
         if outcome.ok:
             return start_and_follow(job)
         put_error_on_form(form, outcome.error)
+        holding = getattr(outcome.error, "batch", None)
     code = 422 if request.method == "POST" else 200
-    return render_template("batches/new.html", form=form, **_page_context()), code
+    return render_template("batches/new.html", form=form, holding=holding,
+                           **_page_context()), code
 
 
 @bp.route("/<int:batch_id>")

@@ -9,7 +9,12 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from coopreg.agreements.models import Agreement
-from coopreg.contributions.services import generate_dues, month_start, parse_month
+from coopreg.contributions.services import (
+    generate_dues,
+    month_start,
+    parse_month,
+    preview_dues,
+)
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.errors import DomainError
 from coopreg.extensions import db
@@ -27,11 +32,17 @@ def _month(value: str, option: str) -> date:
 @dues_cli.command("generate")
 @click.option("--cooperative", "cooperative_code", required=True, help="Cooperative code.")
 @click.option("--agreement", "reference", required=True, help="Agreement reference.")
-@click.option("--through", "through", required=True, help="Last month, YYYY-MM.")
+@click.option("--through", "through", default=None,
+              help="The month to bill, YYYY-MM (default: the current month).")
 @click.option("--from", "start", default=None,
-              help="First month, YYYY-MM (default: when the agreement starts).")
-def generate_dues_command(cooperative_code, reference, through, start):
-    """Generate the dues of an agreement through a month (idempotent)."""
+              help="Reach back: the first month, YYYY-MM (default: --through alone).")
+@click.option("--from-start", "from_start", is_flag=True,
+              help="Reach back to the agreement's first month (catch up every month).")
+@click.option("--dry-run", "dry_run", is_flag=True,
+              help="Print what would be created (per period and payer share, and what "
+                   "already exists) and write nothing.")
+def generate_dues_command(cooperative_code, reference, through, start, from_start, dry_run):
+    """Generate the dues of an agreement for a month, or a range of months (idempotent)."""
     from coopreg.core.unit_of_work import unit_of_work
 
     cooperative = find_cooperative(cooperative_code)
@@ -42,10 +53,26 @@ def generate_dues_command(cooperative_code, reference, through, start):
         func.upper(Agreement.reference) == reference.strip().upper()))
     if agreement is None:
         raise click.ClickException(f"No agreement {reference!r} in {cooperative.code}.")
-    last = _month(through, "--through")
-    first = _month(start, "--from") if start else month_start(agreement.valid_from)
+    last = _month(through, "--through") if through else month_start(date.today())
+    if start:
+        first = _month(start, "--from")
+    elif from_start:
+        first = month_start(agreement.valid_from)
+    else:
+        first = last
     if last < first:
         raise click.ClickException("--through is before --from.")
+    if dry_run:
+        try:
+            preview = preview_dues(agreement, first, last)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        finally:
+            db.session.rollback()
+        click.echo(f"{cooperative.code} {agreement.reference} (dry run, nothing written):")
+        for line in preview.lines(cooperative.currency):
+            click.echo(f"  {line}")
+        return
     with unit_of_work("cli: dues generate"):
         result = generate_dues(agreement, first, last)
     click.echo(f"{cooperative.code} {agreement.reference}: {result.summary()}")

@@ -1,4 +1,5 @@
-"""Demo contributions for the demo agreements (CCSS-DEMO, PHIC-DEMO): a year of dues,
+"""Demo contributions for the demo agreements (CCSS-DEMO, PHIC-DEMO): every due since the
+agreement began (no month left unbilled),
 receipts (most on time, some partial, some late, one reversed), monthly remittances (all but
 the latest acknowledged, one acknowledged short), closed periods, and one imported
 mobile-money statement with a line nobody can match. Idempotent: a cooperative that already
@@ -39,16 +40,18 @@ def load_demo_contributions(cooperative: Cooperative, seed: int,
     if not agreements:
         return f"{cooperative.code}: no agreement, no contributions."
     rng = random.Random(seed * 104729)
-    start, this_month = _months_back(today, 11), today.replace(day=1)
+    this_month = today.replace(day=1)
     counts = {"dues": 0, "receipts": 0, "remittances": 0}
     mobile_receipts: list[Receipt] = []
     for agreement in agreements:
-        counts["dues"] += services.generate_dues(agreement, max(start, agreement.valid_from),
+        # every month since the agreement began: the demo is in a steady state, and pressing
+        # Generate on it (this month, or reaching back) creates nothing unexpected
+        counts["dues"] += services.generate_dues(agreement, agreement.valid_from,
                                                  this_month).created
         counts["receipts"] += _pay(cooperative, agreement, rng, today, mobile_receipts)
     _reverse_one(cooperative, rng)
     for agreement in agreements:
-        counts["remittances"] += _remit(agreement, start, today)
+        counts["remittances"] += _remit(agreement, today)
     _statement(cooperative, mobile_receipts, today)
     db.session.flush()
     return (f"{cooperative.code}: {counts['dues']} dues, {counts['receipts']} receipts, "
@@ -107,10 +110,10 @@ def _reverse_one(cooperative: Cooperative, rng: random.Random) -> None:
             return
 
 
-def _remit(agreement: Agreement, start: date, today: date) -> int:
-    """Remit every month up to two months ago; acknowledge all but the latest (one short);
-    close the months up to four months ago."""
-    month, last = max(start, agreement.valid_from.replace(day=1)), _months_back(today, 2)
+def _remit(agreement: Agreement, today: date) -> int:
+    """Remit every month since the agreement began up to two months ago; acknowledge all but
+    the latest (one short); close the months up to four months ago."""
+    month, last = agreement.valid_from.replace(day=1), _months_back(today, 2)
     made = []
     while month <= last:
         total = services.remittable_total(agreement, month)
@@ -126,7 +129,7 @@ def _remit(agreement: Agreement, start: date, today: date) -> int:
             remittance, min(today, remittance.remitted_on + timedelta(days=12)),
             from_minor(remittance.amount_minor - short, agreement.cooperative.currency),
             f"ACK-{remittance.period:%Y%m}", None, today=today)
-    month, last_closed = max(start, agreement.valid_from.replace(day=1)), _months_back(today, 4)
+    month, last_closed = agreement.valid_from.replace(day=1), _months_back(today, 4)
     while month <= last_closed:
         services.close_period(agreement, month, None, today=today)
         month = services.next_month(month)

@@ -1,16 +1,17 @@
-"""Forms of the contributions area. Each lists its fields explicitly; amounts are text,
-read by the services with `parse_amount` (no thousands separators, no float)."""
+"""Forms of the contributions area. Each lists its fields explicitly; amounts are
+`MoneyField`s (text in the user's format, read by the services with `parse_amount`, never a
+float)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coopreg.contributions.models import PaymentMethod
-from coopreg.core.forms import choices
+from coopreg.core.forms import MoneyField, choices
 
 METHOD_LABELS = {
     PaymentMethod.CASH: _l("Cash"),
@@ -24,10 +25,17 @@ MONTH_HINT = _l("Year and month, for example 2025-03.")
 
 class GenerateDuesForm(FlaskForm):
     agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[InputRequired()])
-    start = StringField(_l("From month"), validators=[Optional(), Length(max=7)],
-                        description=_l("Leave empty to start when the agreement starts."))
-    through = StringField(_l("Through month"), validators=[DataRequired(), Length(max=7)],
-                          description=MONTH_HINT)
+    through = StringField(_l("Month"), validators=[DataRequired(), Length(max=7)],
+                          description=_l("The period to bill, usually the current one. Year "
+                                         "and month, for example 2025-03."))
+    from_start = BooleanField(_l("Also earlier months, from the agreement's start"),
+                              description=_l("Catches up every month since the agreement "
+                                             "began that has no dues yet. Check the preview: "
+                                             "it may bill many months at once."))
+    start = StringField(_l("Or from month"), validators=[Optional(), Length(max=7)],
+                        description=_l("Only to reach back to a given month; leave empty to "
+                                       "bill the month above alone."))
+    confirm = HiddenField()
 
 
 class ReceiptForm(FlaskForm):
@@ -36,8 +44,7 @@ class ReceiptForm(FlaskForm):
                                render_kw={"autocomplete": "off"})
     member_id = HiddenField()
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
-    amount = StringField(_l("Amount"), validators=[DataRequired(), Length(max=20)],
-                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    amount = MoneyField(_l("Amount"))
     method = SelectField(_l("Method"), choices=choices(METHOD_CHOICES),
                          validators=[DataRequired()])
     external_reference = StringField(_l("Reference"), validators=[Optional(), Length(max=80)],
@@ -72,9 +79,7 @@ class SheetPostForm(FlaskForm):
     control_count = StringField(_l("Control: number of payments"),
                                 validators=[DataRequired(), Length(max=6)],
                                 render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    control_total = StringField(_l("Control: total collected"),
-                                validators=[DataRequired(), Length(max=20)],
-                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    control_total = MoneyField(_l("Control: total collected"))
     idempotency_key = HiddenField()
 
 
@@ -82,18 +87,15 @@ class RemittanceForm(FlaskForm):
     period = StringField(_l("Period"), validators=[DataRequired(), Length(max=7)],
                          description=MONTH_HINT)
     remitted_on = DateField(_l("Sent on"), validators=[InputRequired()])
-    amount = StringField(_l("Amount sent"), validators=[DataRequired(), Length(max=20)],
-                         description=_l("Must equal the total of the lines."),
-                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    amount = MoneyField(_l("Amount sent"),
+                        description=_l("Must equal the total of the lines."))
     reference = StringField(_l("Transfer reference"), validators=[Optional(), Length(max=80)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
 
 class AcknowledgeForm(FlaskForm):
     acknowledged_on = DateField(_l("Confirmed on"), validators=[InputRequired()])
-    amount = StringField(_l("Amount the institution confirms"),
-                         validators=[DataRequired(), Length(max=20)],
-                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    amount = MoneyField(_l("Amount the institution confirms"))
     reference = StringField(_l("Their reference"), validators=[Optional(), Length(max=80)])
 
 

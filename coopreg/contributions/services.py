@@ -38,6 +38,7 @@ from decimal import Decimal
 from math import gcd
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, bindparam, exists, func, or_, select, union_all
 from sqlalchemy import text as sa_text
@@ -100,14 +101,20 @@ def parse_month(text: str | None, field_name: str = "period") -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def dues_months(agreement: Agreement, start: str | None, through: str | None
-                ) -> tuple[date, date]:
-    """The first and last month of a dues run as a person gives them ("2025-03"): the first
-    defaults to the agreement's first month. DomainError (naming the field) when a month is
-    unreadable or the last comes before the first."""
+def dues_months(agreement: Agreement, start: str | None, through: str | None,
+                from_start: bool = False) -> tuple[date, date]:
+    """The first and last month of a dues run as a person gives them ("2025-03"). Without a
+    first month the run is the last month alone (the current period, by default): reaching
+    back is an explicit choice, a first month or `from_start` (the agreement's first month).
+    DomainError (naming the field) when a month is unreadable or the last comes before the
+    first."""
     last = parse_month(through, "through")
-    first = parse_month(start, "start") if (start or "").strip() else month_start(
-        agreement.valid_from)
+    if (start or "").strip():
+        first = parse_month(start, "start")
+    elif from_start:
+        first = month_start(agreement.valid_from)
+    else:
+        first = last
     if last < first:
         raise DomainError(_("The last month is before the first."), field="through")
     return first, last
@@ -217,30 +224,14 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     `_insert_dues_chunk`); idempotent (ON CONFLICT DO NOTHING on (agreement, member,
     period)). Closed periods are skipped. Existing credit is then applied to the new dues."""
     start, end = month_start(start), month_start(end)
-    if end < start:
-        raise DomainError(_("The last month is before the first."), field="through")
-    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
-        raise DomainError(_("Generate at most %(n)d months at a time.", n=MAX_MONTHS),
-                          field="through")
+    _periods_to_generate(agreement, start, end)  # the range's checks, before the lock
     _lock_agreement(agreement.id)
     result = GenerationResult()
-    closed = closed_periods(agreement.id)
-    periods = []
-    for period in periods_between(agreement, start, month_end(end)):
-        if period.month in closed:
-            result.skipped_closed.append(period.month)
-        else:
-            periods.append(period)
+    periods, result.skipped_closed = _periods_to_generate(agreement, start, end)
     result.periods = [p.month for p in periods]
     if not periods:
         return result
-    # runs of consecutive periods under the same terms: one statement covers a run
-    runs: list[list] = []
-    for period in periods:
-        if runs and runs[-1][-1].terms.id == period.terms.id:
-            runs[-1].append(period)
-        else:
-            runs.append([period])
+    runs = _runs(periods)
     member_ids = list(db.session.scalars(
         select(Registration.member_id)
         .where(Registration.cooperative_id == agreement.cooperative_id,
@@ -276,6 +267,152 @@ def generate_dues(agreement: Agreement, start: date, end: date,
                 result.credit_applied_to += 1
     db.session.flush()
     return result
+
+
+@dataclass
+class PeriodPreview:
+    """One period of a dues preview: what a run would create (count, each payer's share) and
+    what already exists (the same)."""
+
+    month: date
+    new_count: int = 0
+    new_member_minor: int = 0
+    new_cooperative_minor: int = 0
+    existing_count: int = 0
+    existing_member_minor: int = 0
+    existing_cooperative_minor: int = 0
+
+    @property
+    def new_total_minor(self) -> int:
+        return self.new_member_minor + self.new_cooperative_minor
+
+
+@dataclass
+class DuesPreview:
+    """What `generate_dues(agreement, start, end)` would do, computed without writing."""
+
+    start: date
+    end: date
+    periods: list[PeriodPreview] = field(default_factory=list)
+    skipped_closed: list[date] = field(default_factory=list)
+    missing_income: list[str] = field(default_factory=list)
+    members: int = 0  # members who would get at least one new due
+
+    def total(self, name: str) -> int:
+        return sum(getattr(p, name) for p in self.periods)
+
+    @property
+    def closed_text(self) -> str:
+        return ", ".join(f"{m:%Y-%m}" for m in self.skipped_closed)
+
+    @property
+    def new_count(self) -> int:
+        return self.total("new_count")
+
+    def lines(self, currency: str) -> list[str]:
+        """The preview as text (the CLI's --dry-run prints it)."""
+        def amount(minor: int) -> str:
+            return str(from_minor(minor, currency))
+
+        out = [_("Dues %(first)s to %(last)s: %(n)d to create for %(members)d member(s).",
+                 first=f"{self.start:%Y-%m}", last=f"{self.end:%Y-%m}", n=self.new_count,
+                 members=self.members)]
+        for p in self.periods:
+            out.append(_("%(month)s: %(n)d new (member share %(member)s, cooperative share "
+                         "%(coop)s, total %(total)s %(currency)s); already there: %(old)d "
+                         "(%(old_total)s %(currency)s).", month=f"{p.month:%Y-%m}",
+                         n=p.new_count, member=amount(p.new_member_minor),
+                         coop=amount(p.new_cooperative_minor), total=amount(p.new_total_minor),
+                         currency=currency, old=p.existing_count,
+                         old_total=amount(p.existing_member_minor
+                                          + p.existing_cooperative_minor)))
+        out.append(_("Total new: member share %(member)s, cooperative share %(coop)s, total "
+                     "%(total)s %(currency)s.", member=amount(self.total("new_member_minor")),
+                     coop=amount(self.total("new_cooperative_minor")),
+                     total=amount(self.total("new_member_minor")
+                                  + self.total("new_cooperative_minor")), currency=currency))
+        if self.skipped_closed:
+            out.append(_("Closed periods left alone: %(months)s.", months=", ".join(
+                f"{m:%Y-%m}" for m in self.skipped_closed)))
+        if self.missing_income:
+            out.append(_("%(n)d member(s) have no declared income and the rule has no "
+                         "floor: %(numbers)s.", n=len(self.missing_income),
+                         numbers=", ".join(self.missing_income[:20])))
+        return out
+
+
+def _periods_to_generate(agreement: Agreement, start: date, end: date
+                         ) -> tuple[list, list[date]]:
+    """(the periods of a run that are open, the closed ones it leaves alone), after checking
+    the range."""
+    if end < start:
+        raise DomainError(_("The last month is before the first."), field="through")
+    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        raise DomainError(_("Generate at most %(n)d months at a time.", n=MAX_MONTHS),
+                          field="through")
+    closed = closed_periods(agreement.id)
+    periods, skipped = [], []
+    for period in periods_between(agreement, start, month_end(end)):
+        (skipped if period.month in closed else periods).append(
+            period.month if period.month in closed else period)
+    return periods, skipped
+
+
+def _runs(periods: list) -> list[list]:
+    """Runs of consecutive periods under the same terms: one statement covers a run."""
+    runs: list[list] = []
+    for period in periods:
+        if runs and runs[-1][-1].terms.id == period.terms.id:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    return runs
+
+
+def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
+    """What generating the dues of `start`..`end` would create, per period and per payer
+    share, beside what already exists — computed by the same SQL as the generation (the same
+    coverage, membership and rule), writing nothing."""
+    start, end = month_start(start), month_start(end)
+    periods, skipped = _periods_to_generate(agreement, start, end)
+    preview = DuesPreview(start=start, end=end, skipped_closed=skipped)
+    by_month = {p.month: PeriodPreview(month=p.month) for p in periods}
+    missing: set[str] = set()
+    members: set[int] = set()
+    for run in _runs(periods):
+        terms = run[0].terms
+        with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
+        total, member_share, condition = _shares_sql(terms, params)
+        rows = db.session.execute(sa_text(
+            f"{with_periods}SELECT p_month, member_id, {member_share}, total - ({member_share}) "
+            f"FROM (SELECT r.member_id, p.p_month, {total} AS total FROM {_COVERED}{condition}"
+            " AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.agreement_id = r.agreement_id "
+            "AND d.member_id = r.member_id AND d.period = p.p_month)) AS covered")
+            .bindparams(*types).columns(p_month=Date()), params)
+        for month, member_id, member_minor, cooperative_minor in rows:
+            item = by_month[month]
+            item.new_count += 1
+            item.new_member_minor += int(member_minor)
+            item.new_cooperative_minor += int(cooperative_minor)
+            members.add(member_id)
+        if terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
+            missing.update(_members_without_income(agreement, run))
+    if periods:
+        existing = db.session.execute(
+            select(Due.period, func.count(), func.sum(Due.member_share_minor),
+                   func.sum(Due.cooperative_share_minor))
+            .where(Due.cooperative_id == agreement.cooperative_id,
+                   Due.agreement_id == agreement.id, Due.period.in_(list(by_month)))
+            .group_by(Due.period))
+        for month, count, member_minor, cooperative_minor in existing:
+            item = by_month[month]
+            item.existing_count = int(count)
+            item.existing_member_minor = int(member_minor or 0)
+            item.existing_cooperative_minor = int(cooperative_minor or 0)
+    preview.periods = [by_month[p.month] for p in periods]
+    preview.missing_income = sorted(missing)
+    preview.members = len(members)
+    return preview
 
 
 # The dues, computed by the database. The arithmetic is the rule's
@@ -505,6 +642,28 @@ class ReceiptInput:
     idempotency_key: str | None = None
 
 
+def receipt_ceiling_minor(currency: str) -> int | None:
+    """The largest amount one receipt may be, in minor units (the setting
+    COOPREG_MAX_RECEIPT_AMOUNT, in major units; 0: no ceiling). Above it, a typing slip (an
+    extra zero, a decimal mark read as a group) is far likelier than a real payment."""
+    ceiling = current_app.config.get("COOPREG_MAX_RECEIPT_AMOUNT") or 0
+    return to_minor(Decimal(ceiling), currency) if ceiling else None
+
+
+def check_money_date(cooperative: Cooperative, day: date, field_name: str, today: date
+                     ) -> None:
+    """A date of money received or sent: not in the future, and not before the cooperative
+    existed (its founding date, when the settings give it)."""
+    if day > today:
+        raise DomainError(_("The date is in the future."), field=field_name)
+    founded = getattr(cooperative, "founded_on", None)
+    if founded is not None and day < founded:
+        raise DomainError(_("The date is before the cooperative was founded (%(date)s).",
+                            date=founded.isoformat()), field=field_name)
+    if day.year < 1900:
+        raise DomainError(_("The date is too far in the past."), field=field_name)
+
+
 def _clean_receipt(cooperative: Cooperative, data: ReceiptInput, today: date
                    ) -> dict[str, Any]:
     member = None
@@ -515,8 +674,7 @@ def _clean_receipt(cooperative: Cooperative, data: ReceiptInput, today: date
         raise DomainError(_("Choose the member who paid."), field="member_id")
     if data.received_on is None:
         raise DomainError(_("Give the date the money was received."), field="received_on")
-    if data.received_on > today:
-        raise DomainError(_("The date is in the future."), field="received_on")
+    check_money_date(cooperative, data.received_on, "received_on", today)
     try:
         method = PaymentMethod(getattr(data.method, "value", data.method))
     except ValueError:
@@ -525,8 +683,14 @@ def _clean_receipt(cooperative: Cooperative, data: ReceiptInput, today: date
     if method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.MOBILE_MONEY) and not reference:
         raise DomainError(_("Give the transfer's reference (it is how the statement line "
                                 "is found)."), field="external_reference")
-    return {"member": member, "received_on": data.received_on,
-            "amount_minor": amount_minor(data.amount, cooperative.currency),
+    minor = amount_minor(data.amount, cooperative.currency)
+    ceiling = receipt_ceiling_minor(cooperative.currency)
+    if ceiling is not None and minor > ceiling:
+        raise DomainError(_("%(amount)s is more than one receipt may be (%(ceiling)s): check "
+                            "the amount, or split it.",
+                            amount=from_minor(minor, cooperative.currency),
+                            ceiling=from_minor(ceiling, cooperative.currency)), field="amount")
+    return {"member": member, "received_on": data.received_on, "amount_minor": minor,
             "method": method, "external_reference": reference,
             "collector": _text(data.collector, 120, "collector", _("The collector")),
             "note": _text(data.note, 300, "note", _("The note"))}
@@ -791,8 +955,7 @@ def record_remittance(agreement: Agreement, period: date, remitted_on: date | No
                             month=f"{period:%Y-%m}"), field="period")
     if remitted_on is None:
         raise DomainError(_("Give the date the money was sent."), field="remitted_on")
-    if remitted_on > today:
-        raise DomainError(_("The date is in the future."), field="remitted_on")
+    check_money_date(agreement.cooperative, remitted_on, "remitted_on", today)
     dues = remittable_dues(agreement, period)
     if not dues:
         raise DomainError(_("Nothing to remit for %(month)s: no fully paid due is waiting.",
@@ -834,8 +997,8 @@ def acknowledge_remittance(remittance: Remittance, acknowledged_on: date | None,
     if acknowledged_on is None:
         raise DomainError(_("Give the date of the institution's confirmation."),
                           field="acknowledged_on")
-    if acknowledged_on > today:
-        raise DomainError(_("The date is in the future."), field="acknowledged_on")
+    check_money_date(db.session.get(Cooperative, remittance.cooperative_id), acknowledged_on,
+                     "acknowledged_on", today)
     if acknowledged_on < remittance.remitted_on:
         raise DomainError(_("The confirmation is dated before the money was sent."),
                           field="acknowledged_on")
@@ -931,6 +1094,46 @@ def receipt_allocations(receipt: Receipt) -> list[tuple[Due, int]]:
         .where(Allocation.receipt_id == receipt.id)
         .group_by(Due.id).order_by(Due.due_date, Due.id)).all()
     return [(due, int(amount)) for due, amount in rows]
+
+
+@dataclass
+class ReceiptSlip:
+    """What the printed receipt shows besides the receipt itself."""
+
+    paid: list[tuple[Due, int]]  # the dues it paid, with the amount on each
+    unallocated_minor: int  # the member's credit from it
+    balance_after_minor: int  # what the member still owed once it was applied
+    amount_words: str  # the amount in words, in the slip's language
+
+
+def balance_after(receipt: Receipt) -> int:
+    """What the member still owed right after this receipt: their dues (member share) of the
+    months up to the receipt's month less what receipts up to this one paid on them. The
+    same on every reprint, whatever was paid since."""
+    due_by_then = (Due.cooperative_id == receipt.cooperative_id,
+                   Due.member_id == receipt.member_id,
+                   Due.period <= month_start(receipt.received_on))
+    owed = db.session.scalar(select(func.coalesce(func.sum(Due.member_share_minor), 0))
+                             .where(*due_by_then)) or 0
+    paid = db.session.scalar(
+        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
+        .join(Due, Due.id == Allocation.due_id)
+        .join(Receipt, Receipt.id == Allocation.receipt_id)
+        .where(*due_by_then, Receipt.number <= receipt.number)) or 0
+    return max(int(owed) - int(paid), 0)
+
+
+def receipt_slip(receipt: Receipt, language: str) -> ReceiptSlip:
+    """The printed receipt's figures: the dues (periods) it paid, the credit it left, the
+    balance owed after it, and its amount in words in `language` (the member's)."""
+    from coopreg.core.money import amount_in_words
+
+    currency = _currency(receipt.cooperative_id)
+    return ReceiptSlip(paid=receipt_allocations(receipt),
+                       unallocated_minor=receipt_unallocated(receipt),
+                       balance_after_minor=balance_after(receipt),
+                       amount_words=amount_in_words(from_minor(receipt.amount_minor, currency),
+                                                    currency, language))
 
 
 def receipt_unallocated(receipt: Receipt) -> int:

@@ -61,7 +61,7 @@ from coopreg.contributions.models import (
 )
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
-from coopreg.core.money import from_minor
+from coopreg.core.money import amount_for_typing, from_minor
 from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.core.unit_of_work import attempt
@@ -154,18 +154,29 @@ def generate_dues():
     form.agreement_id.choices = _agreement_choices()
     if request.method == "GET":
         form.through.data = f"{date.today():%Y-%m}"
+    preview = None
     if form.validate_on_submit():
         with attempt(form) as outcome:
             agreement = get_scoped_or_404(Agreement, form.agreement_id.data)
             start, through = services.dues_months(agreement, form.start.data,
-                                                  form.through.data)
-            job = create_job(cooperative.id, contribution_jobs.KIND, current_user.id,
-                             {"agreement_id": agreement.id, "start": start.isoformat(),
-                              "through": through.isoformat()})
+                                                  form.through.data, form.from_start.data)
+            # the first press shows what would be created; only the confirmation creates it
+            asked = f"{agreement.id}:{start:%Y-%m}:{through:%Y-%m}"
+            if form.confirm.data != asked:
+                preview = services.preview_dues(agreement, start, through)
+                form.confirm.data = asked
+            else:
+                job = create_job(cooperative.id, contribution_jobs.KIND, current_user.id,
+                                 {"agreement_id": agreement.id, "start": start.isoformat(),
+                                  "through": through.isoformat()})
         if outcome.ok:
-            return start_and_follow(job)
+            if preview is None:
+                return start_and_follow(job)
+            return render_template("contributions/generate.html", form=form, preview=preview,
+                                   agreement=agreement)
+    form.confirm.data = ""
     code = 422 if request.method == "POST" else 200
-    return render_template("contributions/generate.html", form=form), code
+    return render_template("contributions/generate.html", form=form, preview=None), code
 
 
 # ---- receipts -------------------------------------------------------------------------------
@@ -259,6 +270,26 @@ def view_receipt(receipt_id: int):
         return render_in_language(language, "contributions/receipt.html",
                                   in_member_language=True, **context)
     return render_template("contributions/receipt.html", **context)
+
+
+@bp.route("/receipts/<int:receipt_id>/print")
+@roles_required(*ALL_ROLES)
+def print_receipt(receipt_id: int):
+    """The slip the member takes home, in the member's language: the cooperative's name and
+    contact, the member's number and masked ID, what it paid and what is still owed, the
+    amount in figures and words, the collector, a signature line — and nothing to click."""
+    from flask_babel import get_locale
+
+    from coopreg.members.display import show_id
+    from coopreg.members.national_ids import mask_id
+
+    receipt = get_scoped_or_404(Receipt, receipt_id)
+    language = receipt.member.language or str(get_locale() or "en")
+    slip = services.receipt_slip(receipt, language)
+    masked = mask_id(show_id(receipt.member)) if receipt.member.id_number else ""
+    return render_in_language(language, "contributions/receipt_print.html", receipt=receipt,
+                              slip=slip, masked_id=masked, print_date=date.today(),
+                              cooperative=current_cooperative())
 
 
 @bp.route("/receipts/<int:receipt_id>/reverse", methods=["POST"])
@@ -395,6 +426,9 @@ def new_remittance(agreement_id: int):
         form.period.errors = [_("Give the month as year-month, for example 2025-03.")]
     dues = services.remittable_dues(agreement, period) if period else []
     total = services.remittance_amount(dues)
+    if request.method == "GET" and total:
+        # the amount it expects, written as the user writes amounts
+        form.amount.data = amount_for_typing(total, agreement.cooperative.currency)
     code = 422 if request.method == "POST" else 200
     return render_template("contributions/remittance_form.html", form=form,
                            agreement=agreement, period=period, dues=dues[:500],
@@ -408,13 +442,32 @@ def view_remittance(remittance_id: int):
     lines = services.remittance_batch_lines(remittance.agreement, remittance.period)
     ack_form = AcknowledgeForm(formdata=None)
     ack_form.acknowledged_on.data = date.today()
-    batch_url = None
-    if "batches.new_batch" in current_app.view_functions:
+    batch_url, files = None, _remittance_files(remittance)
+    if "batches.new_batch" in current_app.view_functions and not any(
+            f["holds"] for f in files):
         batch_url = url_for("batches.new_batch", agreement_id=remittance.agreement_id,
                             kind="remittance", period=f"{remittance.period:%Y-%m}")
     return render_template("contributions/remittance.html", remittance=remittance,
                            lines=lines[:1000], line_count=len(lines), ack_form=ack_form,
-                           batch_url=batch_url)
+                           batch_url=batch_url, files=files)
+
+
+def _remittance_files(remittance: Remittance) -> list[dict]:
+    """The remittance batches (files) made for this remittance's agreement and month, when
+    the batches area is installed: reference, status, link, and whether it holds the lines
+    (then no second file is offered)."""
+    if "batches.view_batch" not in current_app.view_functions:
+        return []
+    import importlib
+
+    from coopreg.core.labels import label
+
+    batches = importlib.import_module("coopreg.batches.services")
+    return [{"reference": b.reference, "status": label(b.status),
+             "holds": b.status in batches.HOLDING_STATUSES,
+             "url": url_for("batches.view_batch", batch_id=b.id),
+             "download": url_for("batches.download", batch_id=b.id) if b.is_sealed else None}
+            for b in batches.remittance_batches(remittance.agreement_id, remittance.period)]
 
 
 @bp.route("/remittances/<int:remittance_id>/acknowledge", methods=["POST"])

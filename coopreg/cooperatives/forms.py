@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from coopreg.core.forms import choices
@@ -23,6 +23,9 @@ class SettingsForm(FlaskForm):
     contact = StringField(_l("Contact for members"), validators=[Optional(), Length(max=300)],
                           description=_l("The office's address, phone and opening hours, "
                                          "printed on the documents members take home."))
+    founded_on = DateField(_l("Founded on"), validators=[Optional()],
+                           description=_l("Money dated before it is refused as a typing "
+                                          "slip."))
 
 
 class DocumentTypeForm(FlaskForm):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from datetime import date
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.core.models import TimestampMixin
@@ -28,6 +38,8 @@ class Cooperative(TimestampMixin, db.Model):
     id_pattern: Mapped[str | None] = mapped_column(String(200))
     # The office's address, phone and hours, printed on the documents members take home.
     contact: Mapped[str | None] = mapped_column(String(300))
+    # When the cooperative was founded: no money can have been received or sent before.
+    founded_on: Mapped[date | None] = mapped_column(Date)
     # The last member number handed out; taken under a row lock, so numbers never repeat.
     last_member_number: Mapped[int] = mapped_column(Integer, default=0)
     # Counts the writes to the cooperative's members (members/versions.py), in the same

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from babel import Locale
 from babel.numbers import UnknownCurrencyError, get_currency_name
@@ -76,10 +77,14 @@ def create_cooperative(code: str, name: str, country: str, currency: str,
 
 
 def update_settings(cooperative: Cooperative, name: str, locale: str, id_label: str | None,
-                    id_pattern: str | None, contact: str | None = None) -> None:
+                    id_pattern: str | None, contact: str | None = None,
+                    founded_on: date | None = None, today: date | None = None) -> None:
     """The settings an admin may change (code, country and currency are fixed once money and
-    IDs depend on them)."""
+    IDs depend on them). The founding date cannot be in the future."""
     contact = clean_text(contact, 300, "contact", _("The contact"))
+    if founded_on is not None and founded_on > (today or date.today()):
+        raise DomainError(_("The date is in the future."), field="founded_on")
+    cooperative.founded_on = founded_on
     name = (name or "").strip()
     if not name:
         raise DomainError(_("The name is required."), field="name")

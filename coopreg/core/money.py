@@ -24,27 +24,95 @@ def currency_exponent(currency: str) -> int:
 MAX_AMOUNT = Decimal("999999999999")
 
 
+# Characters people and spreadsheets put between groups of thousands besides "." and ",":
+# the space, the no-break space (fr, pt) and the narrow no-break space (fr in recent CLDR).
+_SPACES = "\u0020\u00a0\u202f\u2009"
+
+
+def _locale():
+    """The user's locale (for the examples in messages), or None outside a request."""
+    try:
+        from flask_babel import get_locale
+        return get_locale()
+    except Exception:  # noqa: BLE001 - no app or request: English examples
+        return None
+
+
+def _example(amount: Decimal, exponent: int) -> str:
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0." + "0" * exponent if exponent else "#,##0"
+    return format_decimal(amount, format=pattern, locale=_locale() or "en")
+
+
 def parse_amount(text: str | Decimal | int, currency: str) -> Decimal:
-    """Read an amount typed by a person: digits with at most one decimal mark (dot or comma)
-    and no more decimals than the currency has. Refused: negative or absurdly large amounts,
-    and thousands separators — "250.000" is 250 to Python but 250,000 to a Costa Rican."""
+    """Read an amount typed by a person as the app shows it in any of its languages: es
+    "6.268.125,00", fr "6 268 125,00" (spaces, no-break or narrow no-break spaces), en
+    "6,268,125.00", or plain "6268125.00" / "6268125,00". The rule:
+    - with both "." and ",", the last one is the decimal mark and the other groups thousands;
+    - a mark used more than once, or beside spaces that group thousands, groups thousands;
+    - a single mark followed by one or two digits (up to the currency's decimals) is the
+      decimal mark;
+    - a single mark followed by exactly three digits ("1.234", "1,234") is refused as
+      ambiguous — it is 1234 to a Costa Rican and 1.234 to an American — unless the currency
+      has three decimals; write it with its decimals ("1.234,00") or without separator;
+    - groups after the first have exactly three digits.
+    Refused too: digits other than 0-9 (Arabic-Indic, full-width…), negative amounts, more
+    decimals than the currency has, and absurdly large amounts."""
     if isinstance(text, float):
         raise TypeError("money is never a float")
-    if isinstance(text, Decimal | int):
-        raw = str(text)
-    else:
-        raw = str(text).strip().replace(" ", "").replace("\u00a0", "")
+    raw = str(text).strip()
+    exponent = currency_exponent(currency)
+    if any(ch.isdigit() and ch not in "0123456789" for ch in raw):
+        raise DomainError(_("Write the amount with the digits 0 to 9 (“%(text)s” has other "
+                            "digits).", text=text))
     if raw.startswith("-"):
         raise DomainError(_("The amount cannot be negative."))
-    match = _AMOUNT.fullmatch(raw)
-    if not match:
-        raise DomainError(_("“%(text)s” is not an amount.", text=text))
-    whole, fraction = match.group(1), match.group(2) or ""
-    exponent = currency_exponent(currency)
-    if len(fraction.rstrip("0")) > exponent or (len(fraction) == 3 and exponent < 3):
-        if len(fraction) == 3:
-            raise DomainError(_("Write the amount without thousands separators "
-                                "(for example 250000 or 250000.50)."))
+    not_amount = DomainError(_("“%(text)s” is not an amount.", text=text))
+    spaced = "".join(" " if ch in _SPACES else ch for ch in raw)
+    if not _AMOUNT_CHARS.fullmatch(spaced) or not spaced[:1].isdigit():
+        raise not_amount
+    marks = [ch for ch in spaced if ch in ".,"]
+    kinds = set(marks)
+    decimal_mark = group_mark = None
+    if len(kinds) == 2:
+        decimal_mark = marks[-1]
+        group_mark = "," if decimal_mark == "." else "."
+        if marks.count(decimal_mark) > 1 or " " in spaced:
+            raise not_amount
+    elif kinds:
+        mark = marks[0]
+        if len(marks) > 1:
+            group_mark = mark
+            if " " in spaced:
+                raise not_amount
+        elif " " in spaced:
+            decimal_mark, group_mark = mark, " "
+        else:
+            after = spaced.rsplit(mark, 1)[1]
+            if len(after) == 3 and exponent < 3:
+                whole = Decimal(spaced.replace(mark, ""))
+                if not exponent:
+                    raise DomainError(_("“%(text)s” is ambiguous: write %(plain)s.", text=text,
+                                        plain=whole))
+                raise DomainError(_("“%(text)s” is ambiguous: write %(plain)s, or %(example)s "
+                                    "with the decimals.", text=text, plain=whole,
+                                    example=_example(whole, exponent)))
+            decimal_mark = mark
+    elif " " in spaced:
+        group_mark = " "
+    whole, _mark, fraction = (spaced.partition(decimal_mark) if decimal_mark
+                              else (spaced, "", ""))
+    if group_mark:
+        groups = whole.split(group_mark)
+        if not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])):
+            raise DomainError(_("“%(text)s” is not an amount: thousands are grouped by three "
+                                "digits.", text=text))
+        whole = "".join(groups)
+    if not whole.isdigit() or (fraction and not fraction.isdigit()) or (
+            decimal_mark and not fraction):
+        raise not_amount
+    if len(fraction.rstrip("0")) > exponent:
         raise DomainError(_("%(currency)s amounts have at most %(n)d decimals.",
                             currency=currency, n=exponent))
     amount = Decimal(f"{whole}.{fraction}" if fraction else whole)
@@ -53,7 +121,16 @@ def parse_amount(text: str | Decimal | int, currency: str) -> Decimal:
     return amount
 
 
-_AMOUNT = re.compile(r"(\d+)(?:[.,](\d+))?")
+def amount_for_typing(minor: int | None, currency: str) -> str:
+    """Minor units as the user would type them in their language ("955.810,80" in es,
+    "955 810,80" in fr, "955,810.80" in en): what a form pre-fills, read back by
+    `parse_amount`."""
+    if minor is None:
+        return ""
+    return _example(from_minor(minor, currency), currency_exponent(currency))
+
+
+_AMOUNT_CHARS = re.compile(r"[0-9., ]+")
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -72,3 +149,29 @@ def from_minor(minor: int | None, currency: str) -> Decimal | None:
         return None
     exponent = currency_exponent(currency)
     return (Decimal(minor).scaleb(-exponent)).quantize(Decimal(1).scaleb(-exponent))
+
+
+def amount_in_words(amount: Decimal, currency: str, language: str) -> str:
+    """An amount spelt out in `language` (num2words) as on a cheque or receipt: the whole
+    units in words, the currency's name, and the cents as a fraction ("seis mil colones con
+    50/100"); currencies without decimals have no fraction."""
+    from babel.numbers import get_currency_name
+    from flask_babel import force_locale
+    from num2words import num2words
+
+    if isinstance(amount, float):
+        raise TypeError("money is never a float")
+    exponent = currency_exponent(currency)
+    whole = int(amount)
+    cents = int((Decimal(amount) - whole).scaleb(exponent))
+    lang = (language or "en").replace("-", "_")
+    try:
+        words = num2words(whole, lang=lang)
+    except NotImplementedError:
+        words, lang = num2words(whole, lang="en"), "en"
+    name = get_currency_name(currency, count=whole, locale=lang).lower()
+    if not exponent:
+        return f"{words} {name}"
+    with force_locale(lang):
+        return _("%(words)s %(currency)s and %(cents)s/%(unit)s", words=words, currency=name,
+                 cents=f"{cents:0{exponent}d}", unit=10 ** exponent)

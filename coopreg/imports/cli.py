@@ -25,11 +25,14 @@ def _cooperative(code: str):
     return cooperative
 
 
-def _print_analysis(analysis, *, written: bool, limit: int) -> None:
+def _print_analysis(analysis, *, mode: str, limit: int) -> None:
+    """mode: "written" (the counts are what was done), "dry-run" (what would be done), or
+    "refused" (a real run that wrote nothing because rows failed)."""
     counts = analysis.counts
-    would = "" if written else " (dry run: would be)"
+    label = {"written": "", "dry-run": " (dry run: would be)",
+             "refused": " (nothing written: rows were refused)"}[mode]
     click.echo(f"Read {counts['read']} rows (header on row {analysis.header_row}).")
-    click.echo(f"Counts{would}: created {counts['created']}, updated {counts['updated']}, "
+    click.echo(f"Counts{label}: created {counts['created']}, updated {counts['updated']}, "
                f"unchanged {counts['unchanged']}, skipped (already members) "
                f"{counts['skipped']}, refused {counts['refused']}, "
                f"warnings {counts['warnings']}.")
@@ -40,7 +43,30 @@ def _print_analysis(analysis, *, written: bool, limit: int) -> None:
             where = f"row {problem.row}" + (f", {problem.column}" if problem.column else "")
             click.echo(f"  {where}: [{problem.severity}] {problem.message}")
         if len(problems) > limit:
-            click.echo(f"  … and {len(problems) - limit} more (use --show-problems N).")
+            click.echo(f"  … and {len(problems) - limit} more (use --show-problems N, or "
+                       "--problems FILE for all of them).")
+
+
+def _write_problems(analysis, path: Path | None) -> None:
+    """The problems workbook the web page offers (rows to fix with a Problems column, and
+    every problem listed), written to `path` whatever the outcome, through a temporary name
+    so a failed write leaves no half file."""
+    if path is None:
+        return
+    from coopreg.imports.services import write_problems_file
+
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            write_problems_file(analysis, stream)
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"The problems file {path} could not be written: "
+                                   f"{error.strerror or error}.") from None
+    refused = analysis.count("refused")
+    click.echo(f"Problems file written to {path} ({refused} row(s) to fix, "
+               f"{len(list(analysis.problems))} problem(s)).")
 
 
 @members_cli.command("import")
@@ -52,36 +78,58 @@ def _print_analysis(analysis, *, written: bool, limit: int) -> None:
               "(matched by national ID) to the file's values.")
 @click.option("--valid-rows-only", is_flag=True, help="Import the valid rows even when others "
               "have problems (they are listed).")
+@click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
+              help="A value for rows that have none, as on the mapping page; repeatable: "
+                   "--default sector=agriculture --default joined_on=2020-01-15.")
+@click.option("--problems", "problems_file", default=None,
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the problems workbook (rows to fix, every problem) to this .xlsx "
+                   "file, as the web page offers it.")
 @click.option("--show-problems", default=200, show_default=True, type=click.IntRange(0),
               help="How many problems to print.")
-def import_command(file, code, dry_run, update_existing, valid_rows_only, show_problems):
+def import_command(file, code, dry_run, update_existing, valid_rows_only, defaults,
+                   problems_file, show_problems):
     """Import members from FILE (xlsx, ods, xls or csv) into a cooperative, all or nothing."""
-    from coopreg.imports.services import ImportRefused, import_file
+    from coopreg.imports.services import ImportRefused, import_file, parse_defaults
 
     cooperative = _cooperative(code)
+    try:
+        given = parse_defaults(defaults)
+    except DomainError as error:
+        raise click.ClickException(f"--default: {error.message}") from None
     data = file.read_bytes()
     try:
         with acting_as(None, "cli"):
             analysis, run = import_file(cooperative, data, file.name,
                                         update_existing=update_existing,
-                                        valid_rows_only=valid_rows_only, dry_run=dry_run)
+                                        valid_rows_only=valid_rows_only, dry_run=dry_run,
+                                        defaults=given)
             if dry_run:
                 db.session.rollback()
             else:
                 db.session.commit()
     except ImportRefused as refusal:
         db.session.rollback()
-        _print_analysis(refusal.analysis, written=False, limit=show_problems)
+        _print_analysis(refusal.analysis, mode="refused", limit=show_problems)
+        _write_problems(refusal.analysis, problems_file)
         click.echo(refusal.message, err=True)
         click.echo("Nothing was written.")
         sys.exit(1)
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(error.message) from None
+        from coopreg.imports.services import DEFAULTABLE
+        hint = ""
+        keys = getattr(error, "keys", None)
+        if keys and all(k in DEFAULTABLE for k in keys):
+            hint = (" Or give one value for every row: "
+                    + " ".join(f"--default {k}=…" for k in keys) + ".")
+        raise click.ClickException(error.message + hint) from None
     except Exception:
         db.session.rollback()
         raise
-    _print_analysis(analysis, written=not dry_run, limit=show_problems)
+    _print_analysis(analysis, mode="written" if not dry_run else "dry-run",
+                    limit=show_problems)
+    _write_problems(analysis, problems_file)
     if dry_run:
         click.echo("Dry run: nothing was written.")
         if analysis.count("refused") and not valid_rows_only:

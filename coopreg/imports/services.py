@@ -15,7 +15,7 @@ import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -195,11 +195,19 @@ def check_mapping(mapping: dict[int, str], defaults: dict[str, Any]) -> None:
                                 field=F.FIELD_BY_KEY[target].label,
                                 a=column_letter(seen[target]), b=column_letter(index)))
         seen[target] = index
-    missing = [F.FIELD_BY_KEY[k].label for k in F.REQUIRED
-               if k not in seen and not defaults.get(k)]
+    missing = [k for k in F.REQUIRED if k not in seen and not defaults.get(k)]
     if missing:
-        raise DomainError(_("Choose the column that holds: %(fields)s. Every member needs "
-                            "them.", fields=", ".join(str(m) for m in missing)))
+        raise MissingColumns(_("Choose the column that holds: %(fields)s. Every member needs "
+                               "them.", fields=", ".join(str(F.FIELD_BY_KEY[k].label)
+                                                         for k in missing)), missing)
+
+
+class MissingColumns(DomainError):
+    """Required member fields with no column and no default: `keys` names them."""
+
+    def __init__(self, message: str, keys: list[str]):
+        super().__init__(message)
+        self.keys = keys
 
 
 def save_mapping(run: ImportRun, header_row: int, mapping: dict[int, str],
@@ -1109,29 +1117,78 @@ def _commit_run(run: ImportRun, progress: Progress) -> Analysis:
     return analysis
 
 
+# The values the mapping page lets a person give for every row that has none.
+DEFAULTABLE = ("sector", "joined_on")
+
+
+def parse_defaults(pairs: Iterable[str], today: date | None = None) -> dict[str, Any]:
+    """`FIELD=VALUE` texts (the command line's --default) as the defaults the mapping page
+    offers: `sector` (one of the sector codes) and `joined_on` (YYYY-MM-DD, not in the
+    future). A DomainError names what is wrong and what is allowed."""
+    from coopreg.members.models import Sector
+
+    today = today or date.today()
+    defaults: dict[str, Any] = {}
+    for pair in pairs:
+        name, equals, value = str(pair).partition("=")
+        name, value = name.strip().lower(), value.strip()
+        if not equals or not name or not value:
+            raise DomainError(_("Give a default as FIELD=VALUE, for example "
+                                "sector=agriculture (not “%(text)s”).", text=pair))
+        if name not in DEFAULTABLE:
+            raise DomainError(_("No default can be given for “%(field)s”; these can: "
+                                "%(fields)s.", field=name, fields=", ".join(DEFAULTABLE)))
+        if name in defaults:
+            raise DomainError(_("The default for %(field)s is given twice.", field=name))
+        if name == "sector":
+            if value.lower() not in {s.value for s in Sector}:
+                raise DomainError(_("“%(value)s” is not a sector; the sectors are: "
+                                    "%(sectors)s.", value=value,
+                                    sectors=", ".join(s.value for s in Sector)))
+            defaults[name] = value.lower()
+        else:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                raise DomainError(_("The joining date “%(value)s” is not a date: write it as "
+                                    "YYYY-MM-DD, for example 2020-01-15.", value=value)
+                                  ) from None
+            if day > today:
+                raise DomainError(_("The joining date %(value)s is in the future.",
+                                    value=value))
+            defaults[name] = day
+    return defaults
+
+
 def import_file(cooperative: Cooperative, data: bytes, filename: str, *,
                 update_existing: bool = False, valid_rows_only: bool = False,
-                dry_run: bool = False, progress: Progress = _no_progress
-                ) -> tuple[Analysis, ImportRun | None]:
+                dry_run: bool = False, defaults: dict[str, Any] | None = None,
+                progress: Progress = _no_progress) -> tuple[Analysis, ImportRun | None]:
     """The command line's import: read, map (saved mapping, else the headers' names), check,
     and — unless a dry run, or rows fail without `valid_rows_only` — write and record the
-    run. Raises `ImportRefused` when rows fail and only the valid ones were not asked for."""
+    run. `defaults` (from `parse_defaults`) fill the sector and joining date of rows that have
+    none, as on the mapping page. Raises `ImportRefused` when rows fail and only the valid
+    ones were not asked for."""
     with _cycle_collector_paused():
         return _import_file(cooperative, data, filename, update_existing=update_existing,
                             valid_rows_only=valid_rows_only, dry_run=dry_run,
-                            progress=progress)
+                            defaults=defaults or {}, progress=progress)
 
 
 def _import_file(cooperative: Cooperative, data: bytes, filename: str, *,
                  update_existing: bool, valid_rows_only: bool, dry_run: bool,
-                 progress: Progress) -> tuple[Analysis, ImportRun | None]:
+                 defaults: dict[str, Any], progress: Progress
+                 ) -> tuple[Analysis, ImportRun | None]:
     name = display_name(filename)
     table = read_table(data, filename=name, limits=read_limits())
     header_index = find_header_row(table.rows)
     columns = source_columns(table.rows, header_index)
     mapping = propose_mapping(cooperative.id, columns)
-    check_mapping(mapping, {})
-    options = ImportOptions(update_existing=update_existing, valid_rows_only=valid_rows_only)
+    check_mapping(mapping, defaults)
+    stored_defaults = {k: (v.isoformat() if isinstance(v, date) else v)
+                       for k, v in defaults.items() if v}
+    options = ImportOptions(update_existing=update_existing, valid_rows_only=valid_rows_only,
+                            defaults=stored_defaults)
     if not dry_run:
         _lock_register(cooperative.id)
     analysis = analyse(cooperative, table, header_index + 1, mapping, options, progress)
@@ -1148,7 +1205,8 @@ def _import_file(cooperative: Cooperative, data: bytes, filename: str, *,
                     header_row=header_index + 1,
                     mapping={str(i): t for i, t in mapping.items() if t},
                     options={"update_existing": update_existing,
-                             "valid_rows_only": valid_rows_only},
+                             "valid_rows_only": valid_rows_only,
+                             **({"defaults": stored_defaults} if stored_defaults else {})},
                     previewed_at=utcnow(), committed_at=utcnow())
     db.session.add(run)
     db.session.flush()

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from coopreg.core.forms import choices
+from coopreg.core.forms import MoneyField, choices
 from coopreg.core.labels import labels_for
 from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.members.models import ConsentMethod, DependantRelation, MemberStatus, Sector, Sex
@@ -78,8 +78,7 @@ class MemberForm(FlaskForm):
     locality = StringField(_l("Locality"), validators=[Optional(), Length(max=120)])
     sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES), validators=[DataRequired()])
     occupation = StringField(_l("Occupation"), validators=[Optional(), Length(max=120)])
-    declared_income = StringField(_l("Declared monthly income"),
-                                  validators=[Optional(), Length(max=20)])
+    declared_income = MoneyField(_l("Declared monthly income"), required=False)
     joined_on = DateField(_l("Joined on"), validators=[InputRequired()])
     consent_given = BooleanField(_l("Consents to share data with institutions"))
     consent_date = DateField(_l("Consent date"), validators=[Optional()])

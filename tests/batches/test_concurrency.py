@@ -91,3 +91,42 @@ def test_two_sealing_jobs_at_once_write_one_file(committed_app):
         batch = db.session.get(Batch, batch_id)
         assert batch.status == BatchStatus.SEALED
         assert [p.name for p in directory.iterdir()] == [Path(batch.file_path).name]
+
+
+@pytest.mark.no_transaction
+def test_two_remittance_drafts_for_one_month_at_once_make_one(committed_app):
+    """Two treasurers making the same month's remittance file at the same moment: one draft
+    is made, the other is refused naming it (the agreement is locked while it checks)."""
+    from tests.batches.test_remittance_once import _remitted_march
+
+    app = committed_app
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = create_cooperative("REM2", "Remit coop", "CR", "CRC")
+        agreement = make_agreement(cooperative, "REM-2")
+        _remitted_march(cooperative, agreement)
+        ids = (cooperative.id, agreement.id)
+        db.session.commit()
+
+    def draft(_i: int):
+        from coopreg.agreements.models import Agreement
+        from coopreg.cooperatives.models import Cooperative
+
+        with app.app_context(), acting_as(None, "tests"):
+            try:
+                batch = services.create_batch(db.session.get(Cooperative, ids[0]),
+                                              db.session.get(Agreement, ids[1]), "remittance",
+                                              None, period="2025-03")
+            except DomainError as error:
+                db.session.rollback()
+                return error
+            db.session.commit()
+            return batch.reference
+
+    results = run_together(2, draft)
+    made = [r for r in results if isinstance(r, str)]
+    refusals = [r for r in results if isinstance(r, services.RemittanceFileExists)]
+    assert len(made) == 1 and len(refusals) == 1, results
+    assert made[0] in refusals[0].message
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Batch).where(
+            Batch.agreement_id == ids[1])) == 1

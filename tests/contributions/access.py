@@ -18,6 +18,7 @@ ACCESS: dict = {
     "contributions.member_search": MONEY,
     "contributions.new_receipt": MONEY,
     "contributions.view_receipt": ALL,
+    "contributions.print_receipt": ALL,
     "contributions.reverse_receipt": MONEY,
     "contributions.member_statement": ALL,
     "contributions.collection_sheet": MONEY,

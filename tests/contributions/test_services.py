@@ -361,11 +361,13 @@ def test_a_database_error_while_allocating_a_receipt_leaves_nothing(setup, monke
     assert paid == 150000
 
 
-def test_a_dues_run_starts_at_the_agreements_first_month_unless_told(ctx, coop):
+def test_a_dues_run_is_its_last_month_alone_unless_told_to_reach_back(ctx, coop):
     agreement = make_agreement(db.session.get(Cooperative, coop.id),
                                valid_from=date(2024, 3, 15))
-    assert services.dues_months(agreement, "", "2024-06") == (date(2024, 3, 1),
+    assert services.dues_months(agreement, "", "2024-06") == (date(2024, 6, 1),
                                                               date(2024, 6, 1))
+    assert services.dues_months(agreement, "", "2024-06", from_start=True) == (
+        date(2024, 3, 1), date(2024, 6, 1))
     assert services.dues_months(agreement, "2024-05", "2024-05") == (date(2024, 5, 1),
                                                                      date(2024, 5, 1))
     with pytest.raises(DomainError, match="before the first") as refused:

@@ -20,12 +20,23 @@
   if (!sheet) { return; }
   var count = document.getElementById("sheet-count");
   var total = document.getElementById("sheet-total");
+  // an amount as the server reads it (coopreg.core.money.parse_amount): 6.268.125,00,
+  // 6 268 125,00, 6,268,125.00 or 6268125.00; ambiguous 1.234 counts as nothing
   function cents(text) {
-    var t = (text || "").trim().replace(",", ".");
-    if (!/^\d+(\.\d{1,2})?$/.test(t)) { return null; }
-    var parts = t.split(".");
-    var fraction = ((parts[1] || "") + "00").slice(0, 2);
-    return parseInt(parts[0], 10) * 100 + parseInt(fraction, 10);
+    var t = (text || "").trim().replace(/[\s\u00a0\u202f\u2009]/g, " ");
+    if (!/^[0-9][0-9., ]*$/.test(t)) { return null; }
+    var marks = t.replace(/[^.,]/g, ""), decimal = null;
+    if (marks.indexOf(".") >= 0 && marks.indexOf(",") >= 0) {
+      decimal = marks.charAt(marks.length - 1);
+    } else if (marks.length === 1) {
+      if (t.split(marks)[1].length === 3 && t.indexOf(" ") < 0) { return null; }
+      decimal = marks;
+    }
+    var parts = decimal ? t.split(decimal) : [t, ""];
+    if (parts.length > 2) { return null; }
+    var whole = parts[0].replace(/[., ]/g, ""), fraction = parts[1];
+    if (!/^\d+$/.test(whole) || !/^\d{0,2}$/.test(fraction)) { return null; }
+    return parseInt(whole, 10) * 100 + parseInt((fraction + "00").slice(0, 2), 10);
   }
   function update() {
     var n = 0, sum = 0;
