@@ -100,21 +100,41 @@ def revoke_role(membership: Membership) -> None:
     db.session.flush()
 
 
+def _lock_cooperative(cooperative_id: int) -> None:
+    """Hold the cooperative's row until commit (PostgreSQL `FOR UPDATE`; SQLite already holds
+    the write lock from `BEGIN IMMEDIATE`): every change that can take an admin away takes it
+    first, so two admins demoting each other at the same moment are served one after the
+    other, and the second sees the first's change."""
+    db.session.execute(select(Cooperative.id).where(Cooperative.id == cooperative_id)
+                       .with_for_update())
+
+
 def _keep_one_admin(cooperative: Cooperative, membership: Membership, new_role: Role | None):
-    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+    """A cooperative keeps at least one admin whose account is active. Checked under the
+    cooperative's row lock, on the roles as committed (not as this session last saw them)."""
+    if new_role == Role.ADMIN:
         return
-    admins = db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.cooperative_id == cooperative.id, Membership.role == Role.ADMIN))
-    if admins <= 1:
+    _lock_cooperative(cooperative.id)
+    db.session.refresh(membership)
+    if membership.role != Role.ADMIN:
+        return
+    admins = db.session.scalar(select(func.count()).select_from(Membership).join(User).where(
+        Membership.cooperative_id == cooperative.id, Membership.role == Role.ADMIN,
+        Membership.id != membership.id, User.active.is_(True)))
+    if admins < 1:
         raise DomainError(_("A cooperative needs at least one admin."), field="role")
 
 
 def set_active(user: User, active: bool) -> None:
-    """Disable or re-enable an account; disabling ends its sessions."""
+    """Disable or re-enable an account; disabling ends its sessions, and is refused while the
+    account is the last active admin of a cooperative."""
+    if not active:
+        for membership in list(user.memberships):
+            if membership.role == Role.ADMIN:
+                _keep_one_admin(membership.cooperative, membership, None)
     user.active = active
     rotate_session_token(user)
-
-
+    db.session.flush()
 
 
 def set_language(user: User, locale: str | None) -> None:
