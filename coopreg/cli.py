@@ -91,7 +91,7 @@ def create_user_command(email, cooperative_code, role, name, password_stdin):
                 password = sys.stdin.readline().rstrip("\r\n")
             else:
                 password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-            user = services.create_user(email, name, password)
+            user = services.create_user(email, name, password, (cooperative,))
             created = True
         else:
             created = False

@@ -47,13 +47,25 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def create_user(email: str, name: str, password: str) -> User:
-    """A new account. Emails are unique (case-insensitive); the password meets the policy."""
+def _password_inputs(email: str, name: str, cooperatives) -> list[str]:
+    """What a guesser of this person's password tries first: their name, their email's
+    local part (not the domain: a whole mail provider's name is no personal word), and the
+    names and codes of their cooperatives."""
+    inputs = [email.split("@")[0], name]
+    for cooperative in cooperatives:
+        inputs += [cooperative.name, cooperative.code]
+    return inputs
+
+
+def create_user(email: str, name: str, password: str,
+                cooperatives: tuple[Cooperative, ...] = ()) -> User:
+    """A new account. Emails are unique (case-insensitive); the password meets the policy,
+    scored against the person's name and email and the `cooperatives` they join."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise DomainError(_("An account with this email already exists."), field="email")
     name = (name or "").strip() or email.split("@")[0]
-    check_password_policy(password, [email, name])
+    check_password_policy(password, _password_inputs(email, name, cooperatives))
     user = User(email=email, name=name, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -62,7 +74,8 @@ def create_user(email: str, name: str, password: str) -> User:
 
 def set_password(user: User, password: str) -> None:
     """Change a password; every other session of the user ends (token rotated)."""
-    check_password_policy(password, [user.email, user.name])
+    check_password_policy(password, _password_inputs(
+        user.email, user.name, [m.cooperative for m in user.memberships]))
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
 

@@ -7,6 +7,7 @@ import pytest
 from coopreg.auth import services
 from coopreg.auth.models import User
 from coopreg.auth.passwords import hash_password, verify_password
+from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.extensions import db
 from tests.conftest import PASSWORD, login
@@ -228,3 +229,61 @@ def test_user_chooses_a_language(app, client, coop, make_user):
     client.post("/account/language", data={"locale": ""})
     with app.app_context():
         assert db.session.get(User, user_id).locale is None
+
+
+@pytest.mark.parametrize("password,name,email", [
+    ("CR Admin CR Admin", "CR Admin", "admin@cragro.example"),
+    ("SoniaSecretaria", "Sonia Pérez", "sonia@cragro.example"),
+    ("Contraseña123", "Ana", "ana@cragro.example"),
+    ("contrasena12345", "Ana", "ana@cragro.example"),
+    ("MotDePasse2026!", "Ana", "ana@cragro.example"),
+    ("Senha123456789", "Ana", "ana@cragro.example"),
+    ("Tesorero2024 Tesorero", "Ana", "ana@cragro.example"),
+    ("Cooperativa Agricola 2025", "Ana", "ana@cragro.example"),
+])
+def test_passwords_made_of_own_and_common_words_are_refused(ctx, make_cooperative, password,
+                                                           name, email):
+    """The attack run's weak passwords: the user's name twice, name + role, the word
+    "password" in Spanish with digits, and the cooperative's own name."""
+    cooperative = db.session.get(Cooperative, make_cooperative(
+        "CRAGRO", name="Cooperativa Agrícola").id)
+    with pytest.raises(DomainError) as error:
+        services.create_user(email, name, password, (cooperative,))
+    assert error.value.field == "password"
+    assert "common words" in error.value.message or "too easy" in error.value.message
+
+
+def test_cooperative_code_counts_as_a_personal_word(ctx, make_cooperative):
+    cooperative = db.session.get(Cooperative, make_cooperative("PHCOOP", name="Samahan").id)
+    with pytest.raises(DomainError, match="cooperative's name or code"):
+        services.create_user("x@example.org", "Lito", "Samahan PHCOOP 2026!", (cooperative,))
+
+
+def test_a_passphrase_of_own_words_is_accepted(ctx, make_cooperative):
+    cooperative = db.session.get(Cooperative, make_cooperative("CRAGRO2").id)
+    user = services.create_user("sonia@example.org", "Sonia Secretaria",
+                                "Sonia likes purple mangoes", (cooperative,))
+    assert user.id
+
+
+def test_weak_password_message_is_translated(app, client, coop, make_user):
+    _id, email = make_user(coop)
+    login(client, email)
+    client.post("/account/language", data={"locale": "es"})
+    response = client.post("/account", data={"current_password": PASSWORD,
+                                             "password": "Contraseña123",
+                                             "confirm": "Contraseña123"})
+    page = response.get_data(as_text=True)
+    assert "fácil de adivinar" in page or "palabras comunes" in page
+
+
+def test_changing_password_scores_against_the_cooperatives_name(client, coop, make_user):
+    _id, email = make_user(coop)
+    login(client, email)
+    response = client.post("/account", data={"current_password": PASSWORD,
+                                             "password": "CRTEST de Prueba 2026",
+                                             "confirm": "CRTEST de Prueba 2026"})
+    page = response.get_data(as_text=True)
+    assert "common words" in page or "too easy" in page
+    with client.application.test_request_context():
+        services.check_password_policy("CRTEST de Prueba 2026", ["someone else"])  # not weak
