@@ -79,7 +79,14 @@ class Config:
         os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = False
-    LOGIN_FAILURES_ALLOWED = "10 per 15 minutes"
+    # Failed logins (coopreg/auth/login_limits.py, docs/security.md): per account and address,
+    # per account from any address (higher: locking someone out takes many addresses), and per
+    # address for any account.
+    LOGIN_FAILURES_ALLOWED = os.environ.get("COOPREG_LOGIN_FAILURES", "10 per 15 minutes")
+    LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("COOPREG_LOGIN_FAILURES_PER_ACCOUNT",
+                                                "50 per 15 minutes")
+    LOGIN_FAILURES_PER_ADDRESS = os.environ.get("COOPREG_LOGIN_FAILURES_PER_ADDRESS",
+                                                "30 per 15 minutes")
     REDIS_URL = os.environ.get("REDIS_URL")
     BEHIND_PROXY = _env_bool("COOPREG_BEHIND_PROXY", False)
     HSTS = False

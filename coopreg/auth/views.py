@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
+    abort,
     flash,
     redirect,
     render_template,
@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
-from coopreg.auth import services
+from coopreg.auth import login_limits, services
 from coopreg.auth.access import login_only, public
 from coopreg.auth.forms import (
     ChangePasswordForm,
@@ -32,7 +32,7 @@ from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
-from coopreg.extensions import db, limiter, login_form_email
+from coopreg.extensions import db
 
 bp = Blueprint("auth", __name__)
 
@@ -47,27 +47,22 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _failed(response) -> bool:
-    return request.method == "POST" and response.status_code != 302
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_FAILURES_ALLOWED"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=login_form_email)
 @public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        # the try is taken before the password is checked (login_limits.py)
+        attempt = login_limits.take_try(form.email.data)
+        if not attempt.allowed:
+            abort(429)
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
         else:
+            attempt.succeeded()
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a fresh session at login: no fixation
             login_user(user)

@@ -1,0 +1,83 @@
+"""Failed-login limits, in one place.
+
+Policy (see docs/security.md): failed logins are counted in three windows, each over
+`LOGIN_WINDOW` (15 minutes by default):
+
+- per account **and** address (`LOGIN_FAILURES_ALLOWED`, 10): the ordinary lock-out. Someone
+  guessing from one computer is stopped after 10 tries, and only there: the owner of the
+  account, from another address, is not locked out by them;
+- per account, from any address (`LOGIN_FAILURES_PER_ACCOUNT`, 50): guessing spread over many
+  addresses; higher, so locking someone else out takes many addresses;
+- per address, for any account (`LOGIN_FAILURES_PER_ADDRESS`, 30): one computer trying many
+  accounts.
+
+A try is **taken before the password is checked**, with the storage's atomic increment (Redis
+`INCRBY` in production, a locked counter in memory): of 40 tries at the same moment, at most 10
+get their password checked; the others answer 429 at once. A refused try, and a successful
+login, give back what they took, so only failures count and a refused try never adds to the
+account's wider window. The counters live in the rate limiter's storage (`limiter.limiter`,
+which is the in-memory fallback when the configured storage is down).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+
+from coopreg.extensions import limiter
+
+NAMESPACE = "coopreg-login"
+# (name of the window, setting that holds its limit), checked in this order
+WINDOWS = (
+    ("account-address", "LOGIN_FAILURES_ALLOWED"),
+    ("account", "LOGIN_FAILURES_PER_ACCOUNT"),
+    ("address", "LOGIN_FAILURES_PER_ADDRESS"),
+)
+
+
+@dataclass
+class LoginTry:
+    """The counters one login try took; `succeeded()` gives them back."""
+
+    taken: list[tuple[RateLimitItem, tuple[str, ...]]] = field(default_factory=list)
+    allowed: bool = True
+
+    def give_back(self) -> None:
+        strategy = limiter.limiter
+        for item, identifiers in self.taken:
+            strategy.storage.incr(item.key_for(*identifiers), item.get_expiry(), amount=-1)
+        self.taken.clear()
+
+    def succeeded(self) -> None:
+        """A successful login does not count towards any limit."""
+        self.give_back()
+
+
+def _identifiers(window: str, account: str, address: str) -> tuple[str, ...]:
+    if window == "account-address":
+        return (NAMESPACE, window, account, address)
+    if window == "account":
+        return (NAMESPACE, window, account)
+    return (NAMESPACE, window, address)
+
+
+def take_try(email: str | None, address: str | None = None) -> LoginTry:
+    """Take one try for this email (as typed, lower-cased) from this address (the request's
+    by default). `allowed` is False when any window is full: then nothing is counted and the
+    password must not be checked."""
+    account = (email or "").strip().lower()
+    address = address if address is not None else (get_remote_address() or "")
+    strategy = limiter.limiter
+    attempt = LoginTry()
+    for window, setting in WINDOWS:
+        item = parse(current_app.config[setting])
+        identifiers = _identifiers(window, account, address)
+        attempt.taken.append((item, identifiers))
+        if not strategy.hit(item, *identifiers):
+            attempt.give_back()
+            attempt.allowed = False
+            break
+    return attempt
