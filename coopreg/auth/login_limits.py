@@ -57,11 +57,13 @@ class LoginTry:
 
 
 def _identifiers(window: str, account: str, address: str) -> tuple[str, ...]:
+    # RATELIMIT_KEY_PREFIX keeps installations (or test runs) sharing one Redis apart
+    prefix = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", NAMESPACE, window)
     if window == "account-address":
-        return (NAMESPACE, window, account, address)
+        return (*prefix, account, address)
     if window == "account":
-        return (NAMESPACE, window, account)
-    return (NAMESPACE, window, address)
+        return (*prefix, account)
+    return (*prefix, address)
 
 
 def take_try(email: str | None, address: str | None = None) -> LoginTry:
