@@ -112,6 +112,10 @@ class Config:
                                        * 1024 * 1024)
     COOPREG_IMPORT_MAX_ZIP_ENTRIES = _env_number("COOPREG_IMPORT_MAX_ZIP_ENTRIES", 10_000, 1)
     COOPREG_IMPORT_MAX_RATIO = _env_number("COOPREG_IMPORT_MAX_RATIO", 100, 1)
+    # An upload that never got as far as a preview is removed this long after it was uploaded
+    # (`coopreg jobs clean`, docs/security.md); its page says until when it is kept.
+    IMPORT_UPLOAD_RETENTION_HOURS = _env_number("COOPREG_IMPORT_UPLOAD_RETENTION_HOURS", 72.0,
+                                                0, float)
     JOBS_IMMEDIATE = False
     TESTING = False
 
