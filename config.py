@@ -88,6 +88,8 @@ class Config:
     LOGIN_FAILURES_PER_ADDRESS = os.environ.get("COOPREG_LOGIN_FAILURES_PER_ADDRESS",
                                                 "30 per 15 minutes")
     REDIS_URL = os.environ.get("REDIS_URL")
+    # How long an invitation to a cooperative's role (and its link) stays open.
+    INVITATION_DAYS = _env_number("COOPREG_INVITATION_DAYS", 7, 1)
     BEHIND_PROXY = _env_bool("COOPREG_BEHIND_PROXY", False)
     HSTS = False
 

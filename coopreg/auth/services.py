@@ -104,12 +104,14 @@ def grant_role(user: User, cooperative: Cooperative, role: Role | str) -> Member
 
 
 def revoke_role(membership: Membership) -> None:
-    """Remove a user from a cooperative; the last admin cannot be removed."""
+    """Remove a user from a cooperative; the last admin cannot be removed. Their access there
+    ends at their next request (roles are re-read on every request, auth/access.py); their
+    sessions are not ended, because they may be working in another cooperative, which an
+    admin of this one has no say over."""
     _keep_one_admin(membership.cooperative, membership, None)
     user = membership.user
     db.session.delete(membership)
     user.memberships = [m for m in user.memberships if m is not membership]
-    rotate_session_token(user)
     db.session.flush()
 
 
