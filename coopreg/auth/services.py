@@ -130,8 +130,12 @@ def _keep_one_admin(cooperative: Cooperative, membership: Membership, new_role: 
     if new_role == Role.ADMIN:
         return
     _lock_cooperative(cooperative.id)
-    db.session.refresh(membership)
-    if membership.role != Role.ADMIN:
+    current = db.session.scalar(select(Membership.role).where(Membership.id == membership.id)
+                                .execution_options(populate_existing=True))
+    if current is None:  # removed by someone else meanwhile
+        raise DomainError(_("This person's access was changed meanwhile; look again."),
+                          field="role")
+    if current != Role.ADMIN:
         return
     admins = db.session.scalar(select(func.count()).select_from(Membership).join(User).where(
         Membership.cooperative_id == cooperative.id, Membership.role == Role.ADMIN,

@@ -87,3 +87,18 @@ def test_two_admins_taking_each_other_away_leave_one_admin(world, first, second)
         assert len(refused) == 1 and "at least one admin" in refused[0].message, results
         assert not [r for r in results if isinstance(r, Exception)
                     and not isinstance(r, DomainError)], results
+
+
+def test_two_admins_removing_the_same_third_admin_get_no_error_page(world):
+    app, cooperative_id, user_ids = world
+    _reset(app, cooperative_id, user_ids)
+    with app.app_context(), acting_as(None, "tests"):
+        third = services.create_user("third@race.example", "Third", PASSWORD)
+        services.grant_role(third, db.session.get(Cooperative, cooperative_id), Role.ADMIN)
+        db.session.commit()
+        third_id = third.id
+    results = run_together(2, lambda i: _remove(app, cooperative_id, third_id))
+    assert _admins(app, cooperative_id) == 2
+    unexpected = [r for r in results if isinstance(r, Exception)
+                  and not isinstance(r, DomainError)]
+    assert not unexpected, results
