@@ -61,6 +61,8 @@ def _remove(app, cooperative_id, user_id):
     with app.app_context(), acting_as(None, "tests"):
         membership = db.session.scalar(select(Membership).where(
             Membership.user_id == user_id, Membership.cooperative_id == cooperative_id))
+        if membership is None:  # already removed: the page answers 404 (get_scoped_or_404)
+            return "gone"
         services.revoke_role(membership)
         db.session.commit()
 
