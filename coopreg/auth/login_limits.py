@@ -38,6 +38,17 @@ WINDOWS = (
 )
 
 
+def check_settings(config) -> None:
+    """At start: each window's setting reads as a limit ("10 per 15 minutes"), or the app
+    stops with a message naming it (not a 500 at the first login)."""
+    for _window, setting in WINDOWS:
+        try:
+            parse(str(config[setting]))
+        except ValueError:
+            raise RuntimeError(f"{setting} must read like '10 per 15 minutes'; it is "
+                               f"{config[setting]!r}") from None
+
+
 @dataclass
 class LoginTry:
     """The counters one login try took; `succeeded()` gives them back."""

@@ -321,3 +321,11 @@ def test_changing_password_scores_against_the_cooperatives_name(client, coop, ma
     assert "common words" in page or "too easy" in page
     with client.application.test_request_context():
         services.check_password_policy("CRTEST de Prueba 2026", ["someone else"])  # not weak
+
+
+def test_a_login_limit_that_does_not_read_stops_the_app_at_start():
+    from config import TestConfig
+    from coopreg import create_app
+
+    with pytest.raises(RuntimeError, match="LOGIN_FAILURES_PER_ACCOUNT"):
+        create_app(TestConfig, LOGIN_FAILURES_PER_ACCOUNT="lots")
