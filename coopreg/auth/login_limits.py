@@ -16,20 +16,28 @@ A try is **taken before the password is checked**, with the storage's atomic inc
 get their password checked; the others answer 429 at once. A refused try, and a successful
 login, give back what they took, so only failures count and a refused try never adds to the
 account's wider window. The counters live in the rate limiter's storage (`limiter.limiter`,
-which is the in-memory fallback when the configured storage is down).
+which is flask-limiter's in-memory fallback when it has marked the configured storage dead);
+when the storage fails during a try (Redis down), this process counts in its own memory
+instead (logged), so a login never fails because of the limiter: the limits then hold per
+process until the storage answers again.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 from coopreg.extensions import limiter
 
+log = logging.getLogger(__name__)
 NAMESPACE = "coopreg-login"
+_local = FixedWindowRateLimiter(MemoryStorage())  # when the shared storage is down
 # (name of the window, setting that holds its limit), checked in this order
 WINDOWS = (
     ("account-address", "LOGIN_FAILURES_ALLOWED"),
@@ -55,11 +63,16 @@ class LoginTry:
 
     taken: list[tuple[RateLimitItem, tuple[str, ...]]] = field(default_factory=list)
     allowed: bool = True
+    strategy: RateLimiter | None = None
 
     def give_back(self) -> None:
-        strategy = limiter.limiter
+        strategy = self.strategy or _primary()
         for item, identifiers in self.taken:
-            strategy.storage.incr(item.key_for(*identifiers), item.get_expiry(), amount=-1)
+            try:
+                strategy.storage.incr(item.key_for(*identifiers), item.get_expiry(),
+                                      amount=-1)
+            except Exception:  # noqa: BLE001 - a try not given back only counts one too many
+                log.warning("login limits: could not give a try back", exc_info=True)
         self.taken.clear()
 
     def succeeded(self) -> None:
@@ -83,14 +96,36 @@ def take_try(email: str | None, address: str | None = None) -> LoginTry:
     password must not be checked."""
     account = (email or "").strip().lower()
     address = address if address is not None else (get_remote_address() or "")
-    strategy = limiter.limiter
-    attempt = LoginTry()
-    for window, setting in WINDOWS:
-        item = parse(current_app.config[setting])
-        identifiers = _identifiers(window, account, address)
-        attempt.taken.append((item, identifiers))
-        if not strategy.hit(item, *identifiers):
-            attempt.give_back()
-            attempt.allowed = False
-            break
+    try:
+        return _take(_primary(), account, address)
+    except Exception:  # noqa: BLE001 - any storage failure (Redis down, timeout)
+        log.warning("login limits: the shared storage failed; counting in this process",
+                    exc_info=True)
+        return _take(_local, account, address)
+
+
+def _primary() -> RateLimiter:
+    return limiter.limiter
+
+
+def _take(strategy: RateLimiter, account: str, address: str) -> LoginTry:
+    attempt = LoginTry(strategy=strategy)
+    try:
+        for window, setting in WINDOWS:
+            item = parse(current_app.config[setting])
+            identifiers = _identifiers(window, account, address)
+            if not strategy.hit(item, *identifiers):
+                attempt.taken.append((item, identifiers))
+                attempt.give_back()
+                attempt.allowed = False
+                break
+            attempt.taken.append((item, identifiers))
+    except Exception:
+        attempt.give_back()
+        raise
     return attempt
+
+
+def reset_local() -> None:
+    """Forget the counts kept in this process while the shared storage was down (tests)."""
+    _local.storage.reset()

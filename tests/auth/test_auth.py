@@ -329,3 +329,24 @@ def test_a_login_limit_that_does_not_read_stops_the_app_at_start():
 
     with pytest.raises(RuntimeError, match="LOGIN_FAILURES_PER_ACCOUNT"):
         create_app(TestConfig, LOGIN_FAILURES_PER_ACCOUNT="lots")
+
+
+def test_logins_go_on_when_the_limit_storage_is_down(client, coop, make_user, monkeypatch):
+    """Redis down: the login neither fails nor goes unlimited; this process counts."""
+    from coopreg.auth import login_limits
+
+    class Down:
+        def hit(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(login_limits, "_primary", lambda: Down())
+    login_limits.reset_local()
+    _id, email = make_user(coop)
+    try:
+        login(client, email)
+        client.post("/logout")
+        for _ in range(10):
+            assert _fail(client, email, "10.0.0.3").status_code == 401
+        assert _fail(client, email, "10.0.0.3").status_code == 429
+    finally:
+        login_limits.reset_local()
