@@ -79,8 +79,17 @@ class Config:
         os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = False
-    LOGIN_FAILURES_ALLOWED = "10 per 15 minutes"
+    # Failed logins (coopreg/auth/login_limits.py, docs/security.md): per account and address,
+    # per account from any address (higher: locking someone out takes many addresses), and per
+    # address for any account.
+    LOGIN_FAILURES_ALLOWED = os.environ.get("COOPREG_LOGIN_FAILURES", "10 per 15 minutes")
+    LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("COOPREG_LOGIN_FAILURES_PER_ACCOUNT",
+                                                "50 per 15 minutes")
+    LOGIN_FAILURES_PER_ADDRESS = os.environ.get("COOPREG_LOGIN_FAILURES_PER_ADDRESS",
+                                                "30 per 15 minutes")
     REDIS_URL = os.environ.get("REDIS_URL")
+    # How long an invitation to a cooperative's role (and its link) stays open.
+    INVITATION_DAYS = _env_number("COOPREG_INVITATION_DAYS", 7, 1)
     BEHIND_PROXY = _env_bool("COOPREG_BEHIND_PROXY", False)
     HSTS = False
 
@@ -108,6 +117,10 @@ class Config:
                                        * 1024 * 1024)
     COOPREG_IMPORT_MAX_ZIP_ENTRIES = _env_number("COOPREG_IMPORT_MAX_ZIP_ENTRIES", 10_000, 1)
     COOPREG_IMPORT_MAX_RATIO = _env_number("COOPREG_IMPORT_MAX_RATIO", 100, 1)
+    # An upload that never got as far as a preview is removed this long after it was uploaded
+    # (`coopreg jobs clean`, docs/security.md); its page says until when it is kept.
+    IMPORT_UPLOAD_RETENTION_HOURS = _env_number("COOPREG_IMPORT_UPLOAD_RETENTION_HOURS", 72.0,
+                                                0, float)
     JOBS_IMMEDIATE = False
     TESTING = False
 

@@ -24,7 +24,12 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set")
-    Path(app.config["EXPORT_DIR"]).mkdir(parents=True, exist_ok=True)
+    from coopreg.auth.login_limits import check_settings
+    from coopreg.core.security import keep_files_private
+
+    check_settings(app.config)
+
+    keep_files_private(app)  # also makes EXPORT_DIR and IMPORT_DIR (0700)
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 

@@ -74,7 +74,7 @@ def create_user_command(email, cooperative_code, role, name, password_stdin):
                 password = sys.stdin.readline().rstrip("\r\n")
             else:
                 password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-            user = services.create_user(email, name, password)
+            user = services.create_user(email, name, password, (cooperative,))
             created = True
         else:
             created = False
@@ -136,12 +136,16 @@ def reap_jobs_command(older_than):
               help="Hours an export's file is kept after its job ended "
                    "(default: EXPORT_RETENTION_HOURS, 24).")
 def clean_jobs_command(older_than):
-    """Remove the files of export jobs past their retention (and of failed jobs)."""
+    """Remove the files of export jobs past their retention (and of failed jobs), and the
+    uploads never previewed past IMPORT_UPLOAD_RETENTION_HOURS (72). Run it from cron."""
+    from coopreg.imports.services import expire_uploads
     from coopreg.jobs.files import clean_job_files
 
     with unit_of_work():
         count = clean_job_files(older_than)
+        uploads = expire_uploads()
     click.echo(f"{count} export file(s) removed.")
+    click.echo(f"{uploads} upload(s) never previewed removed.")
 
 
 @click.command("backup")

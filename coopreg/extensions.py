@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,11 +31,6 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="fixed-window")
-
-
-def login_form_email() -> str:
-    """Rate-limit key for failed logins per account (lower-cased email typed)."""
-    return "login:" + (request.form.get("email") or "").strip().lower()
 
 
 # PostgreSQL-only trigram indexes (pg_trgm) that make "contains" searches use an index; they

@@ -107,8 +107,9 @@ def restore(app: Flask, archive_path: Path) -> dict:
                     destination = exports / path.relative_to(tmp_path / "exports")
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     if destination.exists():
-                        destination.chmod(0o644)
+                        destination.chmod(0o600)
                     shutil.copy2(path, destination)
+                    destination.chmod(0o400)  # sealed files stay read-only, owner-only
                     restored += 1
     return {"database": str(target), "export_files": restored}
 

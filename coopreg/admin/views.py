@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from coopreg.auth import invitations
 from coopreg.auth import services as auth_services
 from coopreg.auth.access import roles_required
-from coopreg.auth.forms import AddUserForm, EmptyForm, RoleForm
-from coopreg.auth.models import Membership, Role
+from coopreg.auth.forms import ROLE_LABELS, EmptyForm, InviteForm, RoleForm
+from coopreg.auth.models import Invitation, InvitationStatus, Membership, Role
 from coopreg.cooperatives import services
 from coopreg.cooperatives.forms import DocumentTypeForm, SettingsForm
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
-from coopreg.core.errors import DomainError
 from coopreg.core.tenancy import current_cooperative, db_id, get_scoped_or_404, scoped
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
@@ -69,30 +78,44 @@ def toggle_document(type_id: int):
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def users():
+    """The people of this cooperative and the invitations waiting for an answer. Inviting
+    answers the same for every email (no account is looked up for the admin to see)."""
     cooperative = current_cooperative()
-    form = AddUserForm()
+    form = InviteForm()
     if form.validate_on_submit():
         with attempt(form) as outcome:
-            user = auth_services.find_user_by_email(form.email.data)
-            if user is None:
-                if not form.password.data:
-                    raise DomainError(_("A new account needs an initial password."),
-                                      field="password")
-                user = auth_services.create_user(form.email.data, form.name.data,
-                                                 form.password.data)
-            elif user.role_in(cooperative.id) is not None:
-                raise DomainError(_("This person already has a role here; change it below."),
-                                  field="email")
-            auth_services.grant_role(user, cooperative, form.role.data)
+            invitation, token = invitations.invite(cooperative, form.email.data,
+                                                   form.name.data, form.role.data,
+                                                   current_user)
         if outcome.ok:
-            flash(_("%(email)s can now work here as %(role)s.", email=user.email,
-                    role=form.role.data), "success")
+            flash(_("Invitation recorded: %(email)s, as %(role)s. Give the person this link, "
+                    "open for %(days)d days: %(link)s — someone who already has an account "
+                    "also finds the invitation after logging in.", email=invitation.email,
+                    role=ROLE_LABELS[invitation.role.value], days=current_app.config[
+                        "INVITATION_DAYS"],
+                    link=url_for("auth.join", token=token, _external=True)), "success")
             return redirect(url_for("admin.users"))
     memberships = db.session.scalars(scoped(Membership).join(Membership.user)
                                      .order_by(Membership.role)).all()
     role_forms = {m.id: RoleForm(role=m.role.value, prefix=f"m{m.id}") for m in memberships}
+    waiting = [i for i in db.session.scalars(scoped(Invitation).where(
+        Invitation.status == InvitationStatus.PENDING).order_by(Invitation.id))
+        if invitations.is_open(i)]
     return render_template("cooperatives/users.html", form=form, memberships=memberships,
-                           role_forms=role_forms, empty_form=EmptyForm())
+                           role_forms=role_forms, empty_form=EmptyForm(), waiting=waiting,
+                           role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/invitations/<int:invitation_id>/cancel", methods=["POST"])
+@roles_required(Role.ADMIN)
+def cancel_invitation(invitation_id: int):
+    invitation = get_scoped_or_404(Invitation, invitation_id)
+    if EmptyForm().validate_on_submit():
+        with attempt() as outcome:
+            invitations.cancel(invitation)
+        if outcome.ok:
+            flash(_("Invitation cancelled."), "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:membership_id>/role", methods=["POST"])

@@ -50,14 +50,26 @@ ROLE_CHOICES = [
 ]
 
 
-class AddUserForm(FlaskForm):
+ROLE_LABELS = dict(ROLE_CHOICES)
+
+
+class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES), validators=[DataRequired()])
-    password = PasswordField(
-        _l("Initial password (only for a new account)"),
-        validators=[Length(max=MAX_LENGTH)],
-    )
+
+
+class JoinForm(FlaskForm):
+    """A newcomer's own account, made through an invitation's link."""
+
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    password = PasswordField(_l("Choose a password"),
+                             validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password",
+                                                                _l("The passwords differ."))])
 
 
 class RoleForm(FlaskForm):

@@ -6,7 +6,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.cooperatives.models import Cooperative
@@ -90,3 +90,51 @@ class Membership(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Membership user={self.user_id} cooperative={self.cooperative_id} {self.role}>"
+
+
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+INVITATION_TRANSITIONS: dict[InvitationStatus, frozenset[InvitationStatus]] = {
+    InvitationStatus.PENDING: frozenset({InvitationStatus.ACCEPTED, InvitationStatus.DECLINED,
+                                         InvitationStatus.CANCELLED}),
+    InvitationStatus.ACCEPTED: frozenset(),
+    InvitationStatus.DECLINED: frozenset(),
+    InvitationStatus.CANCELLED: frozenset(),
+}
+
+
+class Invitation(TimestampMixin, db.Model):
+    """An admin's offer of a role in their cooperative to an email. Nobody gets a role in a
+    cooperative without saying yes: the person accepts (or declines) after logging in, or
+    through the invitation's link, which also lets a newcomer choose their own password. The
+    admin sees only what they typed (email, name), never whether an account exists. Only the
+    SHA-256 of the link's token is kept."""
+
+    __tablename__ = "invitations"
+    __audited__ = True
+    __audit_exclude__ = ("token_hash",)
+    __table_args__ = (Index("ix_invitations_coop_status", "cooperative_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
+                                            values_callable=lambda e: [m.value for m in e]))
+    status: Mapped[InvitationStatus] = mapped_column(
+        Enum(InvitationStatus, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]), default=InvitationStatus.PENDING)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    cooperative: Mapped[Cooperative] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.email} {self.role} to cooperative {self.cooperative_id}>"

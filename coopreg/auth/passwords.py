@@ -1,10 +1,18 @@
 """Password hashing with argon2id (argon2-cffi) and the password policy.
 
 Policy (OWASP ASVS 5 level 2): at least 12 characters, up to 128, no composition rules, and
-guessable passwords refused (zxcvbn score below 2: common words, keyboard runs, repeats).
+guessable passwords refused: a zxcvbn score below 2 (common words, keyboard runs, repeats),
+scored against the person's own words (name, email, their cooperatives' names and codes) and
+the words an office's password is made of in its four languages (`COMMON_WORDS`); and a
+password that is only those words, digits and separators ("CR Admin CR Admin",
+"SoniaSecretaria", "Contraseña123") is refused whatever its score.
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,16 +36,79 @@ def _current_hasher() -> PasswordHasher:
     return _hasher
 
 
-def check_password_policy(password: str, user_inputs: list[str] | None = None) -> None:
+# Words an office's passwords are made of, in the four languages of the app (accents folded,
+# lower case): the app's roles and places, greetings, "password" itself. zxcvbn's own lists are
+# English; these are what a Costa Rican, Brazilian or Senegalese office reaches for first.
+COMMON_WORDS = (
+    # English
+    "password", "passw0rd", "admin", "administrator", "secretary", "treasurer", "viewer",
+    "cooperative", "coop", "member", "members", "welcome", "office", "login", "user",
+    "qwerty", "letmein", "summer", "winter", "spring", "autumn",
+    # Spanish
+    "contrasena", "clave", "secreto", "administrador", "administradora", "secretaria",
+    "secretario", "tesorero", "tesorera", "tesoreria", "cooperativa", "cooperativas", "socio",
+    "socia", "socios", "asociado", "asociada", "usuario", "usuaria", "bienvenido",
+    "bienvenida", "hola", "oficina", "caja", "verano", "invierno", "cafe",
+    # French
+    "motdepasse", "passe", "secret", "administrateur", "administratrice", "secretaire",
+    "tresorier", "tresoriere", "cooperative", "adherent", "adherente", "membre", "utilisateur",
+    "bienvenue", "bonjour", "salut", "bureau", "soleil", "hiver",
+    # Portuguese
+    "senha", "segredo", "administrador", "secretario", "tesoureiro", "tesoureira",
+    "cooperativa", "cooperado", "cooperada", "associado", "associada", "usuario", "bemvindo",
+    "bemvinda", "escritorio", "verao", "inverno",
+)
+# What must be left of a password once the person's own words, the common words, digits and
+# separators are taken out.
+MIN_OWN_CHARACTERS = 6
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Contraseña" and "contrasena" are the same word here."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def personal_words(values: Iterable[str | None]) -> list[str]:
+    """The words a guesser tries first for this person: each value (a name, an email, a
+    cooperative's name or code) whole, without its spaces, and word by word."""
+    words: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        value = fold(value)
+        words.add(value)
+        words.add(re.sub(r"\W|_", "", value))
+        words.update(w for w in re.split(r"\W|_", value) if len(w) >= 3)
+    return sorted(w for w in words if w)
+
+
+def _own_part(password: str, words: list[str]) -> str:
+    """The password without the given words (longest first), digits and separators."""
+    rest = re.sub(r"[\W\d_]", "", fold(password))
+    for word in sorted({re.sub(r"[\W\d_]", "", w) for w in words}, key=len, reverse=True):
+        if len(word) >= 3:
+            rest = rest.replace(word, "")
+    return rest
+
+
+def check_password_policy(password: str, user_inputs: Iterable[str | None] | None = None) -> None:
+    """Refuse a password outside the policy (see the module's docstring) with a message for
+    the form. `user_inputs`: the person's name, email, cooperatives' names and codes."""
     if len(password) < MIN_LENGTH:
         raise DomainError(_("The password needs at least %(n)d characters.", n=MIN_LENGTH),
                           field="password")
     if len(password) > MAX_LENGTH:
         raise DomainError(_("The password can have at most %(n)d characters.", n=MAX_LENGTH),
                           field="password")
-    if zxcvbn(password[:100], user_inputs=user_inputs or [])["score"] < 2:
+    own = personal_words(user_inputs or [])
+    if zxcvbn(fold(password[:100]), user_inputs=own + list(COMMON_WORDS))["score"] < 2:
         raise DomainError(_("This password is too easy to guess (a common word, a sequence or "
                             "your own name). Try a few unrelated words."), field="password")
+    if len(_own_part(password, own + list(COMMON_WORDS))) < MIN_OWN_CHARACTERS:
+        raise DomainError(_("This password is made only of your name, your email, the "
+                            "cooperative's name or code, or common words such as “password” "
+                            "or “secretary”. Add a few words of your own."), field="password")
 
 
 def hash_password(password: str) -> str:

@@ -47,13 +47,25 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def create_user(email: str, name: str, password: str) -> User:
-    """A new account. Emails are unique (case-insensitive); the password meets the policy."""
+def _password_inputs(email: str, name: str, cooperatives) -> list[str]:
+    """What a guesser of this person's password tries first: their name, their email's
+    local part (not the domain: a whole mail provider's name is no personal word), and the
+    names and codes of their cooperatives."""
+    inputs = [email.split("@")[0], name]
+    for cooperative in cooperatives:
+        inputs += [cooperative.name, cooperative.code]
+    return inputs
+
+
+def create_user(email: str, name: str, password: str,
+                cooperatives: tuple[Cooperative, ...] = ()) -> User:
+    """A new account. Emails are unique (case-insensitive); the password meets the policy,
+    scored against the person's name and email and the `cooperatives` they join."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise DomainError(_("An account with this email already exists."), field="email")
     name = (name or "").strip() or email.split("@")[0]
-    check_password_policy(password, [email, name])
+    check_password_policy(password, _password_inputs(email, name, cooperatives))
     user = User(email=email, name=name, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -62,7 +74,8 @@ def create_user(email: str, name: str, password: str) -> User:
 
 def set_password(user: User, password: str) -> None:
     """Change a password; every other session of the user ends (token rotated)."""
-    check_password_policy(password, [user.email, user.name])
+    check_password_policy(password, _password_inputs(
+        user.email, user.name, [m.cooperative for m in user.memberships]))
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
 
@@ -91,30 +104,56 @@ def grant_role(user: User, cooperative: Cooperative, role: Role | str) -> Member
 
 
 def revoke_role(membership: Membership) -> None:
-    """Remove a user from a cooperative; the last admin cannot be removed."""
+    """Remove a user from a cooperative; the last admin cannot be removed. Their access there
+    ends at their next request (roles are re-read on every request, auth/access.py); their
+    sessions are not ended, because they may be working in another cooperative, which an
+    admin of this one has no say over."""
     _keep_one_admin(membership.cooperative, membership, None)
     user = membership.user
     db.session.delete(membership)
     user.memberships = [m for m in user.memberships if m is not membership]
-    rotate_session_token(user)
     db.session.flush()
 
 
+def _lock_cooperative(cooperative_id: int) -> None:
+    """Hold the cooperative's row until commit (PostgreSQL `FOR UPDATE`; SQLite already holds
+    the write lock from `BEGIN IMMEDIATE`): every change that can take an admin away takes it
+    first, so two admins demoting each other at the same moment are served one after the
+    other, and the second sees the first's change."""
+    db.session.execute(select(Cooperative.id).where(Cooperative.id == cooperative_id)
+                       .with_for_update())
+
+
 def _keep_one_admin(cooperative: Cooperative, membership: Membership, new_role: Role | None):
-    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+    """A cooperative keeps at least one admin whose account is active. Checked under the
+    cooperative's row lock, on the roles as committed (not as this session last saw them)."""
+    if new_role == Role.ADMIN:
         return
-    admins = db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.cooperative_id == cooperative.id, Membership.role == Role.ADMIN))
-    if admins <= 1:
+    _lock_cooperative(cooperative.id)
+    current = db.session.scalar(select(Membership.role).where(Membership.id == membership.id)
+                                .execution_options(populate_existing=True))
+    if current is None:  # removed by someone else meanwhile
+        raise DomainError(_("This person's access was changed meanwhile; look again."),
+                          field="role")
+    if current != Role.ADMIN:
+        return
+    admins = db.session.scalar(select(func.count()).select_from(Membership).join(User).where(
+        Membership.cooperative_id == cooperative.id, Membership.role == Role.ADMIN,
+        Membership.id != membership.id, User.active.is_(True)))
+    if admins < 1:
         raise DomainError(_("A cooperative needs at least one admin."), field="role")
 
 
 def set_active(user: User, active: bool) -> None:
-    """Disable or re-enable an account; disabling ends its sessions."""
+    """Disable or re-enable an account; disabling ends its sessions, and is refused while the
+    account is the last active admin of a cooperative."""
+    if not active:
+        for membership in list(user.memberships):
+            if membership.role == Role.ADMIN:
+                _keep_one_admin(membership.cooperative, membership, None)
     user.active = active
     rotate_session_token(user)
-
-
+    db.session.flush()
 
 
 def set_language(user: User, locale: str | None) -> None:

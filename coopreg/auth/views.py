@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
+    abort,
     flash,
     redirect,
     render_template,
@@ -19,12 +19,14 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
-from coopreg.auth import services
+from coopreg.auth import invitations, login_limits, services
 from coopreg.auth.access import login_only, public
 from coopreg.auth.forms import (
+    ROLE_LABELS,
     ChangePasswordForm,
     ChooseCooperativeForm,
     EmptyForm,
+    JoinForm,
     LanguageForm,
     LoginForm,
 )
@@ -32,7 +34,6 @@ from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.forms import choices
 from coopreg.core.unit_of_work import attempt
-from coopreg.extensions import limiter, login_form_email
 
 bp = Blueprint("auth", __name__)
 
@@ -47,27 +48,22 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _failed(response) -> bool:
-    return request.method == "POST" and response.status_code != 302
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_FAILURES_ALLOWED"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=login_form_email)
 @public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        # the try is taken before the password is checked (login_limits.py)
+        login_try = login_limits.take_try(form.email.data)
+        if not login_try.allowed:
+            abort(429)
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
         else:
+            login_try.succeeded()
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
@@ -101,7 +97,8 @@ def choose_cooperative():
     if form.validate_on_submit():
         session["cooperative_id"] = form.cooperative_id.data
         return redirect(_safe_next(request.args.get("next")) or url_for("core.index"))
-    return render_template("auth/choose_cooperative.html", form=form, memberships=memberships)
+    return render_template("auth/choose_cooperative.html", form=form, memberships=memberships,
+                           waiting=len(invitations.open_invitations_for(current_user)))
 
 
 @bp.route("/account/language", methods=["POST"])
@@ -140,4 +137,74 @@ def account():
                     session["cooperative_id"] = cooperative_id
                 flash(_("Your password is changed. Other sessions were logged out."), "success")
                 return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, language_form=language_form)
+    return render_template("auth/account.html", form=form, language_form=language_form,
+                           waiting=len(invitations.open_invitations_for(current_user)))
+
+
+@bp.route("/invitations")
+@login_only
+def list_invitations():
+    """The invitations waiting for the logged-in person, from any cooperative."""
+    return render_template("auth/invitations.html",
+                           invitations=invitations.open_invitations_for(current_user),
+                           empty_form=EmptyForm(), role_labels=ROLE_LABELS)
+
+
+def _own_invitation_or_404(invitation_id: int):
+    invitation = invitations.invitation_for(current_user, invitation_id)
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+@bp.route("/invitations/<int:invitation_id>/accept", methods=["POST"])
+@login_only
+def accept_invitation(invitation_id: int):
+    invitation = _own_invitation_or_404(invitation_id)
+    if EmptyForm().validate_on_submit():
+        with attempt() as outcome:
+            invitations.accept(invitation, current_user)
+        if outcome.ok:
+            session["cooperative_id"] = invitation.cooperative_id
+            flash(_("Invitation accepted: you now work here."), "success")
+            return redirect(url_for("core.index"))
+    return redirect(url_for("auth.list_invitations"))
+
+
+@bp.route("/invitations/<int:invitation_id>/decline", methods=["POST"])
+@login_only
+def decline_invitation(invitation_id: int):
+    invitation = _own_invitation_or_404(invitation_id)
+    if EmptyForm().validate_on_submit():
+        with attempt() as outcome:
+            invitations.decline(invitation, current_user)
+        if outcome.ok:
+            flash(_("Invitation declined."), "info")
+    return redirect(url_for("auth.list_invitations"))
+
+
+@bp.route("/invitations/join/<token>", methods=["GET", "POST"])
+@public
+def join(token: str):
+    """An invitation's link. A newcomer makes their account here; someone with an account
+    logs in (the answer to the form is the same either way: invitations.join)."""
+    invitation = invitations.by_token(token)
+    if invitation is None:
+        abort(404)
+    if current_user.is_authenticated:
+        if invitation.email != current_user.email.lower():
+            abort(404)
+        return redirect(url_for("auth.list_invitations"))
+    form = JoinForm(name=invitation.name)
+    if form.validate_on_submit():
+        set_actor(None, invitation.email)
+        with attempt(form) as outcome:
+            invitations.join(invitation, form.name.data, form.password.data)
+        if outcome.ok:
+            email = invitation.email
+            flash(_("Log in as %(email)s to continue. A new account was made with the "
+                    "password you chose; if the email already had an account, use its own "
+                    "password and the invitation will be waiting.", email=email), "info")
+            return redirect(url_for("auth.login", next=url_for("auth.list_invitations")))
+    return render_template("auth/join.html", form=form, invitation=invitation,
+                           role_labels=ROLE_LABELS), 200 if request.method == "GET" else 422

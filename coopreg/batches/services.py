@@ -799,7 +799,7 @@ def _place(temporary: Path, directory: Path, name: str) -> Path:
     for attempt in range(1, 1000):
         candidate = directory / (name if attempt == 1 else f"{stem}-{attempt}.{extension}")
         try:
-            fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o444)
+            fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o400)
         except FileExistsError:
             continue
         os.close(fd)
@@ -826,7 +826,7 @@ def remove_file(path: Path | str | None) -> None:
     if path is None:
         return
     try:
-        os.chmod(path, 0o644)
+        os.chmod(path, 0o600)
         os.unlink(path)
     except FileNotFoundError:
         pass
@@ -940,7 +940,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
             stream.flush()
             os.fsync(stream.fileno())
         sha256 = sha256_file(temporary)
-        os.chmod(temporary, 0o444)
+        os.chmod(temporary, 0o400)  # never changed again; the app's account only
         final = _place(temporary, directory, f"{batch.reference}-{batch.kind.value}."
                                              f"{extension}")
         _fsync_directory(directory)

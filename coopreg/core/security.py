@@ -1,6 +1,10 @@
-"""Security headers on every response, and SQLite's safe connection settings."""
+"""Security headers on every response, SQLite's safe connection settings, and files created
+owner-only."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from flask import Flask, Response, request
 from sqlalchemy import event
@@ -82,3 +86,43 @@ def configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Files the app creates (the SQLite database and its journal, uploads, problems files, batch
+# files, export files, backups) are readable by the account the app runs as only: 0600 files,
+# 0700 folders. They hold national ID numbers, incomes and money.
+PRIVATE_UMASK = 0o077
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: str | Path) -> Path:
+    """Make a folder (and its missing parents) readable by the app's account only."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if path.stat().st_mode & 0o077:
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+def keep_files_private(app: Flask) -> None:
+    """At start: files created from now on are owner-only (the process's umask, so every
+    writer is covered, including SQLite's own journal files and libraries that write files),
+    and the folders and SQLite database of an existing installation are tightened."""
+    os.umask(PRIVATE_UMASK)
+    for key in ("EXPORT_DIR", "IMPORT_DIR"):
+        if app.config.get(key):
+            private_dir(app.config[key])
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        database = Path(url.database)
+        if not database.parent.exists():
+            private_dir(database.parent)
+        if not database.exists():
+            # created empty here, owner-only; SQLite gives its -wal and -shm files the same
+            os.close(os.open(database, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(PRIVATE_FILE_MODE)

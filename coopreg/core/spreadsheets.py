@@ -163,17 +163,58 @@ def check_format(data: bytes, filename: str) -> str:
 
 _PROLOG_LIMIT = 64 * 1024
 # What may come before the root element of an XML document, DTD excluded on purpose.
-_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+_PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 _MANIFESTS = ("[Content_Types].xml", "META-INF/manifest.xml", "xl/workbook.xml")
+# How an XML parser tells a document's encoding from its first bytes (XML 1.0, appendix F):
+# byte order marks first (UTF-32's before UTF-16's, which they start with), then the bytes
+# of "<" or "<?" in the wide encodings.
+_XML_BOMS = ((codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le"),
+             (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+             (codecs.BOM_UTF16_LE, "utf-16-le"))
+_XML_WIDE_STARTS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                    (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+# Encodings a declaration may name in a file whose first bytes read as ASCII: these keep
+# "<!DOCTYPE" as the same bytes, so the text read here is the text the parser reads.
+_ASCII_COMPATIBLE = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1",
+                     "iso-8859-15", "windows-1252", "cp1252"}
+_DECLARED_ENCODING = re.compile(r"""^<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+
+
+def _xml_head_text(head: bytes) -> str | None:
+    """The start of an XML part as text, in the encoding a parser would read it with (a UTF-16
+    or UTF-32 part, with or without a byte order mark, is read as such: read as bytes, its
+    "<!DOCTYPE" hides between zero bytes). None when the encoding is one a spreadsheet never
+    uses (EBCDIC, UTF-7…), which is refused rather than guessed."""
+    encoding = None
+    for bom, name in _XML_BOMS:
+        if head.startswith(bom):
+            encoding, head = name, head[len(bom):]
+            break
+    if encoding is None:
+        for start, name in _XML_WIDE_STARTS:
+            if head.startswith(start):
+                encoding = name
+                break
+    if encoding is None:
+        if head and head[:1] not in b"< \t\r\n":
+            return None
+        encoding = "utf-8"
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+    declared = _DECLARED_ENCODING.match(text)
+    if (declared and not encoding.startswith(("utf-16", "utf-32"))
+            and declared.group(1).strip().lower() not in _ASCII_COMPATIBLE):
+        return None
+    return text
 
 
 def _xml_has_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool | None:
     """True when the XML part declares a DTD (`<!DOCTYPE`, where entities are declared),
-    False when its root element starts cleanly, None when the prolog is implausibly long."""
+    False when its root element starts cleanly, None when the prolog is implausibly long or
+    the part is in an encoding no spreadsheet uses."""
     with archive.open(info) as stream:
-        head = stream.read(_PROLOG_LIMIT)
-    if head.startswith(codecs.BOM_UTF8):
-        head = head[len(codecs.BOM_UTF8):]
+        head = _xml_head_text(stream.read(_PROLOG_LIMIT))
+    if head is None:
+        return None
     position = 0
     while True:
         match = _PROLOG_ITEM.match(head, position)
@@ -181,11 +222,11 @@ def _xml_has_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool | None
             break
         position = match.end()
     rest = head[position:]
-    if rest[:9].upper().startswith((b"<!DOCTYPE", b"<!ENTITY")):
+    if rest[:9].upper().startswith(("<!DOCTYPE", "<!ENTITY")):
         return True
-    if rest.startswith((b"<!--", b"<?")):
+    if rest.startswith(("<!--", "<?")):
         return None  # a comment or instruction longer than the window: not a spreadsheet's
-    if rest.startswith(b"<") or not rest:
+    if rest.startswith("<") or not rest:
         return False
     return False  # text before any element: not well-formed XML; the reader will refuse it
 

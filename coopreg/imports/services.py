@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +283,45 @@ def store_upload(cooperative: Cooperative, user_id: int | None, filename: str,
     db.session.add(run)
     db.session.flush()
     return run
+
+
+def upload_expires_at(run: ImportRun) -> datetime | None:
+    """When the file of an upload that was never previewed (still a draft) is removed;
+    None once it has been previewed or is gone."""
+    if run.status != ImportStatus.DRAFT or not run.stored_name or run.created_at is None:
+        return None
+    hours = current_app.config["IMPORT_UPLOAD_RETENTION_HOURS"]
+    created = run.created_at
+    if created.tzinfo is None:  # SQLite hands back naive UTC
+        created = created.replace(tzinfo=UTC)
+    return created + timedelta(hours=hours)
+
+
+def expire_uploads(now: datetime | None = None) -> int:
+    """Remove the files of uploads never previewed (drafts) older than
+    IMPORT_UPLOAD_RETENTION_HOURS, cooperative by cooperative: the run keeps its name, date
+    and SHA-256 (audited), loses its file, and asks for a new upload. A file another live
+    upload of the same cooperative still uses (same SHA-256) stays. Returns how many runs
+    expired."""
+    now = now or utcnow()
+    cutoff = now - timedelta(hours=current_app.config["IMPORT_UPLOAD_RETENTION_HOURS"])
+    expired = 0
+    for cooperative_id in db.session.scalars(select(Cooperative.id).order_by(Cooperative.id)):
+        runs = db.session.scalars(select(ImportRun).where(
+            ImportRun.cooperative_id == cooperative_id, ImportRun.status == ImportStatus.DRAFT,
+            ImportRun.stored_name.is_not(None), ImportRun.created_at < cutoff)).all()
+        names = set()
+        for run in runs:
+            names.add(run.stored_name)
+            run.stored_name = None
+        db.session.flush()
+        for name in names:
+            if db.session.scalar(select(ImportRun.id).where(
+                    ImportRun.cooperative_id == cooperative_id,
+                    ImportRun.stored_name == name).limit(1)) is None:
+                (Path(current_app.config["IMPORT_DIR"]) / name).unlink(missing_ok=True)
+        expired += len(runs)
+    return expired
 
 
 def load_table(run: ImportRun) -> Table:

@@ -105,7 +105,8 @@ def _render_mapping(run, form, columns, header_row, code):
     rows = run.sample or []
     return render_template("imports/mapping.html", run=run, form=form, columns=columns,
                            header_row=header_row, title_rows=rows[:header_row - 1],
-                           field_labels={k: f.label for k, f in FIELD_BY_KEY.items()}), code
+                           field_labels={k: f.label for k, f in FIELD_BY_KEY.items()},
+                           expires_at=services.upload_expires_at(run)), code
 
 
 @bp.route("/<int:run_id>")
@@ -124,7 +125,8 @@ def view_run(run_id: int):
                   and run.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED))
     return render_template("imports/run.html", run=run, job=job, state=state, running=running,
                            form=form, can_commit=can_commit,
-                           has_problems_file=services.problems_path(run) is not None)
+                           has_problems_file=services.problems_path(run) is not None,
+                           expires_at=services.upload_expires_at(run))
 
 
 @bp.route("/<int:run_id>/commit", methods=["POST"])

@@ -7,6 +7,7 @@ import pytest
 from coopreg.auth import services
 from coopreg.auth.models import User
 from coopreg.auth.passwords import hash_password, verify_password
+from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.extensions import db
 from tests.conftest import PASSWORD, login
@@ -82,25 +83,59 @@ def test_next_parameter_only_follows_local_paths(client, coop, make_user):
     assert response.headers["Location"] == "/members/"
 
 
-def test_eleventh_failed_login_for_one_account_gets_429(client, coop, make_user):
+def _fail(client, email, address):
+    return client.post("/login", data={"email": email, "password": "not the password"},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_eleventh_failed_login_for_one_account_from_one_address_gets_429(client, coop,
+                                                                        make_user):
     _id, email = make_user(coop)
     for _ in range(10):
-        response = client.post("/login", data={"email": email, "password": "not the password"},
-                               environ_base={"REMOTE_ADDR": f"10.0.0.{_}"})
-        assert response.status_code == 401
+        assert _fail(client, email, "10.0.0.1").status_code == 401
     response = client.post("/login", data={"email": email, "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": "10.0.1.1"})
+                           environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert response.status_code == 429
     assert "Too many" in response.get_data(as_text=True)
 
 
-def test_eleventh_failed_login_from_one_address_gets_429(client):
-    for n in range(10):
-        response = client.post("/login", data={"email": f"n{n}@example.org",
-                                               "password": "not the password"})
-        assert response.status_code == 401
-    response = client.post("/login", data={"email": "other@example.org", "password": "x" * 12})
+def test_someone_else_failing_does_not_lock_the_owner_out(client, coop, make_user):
+    """The attack run locked any account, admins included, for 15 minutes with 10 wrong
+    passwords from one computer."""
+    _id, email = make_user(coop, "admin")
+    for _ in range(25):
+        _fail(client, email.upper(), "203.0.113.9")
+    response = client.post("/login", data={"email": email, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert response.status_code == 302
+
+
+def test_failures_from_many_addresses_hit_the_higher_account_limit(client, coop, make_user):
+    _id, email = make_user(coop)
+    for n in range(50):
+        assert _fail(client, email, f"198.51.100.{n // 10}").status_code == 401
+    response = client.post("/login", data={"email": email, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert response.status_code == 429
+
+
+def test_failures_from_one_address_for_many_accounts_get_429(client):
+    for n in range(30):
+        assert _fail(client, f"n{n}@example.org", "192.0.2.1").status_code == 401
+    assert _fail(client, "other@example.org", "192.0.2.1").status_code == 429
+    assert _fail(client, "other@example.org", "192.0.2.2").status_code == 401
+
+
+def test_refused_tries_do_not_count_towards_the_account_limit(client, coop, make_user):
+    """Hammering from one address past its 10 tries must not fill the account's window."""
+    _id, email = make_user(coop)
+    for _ in range(60):
+        _fail(client, email, "203.0.113.50")
+    for n in range(39):
+        assert _fail(client, email, f"198.51.100.{n // 10}").status_code == 401
+    response = client.post("/login", data={"email": email, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert response.status_code == 302
 
 
 def test_successful_logins_do_not_count_towards_the_limit(client, coop, make_user):
@@ -228,3 +263,90 @@ def test_user_chooses_a_language(app, client, coop, make_user):
     client.post("/account/language", data={"locale": ""})
     with app.app_context():
         assert db.session.get(User, user_id).locale is None
+
+
+@pytest.mark.parametrize("password,name,email", [
+    ("CR Admin CR Admin", "CR Admin", "admin@cragro.example"),
+    ("SoniaSecretaria", "Sonia Pérez", "sonia@cragro.example"),
+    ("Contraseña123", "Ana", "ana@cragro.example"),
+    ("contrasena12345", "Ana", "ana@cragro.example"),
+    ("MotDePasse2026!", "Ana", "ana@cragro.example"),
+    ("Senha123456789", "Ana", "ana@cragro.example"),
+    ("Tesorero2024 Tesorero", "Ana", "ana@cragro.example"),
+    ("Cooperativa Agricola 2025", "Ana", "ana@cragro.example"),
+])
+def test_passwords_made_of_own_and_common_words_are_refused(ctx, make_cooperative, password,
+                                                           name, email):
+    """The attack run's weak passwords: the user's name twice, name + role, the word
+    "password" in Spanish with digits, and the cooperative's own name."""
+    cooperative = db.session.get(Cooperative, make_cooperative(
+        "CRAGRO", name="Cooperativa Agrícola").id)
+    with pytest.raises(DomainError) as error:
+        services.create_user(email, name, password, (cooperative,))
+    assert error.value.field == "password"
+    assert "common words" in error.value.message or "too easy" in error.value.message
+
+
+def test_cooperative_code_counts_as_a_personal_word(ctx, make_cooperative):
+    cooperative = db.session.get(Cooperative, make_cooperative("PHCOOP", name="Samahan").id)
+    with pytest.raises(DomainError, match="cooperative's name or code"):
+        services.create_user("x@example.org", "Lito", "Samahan PHCOOP 2026!", (cooperative,))
+
+
+def test_a_passphrase_of_own_words_is_accepted(ctx, make_cooperative):
+    cooperative = db.session.get(Cooperative, make_cooperative("CRAGRO2").id)
+    user = services.create_user("sonia@example.org", "Sonia Secretaria",
+                                "Sonia likes purple mangoes", (cooperative,))
+    assert user.id
+
+
+def test_weak_password_message_is_translated(app, client, coop, make_user):
+    _id, email = make_user(coop)
+    login(client, email)
+    client.post("/account/language", data={"locale": "es"})
+    response = client.post("/account", data={"current_password": PASSWORD,
+                                             "password": "Contraseña123",
+                                             "confirm": "Contraseña123"})
+    page = response.get_data(as_text=True)
+    assert "fácil de adivinar" in page or "palabras comunes" in page
+
+
+def test_changing_password_scores_against_the_cooperatives_name(client, coop, make_user):
+    _id, email = make_user(coop)
+    login(client, email)
+    response = client.post("/account", data={"current_password": PASSWORD,
+                                             "password": "CRTEST de Prueba 2026",
+                                             "confirm": "CRTEST de Prueba 2026"})
+    page = response.get_data(as_text=True)
+    assert "common words" in page or "too easy" in page
+    with client.application.test_request_context():
+        services.check_password_policy("CRTEST de Prueba 2026", ["someone else"])  # not weak
+
+
+def test_a_login_limit_that_does_not_read_stops_the_app_at_start():
+    from config import TestConfig
+    from coopreg import create_app
+
+    with pytest.raises(RuntimeError, match="LOGIN_FAILURES_PER_ACCOUNT"):
+        create_app(TestConfig, LOGIN_FAILURES_PER_ACCOUNT="lots")
+
+
+def test_logins_go_on_when_the_limit_storage_is_down(client, coop, make_user, monkeypatch):
+    """Redis down: the login neither fails nor goes unlimited; this process counts."""
+    from coopreg.auth import login_limits
+
+    class Down:
+        def hit(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(login_limits, "_primary", lambda: Down())
+    login_limits.reset_local()
+    _id, email = make_user(coop)
+    try:
+        login(client, email)
+        client.post("/logout")
+        for _ in range(10):
+            assert _fail(client, email, "10.0.0.3").status_code == 401
+        assert _fail(client, email, "10.0.0.3").status_code == 429
+    finally:
+        login_limits.reset_local()

@@ -44,6 +44,8 @@ def test_enrolment_proposes_ready_registrations_and_seals(cr, agreement, ready, 
     assert path.parent == Path(export_dir) / cr.code
     assert path.name.startswith(batch.reference) and path.suffix == ".xlsx"
     assert not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert not os.stat(path).st_mode & 0o077, "sealed files are the app's account's only"
+    assert not os.stat(path.parent).st_mode & 0o077
     assert batch.status == BatchStatus.SEALED and batch.row_count == 3
     assert batch.sha256 == services.sha256_file(path)
     rows = _rows(path)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from coopreg.auth import invitations
 from coopreg.auth.access import ACCESS_ATTR
 from coopreg.auth.models import Membership
-from coopreg.cooperatives.models import DocumentType
+from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.members import services as member_services
 from tests.access_levels import ADMIN, ALL, EDITORS, LOGIN, PUBLIC
@@ -24,6 +26,10 @@ CORE_ACCESS = {
     "auth.choose_cooperative": LOGIN,
     "auth.account": LOGIN,
     "auth.set_language": LOGIN,
+    "auth.list_invitations": LOGIN,
+    "auth.accept_invitation": LOGIN,
+    "auth.decline_invitation": LOGIN,
+    "auth.join": PUBLIC,
     "core.index": ALL,
     "members.list_members": ALL,
     "members.view_member": ALL,
@@ -39,6 +45,7 @@ CORE_ACCESS = {
     "admin.users": ADMIN,
     "admin.change_role": ADMIN,
     "admin.remove_user": ADMIN,
+    "admin.cancel_invitation": ADMIN,
     "admin.audit": ADMIN,
 }
 
@@ -81,11 +88,16 @@ def _ids_in(app, cooperative, make_member, make_user):
         dependant_id, type_id, member_id = dependant.id, document_type.id, member.id
         db.session.commit()
     user_id, _email = make_user(cooperative, "viewer")
-    with app.app_context():
+    with app.test_request_context(), acting_as(None, "tests"):
         membership_id = db.session.scalar(db.select(Membership.id).where(
             Membership.user_id == user_id))
+        invitation, token = invitations.invite(db.session.get(Cooperative, cooperative.id),
+                                               f"invited{membership_id}@example.org", "",
+                                               "viewer", None)
+        invitation_id = invitation.id
+        db.session.commit()
     ids = {"member_id": member_id, "dependant_id": dependant_id, "type_id": type_id,
-           "membership_id": membership_id}
+           "membership_id": membership_id, "invitation_id": invitation_id, "token": token}
     factories = {"make_member": make_member, "make_user": make_user, "member_id": member_id}
     for module in AREA_MODULES:
         ids.update(module.make_ids(app, cooperative, factories))

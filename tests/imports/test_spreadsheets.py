@@ -3,6 +3,7 @@ files that open cleanly and never run a formula."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 from datetime import date
@@ -20,6 +21,7 @@ from coopreg.core.spreadsheets import (
     SpreadsheetRefused,
     cell_text,
     check_format,
+    check_zip_container,
     column_letter,
     protect_formula_text,
     read_table,
@@ -279,3 +281,44 @@ def test_refuses_an_oversized_file(ctx):
 def test_refuses_a_zip_that_is_no_spreadsheet(ctx):
     with pytest.raises(SpreadsheetRefused, match="is not an Excel workbook"):
         read_table(_zip({"hello.txt": b"hi"}), filename="a.xlsx")
+
+
+_BOMB = ('<?xml version="1.0" encoding="{enc}"?><!DOCTYPE lol [<!ENTITY lol "lol">'
+         '<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><worksheet>&lol2;</worksheet>')
+
+
+@pytest.mark.parametrize("encoding,bom", [
+    ("utf-16-le", b""), ("utf-16-be", b""), ("utf-16-le", codecs.BOM_UTF16_LE),
+    ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-32-le", b""), ("utf-32-be", b""),
+    ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE),
+    ("utf-8", codecs.BOM_UTF8),
+])
+def test_refuses_an_entity_declaration_in_a_wide_encoding(ctx, encoding, bom):
+    """The attack run's UTF-16 part passed the DOCTYPE refusal (its bytes were read as
+    ASCII, and "<!DOCTYPE" hid between zero bytes); every part is read in its own encoding."""
+    label = encoding.split("-")[0] + "-" + encoding.split("-")[1]
+    evil = bom + _BOMB.format(enc=label.upper()).encode(encoding)
+    data = _replace_part(_good_xlsx(), "xl/worksheets/sheet1.xml", evil)
+    with pytest.raises(SpreadsheetRefused, match="DOCTYPE or ENTITY"):
+        read_table(data, filename="socios.xlsx")
+
+
+@pytest.mark.parametrize("part", [
+    b"\x4c\x6f\xa7\x94",  # EBCDIC "<?xm"
+    b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE x+AD4-<w/>',
+])
+def test_refuses_a_part_in_an_encoding_spreadsheets_never_use(ctx, part):
+    data = _replace_part(_good_xlsx(), "xl/worksheets/sheet1.xml", part)
+    with pytest.raises(SpreadsheetRefused):
+        read_table(data, filename="socios.xlsx")
+
+
+def test_a_clean_utf16_part_passes_the_container_check(ctx):
+    """A clean UTF-16 part is no reason to refuse: only declarations are."""
+    clean = _good_xlsx()
+    with zipfile.ZipFile(io.BytesIO(clean)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    sheet = sheet.replace("encoding='UTF-8'", "encoding='UTF-16'").replace(
+        'encoding="UTF-8"', 'encoding="UTF-16"')
+    data = _replace_part(clean, "xl/worksheets/sheet1.xml", sheet.encode("utf-16"))
+    check_zip_container(data, ReadLimits())  # not refused
