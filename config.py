@@ -97,6 +97,10 @@ class Config:
     # The home page's figures over the whole register (coverage, growth, missing documents)
     # are kept per process until the register changes and at most this long; 0 always counts.
     DASHBOARD_CACHE_SECONDS = _env_number("COOPREG_DASHBOARD_CACHE_SECONDS", 300)
+    # A member is in arrears when one of their dues is still open more than this many days
+    # after its grace period (due date + grace days): the home page's card counts that, and
+    # the arrears page opens with it.
+    ARREARS_DAYS_PAST_GRACE = _env_number("COOPREG_ARREARS_DAYS_PAST_GRACE", 30)
 
     # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
     IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))

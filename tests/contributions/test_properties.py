@@ -178,9 +178,9 @@ class Ledger(RuleBasedStateMachine):
         _count, ledger_total = reports.arrears_totals(self.cooperative.id, min_days=min_days,
                                                       today=TODAY)
         sheet = load_workbook(io.BytesIO(data), read_only=True)["Arrears"]
-        exported = sum((Decimal(str(row[5])) for row in sheet.iter_rows(min_row=2,
+        exported = sum((Decimal(str(row[6])) for row in sheet.iter_rows(min_row=2,
                                                                        values_only=True)
-                        if row[5] is not None), Decimal(0))
+                        if row[6] is not None), Decimal(0))
         assert exported == Decimal(ledger_total).scaleb(-2)
 
     # ---- invariants ----------------------------------------------------------------------
