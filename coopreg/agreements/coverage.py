@@ -4,8 +4,8 @@ sector, sex, age band and locality. Evidence a cooperative brings to a municipal
 
 Counted with SQL aggregates (GROUP BY), never by walking members in Python, so it stays quick
 with 100,000+ members. A member is covered for a branch when they are active and hold a
-registration that is `registered`, whose coverage has started and not ended, under an agreement in force
-today whose schemes include the branch.
+registration that is `registered`, whose coverage has started and not ended, under an
+agreement in force today whose schemes include the branch.
 """
 
 from __future__ import annotations
