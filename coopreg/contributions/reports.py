@@ -267,8 +267,8 @@ def members_credit_total(cooperative_id: int) -> int:
     return int(received or 0) - int(allocated or 0)
 
 
-LINE_KINDS = ("due", "open", "paid", "written_off", "unremitted", "remitted", "collected",
-              "remittance")
+LINE_KINDS = ("due", "allocated", "open", "paid", "written_off", "unremitted", "remitted",
+              "collected", "remittance")
 
 
 @dataclass
@@ -321,6 +321,9 @@ def reconciliation_lines(agreement: Agreement, period: date, kind: str,
         stmt = stmt.where(Due.period == period)
         if kind == "open":
             stmt = stmt.where(paid_value + gone_value < Due.member_share_minor)
+        elif kind == "allocated":
+            # every due something was paid towards: their payments add up to "paid"
+            stmt = stmt.where(paid_value != 0)
         elif kind == "written_off":
             stmt = stmt.where(gone_value > 0)
         elif kind == "paid":

@@ -565,7 +565,8 @@ def reconciliation_lines(agreement_id: int):
     after = request.args.get("after", "")
     lines, cursor = reports.reconciliation_lines(agreement, period, kind,
                                                  after=int(after) if after.isdigit() else None)
-    titles = {"due": _("Dues"), "open": _("Dues still open"), "paid": _("Dues fully paid"),
+    titles = {"due": _("Dues"), "allocated": _("Dues with a payment"),
+              "open": _("Dues still open"), "paid": _("Dues fully paid"),
               "written_off": _("Dues written off"),
               "unremitted": _("Paid, not remitted yet"), "remitted": _("Dues remitted"),
               "collected": _("Collected in the month"),

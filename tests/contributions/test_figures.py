@@ -98,6 +98,8 @@ def test_reconciliation_page_and_spreadsheet_say_whose_money(app, as_role, ledge
         assert group in header
     row = page.split(f'data-period="{START:%Y-%m}"', 1)[1].split("</tr>", 1)[0]
     assert "4,000.00 CRC" in row.split('data-figure="due_total"', 1)[1].split("</td>", 1)[0]
+    # "paid" opens every due something was paid towards (partial payments too)
+    assert "kind=allocated" in row.split('data-figure="allocated"', 1)[1].split("</td>", 1)[0]
     response = client.get(f"/contributions/agreements/{ledger['agreement_id']}"
                           "/reconciliation.xlsx")
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -254,3 +256,24 @@ def test_member_list_filters_members_missing_a_document(app, as_role, coop, make
     page = as_role("secretary").get("/members/?documents=missing").get_data(as_text=True)
     assert "Incompleta" in page and "Completa" not in page.replace("Incompleta", "")
     assert lacking.id
+
+
+def test_each_reconciliation_figure_adds_up_from_the_lines_it_opens(app, ledger):
+    """A partial payment is in "paid" and in the lines that figure opens (it opened the fully
+    paid dues only)."""
+    with app.test_request_context(), acting_as(None, "tests"):
+        cooperative = db.session.scalar(select(Cooperative))
+        services.record_receipt(cooperative, receipt_input(
+            db.session.get(Member, ledger["Dani"]), "250", received_on=date.today()), None)
+        agreement = _agreement(ledger)
+        figure = next(f for f in reports.reconciliation(agreement) if f.period == START)
+
+        def lines(kind):
+            return reports.reconciliation_lines(agreement, START, kind)[0]
+
+        assert sum(line.paid_minor for line in lines("allocated")) == figure.allocated_minor
+        assert sum(line.open_minor for line in lines("open")) == figure.open_minor
+        assert sum(line.due.member_share_minor for line in lines("due")) == figure.due_minor
+        assert sum(line.due.total_minor for line in lines("due")) == figure.due_total_minor
+        assert sum(line.due.total_minor for line in lines("remitted")) == \
+            figure.remitted_minor
