@@ -277,3 +277,15 @@ def test_each_reconciliation_figure_adds_up_from_the_lines_it_opens(app, ledger)
         assert sum(line.due.total_minor for line in lines("due")) == figure.due_total_minor
         assert sum(line.due.total_minor for line in lines("remitted")) == \
             figure.remitted_minor
+
+
+def test_remittance_lines_show_the_members_status(app, as_role, ledger):
+    with app.test_request_context(), acting_as(None, "tests"):
+        cooperative = db.session.scalar(select(Cooperative))
+        services.record_receipt(cooperative, receipt_input(
+            db.session.get(Member, ledger["Dani"]), "600", received_on=date.today()), None)
+        db.session.commit()
+    client = as_role("treasurer")
+    form = client.get(f"/contributions/agreements/{ledger['agreement_id']}/remittances/new"
+                      f"?period={_back(2):%Y-%m}").get_data(as_text=True)
+    assert 'data-member-status="left"' in form
