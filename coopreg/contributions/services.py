@@ -669,6 +669,26 @@ def write_off_due(due: Due, reason: str, actor_id: int | None) -> DueWriteOff:
     return write_off
 
 
+def write_off_member_dues(member: Member, reason: str, actor_id: int | None
+                          ) -> list[DueWriteOff]:
+    """Write off every due the member still owes at once (a deceased member, a member gone
+    for good), each its own entry with the same reason; the rules of `write_off_due`."""
+    reason = _text(reason, 300, "reason", _("The reason"), required=True)
+    if len(reason) < 3:
+        raise DomainError(_("Say why this due will never be paid."), field="reason")
+    _lock_member(member.id)
+    dues = open_dues(member.id)
+    if not dues:
+        raise DomainError(_("Nothing is open on this due: there is nothing to write off."),
+                          field="reason")
+    made = [DueWriteOff(cooperative_id=due.cooperative_id, due_id=due.id,
+                        amount_minor=open_minor, reason=reason, written_off_by_id=actor_id,
+                        written_off_at=utcnow()) for due, open_minor in dues]
+    db.session.add_all(made)
+    db.session.flush()
+    return made
+
+
 def due_write_off(due: Due) -> DueWriteOff | None:
     return db.session.scalar(select(DueWriteOff).where(DueWriteOff.due_id == due.id))
 

@@ -335,6 +335,38 @@ def write_off(due_id: int):
                            confirming=confirming), code
 
 
+@bp.route("/members/<int:member_id>/write-off", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def write_off_member(member_id: int):
+    """Write off everything a member still owes (a deceased member, one gone for good), in
+    two steps like a single due's write-off."""
+    member = get_scoped_or_404(Member, member_id)
+    form = WriteOffForm()
+    dues = services.open_dues(member.id)
+    total = sum(open_minor for _due, open_minor in dues)
+    confirming = False
+    if form.validate_on_submit():
+        if form.confirmed.data != "yes":
+            confirming = True
+        else:
+            try:
+                made = services.write_off_member_dues(member, form.reason.data,
+                                                      current_user.id)
+            except DomainError as error:
+                db.session.rollback()
+                put_error_on_form(form, error)
+            else:
+                db.session.commit()
+                flash(_("Written off: %(amount)s in %(n)d due(s) of %(member)s.",
+                        amount=_money(sum(w.amount_minor for w in made)), n=len(made),
+                        member=member.full_name), "success")
+                return redirect(url_for("contributions.member_statement",
+                                        member_id=member.id))
+    code = 422 if request.method == "POST" and not confirming else 200
+    return render_template("contributions/write_off_member.html", member=member, dues=dues,
+                           total=total, form=form, confirming=confirming), code
+
+
 def _money(minor: int) -> str:
     from coopreg.core.templating import money
     return money(minor, current_cooperative().currency)

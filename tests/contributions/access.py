@@ -30,6 +30,7 @@ ACCESS: dict = {
     "contributions.reconciliation_lines": ALL,
     "contributions.reconciliation_xlsx": ALL,
     "contributions.write_off": MONEY,
+    "contributions.write_off_member": MONEY,
     "contributions.arrears": OFFICE,
     "contributions.arrears_xlsx": OFFICE,
     "contributions.cash_up": ALL,

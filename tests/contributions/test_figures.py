@@ -289,3 +289,30 @@ def test_remittance_lines_show_the_members_status(app, as_role, ledger):
     form = client.get(f"/contributions/agreements/{ledger['agreement_id']}/remittances/new"
                       f"?period={_back(2):%Y-%m}").get_data(as_text=True)
     assert 'data-member-status="left"' in form
+
+
+def test_write_off_everything_a_deceased_member_owes(app, as_role, ledger, coop):
+    client = as_role("treasurer")
+    url = f"/contributions/members/{ledger['Eva']}/write-off"
+    statement = client.get(f"/contributions/members/{ledger['Eva']}/statement").get_data(
+        as_text=True)
+    assert f'href="{url}"' in statement
+    arrears = client.get("/contributions/arrears?days=0&deceased=1").get_data(as_text=True)
+    assert f'href="{url}"' in arrears.split('data-group="deceased"', 1)[1]
+    page = client.get(url).get_data(as_text=True)
+    assert "1,800.00 CRC" in page  # three dues of 600
+    asked = client.post(url, data={"reason": "Died in a road accident"})
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DueWriteOff)) == 0
+    done = client.post(url, data={"reason": "Died in a road accident", "confirmed": "yes"})
+    assert done.status_code == 302
+    with app.test_request_context():
+        write_offs = db.session.scalars(select(DueWriteOff)).all()
+        assert sorted(w.amount_minor for w in write_offs) == [60000] * 3
+        assert reports.arrears(coop.id, group="deceased", min_days=0) == []
+        assert reports.member_statement(db.session.get(Member, ledger["Eva"])
+                                        ).balance_minor == 0
+    again = client.post(url, data={"reason": "again", "confirmed": "yes"})
+    assert again.status_code == 422
