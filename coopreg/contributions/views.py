@@ -64,7 +64,7 @@ from coopreg.contributions.models import (
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import from_minor
-from coopreg.core.templating import render_in_language, translated_labels
+from coopreg.core.templating import money, render_in_language, translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
@@ -368,7 +368,6 @@ def write_off_member(member_id: int):
 
 
 def _money(minor: int) -> str:
-    from coopreg.core.templating import money
     return money(minor, current_cooperative().currency)
 
 
