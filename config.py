@@ -109,6 +109,10 @@ class Config:
     # The largest amount one receipt may be, in the cooperative's currency (major units);
     # above it a receipt is refused as a likely typing slip. 0: no ceiling.
     COOPREG_MAX_RECEIPT_AMOUNT = _env_number("COOPREG_MAX_RECEIPT_AMOUNT", 10_000_000, 0)
+    # A member is in arrears when one of their dues is still open more than this many days
+    # after its grace period (due date + grace days): the home page's card counts that, and
+    # the arrears page opens with it.
+    ARREARS_DAYS_PAST_GRACE = _env_number("COOPREG_ARREARS_DAYS_PAST_GRACE", 30)
 
     # Spreadsheet imports (coopreg/imports): where uploads are kept, and what a file may hold.
     IMPORT_DIR = os.environ.get("COOPREG_IMPORT_DIR", str(INSTANCE_DIR / "imports"))

@@ -4,8 +4,8 @@ sector, sex, age band and locality. Evidence a cooperative brings to a municipal
 
 Counted with SQL aggregates (GROUP BY), never by walking members in Python, so it stays quick
 with 100,000+ members. A member is covered for a branch when they are active and hold a
-registration that is `registered`, whose coverage has started, under an agreement in force
-today whose schemes include the branch.
+registration that is `registered`, whose coverage has started and not ended, under an
+agreement in force today whose schemes include the branch.
 """
 
 from __future__ import annotations
@@ -128,6 +128,9 @@ def _covered_pairs(cooperative_id: int, as_of: date):
                    Registration.status == RegistrationStatus.REGISTERED,
                    or_(Registration.coverage_start.is_(None),
                        Registration.coverage_start <= as_of),
+                   # a coverage that has ended covers nobody, whatever the status says
+                   or_(Registration.coverage_end.is_(None),
+                       Registration.coverage_end >= as_of),
                    Agreement.valid_from <= as_of,
                    or_(Agreement.valid_to.is_(None), Agreement.valid_to >= as_of))
             .distinct().subquery("covered"))

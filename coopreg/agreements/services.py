@@ -947,19 +947,30 @@ def flag_registrations_for_exit(member: Member, reason: str, on: date) -> int:
 
 # ---- lists for the pages --------------------------------------------------------------------
 
-def funnel(agreement: Agreement) -> dict[str, int]:
+def funnel(agreement: Agreement, filters: dict | None = None) -> dict[str, int]:
     """How many registrations of the agreement are in each status, how many are flagged for
-    exit, and how many active members are not enrolled at all."""
+    exit, and how many active members are not enrolled at all — among the members the
+    campaign page's filters keep (search, sector, sex, locality), so each figure is the
+    number of rows of the list it opens with those filters."""
+    filters = {k: v for k, v in (filters or {}).items() if v}
+
+    def of_agreement(stmt):
+        stmt = stmt.where(Registration.cooperative_id == agreement.cooperative_id,
+                          Registration.agreement_id == agreement.id)
+        if filters:
+            stmt = _member_filters(stmt.join(Member, Member.id == Registration.member_id),
+                                   filters)
+        return stmt
+
     counts = {s.value: 0 for s in RegistrationStatus}
-    counts.update({status.value: n for status, n in db.session.execute(
-        select(Registration.status, func.count()).where(
-            Registration.cooperative_id == agreement.cooperative_id,
-            Registration.agreement_id == agreement.id).group_by(Registration.status))})
-    counts["flagged"] = db.session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.cooperative_id == agreement.cooperative_id,
-        Registration.agreement_id == agreement.id, Registration.exit_flagged.is_(True))) or 0
+    counts.update({status.value: n for status, n in db.session.execute(of_agreement(
+        select(Registration.status, func.count()).select_from(Registration))
+        .group_by(Registration.status))})
+    counts["flagged"] = db.session.scalar(of_agreement(
+        select(func.count()).select_from(Registration))
+        .where(Registration.exit_flagged.is_(True))) or 0
     counts["not_enrolled"] = db.session.scalar(
-        select(func.count()).select_from(_not_enrolled(agreement, {}).subquery())) or 0
+        select(func.count()).select_from(_not_enrolled(agreement, filters).subquery())) or 0
     return counts
 
 

@@ -346,7 +346,7 @@ def campaign(agreement_id: int):
                 if status in ("pending", "rejected", "ready") else {})
     return render_template("agreements/campaign.html", agreement=agreement, status=status,
                            registrations=registrations, cursor=cursor, problems=problems,
-                           counts=services.funnel(agreement), funnel_statuses=FUNNEL,
+                           counts=services.funnel(agreement, filters), funnel_statuses=FUNNEL,
                            filters=filters, sector_labels=SECTOR_LABELS,
                            localities=localities(agreement.cooperative_id), sexes=list(Sex),
                            can_mark_ready=status in ("pending", "rejected"))
@@ -364,7 +364,7 @@ def not_enrolled(agreement_id: int):
     return render_template("agreements/not_enrolled.html", agreement=agreement,
                            status="not_enrolled",
                            members=members, cursor=cursor, filters=filters, matching=matching,
-                           counts=services.funnel(agreement), funnel_statuses=FUNNEL,
+                           counts=services.funnel(agreement, filters), funnel_statuses=FUNNEL,
                            sector_labels=SECTOR_LABELS, sexes=list(Sex),
                            localities=localities(agreement.cooperative_id),
                            ended=agreement.valid_to is not None

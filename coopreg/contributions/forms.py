@@ -60,6 +60,15 @@ class ReverseForm(FlaskForm):
                          validators=[DataRequired(), Length(min=3, max=300)])
 
 
+class WriteOffForm(FlaskForm):
+    """Two steps: the reason, then (with `confirmed`) the irreversible write-off."""
+
+    reason = StringField(_l("Why will this due never be paid?"),
+                         validators=[DataRequired(), Length(min=3, max=300)],
+                         description=_l("For example: the member died in March 2025."))
+    confirmed = HiddenField()
+
+
 class SheetChooseForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: it only chooses what to show
@@ -67,9 +76,11 @@ class SheetChooseForm(FlaskForm):
     agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[InputRequired()])
     collected_on = DateField(_l("Collection date"), validators=[InputRequired()])
     locality = StringField(_l("Locality (optional)"), validators=[Optional(), Length(max=120)])
+    include_deceased = BooleanField(_l("Include deceased members"))
 
 
 class SheetPostForm(FlaskForm):
+    include_deceased = HiddenField()
     agreement_id = HiddenField()
     collected_on = HiddenField()
     locality = HiddenField()

@@ -38,9 +38,11 @@ def run_dues_generation(job: Job, progress) -> dict:
 
 @export_job(ARREARS_EXPORT, (Role.ADMIN, Role.SECRETARY, Role.TREASURER))
 def export_arrears(job: Job, stream, progress) -> ExportedFile:
-    """params: min_days, min_periods, agreement_id (optional): the arrears page's filters."""
+    """params: min_days, min_periods, agreement_id (optional), include_deceased (optional):
+    the arrears page's filters."""
     cooperative = db.session.get(Cooperative, job.cooperative_id)
     filters = {key: int(job.params[key]) for key in ("min_days", "min_periods")}
+    filters["include_deceased"] = bool(job.params.get("include_deceased"))
     if job.params.get("agreement_id"):
         agreement = db.session.get(Agreement, job.params["agreement_id"])
         if agreement is None or agreement.cooperative_id != job.cooperative_id:

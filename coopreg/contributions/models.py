@@ -5,7 +5,8 @@ imported bank or mobile-money statements.
 Posted money records are append-only. A wrong receipt is reversed (a `ReceiptReversal` and
 negative allocations that reference it), never edited or deleted. The ORM refuses an update
 or delete of these rows (`_refuse_money_changes`), and the database refuses it too, with
-triggers created by migration 0005 on both SQLite and PostgreSQL.
+triggers created by migration 0005 (0010 for the write-offs) on both SQLite and
+PostgreSQL.
 
 Amounts are integer minor units of the cooperative's currency (`*_minor`, BigInteger).
 """
@@ -308,6 +309,32 @@ class PeriodClose(db.Model):
         return f"<PeriodClose agreement={self.agreement_id} {self.period:%Y-%m}>"
 
 
+class DueWriteOff(db.Model):
+    """What is left open of a due that will never be paid (the member died, left, or the
+    debt is beyond collection), cleared by the treasurer with a reason: an entry of its own,
+    never a deletion of the due. The amount is the member's share still open when it was
+    written off; it leaves the arrears, the collection sheet and the member's balance, and the
+    reconciliation shows it as written off. At most one per due; irreversible (append-only)."""
+
+    __tablename__ = "due_write_offs"
+    __audited__ = True
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    due_id: Mapped[int] = mapped_column(ForeignKey("dues.id"), unique=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(300))
+    written_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    written_off_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    due: Mapped[Due] = relationship()
+    written_off_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<DueWriteOff due={self.due_id} {self.amount_minor}>"
+
+
 class StatementSource(TimestampMixin, db.Model):
     """Where statements come from (a bank account, a mobile-money wallet), with the column
     mapping of its files saved for the next import. Names are unique in the cooperative."""
@@ -415,7 +442,8 @@ class StatementMatch(db.Model):
 
 # Tables the database itself keeps append-only (triggers in migration 0005).
 APPEND_ONLY_MODELS = (Due, CollectionSheet, Receipt, ReceiptReversal, Allocation, Remittance,
-                      RemittanceLine, RemittanceAcknowledgement, PeriodClose, StatementMatch)
+                      RemittanceLine, RemittanceAcknowledgement, PeriodClose, StatementMatch,
+                      DueWriteOff)
 
 
 @event.listens_for(Session, "before_flush")

@@ -20,6 +20,7 @@ from coopreg.agreements.models import Agreement
 from coopreg.contributions.models import (
     Allocation,
     Due,
+    DueWriteOff,
     PaymentMethod,
     PeriodClose,
     Receipt,
@@ -30,8 +31,9 @@ from coopreg.contributions.models import (
 )
 from coopreg.contributions.services import month_end, month_start
 from coopreg.core.money import currency_exponent, from_minor
+from coopreg.core.templating import money
 from coopreg.extensions import db
-from coopreg.members.models import Member
+from coopreg.members.models import Member, MemberStatus
 
 LINES_PER_PAGE = 200
 
@@ -46,18 +48,37 @@ def _paid_per_due(cooperative_id: int, agreement_id: int | None = None):
     return stmt.group_by(Allocation.due_id).subquery()
 
 
+def _written_off_per_due(cooperative_id: int, agreement_id: int | None = None):
+    """Subquery: (due_id, written_off) — what was written off of each due."""
+    stmt = (select(DueWriteOff.due_id.label("due_id"),
+                   DueWriteOff.amount_minor.label("written_off"))
+            .where(DueWriteOff.cooperative_id == cooperative_id))
+    if agreement_id is not None:
+        stmt = stmt.join(Due, Due.id == DueWriteOff.due_id).where(
+            Due.agreement_id == agreement_id)
+    return stmt.subquery()
+
+
 # ---- reconciliation -------------------------------------------------------------------------
 
 @dataclass
 class PeriodFigures:
-    """One period of an agreement: what was due, paid, remitted and acknowledged."""
+    """One period of an agreement: what was due, paid, remitted and acknowledged.
+
+    Each figure says whose money it counts. The members' share: `due_minor`,
+    `allocated_minor`, `collected_minor`, `written_off_minor`, `open_minor` (members owe it and
+    pay it). The cooperative's share: `cooperative_share_minor`. Both shares:
+    `due_total_minor`, `paid_total_minor`, `unremitted_minor`, `remitted_minor`, the
+    remittance and what was acknowledged (a fully paid due is passed on with both shares), so
+    remitted is compared with the due's total, never with the members' share alone."""
 
     period: date
     dues: int = 0
-    due_minor: int = 0  # members' shares
-    cooperative_share_minor: int = 0
-    allocated_minor: int = 0  # paid towards this period's dues (whenever received)
-    collected_minor: int = 0  # received in this month and applied to this agreement's dues
+    due_minor: int = 0  # members' share
+    cooperative_share_minor: int = 0  # the cooperative's share
+    allocated_minor: int = 0  # members' share paid towards this period's dues (whenever)
+    collected_minor: int = 0  # members' money received in this month, applied to the agreement
+    written_off_minor: int = 0  # members' share written off (will never be paid)
     paid_dues: int = 0  # dues fully paid
     paid_total_minor: int = 0  # both shares of the fully paid dues: what is to be remitted
     remitted_minor: int = 0  # both shares of this period's dues already remitted
@@ -69,8 +90,14 @@ class PeriodFigures:
     flags: list[str] = field(default_factory=list)
 
     @property
+    def due_total_minor(self) -> int:
+        """Both shares of the period's dues: what the institution is owed in the end."""
+        return self.due_minor + self.cooperative_share_minor
+
+    @property
     def open_minor(self) -> int:
-        return self.due_minor - self.allocated_minor
+        """Members' share neither paid nor written off."""
+        return self.due_minor - self.allocated_minor - self.written_off_minor
 
     @property
     def unremitted_minor(self) -> int:
@@ -108,6 +135,13 @@ def reconciliation(agreement: Agreement, today: date | None = None) -> list[Peri
         figure.cooperative_share_minor = int(coop_share or 0)
         figure.allocated_minor, figure.paid_dues = int(allocated or 0), int(paid_count or 0)
         figure.paid_total_minor, figure.grace_until = int(paid_total or 0), grace
+
+    for period, written_off in db.session.execute(
+            select(Due.period, func.sum(DueWriteOff.amount_minor))
+            .join(DueWriteOff, DueWriteOff.due_id == Due.id)
+            .where(Due.cooperative_id == coop_id, Due.agreement_id == agreement.id)
+            .group_by(Due.period)):
+        row(period).written_off_minor = int(written_off or 0)
 
     for period, remitted, unpaid in db.session.execute(
             select(Due.period,
@@ -149,15 +183,16 @@ def reconciliation(agreement: Agreement, today: date | None = None) -> list[Peri
 
 
 def _flag(figure: PeriodFigures, today: date, currency: str) -> None:
-    def money(minor: int) -> str:
-        return f"{from_minor(minor, currency)} {currency}"
+    def amount(minor: int) -> str:
+        # as every other amount of the page: the user's locale, the currency's decimals
+        return money(minor, currency)
 
     if figure.open_minor > 0 and figure.grace_until and figure.grace_until < today:
-        figure.flags.append(_("%(amount)s still unpaid after the grace period.",
-                              amount=money(figure.open_minor)))
+        figure.flags.append(_("%(amount)s of the members' share still unpaid after the grace "
+                              "period.", amount=amount(figure.open_minor)))
     if figure.unremitted_minor > 0:
-        figure.flags.append(_("%(amount)s paid but not remitted yet.",
-                              amount=money(figure.unremitted_minor)))
+        figure.flags.append(_("%(amount)s (both shares) paid but not remitted yet.",
+                              amount=amount(figure.unremitted_minor)))
     if figure.remitted_unpaid:
         figure.flags.append(_("%(n)d remitted due(s) are no longer fully paid.",
                               n=figure.remitted_unpaid))
@@ -166,8 +201,60 @@ def _flag(figure: PeriodFigures, today: date, currency: str) -> None:
             figure.flags.append(_("The institution has not acknowledged the remittance."))
         elif figure.acknowledged_minor != figure.remittance.amount_minor:
             figure.flags.append(_("The institution acknowledged %(ack)s for a remittance of "
-                                  "%(sent)s.", ack=money(figure.acknowledged_minor),
-                                  sent=money(figure.remittance.amount_minor)))
+                                  "%(sent)s.", ack=amount(figure.acknowledged_minor),
+                                  sent=amount(figure.remittance.amount_minor)))
+
+
+def reconciliation_explanation() -> str:
+    """The one line that says whose money each column of the reconciliation counts (on the
+    page and in its spreadsheet)."""
+    return _("Members' share columns count what members owe, pay and what was written off; "
+             "the cooperative adds its share when a due is fully paid, so the both-shares "
+             "columns (to remit, remitted, acknowledged) compare with the total due, never "
+             "with the members' share alone.")
+
+
+def reconciliation_workbook(agreement: Agreement, figures: list[PeriodFigures]) -> bytes:
+    """The reconciliation as xlsx (rows in, file out): one row per period, every money
+    column named with whose money it counts, the differences as text, and a sheet with the
+    explanation line."""
+    from coopreg.core.spreadsheets import INTEGER, MONEY, TEXT, Column, Sheet, write_xlsx
+
+    currency = agreement.cooperative.currency
+    decimals = currency_exponent(currency)
+
+    def money_column(header: str) -> Column:
+        return Column(f"{header} ({currency})", MONEY, decimals=decimals)
+
+    columns = [Column(_("Period"), TEXT, width=10), Column(_("Dues"), INTEGER),
+               money_column(_("Due, members' share")),
+               money_column(_("Collected in the month, members' share")),
+               money_column(_("Paid, members' share")),
+               money_column(_("Written off, members' share")),
+               money_column(_("Still to pay, members' share")),
+               money_column(_("Due, cooperative's share")),
+               money_column(_("Due, both shares")),
+               money_column(_("To remit, both shares")),
+               money_column(_("Remitted, both shares")),
+               money_column(_("Remittance, both shares")),
+               money_column(_("Acknowledged, both shares")),
+               Column(_("Closed"), TEXT, width=8), Column(_("Differences"), TEXT, width=60)]
+
+    def amount(minor: int | None):
+        return None if minor is None else from_minor(minor, currency)
+
+    rows = [[f"{f.period:%Y-%m}", f.dues, amount(f.due_minor), amount(f.collected_minor),
+             amount(f.allocated_minor), amount(f.written_off_minor), amount(f.open_minor),
+             amount(f.cooperative_share_minor), amount(f.due_total_minor),
+             amount(f.unremitted_minor), amount(f.remitted_minor),
+             amount(f.remittance.amount_minor if f.remittance else None),
+             amount(f.acknowledged_minor), _("yes") if f.closed else "", " ".join(f.flags)]
+            for f in figures]
+    about = Sheet(_("How to read"), [Column(agreement.reference, TEXT, width=120)],
+                  [[reconciliation_explanation()]], autofilter=False)
+    buffer = io.BytesIO()
+    write_xlsx(buffer, [Sheet(_("Reconciliation"), columns, rows), about])
+    return buffer.getvalue()
 
 
 def members_credit_total(cooperative_id: int) -> int:
@@ -180,7 +267,8 @@ def members_credit_total(cooperative_id: int) -> int:
     return int(received or 0) - int(allocated or 0)
 
 
-LINE_KINDS = ("due", "open", "paid", "unremitted", "remitted", "collected", "remittance")
+LINE_KINDS = ("due", "allocated", "open", "paid", "written_off", "unremitted", "remitted",
+              "collected", "remittance")
 
 
 @dataclass
@@ -190,6 +278,11 @@ class Line:
     paid_minor: int
     remitted: bool
     amount_minor: int | None = None  # for "collected": what the month's receipts paid
+    written_off_minor: int = 0
+
+    @property
+    def open_minor(self) -> int:
+        return self.due.member_share_minor - self.paid_minor - self.written_off_minor
 
 
 def reconciliation_lines(agreement: Agreement, period: date, kind: str,
@@ -200,11 +293,14 @@ def reconciliation_lines(agreement: Agreement, period: date, kind: str,
     coop_id = agreement.cooperative_id
     paid = _paid_per_due(coop_id, agreement.id)
     paid_value = func.coalesce(paid.c.paid, 0)
+    gone = _written_off_per_due(coop_id, agreement.id)
+    gone_value = func.coalesce(gone.c.written_off, 0)
     remitted = select(RemittanceLine.id).where(RemittanceLine.due_id == Due.id).exists()
     amount = None
-    stmt = (select(Due, Member, paid_value, remitted)
+    stmt = (select(Due, Member, paid_value, remitted, gone_value)
             .join(Member, Member.id == Due.member_id)
             .outerjoin(paid, paid.c.due_id == Due.id)
+            .outerjoin(gone, gone.c.due_id == Due.id)
             .where(Due.cooperative_id == coop_id, Due.agreement_id == agreement.id))
     if kind == "collected":
         collected = (select(Allocation.due_id.label("due_id"),
@@ -224,7 +320,12 @@ def reconciliation_lines(agreement: Agreement, period: date, kind: str,
     else:
         stmt = stmt.where(Due.period == period)
         if kind == "open":
-            stmt = stmt.where(paid_value < Due.member_share_minor)
+            stmt = stmt.where(paid_value + gone_value < Due.member_share_minor)
+        elif kind == "allocated":
+            # every due something was paid towards: their payments add up to "paid"
+            stmt = stmt.where(paid_value != 0)
+        elif kind == "written_off":
+            stmt = stmt.where(gone_value > 0)
         elif kind == "paid":
             stmt = stmt.where(paid_value >= Due.member_share_minor)
         elif kind == "unremitted":
@@ -235,7 +336,8 @@ def reconciliation_lines(agreement: Agreement, period: date, kind: str,
         stmt = stmt.where(Due.id > after)
     rows = db.session.execute(stmt.order_by(Due.id).limit(per_page + 1)).all()
     lines = [Line(r[0], r[1], int(r[2] or 0), bool(r[3]),
-                  int(r[4]) if amount is not None else None) for r in rows[:per_page]]
+                  int(r[5]) if amount is not None else None, int(r[4] or 0))
+             for r in rows[:per_page]]
     cursor = lines[-1].due.id if len(rows) > per_page else None
     return lines, cursor
 
@@ -252,29 +354,57 @@ class ArrearsRow:
     periods: int
     amount_minor: int
     oldest_due: date
+    status: MemberStatus = MemberStatus.ACTIVE
 
 
-def arrears_query(cooperative_id: int, *, agreement_id: int | None = None, min_days: int = 0,
-                  min_periods: int = 1, today: date | None = None):
-    """Members with dues still open more than `min_days` after their grace period, at least
-    `min_periods` of them: one GROUP BY over the dues, largest amounts first."""
+# Whose arrears a list shows: members still in the cooperative (to call), those who left
+# (listed apart: their debts are settled differently), the deceased (left out of the call
+# list unless asked for; their dues are for the write-off), or everyone.
+ARREARS_GROUPS = {
+    "current": (MemberStatus.ACTIVE, MemberStatus.SUSPENDED),
+    "departed": (MemberStatus.LEFT,),
+    "deceased": (MemberStatus.DECEASED,),
+    "all": tuple(MemberStatus),
+}
+
+
+def default_arrears_days() -> int:
+    """The one definition of "in arrears": a due still open more than this many days after
+    its grace period (the setting ARREARS_DAYS_PAST_GRACE)."""
+    from flask import current_app
+
+    return int(current_app.config.get("ARREARS_DAYS_PAST_GRACE", 30))
+
+
+def arrears_query(cooperative_id: int, *, agreement_id: int | None = None,
+                  min_days: int | None = None, min_periods: int = 1,
+                  today: date | None = None, group: str = "current"):
+    """Members with dues still open (neither paid nor written off) more than `min_days`
+    after their grace period (by default the setting ARREARS_DAYS_PAST_GRACE), at least
+    `min_periods` of them, among the members of `group` (ARREARS_GROUPS): one GROUP BY over
+    the dues, largest amounts first."""
     today = today or date.today()
+    if min_days is None:
+        min_days = default_arrears_days()
     paid = _paid_per_due(cooperative_id, agreement_id)
-    paid_value = func.coalesce(paid.c.paid, 0)
+    gone = _written_off_per_due(cooperative_id, agreement_id)
+    settled = func.coalesce(paid.c.paid, 0) + func.coalesce(gone.c.written_off, 0)
     cutoff = today - timedelta(days=max(min_days, 0))
     owing = (select(Due.member_id.label("member_id"), func.count().label("periods"),
-                    func.sum(Due.member_share_minor - paid_value).label("amount"),
+                    func.sum(Due.member_share_minor - settled).label("amount"),
                     func.min(Due.due_date).label("oldest"))
              .outerjoin(paid, paid.c.due_id == Due.id)
+             .outerjoin(gone, gone.c.due_id == Due.id)
              .where(Due.cooperative_id == cooperative_id, Due.grace_until < cutoff,
-                    Due.member_share_minor > paid_value))
+                    Due.member_share_minor > settled))
     if agreement_id is not None:
         owing = owing.where(Due.agreement_id == agreement_id)
     owing = owing.group_by(Due.member_id).having(func.count() >= max(min_periods, 1)).subquery()
     return (select(Member.id, Member.member_number, Member.first_name, Member.last_name,
                    Member.second_last_name, Member.phone, Member.locality, owing.c.periods,
-                   owing.c.amount, owing.c.oldest)
+                   owing.c.amount, owing.c.oldest, Member.status)
             .join(owing, owing.c.member_id == Member.id)
+            .where(Member.status.in_(ARREARS_GROUPS.get(group, ARREARS_GROUPS["current"])))
             .order_by(owing.c.amount.desc(), Member.id))
 
 
@@ -283,7 +413,7 @@ def arrears(cooperative_id: int, limit: int | None = None, **filters) -> list[Ar
     if limit:
         stmt = stmt.limit(limit)
     return [ArrearsRow(r[0], r[1], " ".join(p for p in (r[2], r[3], r[4]) if p), r[5], r[6],
-                       int(r[7]), int(r[8]), r[9]) for r in db.session.execute(stmt)]
+                       int(r[7]), int(r[8]), r[9], r[10]) for r in db.session.execute(stmt)]
 
 
 def arrears_totals(cooperative_id: int, **filters) -> tuple[int, int]:
@@ -305,40 +435,61 @@ def arrears_workbook(cooperative_id: int, currency: str, **filters) -> bytes:
 
 
 def write_arrears_workbook(target, cooperative_id: int, currency: str, progress=None,
-                           **filters) -> int:
-    """The arrears list as xlsx for follow-up calls: phone numbers and member numbers as
-    text, amounts as numbers with the currency's decimals, and a summary sheet whose total
-    is the ledger's. Written to a binary stream; returns the number of members; calls
-    `progress(done, total, message)` every `ARREARS_PROGRESS_EVERY` rows when given."""
+                           include_deceased: bool = False, **filters) -> int:
+    """The arrears list as xlsx for follow-up calls: the members to call on the first sheet,
+    those who left on a sheet of their own (and the deceased on another, only when asked
+    for), each row with the member's status; phone numbers and member numbers as text,
+    amounts as numbers with the currency's decimals, and a summary sheet whose totals are the
+    ledger's. Written to a binary stream; returns the number of members on the call list;
+    calls `progress(done, total, message)` every `ARREARS_PROGRESS_EVERY` rows when given."""
     from coopreg.core.spreadsheets import DATE, INTEGER, MONEY, TEXT, Column, Sheet, write_xlsx
+    from coopreg.members.forms import STATUS_LABELS
 
+    filters.pop("group", None)
     decimals = currency_exponent(currency)
     count, total = arrears_totals(cooperative_id, **filters)
     if progress is not None:
         progress(0, count, _("Writing the file…"))
     rows = arrears(cooperative_id, **filters)
+    groups = [("departed", _("Departed members"))]
+    if include_deceased:
+        groups.append(("deceased", _("Deceased members")))
+    apart = [(name, title, arrears(cooperative_id, group=name, **filters),
+              arrears_totals(cooperative_id, group=name, **filters)) for name, title in groups]
     columns = [Column(_("Member number"), TEXT), Column(_("Name"), TEXT, width=32),
+               Column(_("Member status"), TEXT),
                Column(_("Phone"), TEXT), Column(_("Locality"), TEXT),
                Column(_("Periods overdue"), INTEGER),
-               Column(_("Amount overdue (%(currency)s)", currency=currency), MONEY,
-                      decimals=decimals),
+               Column(_("Amount overdue, members' share (%(currency)s)", currency=currency),
+                      MONEY, decimals=decimals),
                Column(_("Oldest due date"), DATE), Column(_("Called on"), DATE),
                Column(_("Outcome"), TEXT, width=30)]
 
+    def line(r: ArrearsRow) -> list:
+        return [r.member_number, r.name, str(STATUS_LABELS[r.status]), r.phone or "",
+                r.locality or "", r.periods, from_minor(r.amount_minor, currency), r.oldest_due,
+                None, ""]
+
     def body():
         for done, r in enumerate(rows, start=1):
-            yield [r.member_number, r.name, r.phone or "", r.locality or "", r.periods,
-                   from_minor(r.amount_minor, currency), r.oldest_due, None, ""]
+            yield line(r)
             if progress is not None and done % ARREARS_PROGRESS_EVERY == 0:
                 progress(done, count, _("%(done)d of %(total)d members written",
                                         done=done, total=count))
 
-    summary = Sheet(_("Summary"), [Column(_("Figure"), TEXT, width=30),
-                                   Column(_("Value"), MONEY, decimals=decimals)],
-                    [[_("Members in arrears"), Decimal(count)],
-                     [_("Total overdue (%(currency)s)", currency=currency),
-                      from_minor(total, currency)]])
-    write_xlsx(target, [Sheet(_("Arrears"), columns, body()), summary])
+    summary_rows = [[_("Members in arrears"), Decimal(count)],
+                    [_("Total overdue (%(currency)s)", currency=currency),
+                     from_minor(total, currency)]]
+    for _name, title, _rows, (n, amount) in apart:
+        summary_rows += [[_("%(group)s: members", group=title), Decimal(n)],
+                         [_("%(group)s: total overdue (%(currency)s)", group=title,
+                            currency=currency), from_minor(amount, currency)]]
+    summary = Sheet(_("Summary"), [Column(_("Figure"), TEXT, width=40),
+                                   Column(_("Value"), MONEY, decimals=decimals)], summary_rows)
+    sheets = [Sheet(_("Arrears"), columns, body())]
+    sheets += [Sheet(title, columns, (line(r) for r in group_rows))
+               for _name, title, group_rows, _totals in apart]
+    write_xlsx(target, [*sheets, summary])
     return len(rows)
 
 
@@ -410,10 +561,11 @@ class StatementDue:
     due: Due
     paid_minor: int
     remitted: bool
+    written_off_minor: int = 0
 
     @property
     def open_minor(self) -> int:
-        return self.due.member_share_minor - self.paid_minor
+        return self.due.member_share_minor - self.paid_minor - self.written_off_minor
 
 
 @dataclass
@@ -425,11 +577,12 @@ class MemberStatement:
     received_minor: int
     credit_minor: int
     months_covered: list[date]
+    written_off_minor: int = 0
 
     @property
     def balance_minor(self) -> int:
-        """What the member still owes: dues − allocations."""
-        return self.due_minor - self.allocated_minor
+        """What the member still owes: dues − allocations − what was written off."""
+        return self.due_minor - self.allocated_minor - self.written_off_minor
 
 
 def member_statement(member: Member) -> MemberStatement:
@@ -440,8 +593,10 @@ def member_statement(member: Member) -> MemberStatement:
     paid = (select(func.coalesce(func.sum(Allocation.amount_minor), 0))
             .where(Allocation.due_id == Due.id).scalar_subquery())
     remitted = select(RemittanceLine.id).where(RemittanceLine.due_id == Due.id).exists()
-    dues = [StatementDue(d, int(p), bool(r)) for d, p, r in db.session.execute(
-        select(Due, paid, remitted).where(Due.cooperative_id == member.cooperative_id,
+    gone = (select(func.coalesce(func.sum(DueWriteOff.amount_minor), 0))
+            .where(DueWriteOff.due_id == Due.id).scalar_subquery())
+    dues = [StatementDue(d, int(p), bool(r), int(w)) for d, p, r, w in db.session.execute(
+        select(Due, paid, remitted, gone).where(Due.cooperative_id == member.cooperative_id,
                                           Due.member_id == member.id)
         .options(selectinload(Due.agreement))
         .order_by(Due.period, Due.agreement_id))]
@@ -452,8 +607,11 @@ def member_statement(member: Member) -> MemberStatement:
         .order_by(Receipt.received_on, Receipt.number)))
     received = sum(r.amount_minor for r in receipts if r.reversal is None)
     allocated = sum(d.paid_minor for d in dues)
-    covered = sorted({d.due.period for d in dues if d.open_minor <= 0})
+    # a month is covered when its due is paid; a written-off one was not paid
+    covered = sorted({d.due.period for d in dues
+                      if d.paid_minor >= d.due.member_share_minor})
     return MemberStatement(dues=dues, receipts=receipts,
                            due_minor=sum(d.due.member_share_minor for d in dues),
                            allocated_minor=allocated, received_minor=received,
-                           credit_minor=received - allocated, months_covered=covered)
+                           credit_minor=received - allocated, months_covered=covered,
+                           written_off_minor=sum(d.written_off_minor for d in dues))

@@ -51,6 +51,7 @@ from coopreg.contributions.models import (
     Allocation,
     CollectionSheet,
     Due,
+    DueWriteOff,
     PaymentMethod,
     PeriodClose,
     Receipt,
@@ -164,6 +165,12 @@ def _paid_of_due():
     """Correlated: what has been allocated (net) to `Due`."""
     return (select(func.coalesce(func.sum(Allocation.amount_minor), 0))
             .where(Allocation.due_id == Due.id).scalar_subquery())
+
+
+def _written_off_of_due():
+    """Correlated: what has been written off of `Due` (0 when nothing)."""
+    return (select(func.coalesce(func.sum(DueWriteOff.amount_minor), 0))
+            .where(DueWriteOff.due_id == Due.id).scalar_subquery())
 
 
 def _allocated_of_receipt():
@@ -570,13 +577,14 @@ def member_credit(member_id: int) -> int:
 
 
 def open_dues(member_id: int) -> list[tuple[Due, int]]:
-    """The member's dues not fully paid, oldest first, with what is still open on each."""
-    paid = _paid_of_due()
+    """The member's dues not fully paid, oldest first, with what is still open on each (a
+    written-off part is not open: money that comes in later goes to other dues)."""
+    settled = _paid_of_due() + _written_off_of_due()
     rows = db.session.execute(
-        select(Due, (Due.member_share_minor - paid).label("open"))
+        select(Due, (Due.member_share_minor - settled).label("open"))
         .where(Due.cooperative_id == select(Member.cooperative_id)
                .where(Member.id == member_id).scalar_subquery(),
-               Due.member_id == member_id, Due.member_share_minor > paid)
+               Due.member_id == member_id, Due.member_share_minor > settled)
         .order_by(Due.due_date, Due.period, Due.id)).all()
     return [(due, int(open_amount)) for due, open_amount in rows]
 
@@ -791,6 +799,64 @@ def reverse_receipt(receipt: Receipt, reason: str, actor_id: int | None) -> Rece
     return reversal
 
 
+# ---- write-offs -----------------------------------------------------------------------------
+
+def due_open_minor(due: Due) -> int:
+    """What is still open on a due: the member's share − net payments − what was written
+    off."""
+    settled = db.session.scalar(select(_paid_of_due() + _written_off_of_due())
+                                .where(Due.id == due.id))
+    return due.member_share_minor - int(settled or 0)
+
+
+def write_off_due(due: Due, reason: str, actor_id: int | None) -> DueWriteOff:
+    """Clear what is left open of a due that will never be paid, with the reason. An entry
+    of its own (audited, append-only), never a deletion: the due and its payments stay as
+    they were; the written-off amount leaves the arrears and the collection sheet and shows
+    in the reconciliation. Irreversible; at most once per due; nothing open, nothing to
+    write off."""
+    reason = _text(reason, 300, "reason", _("The reason"), required=True)
+    if len(reason) < 3:
+        raise DomainError(_("Say why this due will never be paid."), field="reason")
+    _lock_member(due.member_id)
+    if db.session.scalar(select(DueWriteOff.id).where(DueWriteOff.due_id == due.id)):
+        raise DomainError(_("This due is already written off."), field="reason")
+    open_minor = due_open_minor(due)
+    if open_minor <= 0:
+        raise DomainError(_("Nothing is open on this due: there is nothing to write off."),
+                          field="reason")
+    write_off = DueWriteOff(cooperative_id=due.cooperative_id, due_id=due.id,
+                            amount_minor=open_minor, reason=reason,
+                            written_off_by_id=actor_id, written_off_at=utcnow())
+    db.session.add(write_off)
+    db.session.flush()
+    return write_off
+
+
+def write_off_member_dues(member: Member, reason: str, actor_id: int | None
+                          ) -> list[DueWriteOff]:
+    """Write off every due the member still owes at once (a deceased member, a member gone
+    for good), each its own entry with the same reason; the rules of `write_off_due`."""
+    reason = _text(reason, 300, "reason", _("The reason"), required=True)
+    if len(reason) < 3:
+        raise DomainError(_("Say why this due will never be paid."), field="reason")
+    _lock_member(member.id)
+    dues = open_dues(member.id)
+    if not dues:
+        raise DomainError(_("Nothing is open on this due: there is nothing to write off."),
+                          field="reason")
+    made = [DueWriteOff(cooperative_id=due.cooperative_id, due_id=due.id,
+                        amount_minor=open_minor, reason=reason, written_off_by_id=actor_id,
+                        written_off_at=utcnow()) for due, open_minor in dues]
+    db.session.add_all(made)
+    db.session.flush()
+    return made
+
+
+def due_write_off(due: Due) -> DueWriteOff | None:
+    return db.session.scalar(select(DueWriteOff).where(DueWriteOff.due_id == due.id))
+
+
 # ---- collection sheets ----------------------------------------------------------------------
 
 @dataclass
@@ -801,22 +867,27 @@ class SheetLine:
 
 
 def expected_collection(agreement: Agreement, on: date, locality: str | None = None,
-                        limit: int = 500) -> list[SheetLine]:
+                        limit: int = 500, include_deceased: bool = False) -> list[SheetLine]:
     """The members of an agreement with dues open on a day (due date on or before the end of
-    that month), each with what they owe: the pre-filled lines of a collection sheet."""
+    that month), each with what they owe: the pre-filled lines of a collection sheet.
+    Deceased members are left out unless asked for (nobody collects from them; their dues
+    are for the write-off); written-off parts of dues are not owed."""
     from coopreg.core.text import fold
+    from coopreg.members.models import MemberStatus
 
-    paid = _paid_of_due()
-    open_amount = (Due.member_share_minor - paid)
+    settled = _paid_of_due() + _written_off_of_due()
+    open_amount = (Due.member_share_minor - settled)
     stmt = (select(Due.member_id, func.sum(open_amount), func.min(Due.period),
                    func.max(Due.period), func.count())
+            .join(Member, Member.id == Due.member_id)
             .where(Due.cooperative_id == agreement.cooperative_id,
                    Due.agreement_id == agreement.id, Due.due_date <= month_end(on),
-                   Due.member_share_minor > paid)
+                   Due.member_share_minor > settled)
             .group_by(Due.member_id))
+    if not include_deceased:
+        stmt = stmt.where(Member.status != MemberStatus.DECEASED)
     if locality:
-        stmt = stmt.join(Member, Member.id == Due.member_id).where(
-            Member.locality_key == fold(locality))
+        stmt = stmt.where(Member.locality_key == fold(locality))
     rows = db.session.execute(stmt).all()
     members = {m.id: m for m in db.session.scalars(select(Member).where(
         Member.id.in_([r[0] for r in rows])))} if rows else {}

@@ -50,8 +50,10 @@ from coopreg.contributions.forms import (
     SheetChooseForm,
     SheetPostForm,
     StatementUploadForm,
+    WriteOffForm,
 )
 from coopreg.contributions.models import (
+    Due,
     PaymentMethod,
     Receipt,
     Remittance,
@@ -62,12 +64,13 @@ from coopreg.contributions.models import (
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import amount_for_typing, from_minor
-from coopreg.core.templating import render_in_language
+from coopreg.core.templating import money, render_in_language, translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
 from coopreg.jobs.views import start_and_follow
+from coopreg.members.forms import STATUS_LABELS
 from coopreg.members.models import Member
 
 bp = Blueprint("contributions", __name__)
@@ -79,7 +82,8 @@ OFFICE = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
 def _contributions_context():
     return {"method_labels": {m.value: label for m, label in METHOD_LABELS.items()},
             "can_handle_money": request.endpoint is not None
-            and _role() in MONEY}
+            and _role() in MONEY,
+            "member_status_labels": translated_labels(STATUS_LABELS)}
 
 
 @bp.app_template_filter("plain_amount")
@@ -318,6 +322,68 @@ def member_statement(member_id: int):
                               statement=statement, print_date=date.today())
 
 
+# ---- write-offs -----------------------------------------------------------------------------
+
+@bp.route("/dues/<int:due_id>/write-off", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def write_off(due_id: int):
+    """Write off what is open of a due, in two steps: the reason, then a confirmation page
+    (the write-off cannot be undone)."""
+    due = get_scoped_or_404(Due, due_id)
+    form = WriteOffForm()
+    existing = services.due_write_off(due)
+    open_minor = services.due_open_minor(due)
+    confirming = False
+    if form.validate_on_submit():
+        if form.confirmed.data != "yes":
+            confirming = True  # show what will happen; nothing written yet
+        else:
+            with attempt(form) as outcome:
+                services.write_off_due(due, form.reason.data, current_user.id)
+            if outcome.ok:
+                flash(_("Written off: %(amount)s of %(member)s's due for %(month)s.",
+                        amount=_money(open_minor), member=due.member.full_name,
+                        month=f"{due.period:%Y-%m}"), "success")
+                return redirect(url_for("contributions.member_statement",
+                                        member_id=due.member_id))
+    code = 422 if request.method == "POST" and not confirming else 200
+    return render_template("contributions/write_off.html", due=due, form=form,
+                           existing=existing, open_minor=open_minor,
+                           confirming=confirming), code
+
+
+@bp.route("/members/<int:member_id>/write-off", methods=["GET", "POST"])
+@roles_required(*MONEY)
+def write_off_member(member_id: int):
+    """Write off everything a member still owes (a deceased member, one gone for good), in
+    two steps like a single due's write-off."""
+    member = get_scoped_or_404(Member, member_id)
+    form = WriteOffForm()
+    dues = services.open_dues(member.id)
+    total = sum(open_minor for _due, open_minor in dues)
+    confirming = False
+    if form.validate_on_submit():
+        if form.confirmed.data != "yes":
+            confirming = True
+        else:
+            with attempt(form) as outcome:
+                made = services.write_off_member_dues(member, form.reason.data,
+                                                      current_user.id)
+            if outcome.ok:
+                flash(_("Written off: %(amount)s in %(n)d due(s) of %(member)s.",
+                        amount=_money(sum(w.amount_minor for w in made)), n=len(made),
+                        member=member.full_name), "success")
+                return redirect(url_for("contributions.member_statement",
+                                        member_id=member.id))
+    code = 422 if request.method == "POST" and not confirming else 200
+    return render_template("contributions/write_off_member.html", member=member, dues=dues,
+                           total=total, form=form, confirming=confirming), code
+
+
+def _money(minor: int) -> str:
+    return money(minor, current_cooperative().currency)
+
+
 # ---- collection sheet -----------------------------------------------------------------------
 
 @bp.route("/collection", methods=["GET", "POST"])
@@ -334,8 +400,10 @@ def collection_sheet():
     if request.args.get("agreement_id") and choose.validate():
         agreement = get_scoped_or_404(Agreement, choose.agreement_id.data)
         lines = services.expected_collection(agreement, choose.collected_on.data,
-                                             choose.locality.data)
+                                             choose.locality.data,
+                                             include_deceased=choose.include_deceased.data)
         post_form = SheetPostForm(formdata=None)
+        post_form.include_deceased.data = "1" if choose.include_deceased.data else ""
         post_form.agreement_id.data = agreement.id
         post_form.collected_on.data = choose.collected_on.data.isoformat()
         post_form.locality.data = choose.locality.data or ""
@@ -374,7 +442,9 @@ def _post_collection_sheet(cooperative):
     choose.agreement_id.data = agreement.id
     choose.collected_on.data = collected_on
     choose.locality.data = form.locality.data
-    lines = services.expected_collection(agreement, collected_on, form.locality.data)
+    choose.include_deceased.data = form.include_deceased.data == "1"
+    lines = services.expected_collection(agreement, collected_on, form.locality.data,
+                                         include_deceased=choose.include_deceased.data)
     entered = {e.member_id: e for e in entries}
     return render_template("contributions/collection.html", choose=choose, lines=lines,
                            post_form=form, agreement=agreement, entered=entered), 422
@@ -513,7 +583,25 @@ def reconciliation():
     return render_template("contributions/reconciliation.html", agreement=agreement,
                            agreements=_agreements(), rows=rows,
                            credit=reports.members_credit_total(current_cooperative().id),
+                           explanation=reports.reconciliation_explanation(),
                            close_form=ClosePeriodForm(formdata=None))
+
+
+@bp.route("/agreements/<int:agreement_id>/reconciliation.xlsx")
+@roles_required(*ALL_ROLES)
+def reconciliation_xlsx(agreement_id: int):
+    """The reconciliation of an agreement as a spreadsheet (a few hundred periods at most:
+    made in the request)."""
+    from flask import Response
+
+    from coopreg.jobs.files import XLSX
+
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    data = reports.reconciliation_workbook(agreement, reports.reconciliation(agreement))
+    code = current_cooperative().code
+    filename = f"reconciliation-{code}-{agreement.id}-{date.today():%Y%m%d}.xlsx"
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.route("/agreements/<int:agreement_id>/lines")
@@ -527,7 +615,9 @@ def reconciliation_lines(agreement_id: int):
     after = request.args.get("after", "")
     lines, cursor = reports.reconciliation_lines(agreement, period, kind,
                                                  after=int(after) if after.isdigit() else None)
-    titles = {"due": _("Dues"), "open": _("Dues still open"), "paid": _("Dues fully paid"),
+    titles = {"due": _("Dues"), "allocated": _("Dues with a payment"),
+              "open": _("Dues still open"), "paid": _("Dues fully paid"),
+              "written_off": _("Dues written off"),
               "unremitted": _("Paid, not remitted yet"), "remitted": _("Dues remitted"),
               "collected": _("Collected in the month"),
               "remittance": _("Lines of the remittance")}
@@ -539,13 +629,16 @@ def reconciliation_lines(agreement_id: int):
 # ---- arrears and cash-up --------------------------------------------------------------------
 
 def _arrears_filters(source=None) -> dict:
+    """The arrears page's filters; without any, the one definition of arrears the home
+    page's card counts (reports.default_arrears_days)."""
     source = request.args if source is None else source
 
     def number(name: str, default: int, high: int) -> int:
         value = source.get(name, "")
         return min(int(value), high) if value.isdigit() else default
 
-    filters = {"min_days": number("days", 30, 3650), "min_periods": number("periods", 1, 120)}
+    filters = {"min_days": number("days", reports.default_arrears_days(), 3650),
+               "min_periods": number("periods", 1, 120)}
     agreement_id = source.get("agreement_id", "")
     if agreement_id:
         filters["agreement_id"] = get_scoped_or_404(Agreement, agreement_id).id
@@ -555,12 +648,25 @@ def _arrears_filters(source=None) -> dict:
 @bp.route("/arrears")
 @roles_required(*OFFICE)
 def arrears():
+    """Members to call (still in the cooperative), then those who left, listed apart; the
+    deceased only when asked for."""
     cooperative = current_cooperative()
     filters = _arrears_filters()
+    include_deceased = request.args.get("deceased") == "1"
     rows = reports.arrears(cooperative.id, limit=500, **filters)
     count, total = reports.arrears_totals(cooperative.id, **filters)
+    apart = [("departed", _("Departed members"), _("Members who left the cooperative: their "
+                                                  "debts are settled apart (or written off)."))]
+    if include_deceased:
+        apart.append(("deceased", _("Deceased members"),
+                      _("Not on the call list: write off what will never be paid.")))
+    groups = [(name, title, hint, reports.arrears(cooperative.id, limit=500, group=name,
+                                                  **filters),
+               reports.arrears_totals(cooperative.id, group=name, **filters))
+              for name, title, hint in apart]
     return render_template("contributions/arrears.html", rows=rows, count=count, total=total,
-                           filters=filters, agreements=_agreements())
+                           filters=filters, agreements=_agreements(), groups=groups,
+                           include_deceased=include_deceased)
 
 
 @bp.route("/arrears/export", methods=["POST"])
@@ -569,8 +675,10 @@ def arrears_xlsx():
     """The arrears list for follow-up, made by a background job (its page shows the
     progress, then the download link)."""
     cooperative = current_cooperative()
+    params = _arrears_filters(request.form)
+    params["include_deceased"] = request.form.get("deceased") == "1"
     return start_and_follow(create_job(cooperative.id, contribution_jobs.ARREARS_EXPORT,
-                                       current_user.id, _arrears_filters(request.form)))
+                                       current_user.id, params))
 
 
 @bp.route("/cash-up")

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l  # labels: rendered only in a message
-from sqlalchemy import and_, literal, or_, select, text, tuple_
+from sqlalchemy import and_, exists, literal, or_, select, text, tuple_
 from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
@@ -460,6 +460,19 @@ def set_documents(member: Member, received: dict[int, date | None | object],
     db.session.expire(member, ["documents"])
 
 
+def missing_documents_condition(cooperative_id: int):
+    """True of a member (the outer query's `Member`) who lacks at least one active item of
+    the cooperative's checklist: the one definition the home page's count and the member
+    list's "missing a document" filter share. Both subqueries are tied to the outer member
+    explicitly (a subquery left to correlate by itself lists every member's documents)."""
+    held = (exists().where(MemberDocument.member_id == Member.id,
+                           MemberDocument.document_type_id == DocumentType.id)
+            .correlate(Member, DocumentType))
+    return (select(DocumentType.id).where(
+        DocumentType.cooperative_id == cooperative_id, DocumentType.active.is_(True), ~held)
+        .correlate(Member).exists())
+
+
 def missing_documents(member: Member) -> list[DocumentType]:
     held = {d.document_type_id for d in member.documents}
     return [t for t in db.session.scalars(select(DocumentType).where(
@@ -568,9 +581,11 @@ def search_condition(query: str):
 
 
 def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: str = "",
-                 locality: str = "", sort: str = "name", after: str | None = None,
-                 before: str | None = None, per_page: int = 50) -> MemberPage:
-    """One page of the register, keyset-paginated (no OFFSET, no COUNT over the table)."""
+                 locality: str = "", documents: str = "", sort: str = "name",
+                 after: str | None = None, before: str | None = None,
+                 per_page: int = 50) -> MemberPage:
+    """One page of the register, keyset-paginated (no OFFSET, no COUNT over the table).
+    `documents="missing"` keeps the members who lack an item of the checklist."""
     sort = sort if sort in SORTS else "name"
     column, descending = SORTS[sort]
     stmt = select(*LIST_COLUMNS).where(Member.cooperative_id == cooperative_id)
@@ -583,6 +598,8 @@ def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: 
         stmt = stmt.where(Member.sector == Sector(sector))
     if locality:
         stmt = stmt.where(Member.locality_key == fold(locality))
+    if documents == "missing":
+        stmt = stmt.where(missing_documents_condition(cooperative_id))
 
     def forward(asc: bool):
         return (column.asc(), Member.id.asc()) if asc else (column.desc(), Member.id.desc())

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
-from coopreg.cooperatives.models import Cooperative
-from coopreg.members.models import Member
+from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.members.models import Member, MemberDocument
 
 
 def register_changed(session: Session, cooperative_ids: Iterable[int]) -> None:
@@ -42,9 +42,12 @@ def register_key(cooperative: Cooperative) -> tuple:
 def _count_register_writes(session: Session, flush_context, instances) -> None:
     # before the members' own statements: the cooperative's row is taken first, the order
     # in which creating a member (its number) and the import take it too
-    changed = {obj.cooperative_id for obj in session.new if isinstance(obj, Member)}
-    changed.update(obj.cooperative_id for obj in session.deleted if isinstance(obj, Member))
+    # a member's documents (and the checklist) are part of the register too: the list's
+    # "missing a document" filter and the home page's count are built from them
+    kinds = (Member, MemberDocument, DocumentType)
+    changed = {obj.cooperative_id for obj in session.new if isinstance(obj, kinds)}
+    changed.update(obj.cooperative_id for obj in session.deleted if isinstance(obj, kinds))
     changed.update(obj.cooperative_id for obj in session.dirty
-                   if isinstance(obj, Member) and session.is_modified(obj))
+                   if isinstance(obj, kinds) and session.is_modified(obj))
     changed.discard(None)
     register_changed(session, changed)

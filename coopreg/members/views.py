@@ -79,6 +79,7 @@ def list_members():
     args = request.args
     filters = {"q": args.get("q", "").strip()[:100], "status": args.get("status", ""),
                "sector": args.get("sector", ""), "locality": args.get("locality", "")[:120],
+               "documents": "missing" if args.get("documents") == "missing" else "",
                "sort": args.get("sort", "name")}
     status_labels = translated_labels(STATUS_LABELS)
     rows = member_rows(cooperative, filters, args.get("after"), args.get("before"),

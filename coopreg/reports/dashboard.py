@@ -13,17 +13,16 @@ from datetime import date
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import and_, func, select
 
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
 from coopreg.agreements.services import funnel
 from coopreg.auth.models import Membership, Role
-from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
 from coopreg.core.charts import Segment, column_chart, horizontal_bars, stacked_bars
 from coopreg.core.kept import kept
 from coopreg.extensions import db
-from coopreg.members.models import Member, MemberDocument, MemberStatus
+from coopreg.members.models import Member, MemberStatus
 from coopreg.members.versions import register_key
 
 
@@ -41,14 +40,13 @@ def _agreements(cooperative_id: int) -> list[Agreement]:
 
 
 def members_missing_documents(cooperative_id: int) -> int:
-    """Active members who lack at least one active item of the checklist."""
-    missing = select(DocumentType.id).where(
-        DocumentType.cooperative_id == cooperative_id, DocumentType.active.is_(True),
-        not_(exists().where(MemberDocument.member_id == Member.id,
-                            MemberDocument.document_type_id == DocumentType.id)))
+    """Active members who lack at least one active item of the checklist (the member list's
+    "missing a document" filter, with status active: the card's link)."""
+    from coopreg.members.services import missing_documents_condition
+
     return db.session.scalar(select(func.count()).select_from(Member).where(
         Member.cooperative_id == cooperative_id, Member.status == MemberStatus.ACTIVE,
-        exists(missing))) or 0
+        missing_documents_condition(cooperative_id))) or 0
 
 
 def _funnel_chart(agreements: list[Agreement]):
@@ -118,11 +116,10 @@ def _remittances_due(reconciled: list[tuple[Agreement, list]]) -> list:
 
 
 def _unmatched_lines(cooperative_id: int) -> int:
-    from coopreg.contributions.models import StatementLine, StatementMatch
+    """The statement queue's own count (the card opens the queue)."""
+    from coopreg.contributions.statements import unmatched_count
 
-    return db.session.scalar(select(func.count()).select_from(StatementLine).where(
-        StatementLine.cooperative_id == cooperative_id,
-        not_(exists().where(StatementMatch.line_id == StatementLine.id)))) or 0
+    return unmatched_count(cooperative_id)
 
 
 def _growth_chart(cooperative_id: int, today: date):
@@ -183,18 +180,24 @@ def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashb
             dashboard.charts.append((_("Registrations per agreement"), chart))
         dashboard.figures.append((_("Members with missing documents"), _register_wide(
             cooperative, today, "missing documents",
-            lambda: members_missing_documents(cooperative.id)), None, {}))
+            lambda: members_missing_documents(cooperative.id)), "members.list_members",
+            {"status": "active", "documents": "missing"}))
         dashboard.lists["rejected"] = _rejected(cooperative.id)
         dashboard.lists["batches"] = _batches_waiting(cooperative.id)
 
     if role in (Role.TREASURER, Role.ADMIN):
         reconciled = _reconciliations(agreements, today)
         dashboard.charts.extend(_collection_chart(reconciled, today))
-        from coopreg.contributions.reports import arrears_totals
+        from coopreg.contributions.reports import arrears_totals, default_arrears_days
 
-        members, amount = arrears_totals(cooperative.id)
-        dashboard.figures.append((_("Members in arrears"), members, "contributions.arrears", {}))
+        # the arrears page's own definition and filter, named on the card and in its link
+        days = default_arrears_days()
+        members, amount = arrears_totals(cooperative.id, min_days=days, today=today)
+        dashboard.figures.append((
+            _("Members in arrears (a due open more than %(days)d days after its grace "
+              "period)", days=days), members, "contributions.arrears", {"days": days}))
         dashboard.lists["arrears_amount"] = amount
+        dashboard.lists["arrears_days"] = days
         dashboard.lists["remittances"] = _remittances_due(reconciled)
         dashboard.figures.append((_("Unmatched statement lines"),
                                   _unmatched_lines(cooperative.id),

@@ -1,7 +1,7 @@
 """cooperative founding date: money dated before it is refused as a typing slip
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04
 
 A nullable date: existing cooperatives have none until an admin gives it in the settings.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -164,3 +164,21 @@ def test_the_page_and_the_download(app, as_role, coop, make_member):
     assert disposition.endswith(".xlsx")
     assert load_workbook(io.BytesIO(response.data)).sheetnames[0] == "Summary"
     response.close()
+
+
+def test_a_registration_whose_coverage_ended_covers_nobody(make_agreement, new_member, health,
+                                                          cr):
+    """Issue 14 (the same kind of wrong figure): a registration still `registered` whose
+    coverage ended before the day counted as covering the member."""
+    agreement = make_agreement("END", schemes=[health])
+    ended = new_member()
+    registration = services.enrol_member(agreement, ended, None)
+    force_status(registration, S.REGISTERED, coverage_start=date(2024, 1, 1),
+                 coverage_end=date(2025, 3, 31))
+    running = new_member()
+    registration = services.enrol_member(agreement, running, None)
+    force_status(registration, S.REGISTERED, coverage_start=date(2024, 1, 1),
+                 coverage_end=date(2025, 12, 31))
+    report = coverage_report(cr.id, as_of=AS_OF)
+    assert report.covered_any == 1
+    assert _counts(report.branches)[Branch.MEDICAL_CARE] == (1, 2)

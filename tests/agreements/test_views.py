@@ -297,3 +297,32 @@ def test_campaign_pages_by_name(app, as_role, seeded, monkeypatch):
                                                 per_page=2)
         names = [r.member.first_name for r in first + rest]
     assert names == ["Ana", "Rosa", "Zoe"] and end is None
+
+
+def test_campaign_funnel_counts_the_rows_it_opens_with_the_filters(app, as_role, seeded):
+    """Issue 14: the funnel counted the whole agreement while the list below it kept only
+    the members the filters chose (a figure that disagrees with its own list)."""
+    from coopreg.agreements.models import Agreement, RegistrationStatus
+    from coopreg.members.models import Member
+    from tests.contributions.helpers import register
+
+    with app.app_context(), acting_as(None, "tests"):
+        agreement = db.session.get(Agreement, seeded["agreement"])
+        for key in ("ana", "rosa"):
+            register(agreement, db.session.get(Member, seeded[key]), date(2024, 1, 1),
+                     status=RegistrationStatus.PENDING)
+        db.session.commit()
+    client = as_role("secretary")
+    base = f"/agreements/{seeded['agreement']}"
+    page = client.get(f"{base}/campaign?status=pending&sector=crafts").get_data(as_text=True)
+    funnel = page.split('class="funnel"', 1)[1].split("</nav>", 1)[0]
+    pending = re.search(r'href="([^"]*status=pending[^"]*)">\s*<span class="num">(\d+)',
+                        funnel)
+    assert "sector=crafts" in pending.group(1).replace("&amp;", "&")
+    rows = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert int(pending.group(2)) == rows.count('name="registration_id"') == 1
+    not_enrolled = re.search(r'href="([^"]*not-enrolled[^"]*|[^"]*not_enrolled[^"]*)">\s*'
+                             r'<span class="num">(\d+)', funnel)
+    assert int(not_enrolled.group(2)) == 0  # Zoe is not in crafts
+    unfiltered = client.get(f"{base}/campaign?status=pending").get_data(as_text=True)
+    assert re.search(r'status=pending">\s*<span class="num">2<', unfiltered)

@@ -311,8 +311,9 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     collected = page.locator(f"tr[data-period='{this}'] td[data-figure=collected]")
     expect(collected).to_have_text("1,500.90 CRC")
     expect(last_row.locator("td[data-figure=allocated]")).to_have_text("1,500.90 CRC")
-    expect(last_row.locator("td").nth(4)).to_have_text("750.45 CRC")  # Bruno still owes
-    expect(last_row.locator("td").nth(5)).to_have_text("2,501.50 CRC")  # to remit: 2 × 1250.75
+    expect(last_row.locator("td[data-figure=open]")).to_have_text("750.45 CRC")  # Bruno owes
+    # to remit, both shares: 2 × 1250.75
+    expect(last_row.locator("td[data-figure=unremitted]")).to_have_text("2,501.50 CRC")
     screenshot(page, "journeys-treasurer-04-reconciliation-after")
     collected.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Collected in the month")
@@ -343,9 +344,9 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     subnav.get_by_role("link", name="Reconciliation").click()
     page.get_by_label("Agreement").select_option(label=label)
     page.get_by_role("button", name="Show").click()
-    expect(last_row.locator("td").nth(5)).to_have_text("0.00 CRC")  # nothing left to remit
-    expect(last_row.locator("td").nth(6)).to_have_text("2,501.50 CRC")  # remitted
-    remittance = last_row.locator("td").nth(7)
+    expect(last_row.locator("td[data-figure=unremitted]")).to_have_text("0.00 CRC")  # none left
+    expect(last_row.locator("td[data-figure=remitted]")).to_have_text("2,501.50 CRC")
+    remittance = last_row.locator("td[data-figure=remittance]")
     expect(remittance).to_have_text("2,501.50 CRC")  # the remittance, a link to it
     remittance.get_by_role("link").click()
     expect(page).to_have_url(remittance_url)

@@ -29,6 +29,9 @@ ACCESS: dict = {
     "contributions.close_period": MONEY,
     "contributions.reconciliation": ALL,
     "contributions.reconciliation_lines": ALL,
+    "contributions.reconciliation_xlsx": ALL,
+    "contributions.write_off": MONEY,
+    "contributions.write_off_member": MONEY,
     "contributions.arrears": OFFICE,
     "contributions.arrears_xlsx": OFFICE,
     "contributions.cash_up": ALL,
@@ -70,7 +73,9 @@ def make_ids(app, cooperative, factories) -> dict:
         statement = statements.import_statement(coop, source, STATEMENT_CSV, "bank.csv", None)
         line_id = db.session.scalar(db.select(StatementLine.id).where(
             StatementLine.statement_id == statement.id))
-        ids = {"receipt_id": receipt.id, "remittance_id": remittance.id,
+        due_id = db.session.scalar(db.select(services.Due.id).where(
+            services.Due.agreement_id == agreement.id))
+        ids = {"receipt_id": receipt.id, "remittance_id": remittance.id, "due_id": due_id,
                "statement_id": statement.id, "statement_line_id": line_id}
         db.session.commit()
     return ids

@@ -1,9 +1,10 @@
 """Property tests of the money invariants: a rule-based state machine receives, allocates,
 reverses, generates dues, remits, closes periods and exports, and after every step checks that
 - allocations never exceed their receipt, and a reversed receipt keeps nothing;
-- a due is never over-paid (0 ≤ paid ≤ member share);
+- a due is never over-paid (0 ≤ paid, paid + written off ≤ member share);
 - every member's money is on their dues up to what they owe, the rest is credit:
-  allocated = min(received, due), balance = dues − allocations, credit = received − allocated;
+  allocated = min(received, due − written off), balance = dues − allocations − written off,
+  credit = received − allocated;
 - a reversal right after a receipt restores the state before it;
 - remitted dues are fully paid (remitted ≤ collected), and a remittance equals its lines;
 - closed periods do not change;
@@ -33,6 +34,7 @@ from coopreg.contributions import reports, services
 from coopreg.contributions.models import (
     Allocation,
     Due,
+    DueWriteOff,
     PeriodClose,
     Receipt,
     ReceiptReversal,
@@ -144,6 +146,25 @@ class Ledger(RuleBasedStateMachine):
         assert services.allocate_credit(self.members[member].id) == []
 
     @precondition(lambda self: self.generated_through >= 0)
+    @rule(pick=st.integers(0, 1000))
+    def write_off(self, pick):
+        dues = db.session.scalars(select(Due).where(Due.agreement_id == self.agreement.id)
+                                  .order_by(Due.id)).all()
+        if not dues:
+            return
+        due = dues[pick % len(dues)]
+        if services.due_write_off(due) is not None or services.due_open_minor(due) <= 0:
+            try:
+                with db.session.begin_nested():
+                    services.write_off_due(due, "Never to be paid", None)
+                raise AssertionError("a write-off of nothing went through")
+            except DomainError:
+                return
+        open_minor = services.due_open_minor(due)
+        assert services.write_off_due(due, "Never to be paid", None).amount_minor == open_minor
+        assert services.due_open_minor(due) == 0
+
+    @precondition(lambda self: self.generated_through >= 0)
     @rule(pick=st.integers(0, 11))
     def remit(self, pick):
         period = MONTHS[pick % (self.generated_through + 1)]
@@ -178,9 +199,9 @@ class Ledger(RuleBasedStateMachine):
         _count, ledger_total = reports.arrears_totals(self.cooperative.id, min_days=min_days,
                                                       today=TODAY)
         sheet = load_workbook(io.BytesIO(data), read_only=True)["Arrears"]
-        exported = sum((Decimal(str(row[5])) for row in sheet.iter_rows(min_row=2,
+        exported = sum((Decimal(str(row[6])) for row in sheet.iter_rows(min_row=2,
                                                                        values_only=True)
-                        if row[5] is not None), Decimal(0))
+                        if row[6] is not None), Decimal(0))
         assert exported == Decimal(ledger_total).scaleb(-2)
 
     # ---- invariants ----------------------------------------------------------------------
@@ -209,6 +230,14 @@ class Ledger(RuleBasedStateMachine):
             .group_by(Due.id, Due.member_share_minor)).all()
         for share, paid in rows:
             assert 0 <= paid <= share
+        for share, paid, written_off in db.session.execute(
+                select(Due.member_share_minor,
+                       select(func.coalesce(func.sum(Allocation.amount_minor), 0))
+                       .where(Allocation.due_id == Due.id).scalar_subquery(),
+                       DueWriteOff.amount_minor)
+                .join(DueWriteOff, DueWriteOff.due_id == Due.id)
+                .where(Due.cooperative_id == self.cooperative.id)):
+            assert written_off > 0 and paid + written_off <= share
 
     @invariant()
     def money_is_on_the_dues_or_in_credit(self):
@@ -221,9 +250,11 @@ class Ledger(RuleBasedStateMachine):
                 Due.member_id == member.id))
             allocated = _sum(select(func.sum(Allocation.amount_minor)).join(
                 Due, Due.id == Allocation.due_id).where(Due.member_id == member.id))
-            assert allocated == min(received, due)
+            written_off = _sum(select(func.sum(DueWriteOff.amount_minor)).join(
+                Due, Due.id == DueWriteOff.due_id).where(Due.member_id == member.id))
+            assert allocated == min(received, due - written_off)
             statement = reports.member_statement(member)
-            assert statement.balance_minor == due - allocated
+            assert statement.balance_minor == due - allocated - written_off
             assert statement.credit_minor == received - allocated
             assert services.member_credit(member.id) == received - allocated
 
