@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from coopreg.cooperatives import services
 from coopreg.cooperatives.forms import DocumentTypeForm, SettingsForm
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
+from coopreg.core.confirm import confirm_first
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import put_error_on_form
 from coopreg.core.tenancy import current_cooperative, db_id, get_scoped_or_404, scoped
@@ -129,6 +131,10 @@ def change_role(membership_id: int):
 
 @bp.route("/users/<int:membership_id>/remove", methods=["POST"])
 @roles_required(Role.ADMIN)
+@confirm_first(Membership, _l(
+    "This person loses access to the cooperative at once; giving it back means inviting "
+    "them again."),
+    action=_l("Remove access"))
 def remove_user(membership_id: int):
     membership = get_scoped_or_404(Membership, membership_id)
     if membership.user_id == current_user.id:

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
 from coopreg.cooperatives.models import DocumentType
+from coopreg.core.confirm import confirm_first
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.kept import kept
@@ -252,13 +254,22 @@ def add_dependant(member_id: int):
     return redirect(url_for("members.view_member", member_id=member.id) + "#dependants")
 
 
-@bp.route("/<int:member_id>/dependants/<int:dependant_id>/remove", methods=["POST"])
-@roles_required(*EDITORS)
-def remove_dependant(member_id: int, dependant_id: int):
+def _dependant_of(member_id: int, dependant_id: int) -> tuple[Member, Dependant]:
+    """The member and one of their dependants, or 404."""
     member = get_scoped_or_404(Member, member_id)
     dependant = get_scoped_or_404(Dependant, dependant_id)
     if dependant.member_id != member.id:
         abort(404)
+    return member, dependant
+
+
+@bp.route("/<int:member_id>/dependants/<int:dependant_id>/remove", methods=["POST"])
+@roles_required(*EDITORS)
+@confirm_first(_dependant_of, _l(
+    "The dependant is removed from the member's record."),
+    action=_l("Remove"))
+def remove_dependant(member_id: int, dependant_id: int):
+    member, dependant = _dependant_of(member_id, dependant_id)
     if EmptyForm().validate_on_submit():
         services.remove_dependant(dependant)
         db.session.commit()

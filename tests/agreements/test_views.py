@@ -297,3 +297,26 @@ def test_campaign_pages_by_name(app, as_role, seeded, monkeypatch):
                                                 per_page=2)
         names = [r.member.first_name for r in first + rest]
     assert names == ["Ana", "Rosa", "Zoe"] and end is None
+
+
+def test_terminating_a_registration_asks_for_confirmation(app, as_role, seeded):
+    client = as_role("secretary")
+    response = client.post(f"/agreements/members/{seeded['ana']}/enrol",
+                           data={"agreement_id": seeded["agreement"]})
+    url = response.headers["Location"]
+    registration_id = int(url.rsplit("/", 1)[1])
+    page = client.get(url).get_data(as_text=True)
+    assert "Terminating ends this registration" in page
+    post = f"/agreements/registrations/{registration_id}/transition"
+    # other transitions need no confirmation
+    assert client.post(post, data={"ready-to_status": "ready"}).status_code == 302
+    data = {"terminated-to_status": "terminated", "terminated-reason": "Left the cooperative"}
+    asked = client.post(post, data=data)
+    assert asked.status_code == 409
+    assert "Terminating ends this registration" in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Registration, registration_id).status.value == "ready"
+    done = client.post(post, data={**data, "confirmed": "y"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get(Registration, registration_id).status.value == "terminated"

@@ -184,7 +184,11 @@ def test_secretary_from_new_member_to_sealed_enrolment_file(live_server, page, t
     expect(lines.locator("td").nth(1)).to_have_text("yes")
     screenshot(page, "journeys-secretary-04-batch-preview")
 
-    page.get_by_role("button", name="Seal: write the file").click()
+    # an irreversible step: the disclosure states the consequence and asks "I understand"
+    page.locator("summary", has_text="Seal: write the file").click()
+    opened = page.locator("details[open]")
+    opened.get_by_label("I understand, go ahead").check()
+    opened.get_by_role("button", name="Seal: write the file").click()
     # the work runs as a job: its page shows the progress, then the outcome
     expect(page.locator(".flash-success")).to_contain_text("is sealed")
     page.get_by_role("link", name="Continue").click()
@@ -359,7 +363,11 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     expect(page.locator("table.lines tbody tr")).to_have_count(2)
     expect(page.locator(".stats")).to_contain_text("2,501.50 CRC")
     screenshot(page, "journeys-treasurer-07-remittance-batch-preview")
-    page.get_by_role("button", name="Seal: write the file").click()
+    # an irreversible step: the disclosure states the consequence and asks "I understand"
+    page.locator("summary", has_text="Seal: write the file").click()
+    opened = page.locator("details[open]")
+    opened.get_by_label("I understand, go ahead").check()
+    opened.get_by_role("button", name="Seal: write the file").click()
     # the work runs as a job: its page shows the progress, then the outcome
     expect(page.locator(".flash-success")).to_contain_text("is sealed")
     page.get_by_role("link", name="Continue").click()

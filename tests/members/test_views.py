@@ -403,7 +403,8 @@ def test_add_and_remove_a_dependant(app, as_role, coop, make_member):
     assert "Dependant added." in flashes(page)
     assert "01-0234-0567" in page
 
-    response = client.post(f"/members/{member.id}/dependants/{dependant.id}/remove")
+    response = client.post(f"/members/{member.id}/dependants/{dependant.id}/remove",
+                           data={"confirmed": "y"})
     assert response.status_code == 302
     assert dependants_of(app, member) == []
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
@@ -555,7 +556,7 @@ def editing_routes(member_id: int, dependant_id: int, type_id: int):
         ("post", f"/members/{member_id}/status",
          {"status": "left", "effective_on": "2021-01-01", "reason": "x"}),
         ("post", f"/members/{member_id}/dependants", {"name": "New", "relation": "child"}),
-        ("post", f"/members/{member_id}/dependants/{dependant_id}/remove", {}),
+        ("post", f"/members/{member_id}/dependants/{dependant_id}/remove", {"confirmed": "y"}),
         ("post", f"/members/{member_id}/documents",
          {f"doc_{type_id}": "1", f"doc_{type_id}_date": "2020-01-01"}),
     ]
