@@ -41,6 +41,13 @@ def show_date(value: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
+def show_month(value: date | None) -> str:
+    """A month as people say it, in the page's language ("nov 2026"), not "2026-11"."""
+    if value is None:
+        return ""
+    return format_date(value, "MMM y")
+
+
 def show_id(member_or_none, id_type: str | None = None, number: str | None = None) -> str:
     """A national ID for display: formatted, and masked for viewers."""
     cooperative = g.cooperative
@@ -105,6 +112,7 @@ def register(app: Flask) -> None:
         newstyle=True)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["show_date"] = show_date
+    app.jinja_env.filters["show_month"] = show_month
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["show_id"] = show_id
     app.jinja_env.globals["label"] = label

@@ -22,6 +22,7 @@ from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
 from coopreg.core.charts import Segment, column_chart, horizontal_bars, stacked_bars
 from coopreg.core.kept import kept
+from coopreg.core.templating import show_month
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberDocument, MemberStatus
 from coopreg.members.versions import register_key
@@ -98,7 +99,7 @@ def _collection_chart(reconciled: list[tuple[Agreement, list]], today: date):
             series.append((agreement, figures))
     charts = []
     for agreement, figures in series:
-        columns = [(f.period.strftime("%Y-%m"),
+        columns = [(show_month(f.period),
                     [round(f.allocated_minor * 100 / f.due_minor, 1)]) for f in figures]
         charts.append((_("Collection rate, %(agreement)s", agreement=agreement.reference),
                        column_chart(_("Collection rate, %(agreement)s",

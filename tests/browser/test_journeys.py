@@ -280,8 +280,8 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reconciliation · APORTES-J")
     last_row = page.locator(f"tr[data-period='{last}']")
-    expect(last_row.locator("td").nth(0)).to_have_text("3")
-    expect(last_row.locator("td").nth(1)).to_have_text("2,251.35 CRC")  # 3 × 750.45
+    expect(last_row.locator("td.num").nth(0)).to_have_text("3")
+    expect(last_row.locator("td.num").nth(1)).to_have_text("2,251.35 CRC")  # 3 × 750.45
     expect(last_row.locator("td[data-figure=allocated]")).to_have_text("0.00 CRC")
     expect(page.locator(f"tr[data-period='{this}']")).to_have_count(0)  # nothing collected
     screenshot(page, "journeys-treasurer-02-reconciliation-before")
@@ -312,8 +312,8 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     collected = page.locator(f"tr[data-period='{this}'] td[data-figure=collected]")
     expect(collected).to_have_text("1,500.90 CRC")
     expect(last_row.locator("td[data-figure=allocated]")).to_have_text("1,500.90 CRC")
-    expect(last_row.locator("td").nth(4)).to_have_text("750.45 CRC")  # Bruno still owes
-    expect(last_row.locator("td").nth(5)).to_have_text("2,501.50 CRC")  # to remit: 2 × 1250.75
+    expect(last_row.locator("td.num").nth(4)).to_have_text("750.45 CRC")  # Bruno still owes
+    expect(last_row.locator("td.num").nth(5)).to_have_text("2,501.50 CRC")  # to remit: 2 × 1250.75
     screenshot(page, "journeys-treasurer-04-reconciliation-after")
     collected.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Collected in the month")
@@ -344,9 +344,9 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     subnav.get_by_role("link", name="Reconciliation").click()
     page.get_by_label("Agreement").select_option(label=label)
     page.get_by_role("button", name="Show").click()
-    expect(last_row.locator("td").nth(5)).to_have_text("0.00 CRC")  # nothing left to remit
-    expect(last_row.locator("td").nth(6)).to_have_text("2,501.50 CRC")  # remitted
-    remittance = last_row.locator("td").nth(7)
+    expect(last_row.locator("td.num").nth(5)).to_have_text("0.00 CRC")  # nothing left to remit
+    expect(last_row.locator("td.num").nth(6)).to_have_text("2,501.50 CRC")  # remitted
+    remittance = last_row.locator("td.num").nth(7)
     expect(remittance).to_have_text("2,501.50 CRC")  # the remittance, a link to it
     remittance.get_by_role("link").click()
     expect(page).to_have_url(remittance_url)
