@@ -30,10 +30,10 @@ def is_confirmed() -> bool:
 def confirm_first(model: type | tuple | Callable | None, consequence: Any, *, action: Any = None,
                   when: Callable[[], bool] | None = None):
     """Declare the view irreversible: `consequence` (a lazy text) is what the person is told;
-    `model` is the record the URL's id names, a tuple for several ids, or a function
-    taking the URL's arguments that finds the record or aborts (looked up through the tenancy helper before the
-    confirmation page, so an id of another cooperative still answers 404); `when` limits the
-    confirmation to some posts (a transition to one status)."""
+    `model` is the record the URL's id names, a tuple for several ids, or a function taking
+    the URL's arguments that finds the record or aborts (looked up through the tenancy helper
+    before the confirmation page, so an id of another cooperative still answers 404); `when`
+    limits the confirmation to some posts (a transition to one status)."""
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):

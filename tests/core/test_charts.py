@@ -75,7 +75,7 @@ def test_small_funnel_segments_are_still_labelled():
         Segment("Pending", 1), Segment("Ready", 2), Segment("Registered", 300)])],
         percent=False))
     assert "Pending 1 · Ready 2 · Registered 300" in _texts(svg)
-    assert "Registrations" == svg.find(f"{SVG}title").text
+    assert svg.find(f"{SVG}title").text == "Registrations"
 
 
 def test_months_are_named_in_the_page_language(app):
