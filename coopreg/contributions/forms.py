@@ -10,7 +10,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coopreg.contributions.models import PaymentMethod
-from coopreg.core.forms import choices
+from coopreg.core.forms import MonthField, choices
 
 METHOD_LABELS = {
     PaymentMethod.CASH: _l("Cash"),
@@ -24,9 +24,9 @@ MONTH_HINT = _l("Year and month, for example 2025-03.")
 
 class GenerateDuesForm(FlaskForm):
     agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[InputRequired()])
-    start = StringField(_l("From month"), validators=[Optional(), Length(max=7)],
+    start = MonthField(_l("From month"), validators=[Optional(), Length(max=7)],
                         description=_l("Leave empty to start when the agreement starts."))
-    through = StringField(_l("Through month"), validators=[DataRequired(), Length(max=7)],
+    through = MonthField(_l("Through month"), validators=[DataRequired(), Length(max=7)],
                           description=MONTH_HINT)
 
 
@@ -79,7 +79,7 @@ class SheetPostForm(FlaskForm):
 
 
 class RemittanceForm(FlaskForm):
-    period = StringField(_l("Period"), validators=[DataRequired(), Length(max=7)],
+    period = MonthField(_l("Period"), validators=[DataRequired(), Length(max=7)],
                          description=MONTH_HINT)
     remitted_on = DateField(_l("Sent on"), validators=[InputRequired()])
     amount = StringField(_l("Amount sent"), validators=[DataRequired(), Length(max=20)],
@@ -98,7 +98,7 @@ class AcknowledgeForm(FlaskForm):
 
 
 class ClosePeriodForm(FlaskForm):
-    period = StringField(_l("Period to close"), validators=[DataRequired(), Length(max=7)],
+    period = MonthField(_l("Period to close"), validators=[DataRequired(), Length(max=7)],
                          description=MONTH_HINT)
 
 

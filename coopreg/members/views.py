@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -185,7 +186,8 @@ def view_member(member_id: int):
                            held=held, status_form=status_form, dependant_form=DependantForm(),
                            empty_form=EmptyForm(), sector_labels=translated_labels(SECTOR_LABELS),
                            status_labels=translated_labels(STATUS_LABELS),
-                           income=from_minor(member.declared_income_minor, cooperative.currency))
+                           income=from_minor(member.declared_income_minor, cooperative.currency),
+                           back=_local_path(request.args.get("back")))
 
 
 @bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
@@ -254,6 +256,14 @@ def add_dependant(member_id: int):
     return redirect(url_for("members.view_member", member_id=member.id) + "#dependants")
 
 
+def _local_path(target: str | None) -> str | None:
+    """A path inside this site to go back to (no scheme, no host), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
 def _dependant_of(member_id: int, dependant_id: int) -> tuple[Member, Dependant]:
     """The member and one of their dependants, or 404."""
     member = get_scoped_or_404(Member, member_id)
@@ -306,4 +316,7 @@ def update_documents(member_id: int):
     else:
         db.session.commit()
         flash(_("Documents checklist saved."), "success")
+        back = _local_path(request.form.get("next"))
+        if back:  # ticked from a registration's page: back to it, where the result shows
+            return redirect(back)
     return redirect(url_for("members.view_member", member_id=member.id) + "#documents")

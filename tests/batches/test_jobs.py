@@ -86,6 +86,8 @@ def test_preparing_and_sealing_go_through_the_job_page(client, app, as_role, see
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Sealing a batch" in page and "is sealed" in page
     assert f'href="/batches/{batch.id}">Continue' in page
+    # a finished job goes on to its next page by itself, no script needed
+    assert f'<meta http-equiv="refresh" content="3; url=/batches/{batch.id}">' in page
 
 
 def test_refresh_and_supersede_run_as_jobs(client, app, as_role, seeded):
@@ -214,3 +216,15 @@ def test_a_batch_job_of_another_cooperative_is_404(client, app, as_role, seeded,
         assert client.post(f"/batches/{batch.id}/{action}").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+
+
+def test_a_running_job_page_refreshes_itself_without_javascript(client, app, as_role, coop):
+    as_role("admin")
+    with app.app_context():
+        job = Job(cooperative_id=coop.id, kind="members_import", params={},
+                  status=JobStatus.RUNNING)
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page

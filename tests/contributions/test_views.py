@@ -451,3 +451,15 @@ def test_a_period_is_closed_only_once_confirmed(app, as_role, world):
     assert _count(app, PeriodClose) == 0
     client.post(url, data={"period": f"{LAST_MONTH:%Y-%m}", "confirmed": "y"})
     assert _count(app, PeriodClose) == 1
+
+
+def test_each_arrears_row_offers_to_record_a_payment(app, as_role, world):
+    _generate(app, world, through=LAST_MONTH)
+    client = as_role("treasurer")
+    page = client.get("/contributions/arrears?days=0").get_data(as_text=True)
+    assert f'href="/contributions/receipts/new?member_id={world["ana"]}"' in page
+    assert "Record a payment" in page
+    # the secretary follows arrears up but does not take money
+    client.post("/logout")
+    page = as_role("secretary").get("/contributions/arrears?days=0").get_data(as_text=True)
+    assert "/contributions/receipts/new?member_id=" not in page
