@@ -86,7 +86,13 @@ def list_members():
     status_labels = translated_labels(STATUS_LABELS)
     rows = member_rows(cooperative, filters, args.get("after"), args.get("before"),
                        status_labels)
+    filtered = any(filters[k] for k in ("q", "status", "sector", "locality"))
+    # the register's size, counted once per register version; no count of a filtered list
+    # (a search over a million members would pay a full count on every keystroke)
+    total = None if filtered else kept("member_total", 256).get_or_make(
+        register_key(cooperative), lambda: services.count_members(cooperative.id))
     return render_template("members/list.html", rows=rows, filters=filters,
+                           total=total, filtered=filtered,
                            localities=services.localities(cooperative.id),
                            sector_labels=translated_labels(SECTOR_LABELS),
                            status_labels=status_labels)

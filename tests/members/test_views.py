@@ -674,3 +674,19 @@ def test_ticking_documents_from_a_registration_goes_back_to_it(app, as_role, coo
         response = client.post(f"/members/{member.id}/documents",
                                data={**data, "next": elsewhere})
         assert response.headers["Location"].endswith(f"/members/{member.id}#documents")
+
+
+def test_the_member_list_says_how_many_and_folds_its_filters(app, as_role, coop, make_member):
+    for _ in range(3):
+        make_member(coop)
+    client = as_role("secretary")
+    html = client.get("/members/").get_data(as_text=True)
+    assert '<p class="list-total">3 members</p>' in html
+    # on a phone the filters beyond the search fold behind "More filters" (no script)
+    assert 'id="show-filters" class="fold-toggle visually-hidden">' in html
+    assert html.count('class="field more"') == 4
+    filtered = client.get("/members/?status=active").get_data(as_text=True)
+    assert "list-total" not in filtered  # a filtered list is not counted
+    assert 'class="fold-toggle visually-hidden" checked>' in filtered  # its filters stay open
+    make_member(coop)
+    assert "4 members" in client.get("/members/").get_data(as_text=True)
