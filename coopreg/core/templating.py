@@ -33,6 +33,15 @@ def money(minor: int | None, currency: str | None = None) -> str:
     return f"{format_decimal(amount, format=pattern)} {currency}"
 
 
+def amount(minor: int | None, currency: str | None = None) -> str:
+    """Money as a localized number without its currency: for the cells of a wide table whose
+    heading names the currency once."""
+    if minor is None:
+        return ""
+    value: Decimal = from_minor(minor, currency or g.cooperative.currency)
+    return format_decimal(value, format="#,##0.00" if value.as_tuple().exponent else "#,##0")
+
+
 def show_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -111,6 +120,7 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True)
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["show_date"] = show_date
     app.jinja_env.filters["show_month"] = show_month
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
