@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -242,6 +243,8 @@ def _pages(app, ids, role):
             if not isinstance(allowed, str) and role not in allowed:
                 continue
             query = {"agreement_id": ids["agreement_id"]} if rule.endpoint in BY_AGREEMENT else {}
+            if rule.endpoint == "contributions.collection_sheet":  # the sheet itself, filled
+                query["collected_on"] = date.today().isoformat()
             pages.append((rule.endpoint, url_for(
                 rule.endpoint, **{a: ids[a] for a in rule.arguments}, **query)))
     return pages

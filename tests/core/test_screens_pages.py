@@ -49,3 +49,11 @@ def test_empty_lists_say_what_to_do_next(as_role, client):
     assert "When registrations are ready, prepare a batch" in html
     html = client.get("/contributions/receipts").get_data(as_text=True)
     assert 'class="empty-state">No receipt matches.</td>' in html
+
+
+def test_on_phones_the_menu_folds_behind_a_button_without_script(as_role, client):
+    as_role("secretary")
+    html = client.get("/").get_data(as_text=True)
+    toggle = html.index('<input type="checkbox" id="nav-toggle"')
+    assert toggle < html.index('<label for="nav-toggle" class="nav-label">Menu</label>') \
+        < html.index('<nav aria-label="Main">')  # the CSS opens the nav that follows it
