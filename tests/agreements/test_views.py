@@ -253,7 +253,7 @@ def test_viewers_see_masked_ids_and_no_bulk_actions(app, as_role, seeded):
         html = client.get(url).get_data(as_text=True)
         assert "0555-0666" not in html and "0777-0888" not in html
         assert "•" in html or "*" in html
-        assert 'type="checkbox"' not in html
+        assert 'type="checkbox"' not in html.split('<main', 1)[1]  # the page, not the menu
     registration = _registration(app, seeded["ana"])
     html = client.get(f"/agreements/registrations/{registration.id}").get_data(as_text=True)
     assert "0555-0666" not in html and "Mark ready" not in html
