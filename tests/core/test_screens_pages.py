@@ -57,3 +57,19 @@ def test_on_phones_the_menu_folds_behind_a_button_without_script(as_role, client
     toggle = html.index('<input type="checkbox" id="nav-toggle"')
     assert toggle < html.index('<label for="nav-toggle" class="nav-label">Menu</label>') \
         < html.index('<nav aria-label="Main">')  # the CSS opens the nav that follows it
+
+
+def test_the_batch_list_says_how_many(app, as_role, client, coop):
+    from coopreg.batches import services
+    from coopreg.cooperatives.models import Cooperative
+    from coopreg.core.audit import acting_as
+    from tests.batches.helpers import make_agreement, ready_member
+
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = db.session.get(Cooperative, coop.id)
+        agreement = make_agreement(cooperative, "COUNT-1")
+        ready_member(cooperative, agreement)
+        services.create_batch(cooperative, agreement, "enrolment", None)
+        db.session.commit()
+    as_role("secretary")
+    assert '<p class="list-total">1 batch</p>' in client.get("/batches/").get_data(as_text=True)
