@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from coopreg.cooperatives import services
 from coopreg.cooperatives.forms import DocumentTypeForm, SettingsForm
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
+from coopreg.core.confirm import confirm_first
 from coopreg.core.tenancy import current_cooperative, db_id, get_scoped_or_404, scoped
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
@@ -135,6 +137,10 @@ def change_role(membership_id: int):
 
 @bp.route("/users/<int:membership_id>/remove", methods=["POST"])
 @roles_required(Role.ADMIN)
+@confirm_first(Membership, _l(
+    "This person loses access to the cooperative at once; giving it back means inviting "
+    "them again."),
+    action=_l("Remove access"))
 def remove_user(membership_id: int):
     membership = get_scoped_or_404(Membership, membership_id)
     if membership.user_id == current_user.id:

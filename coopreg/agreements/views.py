@@ -56,6 +56,7 @@ from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
 from coopreg.cooperatives.models import DocumentType
+from coopreg.core.confirm import confirm_first
 from coopreg.core.forms import choices
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.money import from_minor
@@ -507,8 +508,18 @@ def view_registration(registration_id: int):
     return _render_registration(registration)
 
 
+def _terminating() -> bool:
+    """The posted transition ends the registration (the only irreversible one)."""
+    return any(key.endswith("to_status") and value == S.TERMINATED.value
+               for key, value in request.form.items())
+
+
 @bp.route("/registrations/<int:registration_id>/transition", methods=["POST"])
 @roles_required(*EDITORS)
+@confirm_first(Registration, _l(
+    "Terminating ends this registration: an exit goes to the institution in the next exit "
+    "batch."),
+    action=_l("Terminate (exit)"), when=_terminating)
 def transition(registration_id: int):
     registration = get_scoped_or_404(Registration, registration_id)
     target = request.form.get("to_status") or next(

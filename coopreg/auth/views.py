@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -48,6 +49,18 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+LAST_COOPERATIVE_COOKIE = "coopreg_cooperative"
+
+
+def _reopen_last_cooperative(user) -> None:
+    """The cooperative this browser last chose, when the person still holds a role there: who
+    works for several cooperatives is not asked at every login (the cookie holds an id only,
+    and the role is checked again on every request)."""
+    remembered = request.cookies.get(LAST_COOPERATIVE_COOKIE, "")
+    if remembered.isascii() and remembered.isdigit() and user.role_in(int(remembered)) is not None:
+        session["cooperative_id"] = int(remembered)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -69,6 +82,7 @@ def login():
             login_user(user)
             session.permanent = True
             session["login_at"] = time.time()
+            _reopen_last_cooperative(user)
             set_actor(user.id, user.email)
             return redirect(next_url or url_for("core.index"))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
@@ -96,7 +110,12 @@ def choose_cooperative():
         for m in memberships)
     if form.validate_on_submit():
         session["cooperative_id"] = form.cooperative_id.data
-        return redirect(_safe_next(request.args.get("next")) or url_for("core.index"))
+        response = redirect(_safe_next(request.args.get("next")) or url_for("core.index"))
+        # remembered on this browser, so the next login opens it without asking again
+        response.set_cookie(LAST_COOPERATIVE_COOKIE, str(form.cooperative_id.data),
+                            max_age=180 * 24 * 3600, httponly=True, samesite="Lax",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        return response
     return render_template("auth/choose_cooperative.html", form=form, memberships=memberships,
                            waiting=len(invitations.open_invitations_for(current_user)))
 

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coopreg.batches.layouts import ENCODINGS, FORMAT_LABELS, KIND_LABELS, TRANSFORMS
 from coopreg.batches.models import AckStatus, BatchStatus
-from coopreg.core.forms import choices
+from coopreg.core.forms import MonthField, choices
 from coopreg.core.labels import labels_for
 
 POLICY_CHOICES = (("exclude", _l("Leave lines with problems out of the file")),
@@ -35,7 +35,7 @@ def kind_choices():
 class NewBatchForm(FlaskForm):
     agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[DataRequired()])
     kind = SelectField(_l("Kind of batch"), validators=[DataRequired()])
-    period = StringField(_l("Period (remittance)"), validators=[Optional(), Length(max=7)],
+    period = MonthField(_l("Period (remittance)"), validators=[Optional(), Length(max=7)],
                          description=_l("The month, for example 2025-03."),
                          render_kw={"placeholder": "YYYY-MM"})
     policy = SelectField(_l("Lines with problems"), default="exclude")

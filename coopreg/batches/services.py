@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, to_minor
 from coopreg.core.sequences import next_number
+from coopreg.core.text import read_month
 from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.core.validation import clean_text
 from coopreg.extensions import db
@@ -357,10 +357,10 @@ def parse_period(text: str | date | None) -> date:
     """"2025-03" → date(2025, 3, 1)."""
     if isinstance(text, date):
         return text.replace(day=1)
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    month = read_month(text)
+    if month is None:
         raise DomainError(_("Give the period as a month, for example 2025-03."), field="period")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    return date(month[0], month[1], 1)
 
 
 def _registration_ids(agreement: Agreement, statuses, flagged: bool = False,

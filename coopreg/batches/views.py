@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coopreg.agreements.models import Agreement
@@ -53,6 +54,7 @@ from coopreg.batches.models import (
     FileLayout,
     LayoutColumn,
 )
+from coopreg.core.confirm import confirm_first
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.labels import label
@@ -221,12 +223,19 @@ def refresh(batch_id: int):
 
 @bp.route("/<int:batch_id>/seal", methods=["POST"])
 @roles_required(*OFFICE)
+@confirm_first(Batch, _l(
+    "Sealing writes the file once and for good, and moves the registrations on (enrolment: "
+    "submitted; exit: terminated)."),
+    action=_l("Seal: write the file"))
 def seal(batch_id: int):
     return _queue_for(batch_id, batch_jobs.queue_seal)
 
 
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
 @roles_required(*OFFICE)
+@confirm_first(Batch, _l(
+    "The draft is dropped: no file is written and its lines wait for the next batch."),
+    action=_l("Discard the draft"))
 def discard(batch_id: int):
     batch, refused = _batch_to_change(batch_id)
     if refused is not None:
@@ -263,6 +272,10 @@ def download(batch_id: int):
 
 @bp.route("/<int:batch_id>/sent", methods=["POST"])
 @roles_required(*OFFICE)
+@confirm_first(Batch, _l(
+    "Once marked sent, the batch cannot be taken back; a mistake is mended by a batch that "
+    "supersedes it."),
+    action=_l("Mark sent"))
 def mark_sent(batch_id: int):
     batch, refused = _batch_to_change(batch_id)
     if refused is not None:
@@ -282,6 +295,9 @@ def mark_sent(batch_id: int):
 
 @bp.route("/<int:batch_id>/supersede", methods=["POST"])
 @roles_required(*OFFICE)
+@confirm_first(Batch, _l(
+    "This batch is marked superseded for good and a new draft is made to replace it."),
+    action=_l("Make a batch that supersedes it"))
 def supersede(batch_id: int):
     return _queue_for(batch_id, batch_jobs.queue_supersede)
 
@@ -355,6 +371,10 @@ def view_ack(ack_id: int):
 
 @bp.route("/answers/<int:ack_id>/apply", methods=["POST"])
 @roles_required(*EDITORS)
+@confirm_first(Acknowledgement, _l(
+    "Every matched registration changes at once (registered or rejected); an applied file "
+    "cannot be applied again or taken back."),
+    action=_l("Apply the answers"))
 def apply_ack(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
     target = url_for("batches.view_ack", ack_id=ack.id)
@@ -371,6 +391,9 @@ def apply_ack(ack_id: int):
 
 @bp.route("/answers/<int:ack_id>/discard", methods=["POST"])
 @roles_required(*EDITORS)
+@confirm_first(Acknowledgement, _l(
+    "The file is set aside for good: none of its answers will be applied."),
+    action=_l("Set this file aside"))
 def discard_ack(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
     if not EmptyForm().validate_on_submit():
@@ -535,6 +558,10 @@ def copy_layout(layout_id: int):
 
 @bp.route("/layouts/<int:layout_id>/delete", methods=["POST"])
 @roles_required(Role.ADMIN)
+@confirm_first(FileLayout, _l(
+    "The layout and its columns are deleted; the next batch of this kind needs a new "
+    "layout."),
+    action=_l("Delete this layout"))
 def delete_layout(layout_id: int):
     layout = get_scoped_or_404(FileLayout, layout_id)
     if not EmptyForm().validate_on_submit():

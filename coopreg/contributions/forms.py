@@ -11,7 +11,7 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coopreg.contributions.models import PaymentMethod
-from coopreg.core.forms import MoneyField, choices
+from coopreg.core.forms import MoneyField, MonthField, choices
 
 METHOD_LABELS = {
     PaymentMethod.CASH: _l("Cash"),
@@ -25,14 +25,14 @@ MONTH_HINT = _l("Year and month, for example 2025-03.")
 
 class GenerateDuesForm(FlaskForm):
     agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[InputRequired()])
-    through = StringField(_l("Month"), validators=[DataRequired(), Length(max=7)],
+    through = MonthField(_l("Month"), validators=[DataRequired(), Length(max=7)],
                           description=_l("The period to bill, usually the current one. Year "
                                          "and month, for example 2025-03."))
     from_start = BooleanField(_l("Also earlier months, from the agreement's start"),
                               description=_l("Catches up every month since the agreement "
                                              "began that has no dues yet. Check the preview: "
                                              "it may bill many months at once."))
-    start = StringField(_l("Or from month"), validators=[Optional(), Length(max=7)],
+    start = MonthField(_l("Or from month"), validators=[Optional(), Length(max=7)],
                         description=_l("Only to reach back to a given month; leave empty to "
                                        "bill the month above alone."))
     confirm = HiddenField()
@@ -95,7 +95,7 @@ class SheetPostForm(FlaskForm):
 
 
 class RemittanceForm(FlaskForm):
-    period = StringField(_l("Period"), validators=[DataRequired(), Length(max=7)],
+    period = MonthField(_l("Period"), validators=[DataRequired(), Length(max=7)],
                          description=MONTH_HINT)
     remitted_on = DateField(_l("Sent on"), validators=[InputRequired()])
     amount = MoneyField(_l("Amount sent"),
@@ -111,7 +111,7 @@ class AcknowledgeForm(FlaskForm):
 
 
 class ClosePeriodForm(FlaskForm):
-    period = StringField(_l("Period to close"), validators=[DataRequired(), Length(max=7)],
+    period = MonthField(_l("Period to close"), validators=[DataRequired(), Length(max=7)],
                          description=MONTH_HINT)
 
 

@@ -65,6 +65,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.sequences import next_number
+from coopreg.core.text import read_month
 from coopreg.core.validation import clean_text as _text
 from coopreg.extensions import db
 from coopreg.members.models import Member
@@ -94,12 +95,13 @@ def previous_month(day: date) -> date:
 
 
 def parse_month(text: str | None, field_name: str = "period") -> date:
-    """"2025-03" → date(2025, 3, 1); a DomainError naming the field otherwise."""
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})", (text or "").strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+    """"2025-03" (or "03/2025", as typed) → date(2025, 3, 1); a DomainError naming the field
+    otherwise."""
+    month = read_month(text)
+    if month is None:
         raise DomainError(_("Give the month as year-month, for example 2025-03."),
                           field=field_name)
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    return date(month[0], month[1], 1)
 
 
 def dues_months(agreement: Agreement, start: str | None, through: str | None,

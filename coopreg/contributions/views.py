@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -61,6 +62,7 @@ from coopreg.contributions.models import (
     StatementLine,
     StatementSource,
 )
+from coopreg.core.confirm import confirm_first
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import amount_for_typing, from_minor
@@ -298,6 +300,10 @@ def print_receipt(receipt_id: int):
 
 @bp.route("/receipts/<int:receipt_id>/reverse", methods=["POST"])
 @roles_required(*MONEY)
+@confirm_first(Receipt, _l(
+    "The receipt is reversed for good: its payments are taken off the dues and the reversal"
+    " is kept beside it."),
+    action=_l("Reverse the receipt"))
 def reverse_receipt(receipt_id: int):
     receipt = get_scoped_or_404(Receipt, receipt_id)
     form = ReverseForm()
@@ -542,6 +548,9 @@ def _remittance_files(remittance: Remittance) -> list[dict]:
 
 @bp.route("/remittances/<int:remittance_id>/acknowledge", methods=["POST"])
 @roles_required(*MONEY)
+@confirm_first(Remittance, _l(
+    "The institution's confirmation is recorded once and cannot be changed afterwards."),
+    action=_l("Record the confirmation"))
 def acknowledge_remittance(remittance_id: int):
     remittance = get_scoped_or_404(Remittance, remittance_id)
     form = AcknowledgeForm()
@@ -559,6 +568,10 @@ def acknowledge_remittance(remittance_id: int):
 
 @bp.route("/agreements/<int:agreement_id>/close", methods=["POST"])
 @roles_required(*MONEY)
+@confirm_first(Agreement, _l(
+    "Closing is final: no more dues or remittance for that month; late payments go into the"
+    " next remittance as adjustments."),
+    action=_l("Close the period"))
 def close_period(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     form = ClosePeriodForm()

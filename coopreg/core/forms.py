@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import TextInput
 
 from coopreg.core.errors import DomainError
 
@@ -44,3 +45,20 @@ class MoneyField(StringField):
 
 
 AMOUNT_HINT = _l("As you write it: 6.268.125,00, 6 268 125,00, 6,268,125.00 or 6268125.00.")
+
+
+class MonthInput(TextInput):
+    """<input type="month">: a month picker where the browser has one, a text box (the
+    placeholder shows the form) where it has not."""
+
+    input_type = "month"
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("placeholder", "2025-03")
+        return super().__call__(field, **kwargs)
+
+
+class MonthField(StringField):
+    """A month typed or picked; the service reads the text (parse_month)."""
+
+    widget = MonthInput()

@@ -32,12 +32,28 @@ def money(minor: int | None, currency: str | None = None) -> str:
     return f"{format_decimal(amount, format=pattern)} {currency}"
 
 
+def amount(minor: int | None, currency: str | None = None) -> str:
+    """Money as a localized number without its currency: for the cells of a wide table whose
+    heading names the currency once."""
+    if minor is None:
+        return ""
+    value: Decimal = from_minor(minor, currency or g.cooperative.currency)
+    return format_decimal(value, format="#,##0.00" if value.as_tuple().exponent else "#,##0")
+
+
 def show_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return format_datetime(value, "short")
     return format_date(value, fmt)
+
+
+def show_month(value: date | None) -> str:
+    """A month as people say it, in the page's language ("nov 2026"), not "2026-11"."""
+    if value is None:
+        return ""
+    return format_date(value, "MMM y")
 
 
 def request_translations():
@@ -86,7 +102,9 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True)
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["show_date"] = show_date
+    app.jinja_env.filters["show_month"] = show_month
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["label"] = label
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES

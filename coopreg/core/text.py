@@ -26,3 +26,16 @@ def digits_only(text: str | None) -> str:
 def escape_like(text: str) -> str:
     """Escape LIKE wildcards so a person's `%` or `_` is searched literally (escape char `\\`)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_MONTH_FORMS = (r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})", r"(?P<m>\d{1,2})[-/.](?P<y>\d{4})")
+
+
+def read_month(text: str | None) -> tuple[int, int] | None:
+    """(year, month) of a month as a picker sends it ("2025-03") or as people type it
+    ("2025/3", "03/2025", "3-2025"); None when it is not one."""
+    for form in _MONTH_FORMS:
+        match = re.fullmatch(form, (text or "").strip())
+        if match and 1 <= int(match["m"]) <= 12 and int(match["y"]) >= 1900:
+            return int(match["y"]), int(match["m"])
+    return None

@@ -8,9 +8,11 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coopreg.auth.access import EDITORS, roles_required
+from coopreg.core.confirm import confirm_first
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
@@ -131,6 +133,10 @@ def view_run(run_id: int):
 
 @bp.route("/<int:run_id>/commit", methods=["POST"])
 @roles_required(*EDITORS)
+@confirm_first(ImportRun, _l(
+    "The members are written to the register; an import cannot be undone as a whole "
+    "afterwards."),
+    action=_l("Import the members"))
 def commit(run_id: int):
     run = get_scoped_or_404(ImportRun, run_id)
     form = CommitForm()

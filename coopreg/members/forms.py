@@ -68,7 +68,9 @@ class MemberForm(FlaskForm):
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     second_last_name = StringField(_l("Second last name"),
                                    validators=[Optional(), Length(max=100)])
-    sex = SelectField(_l("Sex"), choices=choices(SEX_CHOICES), validators=[DataRequired()])
+    # no sex preselected: a person is asked, not assumed (an empty first choice, required)
+    sex = SelectField(_l("Sex"), choices=choices([("", _l("Choose…")), *SEX_CHOICES]),
+                      validators=[DataRequired()])
     # InputRequired, not DataRequired: a mistyped date must say so, not "required"
     date_of_birth = DateField(_l("Date of birth"), validators=[InputRequired()])
     id_type = SelectField(_l("ID type"), validators=[Optional()])

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l  # labels: rendered only in a message
-from sqlalchemy import and_, exists, literal, or_, select, text, tuple_
+from sqlalchemy import and_, exists, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
@@ -669,3 +669,9 @@ def localities(cooperative_id: int) -> list[str]:
 
 def forget_localities(cooperative_id: int) -> None:
     _localities_cache.pop(cooperative_id, None)
+
+
+def count_members(cooperative_id: int) -> int:
+    """How many members the register holds (every status): the total over the list."""
+    return db.session.scalar(select(func.count()).select_from(Member).where(
+        Member.cooperative_id == cooperative_id)) or 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,6 +19,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -26,6 +28,7 @@ from coopreg.auth.access import ALL_ROLES, EDITORS, roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
 from coopreg.cooperatives.models import DocumentType
+from coopreg.core.confirm import confirm_first
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.kept import kept
 from coopreg.core.money import from_minor
@@ -84,7 +87,13 @@ def list_members():
     status_labels = translated_labels(STATUS_LABELS)
     rows = member_rows(cooperative, filters, args.get("after"), args.get("before"),
                        status_labels)
+    filtered = any(filters[k] for k in ("q", "status", "sector", "locality"))
+    # the register's size, counted once per register version; no count of a filtered list
+    # (a search over a million members would pay a full count on every keystroke)
+    total = None if filtered else kept("member_total", 256).get_or_make(
+        register_key(cooperative), lambda: services.count_members(cooperative.id))
     return render_template("members/list.html", rows=rows, filters=filters,
+                           total=total, filtered=filtered,
                            localities=services.localities(cooperative.id),
                            sector_labels=translated_labels(SECTOR_LABELS),
                            status_labels=status_labels)
@@ -181,7 +190,8 @@ def view_member(member_id: int):
                            held=held, status_form=status_form, dependant_form=DependantForm(),
                            empty_form=EmptyForm(), sector_labels=translated_labels(SECTOR_LABELS),
                            status_labels=translated_labels(STATUS_LABELS),
-                           income=from_minor(member.declared_income_minor, cooperative.currency))
+                           income=from_minor(member.declared_income_minor, cooperative.currency),
+                           back=_local_path(request.args.get("back")))
 
 
 @bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
@@ -245,13 +255,30 @@ def add_dependant(member_id: int):
     return redirect(url_for("members.view_member", member_id=member.id) + "#dependants")
 
 
-@bp.route("/<int:member_id>/dependants/<int:dependant_id>/remove", methods=["POST"])
-@roles_required(*EDITORS)
-def remove_dependant(member_id: int, dependant_id: int):
+def _local_path(target: str | None) -> str | None:
+    """A path inside this site to go back to (no scheme, no host), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _dependant_of(member_id: int, dependant_id: int) -> tuple[Member, Dependant]:
+    """The member and one of their dependants, or 404."""
     member = get_scoped_or_404(Member, member_id)
     dependant = get_scoped_or_404(Dependant, dependant_id)
     if dependant.member_id != member.id:
         abort(404)
+    return member, dependant
+
+
+@bp.route("/<int:member_id>/dependants/<int:dependant_id>/remove", methods=["POST"])
+@roles_required(*EDITORS)
+@confirm_first(_dependant_of, _l(
+    "The dependant is removed from the member's record."),
+    action=_l("Remove"))
+def remove_dependant(member_id: int, dependant_id: int):
+    member, dependant = _dependant_of(member_id, dependant_id)
     if EmptyForm().validate_on_submit():
         services.remove_dependant(dependant)
         flash(_("Dependant removed."), "success")
@@ -283,4 +310,7 @@ def update_documents(member_id: int):
         services.set_documents(member, received)
     if outcome.ok:
         flash(_("Documents checklist saved."), "success")
+        back = _local_path(request.form.get("next"))
+        if back:  # ticked from a registration's page: back to it, where the result shows
+            return redirect(back)
     return redirect(url_for("members.view_member", member_id=member.id) + "#documents")

@@ -21,6 +21,7 @@ from coopreg.auth.models import Membership, Role
 from coopreg.core.audit import AuditEvent
 from coopreg.core.charts import Segment, column_chart, horizontal_bars, stacked_bars
 from coopreg.core.kept import kept
+from coopreg.core.templating import show_month
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
 from coopreg.members.versions import register_key
@@ -32,6 +33,39 @@ class Dashboard:
     charts: list = field(default_factory=list)  # (title, svg markup)
     figures: list = field(default_factory=list)  # (label, value, url endpoint, url args)
     lists: dict = field(default_factory=dict)  # name → rows
+    # what to do next: (how many, what they are, what to do, url endpoint, url args)
+    next_tasks: list = field(default_factory=list)
+
+
+def _registrations_in(cooperative_id: int, status: RegistrationStatus) -> int:
+    return db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.cooperative_id == cooperative_id, Registration.status == status)) or 0
+
+
+def _next_tasks(dashboard: Dashboard, cooperative_id: int, role: Role) -> list:
+    """The day's work as pointers ("7 registrations ready → prepare a batch"), only those
+    with something waiting, from the figures the dashboard has already counted."""
+    tasks = []
+    if role in (Role.SECRETARY, Role.ADMIN):
+        tasks.append((_registrations_in(cooperative_id, RegistrationStatus.READY),
+                      _("registration(s) ready to send"), _("Prepare a batch"),
+                      "batches.new_batch", {}))
+        tasks.append((_registrations_in(cooperative_id, RegistrationStatus.REJECTED),
+                      _("rejected registration(s) to fix"), _("See the agreements"),
+                      "agreements.list_agreements", {}))
+        tasks.append((len(dashboard.lists.get("batches", [])),
+                      _("batch(es) waiting for the institution's answer"),
+                      _("Record the answers"), "batches.list_batches", {}))
+    if role in (Role.TREASURER, Role.ADMIN):
+        figures = {endpoint: value for _label, value, endpoint, _args in dashboard.figures}
+        tasks.append((figures.get("contributions.arrears", 0), _("member(s) in arrears"),
+                      _("Follow them up"), "contributions.arrears", {}))
+        tasks.append((len(dashboard.lists.get("remittances", [])), _("remittance(s) due"),
+                      _("Remit"), "contributions.remittances", {}))
+        tasks.append((figures.get("contributions.statement_queue", 0),
+                      _("statement line(s) to match"), _("Match them"),
+                      "contributions.statement_queue", {}))
+    return [task for task in tasks if task[0]]
 
 
 def _agreements(cooperative_id: int) -> list[Agreement]:
@@ -96,7 +130,7 @@ def _collection_chart(reconciled: list[tuple[Agreement, list]], today: date):
             series.append((agreement, figures))
     charts = []
     for agreement, figures in series:
-        columns = [(f.period.strftime("%Y-%m"),
+        columns = [(show_month(f.period),
                     [round(f.allocated_minor * 100 / f.due_minor, 1)]) for f in figures]
         charts.append((_("Collection rate, %(agreement)s", agreement=agreement.reference),
                        column_chart(_("Collection rate, %(agreement)s",
@@ -216,6 +250,7 @@ def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashb
         dashboard.lists["audit"] = db.session.scalars(select(AuditEvent).where(
             AuditEvent.cooperative_id == cooperative.id)
             .order_by(AuditEvent.id.desc()).limit(10)).all()
+    dashboard.next_tasks = _next_tasks(dashboard, cooperative.id, role)
     if role == Role.VIEWER:
         chart = _register_wide(cooperative, today, "sectors",
                                lambda: _sector_chart(cooperative.id))

@@ -350,3 +350,28 @@ def test_logins_go_on_when_the_limit_storage_is_down(client, coop, make_user, mo
         assert _fail(client, email, "10.0.0.3").status_code == 429
     finally:
         login_limits.reset_local()
+
+
+def test_the_last_cooperative_chosen_opens_at_the_next_login(client, coop, other_coop,
+                                                             make_user, app):
+    user_id, email = make_user(coop, "admin")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        services.grant_role(user, db.session.get(type(other_coop), other_coop.id), "viewer")
+        db.session.commit()
+    login(client, email)
+    client.post("/cooperative", data={"cooperative_id": other_coop.id})
+    client.post("/logout")
+    login(client, email)
+    response = client.get("/members/")
+    assert response.status_code == 200  # not asked again
+    assert "PHTEST" in client.get("/").get_data(as_text=True)
+    # a remembered cooperative where the person has no role any more is not opened
+    client.post("/logout")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        membership = next(m for m in user.memberships if m.cooperative_id == other_coop.id)
+        services.revoke_role(membership)
+        db.session.commit()
+    login(client, email)
+    assert "CRTEST" in client.get("/").get_data(as_text=True)

@@ -63,7 +63,11 @@ def test_secretary_seals_and_downloads_an_enrolment_batch(live_server, page, tmp
     screenshot(page, "batches-02-preview")
     assert_clean_console(page)
 
-    page.get_by_role("button", name="Seal: write the file").click()
+    # an irreversible step: the disclosure states the consequence and asks "I understand"
+    page.locator("summary", has_text="Seal: write the file").click()
+    opened = page.locator("details[open]")
+    opened.get_by_label("I understand, go ahead").check()
+    opened.get_by_role("button", name="Seal: write the file").click()
     # the work runs as a job: its page shows the progress, then the outcome
     expect(page.locator(".flash-success")).to_contain_text("is sealed")
     page.get_by_role("link", name="Continue").click()

@@ -21,6 +21,8 @@ from coopreg.jobs import services as job_services
 from coopreg.jobs.models import Job, JobStatus
 from tests.batches.helpers import make_agreement, ready_member
 
+CONFIRMED = {"confirmed": "y"}  # the "I understand" box of irreversible actions
+
 
 @pytest.fixture
 def seeded(app, coop):
@@ -75,7 +77,7 @@ def test_preparing_and_sealing_go_through_the_job_page(client, app, as_role, see
     assert "Preparing a batch" in page and f"Draft {batch.reference} made" in page
     assert f'href="/batches/{batch.id}">Continue' in page
 
-    job_id = _job_id(client.post(f"/batches/{batch.id}/seal"))
+    job_id = _job_id(client.post(f"/batches/{batch.id}/seal", data=CONFIRMED))
     job = _job(app, job_id)
     assert job.status == JobStatus.SUCCEEDED, job.error
     [batch] = _batches(app)
@@ -84,6 +86,8 @@ def test_preparing_and_sealing_go_through_the_job_page(client, app, as_role, see
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Sealing a batch" in page and "is sealed" in page
     assert f'href="/batches/{batch.id}">Continue' in page
+    # a finished job goes on to its next page by itself, no script needed
+    assert f'<meta http-equiv="refresh" content="3; url=/batches/{batch.id}">' in page
 
 
 def test_refresh_and_supersede_run_as_jobs(client, app, as_role, seeded):
@@ -92,9 +96,9 @@ def test_refresh_and_supersede_run_as_jobs(client, app, as_role, seeded):
     [batch] = _batches(app)
     job = _job(app, _job_id(client.post(f"/batches/{batch.id}/refresh")))
     assert job.status == JobStatus.SUCCEEDED and "5 line(s)" in job.result["summary"]
-    assert _job(app, _job_id(client.post(f"/batches/{batch.id}/seal"))).status == \
+    assert _job(app, _job_id(client.post(f"/batches/{batch.id}/seal", data=CONFIRMED))).status == \
         JobStatus.SUCCEEDED
-    job = _job(app, _job_id(client.post(f"/batches/{batch.id}/supersede")))
+    job = _job(app, _job_id(client.post(f"/batches/{batch.id}/supersede", data=CONFIRMED)))
     assert job.status == JobStatus.SUCCEEDED, job.error
     old, new = _batches(app)
     assert new.supersedes_id == old.id and job.result["batch_id"] == new.id
@@ -142,7 +146,7 @@ def test_a_blocked_sealing_is_refused_at_once_or_by_the_job(client, app, as_role
     batch_id = _block_with_a_problem(app, seeded)
     files_before = set(Path(app.config["EXPORT_DIR"]).rglob("*"))
     as_role("secretary")
-    response = client.post(f"/batches/{batch_id}/seal", follow_redirects=True)
+    response = client.post(f"/batches/{batch_id}/seal", data=CONFIRMED, follow_redirects=True)
     assert "set to block sealing" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job)) == 0
@@ -167,7 +171,7 @@ def test_a_second_sealing_is_not_queued_while_one_waits(client, app, as_role, se
         db.session.commit()
         waiting_id = waiting.id
     for action in ("seal", "refresh"):
-        response = client.post(f"/batches/{batch.id}/{action}")
+        response = client.post(f"/batches/{batch.id}/{action}", data=CONFIRMED)
         assert response.headers["Location"].endswith(f"/jobs/{waiting_id}")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job).where(
@@ -212,3 +216,15 @@ def test_a_batch_job_of_another_cooperative_is_404(client, app, as_role, seeded,
         assert client.post(f"/batches/{batch.id}/{action}").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+
+
+def test_a_running_job_page_refreshes_itself_without_javascript(client, app, as_role, coop):
+    as_role("admin")
+    with app.app_context():
+        job = Job(cooperative_id=coop.id, kind="members_import", params={},
+                  status=JobStatus.RUNNING)
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page

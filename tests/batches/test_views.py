@@ -19,6 +19,8 @@ from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from tests.batches.helpers import make_agreement, ready_member
 
+CONFIRMED = {"confirmed": "y"}  # the "I understand" box of irreversible actions
+
 
 @pytest.fixture
 def seeded(app, coop):
@@ -44,7 +46,7 @@ def _prepare_and_seal(client, app, seeded) -> Batch:
     batch = _batch(app)
     page = client.get(f"/batches/{batch.id}").get_data(as_text=True)
     assert "Preview" in page and seeded["ids"][0] in page
-    response = client.post(f"/batches/{batch.id}/seal", follow_redirects=True)
+    response = client.post(f"/batches/{batch.id}/seal", data=CONFIRMED, follow_redirects=True)
     assert "is sealed" in response.get_data(as_text=True)
     return _batch(app)
 
@@ -82,7 +84,7 @@ def test_no_route_changes_a_sealed_batch(client, app, as_role, seeded):
     batch = _prepare_and_seal(client, app, seeded)
     path = Path(app.config["EXPORT_DIR"]) / batch.file_path
     before = path.read_bytes()
-    for action, data in (("seal", {}), ("refresh", {}), ("discard", {}),
+    for action, data in (("seal", CONFIRMED), ("refresh", {}), ("discard", CONFIRMED),
                          ("policy", {"policy": "block"})):
         response = client.post(f"/batches/{batch.id}/{action}", data=data,
                                follow_redirects=True)
@@ -118,13 +120,13 @@ def test_mark_sent_and_answer(client, app, as_role, seeded):
     as_role("secretary")
     batch = _prepare_and_seal(client, app, seeded)
     response = client.post(f"/batches/{batch.id}/sent",
-                           data={"sent_on": "2020-01-01", "channel": "portal"},
+                           data={"sent_on": "2020-01-01", "channel": "portal", **CONFIRMED},
                            follow_redirects=True)
     assert "cannot have been sent before" in response.get_data(as_text=True)
     from datetime import date
     response = client.post(f"/batches/{batch.id}/sent",
                            data={"sent_on": date.today().isoformat(), "channel": "portal",
-                                 "note": "receipt 42"}, follow_redirects=True)
+                                 "note": "receipt 42", **CONFIRMED}, follow_redirects=True)
     assert "marked sent" in response.get_data(as_text=True)
     answer = ("Cédula;Número;Resultado;Motivo;Fecha\r\n"
               f"{seeded['ids'][0]};CC-0000001;A;;01/02/2025\r\n"
@@ -144,7 +146,7 @@ def test_mark_sent_and_answer(client, app, as_role, seeded):
     ack_url = response.headers["Location"]
     page = client.get(ack_url).get_data(as_text=True)
     assert "Apply the answers" in page
-    response = client.post(ack_url + "/apply", follow_redirects=True)
+    response = client.post(ack_url + "/apply", data=CONFIRMED, follow_redirects=True)
     assert "1 accepted, 1 rejected" in response.get_data(as_text=True)
     with app.app_context():
         statuses = sorted(s.value for s in db.session.scalars(select(Registration.status)))

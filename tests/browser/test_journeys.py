@@ -147,14 +147,12 @@ def test_secretary_from_new_member_to_sealed_enrolment_file(live_server, page, t
 
     # the documents checklist, reached from the readiness check
     readiness.get_by_role("link", name="Documents checklist").click()
-    expect(page).to_have_url(member_url + "#documents")
+    expect(page).to_have_url(re.compile(re.escape(member_url) + r"\?back=.*#documents$"))
     documents = page.locator("#documents")
     documents.get_by_label("Copy of national ID").check()
     documents.get_by_role("button", name="Save checklist").click()
+    # saved, and straight back to the registration it was ticked for
     expect(page.get_by_role("status")).to_have_text("Documents checklist saved.")
-    expect(page.locator("#documents").get_by_label("Copy of national ID")).to_be_checked()
-
-    page.locator("#registrations").get_by_role("link", name="Details and history").click()
     expect(page).to_have_url(registration_url)
     expect(page.locator("#readiness")).to_contain_text(
         "Everything the agreement requires is in place.")
@@ -184,7 +182,11 @@ def test_secretary_from_new_member_to_sealed_enrolment_file(live_server, page, t
     expect(lines.locator("td").nth(1)).to_have_text("yes")
     screenshot(page, "journeys-secretary-04-batch-preview")
 
-    page.get_by_role("button", name="Seal: write the file").click()
+    # an irreversible step: the disclosure states the consequence and asks "I understand"
+    page.locator("summary", has_text="Seal: write the file").click()
+    opened = page.locator("details[open]")
+    opened.get_by_label("I understand, go ahead").check()
+    opened.get_by_role("button", name="Seal: write the file").click()
     # the work runs as a job: its page shows the progress, then the outcome
     expect(page.locator(".flash-success")).to_contain_text("is sealed")
     page.get_by_role("link", name="Continue").click()
@@ -279,9 +281,9 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reconciliation · APORTES-J")
     last_row = page.locator(f"tr[data-period='{last}']")
-    expect(last_row.locator("td").nth(0)).to_have_text("3")
-    expect(last_row.locator("td").nth(1)).to_have_text("2,251.35 CRC")  # 3 × 750.45
-    expect(last_row.locator("td[data-figure=allocated]")).to_have_text("0.00 CRC")
+    expect(last_row.locator("td.num").nth(0)).to_have_text("3")
+    expect(last_row.locator("td.num").nth(1)).to_have_text("2,251.35")  # 3 × 750.45
+    expect(last_row.locator("td[data-figure=allocated]")).to_have_text("0.00")
     expect(page.locator(f"tr[data-period='{this}']")).to_have_count(0)  # nothing collected
     screenshot(page, "journeys-treasurer-02-reconciliation-before")
 
@@ -309,11 +311,11 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     expect(page.get_by_role("status")).to_contain_text("Collection sheet posted: 2 receipts")
     expect(page.get_by_role("heading", level=1)).to_have_text("Reconciliation · APORTES-J")
     collected = page.locator(f"tr[data-period='{this}'] td[data-figure=collected]")
-    expect(collected).to_have_text("1,500.90 CRC")
-    expect(last_row.locator("td[data-figure=allocated]")).to_have_text("1,500.90 CRC")
-    expect(last_row.locator("td[data-figure=open]")).to_have_text("750.45 CRC")  # Bruno owes
+    expect(collected).to_have_text("1,500.90")
+    expect(last_row.locator("td[data-figure=allocated]")).to_have_text("1,500.90")
+    expect(last_row.locator("td[data-figure=open]")).to_have_text("750.45")  # Bruno owes
     # to remit, both shares: 2 × 1250.75
-    expect(last_row.locator("td[data-figure=unremitted]")).to_have_text("2,501.50 CRC")
+    expect(last_row.locator("td[data-figure=unremitted]")).to_have_text("2,501.50")
     screenshot(page, "journeys-treasurer-04-reconciliation-after")
     collected.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Collected in the month")
@@ -344,10 +346,10 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     subnav.get_by_role("link", name="Reconciliation").click()
     page.get_by_label("Agreement").select_option(label=label)
     page.get_by_role("button", name="Show").click()
-    expect(last_row.locator("td[data-figure=unremitted]")).to_have_text("0.00 CRC")  # none left
-    expect(last_row.locator("td[data-figure=remitted]")).to_have_text("2,501.50 CRC")
+    expect(last_row.locator("td[data-figure=unremitted]")).to_have_text("0.00")  # none left
+    expect(last_row.locator("td[data-figure=remitted]")).to_have_text("2,501.50")
     remittance = last_row.locator("td[data-figure=remittance]")
-    expect(remittance).to_have_text("2,501.50 CRC")  # the remittance, a link to it
+    expect(remittance).to_have_text("2,501.50")  # the remittance, a link to it
     remittance.get_by_role("link").click()
     expect(page).to_have_url(remittance_url)
 
@@ -363,7 +365,11 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     expect(page.locator("table.lines tbody tr")).to_have_count(2)
     expect(page.locator(".stats")).to_contain_text("2,501.50 CRC")
     screenshot(page, "journeys-treasurer-07-remittance-batch-preview")
-    page.get_by_role("button", name="Seal: write the file").click()
+    # an irreversible step: the disclosure states the consequence and asks "I understand"
+    page.locator("summary", has_text="Seal: write the file").click()
+    opened = page.locator("details[open]")
+    opened.get_by_label("I understand, go ahead").check()
+    opened.get_by_role("button", name="Seal: write the file").click()
     # the work runs as a job: its page shows the progress, then the outcome
     expect(page.locator(".flash-success")).to_contain_text("is sealed")
     page.get_by_role("link", name="Continue").click()

@@ -97,7 +97,9 @@ def test_reconciliation_page_and_spreadsheet_say_whose_money(app, as_role, ledge
     for group in ("Members' share", "Cooperative's share", "Both shares"):
         assert group in header
     row = page.split(f'data-period="{START:%Y-%m}"', 1)[1].split("</tr>", 1)[0]
-    assert "4,000.00 CRC" in row.split('data-figure="due_total"', 1)[1].split("</td>", 1)[0]
+    # the currency is named once, above the table (the columns stay narrow)
+    assert "Amounts in CRC." in page.split("<caption", 1)[1].split("</caption>", 1)[0]
+    assert "4,000.00" in row.split('data-figure="due_total"', 1)[1].split("</td>", 1)[0]
     # "paid" opens every due something was paid towards (partial payments too)
     assert "kind=allocated" in row.split('data-figure="allocated"', 1)[1].split("</td>", 1)[0]
     response = client.get(f"/contributions/agreements/{ledger['agreement_id']}"

@@ -131,11 +131,11 @@ def test_reverse_receipt_page(app, as_role, world):
         db.session.commit()
         receipt_id = receipt.id
     response = client.post(f"/contributions/receipts/{receipt_id}/reverse",
-                           data={"reason": "Wrong member"}, follow_redirects=True)
+                           data={"reason": "Wrong member", "confirmed": "y"}, follow_redirects=True)
     assert "reversed" in response.get_data(as_text=True)
     assert _count(app, ReceiptReversal) == 1
     again = client.post(f"/contributions/receipts/{receipt_id}/reverse",
-                        data={"reason": "Again"}, follow_redirects=True)
+                        data={"reason": "Again", "confirmed": "y"}, follow_redirects=True)
     assert "already reversed" in again.get_data(as_text=True)
     assert _count(app, ReceiptReversal) == 1
 
@@ -188,10 +188,11 @@ def test_remittance_acknowledgement_close_and_reconciliation(app, as_role, world
     remittance_page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "TR-9" in remittance_page and "Record the confirmation" in remittance_page
     ack = client.post(done.headers["Location"] + "/acknowledge", data={
-        "acknowledged_on": date.today(), "amount": "990"}, follow_redirects=True)
+        "acknowledged_on": date.today(), "amount": "990", "confirmed": "y"}, follow_redirects=True)
     assert "differs" in ack.get_data(as_text=True)
     closed = client.post(f"/contributions/agreements/{world['agreement_id']}/close",
-                         data={"period": f"{LAST_MONTH:%Y-%m}"}, follow_redirects=True)
+                         data={"period": f"{LAST_MONTH:%Y-%m}", "confirmed": "y"},
+                         follow_redirects=True)
     assert _count(app, PeriodClose) == 1
     page = closed.get_data(as_text=True)
     assert "closed" in page and "acknowledged 990.00 CRC for a remittance of 1,000.00 CRC" in page
@@ -421,3 +422,54 @@ def test_the_receipts_today_tile_agrees_with_the_cash_up(app, as_role, world):
                      page)
     assert tile is not None, page
     assert tile.group(1) == "1" and "600.00" in tile.group(2)
+
+
+def test_a_receipt_is_reversed_only_once_the_treasurer_confirms(app, as_role, world):
+    _generate(app, world)
+    client = as_role("treasurer")
+    with app.app_context(), acting_as(None, "tests"):
+        from coopreg.members.models import Member
+        coop = db.session.scalar(select(Cooperative))
+        receipt, _ = services.record_receipt(
+            coop, receipt_input(db.session.get(Member, world["ana"]), "100",
+                                received_on=date.today()), None)
+        db.session.commit()
+        receipt_id = receipt.id
+    page = client.get(f"/contributions/receipts/{receipt_id}").get_data(as_text=True)
+    assert 'name="confirmed" value="y" required' in page
+    assert "The receipt is reversed for good" in page
+    # the box not ticked: a confirmation page stating the consequence, nothing reversed
+    asked = client.post(f"/contributions/receipts/{receipt_id}/reverse",
+                        data={"reason": "Wrong member"})
+    assert asked.status_code == 409
+    html = asked.get_data(as_text=True)
+    assert "Please confirm" in html and "The receipt is reversed for good" in html
+    assert 'type="hidden" name="reason" value="Wrong member"' in html
+    assert _count(app, ReceiptReversal) == 0
+    done = client.post(f"/contributions/receipts/{receipt_id}/reverse",
+                       data={"reason": "Wrong member", "confirmed": "y"})
+    assert done.status_code == 302
+    assert _count(app, ReceiptReversal) == 1
+
+
+def test_a_period_is_closed_only_once_confirmed(app, as_role, world):
+    _generate(app, world)
+    client = as_role("treasurer")
+    url = f"/contributions/agreements/{world['agreement_id']}/close"
+    asked = client.post(url, data={"period": f"{LAST_MONTH:%Y-%m}"})
+    assert asked.status_code == 409 and "Closing is final" in asked.get_data(as_text=True)
+    assert _count(app, PeriodClose) == 0
+    client.post(url, data={"period": f"{LAST_MONTH:%Y-%m}", "confirmed": "y"})
+    assert _count(app, PeriodClose) == 1
+
+
+def test_each_arrears_row_offers_to_record_a_payment(app, as_role, world):
+    _generate(app, world, through=LAST_MONTH)
+    client = as_role("treasurer")
+    page = client.get("/contributions/arrears?days=0").get_data(as_text=True)
+    assert f'href="/contributions/receipts/new?member_id={world["ana"]}"' in page
+    assert "Record a payment" in page
+    # the secretary follows arrears up but does not take money
+    client.post("/logout")
+    page = as_role("secretary").get("/contributions/arrears?days=0").get_data(as_text=True)
+    assert "/contributions/receipts/new?member_id=" not in page

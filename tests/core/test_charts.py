@@ -44,3 +44,49 @@ def test_column_chart_with_empty_values():
                               percent_axis=True))
     heights = [float(r.get("height")) for r in svg.findall(f"{SVG}rect")[:2]]
     assert heights[0] == 0 and heights[1] > 0
+
+
+def _texts(svg) -> list[str]:
+    return [t.text for t in svg.iter(f"{SVG}text")]
+
+
+def test_count_axes_have_whole_numbers_and_values_sit_on_the_bars():
+    svg = _parse(column_chart("Members", [("2024", [150]), ("2025", [301])], ["members"]))
+    ticks = [t.text for t in svg.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert ticks == ["0", "100", "200", "300", "400"]
+    values = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "chart-value"]
+    assert values == ["150", "301"]
+    small = _parse(column_chart("Few", [("a", [1]), ("b", [3])], ["members"]))
+    ticks = [t.text for t in small.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert ticks == ["0", "1", "2", "3", "4"]  # never 0.75, 1.5 members
+
+
+def test_percent_axis_values_and_description():
+    svg = _parse(column_chart("Collection rate", [("nov 2026", [87.5])], ["paid"],
+                              percent_axis=True))
+    assert "87.5%" in _texts(svg) and "100%" in _texts(svg)
+    desc = svg.find(f"{SVG}desc")
+    assert desc is not None and desc.text == "nov 2026: paid 87.5%"
+    assert svg.get("aria-describedby") == desc.get("id")
+
+
+def test_small_funnel_segments_are_still_labelled():
+    svg = _parse(stacked_bars("Registrations", [("CCSS-1", [
+        Segment("Pending", 1), Segment("Ready", 2), Segment("Registered", 300)])],
+        percent=False))
+    assert "Pending 1 · Ready 2 · Registered 300" in _texts(svg)
+    assert svg.find(f"{SVG}title").text == "Registrations"
+
+
+def test_months_are_named_in_the_page_language(app):
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from coopreg.core.templating import show_month
+
+    with app.test_request_context():
+        for language, expected in (("en", "Nov 2026"), ("es", "nov 2026"), ("fr", "nov. 2026"),
+                                   ("pt", "nov. 2026")):
+            with force_locale(language):
+                assert show_month(date(2026, 11, 1)) == expected

@@ -114,9 +114,11 @@ def _scenario(live_server, page) -> None:
     expect(problems).to_contain_text("is not a real date")
     screenshot(page, "import-03-preview")
 
+    page.get_by_label("I understand, go ahead").check()
     page.get_by_role("button", name="Import the members").click()
     expect(page.get_by_role("status").first).to_contain_text("1 row(s) have problems")
     page.get_by_label("Import only the valid rows").check()
+    page.get_by_label("I understand, go ahead").check()
     page.get_by_role("button", name="Import the members").click()
     expect(page.get_by_role("status").first).to_contain_text(
         "Import done: 2 created, 0 updated, 0 unchanged, 0 skipped, 1 refused.")

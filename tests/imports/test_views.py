@@ -56,7 +56,8 @@ def test_upload_map_preview_and_import(app, as_role):
     assert "is not a real date" in page and "D · Fecha de nacimiento" in page
     assert _count(app, Member) == 0
 
-    refused = client.post(f"/imports/{run_id}/commit", data={}, follow_redirects=True)
+    refused = client.post(f"/imports/{run_id}/commit", data={"confirmed": "y"},
+                          follow_redirects=True)
     assert "1 row(s) have problems, so nothing was imported" in refused.get_data(as_text=True)
     assert _count(app, Member) == 0
 
@@ -67,7 +68,7 @@ def test_upload_map_preview_and_import(app, as_role):
     problems.close()
     assert table.rows[1][1] == "6"
 
-    done = client.post(f"/imports/{run_id}/commit", data={"valid_rows_only": "y"},
+    done = client.post(f"/imports/{run_id}/commit", data={"valid_rows_only": "y", "confirmed": "y"},
                        follow_redirects=True)
     assert "Import done: 2 created, 0 updated" in done.get_data(as_text=True)
     assert _count(app, Member) == 2

@@ -403,7 +403,8 @@ def test_add_and_remove_a_dependant(app, as_role, coop, make_member):
     assert "Dependant added." in flashes(page)
     assert "01-0234-0567" in page
 
-    response = client.post(f"/members/{member.id}/dependants/{dependant.id}/remove")
+    response = client.post(f"/members/{member.id}/dependants/{dependant.id}/remove",
+                           data={"confirmed": "y"})
     assert response.status_code == 302
     assert dependants_of(app, member) == []
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
@@ -555,7 +556,7 @@ def editing_routes(member_id: int, dependant_id: int, type_id: int):
         ("post", f"/members/{member_id}/status",
          {"status": "left", "effective_on": "2021-01-01", "reason": "x"}),
         ("post", f"/members/{member_id}/dependants", {"name": "New", "relation": "child"}),
-        ("post", f"/members/{member_id}/dependants/{dependant_id}/remove", {}),
+        ("post", f"/members/{member_id}/dependants/{dependant_id}/remove", {"confirmed": "y"}),
         ("post", f"/members/{member_id}/documents",
          {f"doc_{type_id}": "1", f"doc_{type_id}_date": "2020-01-01"}),
     ]
@@ -642,3 +643,50 @@ def test_a_user_of_both_cooperatives_sees_each_in_turn(client, coop, other_coop,
     assert client.get(f"/members/{theirs.id}").status_code == 200
     assert client.get(f"/members/{mine.id}").status_code == 404
     assert client.get(f"/members/{theirs.id}/edit").status_code == 403  # a viewer there
+
+
+def test_the_member_form_asks_the_sex_and_marks_required_fields(app, as_role):
+    client = as_role("secretary")
+    html = client.get("/members/new").get_data(as_text=True)
+    sex = re.search(r'<select[^>]*name="sex".*?</select>', html, re.S).group(0)
+    assert "selected" not in sex.replace('selected value=""', "")  # nothing chosen for them
+    assert re.search(r'<option (selected )?value="">Choose…</option>', sex)
+    # required fields are marked (beside the label, so the label keeps its name)
+    assert re.search(r'<label for="first_name">First name</label><span class="req"', html)
+    assert re.search(r'<label for="middle_name">Middle name</label>\s*<input', html)
+    response = client.post("/members/new", data=form_data(sex=""))
+    assert response.status_code in (200, 422)
+    assert "This field is required." in response.get_data(as_text=True)
+
+
+def test_ticking_documents_from_a_registration_goes_back_to_it(app, as_role, coop, make_member):
+    member = make_member(coop)
+    id_copy, _form, _address = document_types(app, coop)
+    client = as_role("secretary")
+    back = "/agreements/registrations/12345"
+    page = client.get(f"/members/{member.id}?back={back}").get_data(as_text=True)
+    assert f'<input type="hidden" name="next" value="{back}">' in page
+    data = {f"doc_{id_copy.id}": "1", f"doc_{id_copy.id}_date": "2020-01-15"}
+    response = client.post(f"/members/{member.id}/documents", data={**data, "next": back})
+    assert response.status_code == 302 and response.headers["Location"] == back
+    # only a path of this site is followed
+    for elsewhere in ("https://evil.example/", "//evil.example/x"):
+        response = client.post(f"/members/{member.id}/documents",
+                               data={**data, "next": elsewhere})
+        assert response.headers["Location"].endswith(f"/members/{member.id}#documents")
+
+
+def test_the_member_list_says_how_many_and_folds_its_filters(app, as_role, coop, make_member):
+    for _ in range(3):
+        make_member(coop)
+    client = as_role("secretary")
+    html = client.get("/members/").get_data(as_text=True)
+    assert '<p class="list-total">3 members</p>' in html
+    # on a phone the filters beyond the search fold behind "More filters" (no script)
+    assert 'id="show-filters" class="fold-toggle visually-hidden">' in html
+    assert html.count('class="field more"') == 4
+    filtered = client.get("/members/?status=active").get_data(as_text=True)
+    assert "list-total" not in filtered  # a filtered list is not counted
+    assert 'class="fold-toggle visually-hidden" checked>' in filtered  # its filters stay open
+    make_member(coop)
+    assert "4 members" in client.get("/members/").get_data(as_text=True)

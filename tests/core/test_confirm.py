@@ -1,0 +1,35 @@
+"""Every irreversible action is refused without its "I understand" box: the server answers with
+a confirmation page that states the consequence and posts the same fields again."""
+
+from __future__ import annotations
+
+from markupsafe import escape
+
+from coopreg.core.confirm import irreversible_endpoints
+from tests.conftest import login
+from tests.core.test_access_matrix import _endpoints, _ids_in, _url
+
+# what a form of the page would post, less the box
+POSTED = {"agreements.transition": {"terminated-to_status": "terminated",
+                                    "terminated-reason": "Left"},
+          "contributions.reverse_receipt": {"reason": "Wrong member"}}
+
+
+def test_no_irreversible_action_without_its_confirmation(app, client, coop, make_user,
+                                                         make_member):
+    declared = irreversible_endpoints(app)
+    assert len(declared) >= 14
+    ids = _ids_in(app, coop, make_member, make_user)
+    _uid, email = make_user(coop, "admin")
+    login(client, email, cooperative=coop)
+    rules = _endpoints(app)
+    for endpoint, consequence in declared.items():
+        data = POSTED.get(endpoint, {})
+        response = client.post(_url(app, rules[endpoint], ids), data=data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 409, endpoint
+        assert "Please confirm" in html, endpoint
+        assert str(consequence) in html or escape(str(consequence)) in html, endpoint
+        assert 'name="confirmed" value="y" required' in html, endpoint
+        for name, value in data.items():  # the same fields go again with the box
+            assert f'type="hidden" name="{name}" value="{value}"' in html, endpoint
