@@ -64,7 +64,9 @@ def registration_summary(member: Member, today: date | None = None) -> Registrat
     batches: dict[int, list[Batch]] = {i: [] for i in ids}
     if ids:
         for event in db.session.scalars(
-                select(RegistrationEvent).where(RegistrationEvent.registration_id.in_(ids))
+                select(RegistrationEvent).where(
+                    RegistrationEvent.cooperative_id == member.cooperative_id,
+                    RegistrationEvent.registration_id.in_(ids))
                 .order_by(RegistrationEvent.occurred_at, RegistrationEvent.id)):
             events[event.registration_id].append(event)
         pairs = db.session.execute(
@@ -75,13 +77,15 @@ def registration_summary(member: Member, today: date | None = None) -> Registrat
                    Batch.status.in_(SEALED_STATUSES))
             .distinct()).all()
         loaded = {b.id: b for b in db.session.scalars(
-            select(Batch).where(Batch.id.in_({batch_id for _r, batch_id in pairs})))}
+            select(Batch).where(Batch.cooperative_id == member.cooperative_id,
+                                Batch.id.in_({batch_id for _r, batch_id in pairs})))}
         for registration_id, batch_id in pairs:
             batches[registration_id].append(loaded[batch_id])
         for found in batches.values():
             found.sort(key=lambda b: b.number)
-        db.session.scalars(select(Agreement).where(Agreement.id.in_(
-            {r.agreement_id for r in registrations})).options(
+        db.session.scalars(select(Agreement).where(
+            Agreement.cooperative_id == member.cooperative_id,
+            Agreement.id.in_({r.agreement_id for r in registrations})).options(
             selectinload(Agreement.scheme_links).selectinload(AgreementScheme.scheme)
             .selectinload(Scheme.branch_rows))).all()
     entries = [RegistrationEntry(registration=r, agreement=r.agreement,

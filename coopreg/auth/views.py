@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -32,19 +31,10 @@ from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.security import safe_next
 from coopreg.extensions import db, limiter, login_form_email
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path inside this site (no scheme, no host) is followed after login."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _failed(response) -> bool:
@@ -68,7 +58,7 @@ def login():
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
         else:
-            next_url = _safe_next(request.args.get("next"))
+            next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
             session.permanent = True
@@ -102,7 +92,7 @@ def choose_cooperative():
         for m in memberships)
     if form.validate_on_submit():
         session["cooperative_id"] = form.cooperative_id.data
-        return redirect(_safe_next(request.args.get("next")) or url_for("core.index"))
+        return redirect(safe_next(request.args.get("next")) or url_for("core.index"))
     return render_template("auth/choose_cooperative.html", form=form, memberships=memberships)
 
 
@@ -120,7 +110,7 @@ def set_language():
             db.session.commit()
             refresh()  # this request's texts were already chosen in the old language
             flash(_("Language saved."), "success")
-    back = _safe_next(request.form.get("next"))
+    back = safe_next(request.form.get("next"))
     return redirect(back or url_for("auth.account"))
 
 

@@ -319,8 +319,8 @@ def upload_ack(batch_id: int):
 def ack_mapping(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
     batch = ack.batch
-    agreement = db.session.get(Agreement, batch.agreement_id)
-    mapping = acks.mapping_for(agreement.id)
+    agreement = batch.agreement
+    mapping = acks.mapping_for(agreement)
     form = AckMappingForm()
     form.set_headers(ack.headers)
     if request.method == "GET":

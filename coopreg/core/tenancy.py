@@ -7,6 +7,9 @@ rows; an id that belongs to another cooperative answers 404, the same as one tha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import abort, g
@@ -19,6 +22,39 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# The few reads that legitimately span cooperatives (the login reading a user's roles
+# everywhere, the worker resolving a job's cooperative, the CLI naming a cooperative by its
+# code, a row reached through a parent already scoped) say so, with the reason, either for one
+# statement (`.execution_options(**unscoped("why"))`, `session.get(..., execution_options=
+# unscoped("why"))`) or for a block (`with cross_cooperative("why"):`). The test suite fails on
+# any other SELECT of a cooperative-owned table that is not filtered by cooperative_id.
+CROSS_COOPERATIVE = "coopreg_cross_cooperative"
+_cross_reason: ContextVar[str | None] = ContextVar("coopreg_cross_cooperative", default=None)
+
+
+def unscoped(reason: str) -> dict[str, str]:
+    """Execution options that mark one statement as a deliberate cross-cooperative read."""
+    if not reason or not reason.strip():
+        raise ValueError("say why this read spans cooperatives")
+    return {CROSS_COOPERATIVE: reason}
+
+
+@contextmanager
+def cross_cooperative(reason: str) -> Iterator[None]:
+    """Mark every read in the block as a deliberate cross-cooperative read (say why)."""
+    if not reason or not reason.strip():
+        raise ValueError("say why these reads span cooperatives")
+    token = _cross_reason.set(reason)
+    try:
+        yield
+    finally:
+        _cross_reason.reset(token)
+
+
+def cross_cooperative_reason() -> str | None:
+    """Why the reads running now may span cooperatives (None: they must be scoped)."""
+    return _cross_reason.get()
+
 
 def current_cooperative() -> Cooperative:
     cooperative = getattr(g, "cooperative", None)
@@ -29,6 +65,12 @@ def current_cooperative() -> Cooperative:
 
 def current_role() -> str | None:
     return getattr(g, "role", None)
+
+
+def masked_ids() -> bool:
+    """Whether the current user sees national IDs masked (viewers): their searches then
+    match an ID only whole (see `coopreg.members.services.search_condition`)."""
+    return current_role() == "viewer"
 
 
 def scoped(model: type[T], cooperative_id: int | None = None) -> Select[tuple[T]]:
@@ -45,6 +87,20 @@ def db_id(value: Any) -> int:
     if not 0 < number < 2**63:
         raise ValueError("not an id")
     return number
+
+
+def get_scoped(model: type[T], object_id: Any, cooperative_id: int) -> T | None:
+    """The row with this id if it belongs to this cooperative, else None (never another's):
+    what services use to load a row from an id they were handed."""
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < object_id < 2**63:
+        return None
+    return db.session.scalar(
+        scoped(model, cooperative_id).where(model.id == object_id)  # type: ignore[attr-defined]
+    )
 
 
 def get_scoped_or_404(model: type[T], object_id: Any, cooperative_id: int | None = None) -> T:

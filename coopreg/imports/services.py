@@ -24,12 +24,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import record_bulk
 from coopreg.core.bulk import insert_rows
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import label, labels_for
 from coopreg.core.models import utcnow
 from coopreg.core.spreadsheets import (
     Column,
@@ -41,7 +43,8 @@ from coopreg.core.spreadsheets import (
     read_table,
     write_xlsx,
 )
-from coopreg.core.text import fold
+from coopreg.core.tenancy import get_scoped, unscoped
+from coopreg.core.text import ascii_digits, fold
 from coopreg.extensions import db
 from coopreg.imports import fields as F
 from coopreg.imports.models import (
@@ -96,10 +99,15 @@ def display_name(filename: str) -> str:
     return (name or "upload")[-255:]
 
 
+IMPORT_STATUS_LABELS = labels_for(ImportStatus, {
+    ImportStatus.DRAFT: _l("Draft"), ImportStatus.PREVIEWED: _l("Previewed"),
+    ImportStatus.COMMITTED: _l("Imported"), ImportStatus.FAILED: _l("Failed")})
+
+
 def set_status(run: ImportRun, status: ImportStatus) -> None:
     if status not in IMPORT_STATUS_TRANSITIONS[run.status]:
         raise DomainError(_("This import is %(current)s and cannot become %(new)s.",
-                            current=run.status.value, new=status.value))
+                            current=label(run.status), new=label(status)))
     run.status = status
 
 
@@ -125,7 +133,7 @@ def find_header_row(rows: list[list[Any]], scan: int = SAMPLE_ROWS) -> int:
 
 
 def _looks_like_data(text: str) -> bool:
-    return any(c.isdigit() for c in text)
+    return any(c in "0123456789" for c in text)
 
 
 @dataclass
@@ -568,7 +576,7 @@ class RowChecker:
         """An ID typed as a number loses its leading zeros: when the country's check (a
         python-stdnum module, with a check digit or a fixed length) refuses the digits but
         accepts them with one to three zeros in front, those are put back."""
-        if id_type not in self.checked_id_types or not number.isdigit():
+        if id_type not in self.checked_id_types or not ascii_digits(number):
             return number
         candidates = F.id_candidates(number)
         for candidate in candidates:
@@ -1172,7 +1180,7 @@ COMMIT_JOB = "members_import"
 def _refuse_if_running(run: ImportRun) -> None:
     from coopreg.jobs.models import Job
 
-    job = db.session.get(Job, run.job_id) if run.job_id else None
+    job = get_scoped(Job, run.job_id, run.cooperative_id) if run.job_id else None
     if job is not None and not job.finished:
         raise DomainError(_("This import is already running; wait for it to end."))
 
@@ -1225,7 +1233,8 @@ def _recording_failure(run_id: int):
             message = _("The import stopped on an unexpected error (%(kind)s); nothing was "
                         "written. Try again; if it happens again, tell your admin.",
                         kind=type(error).__name__)
-        run = db.session.get(ImportRun, run_id)
+        run = db.session.get(ImportRun, run_id, execution_options=unscoped(
+            "the worker records the failure of the run its job was launched for"))
         if run is not None and run.status != ImportStatus.COMMITTED:
             run.status = ImportStatus.FAILED
             run.message = message
@@ -1234,8 +1243,8 @@ def _recording_failure(run_id: int):
 
 
 def _run_of(job) -> ImportRun:
-    run = db.session.get(ImportRun, job.params.get("run_id"))
-    if run is None or run.cooperative_id != job.cooperative_id:
+    run = get_scoped(ImportRun, job.params.get("run_id"), job.cooperative_id)
+    if run is None:
         raise DomainError(_("The import is gone."))
     return run
 
