@@ -80,11 +80,25 @@ def scoped(model: type[T], cooperative_id: int | None = None) -> Select[tuple[T]
     return select(model).where(model.cooperative_id == cooperative_id)  # type: ignore[attr-defined]
 
 
+def _as_id(value: Any) -> int | None:
+    """An id given as an int or typed as ASCII digits ("²" or "١٢" are not ids), in range."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip() if value is not None else ""
+        if not (text.isascii() and text.isdigit()) or len(text) > 19:
+            return None
+        number = int(text)
+    return number if 0 < number < 2**63 else None
+
+
 def db_id(value: Any) -> int:
     """An id as typed in an address or a form: a positive integer the databases can hold
     (raises ValueError otherwise, which `request.args.get(..., type=db_id)` turns into None)."""
-    number = int(value)
-    if not 0 < number < 2**63:
+    number = _as_id(value)
+    if number is None:
         raise ValueError("not an id")
     return number
 
@@ -92,11 +106,8 @@ def db_id(value: Any) -> int:
 def get_scoped(model: type[T], object_id: Any, cooperative_id: int) -> T | None:
     """The row with this id if it belongs to this cooperative, else None (never another's):
     what services use to load a row from an id they were handed."""
-    try:
-        object_id = int(object_id)
-    except (TypeError, ValueError):
-        return None
-    if not 0 < object_id < 2**63:
+    object_id = _as_id(object_id)
+    if object_id is None:
         return None
     return db.session.scalar(
         scoped(model, cooperative_id).where(model.id == object_id)  # type: ignore[attr-defined]
@@ -105,11 +116,8 @@ def get_scoped(model: type[T], object_id: Any, cooperative_id: int) -> T | None:
 
 def get_scoped_or_404(model: type[T], object_id: Any, cooperative_id: int | None = None) -> T:
     """The row with this id in the current cooperative, or 404 (never another's)."""
-    try:
-        object_id = int(object_id)
-    except (TypeError, ValueError):
-        abort(404)
-    if not 0 < object_id < 2**63:  # beyond any id, and beyond what the databases can compare
+    object_id = _as_id(object_id)  # beyond any id, or beyond what the databases can compare
+    if object_id is None:
         abort(404)
     row = db.session.scalar(
         scoped(model, cooperative_id).where(model.id == object_id)  # type: ignore[attr-defined]
