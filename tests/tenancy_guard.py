@@ -5,7 +5,8 @@ attribute), or say why it may span cooperatives (`coopreg.core.tenancy.unscoped`
 (issue 15, item 1: a collection sheet named another cooperative's member through an unscoped
 `session.get`).
 
-It listens to `do_orm_execute` on every ORM session and records each offending statement with
+It listens to `do_orm_execute` on every ORM session (and to `before_execute` for the Core
+SELECTs run on a raw connection) and records each offending statement with
 the place in coopreg's code that ran it; the autouse fixture in conftest.py fails the test that
 caused it. A test that checks the guard itself opts out with `@pytest.mark.tenancy_unguarded`.
 """
@@ -16,8 +17,9 @@ import traceback
 from pathlib import Path
 
 from sqlalchemy import Column, Table, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import visitors
+from sqlalchemy.sql import Select, visitors
 from sqlalchemy.sql.elements import BinaryExpression
 
 from coopreg.core.tenancy import CROSS_COOPERATIVE, cross_cooperative_reason
@@ -100,10 +102,28 @@ def _check(state) -> None:
         violations.append(f"unscoped SELECT of {', '.join(tables)} at {_where()}")
 
 
+def _check_core(conn, clauseelement, multiparams, params, execution_options) -> None:
+    """Core SELECTs run on the session's raw connection (`session.connection().execute`)
+    never reach `do_orm_execute`: judged here. ORM statements (and their lazy loads) are
+    left to `_check`."""
+    if not isinstance(clauseelement, Select):
+        return
+    if clauseelement._propagate_attrs.get("compile_state_plugin") == "orm":
+        return
+    options = {**conn.get_execution_options(), **clauseelement.get_execution_options(),
+               **(execution_options or {})}
+    if options.get(CROSS_COOPERATIVE) or cross_cooperative_reason():
+        return
+    tables = unscoped_tables(clauseelement)
+    if tables and not (exempt_tests and _from_tests_only()):
+        violations.append(f"unscoped SELECT of {', '.join(tables)} at {_where()}")
+
+
 def install() -> None:
     global _listening
     if not _listening:
         event.listen(Session, "do_orm_execute", _check)
+        event.listen(Engine, "before_execute", _check_core)
         _listening = True
 
 

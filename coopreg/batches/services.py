@@ -804,7 +804,7 @@ def check_sealable(batch: Batch) -> LineCounts:
     return counts
 
 
-def _included_values(batch_id: int) -> Iterator[list]:
+def _included_values(batch: Batch) -> Iterator[list]:
     """The values of the batch's included lines, in order, streamed (a server-side cursor on
     PostgreSQL: memory stays flat however many lines). Read as JSON text through Core and
     decoded here: the ORM's row handling, or psycopg's own JSON decoding, cost as much again
@@ -813,7 +813,8 @@ def _included_values(batch_id: int) -> Iterator[list]:
     # the options on the statement: `Connection.execution_options` would keep them on the
     # session's connection for every statement after this one
     stmt = (select(cast(lines.c["values"], Text))
-            .where(lines.c.batch_id == batch_id, lines.c.included.is_(True))
+            .where(lines.c.cooperative_id == batch.cooperative_id,
+                   lines.c.batch_id == batch.id, lines.c.included.is_(True))
             .order_by(lines.c.line_no).execution_options(stream_results=True, yield_per=5000))
     result = db.session.connection().execute(stmt)
     loads = json.loads
@@ -872,7 +873,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         with os.fdopen(fd, "wb") as stream:
             data_checksum = write_batch_file(
                 stream, batch.layout_snapshot,
-                _counted(_included_values(batch.id), counts.included, progress), summary,
+                _counted(_included_values(batch), counts.included, progress), summary,
                 batch.col_widths)
             stream.flush()
             os.fsync(stream.fileno())

@@ -1000,7 +1000,10 @@ def _insert_members(rows: list[dict[str, Any]]) -> list[int]:
             "SELECT nextval(pg_get_serial_sequence('members', 'id')) "
             "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars())
     else:
-        highest = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()
+        highest = connection.execute(select(func.coalesce(func.max(table.c.id), 0))
+                                     .execution_options(**unscoped(
+                                         "ids are shared by all cooperatives: the largest "
+                                         "member id so far"))).scalar()
         ids = list(range(highest + 1, highest + 1 + len(rows)))
     insert_rows(table, [{**row, "id": member_id} for row, member_id in zip(rows, ids,
                                                                             strict=True)])

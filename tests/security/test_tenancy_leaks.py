@@ -88,6 +88,16 @@ def test_guard_flags_unscoped_reads_and_accepts_scoped_and_allowlisted(ctx, worl
         unscoped("")
 
 
+@pytest.mark.tenancy_unguarded
+def test_guard_also_sees_core_selects_on_the_raw_connection(ctx, world, coop, judged):
+    members = Member.__table__
+    connection = db.session.connection()
+    connection.execute(select(members.c.first_name).where(members.c.id == world["stranger"]))
+    assert "unscoped SELECT of members" in tenancy_guard.take()[0]
+    connection.execute(select(members.c.first_name).where(members.c.cooperative_id == coop.id))
+    assert tenancy_guard.take() == []
+
+
 def test_guard_sees_through_aliases_and_counts():
     from sqlalchemy import func
     from sqlalchemy.orm import aliased
