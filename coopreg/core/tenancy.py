@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from flask import abort, g
 from sqlalchemy import Select, select
 
+from coopreg.core.text import ascii_digits
 from coopreg.extensions import db
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def _as_id(value: Any) -> int | None:
         number = value
     else:
         text = str(value).strip() if value is not None else ""
-        if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        if not ascii_digits(text) or len(text) > 19:
             return None
         number = int(text)
     return number if 0 < number < 2**63 else None
