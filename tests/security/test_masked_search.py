@@ -14,11 +14,18 @@ from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from tests.contributions.helpers import make_agreement, make_member, receipt_input, register
 
-# the ID is "0102340567" once normalised; the page shows a viewer only its last digits
-WHOLE = ["1-0234-0567", "01-0234-0567", "0102340567"]
-PARTS = ["0234", "02340567", "1023405", "2340567", "40567", "0234-0567", "1-0234-05"]
+# IDs "0102340567" (enrolled) and "0202340567" (not enrolled) once normalised; {p} is the
+# first digit; a viewer's page shows only their last digits
+WHOLE = ["{p}-0234-0567", "0{p}-0234-0567", "0{p}02340567"]
+PARTS = ["0234", "02340567", "{p}023405", "2340567", "40567", "0234-0567", "{p}-0234-05"]
 # the receipts page reads digits alone as a receipt number: its member search is by text
-RECEIPT_PARTS = ["0234-0567", "1-0234-05", "34-0567", "02 3405 67"]
+RECEIPT_PARTS = ["0234-0567", "{p}-0234-05", "34-0567", "02 3405 67"]
+# page: (address, the name that shows when the member is found, the ID's first digit)
+PAGES = {"members": ("/members/?q={q}", "Inscrito", "1"),
+         "campaign": ("/agreements/{agreement}/campaign?status=registered&q={q}", "Inscrito",
+                      "1"),
+         "not_enrolled": ("/agreements/{agreement}/not-enrolled?q={q}", "Esperando", "2"),
+         "receipts": ("/contributions/receipts?q={q}", "Inscrito", "1")}
 
 
 @pytest.fixture
@@ -36,33 +43,28 @@ def world(app, coop):
         return {"agreement": agreement.id, "number": enrolled.member_number}
 
 
-def _pages(world, q):
-    agreement = world["agreement"]
-    return {"members": (f"/members/?q={q}", "Inscrito"),
-            "campaign": (f"/agreements/{agreement}/campaign?status=registered&q={q}",
-                         "Inscrito"),
-            "not_enrolled": (f"/agreements/{agreement}/not-enrolled?q={q.replace('1-', '2-')}"
-                             .replace("=01", "=02").replace("=010", "=020"), "Esperando"),
-            "receipts": (f"/contributions/receipts?q={q}", "Inscrito")}
+def _search(world, page: str, typed: str) -> tuple[str, str]:
+    address, name, first = PAGES[page]
+    return address.format(agreement=world["agreement"], q=typed.format(p=first)), name
 
 
-@pytest.mark.parametrize("page", ["members", "campaign", "not_enrolled", "receipts"])
+@pytest.mark.parametrize("page", list(PAGES))
 def test_a_viewer_finds_an_id_only_by_the_whole_number(as_role, world, page):
     client = as_role("viewer")
     for q in RECEIPT_PARTS if page == "receipts" else PARTS:
-        url, name = _pages(world, q)[page]
+        url, name = _search(world, page, q)
         response = client.get(url)
         assert response.status_code == 200, url
         assert name not in response.get_data(as_text=True), url
     for q in WHOLE[:2] if page == "receipts" else WHOLE:
-        url, name = _pages(world, q)[page]
+        url, name = _search(world, page, q)
         assert name in client.get(url).get_data(as_text=True), url
 
 
-@pytest.mark.parametrize("page", ["members", "campaign", "not_enrolled", "receipts"])
+@pytest.mark.parametrize("page", list(PAGES))
 def test_people_who_see_ids_still_find_them_by_a_part(as_role, world, page):
     client = as_role("admin")
-    url, name = _pages(world, "0234-0567")[page]
+    url, name = _search(world, page, "0234-0567")
     assert name in client.get(url).get_data(as_text=True), url
 
 

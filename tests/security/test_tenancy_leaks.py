@@ -55,7 +55,7 @@ def test_get_scoped_never_returns_another_cooperatives_row(ctx, world, coop, oth
     assert get_scoped(Member, world["stranger"], other_coop.id).first_name == "Secreta"
     assert get_scoped(Member, "²", coop.id) is None
     assert get_scoped(Member, "١", coop.id) is None  # an Arabic-Indic 1 is not id 1
-    assert get_scoped(Member, " %d " % world["ana"], coop.id).first_name == "Ana"
+    assert get_scoped(Member, f" {world['ana']} ", coop.id).first_name == "Ana"
 
 
 @pytest.fixture
