@@ -26,6 +26,9 @@ from coopreg.cooperatives.services import create_cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db, limiter
 from coopreg.members import services as member_services
+from tests import tenancy_guard
+
+tenancy_guard.install()
 
 # The browser fixtures (Chromium through Playwright) are shared by every folder's journeys.
 pytest_plugins = ["tests.browser.fixtures"]
@@ -82,6 +85,25 @@ def app():
     with application.app_context():
         db.engine.dispose()
     drop_database(url)
+
+
+@pytest.fixture(autouse=True)
+def _tenancy_guard(request):
+    """Fail the test if the code it ran read a cooperative-owned table without filtering by
+    cooperative (see tests/tenancy_guard.py; on for every test)."""
+    tenancy_guard.take()
+    yield
+    found = tenancy_guard.take()
+    if not found or "tenancy_unguarded" in request.keywords:
+        return
+    log = os.environ.get("COOPREG_TENANCY_GUARD_LOG")
+    if log:  # survey mode: list every offender of a whole run instead of failing
+        with open(log, "a", encoding="utf-8") as out:
+            out.writelines(f"{request.node.nodeid}\t{line}\n" for line in found)
+        return
+    pytest.fail("Cross-cooperative read (scope it with coopreg.core.tenancy, or mark it with "
+                "unscoped(reason) / cross_cooperative(reason)):\n" + "\n".join(found),
+                pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -70,14 +70,17 @@ def registration_summary(member: Member, today: date | None = None) -> Registrat
     batches: dict[int, list] = {i: [] for i in ids}
     if ids:
         for event in db.session.scalars(
-                select(RegistrationEvent).where(RegistrationEvent.registration_id.in_(ids))
+                select(RegistrationEvent).where(
+                    RegistrationEvent.cooperative_id == member.cooperative_id,
+                    RegistrationEvent.registration_id.in_(ids))
                 .order_by(RegistrationEvent.occurred_at, RegistrationEvent.id)):
             events[event.registration_id].append(event)
         finder = SEALED_BATCHES_CARRYING.get("batches")
         if finder is not None:
             batches.update(finder(member.cooperative_id, ids))
-        db.session.scalars(select(Agreement).where(Agreement.id.in_(
-            {r.agreement_id for r in registrations})).options(
+        db.session.scalars(select(Agreement).where(
+            Agreement.cooperative_id == member.cooperative_id,
+            Agreement.id.in_({r.agreement_id for r in registrations})).options(
             selectinload(Agreement.scheme_links).selectinload(AgreementScheme.scheme)
             .selectinload(Scheme.branch_rows))).all()
     entries = [RegistrationEntry(registration=r, agreement=r.agreement,

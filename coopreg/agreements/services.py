@@ -128,6 +128,7 @@ def _branches(branches: Iterable) -> set[Branch]:
 def _scheme_name(institution: Institution, name: str, scheme: Scheme | None = None) -> str:
     name = _text(name, 200, "name", _("The name"))
     taken = db.session.scalar(select(Scheme.id).where(
+        Scheme.cooperative_id == institution.cooperative_id,
         Scheme.institution_id == institution.id, func.upper(Scheme.name) == name.upper(),
         Scheme.id != (scheme.id if scheme else -1)))
     if taken is not None:
@@ -229,6 +230,7 @@ def _agreement_values(cooperative: Cooperative, data: dict,
                                 "expression."), field="member_number_pattern") from None
     scheme_ids = {int(i) for i in data.get("scheme_ids") or ()}
     schemes = db.session.scalars(select(Scheme).where(
+        Scheme.cooperative_id == institution.cooperative_id,
         Scheme.institution_id == institution.id, Scheme.id.in_(scheme_ids))).all()
     if not schemes or len(schemes) != len(scheme_ids):
         raise DomainError(_("Choose one or more schemes of %(name)s.",
@@ -344,7 +346,8 @@ def _money(value: Any, currency: str, field_name: str, label: str, required: boo
         minor = to_minor(parse_amount(value if isinstance(value, Decimal) else str(value),
                                       currency), currency)
     except DomainError as error:
-        raise DomainError(f"{label}: {error.message}", field=field_name) from None
+        raise DomainError(_("%(label)s: %(problem)s", label=label, problem=error.message),
+                          field=field_name) from None
     if minor > _MAX_MINOR:
         raise DomainError(_("%(label)s is too large.", label=label), field=field_name)
     return minor
@@ -636,6 +639,7 @@ def readiness_problems_many(registrations: list[Registration]) -> dict[int, list
     held: dict[int, set[int]] = {}
     for member_id, type_id in db.session.execute(select(
             MemberDocument.member_id, MemberDocument.document_type_id).where(
+            MemberDocument.cooperative_id == agreement.cooperative_id,
             MemberDocument.member_id.in_(member_ids))):
         held.setdefault(member_id, set()).add(type_id)
     return {r.id: _problems(r.member, agreement.cooperative, required,
@@ -671,6 +675,7 @@ def enrol_member(agreement: Agreement, member: Member, actor_id: int | None,
     today = today or date.today()
     _check_enrolment(agreement, member, today)
     existing = db.session.scalar(select(Registration).where(
+        Registration.cooperative_id == agreement.cooperative_id,
         Registration.member_id == member.id, Registration.agreement_id == agreement.id))
     if existing is not None:
         if existing.status != S.TERMINATED:
@@ -713,6 +718,7 @@ def enrol_members(agreement: Agreement, member_ids: Iterable[int], actor_id: int
             Member.cooperative_id == agreement.cooperative_id, Member.id.in_(chunk))
             .order_by(Member.search_name, Member.id)).all()
         existing = {r.member_id: r for r in db.session.scalars(select(Registration).where(
+            Registration.cooperative_id == agreement.cooperative_id,
             Registration.agreement_id == agreement.id, Registration.member_id.in_(chunk)))}
         fresh: list[Registration] = []
         for member in members:
@@ -759,6 +765,7 @@ def _check_institution_number(registration: Registration, number: str | None) ->
                             institution=agreement.institution.short_name, pattern=pattern),
                           field="institution_member_number")
     other = db.session.scalar(select(Registration).where(
+        Registration.cooperative_id == agreement.cooperative_id,
         Registration.agreement_id == agreement.id,
         Registration.institution_member_number == number,
         Registration.id != registration.id))
@@ -833,11 +840,13 @@ BULK_MOVES = {S.SUBMITTED, S.TERMINATED}
 
 
 def transition_many(registration_ids: Iterable[int], to_status: RegistrationStatus,
-                    actor_id: int | None, reason: str, today: date | None = None) -> int:
+                    actor_id: int | None, reason: str, today: date | None = None, *,
+                    cooperative_id: int) -> int:
     """The bulk form of `transition_registration` for the moves a sealed batch makes (ready →
     submitted, and exits → terminated) on thousands of registrations at once: the same table of
     allowed transitions, the same history rows and audit events, in a few set-based statements
-    instead of one flush per registration. Refuses the whole set if any one cannot move."""
+    instead of one flush per registration. Refuses the whole set if any one cannot move, or is
+    not of `cooperative_id`."""
     from coopreg.core.audit import record_bulk
 
     to_status = RegistrationStatus(to_status)
@@ -854,7 +863,8 @@ def transition_many(registration_ids: Iterable[int], to_status: RegistrationStat
         chunk = ids[start:start + 2000]
         rows = db.session.execute(select(
             table.c.id, table.c.cooperative_id, table.c.status, table.c.coverage_start,
-            table.c.coverage_end, table.c.exit_flagged).where(table.c.id.in_(chunk))).all()
+            table.c.coverage_end, table.c.exit_flagged).where(
+            table.c.cooperative_id == cooperative_id, table.c.id.in_(chunk))).all()
         if len(rows) != len(chunk):
             raise DomainError(_("Some registrations of the batch no longer exist."))
         audit_rows, events = [], []
@@ -935,7 +945,7 @@ def flag_registrations_for_exit(member: Member, reason: str, on: date) -> int:
     """A member left or died: every registration still open with an institution is flagged,
     so the secretary sends the exit. Returns how many were flagged."""
     registrations = db.session.scalars(select(Registration).where(
-        Registration.member_id == member.id,
+        Registration.cooperative_id == member.cooperative_id, Registration.member_id == member.id,
         Registration.status.in_([s for s in RegistrationStatus if s in ACTIVE_STATUSES]))).all()
     for registration in registrations:
         registration.exit_flagged = True
@@ -975,7 +985,7 @@ def funnel(agreement: Agreement, filters: dict | None = None) -> dict[str, int]:
 
 
 def _member_filters(stmt, filters: dict):
-    condition = search_condition(filters.get("q", ""))
+    condition = search_condition(filters.get("q", ""), bool(filters.get("whole_ids")))
     if condition is not None:
         stmt = stmt.where(condition)
     if filters.get("sector") in Sector._value2member_map_:

@@ -45,7 +45,7 @@ from coopreg.agreements.forms import (
 )
 from coopreg.agreements.jobs import COVERAGE_EXPORT
 from coopreg.agreements.models import (
-    REGISTRATION_TRANSITIONS,
+    REGISTRATION_LIFECYCLE,
     Agreement,
     Institution,
     Registration,
@@ -61,7 +61,7 @@ from coopreg.core.forms import choices
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.money import from_minor
 from coopreg.core.templating import render_in_language
-from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids, scoped
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
@@ -333,6 +333,11 @@ def _filters() -> dict:
             "sex": args.get("sex", ""), "locality": args.get("locality", "")[:120]}
 
 
+def _search(filters: dict) -> dict:
+    """The filters as the services take them: a viewer's ID search matches whole IDs only."""
+    return {**filters, "whole_ids": masked_ids()}
+
+
 @bp.route("/<int:agreement_id>/campaign")
 @roles_required(*ALL_ROLES)
 def campaign(agreement_id: int):
@@ -341,7 +346,7 @@ def campaign(agreement_id: int):
     if status not in S._value2member_map_ and status != "flagged":
         status = "pending"
     filters = _filters()
-    registrations, cursor = services.registrations_page(agreement, status, filters,
+    registrations, cursor = services.registrations_page(agreement, status, _search(filters),
                                                         after=request.args.get("after"))
     problems = (services.readiness_problems_many(registrations)
                 if status in ("pending", "rejected", "ready") else {})
@@ -358,10 +363,10 @@ def campaign(agreement_id: int):
 def not_enrolled(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     filters = _filters()
-    members, cursor = services.not_enrolled_page(agreement, filters,
+    members, cursor = services.not_enrolled_page(agreement, _search(filters),
                                                  after=request.args.get("after"))
     matching = db.session.scalar(select(func.count()).select_from(
-        services._not_enrolled(agreement, filters).subquery()))
+        services._not_enrolled(agreement, _search(filters)).subquery()))
     return render_template("agreements/not_enrolled.html", agreement=agreement,
                            status="not_enrolled",
                            members=members, cursor=cursor, filters=filters, matching=matching,
@@ -455,7 +460,7 @@ def _actions(registration: Registration, posted: TransitionForm | None = None) -
     """One small form per change the registration can go through, with the fields it needs."""
     actions = []
     for target in S:
-        if target not in REGISTRATION_TRANSITIONS[registration.status]:
+        if not REGISTRATION_LIFECYCLE.can(registration.status, target):
             continue
         if target == S.REGISTERED:
             if registration.status == S.SUBMITTED:

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from coopreg.auth.models import (
-    INVITATION_TRANSITIONS,
+    INVITATION_LIFECYCLE,
     Invitation,
     InvitationStatus,
     Membership,
@@ -55,9 +55,7 @@ def is_open(invitation: Invitation, now: datetime | None = None) -> bool:
 
 
 def _set_status(invitation: Invitation, status: InvitationStatus) -> None:
-    if status not in INVITATION_TRANSITIONS[invitation.status]:
-        raise DomainError(_("This invitation was already answered or cancelled."))
-    invitation.status = status
+    INVITATION_LIFECYCLE.move(invitation, status)
     invitation.decided_at = utcnow()
 
 

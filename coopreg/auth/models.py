@@ -6,11 +6,13 @@ import enum
 import secrets
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.models import TimestampMixin
+from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 
 
@@ -106,6 +108,8 @@ INVITATION_TRANSITIONS: dict[InvitationStatus, frozenset[InvitationStatus]] = {
     InvitationStatus.DECLINED: frozenset(),
     InvitationStatus.CANCELLED: frozenset(),
 }
+INVITATION_LIFECYCLE = Lifecycle(INVITATION_TRANSITIONS, lambda current, new: _(
+    "This invitation was already answered or cancelled."))
 
 
 class Invitation(TimestampMixin, db.Model):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -34,19 +33,10 @@ from coopreg.auth.forms import (
 from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.forms import choices
+from coopreg.core.security import safe_next
 from coopreg.core.unit_of_work import attempt
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path inside this site (no scheme, no host) is followed after login."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 LAST_COOPERATIVE_COOKIE = "coopreg_cooperative"
@@ -77,7 +67,7 @@ def login():
             form.password.errors.append(_("Wrong email or password."))
         else:
             login_try.succeeded()
-            next_url = _safe_next(request.args.get("next"))
+            next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
             session.permanent = True
@@ -110,7 +100,7 @@ def choose_cooperative():
         for m in memberships)
     if form.validate_on_submit():
         session["cooperative_id"] = form.cooperative_id.data
-        response = redirect(_safe_next(request.args.get("next")) or url_for("core.index"))
+        response = redirect(safe_next(request.args.get("next")) or url_for("core.index"))
         # remembered on this browser, so the next login opens it without asking again
         response.set_cookie(LAST_COOPERATIVE_COOKIE, str(form.cooperative_id.data),
                             max_age=180 * 24 * 3600, httponly=True, samesite="Lax",
@@ -130,7 +120,7 @@ def set_language():
         if outcome.ok:
             refresh()  # this request's texts were already chosen in the old language
             flash(_("Language saved."), "success")
-    back = _safe_next(request.form.get("next"))
+    back = safe_next(request.form.get("next"))
     return redirect(back or url_for("auth.account"))
 
 

@@ -85,6 +85,7 @@ def upload_acknowledgement(batch: Batch, data: bytes, filename: str, actor_id: i
     (_header_no, headers), body = rows[0], rows[1:]
     digest = hashlib.sha256(data).hexdigest()
     applied = db.session.scalar(select(Acknowledgement).where(
+        Acknowledgement.cooperative_id == batch.cooperative_id,
         Acknowledgement.batch_id == batch.id, Acknowledgement.sha256 == digest,
         Acknowledgement.status == AckStatus.APPLIED))
     if applied is not None:
@@ -102,14 +103,16 @@ def upload_acknowledgement(batch: Batch, data: bytes, filename: str, actor_id: i
         {"cooperative_id": batch.cooperative_id, "acknowledgement_id": ack.id,
          "row_no": row_no, "raw": row, "applied": False} for row_no, row in body])
     db.session.expire(ack, ["lines"])
-    mapping = mapping_for(batch.agreement_id)
+    mapping = mapping_for(batch.agreement)
     if mapping is not None and not missing_headers(ack, mapping):
         interpret(ack)
     return ack
 
 
-def mapping_for(agreement_id: int) -> AckMapping | None:
-    return db.session.scalar(select(AckMapping).where(AckMapping.agreement_id == agreement_id))
+def mapping_for(agreement: Agreement) -> AckMapping | None:
+    return db.session.scalar(select(AckMapping).where(
+        AckMapping.cooperative_id == agreement.cooperative_id,
+        AckMapping.agreement_id == agreement.id))
 
 
 def missing_headers(ack: Acknowledgement, mapping: AckMapping) -> list[str]:
@@ -142,7 +145,7 @@ def save_mapping(agreement: Agreement, columns: dict[str, str | None], accepted:
         date(2000, 12, 31).strftime(date_pattern)
     except ValueError:
         raise DomainError(_("The date pattern is not valid."), field="date_pattern") from None
-    mapping = mapping_for(agreement.id)
+    mapping = mapping_for(agreement)
     if mapping is None:
         mapping = AckMapping(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id)
         db.session.add(mapping)
@@ -171,9 +174,9 @@ def interpret(ack: Acknowledgement) -> Acknowledgement:
     line it answers (or none: listed, never guessed), and what stops it from being applied
     ("blocking": wrong or missing data) or keeps it aside ("skipped": no match, already
     answered)."""
-    batch = db.session.get(Batch, ack.batch_id)
-    agreement = db.session.get(Agreement, batch.agreement_id)
-    mapping = mapping_for(agreement.id)
+    batch = ack.batch
+    agreement = batch.agreement
+    mapping = mapping_for(agreement)
     if mapping is None:
         raise DomainError(_("Map the file's columns first."))
     missing = missing_headers(ack, mapping)
@@ -188,7 +191,8 @@ def interpret(ack: Acknowledgement) -> Acknowledgement:
         select(BatchLine, Member, Registration)
         .join(Member, Member.id == BatchLine.member_id)
         .outerjoin(Registration, Registration.id == BatchLine.registration_id)
-        .where(BatchLine.batch_id == batch.id, BatchLine.included.is_(True))).all()
+        .where(BatchLine.cooperative_id == batch.cooperative_id,
+               BatchLine.batch_id == batch.id, BatchLine.included.is_(True))).all()
     by_key: dict[str, dict[str, tuple]] = {k: {} for k in KEYS}
     for line, member, registration in lines:
         item = (line, member, registration)
@@ -200,6 +204,7 @@ def interpret(ack: Acknowledgement) -> Acknowledgement:
                 registration.institution_member_number.strip().upper()] = item
     answered = {row.batch_line_id: row for row in db.session.scalars(
         select(AcknowledgementLine).join(Acknowledgement).where(
+            Acknowledgement.cooperative_id == batch.cooperative_id,
             Acknowledgement.batch_id == batch.id, AcknowledgementLine.applied.is_(True)))}
     numbers_in_file: dict[str, int] = {}
     lines_in_file: dict[int, int] = {}
@@ -302,6 +307,7 @@ def _accepted_problems(row: AcknowledgementLine, agreement: Agreement,
                               number=number, row=numbers_in_file[number]))
         numbers_in_file.setdefault(number, row.row_no)
         taken = db.session.scalar(select(Registration.id).where(
+            Registration.cooperative_id == agreement.cooperative_id,
             Registration.agreement_id == agreement.id,
             Registration.institution_member_number == number,
             Registration.id != registration.id))
@@ -321,8 +327,9 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
     the reason); the answers of other kinds are recorded. Rows that match nothing or were
     answered before are left aside (they are listed); any blocking problem refuses the whole
     file. The batch becomes acknowledged when every line it sent has an answer."""
-    batch = lock_batch(db.session.get(Batch, ack.batch_id))
-    ack = db.session.execute(select(Acknowledgement).where(Acknowledgement.id == ack.id)
+    batch = lock_batch(ack.batch)
+    ack = db.session.execute(select(Acknowledgement).where(
+        Acknowledgement.cooperative_id == batch.cooperative_id, Acknowledgement.id == ack.id)
                              .with_for_update()
                              .execution_options(populate_existing=True)).scalar_one()
     if ack.status != AckStatus.UPLOADED:
@@ -344,7 +351,8 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
         registrations = {line_id: registration for line_id, registration in db.session.execute(
             select(BatchLine.id, Registration)
             .join(Registration, Registration.id == BatchLine.registration_id)
-            .where(BatchLine.id.in_(line_ids)))}
+            .where(BatchLine.cooperative_id == batch.cooperative_id,
+                   BatchLine.id.in_(line_ids)))}
         for row in to_apply:
             registration = registrations[row.batch_line_id]
             if row.result == "accepted":
@@ -365,11 +373,13 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
     ack.applied_by_id = actor_id
     db.session.flush()
     included = db.session.scalar(select(db.func.count()).select_from(BatchLine).where(
+        BatchLine.cooperative_id == batch.cooperative_id,
         BatchLine.batch_id == batch.id, BatchLine.included.is_(True)))
     answered = db.session.scalar(
         select(db.func.count(db.distinct(AcknowledgementLine.batch_line_id)))
         .join(Acknowledgement)
-        .where(Acknowledgement.batch_id == batch.id, AcknowledgementLine.applied.is_(True)))
+        .where(Acknowledgement.cooperative_id == batch.cooperative_id,
+               Acknowledgement.batch_id == batch.id, AcknowledgementLine.applied.is_(True)))
     answered_status = B.ACKNOWLEDGED if answered >= included else B.PARTIALLY_ACKNOWLEDGED
     if batch.status != answered_status:
         BATCH_LIFECYCLE.move(batch, answered_status)

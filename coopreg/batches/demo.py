@@ -26,16 +26,19 @@ def load_demo_batches(cooperative: Cooperative) -> str:
         Agreement.cooperative_id == cooperative.id, Agreement.reference == spec["reference"]))
     if agreement is None:
         return f"{cooperative.code}: no demo agreement, so no demo batch."
-    if db.session.scalar(select(Batch.id).where(Batch.agreement_id == agreement.id).limit(1)):
+    if db.session.scalar(select(Batch.id).where(Batch.cooperative_id == cooperative.id,
+                                           Batch.agreement_id == agreement.id).limit(1)):
         return f"{cooperative.code}: batches of {agreement.reference} already there; kept."
     def ready_ids() -> list[int]:
         return list(db.session.scalars(select(Registration.id).where(
+            Registration.cooperative_id == cooperative.id,
             Registration.agreement_id == agreement.id,
             Registration.status == RegistrationStatus.READY).order_by(Registration.id)))
 
     ready = ready_ids()
     if len(ready) < 6:  # a small demo: bring forward pending registrations that can be ready
         pending = db.session.scalars(select(Registration.id).where(
+            Registration.cooperative_id == cooperative.id,
             Registration.agreement_id == agreement.id,
             Registration.status == RegistrationStatus.PENDING)).all()
         agreement_services.mark_ready_many(agreement, pending, None)
@@ -52,8 +55,8 @@ def load_demo_batches(cooperative: Cooperative) -> str:
                                   "effective_date": "Effective"},
                       "A, OK, accepted", "R, ERROR, rejected", "%Y-%m-%d")
     members = db.session.scalars(select(Member).join(BatchLine).where(
-        BatchLine.batch_id == batch.id, BatchLine.included.is_(True))
-        .order_by(BatchLine.line_no)).all()
+        BatchLine.cooperative_id == cooperative.id, BatchLine.batch_id == batch.id,
+        BatchLine.included.is_(True)).order_by(BatchLine.line_no)).all()
     start = date.today().replace(day=1).isoformat()
     rows, n = ["ID;Member number;Result;Reason;Effective"], 500_000
     for index, member in enumerate(members):
@@ -67,6 +70,7 @@ def load_demo_batches(cooperative: Cooperative) -> str:
             n += 1
             number = spec["number"](n)
             if not db.session.scalar(select(Registration.id).where(
+                    Registration.cooperative_id == cooperative.id,
                     Registration.agreement_id == agreement.id,
                     Registration.institution_member_number == number)):
                 break

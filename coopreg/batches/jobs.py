@@ -21,6 +21,7 @@ from coopreg.batches.models import Batch
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
+from coopreg.core.tenancy import get_scoped
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.registry import register_kind
@@ -95,8 +96,8 @@ def queue_seal(batch: Batch, user_id: int | None) -> Job:
 # ---- the handlers ---------------------------------------------------------------------------
 
 def _batch(job: Job) -> Batch:
-    batch = db.session.get(Batch, job.params.get("batch_id"))
-    if batch is None or batch.cooperative_id != job.cooperative_id:
+    batch = get_scoped(Batch, job.params.get("batch_id"), job.cooperative_id)
+    if batch is None:
         raise DomainError(_("The batch no longer exists."))
     return batch
 
@@ -105,8 +106,8 @@ def _batch(job: Job) -> Batch:
 def run_draft(job: Job, progress) -> dict:
     """params: agreement_id, kind, period ("2025-03" or None), policy."""
     cooperative = db.session.get(Cooperative, job.cooperative_id)
-    agreement = db.session.get(Agreement, job.params.get("agreement_id"))
-    if agreement is None or agreement.cooperative_id != job.cooperative_id:
+    agreement = get_scoped(Agreement, job.params.get("agreement_id"), job.cooperative_id)
+    if agreement is None:
         raise DomainError(_("The agreement no longer exists."))
     progress(0, 1, _("Reading the registrations…"))
     batch = services.create_batch(cooperative, agreement, job.params["kind"], job.created_by_id,

@@ -313,17 +313,41 @@ def fold_ascii(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# what a number, amount or date column may hold and still start with + or -
+_PLAIN_FIGURE = re.compile(r"[+-]?[0-9][0-9 .,/:-]*")
+
+
+def neutralised(text: str) -> str:
+    """Text that no spreadsheet opening the file will run as a formula (a leading `'`
+    before = + - @, tab or CR, as in CSV)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def fixed_record(text: str) -> str:
+    """A whole record written by the layout (the header and footer records, the line of
+    column titles), neutralised like a text cell; a tab (which a spreadsheet takes for a
+    new cell) or a line break raises ValueError."""
+    if any(c in text for c in "\t\r\n"):
+        raise ValueError(_("A tab or a line break cannot be written in a fixed-width "
+                           "record."))
+    return neutralised(text)
+
+
 def fixed_cell(text: str, column: dict) -> str:
     """A value laid into its fixed width: neutralised like CSV text when it is text (a
-    leading `'` before = + - @), padded and aligned. Raises ValueError when it does not fit
+    leading `'` before = + - @), and in any other column unless it is a plain figure
+    ("-12.50", "17/05/1980"); padded and aligned. Raises ValueError when it does not fit
     or holds a tab or line break (either would break the record)."""
     if any(c in text for c in "\t\r\n"):
-        raise ValueError("a tab or line break cannot be written in a fixed-width record")
-    if column["col_type"] == T.value and text.startswith(_FORMULA_START):
+        raise ValueError(_("A tab or a line break cannot be written in a fixed-width "
+                           "record."))
+    if text.startswith(_FORMULA_START) and (column["col_type"] == T.value
+                                            or not _PLAIN_FIGURE.fullmatch(text)):
         text = "'" + text
     width = column.get("width") or 0
     if len(text) > width:
-        raise ValueError(f"{len(text)} characters do not fit in {width}")
+        raise ValueError(_("“%(text)s” does not fit in %(width)d characters.", text=text,
+                           width=width))
     pad = column.get("pad") or " "
     return text.rjust(width, pad) if column.get("align") == "right" else text.ljust(width, pad)
 

@@ -101,7 +101,8 @@ def sealed_batches_carrying(cooperative_id: int, registration_ids: list[int]
                Batch.status.in_(SEALED_STATUSES))
         .distinct()).all()
     loaded = {b.id: b for b in db.session.scalars(
-        select(Batch).where(Batch.id.in_({batch_id for _r, batch_id in pairs})))}
+        select(Batch).where(Batch.cooperative_id == cooperative_id,
+                            Batch.id.in_({batch_id for _r, batch_id in pairs})))}
     for registration_id, batch_id in pairs:
         found.setdefault(registration_id, []).append(loaded[batch_id])
     for batches in found.values():
@@ -208,8 +209,9 @@ def _column_values(layout: FileLayout, data: dict) -> dict:
 
 
 def _ensure_no_layout(agreement: Agreement, kind: BatchKind) -> None:
-    if db.session.scalar(select(FileLayout.id).where(FileLayout.agreement_id == agreement.id,
-                                                     FileLayout.kind == kind)):
+    if db.session.scalar(select(FileLayout.id).where(
+            FileLayout.cooperative_id == agreement.cooperative_id,
+            FileLayout.agreement_id == agreement.id, FileLayout.kind == kind)):
         raise DomainError(_("Agreement %(ref)s already has a %(kind)s layout: edit it, or "
                             "delete it first.", ref=agreement.reference,
                             kind=L.KIND_LABELS[kind]), field="kind")
@@ -241,8 +243,9 @@ def layout_for(agreement: Agreement, kind: BatchKind | str, create: bool = True
                ) -> FileLayout | None:
     """The agreement's layout of a kind; the generic built-in one is set up when missing."""
     kind = BatchKind(kind)
-    layout = db.session.scalar(select(FileLayout).where(FileLayout.agreement_id == agreement.id,
-                                                        FileLayout.kind == kind))
+    layout = db.session.scalar(select(FileLayout).where(
+        FileLayout.cooperative_id == agreement.cooperative_id,
+        FileLayout.agreement_id == agreement.id, FileLayout.kind == kind))
     if layout is None and create:
         layout = create_layout(agreement, kind, L.GENERIC[kind])
     return layout
@@ -397,7 +400,7 @@ def _column_keys(model) -> list[str]:
     return [attr.key for attr in model.__mapper__.column_attrs]
 
 
-def _load(ids: list[int]) -> list[_RegistrationRow]:
+def _load(ids: list[int], cooperative_id: int) -> list[_RegistrationRow]:
     """The registrations, in the order of `ids`, each with its `member` (plain rows)."""
     registration_keys, member_keys = _column_keys(Registration), _column_keys(Member)
     columns = ([getattr(Registration, k).label(f"r_{k}") for k in registration_keys]
@@ -405,7 +408,8 @@ def _load(ids: list[int]) -> list[_RegistrationRow]:
     by_id = {}
     for row in db.session.execute(select(*columns)
                                   .join(Member, Member.id == Registration.member_id)
-                                  .where(Registration.id.in_(ids))):
+                                  .where(Registration.cooperative_id == cooperative_id,
+                                         Registration.id.in_(ids))):
         values = row._mapping
         registration = _RegistrationRow({k: values[f"r_{k}"] for k in registration_keys})
         registration.member = _MemberRow({k: values[f"m_{k}"] for k in member_keys})
@@ -417,7 +421,8 @@ def _last_sent_values(agreement: Agreement, registration_ids: list[int]) -> dict
     rows = db.session.execute(
         select(BatchLine.registration_id, BatchLine.source_values)
         .join(Batch, Batch.id == BatchLine.batch_id)
-        .where(Batch.agreement_id == agreement.id,
+        .where(Batch.cooperative_id == agreement.cooperative_id,
+               Batch.agreement_id == agreement.id,
                Batch.status.in_(list(SEALED_STATUSES)),
                Batch.kind.in_([BatchKind.ENROLMENT, BatchKind.UPDATE]),
                BatchLine.included.is_(True),
@@ -441,10 +446,12 @@ def _candidates(agreement: Agreement, kind: BatchKind, period: date | None,
         return
     if supersedes is not None:
         answered = select(AcknowledgementLine.batch_line_id).join(Acknowledgement).where(
+            Acknowledgement.cooperative_id == supersedes.cooperative_id,
             Acknowledgement.batch_id == supersedes.id, AcknowledgementLine.applied.is_(True),
             AcknowledgementLine.batch_line_id.is_not(None))
         ids = list(db.session.scalars(
             select(BatchLine.registration_id).where(
+                BatchLine.cooperative_id == supersedes.cooperative_id,
                 BatchLine.batch_id == supersedes.id, BatchLine.included.is_(True),
                 BatchLine.registration_id.is_not(None), BatchLine.id.not_in(answered))
             .order_by(BatchLine.line_no)))
@@ -459,7 +466,7 @@ def _candidates(agreement: Agreement, kind: BatchKind, period: date | None,
     yield len(ids)
     for start in range(0, len(ids), CHUNK):
         chunk_ids = ids[start:start + CHUNK]
-        registrations = _load(chunk_ids)
+        registrations = _load(chunk_ids, agreement.cooperative_id)
         if kind == BatchKind.UPDATE and supersedes is None:
             sent = _last_sent_values(agreement, [r.id for r in registrations])
             changed = []
@@ -493,7 +500,7 @@ def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
     compiled = _compiled(layout, cooperative)
     info = L.BatchInfo(batch.reference, batch.period, cooperative.country, cooperative.currency)
     widths = [len(c["header"]) for c in layout["columns"]]
-    supersedes = db.session.get(Batch, batch.supersedes_id) if batch.supersedes_id else None
+    supersedes = batch.supersedes
     line_no = 0
     table = BatchLine.__table__
     chunks = _candidates(agreement, batch.kind, batch.period, only, layout, supersedes)
@@ -688,7 +695,7 @@ def refresh_batch(batch: Batch, progress: Progress | None = None) -> int:
     """Rebuild a draft's lines from today's data and layout (after fixing members' data)."""
     batch = lock_batch(batch)
     require_draft(batch)
-    agreement = db.session.get(Agreement, batch.agreement_id)
+    agreement = batch.agreement
     cooperative = db.session.get(Cooperative, batch.cooperative_id)
     layout = layout_for(agreement, batch.kind)
     snapshot = L.snapshot(layout)
@@ -732,7 +739,8 @@ def line_counts(batch: Batch) -> LineCounts:
     total, included, problems = db.session.execute(
         select(func.count(), func.count().filter(BatchLine.included.is_(True)),
                func.count().filter(BatchLine.problem.is_not(None)))
-        .where(BatchLine.batch_id == batch.id)).one()
+        .where(BatchLine.cooperative_id == batch.cooperative_id,
+               BatchLine.batch_id == batch.id)).one()
     return LineCounts(total or 0, included or 0, problems or 0)
 
 
@@ -741,7 +749,8 @@ def batch_totals(batch: Batch) -> dict[str, int]:
     total, member, cooperative = db.session.execute(
         select(func.sum(BatchLine.amount_minor), func.sum(BatchLine.member_share_minor),
                func.sum(BatchLine.cooperative_share_minor))
-        .where(BatchLine.batch_id == batch.id, BatchLine.included.is_(True))).one()
+        .where(BatchLine.cooperative_id == batch.cooperative_id,
+               BatchLine.batch_id == batch.id, BatchLine.included.is_(True))).one()
     return {"total": int(total or 0), "member_share": int(member or 0),
             "cooperative_share": int(cooperative or 0)}
 
@@ -751,7 +760,8 @@ def batch_totals(batch: Batch) -> dict[str, int]:
 def lock_batch(batch: Batch) -> Batch:
     """Re-read the batch under a row lock held until the transaction ends (PostgreSQL
     `FOR UPDATE`; SQLite's writers are serialised by `BEGIN IMMEDIATE`)."""
-    return db.session.execute(select(Batch).where(Batch.id == batch.id).with_for_update()
+    return db.session.execute(select(Batch).where(Batch.cooperative_id == batch.cooperative_id,
+                                                  Batch.id == batch.id).with_for_update()
                               .execution_options(populate_existing=True)).scalar_one()
 
 
@@ -775,11 +785,12 @@ def _check_registrations(batch: Batch) -> None:
         .select_from(BatchLine)
         .join(Registration, Registration.id == BatchLine.registration_id)
         .join(Member, Member.id == Registration.member_id)
-        .where(BatchLine.batch_id == batch.id, BatchLine.included.is_(True),
+        .where(BatchLine.cooperative_id == batch.cooperative_id,
+               BatchLine.batch_id == batch.id, BatchLine.included.is_(True),
                Registration.status.not_in(list(expected)))
         .order_by(BatchLine.line_no).limit(6)).all()
     if rows:
-        names = "; ".join(f"{first} {last} ({status.value})" for first, last, status in rows[:5])
+        names = "; ".join(f"{first} {last} ({label(status)})" for first, last, status in rows[:5])
         raise DomainError(_("Some registrations changed since the draft was made: %(names)s. "
                             "Refresh the draft, then seal it.", names=names))
 
@@ -861,7 +872,7 @@ def check_sealable(batch: Batch) -> LineCounts:
     return counts
 
 
-def _included_values(batch_id: int) -> Iterator[list]:
+def _included_values(batch: Batch) -> Iterator[list]:
     """The values of the batch's included lines, in order, streamed (a server-side cursor on
     PostgreSQL: memory stays flat however many lines). Read as JSON text through Core and
     decoded here: the ORM's row handling, or psycopg's own JSON decoding, cost as much again
@@ -870,7 +881,8 @@ def _included_values(batch_id: int) -> Iterator[list]:
     # the options on the statement: `Connection.execution_options` would keep them on the
     # session's connection for every statement after this one
     stmt = (select(cast(lines.c["values"], Text))
-            .where(lines.c.batch_id == batch_id, lines.c.included.is_(True))
+            .where(lines.c.cooperative_id == batch.cooperative_id,
+                   lines.c.batch_id == batch.id, lines.c.included.is_(True))
             .order_by(lines.c.line_no).execution_options(stream_results=True, yield_per=5000))
     result = db.session.connection().execute(stmt)
     loads = json.loads
@@ -893,7 +905,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         progress(0, counts.included, _("Checking the registrations…"))
     _check_registrations(batch)
     cooperative = db.session.get(Cooperative, batch.cooperative_id)
-    agreement = db.session.get(Agreement, batch.agreement_id)
+    agreement = batch.agreement
     currency = cooperative.currency
     totals = batch_totals(batch)
     amounts = {}
@@ -915,7 +927,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                                 "must be in the file.",
                                 file=from_minor(totals["total"], currency),
                                 month=batch.period.strftime("%Y-%m"), ledger=ledger))
-    supersedes = db.session.get(Batch, batch.supersedes_id) if batch.supersedes_id else None
+    supersedes = batch.supersedes
     summary = Summary(reference=batch.reference, agreement=agreement.reference,
                       institution=agreement.institution.name, kind=batch.kind.value,
                       period=batch.period, made_on=today, count=counts.included,
@@ -935,7 +947,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         with os.fdopen(fd, "wb") as stream:
             data_checksum = write_batch_file(
                 stream, batch.layout_snapshot,
-                _counted(_included_values(batch.id), counts.included, progress), summary,
+                _counted(_included_values(batch), counts.included, progress), summary,
                 batch.col_widths)
             stream.flush()
             os.fsync(stream.fileno())
@@ -944,7 +956,12 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         final = _place(temporary, directory, f"{batch.reference}-{batch.kind.value}."
                                              f"{extension}")
         _fsync_directory(directory)
-    except (UnicodeEncodeError, ValueError) as error:
+    except UnicodeEncodeError as error:
+        # the codec's own words are English: say it in the user's language
+        raise DomainError(_("The file could not be written: %(reason)s", reason=_(
+            "“%(text)s” cannot be written in the layout's encoding (%(encoding)s).",
+            text=error.object[error.start:error.end], encoding=error.encoding))) from None
+    except ValueError as error:  # the writers' reasons are translated
         raise DomainError(_("The file could not be written: %(reason)s", reason=str(error))
                           ) from None
     finally:
@@ -977,11 +994,13 @@ def _move_registrations(batch: Batch, actor_id: int | None) -> None:
     if target is None:
         return
     ids = list(db.session.scalars(select(BatchLine.registration_id).where(
+        BatchLine.cooperative_id == batch.cooperative_id,
         BatchLine.batch_id == batch.id, BatchLine.included.is_(True),
         BatchLine.registration_id.is_not(None)).order_by(BatchLine.line_no)))
     reason = (_("Sent in batch %(ref)s", ref=batch.reference) if target == S.SUBMITTED
               else _("Exit sent in batch %(ref)s", ref=batch.reference))
-    agreement_services.transition_many(ids, target, actor_id, reason)
+    agreement_services.transition_many(ids, target, actor_id, reason,
+                                       cooperative_id=batch.cooperative_id)
 
 
 def commit_sealing(path: Path | None) -> None:
@@ -1060,6 +1079,7 @@ def check_supersedable(batch: Batch) -> None:
         raise DomainError(_("Only a sealed batch that is not fully answered can be "
                             "superseded."))
     pending = db.session.scalar(select(Batch.reference).where(
+        Batch.cooperative_id == batch.cooperative_id,
         Batch.supersedes_id == batch.id, Batch.status == B.DRAFT))
     if pending:
         raise DomainError(_("Draft %(ref)s already supersedes this batch.", ref=pending))
@@ -1073,7 +1093,7 @@ def supersede_batch(batch: Batch, actor_id: int | None,
     batch = lock_batch(batch)
     check_supersedable(batch)
     cooperative = db.session.get(Cooperative, batch.cooperative_id)
-    agreement = db.session.get(Agreement, batch.agreement_id)
+    agreement = batch.agreement
     if batch.kind == BatchKind.REMITTANCE:
         return create_batch(cooperative, agreement, batch.kind, actor_id, period=batch.period,
                             policy=batch.problem_policy, supersedes=batch, progress=progress)
@@ -1096,7 +1116,8 @@ def list_batches(cooperative_id: int, filters: dict, limit: int = 200) -> list[B
 
 
 def batch_lines(batch: Batch, which: str = "all", limit: int = 500) -> list[BatchLine]:
-    stmt = (select(BatchLine).where(BatchLine.batch_id == batch.id)
+    stmt = (select(BatchLine).where(BatchLine.cooperative_id == batch.cooperative_id,
+                                    BatchLine.batch_id == batch.id)
             .options(selectinload(BatchLine.member)).order_by(BatchLine.line_no).limit(limit))
     if which == "problems":
         stmt = stmt.where(BatchLine.problem.is_not(None))
@@ -1107,18 +1128,21 @@ def answered_line_ids(batch: Batch) -> dict[int, AcknowledgementLine]:
     """The batch's lines the institution answered (applied acknowledgement lines)."""
     rows = db.session.scalars(
         select(AcknowledgementLine).join(Acknowledgement)
-        .where(Acknowledgement.batch_id == batch.id, AcknowledgementLine.applied.is_(True)))
+        .where(Acknowledgement.cooperative_id == batch.cooperative_id,
+               Acknowledgement.batch_id == batch.id, AcknowledgementLine.applied.is_(True)))
     return {line.batch_line_id: line for line in rows}
 
 
 def acknowledgements_of(batch: Batch) -> list[Acknowledgement]:
     return list(db.session.scalars(select(Acknowledgement).where(
+        Acknowledgement.cooperative_id == batch.cooperative_id,
         Acknowledgement.batch_id == batch.id, Acknowledgement.status != AckStatus.DISCARDED)
         .order_by(Acknowledgement.id)))
 
 
 def superseded_by(batch: Batch) -> Batch | None:
-    return db.session.scalar(select(Batch).where(Batch.supersedes_id == batch.id,
+    return db.session.scalar(select(Batch).where(Batch.cooperative_id == batch.cooperative_id,
+                                                 Batch.supersedes_id == batch.id,
                                                  Batch.status != B.DISCARDED)
                              .order_by(Batch.id.desc()))
 

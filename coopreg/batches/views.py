@@ -61,7 +61,6 @@ from coopreg.core.labels import label
 from coopreg.core.spreadsheets import ReadLimits
 from coopreg.core.tenancy import current_cooperative, current_role, db_id, get_scoped_or_404
 from coopreg.core.unit_of_work import attempt
-from coopreg.extensions import db
 from coopreg.jobs.views import start_and_follow
 
 bp = Blueprint("batches", __name__)
@@ -329,8 +328,8 @@ def upload_ack(batch_id: int):
 def ack_mapping(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
     batch = ack.batch
-    agreement = db.session.get(Agreement, batch.agreement_id)
-    mapping = acks.mapping_for(agreement.id)
+    agreement = batch.agreement
+    mapping = acks.mapping_for(agreement)
     form = AckMappingForm()
     form.set_headers(ack.headers)
     if request.method == "GET":

@@ -17,7 +17,9 @@ from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
-from coopreg.batches.layouts import fill_template, fixed_cell
+from flask_babel import gettext as _
+
+from coopreg.batches.layouts import fill_template, fixed_cell, fixed_record, neutralised
 from coopreg.batches.models import ColumnType, FileFormat
 from coopreg.core import spreadsheets as sheets
 
@@ -185,7 +187,8 @@ def write_fixed_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[s
 
     def line(text: str) -> bytes:
         if "\r" in text or "\n" in text:
-            raise ValueError("a record cannot hold a line break")
+            raise ValueError(_("A tab or a line break cannot be written in a fixed-width "
+                               "record."))
         return (text + "\r\n").encode(encoding)
 
     def values(count: int, checksum_text: str | None) -> dict:
@@ -196,12 +199,15 @@ def write_fixed_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[s
                 "cooperative_share_minor": summary.cooperative_share_minor,
                 "checksum": checksum_text}
 
+    # the records the layout writes are neutralised like cells: a header record (or a column
+    # title) "=HYPERLINK(...)" must not open as a live formula in a spreadsheet
     if layout.get("header_line"):
-        target.write(line(fill_template(layout["header_line"],
-                                        values(summary.count, None))))
+        target.write(line(fixed_record(fill_template(layout["header_line"],
+                                                     values(summary.count, None)))))
     if layout.get("include_header"):
-        target.write(line("".join(fixed_cell(s["header"][: s.get("width") or 0],
-                                             {**s, "col_type": "number"}) for s in specs)))
+        titles = "".join(fixed_cell(neutralised(s["header"])[: s.get("width") or 0],
+                                    {**s, "col_type": "number"}) for s in specs)
+        target.write(line(fixed_record(titles)))
     buffer: list[bytes] = []
     for row in checksum.feed(rows):
         buffer.append(line("".join(fixed_cell("" if v is None else v, spec)
@@ -211,8 +217,8 @@ def write_fixed_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[s
             buffer.clear()
     target.write(b"".join(buffer))
     if layout.get("footer_line"):
-        target.write(line(fill_template(layout["footer_line"],
-                                        values(checksum.count, checksum.hexdigest()))))
+        target.write(line(fixed_record(fill_template(
+            layout["footer_line"], values(checksum.count, checksum.hexdigest())))))
     return checksum.hexdigest()
 
 

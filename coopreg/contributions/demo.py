@@ -63,7 +63,8 @@ def _pay(cooperative: Cooperative, agreement: Agreement, rng: random.Random, tod
     """Each member pays their dues in a few instalments: most in full around the due date,
     some partly, a few not at all."""
     rows = db.session.execute(select(Due.member_id, Due.due_date, Due.member_share_minor)
-                              .where(Due.agreement_id == agreement.id, Due.due_date <= today)
+                              .where(Due.cooperative_id == cooperative.id,
+                                     Due.agreement_id == agreement.id, Due.due_date <= today)
                               .order_by(Due.member_id, Due.due_date)).all()
     by_member: dict[int, list[tuple[date, int]]] = {}
     for member_id, due_date, share in rows:

@@ -14,6 +14,7 @@ from coopreg.contributions.reports import write_arrears_workbook
 from coopreg.contributions.services import generate_dues
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.tenancy import get_scoped
 from coopreg.extensions import db
 from coopreg.jobs.files import XLSX, ExportedFile, export_job
 from coopreg.jobs.models import Job, JobStatus
@@ -27,8 +28,8 @@ ARREARS_EXPORT = "arrears_export"
 @job_handler(KIND)
 def run_dues_generation(job: Job, progress) -> dict:
     """params: agreement_id, start (ISO date), through (ISO date)."""
-    agreement = db.session.get(Agreement, job.params.get("agreement_id"))
-    if agreement is None or agreement.cooperative_id != job.cooperative_id:
+    agreement = get_scoped(Agreement, job.params.get("agreement_id"), job.cooperative_id)
+    if agreement is None:
         raise DomainError(_("The agreement no longer exists."))
     progress(0, 1, _("Reading the registrations…"))
     result = generate_dues(agreement, date.fromisoformat(job.params["start"]),
@@ -44,8 +45,8 @@ def export_arrears(job: Job, stream, progress) -> ExportedFile:
     filters = {key: int(job.params[key]) for key in ("min_days", "min_periods")}
     filters["include_deceased"] = bool(job.params.get("include_deceased"))
     if job.params.get("agreement_id"):
-        agreement = db.session.get(Agreement, job.params["agreement_id"])
-        if agreement is None or agreement.cooperative_id != job.cooperative_id:
+        agreement = get_scoped(Agreement, job.params["agreement_id"], job.cooperative_id)
+        if agreement is None:
             raise DomainError(_("The agreement no longer exists."))
         filters["agreement_id"] = agreement.id
     written = write_arrears_workbook(stream, cooperative.id, cooperative.currency,

@@ -173,7 +173,7 @@ def reconciliation(agreement: Agreement, today: date | None = None) -> list[Peri
         row(remittance.period).acknowledged_minor = (None if ack_amount is None
                                                      else int(ack_amount))
     for period in db.session.scalars(select(PeriodClose.period).where(
-            PeriodClose.agreement_id == agreement.id)):
+            PeriodClose.cooperative_id == coop_id, PeriodClose.agreement_id == agreement.id)):
         row(period).closed = True
 
     currency = agreement.cooperative.currency

@@ -61,10 +61,11 @@ from coopreg.contributions.models import (
     RemittanceLine,
 )
 from coopreg.cooperatives.models import Cooperative
-from coopreg.core.errors import DomainError
+from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.sequences import next_number
+from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
 from coopreg.core.validation import clean_text as _text
 from coopreg.extensions import db
@@ -150,13 +151,15 @@ def _lock_member(member_id: int) -> None:
     reference the member are not blocked; SQLite already serialises writers)."""
     if _dialect() == "postgresql":
         db.session.execute(select(Member.id).where(Member.id == member_id)
-                           .with_for_update(key_share=True))
+                           .with_for_update(key_share=True)
+                           .execution_options(**unscoped("a row lock only: nothing is read")))
 
 
 def _lock_agreement(agreement_id: int) -> None:
     if _dialect() == "postgresql":
         db.session.execute(select(Agreement.id).where(Agreement.id == agreement_id)
-                           .with_for_update(key_share=True))
+                           .with_for_update(key_share=True)
+                           .execution_options(**unscoped("a row lock only: nothing is read")))
 
 
 def _not_reversed():
@@ -180,14 +183,16 @@ def _allocated_of_receipt():
             .where(Allocation.receipt_id == Receipt.id).scalar_subquery())
 
 
-def closed_periods(agreement_id: int) -> set[date]:
+def closed_periods(agreement: Agreement) -> set[date]:
     return set(db.session.scalars(select(PeriodClose.period).where(
-        PeriodClose.agreement_id == agreement_id)))
+        PeriodClose.cooperative_id == agreement.cooperative_id,
+        PeriodClose.agreement_id == agreement.id)))
 
 
-def is_closed(agreement_id: int, period: date) -> bool:
+def is_closed(agreement: Agreement, period: date) -> bool:
     return db.session.scalar(select(PeriodClose.id).where(
-        PeriodClose.agreement_id == agreement_id,
+        PeriodClose.cooperative_id == agreement.cooperative_id,
+        PeriodClose.agreement_id == agreement.id,
         PeriodClose.period == month_start(period))) is not None
 
 
@@ -252,7 +257,8 @@ def generate_dues(agreement: Agreement, start: date, end: date,
         .order_by(Registration.member_id)))
     # every due this run writes gets a larger id than any due before it (the agreement is
     # locked, and nothing else writes dues): that is how its new dues are found again below
-    last_id_before = db.session.scalar(select(func.max(Due.id))) or 0
+    last_id_before = db.session.scalar(select(func.max(Due.id)).execution_options(
+        **unscoped("ids are shared by all cooperatives: the largest due id so far"))) or 0
     now = utcnow()
     missing: set[str] = set()
     total, done = len(member_ids) * len(periods), 0
@@ -272,7 +278,7 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     result.missing_income = sorted(missing)
     if result.created:
         for member_id in _members_in_credit_with_new_dues(agreement, last_id_before):
-            if allocate_credit(member_id):
+            if allocate_credit(member_id, agreement.cooperative_id):
                 result.credit_applied_to += 1
     db.session.flush()
     return result
@@ -540,7 +546,8 @@ def _members_in_credit_with_new_dues(agreement: Agreement, last_id_before: int) 
         .where(Receipt.cooperative_id == agreement.cooperative_id)).subquery()
     in_credit = (select(movements.c.member_id).group_by(movements.c.member_id)
                  .having(func.sum(movements.c.amount) > 0).subquery())
-    new_due = exists().where(Due.agreement_id == agreement.id,
+    new_due = exists().where(Due.cooperative_id == agreement.cooperative_id,
+                             Due.agreement_id == agreement.id,
                              Due.member_id == in_credit.c.member_id, Due.id > last_id_before)
     return list(db.session.scalars(select(in_credit.c.member_id).where(new_due)
                                    .order_by(in_credit.c.member_id)))
@@ -574,7 +581,8 @@ def member_credits(cooperative_id: int, member_ids: Iterable[int] | None = None
 
 
 def member_credit(member_id: int) -> int:
-    member = db.session.get(Member, member_id)
+    member = db.session.get(Member, member_id, execution_options=unscoped(
+        "the member's own cooperative, to scope the sums that follow (callers hold the id)"))
     return member_credits(member.cooperative_id, [member_id]).get(member_id, 0)
 
 
@@ -591,7 +599,7 @@ def open_dues(member_id: int) -> list[tuple[Due, int]]:
     return [(due, int(open_amount)) for due, open_amount in rows]
 
 
-def allocate_credit(member_id: int) -> list[Allocation]:
+def allocate_credit(member_id: int, cooperative_id: int) -> list[Allocation]:
     """Apply the member's unallocated money (oldest receipt first) to their open dues (oldest
     due first). Never over-pays a due; never allocates more than a receipt holds. Returns the
     allocations made."""
@@ -599,7 +607,8 @@ def allocate_credit(member_id: int) -> list[Allocation]:
     allocated = _allocated_of_receipt()
     receipts = [(rid, int(left)) for rid, left in db.session.execute(
         select(Receipt.id, (Receipt.amount_minor - allocated).label("left"))
-        .where(Receipt.member_id == member_id, _not_reversed(),
+        .where(Receipt.cooperative_id == cooperative_id, Receipt.member_id == member_id,
+               _not_reversed(),
                Receipt.amount_minor > allocated)
         .order_by(Receipt.received_on, Receipt.number))]
     if not receipts:
@@ -622,6 +631,33 @@ def allocate_credit(member_id: int) -> list[Allocation]:
     db.session.add_all(made)
     db.session.flush()
     return made
+
+
+def _key_reused() -> KeyReused:
+    return KeyReused(_("This form was already sent once with other content (its one-time key "
+                       "is taken). Nothing was recorded now: check what you typed and send "
+                       "it again."))
+
+
+def _minor_or_none(amount: Any, currency: str, allow_zero: bool = False) -> int | None:
+    try:
+        return amount_minor(amount, currency, allow_zero=allow_zero)
+    except (DomainError, TypeError, ValueError):
+        return None
+
+
+def _same_receipt(existing: Receipt, cooperative: Cooperative, data: ReceiptInput) -> bool:
+    """Whether a form sent again with a used key says what the receipt recorded with it."""
+    method = getattr(data.method, "value", data.method)
+    reference = (data.external_reference or "").strip() or None
+    try:
+        member_id = int(data.member_id) if data.member_id is not None else None
+    except (TypeError, ValueError):
+        member_id = None
+    return (existing.member_id == member_id and existing.received_on == data.received_on
+            and existing.amount_minor == _minor_or_none(data.amount, cooperative.currency)
+            and existing.method.value == method
+            and (existing.external_reference or None) == reference)
 
 
 def _check_key(key: str | None) -> str:
@@ -710,18 +746,23 @@ def record_receipt(cooperative: Cooperative, data: ReceiptInput, actor_id: int |
                    collection_sheet_id: int | None = None, today: date | None = None
                    ) -> tuple[Receipt, bool]:
     """Record a payment and apply it to the member's oldest open dues. Returns (receipt,
-    created). The same idempotency key returns the receipt already recorded with it (a form
-    submitted twice records one receipt) without taking a number; a reference already used
-    with the same method is refused."""
+    created). The same idempotency key with the same content returns the receipt already
+    recorded with it (a form submitted twice records one receipt) without taking a number;
+    the same key with other content is refused (`KeyReused`), never matched; a reference
+    already used with the same method is refused."""
     key = _check_key(data.idempotency_key)
     existing = receipt_by_key(cooperative.id, key)
     if existing is not None:
+        if not _same_receipt(existing, cooperative, data):
+            raise _key_reused()
         return existing, False
     clean = _clean_receipt(cooperative, data, today or date.today())
     member = clean.pop("member")
     _lock_member(member.id)
     existing = receipt_by_key(cooperative.id, key)  # a twin may have committed meanwhile
     if existing is not None:
+        if not _same_receipt(existing, cooperative, data):
+            raise _key_reused()
         return existing, False
     _refuse_known_reference(cooperative.id, clean["method"], clean["external_reference"])
     try:
@@ -737,10 +778,12 @@ def record_receipt(cooperative: Cooperative, data: ReceiptInput, actor_id: int |
     except IntegrityError:
         existing = receipt_by_key(cooperative.id, key)
         if existing is not None:
+            if not _same_receipt(existing, cooperative, data):
+                raise _key_reused() from None
             return existing, False
         _refuse_known_reference(cooperative.id, clean["method"], clean["external_reference"])
         raise
-    allocate_credit(member.id)
+    allocate_credit(member.id, cooperative.id)
     return receipt, True
 
 
@@ -759,13 +802,15 @@ def _refuse_known_reference(cooperative_id: int, method: PaymentMethod,
 def reversal_blockers(receipt: Receipt) -> list[str]:
     """Why a receipt cannot be reversed (empty when it can)."""
     if db.session.scalar(select(ReceiptReversal.id).where(
+            ReceiptReversal.cooperative_id == receipt.cooperative_id,
             ReceiptReversal.receipt_id == receipt.id)) is not None:
         return [_("This receipt is already reversed.")]
     remitted = db.session.execute(
         select(Remittance.period, Remittance.agreement_id)
         .join(RemittanceLine, RemittanceLine.remittance_id == Remittance.id)
         .join(Allocation, Allocation.due_id == RemittanceLine.due_id)
-        .where(Allocation.receipt_id == receipt.id).limit(1)).first()
+        .where(Allocation.cooperative_id == receipt.cooperative_id,
+               Allocation.receipt_id == receipt.id).limit(1)).first()
     if remitted is not None:
         return [_("Its money paid dues already remitted to the institution (remittance of "
                   "%(month)s); it cannot be taken back.", month=f"{remitted.period:%Y-%m}")]
@@ -789,14 +834,15 @@ def reverse_receipt(receipt: Receipt, reason: str, actor_id: int | None) -> Rece
     db.session.flush()
     net = db.session.execute(
         select(Allocation.due_id, func.sum(Allocation.amount_minor))
-        .where(Allocation.receipt_id == receipt.id).group_by(Allocation.due_id)
+        .where(Allocation.cooperative_id == receipt.cooperative_id,
+               Allocation.receipt_id == receipt.id).group_by(Allocation.due_id)
         .order_by(Allocation.due_id)).all()
     db.session.add_all([Allocation(cooperative_id=receipt.cooperative_id,
                                    receipt_id=receipt.id, due_id=due_id, amount_minor=-amount,
                                    reversal_id=reversal.id)
                         for due_id, amount in net if amount])
     db.session.flush()
-    allocate_credit(receipt.member_id)
+    allocate_credit(receipt.member_id, receipt.cooperative_id)
     db.session.expire(receipt, ["reversal"])
     return reversal
 
@@ -892,6 +938,7 @@ def expected_collection(agreement: Agreement, on: date, locality: str | None = N
         stmt = stmt.where(Member.locality_key == fold(locality))
     rows = db.session.execute(stmt).all()
     members = {m.id: m for m in db.session.scalars(select(Member).where(
+        Member.cooperative_id == agreement.cooperative_id,
         Member.id.in_([r[0] for r in rows])))} if rows else {}
     lines = [SheetLine(members[r[0]], int(r[1]), [r[2], r[3]]) for r in rows]
     lines.sort(key=lambda line: (line.member.search_name, line.member.id))
@@ -914,14 +961,30 @@ def post_collection_sheet(cooperative: Cooperative, agreement: Agreement, collec
     """Post a collection day at once: one receipt per line with an amount, all in the
     caller's one transaction. The control count and total the treasurer typed must equal the
     lines (the same check as a batch header in a microfinance system), or nothing is posted.
-    Posting the same sheet twice (same key) returns the first posting."""
+    Posting the same sheet twice (same key, same content) returns the first posting; the same
+    key with another sheet is refused (`KeyReused`)."""
     key = _check_key(idempotency_key)
     existing = db.session.scalar(select(CollectionSheet).where(
         CollectionSheet.cooperative_id == cooperative.id,
         CollectionSheet.idempotency_key == key))
     if existing is not None:
-        return existing, list(db.session.scalars(select(Receipt).where(
+        posted = list(db.session.scalars(select(Receipt).where(
+            Receipt.cooperative_id == cooperative.id,
             Receipt.collection_sheet_id == existing.id).order_by(Receipt.number)))
+        sent = {entry.member_id: _minor_or_none(entry.amount, cooperative.currency, True)
+                for entry in entries if str(entry.amount or "").strip() not in ("", "0")}
+        sent = {member_id: minor for member_id, minor in sent.items() if minor != 0}
+        try:
+            count = int(str(control_count).strip())
+        except (TypeError, ValueError):
+            count = None
+        if (existing.agreement_id != agreement.id or existing.collected_on != collected_on
+                or existing.control_count != count
+                or existing.control_total_minor != _minor_or_none(
+                    control_total, cooperative.currency, True)
+                or sent != {r.member_id: r.amount_minor for r in posted}):
+            raise _key_reused()
+        return existing, posted
     if collected_on is None:
         raise DomainError(_("Give the collection date."), field="collected_on")
     currency = cooperative.currency
@@ -973,9 +1036,13 @@ def post_collection_sheet(cooperative: Cooperative, agreement: Agreement, collec
                     idempotency_key=f"{key}:{entry.member_id}"),
                 actor_id, collection_sheet_id=sheet.id, today=today)
         except DomainError as error:
-            member = db.session.get(Member, entry.member_id)
-            who = f"{member.member_number} {member.full_name}: " if member else ""
-            raise DomainError(who + error.message, field=error.field) from None
+            # the member is named only if they are this cooperative's: a posted id is anyone's
+            member = get_scoped(Member, entry.member_id, cooperative.id)
+            if member is None:
+                raise
+            raise DomainError(_("%(number)s %(name)s: %(problem)s", number=member.member_number,
+                                name=member.full_name, problem=error.message),
+                              field=error.field) from None
         receipts.append(receipt)
     return sheet, receipts
 
@@ -1018,10 +1085,11 @@ def record_remittance(agreement: Agreement, period: date, remitted_on: date | No
     today = today or date.today()
     period = month_start(period)
     _lock_agreement(agreement.id)
-    if is_closed(agreement.id, period):
+    if is_closed(agreement, period):
         raise DomainError(_("%(month)s is closed: late payments go into the next "
                             "remittance.", month=f"{period:%Y-%m}"), field="period")
     latest = db.session.scalar(select(func.max(Remittance.period)).where(
+        Remittance.cooperative_id == agreement.cooperative_id,
         Remittance.agreement_id == agreement.id))
     if latest is not None and latest >= period:
         raise DomainError(_("A remittance for %(month)s or later is already recorded.",
@@ -1065,6 +1133,7 @@ def acknowledge_remittance(remittance: Remittance, acknowledged_on: date | None,
     reconciliation."""
     today = today or date.today()
     if db.session.scalar(select(RemittanceAcknowledgement.id).where(
+            RemittanceAcknowledgement.cooperative_id == remittance.cooperative_id,
             RemittanceAcknowledgement.remittance_id == remittance.id)) is not None:
         raise DomainError(_("This remittance is already acknowledged."), field="amount")
     if acknowledged_on is None:
@@ -1102,7 +1171,7 @@ def close_period(agreement: Agreement, period: date, actor_id: int | None,
         raise DomainError(_("The agreement had not started in %(month)s.",
                             month=f"{period:%Y-%m}"), field="period")
     _lock_agreement(agreement.id)
-    if is_closed(agreement.id, period):
+    if is_closed(agreement, period):
         raise DomainError(_("%(month)s is already closed.", month=f"{period:%Y-%m}"),
                           field="period")
     closing = PeriodClose(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
@@ -1137,7 +1206,8 @@ def remittance_batch_lines(agreement: Agreement, period: date) -> list[dict]:
         .join(Due, Due.id == RemittanceLine.due_id)
         .join(Member, Member.id == Due.member_id)
         .join(Registration, Registration.id == Due.registration_id)
-        .where(RemittanceLine.remittance_id == remittance.id)
+        .where(RemittanceLine.cooperative_id == remittance.cooperative_id,
+               RemittanceLine.remittance_id == remittance.id)
         .order_by(Member.search_name, Member.id, Due.period)).all()
     lines = []
     for line, due, member, registration in rows:
@@ -1164,7 +1234,8 @@ def receipt_allocations(receipt: Receipt) -> list[tuple[Due, int]]:
     rows = db.session.execute(
         select(Due, func.sum(Allocation.amount_minor))
         .join(Allocation, Allocation.due_id == Due.id)
-        .where(Allocation.receipt_id == receipt.id)
+        .where(Allocation.cooperative_id == receipt.cooperative_id,
+               Allocation.receipt_id == receipt.id)
         .group_by(Due.id).order_by(Due.due_date, Due.id)).all()
     return [(due, int(amount)) for due, amount in rows]
 
@@ -1213,15 +1284,18 @@ def receipt_unallocated(receipt: Receipt) -> int:
     if receipt.reversal is not None:
         return 0
     allocated = db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-                                  .where(Allocation.receipt_id == receipt.id)) or 0
+                                  .where(Allocation.cooperative_id == receipt.cooperative_id,
+                                         Allocation.receipt_id == receipt.id)) or 0
     return receipt.amount_minor - int(allocated)
 
 
-def search_members(cooperative_id: int, query: str, limit: int = 10) -> list[Member]:
-    """Up to `limit` members matching what was typed (the member list's search)."""
+def search_members(cooperative_id: int, query: str, limit: int = 10,
+                   whole_ids: bool = False) -> list[Member]:
+    """Up to `limit` members matching what was typed (the member list's search; `whole_ids`
+    for people who see IDs masked: see `search_condition`)."""
     from coopreg.members.services import search_condition
 
-    condition = search_condition(query)
+    condition = search_condition(query, whole_ids)
     if condition is None:
         return []
     return list(db.session.scalars(select(Member).where(

@@ -41,7 +41,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.money import currency_exponent, to_minor
 from coopreg.core.spreadsheets import ReadLimits, Table, cell_text, read_table
-from coopreg.core.text import digits_only
+from coopreg.core.text import ascii_int, digits_only
 from coopreg.core.validation import clean_text
 from coopreg.extensions import db
 from coopreg.members.models import Member
@@ -361,6 +361,7 @@ def link_line(line: StatementLine, receipt_number: Any, actor_id: int | None
         raise DomainError(_("Receipt %(n)d is for a different amount.", n=number),
                           field="receipt_number")
     if db.session.scalar(select(StatementMatch.id).where(
+            StatementMatch.cooperative_id == line.cooperative_id,
             StatementMatch.receipt_id == receipt.id)) is not None:
         raise DomainError(_("Receipt %(n)d is already matched to another line.", n=number),
                           field="receipt_number")
@@ -371,19 +372,23 @@ def record_receipt_from_line(cooperative: Cooperative, line: StatementLine,
                              member_id: Any, idempotency_key: str, actor_id: int | None,
                              collector: str | None = None) -> tuple[Receipt, StatementMatch]:
     """Record the receipt a waiting line stands for (amount, date, reference and method from
-    the line; the member chosen by the treasurer) and match them."""
+    the line; the member chosen by the treasurer) and match them. The form sent twice
+    (same key) answers with the first receipt; the key of another receipt is refused
+    (`KeyReused`, from `record_receipt`), never matched to this line."""
     if line.match is not None:
+        if line.match.receipt.idempotency_key == (idempotency_key or "").strip():
+            return line.match.receipt, line.match
         raise DomainError(_("This line is already matched."), field="member_id")
     from coopreg.core.money import from_minor
 
     receipt, _created = record_receipt(cooperative, ReceiptInput(
-        member_id=int(member_id) if str(member_id or "").isdigit() else None,
+        member_id=ascii_int(str(member_id or "")),
         received_on=line.booked_on, amount=from_minor(line.amount_minor, cooperative.currency),
         method=line.source.method, external_reference=line.reference or f"STMT-{line.id}",
         collector=collector or line.source.name, idempotency_key=idempotency_key,
         note=_("From statement line %(n)d", n=line.id)), actor_id)
     existing = db.session.scalar(select(StatementMatch).where(
-        StatementMatch.line_id == line.id))
+        StatementMatch.cooperative_id == line.cooperative_id, StatementMatch.line_id == line.id))
     if existing is not None:
         return receipt, existing
     return receipt, _match(line, receipt, "recorded", actor_id)

@@ -29,7 +29,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coopreg.agreements.models import Agreement
@@ -63,11 +62,12 @@ from coopreg.contributions.models import (
     StatementSource,
 )
 from coopreg.core.confirm import confirm_first
-from coopreg.core.errors import DomainError
+from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import amount_for_typing, from_minor
 from coopreg.core.templating import money, render_in_language, translated_labels
-from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
+from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids, scoped
+from coopreg.core.text import ascii_digits, ascii_int
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
@@ -193,14 +193,15 @@ def receipts():
     cooperative = current_cooperative()
     stmt = scoped(Receipt).options(selectinload(Receipt.member), selectinload(Receipt.reversal))
     q = request.args.get("q", "").strip()[:100]
-    if q.isdigit():
-        stmt = stmt.where(Receipt.number == int(q))
+    if ascii_int(q) is not None:
+        stmt = stmt.where(Receipt.number == ascii_int(q))
     elif q:
-        ids = [m.id for m in services.search_members(cooperative.id, q, limit=50)]
+        ids = [m.id for m in services.search_members(cooperative.id, q, limit=50,
+                                                     whole_ids=masked_ids())]
         stmt = stmt.where(Receipt.member_id.in_(ids or [-1]))
-    before = request.args.get("before", "")
-    if before.isdigit():
-        stmt = stmt.where(Receipt.number < int(before))
+    before = ascii_int(request.args.get("before", ""))
+    if before is not None:
+        stmt = stmt.where(Receipt.number < before)
     rows = db.session.scalars(stmt.order_by(Receipt.number.desc()).limit(51)).all()
     more = rows[50].number + 1 if len(rows) > 50 else None
     return render_template("contributions/receipts.html", receipts=rows[:50], q=q,
@@ -220,8 +221,8 @@ def member_search():
 def _member_from_form(form) -> int | None:
     """The member chosen in the search box; without JavaScript, the one member the typed
     text finds."""
-    if (form.member_id.data or "").isdigit():
-        return int(form.member_id.data)
+    if ascii_int(form.member_id.data) is not None:
+        return ascii_int(form.member_id.data)
     found = services.search_members(current_cooperative().id, form.member_query.data or "",
                                     limit=2)
     return found[0].id if len(found) == 1 else None
@@ -237,10 +238,11 @@ def new_receipt():
         form.idempotency_key.data = _new_key()
         form.collector.data = current_user.name
         member_id = request.args.get("member_id", "")
-        if member_id.isdigit():
+        if ascii_digits(member_id):
             member = get_scoped_or_404(Member, member_id)
             form.member_id.data = str(member.id)
             form.member_query.data = f"{member.member_number} · {member.full_name}"
+    code = 422
     if form.validate_on_submit():
         with attempt(form) as outcome:
             receipt, created = services.record_receipt(cooperative, services.ReceiptInput(
@@ -249,7 +251,11 @@ def new_receipt():
                 external_reference=form.external_reference.data,
                 collector=form.collector.data, note=form.note.data,
                 idempotency_key=form.idempotency_key.data), current_user.id)
-        if outcome.ok:
+        if not outcome.ok:
+            code = outcome.error.status_code
+            if isinstance(outcome.error, KeyReused):
+                form.idempotency_key.data = _new_key()  # sending it again is a new receipt
+        else:
             if created:
                 flash(_("Receipt %(number)d recorded.", number=receipt.number), "success")
             else:
@@ -258,7 +264,7 @@ def new_receipt():
             return redirect(url_for("contributions.view_receipt", receipt_id=receipt.id))
     if not form.idempotency_key.data:
         form.idempotency_key.data = _new_key()
-    code = 422 if request.method == "POST" else 200
+    code = code if request.method == "POST" else 200
     return render_template("contributions/receipt_form.html", form=form), code
 
 
@@ -426,18 +432,23 @@ def _post_collection_sheet(cooperative):
         collected_on = date.fromisoformat(form.collected_on.data or "")
     except ValueError:
         abort(400)
-    member_ids = [int(v) for v in request.form.getlist("member") if v.isdigit()]
+    member_ids = [int(v) for v in request.form.getlist("member") if ascii_int(v) is not None]
     entries = [services.SheetEntry(member_id=m, amount=request.form.get(f"amount-{m}", ""),
                                    method=request.form.get(f"method-{m}") or None,
                                    reference=request.form.get(f"reference-{m}") or None)
                for m in member_ids]
+    code = 422
     if form.validate_on_submit():
         with attempt(form) as outcome:
             sheet, receipts = services.post_collection_sheet(
                 cooperative, agreement, collected_on, form.collector.data, form.method.data,
                 entries, form.control_count.data, form.control_total.data,
                 form.idempotency_key.data, current_user.id)
-        if outcome.ok:
+        if not outcome.ok:
+            code = outcome.error.status_code
+            if isinstance(outcome.error, KeyReused):
+                form.idempotency_key.data = _new_key()  # sending it again is a new sheet
+        else:
             flash(_("Collection sheet posted: %(n)d receipts, %(first)s to %(last)s.",
                     n=len(receipts), first=receipts[0].number, last=receipts[-1].number),
                   "success")
@@ -453,7 +464,7 @@ def _post_collection_sheet(cooperative):
                                          include_deceased=choose.include_deceased.data)
     entered = {e.member_id: e for e in entries}
     return render_template("contributions/collection.html", choose=choose, lines=lines,
-                           post_form=form, agreement=agreement, entered=entered), 422
+                           post_form=form, agreement=agreement, entered=entered), code
 
 
 # ---- remittances ----------------------------------------------------------------------------
@@ -471,7 +482,7 @@ def remittances():
     return render_template("contributions/remittances.html", agreement=agreement,
                            agreements=_agreements(), remittances=rows,
                            close_form=ClosePeriodForm(formdata=None),
-                           closed=sorted(services.closed_periods(agreement.id), reverse=True)
+                           closed=sorted(services.closed_periods(agreement), reverse=True)
                            if agreement else [])
 
 
@@ -627,7 +638,7 @@ def reconciliation_lines(agreement_id: int):
         kind = "due"
     after = request.args.get("after", "")
     lines, cursor = reports.reconciliation_lines(agreement, period, kind,
-                                                 after=int(after) if after.isdigit() else None)
+                                                 after=ascii_int(after))
     titles = {"due": _("Dues"), "allocated": _("Dues with a payment"),
               "open": _("Dues still open"), "paid": _("Dues fully paid"),
               "written_off": _("Dues written off"),
@@ -648,7 +659,7 @@ def _arrears_filters(source=None) -> dict:
 
     def number(name: str, default: int, high: int) -> int:
         value = source.get(name, "")
-        return min(int(value), high) if value.isdigit() else default
+        return min(int(value), high) if ascii_digits(value) else default
 
     filters = {"min_days": number("days", reports.default_arrears_days(), 3650),
                "min_periods": number("periods", 1, 120)}
@@ -817,7 +828,7 @@ def statement_mapping():
 @roles_required(*MONEY)
 def view_statement(statement_id: int):
     statement = get_scoped_or_404(Statement, statement_id)
-    lines = db.session.scalars(select(StatementLine).where(
+    lines = db.session.scalars(scoped(StatementLine).where(
         StatementLine.statement_id == statement.id)
         .options(selectinload(StatementLine.match)).order_by(StatementLine.row_number)
         .limit(1000)).all()
@@ -866,6 +877,7 @@ def receipt_from_line(statement_line_id: int):
         if member is not None:
             form.member_id.data = str(member.id)
             form.member_query.data = f"{member.member_number} · {member.full_name}"
+    code = 422
     if form.validate_on_submit():
         with attempt(report=False) as outcome:
             receipt, _match = statements.record_receipt_from_line(
@@ -879,7 +891,10 @@ def receipt_from_line(statement_line_id: int):
             if outcome.error.field not in ("member_id",):
                 outcome.error.field = None
             put_error_on_form(form, outcome.error)
+            code = outcome.error.status_code
+            if isinstance(outcome.error, KeyReused):
+                form.idempotency_key.data = _new_key()
     if not form.idempotency_key.data:
         form.idempotency_key.data = _new_key()
-    code = 422 if request.method == "POST" else 200
+    code = code if request.method == "POST" else 200
     return render_template("contributions/line_receipt.html", form=form, line=line), code

@@ -139,7 +139,8 @@ def to_minor(amount: Decimal, currency: str) -> int:
         raise TypeError("money is never a float")
     scaled = Decimal(amount).scaleb(currency_exponent(currency))
     if scaled != scaled.to_integral_value():
-        raise DomainError(f"{amount} has more decimals than {currency} allows")
+        raise DomainError(_("%(amount)s has more decimals than %(currency)s allows.",
+                            amount=amount, currency=currency))
     return int(scaled)
 
 

@@ -1,10 +1,11 @@
-"""Security headers on every response, SQLite's safe connection settings, and files created
-owner-only."""
+"""Security headers on every response, where a redirect may lead, SQLite's safe connection
+settings, and files created owner-only."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, request
 from sqlalchemy import event
@@ -12,6 +13,26 @@ from sqlalchemy.engine import Engine
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def _odd(text: str) -> bool:
+    return "\\" in text or any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def safe_next(target: str | None) -> str | None:
+    """A `next` the app may redirect to: a path of this site ("/members/?q=Ana"), or None.
+    Refused: a scheme or host ("https://x", "//x"), a backslash ("/\\x" is "//x" to browsers),
+    control characters (a line break would split the Location header), also when
+    percent-encoded, and anything longer than an address the app makes."""
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return None
+    decoded = unquote(target)
+    if _odd(target) or _odd(decoded) or target.startswith("//") or decoded.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def add_security_headers(app: Flask) -> None:

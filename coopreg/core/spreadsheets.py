@@ -381,10 +381,11 @@ def _read_csv(data: bytes, limits: ReadLimits, unprotect: bool) -> Table:
             if len(row) > limits.max_columns:
                 raise _too_many_columns(limits)
             rows.append([unprotect_formula_text(c) if unprotect else c for c in row])
-    except csv.Error as error:
-        raise SpreadsheetRefused(_("The CSV file is malformed near line %(line)d: %(reason)s.",
-                                   line=reader.line_num, reason=str(error)),
-                                 field="file") from None
+    except csv.Error:
+        # the csv module's reason is English: the line number is what helps
+        raise SpreadsheetRefused(_("The CSV file is malformed near line %(line)d (a quote "
+                                   "left open, a NUL character or a field too long).",
+                                   line=reader.line_num), field="file") from None
     return Table("csv", rows, encoding=encoding, delimiter=delimiter)
 
 
@@ -603,6 +604,10 @@ def _xlsx_rows(worksheet, spec: Sheet) -> Iterator[list[Any]]:
             elif kind == DATE:
                 if not isinstance(value, date):  # datetime is a date too
                     cells[index] = str(value)
+                    if cells[index].startswith("="):  # text that did not read as a date
+                        text_cell = WriteOnlyCell(worksheet, value=cells[index])
+                        text_cell.data_type = "s"
+                        cells[index] = text_cell
                 elif not (plain_dates and type(value) is date):
                     cell.value = value
                     cells[index] = cell

@@ -20,7 +20,15 @@ def fold(text: str | None) -> str:
 
 
 def digits_only(text: str | None) -> str:
-    return re.sub(r"\D", "", text or "")
+    """The ASCII digits of a text (a superscript "²" or an Arabic-Indic digit is not one)."""
+    return re.sub(r"[^0-9]", "", text or "")
+
+
+def ascii_digits(text: str | None) -> bool:
+    """True for a non-empty run of 0-9 only. `str.isdigit()` is also true for "²" and "١",
+    which `int()` then refuses (a 500) or reads as a number nobody typed; every check of a
+    person's input uses this instead."""
+    return bool(text) and text.isascii() and text.isdigit()
 
 
 def escape_like(text: str) -> str:
@@ -39,3 +47,12 @@ def read_month(text: str | None) -> tuple[int, int] | None:
         if match and 1 <= int(match["m"]) <= 12 and int(match["y"]) >= 1900:
             return int(match["y"]), int(match["m"])
     return None
+
+
+def ascii_int(text: str | None, high: int = 2**63 - 1) -> int | None:
+    """A whole number typed as ASCII digits that the databases can hold, or None."""
+    text = (text or "").strip()
+    if not ascii_digits(text) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= high else None

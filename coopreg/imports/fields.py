@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from coopreg.core.errors import DomainError
 from coopreg.core.spreadsheets import DATE, MONEY, TEXT, cell_text, excel_serial_to_date
-from coopreg.core.text import fold
+from coopreg.core.text import ascii_digits, fold
 from coopreg.members.models import ConsentMethod, Sector, Sex
 
 
@@ -388,6 +388,6 @@ def id_candidates(value: Any) -> list[str]:
     zeros), the same with one to three zeros put back in front: the first that the
     country's check accepts is kept (see `MemberRowReader`)."""
     text = cell_text(value)
-    if not text or not text.isdigit():
+    if not ascii_digits(text):
         return [text]
     return [text] + ["0" * n + text for n in (1, 2, 3)]

@@ -24,12 +24,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import record_bulk
 from coopreg.core.bulk import insert_rows
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import labels_for
 from coopreg.core.models import utcnow
 from coopreg.core.spreadsheets import (
     Column,
@@ -41,7 +43,8 @@ from coopreg.core.spreadsheets import (
     read_table,
     write_xlsx,
 )
-from coopreg.core.text import fold
+from coopreg.core.tenancy import get_scoped, unscoped
+from coopreg.core.text import ascii_digits, fold
 from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.extensions import db
 from coopreg.imports import fields as F
@@ -97,6 +100,11 @@ def display_name(filename: str) -> str:
     return (name or "upload")[-255:]
 
 
+IMPORT_STATUS_LABELS = labels_for(ImportStatus, {
+    ImportStatus.DRAFT: _l("Draft"), ImportStatus.PREVIEWED: _l("Previewed"),
+    ImportStatus.COMMITTED: _l("Imported"), ImportStatus.FAILED: _l("Failed")})
+
+
 def set_status(run: ImportRun, status: ImportStatus) -> None:
     IMPORT_LIFECYCLE.move(run, status)
 
@@ -123,7 +131,7 @@ def find_header_row(rows: list[list[Any]], scan: int = SAMPLE_ROWS) -> int:
 
 
 def _looks_like_data(text: str) -> bool:
-    return any(c.isdigit() for c in text)
+    return any(c in "0123456789" for c in text)
 
 
 @dataclass
@@ -613,7 +621,7 @@ class RowChecker:
         """An ID typed as a number loses its leading zeros: when the country's check (a
         python-stdnum module, with a check digit or a fixed length) refuses the digits but
         accepts them with one to three zeros in front, those are put back."""
-        if id_type not in self.checked_id_types or not number.isdigit():
+        if id_type not in self.checked_id_types or not ascii_digits(number):
             return number
         candidates = F.id_candidates(number)
         for candidate in candidates:
@@ -1037,7 +1045,10 @@ def _insert_members(rows: list[dict[str, Any]]) -> list[int]:
             "SELECT nextval(pg_get_serial_sequence('members', 'id')) "
             "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars())
     else:
-        highest = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()
+        highest = connection.execute(select(func.coalesce(func.max(table.c.id), 0))
+                                     .execution_options(**unscoped(
+                                         "ids are shared by all cooperatives: the largest "
+                                         "member id so far"))).scalar()
         ids = list(range(highest + 1, highest + 1 + len(rows)))
     insert_rows(table, [{**row, "id": member_id} for row, member_id in zip(rows, ids,
                                                                             strict=True)])
@@ -1267,7 +1278,7 @@ COMMIT_JOB = "members_import"
 def _refuse_if_running(run: ImportRun) -> None:
     from coopreg.jobs.models import Job
 
-    job = db.session.get(Job, run.job_id) if run.job_id else None
+    job = get_scoped(Job, run.job_id, run.cooperative_id) if run.job_id else None
     if job is not None and not job.finished:
         raise DomainError(_("This import is already running; wait for it to end."))
 
@@ -1320,17 +1331,18 @@ def _recording_failure(run_id: int):
             message = _("The import stopped on an unexpected error (%(kind)s); nothing was "
                         "written. Try again; if it happens again, tell your admin.",
                         kind=type(error).__name__)
-        run = db.session.get(ImportRun, run_id)
+        run = db.session.get(ImportRun, run_id, execution_options=unscoped(
+            "the worker records the failure of the run its job was launched for"))
         if run is not None and IMPORT_LIFECYCLE.can(run.status, ImportStatus.FAILED):
-            run.status = ImportStatus.FAILED
+            IMPORT_LIFECYCLE.move(run, ImportStatus.FAILED)
             run.message = message
             checkpoint()
         raise
 
 
 def _run_of(job) -> ImportRun:
-    run = db.session.get(ImportRun, job.params.get("run_id"))
-    if run is None or run.cooperative_id != job.cooperative_id:
+    run = get_scoped(ImportRun, job.params.get("run_id"), job.cooperative_id)
+    if run is None:
         raise DomainError(_("The import is gone."))
     return run
 

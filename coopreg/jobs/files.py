@@ -25,6 +25,8 @@ from flask import current_app
 from coopreg.auth.models import Role
 from coopreg.core.models import utcnow
 from coopreg.core.security import read_only_transaction
+from coopreg.core.tenancy import unscoped
+from coopreg.core.text import ascii_digits
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.services import Progress, job_handler
@@ -113,7 +115,7 @@ def may_download(job: Job, role: str | None) -> bool:
 
 def _job_id_of(path: Path) -> int | None:
     stem = path.name.split(".", 1)[0]
-    if stem.startswith("job-") and stem[4:].isdigit():
+    if stem.startswith("job-") and ascii_digits(stem[4:]):
         return int(stem[4:])
     return None
 
@@ -133,7 +135,10 @@ def clean_job_files(retention_hours: float | None = None) -> int:
     jobs = {}
     if ids:
         rows = db.session.execute(db.select(Job.id, Job.cooperative_id, Job.status,
-                                            Job.finished_at).where(Job.id.in_(ids)))
+                                            Job.finished_at).where(Job.id.in_(ids))
+                                 .execution_options(**unscoped(
+                                     "the clean-up of the export folder, for every "
+                                     "cooperative: it reads only the jobs' status")))
         jobs = {row.id: row for row in rows}
     removed = 0
     for path in files:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
+from coopreg.core.tenancy import unscoped
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.queue import huey
@@ -76,7 +77,8 @@ def start_job(job_id: int) -> None:
 
 def run_job(job_id: int) -> None:
     """Run one job to its end inside the current app context."""
-    job = db.session.get(Job, job_id)
+    job = db.session.get(Job, job_id, execution_options=unscoped(
+        "the worker resolves a job by its id; the job names its cooperative"))
     if job is None or job.status != JobStatus.QUEUED:
         return
     job.status = JobStatus.RUNNING
@@ -111,7 +113,8 @@ def run_job(job_id: int) -> None:
 
 def _finish(job_id: int, status: JobStatus, result: dict | None = None,
             error: str | None = None) -> None:
-    job = db.session.get(Job, job_id)
+    job = db.session.get(Job, job_id, execution_options=unscoped(
+        "the worker records the end of the job it ran"))
     job.status = status
     job.finished_at = utcnow()
     job.result = result
@@ -129,7 +132,9 @@ def fail_abandoned_jobs(older_than_seconds: int = 3600) -> int:
 
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     stale = db.session.scalars(db.select(Job).where(Job.status == JobStatus.RUNNING,
-                                                    Job.started_at < cutoff)).all()
+                                                    Job.started_at < cutoff)
+                               .execution_options(**unscoped(
+                                   "the worker's start-up sweep, for every cooperative"))).all()
     for job in stale:
         job.status = JobStatus.FAILED
         job.finished_at = utcnow()

@@ -22,7 +22,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
-from coopreg.core.text import digits_only, escape_like, fold
+from coopreg.core.text import ascii_digits, digits_only, escape_like, fold
 from coopreg.core.validation import choice
 from coopreg.extensions import db
 from coopreg.members.models import (
@@ -298,7 +298,7 @@ def member_number_key(number: str) -> str:
     """Sort key of a member number: numbers in numeric order ("2" before "10"), others after
     them in text order."""
     number = (number or "").strip()
-    return number.zfill(20) if number.isdigit() else "~" + number.upper()
+    return number.zfill(20) if ascii_digits(number) else "~" + number.upper()
 
 
 def create_member(cooperative: Cooperative, data: dict[str, Any], *,
@@ -558,9 +558,11 @@ def _decode_cursor(cursor: str | None, sort: str) -> tuple[Any, int] | None:
         return None
 
 
-def search_condition(query: str):
+def search_condition(query: str, whole_ids: bool = False):
     """What a search box finds: member number, national ID, phone, or every word of the name
-    (accents and case ignored)."""
+    (accents and case ignored). With `whole_ids` (for people who see IDs masked) a national
+    ID is found only by its whole number (leading zeros aside): matching any four digits
+    inside it would let them rebuild a masked ID one digit at a time."""
     query = (query or "").strip()
     if not query:
         return None
@@ -568,8 +570,11 @@ def search_condition(query: str):
     digits = digits_only(query)
     compact = re.sub(r"[\s.\-/]", "", query).upper()
     if digits and len(digits) >= 4 and len(digits) >= len(compact) - 2:
-        conditions.append(Member.id_number.like("%" + escape_like(compact) + "%",
-                                                escape="\\"))
+        if whole_ids:
+            conditions.append(Member.id_number.in_([compact, "0" + compact, "00" + compact]))
+        else:
+            conditions.append(Member.id_number.like("%" + escape_like(compact) + "%",
+                                                    escape="\\"))
         conditions.append(Member.phone.like("%" + escape_like(digits) + "%", escape="\\"))
     elif compact:
         conditions.append(Member.id_number == compact)
@@ -583,13 +588,14 @@ def search_condition(query: str):
 def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: str = "",
                  locality: str = "", documents: str = "", sort: str = "name",
                  after: str | None = None, before: str | None = None,
-                 per_page: int = 50) -> MemberPage:
+                 per_page: int = 50, whole_ids: bool = False) -> MemberPage:
     """One page of the register, keyset-paginated (no OFFSET, no COUNT over the table).
-    `documents="missing"` keeps the members who lack an item of the checklist."""
+    `documents="missing"` keeps the members who lack an item of the checklist; `whole_ids`
+    matches an ID only by the whole number (for those who see IDs masked)."""
     sort = sort if sort in SORTS else "name"
     column, descending = SORTS[sort]
     stmt = select(*LIST_COLUMNS).where(Member.cooperative_id == cooperative_id)
-    condition = search_condition(q)
+    condition = search_condition(q, whole_ids)
     if condition is not None:
         stmt = stmt.where(condition)
     if status in MemberStatus._value2member_map_:

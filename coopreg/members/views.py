@@ -33,7 +33,7 @@ from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.kept import kept
 from coopreg.core.money import from_minor
 from coopreg.core.templating import translated_labels
-from coopreg.core.tenancy import current_cooperative, get_scoped_or_404
+from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.members import services
@@ -123,7 +123,7 @@ def member_rows(cooperative, filters: dict, after: str | None, before: str | Non
     if cacheable and (found := pages.get(key)) is not None:
         return found
     page = services.list_members(cooperative.id, after=after, before=before,
-                                 per_page=per_page, **filters)
+                                 per_page=per_page, whole_ids=masked_ids(), **filters)
     html = render_template("members/_rows.html", members=page.members,
                            status_labels=status_labels)
     # the autoescaped template's own output, every value in it escaped already

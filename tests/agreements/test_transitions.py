@@ -190,7 +190,8 @@ def test_transition_many_moves_every_registration_with_history_and_audit(agreeme
         force_status(registration, S.READY)
         registrations.append(registration)
     moved = services.transition_many([r.id for r in registrations], S.SUBMITTED, None,
-                                     "Sent in batch B-000001")
+                                     "Sent in batch B-000001",
+                                     cooperative_id=agreement.cooperative_id)
     assert moved == 3
     for registration in registrations:
         assert registration.status == S.SUBMITTED
@@ -207,7 +208,17 @@ def test_transition_many_refuses_the_whole_set_if_one_cannot_move(agreement, new
     force_status(ready, S.READY)
     pending = services.enrol_member(agreement, new_member(), None)
     with pytest.raises(DomainError, match="pending cannot become submitted"):
-        services.transition_many([ready.id, pending.id], S.SUBMITTED, None, "batch")
+        services.transition_many([ready.id, pending.id], S.SUBMITTED, None, "batch",
+                                 cooperative_id=agreement.cooperative_id)
+
+
+def test_transition_many_refuses_another_cooperatives_registrations(agreement, new_member):
+    ready = services.enrol_member(agreement, new_member(), None)
+    force_status(ready, S.READY)
+    with pytest.raises(DomainError, match="no longer exist"):
+        services.transition_many([ready.id], S.SUBMITTED, None, "batch",
+                                 cooperative_id=agreement.cooperative_id + 1)
+    assert ready.status == S.READY
 
 
 def test_transition_many_terminates_and_ends_coverage(agreement, new_member):
@@ -215,7 +226,7 @@ def test_transition_many_terminates_and_ends_coverage(agreement, new_member):
     force_status(registration, S.REGISTERED, institution_member_number="CC-0000009",
                  coverage_start=date(2024, 1, 1), exit_flagged=True)
     services.transition_many([registration.id], S.TERMINATED, None, "Exit sent",
-                             today=date(2026, 5, 31))
+                             today=date(2026, 5, 31), cooperative_id=agreement.cooperative_id)
     assert registration.status == S.TERMINATED
     assert registration.coverage_end == date(2026, 5, 31)
     assert registration.exit_flagged is False

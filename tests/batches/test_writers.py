@@ -150,3 +150,70 @@ def test_excel_date_formats():
     assert excel_date_format("%Y-%m") == "yyyy-mm"
     assert excel_date_format(None) == "yyyy-mm-dd"
     assert excel_date_format("%j") == "yyyy-mm-dd"
+
+
+# ---- issue 15, item 7: every writer neutralises titles, header and footer records, summaries
+
+HOSTILE = '=HYPERLINK("http://evil.example","open me")'
+
+
+def _hostile_layout(fmt: str) -> dict:
+    layout = _layout(fmt, encoding="utf-8-sig" if fmt != "fixed" else "cp1252",
+                     header_line=HOSTILE + "{count:04d}", footer_line="@SUM(1){count:04d}")
+    layout["columns"] = [dict(c) for c in layout["columns"]]
+    layout["columns"][0]["header"] = "=1+1"
+    layout["columns"][1]["header"] = HOSTILE[:29]
+    layout["columns"][4]["header"] = "-Share"
+    return layout
+
+
+def test_fixed_width_titles_header_and_footer_records_are_neutralised():
+    data, _checksum = _write(_hostile_layout("fixed"),
+                             rows=[["1", "Ana", "17/05/1980", None, "-12.50"]])
+    lines = data.decode("cp1252").split("\r\n")
+    assert lines[0] == "'" + HOSTILE + "0001"  # the layout's header record
+    assert lines[1].startswith("'=1+1") and "'=HYPERLINK" in lines[1]  # the column titles
+    assert "'-Share" in lines[1]
+    assert "-12.50" in lines[2] and "'-12.50" not in lines[2]  # a negative amount stays one
+    assert lines[3] == "'@SUM(1)0001"  # the footer record
+    for line in lines:
+        assert not line.startswith(("=", "+", "-", "@"))
+
+
+def test_fixed_width_non_text_columns_neutralise_what_is_not_a_figure():
+    from coopreg.batches.layouts import fixed_cell
+    number = {"col_type": "number", "width": 12}
+    assert fixed_cell("-12.50", number).strip() == "-12.50"  # a figure stays a figure
+    assert fixed_cell("=1+1", number).strip() == "'=1+1"
+    assert fixed_cell("-2+3+cmd|x", number).strip() == "'-2+3+cmd|x"
+    assert fixed_cell("@SUM(1)", {"col_type": "date", "width": 10}).strip() == "'@SUM(1)"
+
+
+def test_fixed_width_records_refuse_a_tab():
+    layout = _hostile_layout("fixed")
+    layout["header_line"] = "H\t{count:04d}"
+    with pytest.raises(ValueError):
+        _write(layout, rows=[["1", "Ana", "17/05/1980", None, "1.00"]])
+
+
+def test_csv_titles_are_neutralised():
+    import csv
+    data, _checksum = _write(_hostile_layout("csv"),
+                             rows=[["1", "Ana", "17/05/1980", None, "1.00"]])
+    titles = next(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert titles[0] == "'=1+1" and titles[1] == "'" + HOSTILE[:29] and titles[4] == "'-Share"
+
+
+def test_xlsx_titles_summary_and_unreadable_dates_never_become_formulas():
+    summary = _summary(1)
+    summary.agreement = HOSTILE
+    summary.totals = {"=SUM(A1)": Decimal("1.00")}
+    data, _checksum = _write(_hostile_layout("xlsx"),
+                             rows=[["1", "Ana", "=1+2", None, "1.00"]], summary=summary)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert "<f>" not in archive.read(name).decode(), name
+    sheets = _sheets(data)
+    assert sheets["Lines"][0][0] == "=1+1" and sheets["Lines"][1][2] == "=1+2"
+    assert [HOSTILE] in [row[1:2] for row in sheets["Summary"]]

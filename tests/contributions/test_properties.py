@@ -143,7 +143,8 @@ class Ledger(RuleBasedStateMachine):
     @rule(member=st.integers(0, 2))
     def allocate(self, member):
         # credit is always applied already: allocating again finds nothing to do
-        assert services.allocate_credit(self.members[member].id) == []
+        chosen = self.members[member]
+        assert services.allocate_credit(chosen.id, chosen.cooperative_id) == []
 
     @precondition(lambda self: self.generated_through >= 0)
     @rule(pick=st.integers(0, 1000))

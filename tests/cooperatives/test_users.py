@@ -182,7 +182,8 @@ def test_removing_a_role_keeps_the_persons_sessions_in_other_cooperatives(
     login(person, email, cooperative=other_coop)
     assert person.get("/").status_code == 200
     _admin_of(client, coop, make_user)
-    assert client.post(f"/admin/users/{membership_id}/remove").status_code == 302
+    assert client.post(f"/admin/users/{membership_id}/remove",
+                       data={"confirmed": "y"}).status_code == 302
     assert person.get("/").status_code == 200, "still logged in, in the other cooperative"
     assert "PHTEST" in person.get("/").get_data(as_text=True)
     with person.session_transaction() as session:

@@ -7,6 +7,7 @@ import enum
 import pytest
 
 from coopreg.agreements.models import REGISTRATION_LIFECYCLE, RegistrationStatus
+from coopreg.auth.models import INVITATION_LIFECYCLE, InvitationStatus
 from coopreg.batches.models import ACK_LIFECYCLE, BATCH_LIFECYCLE, AckStatus, BatchStatus
 from coopreg.core.errors import DomainError
 from coopreg.core.states import Lifecycle
@@ -57,7 +58,7 @@ def test_a_lifecycle_must_list_every_status():
 @pytest.mark.parametrize("lifecycle, statuses", [
     (REGISTRATION_LIFECYCLE, RegistrationStatus), (MEMBER_LIFECYCLE, MemberStatus),
     (IMPORT_LIFECYCLE, ImportStatus), (BATCH_LIFECYCLE, BatchStatus),
-    (ACK_LIFECYCLE, AckStatus)])
+    (ACK_LIFECYCLE, AckStatus), (INVITATION_LIFECYCLE, InvitationStatus)])
 def test_every_status_enum_with_a_lifecycle_refuses_in_words(ctx, lifecycle, statuses):
     """Each refusal is a sentence with the statuses' labels, never a bare code."""
     for current in statuses:

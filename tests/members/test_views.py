@@ -684,7 +684,7 @@ def test_the_member_list_says_how_many_and_folds_its_filters(app, as_role, coop,
     assert '<p class="list-total">3 members</p>' in html
     # on a phone the filters beyond the search fold behind "More filters" (no script)
     assert 'id="show-filters" class="fold-toggle visually-hidden">' in html
-    assert html.count('class="field more"') == 4
+    assert html.count('class="field more"') == 5  # status, sector, locality, documents, sort
     filtered = client.get("/members/?status=active").get_data(as_text=True)
     assert "list-total" not in filtered  # a filtered list is not counted
     assert 'class="fold-toggle visually-hidden" checked>' in filtered  # its filters stay open
