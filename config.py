@@ -79,6 +79,13 @@ class Config:
         os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = False
+    # When the shared storage (Redis) does not answer, login failures are counted in each
+    # process's memory until it answers again (coopreg/core/ratelimits.py): logins keep
+    # working, the log and /health say so. Redis is asked with short timeouts, so an outage
+    # costs a login a second at most, not a hang.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     LOGIN_FAILURES_ALLOWED = "10 per 15 minutes"
     REDIS_URL = os.environ.get("REDIS_URL")
     BEHIND_PROXY = _env_bool("COOPREG_BEHIND_PROXY", False)

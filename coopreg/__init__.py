@@ -71,6 +71,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
+    from coopreg.core import ratelimits
+
+    ratelimits.install(app)
     with app.app_context():
         configure_sqlite(db.engine)
     add_security_headers(app)

@@ -2,7 +2,8 @@
 
 SQLite: `sqlite3.Connection.backup` copies a consistent snapshot while the app keeps running
 (the online backup API), and a restore replaces the database file with a checked copy.
-PostgreSQL: `pg_dump`/`pg_restore` (see docs/deployment.md); the commands say so instead of guessing.
+PostgreSQL: `pg_dump`/`pg_restore` (see docs/deployment.md); the commands say so instead of
+guessing.
 """
 
 from __future__ import annotations
