@@ -129,6 +129,14 @@ class Config:
     COOPREG_IMPORT_MAX_ZIP_ENTRIES = _env_number("COOPREG_IMPORT_MAX_ZIP_ENTRIES", 10_000, 1)
     COOPREG_IMPORT_MAX_RATIO = _env_number("COOPREG_IMPORT_MAX_RATIO", 100, 1)
     JOBS_IMMEDIATE = False
+    # A running job's lease: its worker renews it every third of this; when it lapses (the
+    # worker died) the job runs again, up to JOBS_MAX_ATTEMPTS runs, then fails with a
+    # message and a "Start again" button. Every worker checks every JOBS_SUPERVISE_SECONDS;
+    # a queued job no worker took for JOBS_REQUEUE_SECONDS is handed to the queue again.
+    JOBS_LEASE_SECONDS = _env_number("COOPREG_JOBS_LEASE_SECONDS", 30, 3)
+    JOBS_MAX_ATTEMPTS = _env_number("COOPREG_JOBS_MAX_ATTEMPTS", 3, 1)
+    JOBS_SUPERVISE_SECONDS = _env_number("COOPREG_JOBS_SUPERVISE_SECONDS", 10, 1, float)
+    JOBS_REQUEUE_SECONDS = _env_number("COOPREG_JOBS_REQUEUE_SECONDS", 120, 1)
     TESTING = False
 
     @classmethod

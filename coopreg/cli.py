@@ -123,14 +123,25 @@ def demo_command(member_count):
 @with_appcontext
 def worker_command(workers):
     """Run the background-job worker (imports, exports, dues) until stopped."""
+    import threading
+
     from flask import current_app
 
     from coopreg.jobs.queue import huey
-    from coopreg.jobs.services import set_worker_app
+    from coopreg.jobs.services import set_worker_app, supervise_forever
 
-    set_worker_app(current_app._get_current_object())
+    app = current_app._get_current_object()
+    set_worker_app(app)
     click.echo(f"coopreg worker: {workers} thread(s) on {type(huey).__name__}")
-    huey.create_consumer(workers=workers, worker_type="thread").run()
+    # leases, retries and lost messages are looked after by every worker, with no manual
+    # step (coopreg/jobs/services.py, supervise_jobs)
+    stop = threading.Event()
+    threading.Thread(target=supervise_forever, args=(app, stop), name="jobs-supervisor",
+                     daemon=True).start()
+    try:
+        huey.create_consumer(workers=workers, worker_type="thread").run()
+    finally:
+        stop.set()
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")

@@ -8,6 +8,7 @@ guessing.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import io
@@ -121,6 +122,11 @@ def backup(app: Flask, target: Path) -> dict:
 def _extract(archive_path: Path, into: Path) -> None:
     """Unpack a backup, every member at an expected place; any damage is one clear line."""
     try:
+        # the whole compressed stream first, to its CRC: tar stops reading at its end marker,
+        # and damage after a false one would pass unseen
+        with gzip.open(archive_path, "rb") as stream:
+            while stream.read(1024 * 1024):
+                pass
         with tarfile.open(archive_path, "r:gz") as archive:
             members = archive.getmembers()
             names = [m.name for m in members]
