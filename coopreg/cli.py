@@ -132,6 +132,18 @@ def worker_command(workers):
 
     app = current_app._get_current_object()
     set_worker_app(app)
+    from coopreg.batches.files import tidy_exports
+
+    try:  # files a killed sealing left behind (coopreg/batches/files.py)
+        report = tidy_exports(app.config["EXPORT_DIR"])
+        db.session.commit()
+        for name in report.completed:
+            click.echo(f"exports: {name} took its name (its sealing had committed)")
+        for name in report.moved_aside:
+            click.echo(f"exports: {name} is recorded by no sealed batch; moved to unrecorded/")
+    except Exception as error:  # noqa: BLE001 - the worker runs all the same
+        db.session.rollback()
+        click.echo(f"exports not tidied: {str(error).splitlines()[0]}")
     click.echo(f"coopreg worker: {workers} thread(s) on {type(huey).__name__}")
     # leases, retries and lost messages are looked after by every worker, with no manual
     # step (coopreg/jobs/services.py, supervise_jobs)

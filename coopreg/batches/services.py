@@ -725,20 +725,33 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _place(temporary: Path, directory: Path, name: str) -> Path:
-    """Move the written file to its name without ever replacing another file: the name is
-    claimed exclusively first (a `-2`, `-3`… suffix when taken)."""
-    stem, extension = name.rsplit(".", 1)
-    for attempt in range(1, 1000):
-        candidate = directory / (name if attempt == 1 else f"{stem}-{attempt}.{extension}")
-        try:
-            fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o444)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        os.replace(temporary, candidate)
-        return candidate
-    raise DomainError(_("No free file name for the batch in the exports folder."))
+@dataclass
+class PendingFile:
+    """A sealed batch's file written under its temporary name, to take the batch's name when
+    the sealing commits (`commit_sealing`)."""
+
+    temporary: Path
+    final: Path
+    export_dir: Path
+    batch_id: int
+
+    def __fspath__(self) -> str:
+        return str(self.final)
+
+    @property
+    def name(self) -> str:
+        return self.final.name
+
+
+def _place(pending: PendingFile) -> Path:
+    """Give the written file its batch's name, the same on every attempt: a leftover there
+    of a sealing that did not commit is moved aside first (never another batch's file)."""
+    from coopreg.batches.files import free_the_name
+
+    free_the_name(pending.export_dir, pending.final, pending.batch_id)
+    os.replace(pending.temporary, pending.final)
+    _fsync_directory(pending.final.parent)
+    return pending.final
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -812,13 +825,17 @@ def _included_values(batch_id: int) -> Iterator[list]:
 
 
 def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
-               today: date | None = None, progress: Progress | None = None) -> Path:
+               today: date | None = None, progress: Progress | None = None,
+               place: bool = True) -> Path | PendingFile:
     """Write the batch's file under `<export_dir>/<cooperative code>/`, record its SHA-256,
     row count, totals and data checksum, move the included registrations on (enrolment:
     ready → submitted; exit: → terminated), and freeze the batch. Two people sealing at once
     get one file: the batch row is locked and its status checked again. The file is written
-    to a temporary name, synced, then moved to a name that was free (never replacing a
-    file), read-only. Returns the file's path: the caller commits, or removes it."""
+    to a temporary name (`.sealing-<batch id>-…`), synced, read-only, and takes the batch's
+    own name (`<reference>-<kind>.<ext>`, the same on a retry): at once (`place=True`;
+    returns the path: the caller commits, or removes it), or when `commit_sealing` commits
+    (`place=False`, the background job: a worker killed before the commit leaves no file
+    under a batch's name; returns a `PendingFile`)."""
     today = today or date.today()
     batch = lock_batch(batch)
     counts = check_sealable(batch)
@@ -854,9 +871,13 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     directory = Path(export_dir) / cooperative.code
     directory.mkdir(parents=True, exist_ok=True)
     extension = L.EXTENSIONS[FileFormat(batch.layout_snapshot["format"])]
-    fd, temporary_name = tempfile.mkstemp(dir=directory, prefix=".sealing-",
+    from coopreg.batches.files import temporary_prefix
+
+    fd, temporary_name = tempfile.mkstemp(dir=directory, prefix=temporary_prefix(batch.id),
                                           suffix="." + extension)
     temporary = Path(temporary_name)
+    pending = PendingFile(temporary, directory / f"{batch.reference}-{batch.kind.value}."
+                                                 f"{extension}", Path(export_dir), batch.id)
     final: Path | None = None
     try:
         with os.fdopen(fd, "wb") as stream:
@@ -868,15 +889,16 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
             os.fsync(stream.fileno())
         sha256 = sha256_file(temporary)
         os.chmod(temporary, 0o444)
-        final = _place(temporary, directory, f"{batch.reference}-{batch.kind.value}."
-                                             f"{extension}")
-        _fsync_directory(directory)
+        if place:
+            final = _place(pending)
     except (UnicodeEncodeError, ValueError) as error:
         raise DomainError(_("The file could not be written: %(reason)s", reason=str(error))
                           ) from None
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        if place and temporary.exists():
+            remove_file(temporary)
+    if not place:
+        final = pending.final
     if progress:
         progress(counts.included, counts.included, _("Recording the sealing…"))
     try:
@@ -894,9 +916,9 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
             supersedes.status = B.SUPERSEDED
         db.session.flush()
     except BaseException:
-        remove_file(final)
+        remove_file(final if place else temporary)
         raise
-    return final
+    return final if place else pending
 
 
 def _move_registrations(batch: Batch, actor_id: int | None) -> None:
@@ -911,14 +933,17 @@ def _move_registrations(batch: Batch, actor_id: int | None) -> None:
     agreement_services.transition_many(ids, target, actor_id, reason)
 
 
-def commit_sealing(path: Path | None) -> None:
-    """Commit the sealing; when the commit fails, the file it wrote goes too."""
+def commit_sealing(path: Path | PendingFile | None) -> None:
+    """Commit the sealing; when the commit fails, the file it wrote goes too. A file still
+    under its temporary name takes the batch's name once the commit is done."""
     try:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        remove_file(path)
+        remove_file(path.temporary if isinstance(path, PendingFile) else path)
         raise
+    if isinstance(path, PendingFile):
+        _place(path)
 
 
 class FileRefused(DomainError):
