@@ -175,9 +175,10 @@ def _register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         return page(400, _("Bad request"), _("A value is out of range. Nothing was saved."))
 
-    from coopreg.core import unavailable
+    from coopreg.core import diskspace, unavailable
 
     unavailable.install(app)
+    diskspace.install(app)
 
     @app.errorhandler(500)
     def server_error(error):

@@ -59,6 +59,7 @@ from coopreg.contributions.models import (
     StatementLine,
     StatementSource,
 )
+from coopreg.core.diskspace import DiskFull, write_atomically
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import from_minor
@@ -605,7 +606,11 @@ def statements_page():
             db.session.commit()  # the new source
             token = secrets.token_hex(16)
             suffix = Path(filename).suffix.lower()
-            (_upload_dir() / f"{token}{suffix}").write_bytes(data)
+            try:  # whole or nothing; a full disk says so
+                write_atomically(_upload_dir() / f"{token}{suffix}", data)
+            except DiskFull as error:
+                flash(error.message, "error")
+                return redirect(url_for("contributions.statements_page"))
             session["statement_upload"] = {"token": token, "suffix": suffix,
                                            "filename": filename, "source_id": source.id,
                                            "cooperative_id": cooperative.id}
