@@ -78,7 +78,11 @@ def start_job(job_id: int) -> None:
         run_job_task(job_id)
         return
     if has_app_context():
-        _mark_enqueued(job_id)
+        try:
+            _mark_enqueued(job_id)
+        except Exception as error:  # noqa: BLE001 - then the time it was made counts
+            log.warning("job %s: enqueued_at not recorded: %s", job_id,
+                        str(error).splitlines()[0])
     try:
         run_job_task(job_id)
     except Exception as error:  # noqa: BLE001 - the row stays queued: handed again later
