@@ -38,6 +38,18 @@ def _env_number(name: str, default: int, minimum: int = 0, kind: type = int):
     return number
 
 
+def local_backup_key() -> str:
+    """A key for signing backups kept in the instance folder, so an office install can back
+    up with no setup. Keep a copy of it away from the computer (a restore on a new one needs
+    it); production sets COOPREG_BACKUP_KEY instead."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "backup_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
 def local_secret_key() -> str:
     """A secret key kept in the instance folder, so an office install needs no setup and
     sessions survive a restart. Production must set SECRET_KEY instead."""
@@ -55,6 +67,10 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Backups carry a manifest signed (HMAC-SHA256) with this key, and a restore refuses a
+    # backup whose signature does not match: keep it apart from the backups (a password
+    # manager, a sealed envelope), never in the same place as them.
+    BACKUP_KEY = os.environ.get("COOPREG_BACKUP_KEY")
     EXPORT_DIR = os.environ.get("COOPREG_EXPORT_DIR", str(BASE_DIR / "exports"))
     # Files of export jobs (EXPORT_DIR/jobs.tmp/<cooperative>/) are removed this long after
     # their job ended (coopreg/jobs/files.py).
@@ -79,6 +95,13 @@ class Config:
         os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = False
+    # When the shared storage (Redis) does not answer, login failures are counted in each
+    # process's memory until it answers again (coopreg/core/ratelimits.py): logins keep
+    # working, the log and /health say so. Redis is asked with short timeouts, so an outage
+    # costs a login a second at most, not a hang.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # Failed logins (coopreg/auth/login_limits.py, docs/security.md): per account and address,
     # per account from any address (higher: locking someone out takes many addresses), and per
     # address for any account.
@@ -126,6 +149,14 @@ class Config:
     IMPORT_UPLOAD_RETENTION_HOURS = _env_number("COOPREG_IMPORT_UPLOAD_RETENTION_HOURS", 72.0,
                                                 0, float)
     JOBS_IMMEDIATE = False
+    # A running job's lease: its worker renews it every third of this; when it lapses (the
+    # worker died) the job runs again, up to JOBS_MAX_ATTEMPTS runs, then fails with a
+    # message and a "Start again" button. Every worker checks every JOBS_SUPERVISE_SECONDS;
+    # a queued job no worker took for JOBS_REQUEUE_SECONDS is handed to the queue again.
+    JOBS_LEASE_SECONDS = _env_number("COOPREG_JOBS_LEASE_SECONDS", 30, 3)
+    JOBS_MAX_ATTEMPTS = _env_number("COOPREG_JOBS_MAX_ATTEMPTS", 3, 1)
+    JOBS_SUPERVISE_SECONDS = _env_number("COOPREG_JOBS_SUPERVISE_SECONDS", 10, 1, float)
+    JOBS_REQUEUE_SECONDS = _env_number("COOPREG_JOBS_REQUEUE_SECONDS", 120, 1)
     TESTING = False
 
     @classmethod
@@ -140,6 +171,8 @@ class DevelopmentConfig(Config):
     def validate(cls) -> None:
         if not cls.SECRET_KEY:
             cls.SECRET_KEY = local_secret_key()
+        if not cls.BACKUP_KEY:
+            cls.BACKUP_KEY = local_backup_key()
 
 
 class ProductionConfig(Config):
@@ -159,6 +192,7 @@ class ProductionConfig(Config):
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    BACKUP_KEY = "test-backup-key-not-for-production"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("COOPREG_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

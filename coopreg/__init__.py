@@ -78,6 +78,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
+    from coopreg.core import ratelimits
+
+    ratelimits.install(app)
     with app.app_context():
         configure_sqlite(db.engine)
     add_security_headers(app)
@@ -128,12 +131,19 @@ def _connect_areas() -> None:
     """Areas of one layer never import each other: what one offers another is connected
     here, above them both."""
     from coopreg.agreements.documents import SEALED_BATCHES_CARRYING
-    from coopreg.batches.services import BATCH_SOURCES, BATCH_TOTALS, sealed_batches_carrying
+    from coopreg.batches.services import (
+        BATCH_SOURCES,
+        BATCH_TOTALS,
+        remittance_files,
+        sealed_batches_carrying,
+    )
     from coopreg.contributions.services import remittance_batch_lines, remittance_total
+    from coopreg.contributions.views import REMITTANCE_FILES
 
     BATCH_SOURCES["remittance"] = remittance_batch_lines
     BATCH_TOTALS["remittance"] = remittance_total
     SEALED_BATCHES_CARRYING["batches"] = sealed_batches_carrying
+    REMITTANCE_FILES["batches"] = remittance_files
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -193,6 +203,11 @@ def _register_error_handlers(app: Flask) -> None:
         # a number or text the database cannot hold, typed into an address or a form
         db.session.rollback()
         return page(400, _("Bad request"), _("A value is out of range. Nothing was saved."))
+
+    from coopreg.core import diskspace, unavailable
+
+    unavailable.install(app)
+    diskspace.install(app)
 
     @app.errorhandler(500)
     def server_error(error):

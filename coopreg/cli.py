@@ -106,14 +106,37 @@ def demo_command(member_count):
 @with_appcontext
 def worker_command(workers):
     """Run the background-job worker (imports, exports, dues) until stopped."""
+    import threading
+
     from flask import current_app
 
     from coopreg.jobs.queue import huey
-    from coopreg.jobs.services import set_worker_app
+    from coopreg.jobs.services import set_worker_app, supervise_forever
 
-    set_worker_app(current_app._get_current_object())
+    app = current_app._get_current_object()
+    set_worker_app(app)
+    from coopreg.batches.files import tidy_exports
+
+    try:  # files a killed sealing left behind (coopreg/batches/files.py)
+        report = tidy_exports(app.config["EXPORT_DIR"])
+        db.session.commit()
+        for name in report.completed:
+            click.echo(f"exports: {name} took its name (its sealing had committed)")
+        for name in report.moved_aside:
+            click.echo(f"exports: {name} is recorded by no sealed batch; moved to unrecorded/")
+    except Exception as error:  # noqa: BLE001 - the worker runs all the same
+        db.session.rollback()
+        click.echo(f"exports not tidied: {str(error).splitlines()[0]}")
     click.echo(f"coopreg worker: {workers} thread(s) on {type(huey).__name__}")
-    huey.create_consumer(workers=workers, worker_type="thread").run()
+    # leases, retries and lost messages are looked after by every worker, with no manual
+    # step (coopreg/jobs/services.py, supervise_jobs)
+    stop = threading.Event()
+    threading.Thread(target=supervise_forever, args=(app, stop), name="jobs-supervisor",
+                     daemon=True).start()
+    try:
+        huey.create_consumer(workers=workers, worker_type="thread").run()
+    finally:
+        stop.set()
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")

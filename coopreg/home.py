@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from sqlalchemy import text
 
 from coopreg.auth.access import ALL_ROLES, public, roles_required
+from coopreg.core import ratelimits
 from coopreg.core.tenancy import current_cooperative, current_role
 from coopreg.extensions import db
 
@@ -43,5 +44,7 @@ def health():
         except Exception:  # noqa: BLE001
             checks["redis"] = "unavailable"
     healthy = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if healthy else "unavailable", checks=checks), (
+    # "local": Redis failed and this process counts failed logins in its own memory
+    return jsonify(status="ok" if healthy else "unavailable", checks=checks,
+                   rate_limits=ratelimits.storage_state()), (
         200 if healthy else 503)

@@ -38,6 +38,7 @@ from coopreg.auth.services import (
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
+from coopreg.core.tenancy import unscoped
 from coopreg.extensions import db
 
 
@@ -103,14 +104,16 @@ def open_invitations_for(user: User) -> list[Invitation]:
     now = utcnow()
     found = db.session.scalars(select(Invitation).where(
         Invitation.email == user.email.lower(), Invitation.status == InvitationStatus.PENDING)
-        .order_by(Invitation.id)).all()
+        .order_by(Invitation.id).execution_options(**unscoped(
+            "a person's invitations come from every cooperative that sent one"))).all()
     return [i for i in found if is_open(i, now)]
 
 
 def invitation_for(user: User, invitation_id: int) -> Invitation | None:
     """An open invitation addressed to this user, or None (another person's, answered or
     expired: the same None)."""
-    invitation = db.session.get(Invitation, invitation_id)
+    invitation = db.session.get(Invitation, invitation_id, execution_options=unscoped(
+        "an invitation is its addressee's, whichever cooperative sent it (checked below)"))
     if invitation is None or invitation.email != user.email.lower() or not is_open(invitation):
         return None
     return invitation
@@ -121,7 +124,8 @@ def by_token(token: str) -> Invitation | None:
     if not token or len(token) > 100:
         return None
     invitation = db.session.scalar(select(Invitation).where(
-        Invitation.token_hash == _hash(token)))
+        Invitation.token_hash == _hash(token)).execution_options(**unscoped(
+            "a link's token names its invitation, whichever cooperative sent it")))
     return invitation if invitation is not None and is_open(invitation) else None
 
 

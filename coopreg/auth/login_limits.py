@@ -33,6 +33,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
+from coopreg.core import ratelimits
 from coopreg.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,14 @@ def take_try(email: str | None, address: str | None = None) -> LoginTry:
     account = (email or "").strip().lower()
     address = address if address is not None else (get_remote_address() or "")
     try:
-        return _take(_primary(), account, address)
+        taken = _take(_primary(), account, address)
     except Exception:  # noqa: BLE001 - any storage failure (Redis down, timeout)
-        log.warning("login limits: the shared storage failed; counting in this process",
-                    exc_info=True)
+        log.info("login limits: the shared storage failed; counting in this process",
+                 exc_info=True)
+        ratelimits.note_shared_storage(False)  # logged once and shown on /health there
         return _take(_local, account, address)
+    ratelimits.note_shared_storage(True)
+    return taken
 
 
 def _primary() -> RateLimiter:

@@ -130,8 +130,9 @@ def _keep_one_admin(cooperative: Cooperative, membership: Membership, new_role: 
     if new_role == Role.ADMIN:
         return
     _lock_cooperative(cooperative.id)
-    current = db.session.scalar(select(Membership.role).where(Membership.id == membership.id)
-                                .execution_options(populate_existing=True))
+    current = db.session.scalar(select(Membership.role).where(
+        Membership.cooperative_id == cooperative.id, Membership.id == membership.id)
+        .execution_options(populate_existing=True))
     if current is None:  # removed by someone else meanwhile
         raise DomainError(_("This person's access was changed meanwhile; look again."),
                           field="role")

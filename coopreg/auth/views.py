@@ -34,6 +34,7 @@ from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.forms import choices
 from coopreg.core.security import safe_next
+from coopreg.core.text import ascii_digits
 from coopreg.core.unit_of_work import attempt
 
 bp = Blueprint("auth", __name__)
@@ -47,7 +48,7 @@ def _reopen_last_cooperative(user) -> None:
     works for several cooperatives is not asked at every login (the cookie holds an id only,
     and the role is checked again on every request)."""
     remembered = request.cookies.get(LAST_COOPERATIVE_COOKIE, "")
-    if remembered.isascii() and remembered.isdigit() and user.role_in(int(remembered)) is not None:
+    if ascii_digits(remembered) and user.role_in(int(remembered)) is not None:
         session["cooperative_id"] = int(remembered)
 
 

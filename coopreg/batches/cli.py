@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from coopreg.batches.models import BatchKind
 from coopreg.core.errors import DomainError
 from coopreg.core.unit_of_work import unit_of_work
+from coopreg.extensions import db
 
 batches_cli = AppGroup("batches", help="Batch files for the institutions.")
 
@@ -56,3 +57,21 @@ def create_batch_command(cooperative_code, reference, kind, period, seal, leave_
     else:
         click.echo(f"Draft {batch.reference}: {counts.included} line(s) to send, "
                    f"{counts.with_problems} with problems.")
+
+
+@batches_cli.command("tidy")
+@click.option("--grace-minutes", default=10, show_default=True, type=click.FloatRange(0),
+              help="Leave files younger than this (a sealing may be under way).")
+def tidy_command(grace_minutes):
+    """Give a sealed batch's file its name if a killed worker left it under its temporary
+    one, and move aside (to EXPORT_DIR/unrecorded/) every file no sealed batch records.
+    A worker does this when it starts."""
+    from coopreg.batches.files import tidy_exports
+
+    report = tidy_exports(current_app.config["EXPORT_DIR"], grace_minutes * 60)
+    db.session.commit()
+    for name in report.completed:
+        click.echo(f"{name}: took its name (its sealing had committed)")
+    for name in report.moved_aside:
+        click.echo(f"{name}: recorded by no sealed batch; moved to unrecorded/")
+    click.echo(f"{len(report.completed)} finished, {len(report.moved_aside)} moved aside.")

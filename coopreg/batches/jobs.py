@@ -144,8 +144,10 @@ def run_seal(job: Job, progress) -> dict:
     """Seal under the batch's lock (two sealings at once give one file), then commit here so
     the file goes when the commit fails."""
     batch = _batch(job)
+    # written under a temporary name; it takes the batch's name once the commit is done
+    # (a worker killed before leaves nothing under it: coopreg/batches/files.py)
     path = services.seal_batch(batch, job.created_by_id, current_app.config["EXPORT_DIR"],
-                               progress=progress)  # removes its file itself when it fails
+                               progress=progress, place=False)
     services.commit_sealing(path)
     return {"batch_id": batch.id,
             "summary": _("Batch %(ref)s is sealed: %(name)s. It will never change; download "

@@ -585,8 +585,16 @@ def remittance_batches(agreement_id: int, period: date) -> list[Batch]:
     """Every remittance batch of an agreement and period, oldest first (the remittance page
     links to their files)."""
     return list(db.session.scalars(select(Batch).where(
+        Batch.cooperative_id == select(Agreement.cooperative_id).where(
+            Agreement.id == agreement_id).scalar_subquery(),
         Batch.agreement_id == agreement_id, Batch.kind == BatchKind.REMITTANCE,
         Batch.period == period.replace(day=1)).order_by(Batch.number)))
+
+
+def remittance_files(agreement_id: int, period: date) -> list[tuple[Batch, bool]]:
+    """The remittance batches of an agreement and month, each with whether it holds the
+    period's lines (what the remittance page lists)."""
+    return [(b, b.status in HOLDING_STATUSES) for b in remittance_batches(agreement_id, period)]
 
 
 def holding_remittance_batch(agreement_id: int, period: date,
@@ -803,20 +811,33 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _place(temporary: Path, directory: Path, name: str) -> Path:
-    """Move the written file to its name without ever replacing another file: the name is
-    claimed exclusively first (a `-2`, `-3`… suffix when taken)."""
-    stem, extension = name.rsplit(".", 1)
-    for attempt in range(1, 1000):
-        candidate = directory / (name if attempt == 1 else f"{stem}-{attempt}.{extension}")
-        try:
-            fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o400)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        os.replace(temporary, candidate)
-        return candidate
-    raise DomainError(_("No free file name for the batch in the exports folder."))
+@dataclass
+class PendingFile:
+    """A sealed batch's file written under its temporary name, to take the batch's name when
+    the sealing commits (`commit_sealing`)."""
+
+    temporary: Path
+    final: Path
+    export_dir: Path
+    batch_id: int
+
+    def __fspath__(self) -> str:
+        return str(self.final)
+
+    @property
+    def name(self) -> str:
+        return self.final.name
+
+
+def _place(pending: PendingFile) -> Path:
+    """Give the written file its batch's name, the same on every attempt: a leftover there
+    of a sealing that did not commit is moved aside first (never another batch's file)."""
+    from coopreg.batches.files import free_the_name
+
+    free_the_name(pending.export_dir, pending.final, pending.batch_id)
+    os.replace(pending.temporary, pending.final)
+    _fsync_directory(pending.final.parent)
+    return pending.final
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -891,13 +912,17 @@ def _included_values(batch: Batch) -> Iterator[list]:
 
 
 def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
-               today: date | None = None, progress: Progress | None = None) -> Path:
+               today: date | None = None, progress: Progress | None = None,
+               place: bool = True) -> Path | PendingFile:
     """Write the batch's file under `<export_dir>/<cooperative code>/`, record its SHA-256,
     row count, totals and data checksum, move the included registrations on (enrolment:
     ready → submitted; exit: → terminated), and freeze the batch. Two people sealing at once
     get one file: the batch row is locked and its status checked again. The file is written
-    to a temporary name, synced, then moved to a name that was free (never replacing a
-    file), read-only. Returns the file's path: the caller commits, or removes it."""
+    to a temporary name (`.sealing-<batch id>-…`), synced, read-only, and takes the batch's
+    own name (`<reference>-<kind>.<ext>`, the same on a retry): at once (`place=True`;
+    returns the path: the caller commits, or removes it), or when `commit_sealing` commits
+    (`place=False`, the background job: a worker killed before the commit leaves no file
+    under a batch's name; returns a `PendingFile`)."""
     today = today or date.today()
     batch = lock_batch(batch)
     counts = check_sealable(batch)
@@ -939,9 +964,13 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     directory = Path(export_dir) / cooperative.code
     directory.mkdir(parents=True, exist_ok=True)
     extension = L.EXTENSIONS[FileFormat(batch.layout_snapshot["format"])]
-    fd, temporary_name = tempfile.mkstemp(dir=directory, prefix=".sealing-",
+    from coopreg.batches.files import temporary_prefix
+
+    fd, temporary_name = tempfile.mkstemp(dir=directory, prefix=temporary_prefix(batch.id),
                                           suffix="." + extension)
     temporary = Path(temporary_name)
+    pending = PendingFile(temporary, directory / f"{batch.reference}-{batch.kind.value}."
+                                                 f"{extension}", Path(export_dir), batch.id)
     final: Path | None = None
     try:
         with os.fdopen(fd, "wb") as stream:
@@ -953,9 +982,8 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
             os.fsync(stream.fileno())
         sha256 = sha256_file(temporary)
         os.chmod(temporary, 0o400)  # never changed again; the app's account only
-        final = _place(temporary, directory, f"{batch.reference}-{batch.kind.value}."
-                                             f"{extension}")
-        _fsync_directory(directory)
+        if place:
+            final = _place(pending)
     except UnicodeEncodeError as error:
         # the codec's own words are English: say it in the user's language
         raise DomainError(_("The file could not be written: %(reason)s", reason=_(
@@ -965,8 +993,10 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
         raise DomainError(_("The file could not be written: %(reason)s", reason=str(error))
                           ) from None
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        if place and temporary.exists():
+            remove_file(temporary)
+    if not place:
+        final = pending.final
     if progress:
         progress(counts.included, counts.included, _("Recording the sealing…"))
     try:
@@ -984,9 +1014,9 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
             BATCH_LIFECYCLE.move(supersedes, B.SUPERSEDED)
         db.session.flush()
     except BaseException:
-        remove_file(final)
+        remove_file(final if place else temporary)
         raise
-    return final
+    return final if place else pending
 
 
 def _move_registrations(batch: Batch, actor_id: int | None) -> None:
@@ -1003,14 +1033,17 @@ def _move_registrations(batch: Batch, actor_id: int | None) -> None:
                                        cooperative_id=batch.cooperative_id)
 
 
-def commit_sealing(path: Path | None) -> None:
-    """Commit the sealing; when the commit fails, the file it wrote goes too."""
+def commit_sealing(path: Path | PendingFile | None) -> None:
+    """Commit the sealing; when the commit fails, the file it wrote goes too. A file still
+    under its temporary name takes the batch's name once the commit is done."""
     try:
         checkpoint()
     except BaseException:
         discard()
-        remove_file(path)
+        remove_file(path.temporary if isinstance(path, PendingFile) else path)
         raise
+    if isinstance(path, PendingFile):
+        _place(path)
 
 
 class FileRefused(DomainError):

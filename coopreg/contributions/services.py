@@ -365,7 +365,7 @@ def _periods_to_generate(agreement: Agreement, start: date, end: date
     if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
         raise DomainError(_("Generate at most %(n)d months at a time.", n=MAX_MONTHS),
                           field="through")
-    closed = closed_periods(agreement.id)
+    closed = closed_periods(agreement)
     periods, skipped = [], []
     for period in periods_between(agreement, start, month_end(end)):
         (skipped if period.month in closed else periods).append(
@@ -853,7 +853,8 @@ def due_open_minor(due: Due) -> int:
     """What is still open on a due: the member's share − net payments − what was written
     off."""
     settled = db.session.scalar(select(_paid_of_due() + _written_off_of_due())
-                                .where(Due.id == due.id))
+                                .where(Due.cooperative_id == due.cooperative_id,
+                                       Due.id == due.id))
     return due.member_share_minor - int(settled or 0)
 
 
@@ -867,7 +868,8 @@ def write_off_due(due: Due, reason: str, actor_id: int | None) -> DueWriteOff:
     if len(reason) < 3:
         raise DomainError(_("Say why this due will never be paid."), field="reason")
     _lock_member(due.member_id)
-    if db.session.scalar(select(DueWriteOff.id).where(DueWriteOff.due_id == due.id)):
+    if db.session.scalar(select(DueWriteOff.id).where(
+            DueWriteOff.cooperative_id == due.cooperative_id, DueWriteOff.due_id == due.id)):
         raise DomainError(_("This due is already written off."), field="reason")
     open_minor = due_open_minor(due)
     if open_minor <= 0:
@@ -902,7 +904,8 @@ def write_off_member_dues(member: Member, reason: str, actor_id: int | None
 
 
 def due_write_off(due: Due) -> DueWriteOff | None:
-    return db.session.scalar(select(DueWriteOff).where(DueWriteOff.due_id == due.id))
+    return db.session.scalar(select(DueWriteOff).where(
+        DueWriteOff.cooperative_id == due.cooperative_id, DueWriteOff.due_id == due.id))
 
 
 # ---- collection sheets ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -62,6 +63,7 @@ from coopreg.contributions.models import (
     StatementSource,
 )
 from coopreg.core.confirm import confirm_first
+from coopreg.core.diskspace import DiskFull, write_atomically
 from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import amount_for_typing, from_minor
@@ -539,22 +541,25 @@ def view_remittance(remittance_id: int):
                            batch_url=batch_url, files=files)
 
 
-def _remittance_files(remittance: Remittance) -> list[dict]:
-    """The remittance batches (files) made for this remittance's agreement and month, when
-    the batches area is installed: reference, status, link, and whether it holds the lines
-    (then no second file is offered)."""
-    if "batches.view_batch" not in current_app.view_functions:
-        return []
-    import importlib
+# The remittance batches (files) of an agreement and month, with whether each holds the lines:
+# the batches area sits beside this one, so the app factory connects its finder here
+# (`coopreg._connect_areas`).
+REMITTANCE_FILES: dict[str, Callable[[int, date], list[tuple[object, bool]]]] = {}
 
+
+def _remittance_files(remittance: Remittance) -> list[dict]:
+    """The remittance batches (files) made for this remittance's agreement and month:
+    reference, status, link, and whether it holds the lines (then no second file is
+    offered)."""
+    finder = REMITTANCE_FILES.get("batches")
+    if finder is None:
+        return []
     from coopreg.core.labels import label
 
-    batches = importlib.import_module("coopreg.batches.services")
-    return [{"reference": b.reference, "status": label(b.status),
-             "holds": b.status in batches.HOLDING_STATUSES,
+    return [{"reference": b.reference, "status": label(b.status), "holds": holds,
              "url": url_for("batches.view_batch", batch_id=b.id),
              "download": url_for("batches.download", batch_id=b.id) if b.is_sealed else None}
-            for b in batches.remittance_batches(remittance.agreement_id, remittance.period)]
+            for b, holds in finder(remittance.agreement_id, remittance.period)]
 
 
 @bp.route("/remittances/<int:remittance_id>/acknowledge", methods=["POST"])
@@ -759,7 +764,11 @@ def statements_page():
                                         statement_id=statement.id))
             token = secrets.token_hex(16)
             suffix = Path(filename).suffix.lower()
-            (_upload_dir() / f"{token}{suffix}").write_bytes(data)
+            try:  # whole or nothing; a full disk says so
+                write_atomically(_upload_dir() / f"{token}{suffix}", data)
+            except DiskFull as error:
+                flash(error.message, "error")
+                return redirect(url_for("contributions.statements_page"))
             session["statement_upload"] = {"token": token, "suffix": suffix,
                                            "filename": filename, "source_id": source.id,
                                            "cooperative_id": cooperative.id}

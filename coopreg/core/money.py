@@ -7,12 +7,14 @@ The exponent follows the currency (2 for CRC and PHP, 0 for XOF), from Babel's C
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
 from flask_babel import gettext as _
 
 from coopreg.core.errors import DomainError
+from coopreg.core.text import ascii_digits
 
 
 def currency_exponent(currency: str) -> int:
@@ -63,14 +65,14 @@ def parse_amount(text: str | Decimal | int, currency: str) -> Decimal:
         raise TypeError("money is never a float")
     raw = str(text).strip()
     exponent = currency_exponent(currency)
-    if any(ch.isdigit() and ch not in "0123456789" for ch in raw):
+    if any(unicodedata.digit(ch, None) is not None and ch not in "0123456789" for ch in raw):
         raise DomainError(_("Write the amount with the digits 0 to 9 (“%(text)s” has other "
                             "digits).", text=text))
     if raw.startswith("-"):
         raise DomainError(_("The amount cannot be negative."))
     not_amount = DomainError(_("“%(text)s” is not an amount.", text=text))
     spaced = "".join(" " if ch in _SPACES else ch for ch in raw)
-    if not _AMOUNT_CHARS.fullmatch(spaced) or not spaced[:1].isdigit():
+    if not _AMOUNT_CHARS.fullmatch(spaced) or not ascii_digits(spaced[:1]):
         raise not_amount
     marks = [ch for ch in spaced if ch in ".,"]
     kinds = set(marks)
@@ -109,7 +111,7 @@ def parse_amount(text: str | Decimal | int, currency: str) -> Decimal:
             raise DomainError(_("“%(text)s” is not an amount: thousands are grouped by three "
                                 "digits.", text=text))
         whole = "".join(groups)
-    if not whole.isdigit() or (fraction and not fraction.isdigit()) or (
+    if not ascii_digits(whole) or (fraction and not ascii_digits(fraction)) or (
             decimal_mark and not fraction):
         raise not_amount
     if len(fraction.rstrip("0")) > exponent:

@@ -139,9 +139,11 @@ def keep_files_private(app: Flask) -> None:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         database = Path(url.database)
-        if not database.parent.exists():
+        # a missing folder is not made here: it may be a disk that is not mounted, and an empty
+        # database in its place would hide the fault (the app answers 503 until it is back)
+        if database.parent.is_dir():
             private_dir(database.parent)
-        if not database.exists():
+        if database.parent.is_dir() and not database.exists():
             # created empty here, owner-only; SQLite gives its -wal and -shm files the same
             os.close(os.open(database, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
         for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):

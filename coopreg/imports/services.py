@@ -30,6 +30,7 @@ from sqlalchemy import func, select, text
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import record_bulk
 from coopreg.core.bulk import insert_rows
+from coopreg.core.diskspace import temporary_file, write_atomically
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import labels_for
 from coopreg.core.models import utcnow
@@ -89,9 +90,8 @@ def read_limits() -> ReadLimits:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + f".{os.getpid()}.part")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    # whole or not at all; a full disk says so ("no room left; nothing was saved")
+    write_atomically(path, data, field="file")
 
 
 def display_name(filename: str) -> str:
@@ -863,8 +863,9 @@ def _store_analysis(run: ImportRun, analysis: Analysis) -> None:
         name = f"run-{run.id}-problems.xlsx"
         path = import_dir(run.cooperative_id) / name
         temporary = path.with_name(name + ".part")
-        write_problems_file(analysis, temporary)
-        os.replace(temporary, path)
+        with temporary_file(temporary):
+            write_problems_file(analysis, temporary)
+            os.replace(temporary, path)
         run.problems_file = f"{run.cooperative_id}/{name}"
     else:
         run.problems_file = None
@@ -936,7 +937,7 @@ def _write_stage(run: ImportRun, cooperative: Cooperative, options: ImportOption
     enums = [i for i, key in enumerate(keys) if key in _ENUM_VALUES]
     path = _stage_path(run)
     temporary = path.with_name(path.name + f".{os.getpid()}.part")
-    with temporary.open("w", encoding="utf-8") as out:
+    with temporary_file(temporary), temporary.open("w", encoding="utf-8") as out:
         out.write(json.dumps({"key": _stage_key(run, cooperative, options),
                               "headers": headers, "keys": keys}) + "\n")
         for start in range(0, len(results), _STAGE_CHUNK):
@@ -945,7 +946,8 @@ def _write_stage(run: ImportRun, cooperative: Cooperative, options: ImportOption
                  [[p.column, p.field, p.message, p.severity] for p in r.problems],
                  [cell_text(v) for v in r.cells] if r.has_errors else None]
                 for r in results[start:start + _STAGE_CHUNK]]) + "\n")
-    os.replace(temporary, path)
+        out.close()
+        os.replace(temporary, path)
 
 
 def _read_stage(run: ImportRun, cooperative: Cooperative, options: ImportOptions

@@ -23,6 +23,7 @@ from typing import Any
 from flask import current_app
 
 from coopreg.auth.models import Role
+from coopreg.core.diskspace import temporary_file
 from coopreg.core.models import utcnow
 from coopreg.core.security import read_only_transaction
 from coopreg.core.tenancy import unscoped
@@ -81,14 +82,12 @@ def export_job(kind: str, roles: tuple[Role, ...]):
             directory = job_file_dir(job.cooperative_id)
             directory.mkdir(parents=True, exist_ok=True)
             partial = directory / f"job-{job.id}.part"
-            try:
+            with temporary_file(partial):  # a full disk: says so, leaves nothing
                 with open(partial, "wb") as stream:
                     made = writer(job, stream, progress)
                 suffix = Path(made.filename).suffix.lower()
                 final = directory / f"job-{job.id}{suffix}"
                 os.replace(partial, final)
-            finally:
-                partial.unlink(missing_ok=True)
             return {"summary": made.summary, "rows": made.rows, "filename": made.filename,
                     "mimetype": made.mimetype, "file": f"{job.cooperative_id}/{final.name}",
                     **made.extra}

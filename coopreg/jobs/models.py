@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coopreg.core.models import utcnow
@@ -22,10 +22,14 @@ class JobStatus(enum.StrEnum):
 class Job(db.Model):
     """One run of long work (an import, a large export, dues generation). Its progress lives
     in the task queue's storage so it can be written while the job's own transaction is open;
-    the row records the start, the end and the outcome."""
+    the row records the start, the end and the outcome, and is the record of jobs: the queue
+    may lose a message, the row says what must still run. A running job holds a lease its
+    worker renews; when it lapses the worker is dead and the job runs again (every job
+    commits only at its end, so a retry starts clean) or, after the last attempt, fails."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_coop_created", "cooperative_id", "id"),)
+    __table_args__ = (Index("ix_jobs_coop_created", "cooperative_id", "id"),
+                      Index("ix_jobs_status_lease", "status", "lease_expires_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
@@ -40,6 +44,9 @@ class Job(db.Model):
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     result: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def finished(self) -> bool:

@@ -7,13 +7,17 @@ or nothing is (the job is then marked failed with the reason), so a retry starts
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 
 from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
@@ -66,70 +70,265 @@ def create_job(cooperative_id: int, kind: str, user_id: int | None,
 
 
 def start_job(job_id: int) -> None:
-    """Hand a committed job to the queue (runs at once when JOBS_IMMEDIATE is set)."""
+    """Hand a committed job to the queue (runs at once when JOBS_IMMEDIATE is set). The
+    row's `enqueued_at` is set first: should the queue lose the message, the supervisor
+    hands the job again after JOBS_REQUEUE_SECONDS."""
     global _worker_app
     if has_app_context() and current_app.config.get("JOBS_IMMEDIATE"):
         _worker_app = current_app._get_current_object()
         run_job_task(job_id)
         return
-    run_job_task(job_id)
+    if has_app_context():
+        try:
+            _mark_enqueued(job_id)
+        except Exception as error:  # noqa: BLE001 - then the time it was made counts
+            log.warning("job %s: enqueued_at not recorded: %s", job_id,
+                        str(error).splitlines()[0])
+    try:
+        run_job_task(job_id)
+    except Exception as error:  # noqa: BLE001 - the row stays queued: handed again later
+        log.warning("job %s could not be handed to the queue (%s); the supervisor hands it "
+                    "again", job_id, str(error).splitlines()[0])
+
+
+def _mark_enqueued(job_id: int) -> None:
+    table = Job.__table__
+    with db.engine.begin() as connection:
+        connection.execute(update(table).where(table.c.id == job_id,
+                                               table.c.status == JobStatus.QUEUED.value)
+                           .values(enqueued_at=utcnow()))
+
+
+def _lease_until() -> Any:
+    return utcnow() + timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
+
+
+def _claim(job_id: int) -> int | None:
+    """Take a queued job for this worker: queued → running with a fresh lease, one more
+    attempt. Conditional, so that of two workers handed the same job (the queue's message
+    and a re-enqueued one) only one runs it. Returns the attempt's number, or None."""
+    table = Job.__table__
+    now = utcnow()
+    claimed = db.session.execute(
+        update(table).where(table.c.id == job_id, table.c.status == JobStatus.QUEUED.value)
+        .values(status=JobStatus.RUNNING.value, started_at=now, finished_at=None,
+                lease_expires_at=_lease_until(), attempts=table.c.attempts + 1))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return None
+    db.session.commit()
+    return db.session.scalar(select(table.c.attempts).where(table.c.id == job_id)
+                             .execution_options(**unscoped(
+                                 "the worker handles jobs by id, for every cooperative")))
+
+
+class _Heartbeat:
+    """Renews a running job's lease every third of it, on its own connection, while the
+    handler works in its own transaction. On SQLite a renewal can wait behind the job's own
+    write lock: it is retried at the next beat (and nobody can reap the job meanwhile: the
+    reaper needs the same lock, and the job ends its transaction before it is released)."""
+
+    def __init__(self, app: Flask, job_id: int, attempt: int):
+        self.app, self.job_id, self.attempt = app, job_id, attempt
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"job-{job_id}-heartbeat",
+                                       daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(10)
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            interval = self.app.config["JOBS_LEASE_SECONDS"] / 3
+            table = Job.__table__
+            while not self.stop.wait(interval):
+                try:
+                    with db.engine.begin() as connection:
+                        connection.execute(update(table).where(
+                            table.c.id == self.job_id, table.c.attempts == self.attempt,
+                            table.c.status == JobStatus.RUNNING.value)
+                            .values(lease_expires_at=_lease_until()))
+                except Exception as error:  # noqa: BLE001 - the next beat tries again
+                    log.warning("job %s: the lease could not be renewed: %s", self.job_id,
+                                str(error).splitlines()[0])
+
+
+def _end(job_id: int, attempt: int | None, status: JobStatus, result: dict | None = None,
+         error: str | None = None) -> bool:
+    """Record the end in the caller's transaction, only if this attempt still holds the job
+    (a lapsed lease may have handed it to another worker: then nothing of this attempt is
+    kept). Returns whether it did."""
+    table = Job.__table__
+    where = [table.c.id == job_id, table.c.status == JobStatus.RUNNING.value]
+    if attempt is not None:
+        where.append(table.c.attempts == attempt)
+    ended = db.session.execute(update(table).where(*where).values(
+        status=status.value, finished_at=utcnow(), result=result, error=error,
+        lease_expires_at=None))
+    return ended.rowcount == 1
+
+
+def _read_only_unit() -> bool:
+    """The handler read in a deferred SQLite transaction (an export): one snapshot, which
+    cannot turn into a write once someone else wrote."""
+    return bool(db.session().in_transaction() and db.session.connection()
+                .get_execution_options().get("sqlite_read_only"))
 
 
 def run_job(job_id: int) -> None:
-    """Run one job to its end inside the current app context."""
+    """Run one job to its end inside the current app context: claim it, renew its lease
+    while the handler works, and commit the handler's work together with the job's end."""
+    attempt = _claim(job_id)
+    if attempt is None:
+        return
     job = db.session.get(Job, job_id, execution_options=unscoped(
         "the worker resolves a job by its id; the job names its cooperative"))
-    if job is None or job.status != JobStatus.QUEUED:
-        return
-    job.status = JobStatus.RUNNING
-    job.started_at = utcnow()
-    db.session.commit()
     handler = HANDLERS[job.kind]
 
     def progress(done: int, total: int, message: str = "") -> None:
         _write_progress(job_id, done, total, message)
 
     label = f"job {job_id}"
-    try:
-        from coopreg.auth.models import User
+    heartbeat = (contextlib.nullcontext() if current_app.config.get("JOBS_IMMEDIATE")
+                 else _Heartbeat(current_app._get_current_object(), job_id, attempt))
+    with heartbeat:
+        try:
+            from coopreg.auth.models import User
 
-        user = db.session.get(User, job.created_by_id) if job.created_by_id else None
-        with acting_as(user.id if user else None, user.email if user else label):
-            result = handler(job, progress)
-            db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        _finish(job_id, JobStatus.FAILED, error=error.message)
-        return
-    except Exception:
-        db.session.rollback()
-        log.exception("job %s failed", job_id)
-        _finish(job_id, JobStatus.FAILED,
-                error=_("The job stopped on an unexpected error; nothing was saved. "
-                        "Try again, and tell your admin if it happens again."))
-        return
-    _finish(job_id, JobStatus.SUCCEEDED, result=result)
+            user = db.session.get(User, job.created_by_id) if job.created_by_id else None
+            with acting_as(user.id if user else None, user.email if user else label):
+                result = handler(job, progress)
+                if _read_only_unit():
+                    # it wrote nothing: end its snapshot, whose rows may be stale, first
+                    db.session.commit()
+                if not _end(job_id, attempt, JobStatus.SUCCEEDED, result=result):
+                    db.session.rollback()
+                    log.warning("job %s: attempt %s lost its lease to another; its work "
+                                "was not kept", job_id, attempt)
+                    return
+                db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _finish(job_id, attempt, JobStatus.FAILED, error=error.message)
+            return
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", job_id)
+            _finish(job_id, attempt, JobStatus.FAILED,
+                    error=_("The job stopped on an unexpected error; nothing was saved. "
+                            "Try again, and tell your admin if it happens again."))
+            return
+    _progress_done(job_id, JobStatus.SUCCEEDED)
 
 
-def _finish(job_id: int, status: JobStatus, result: dict | None = None,
+def _finish(job_id: int, attempt: int | None, status: JobStatus, result: dict | None = None,
             error: str | None = None) -> None:
-    job = db.session.get(Job, job_id, execution_options=unscoped(
-        "the worker records the end of the job it ran"))
-    job.status = status
-    job.finished_at = utcnow()
-    job.result = result
-    job.error = error
-    db.session.commit()
+    if _end(job_id, attempt, status, result=result, error=error):
+        db.session.commit()
+        _progress_done(job_id, status)
+    else:
+        db.session.rollback()
+
+
+def _progress_done(job_id: int, status: JobStatus) -> None:
     current = read_progress(job_id)
     _write_progress(job_id, current.get("total") or 1, current.get("total") or 1,
                     _("Done") if status == JobStatus.SUCCEEDED else _("Failed"))
 
 
+def supervise_jobs() -> dict[str, list[int]]:
+    """What every worker does every JOBS_SUPERVISE_SECONDS, with no manual step: a running
+    job whose lease lapsed (its worker died) is queued again, up to JOBS_MAX_ATTEMPTS runs,
+    or failed with a message saying so (the page offers "Start again"); a queued job no
+    worker took for JOBS_REQUEUE_SECONDS is handed to the queue again (the queue lost it).
+    Each change is conditional on the row as read, so several workers supervising at once
+    change each job once. Commits; returns the ids {"retried", "failed", "requeued"}."""
+    config = current_app.config
+    table = Job.__table__
+    now = utcnow()
+    done: dict[str, list[int]] = {"retried": [], "failed": [], "requeued": []}
+    lapsed = db.session.execute(select(table.c.id, table.c.attempts).where(
+        table.c.status == JobStatus.RUNNING.value, table.c.lease_expires_at.is_not(None),
+        table.c.lease_expires_at < now).execution_options(**unscoped(
+            "every worker watches the leases of every cooperative's jobs"))).all()
+    for job_id, attempts in lapsed:
+        lapsed_row = [table.c.id == job_id, table.c.attempts == attempts,
+                      table.c.status == JobStatus.RUNNING.value,
+                      table.c.lease_expires_at < now]
+        if attempts < config["JOBS_MAX_ATTEMPTS"]:
+            changed = db.session.execute(update(table).where(*lapsed_row).values(
+                status=JobStatus.QUEUED.value, lease_expires_at=None, enqueued_at=now))
+            key = "retried"
+        else:
+            changed = db.session.execute(update(table).where(*lapsed_row).values(
+                status=JobStatus.FAILED.value, lease_expires_at=None, finished_at=now,
+                error=_("The worker running this job stopped %(n)d times; nothing was "
+                        "saved. Start it again; if it stops again, tell your admin.",
+                        n=attempts)))
+            key = "failed"
+        if changed.rowcount == 1:
+            done[key].append(job_id)
+    cutoff = now - timedelta(seconds=config["JOBS_REQUEUE_SECONDS"])
+    waiting = db.session.scalars(select(table.c.id).where(
+        table.c.status == JobStatus.QUEUED.value,
+        func.coalesce(table.c.enqueued_at, table.c.created_at) < cutoff).execution_options(
+            **unscoped("every worker hands lost queue messages back, for every cooperative"))
+    ).all()
+    for job_id in waiting:
+        changed = db.session.execute(update(table).where(
+            table.c.id == job_id, table.c.status == JobStatus.QUEUED.value,
+            func.coalesce(table.c.enqueued_at, table.c.created_at) < cutoff)
+            .values(enqueued_at=now))
+        if changed.rowcount == 1:
+            done["requeued"].append(job_id)
+    db.session.commit()
+    for job_id in done["failed"]:
+        _progress_done(job_id, JobStatus.FAILED)
+    for job_id in done["retried"] + done["requeued"]:
+        try:
+            run_job_task(job_id)
+        except Exception as error:  # noqa: BLE001 - still queued: the next round tries
+            log.warning("job %s could not be handed to the queue: %s", job_id,
+                        str(error).splitlines()[0])
+    for key, ids in done.items():
+        if ids:
+            log.warning("jobs %s: %s", key, ", ".join(map(str, ids)))
+    return done
+
+
+def retry_job(job: Job, user_id: int | None) -> Job:
+    """A new job doing what a failed one was asked to do; the caller commits and starts
+    it. Every job commits only at its end, so running one again is safe."""
+    if job.status != JobStatus.FAILED:
+        raise DomainError(_("Only a failed job can be started again."))
+    return create_job(job.cooperative_id, job.kind, user_id, dict(job.params or {}))
+
+
+def supervise_forever(app: Flask, stop: threading.Event) -> None:
+    """The worker's supervisor thread: `supervise_jobs` every JOBS_SUPERVISE_SECONDS (and
+    once at start), until `stop` is set; a failure (database down) is logged and retried."""
+    with app.app_context():
+        interval = app.config["JOBS_SUPERVISE_SECONDS"]
+        while True:
+            try:
+                supervise_jobs()
+            except Exception as error:  # noqa: BLE001 - try again at the next round
+                db.session.rollback()
+                log.warning("supervising jobs failed: %s", str(error).splitlines()[0])
+            finally:
+                db.session.remove()
+            if stop.wait(interval):
+                return
+
+
 def fail_abandoned_jobs(older_than_seconds: int = 3600) -> int:
     """Mark failed the jobs left running by a worker that died (nothing of theirs was
     committed: a job commits only at its end), so they can be started again."""
-    from datetime import timedelta
-
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     stale = db.session.scalars(db.select(Job).where(Job.status == JobStatus.RUNNING,
                                                     Job.started_at < cutoff)

@@ -3,16 +3,20 @@ download of the file an export job made."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from coopreg.auth.access import ALL_ROLES, roles_required
+from coopreg.auth.models import Role
+from coopreg.core.errors import DomainError
 from coopreg.core.tenancy import current_role, get_scoped_or_404
 from coopreg.core.unit_of_work import checkpoint
 from coopreg.jobs.files import EXPORTS, finished_file, may_download
 from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.registry import KIND_LABELS, NEXT_LINKS
-from coopreg.jobs.services import read_progress, start_job
+from coopreg.jobs.services import read_progress, retry_job, start_job
 
 bp = Blueprint("jobs", __name__)
 
@@ -59,7 +63,30 @@ def view_job(job_id: int):
     return render_template("jobs/view.html", job=job, state=job_state(job), export=export,
                            file_kept=export and finished_file(job) is not None,
                            may_download=may_download(job, current_role()),
+                           may_retry=may_retry(job),
                            kind_label=KIND_LABELS.get(job.kind), next_link=next_url(job))
+
+
+def may_retry(job: Job) -> bool:
+    """A failed job is started again by who started it, or by an admin."""
+    return job.status == JobStatus.FAILED and (
+        current_role() == Role.ADMIN.value or job.created_by_id == current_user.id)
+
+
+@bp.route("/<int:job_id>/retry", methods=["POST"])
+@roles_required(Role.ADMIN, Role.SECRETARY, Role.TREASURER)
+def retry(job_id: int):
+    """"Start again": a new job doing what the failed one was asked to do."""
+    job = get_scoped_or_404(Job, job_id)
+    if not may_retry(job):
+        flash(_("Only who started this job, or an admin, can start it again."), "error")
+        return redirect(url_for("jobs.view_job", job_id=job.id))
+    try:
+        new = retry_job(job, current_user.id)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("jobs.view_job", job_id=job.id))
+    return start_and_follow(new)
 
 
 @bp.route("/<int:job_id>/status")

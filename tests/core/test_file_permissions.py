@@ -39,6 +39,7 @@ def test_a_new_installation_creates_owner_only_files(tmp_path, loose_umask):
     from coopreg.imports import services as imports
 
     database = tmp_path / "instance" / "coopreg.sqlite"
+    database.parent.mkdir()  # as config.py makes the instance folder (loose umask: 0755)
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
                      EXPORT_DIR=str(tmp_path / "exports"), IMPORT_DIR=str(tmp_path / "imports"))
     try:

@@ -107,3 +107,12 @@ def test_the_checker_sees_an_upward_import(tmp_path, monkeypatch):
     assert layer_violations() == [
         "coopreg/members/services.py:6 (members) imports coopreg.agreements.services "
         "(agreements)"]
+
+
+def test_no_area_reaches_another_through_importlib():
+    """A hidden import (importlib with a coopreg module's name) escapes the layer check."""
+    hidden = [f"{path.relative_to(PACKAGE.parent)}"
+              for path in sorted(PACKAGE.rglob("*.py"))
+              if "import_module(" in (text := path.read_text(encoding="utf-8"))
+              and '"coopreg.' in text.split("import_module(", 1)[1][:200]]
+    assert hidden == []

@@ -117,7 +117,8 @@ def test_unknown_page_is_a_generic_404(client, coop, make_user):
 def test_health_needs_no_login_and_reveals_nothing(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.get_json() == {"status": "ok", "checks": {"database": "ok"},
+                                   "rate_limits": "shared"}
 
 
 def test_oversized_upload_gets_a_clear_413(client, coop, make_user, app):

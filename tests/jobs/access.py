@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
-from tests.access_levels import ALL
+from tests.access_levels import ALL, OFFICE
 
 ACCESS: dict = {
     "jobs.view_job": ALL,
     "jobs.job_status": ALL,
     "jobs.download": ALL,  # then the roles of the export (tests/jobs/test_exports.py)
+    "jobs.retry": OFFICE,  # then who started it or an admin (tests/faults/test_job_leases.py)
 }
 
 
