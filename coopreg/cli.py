@@ -34,6 +34,15 @@ def unit_of_work(label: str = "cli"):
         raise
 
 
+def language_option(command):
+    """`--lang`: the language of what the command writes for people (problems, files,
+    messages of the services); by default the cooperative's. The command's own report
+    lines stay in English, as the rest of the CLI."""
+    return click.option("--lang", "lang", default=None, type=click.Choice(LANGUAGES),
+                        help="Language of the problems and files (default: the "
+                             "cooperative's).")(command)
+
+
 cooperatives_cli = AppGroup("cooperatives", help="Create and list cooperatives.")
 users_cli = AppGroup("users", help="Create users and give them roles.")
 

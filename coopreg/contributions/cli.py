@@ -12,6 +12,7 @@ from coopreg.agreements.models import Agreement
 from coopreg.contributions.services import generate_dues, month_start, parse_month
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.languages import LANGUAGES, speaking
 from coopreg.extensions import db
 
 dues_cli = AppGroup("dues", help="Contributions due from members.")
@@ -30,7 +31,9 @@ def _month(value: str, option: str) -> date:
 @click.option("--through", "through", required=True, help="Last month, YYYY-MM.")
 @click.option("--from", "start", default=None,
               help="First month, YYYY-MM (default: when the agreement starts).")
-def generate_dues_command(cooperative_code, reference, through, start):
+@click.option("--lang", "lang", default=None, type=click.Choice(LANGUAGES),
+              help="Language of the summary (default: the cooperative's).")
+def generate_dues_command(cooperative_code, reference, through, start, lang):
     """Generate the dues of an agreement through a month (idempotent)."""
     from coopreg.cli import unit_of_work
 
@@ -46,6 +49,7 @@ def generate_dues_command(cooperative_code, reference, through, start):
     first = _month(start, "--from") if start else month_start(agreement.valid_from)
     if last < first:
         raise click.ClickException("--through is before --from.")
-    with unit_of_work("cli: dues generate"):
-        result = generate_dues(agreement, first, last)
-    click.echo(f"{cooperative.code} {agreement.reference}: {result.summary()}")
+    with speaking(lang or cooperative.locale):
+        with unit_of_work("cli: dues generate"):
+            result = generate_dues(agreement, first, last)
+        click.echo(f"{cooperative.code} {agreement.reference}: {result.summary()}")

@@ -4,5 +4,23 @@ person finds their own language whatever the page's."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from flask_babel import force_locale
+
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
 LANGUAGES = tuple(LANGUAGE_NAMES)
+
+
+def language_or_default(language: str | None, default: str = "en") -> str:
+    """`language` if coopreg speaks it ("es", "es_CR" → "es"), else `default`."""
+    code = (language or "")[:2].lower()
+    return code if code in LANGUAGE_NAMES else default
+
+
+@contextmanager
+def speaking(language: str | None):
+    """Everything said inside this block (gettext, lazy labels, Babel's numbers and dates) is
+    in `language`, with or without a request: a job in the worker, a CLI command."""
+    with force_locale(language_or_default(language)):
+        yield
