@@ -52,6 +52,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, to_minor
+from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
 from coopreg.core.validation import clean_text
 from coopreg.extensions import db
@@ -899,6 +900,12 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     return final
 
 
+SENT_IN_BATCH = sentence("registrations.sent_in_batch", lambda p: _(
+    "Sent in batch %(ref)s", **p))
+EXIT_SENT_IN_BATCH = sentence("registrations.exit_sent_in_batch", lambda p: _(
+    "Exit sent in batch %(ref)s", **p))
+
+
 def _move_registrations(batch: Batch, actor_id: int | None) -> None:
     _expected, target = _expected_statuses(batch)
     if target is None:
@@ -906,8 +913,8 @@ def _move_registrations(batch: Batch, actor_id: int | None) -> None:
     ids = list(db.session.scalars(select(BatchLine.registration_id).where(
         BatchLine.batch_id == batch.id, BatchLine.included.is_(True),
         BatchLine.registration_id.is_not(None)).order_by(BatchLine.line_no)))
-    reason = (_("Sent in batch %(ref)s", ref=batch.reference) if target == S.SUBMITTED
-              else _("Exit sent in batch %(ref)s", ref=batch.reference))
+    reason = kept(SENT_IN_BATCH if target == S.SUBMITTED else EXIT_SENT_IN_BATCH,
+                  ref=batch.reference)
     agreement_services.transition_many(ids, target, actor_id, reason)
 
 

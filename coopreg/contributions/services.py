@@ -62,6 +62,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
+from coopreg.core.sentences import kept, say, sentence
 from coopreg.core.sequences import next_number
 from coopreg.core.validation import clean_text as _text
 from coopreg.extensions import db
@@ -177,6 +178,24 @@ def is_closed(agreement_id: int, period: date) -> bool:
 
 # ---- dues -----------------------------------------------------------------------------------
 
+def _say_generation(p: dict) -> str:
+    text = _("%(created)d dues created for %(periods)d period(s).", created=p["created"],
+             periods=p["periods"])
+    if p.get("closed"):
+        text += " " + _("Closed periods left alone: %(months)s.",
+                        months=", ".join(p["closed"]))
+    if p.get("missing"):
+        text += " " + _("%(n)d member(s) have no declared income and the rule has no "
+                        "floor: %(numbers)s.", n=p.get("missing_count", len(p["missing"])),
+                        numbers=", ".join(p["missing"]))
+    if p.get("credit"):
+        text += " " + _("Credit of %(n)d member(s) applied to the new dues.", n=p["credit"])
+    return text
+
+
+DUES_GENERATED = sentence("contributions.dues_generated", _say_generation)
+
+
 @dataclass
 class GenerationResult:
     periods: list[date] = field(default_factory=list)
@@ -185,26 +204,21 @@ class GenerationResult:
     missing_income: list[str] = field(default_factory=list)  # member numbers
     credit_applied_to: int = 0  # members whose credit paid some of the new dues
 
+    def kept_summary(self) -> dict:
+        """The summary as a kept sentence (a job's result): said in the reader's language."""
+        return kept(DUES_GENERATED, created=self.created, periods=len(self.periods),
+                    closed=[f"{m:%Y-%m}" for m in self.skipped_closed],
+                    missing=self.missing_income[:20], missing_count=len(self.missing_income),
+                    credit=self.credit_applied_to)
+
     def summary(self) -> str:
-        text = _("%(created)d dues created for %(periods)d period(s).", created=self.created,
-                 periods=len(self.periods))
-        if self.skipped_closed:
-            text += " " + _("Closed periods left alone: %(months)s.", months=", ".join(
-                f"{m:%Y-%m}" for m in self.skipped_closed))
-        if self.missing_income:
-            text += " " + _("%(n)d member(s) have no declared income and the rule has no "
-                            "floor: %(numbers)s.", n=len(self.missing_income),
-                            numbers=", ".join(self.missing_income[:20]))
-        if self.credit_applied_to:
-            text += " " + _("Credit of %(n)d member(s) applied to the new dues.",
-                            n=self.credit_applied_to)
-        return text
+        return say(self.kept_summary())
 
     def as_dict(self) -> dict:
         return {"created": self.created, "periods": [f"{m:%Y-%m}" for m in self.periods],
                 "skipped_closed": [f"{m:%Y-%m}" for m in self.skipped_closed],
                 "missing_income": self.missing_income[:200],
-                "credit_applied_to": self.credit_applied_to, "summary": self.summary()}
+                "credit_applied_to": self.credit_applied_to, "summary": self.kept_summary()}
 
 
 def generate_dues(agreement: Agreement, start: date, end: date,

@@ -21,6 +21,7 @@ from coopreg.auth.models import Role
 from coopreg.core.labels import label
 from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.core.money import from_minor
+from coopreg.core.sentences import say
 from coopreg.members.national_ids import format_id, id_type_label, mask_id
 
 
@@ -108,6 +109,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["show_id"] = show_id
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["say"] = say
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(
         g.cooperative.country, code, g.cooperative.id_label)

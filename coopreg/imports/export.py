@@ -21,6 +21,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor
+from coopreg.core.sentences import kept, sentence
 from coopreg.core.spreadsheets import DATE, MONEY, TEXT, Column, Sheet, write_csv, write_xlsx
 from coopreg.extensions import db
 from coopreg.imports import fields as F
@@ -178,6 +179,10 @@ def start_export(cooperative: Cooperative, user_id: int | None, as_of: date | No
                       {"as_of": as_of.isoformat() if as_of else None, "format": fmt})
 
 
+MEMBERS_EXPORTED = sentence("imports.members_exported", lambda p: ngettext(
+    "%(num)d member exported.", "%(num)d members exported.", p["num"]))
+
+
 @export_job(EXPORT_JOB, EXPORT_ROLES)
 def _export_job(job: Job, stream: IO[bytes], progress) -> ExportedFile:
     cooperative = db.session.get(Cooperative, job.cooperative_id)
@@ -186,8 +191,7 @@ def _export_job(job: Job, stream: IO[bytes], progress) -> ExportedFile:
     written = export_register(cooperative, as_of, fmt, stream, progress)
     return ExportedFile(filename=export_filename(cooperative, as_of, fmt),
                         mimetype=XLSX if fmt == "xlsx" else CSV, rows=written,
-                        summary=ngettext("%(num)d member exported.",
-                                         "%(num)d members exported.", written))
+                        summary=kept(MEMBERS_EXPORTED, num=written))
 
 
 def _about(cooperative: Cooperative, as_of: date | None,

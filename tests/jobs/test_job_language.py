@@ -197,3 +197,34 @@ def test_commands_speak_the_cooperatives_language_unless_told(app, make_cooperat
     result = runner.invoke(args=["members", "import", str(path), "--cooperative",
                                  spanish_coop.code, "--dry-run", "--lang", "en"])
     assert "is also on row 5" in result.output, result.output
+
+
+def test_kept_sentences_are_said_in_each_readers_language(app, client, coop, make_user,
+                                                          ready_agreement):
+    """A batch prepared and sealed by a Spanish secretary: a French treasurer reads its job
+    and the registrations' history in French (nothing stored as finished text)."""
+    from coopreg.agreements.models import RegistrationEvent
+
+    spanish_id, spanish_email = make_user(coop, "secretary")
+    french_id, french_email = make_user(coop, "treasurer")
+    with app.app_context():
+        db.session.get(User, spanish_id).locale = "es"
+        db.session.get(User, french_id).locale = "fr"
+        db.session.commit()
+    login(client, spanish_email, cooperative=coop)
+    job_id = _job_id(client.post("/batches/new", data={
+        "agreement_id": ready_agreement, "kind": "enrolment", "policy": "exclude"}))
+    batch_id = _job(app, job_id).result["batch_id"]
+    assert _job(app, _job_id(client.post(f"/batches/{batch_id}/seal"))).status == \
+        JobStatus.SUCCEEDED
+    with app.app_context():
+        event = db.session.scalars(db.select(RegistrationEvent).where(
+            RegistrationEvent.reason_code == "registrations.sent_in_batch")).first()
+        assert event.reason is None and event.reason_params["ref"].startswith("B-")
+        registration_id = event.registration_id
+    client.post("/logout")
+    login(client, french_email, cooperative=coop)
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert re.search(r"Brouillon B-\d+", page) and "Borrador" not in page
+    page = client.get(f"/agreements/registrations/{registration_id}").get_data(as_text=True)
+    assert "Envoyé dans le lot B-" in page and "Inscrit" in page
