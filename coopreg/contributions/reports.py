@@ -29,7 +29,7 @@ from coopreg.contributions.models import (
     RemittanceLine,
 )
 from coopreg.contributions.services import month_end, month_start
-from coopreg.core.money import currency_exponent, from_minor
+from coopreg.core.money import currency_exponent, format_money, from_minor
 from coopreg.extensions import db
 from coopreg.members.models import Member
 
@@ -150,7 +150,7 @@ def reconciliation(agreement: Agreement, today: date | None = None) -> list[Peri
 
 def _flag(figure: PeriodFigures, today: date, currency: str) -> None:
     def money(minor: int) -> str:
-        return f"{from_minor(minor, currency)} {currency}"
+        return format_money(from_minor(minor, currency), currency)
 
     if figure.open_minor > 0 and figure.grace_until and figure.grace_until < today:
         figure.flags.append(_("%(amount)s still unpaid after the grace period.",

@@ -20,18 +20,25 @@ from markupsafe import Markup
 from coopreg.auth.models import Role
 from coopreg.core.labels import label
 from coopreg.core.languages import LANGUAGE_NAMES
-from coopreg.core.money import from_minor
+from coopreg.core.money import format_money, format_share, from_minor
 from coopreg.core.sentences import say
 from coopreg.members.national_ids import format_id, id_type_label, mask_id
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
+    """Minor units as the page's language writes money, with the currency's sign (₡, ₱)."""
     if minor is None:
         return ""
     currency = currency or g.cooperative.currency
-    amount: Decimal = from_minor(minor, currency)
-    pattern = "#,##0.00" if amount.as_tuple().exponent else "#,##0"
-    return f"{format_decimal(amount, format=pattern)} {currency}"
+    return format_money(from_minor(minor, currency), currency)
+
+
+def percent(value, digits: int = 1) -> str:
+    """A share (0.232, a Decimal or a Fraction-free ratio) as "23.2%" / "23,2 %"."""
+    if value is None:
+        return ""
+    return format_share(value if isinstance(value, Decimal | int) else Decimal(str(value)),
+                        digits=digits)
 
 
 def show_date(value: date | datetime | None, fmt: str = "medium") -> str:
@@ -105,6 +112,7 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True)
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["show_date"] = show_date
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["show_id"] = show_id

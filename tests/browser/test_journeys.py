@@ -277,8 +277,8 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     expect(page.get_by_role("heading", level=1)).to_have_text("Reconciliation · APORTES-J")
     last_row = page.locator(f"tr[data-period='{last}']")
     expect(last_row.locator("td").nth(0)).to_have_text("3")
-    expect(last_row.locator("td").nth(1)).to_have_text("2,251.35 CRC")  # 3 × 750.45
-    expect(last_row.locator("td[data-figure=allocated]")).to_have_text("0.00 CRC")
+    expect(last_row.locator("td").nth(1)).to_have_text("₡2,251.35")  # 3 × 750.45
+    expect(last_row.locator("td[data-figure=allocated]")).to_have_text("₡0.00")
     expect(page.locator(f"tr[data-period='{this}']")).to_have_count(0)  # nothing collected
     screenshot(page, "journeys-treasurer-02-reconciliation-before")
 
@@ -306,10 +306,10 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     expect(page.get_by_role("status")).to_contain_text("Collection sheet posted: 2 receipts")
     expect(page.get_by_role("heading", level=1)).to_have_text("Reconciliation · APORTES-J")
     collected = page.locator(f"tr[data-period='{this}'] td[data-figure=collected]")
-    expect(collected).to_have_text("1,500.90 CRC")
-    expect(last_row.locator("td[data-figure=allocated]")).to_have_text("1,500.90 CRC")
-    expect(last_row.locator("td").nth(4)).to_have_text("750.45 CRC")  # Bruno still owes
-    expect(last_row.locator("td").nth(5)).to_have_text("2,501.50 CRC")  # to remit: 2 × 1250.75
+    expect(collected).to_have_text("₡1,500.90")
+    expect(last_row.locator("td[data-figure=allocated]")).to_have_text("₡1,500.90")
+    expect(last_row.locator("td").nth(4)).to_have_text("₡750.45")  # Bruno still owes
+    expect(last_row.locator("td").nth(5)).to_have_text("₡2,501.50")  # to remit: 2 × 1250.75
     screenshot(page, "journeys-treasurer-04-reconciliation-after")
     collected.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Collected in the month")
@@ -332,7 +332,7 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     page.get_by_role("button", name="Record the remittance").click()
     expect(page.get_by_role("status")).to_have_text(f"Remittance for {last} recorded.")
     details = page.locator("dl.details")
-    expect(details).to_contain_text("2,501.50 CRC")
+    expect(details).to_contain_text("₡2,501.50")
     expect(page.locator("table.list tbody tr")).to_have_count(2)  # Alba's and Carmen's dues
     screenshot(page, "journeys-treasurer-06-remittance")
     remittance_url = page.url
@@ -340,10 +340,10 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     subnav.get_by_role("link", name="Reconciliation").click()
     page.get_by_label("Agreement").select_option(label=label)
     page.get_by_role("button", name="Show").click()
-    expect(last_row.locator("td").nth(5)).to_have_text("0.00 CRC")  # nothing left to remit
-    expect(last_row.locator("td").nth(6)).to_have_text("2,501.50 CRC")  # remitted
+    expect(last_row.locator("td").nth(5)).to_have_text("₡0.00")  # nothing left to remit
+    expect(last_row.locator("td").nth(6)).to_have_text("₡2,501.50")  # remitted
     remittance = last_row.locator("td").nth(7)
-    expect(remittance).to_have_text("2,501.50 CRC")  # the remittance, a link to it
+    expect(remittance).to_have_text("₡2,501.50")  # the remittance, a link to it
     remittance.get_by_role("link").click()
     expect(page).to_have_url(remittance_url)
 
@@ -357,14 +357,14 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     expect(page.locator(".flash-success")).to_contain_text("Draft B-")
     page.get_by_role("link", name="Continue").click()
     expect(page.locator("table.lines tbody tr")).to_have_count(2)
-    expect(page.locator(".stats")).to_contain_text("2,501.50 CRC")
+    expect(page.locator(".stats")).to_contain_text("₡2,501.50")
     screenshot(page, "journeys-treasurer-07-remittance-batch-preview")
     page.get_by_role("button", name="Seal: write the file").click()
     # the work runs as a job: its page shows the progress, then the outcome
     expect(page.locator(".flash-success")).to_contain_text("is sealed")
     page.get_by_role("link", name="Continue").click()
-    expect(details).to_contain_text("1,500.90 CRC")  # member share
-    expect(details).to_contain_text("2,501.50 CRC")  # total
+    expect(details).to_contain_text("₡1,500.90")  # member share
+    expect(details).to_contain_text("₡2,501.50")  # total
     screenshot(page, "journeys-treasurer-08-remittance-batch-sealed")
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the file").click()

@@ -55,7 +55,7 @@ def test_collection_sheet_changes_the_reconciliation(live_server, page):
     page.goto(f"{live_server.url}/contributions/reconciliation"
               f"?agreement_id={seeded['agreement_id']}")
     collected = page.locator(f"tr[data-period='{THIS_MONTH:%Y-%m}'] td[data-figure=collected]")
-    expect(collected).to_have_text(re.compile(r"^0\.00 CRC$"))
+    expect(collected).to_have_text(re.compile(r"^₡0\.00$"))
     screenshot(page, "contributions-01-reconciliation-before")
 
     page.get_by_role("navigation", name="Contributions").get_by_role(
@@ -82,7 +82,7 @@ def test_collection_sheet_changes_the_reconciliation(live_server, page):
 
     expect(page.get_by_role("status")).to_contain_text("Collection sheet posted: 2 receipts")
     collected = page.locator(f"tr[data-period='{THIS_MONTH:%Y-%m}'] td[data-figure=collected]")
-    expect(collected).to_have_text("1,700.00 CRC")
+    expect(collected).to_have_text("₡1,700.00")
     screenshot(page, "contributions-03-reconciliation-after")
     collected.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Collected in the month")
