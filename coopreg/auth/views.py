@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import refresh
+from flask_babel import get_locale, refresh
 from flask_login import current_user, login_user, logout_user
 
 from coopreg.auth import services
@@ -27,11 +27,13 @@ from coopreg.auth.forms import (
     EmptyForm,
     LanguageForm,
     LoginForm,
+    PageLanguageForm,
 )
 from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.languages import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
 from coopreg.extensions import db, limiter, login_form_email
 
 bp = Blueprint("auth", __name__)
@@ -76,7 +78,25 @@ def login():
             set_actor(user.id, user.email)
             db.session.commit()
             return redirect(next_url or url_for("core.index"))
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
+    language_form = PageLanguageForm(language=str(get_locale()))
+    return (render_template("auth/login.html", form=form, language_form=language_form),
+            200 if request.method == "GET" else 401)
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def choose_language():
+    """The language of the pages, chosen before logging in: kept by the browser in a cookie
+    (a user's own choice in their account, when they made one, still comes first)."""
+    form = PageLanguageForm()
+    if not (form.validate_on_submit() and form.language.data in LANGUAGES):
+        return render_template("auth/login.html", form=LoginForm(), language_form=form)
+    target = _safe_next(request.args.get("next")) or url_for("auth.login")
+    response = redirect(target)
+    response.set_cookie(LANGUAGE_COOKIE, form.language.data, max_age=LANGUAGE_COOKIE_AGE,
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+                        httponly=True, samesite="Lax")
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

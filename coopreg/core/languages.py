@@ -10,6 +10,10 @@ from flask_babel import force_locale
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
 LANGUAGES = tuple(LANGUAGE_NAMES)
+# The language chosen on the login page, kept by the browser (a year): before anyone logs in,
+# and for users who chose none of their own.
+LANGUAGE_COOKIE = "coopreg_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 
 def language_or_default(language: str | None, default: str = "en") -> str:
