@@ -15,8 +15,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_babel import get_locale, refresh
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from coopreg.auth import services
