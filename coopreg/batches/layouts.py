@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from coopreg.batches.models import BatchKind, ColumnType, FileFormat
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import labels_for
 from coopreg.members.national_ids import format_id, normalise_id
 
 T, N, D, A = ColumnType.TEXT, ColumnType.NUMBER, ColumnType.DATE, ColumnType.AMOUNT
@@ -132,10 +133,12 @@ TRANSFORMS = {"none": _l("As recorded"), "upper": _l("UPPER CASE"),
               "ascii_upper": _l("UPPER CASE without accents")}
 ENCODINGS = {"utf-8-sig": _l("UTF-8 with BOM (Excel)"), "utf-8": _l("UTF-8 without BOM"),
              "cp1252": _l("Windows-1252")}
-KIND_LABELS = {BatchKind.ENROLMENT: _l("Enrolment"), BatchKind.UPDATE: _l("Update"),
-               BatchKind.EXIT: _l("Exit"), BatchKind.REMITTANCE: _l("Remittance")}
-FORMAT_LABELS = {FileFormat.XLSX: _l("Excel (.xlsx)"), FileFormat.CSV: _l("CSV text (.csv)"),
-                 FileFormat.FIXED: _l("Fixed-width text (.txt)")}
+KIND_LABELS = labels_for(BatchKind, {
+    BatchKind.ENROLMENT: _l("Enrolment"), BatchKind.UPDATE: _l("Update"),
+    BatchKind.EXIT: _l("Exit"), BatchKind.REMITTANCE: _l("Remittance")})
+FORMAT_LABELS = labels_for(FileFormat, {
+    FileFormat.XLSX: _l("Excel (.xlsx)"), FileFormat.CSV: _l("CSV text (.csv)"),
+    FileFormat.FIXED: _l("Fixed-width text (.txt)")})
 EXTENSIONS = {FileFormat.XLSX: "xlsx", FileFormat.CSV: "csv", FileFormat.FIXED: "txt"}
 
 

@@ -43,6 +43,10 @@ def say(value: Any) -> str:
     if not is_kept(value):
         return str(value)
     speak = SENTENCES.get(value["code"])
-    if speak is None:
+    params = value.get("params")
+    if speak is None or not isinstance(params or {}, Mapping):
         return str(value["code"])
-    return speak(dict(value.get("params") or {}))
+    try:
+        return speak(dict(params or {}))
+    except (KeyError, TypeError, ValueError):  # values kept by an older version
+        return str(value["code"])

@@ -18,7 +18,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from coopreg.auth.models import Role
-from coopreg.core.labels import label
+from coopreg.core import audit_text
+from coopreg.core.labels import display, label, labels_for
 from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.core.money import format_money, format_share, from_minor
 from coopreg.core.sentences import say
@@ -62,8 +63,8 @@ def show_id(member_or_none, id_type: str | None = None, number: str | None = Non
     return formatted
 
 
-ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
-               Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")}
+ROLE_LABELS = labels_for(Role, {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
+                               Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")})
 
 
 def request_translations():
@@ -117,6 +118,11 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["show_id"] = show_id
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["display"] = display
+    app.jinja_env.globals["audit_who"] = audit_text.who
+    app.jinja_env.globals["audit_when"] = audit_text.when
+    app.jinja_env.globals["audit_changes"] = lambda e: audit_text.change_lines(
+        e.entity, e.action, e.changes or {}, getattr(g.get("cooperative"), "currency", None))
     app.jinja_env.globals["say"] = say
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(

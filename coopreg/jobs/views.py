@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from coopreg.auth.access import ALL_ROLES, roles_required
+from coopreg.core.labels import display, labels_for
 from coopreg.core.tenancy import current_role, get_scoped_or_404
 from coopreg.extensions import db
 from coopreg.jobs.files import EXPORTS, finished_file, may_download
@@ -17,6 +19,10 @@ from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.services import read_progress, start_job
 
 bp = Blueprint("jobs", __name__)
+
+JOB_STATUS_LABELS = labels_for(JobStatus, {
+    JobStatus.QUEUED: _l("Waiting to start"), JobStatus.RUNNING: _l("Running"),
+    JobStatus.SUCCEEDED: _l("Done"), JobStatus.FAILED: _l("Failed")})
 
 # How the page names and links onward a job of a kind, registered by the area that owns the
 # kind (`register_kind`). Handlers run in the worker, without a request to build URLs from:
@@ -67,7 +73,8 @@ def job_state(job: Job) -> dict:
     return {"id": job.id, "kind": job.kind, "status": job.status.value,
             "finished": job.finished, "done": done, "total": total,
             "percent": int(done * 100 / total) if total else (100 if job.finished else 0),
-            "message": progress.get("message") or "", "error": job.error}
+            "message": (display(job.status) if job.finished
+                        else progress.get("message") or ""), "error": job.error}
 
 
 @bp.route("/<int:job_id>")
