@@ -49,7 +49,8 @@ from coopreg.batches.models import (
 from coopreg.batches.writers import Summary, write_batch_file
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
-from coopreg.core.labels import label
+from coopreg.core.labels import display, label
+from coopreg.core.languages import speak_in, speaking
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor, to_minor
 from coopreg.core.sentences import kept, sentence
@@ -227,14 +228,18 @@ def create_layout(agreement: Agreement, kind: BatchKind | str, built_in: str | N
     spec = L.BUILT_INS.get(built_in) if built_in else None
     if built_in and (spec is None or spec["kind"] != kind):
         raise DomainError(_("Choose a starting layout of this kind."), field="built_in")
-    spec = spec or {"name": f"{L.KIND_LABELS[kind]}", "format": FileFormat.XLSX, "columns": []}
-    layout = FileLayout(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
-                        kind=kind, built_in_origin=built_in,
-                        **_layout_values({**spec, "name": name or spec["name"]}))
-    for position, column in enumerate(spec["columns"], start=1):
-        layout.columns.append(LayoutColumn(cooperative_id=agreement.cooperative_id,
-                                           position=position,
-                                           **_column_values(layout, column)))
+    spec = spec or {"name": L.KIND_LABELS[kind], "format": FileFormat.XLSX, "columns": []}
+    # the built-in layouts' names and column titles start in the cooperative's language (they
+    # are the cooperative's data from then on: it may rename them as the institution asks)
+    with speaking(agreement.cooperative.locale):
+        layout = FileLayout(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
+                            kind=kind, built_in_origin=built_in,
+                            **_layout_values({**spec, "name": str(name or spec["name"])}))
+        for position, column in enumerate(spec["columns"], start=1):
+            column = {**column, "header": str(column["header"])}
+            layout.columns.append(LayoutColumn(cooperative_id=agreement.cooperative_id,
+                                               position=position,
+                                               **_column_values(layout, column)))
     db.session.add(layout)
     db.session.flush()
     return layout
@@ -830,11 +835,15 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     agreement = db.session.get(Agreement, batch.agreement_id)
     currency = cooperative.currency
     totals = batch_totals(batch)
+    # the file is the cooperative's: its summary sheet speaks the cooperative's language
+    language = cooperative.locale
     amounts = {}
     if batch.kind == BatchKind.REMITTANCE:
-        amounts = {"Member share": from_minor(totals["member_share"], currency),
-                   "Cooperative share": from_minor(totals["cooperative_share"], currency),
-                   "Total": from_minor(totals["total"], currency)}
+        with speaking(language):
+            amounts = {_("Member share"): from_minor(totals["member_share"], currency),
+                       _("Cooperative share"): from_minor(totals["cooperative_share"],
+                                                          currency),
+                       _("Total"): from_minor(totals["total"], currency)}
     if batch.kind == BatchKind.REMITTANCE:
         ledger = BATCH_TOTALS["remittance"](agreement, batch.period)
         if ledger is not None and to_minor(Decimal(ledger), currency) != totals["total"]:
@@ -845,7 +854,8 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                                 month=batch.period.strftime("%Y-%m"), ledger=ledger))
     supersedes = db.session.get(Batch, batch.supersedes_id) if batch.supersedes_id else None
     summary = Summary(reference=batch.reference, agreement=agreement.reference,
-                      institution=agreement.institution.name, kind=batch.kind.value,
+                      institution=agreement.institution.name,
+                      kind=speak_in(language, display, batch.kind),
                       period=batch.period, made_on=today, count=counts.included,
                       totals=amounts, total_minor=totals["total"],
                       member_share_minor=totals["member_share"],
@@ -860,7 +870,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     temporary = Path(temporary_name)
     final: Path | None = None
     try:
-        with os.fdopen(fd, "wb") as stream:
+        with os.fdopen(fd, "wb") as stream, speaking(language):
             data_checksum = write_batch_file(
                 stream, batch.layout_snapshot,
                 _counted(_included_values(batch.id), counts.included, progress), summary,

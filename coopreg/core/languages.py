@@ -28,3 +28,9 @@ def speaking(language: str | None):
     in `language`, with or without a request: a job in the worker, a CLI command."""
     with force_locale(language_or_default(language)):
         yield
+
+
+def speak_in(language: str | None, function, *args, **kwargs):
+    """`function(*args, **kwargs)` said in `language`."""
+    with speaking(language):
+        return function(*args, **kwargs)

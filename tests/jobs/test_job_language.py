@@ -228,3 +228,37 @@ def test_kept_sentences_are_said_in_each_readers_language(app, client, coop, mak
     assert re.search(r"Brouillon B-\d+", page) and "Borrador" not in page
     page = client.get(f"/agreements/registrations/{registration_id}").get_data(as_text=True)
     assert "Envoyé dans le lot B-" in page and "Inscrit" in page
+
+
+def test_a_spanish_cooperatives_batch_file_speaks_spanish(app, client, make_cooperative,
+                                                          make_user):
+    """The built-in layout's column titles start in the cooperative's language, and the
+    sealed file's summary sheet is written in it, whoever seals it."""
+    from coopreg.batches.models import Batch
+    from tests.batches.helpers import make_agreement, ready_member
+
+    coop = make_cooperative("ESBATCH", "CR", "CRC", locale="es")
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = db.session.get(Cooperative, coop.id)
+        agreement = make_agreement(cooperative, "ES-1")
+        ready_member(cooperative, agreement)
+        db.session.commit()
+        agreement_id = agreement.id
+    _uid, email = make_user(coop, "secretary")  # no language of their own: the cooperative's
+    login(client, email, cooperative=coop)
+    job_id = _job_id(client.post("/batches/new", data={
+        "agreement_id": agreement_id, "kind": "enrolment", "policy": "exclude"}))
+    batch_id = _job(app, job_id).result["batch_id"]
+    assert _job(app, _job_id(client.post(f"/batches/{batch_id}/seal"))).status == \
+        JobStatus.SUCCEEDED
+    with app.app_context():
+        batch = db.session.get(Batch, batch_id)
+        path = f"{app.config['EXPORT_DIR']}/{batch.file_path}"
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Líneas", "Resumen"]
+    header = [c.value for c in next(workbook["Líneas"].iter_rows(max_row=1))]
+    assert header[:2] == ["Número de socio", "Documento de identidad"], header
+    items = [row[0].value for row in workbook["Resumen"].iter_rows(min_row=2)]
+    assert "Convenio" in items and "Institución" in items
+    kinds = {row[0].value: row[1].value for row in workbook["Resumen"].iter_rows(min_row=2)}
+    assert kinds["Tipo"] == "Afiliación"
