@@ -33,6 +33,7 @@ from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.errors import DomainError
 from coopreg.core.forms import choices, put_error_on_form
+from coopreg.core.labels import display
 from coopreg.core.languages import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
 from coopreg.extensions import db, limiter, login_form_email
 
@@ -118,7 +119,7 @@ def choose_cooperative():
     memberships = sorted(current_user.memberships, key=lambda m: m.cooperative.name)
     form = ChooseCooperativeForm()
     form.cooperative_id.choices = choices(
-        (m.cooperative_id, f"{m.cooperative.name} ({m.cooperative.code}) — {m.role.value}")
+        (m.cooperative_id, f"{m.cooperative.name} ({m.cooperative.code}) — {display(m.role)}")
         for m in memberships)
     if form.validate_on_submit():
         session["cooperative_id"] = form.cooperative_id.data

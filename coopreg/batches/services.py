@@ -52,7 +52,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.labels import display, label
 from coopreg.core.languages import speak_in, speaking
 from coopreg.core.models import utcnow
-from coopreg.core.money import currency_exponent, from_minor, to_minor
+from coopreg.core.money import currency_exponent, format_money, from_minor, to_minor
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
 from coopreg.core.validation import clean_text
@@ -850,8 +850,10 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
             raise DomainError(_("The file's total (%(file)s) differs from the remittance "
                                 "recorded for %(month)s (%(ledger)s): every remitted line "
                                 "must be in the file.",
-                                file=from_minor(totals["total"], currency),
-                                month=batch.period.strftime("%Y-%m"), ledger=ledger))
+                                file=format_money(from_minor(totals["total"], currency),
+                                                  currency),
+                                month=batch.period.strftime("%Y-%m"),
+                                ledger=format_money(Decimal(ledger), currency)))
     supersedes = db.session.get(Batch, batch.supersedes_id) if batch.supersedes_id else None
     summary = Summary(reference=batch.reference, agreement=agreement.reference,
                       institution=agreement.institution.name,

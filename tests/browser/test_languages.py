@@ -99,12 +99,14 @@ def test_login_job_page_and_audit_log_in_spanish(live_server, spanish_page, admi
     screenshot(page, "languages-02-job-es")
     assert_clean_console(page)
 
-    # the audit log: record names, actions, labels and values, who and when
-    page.goto(live_server.url + "/admin/audit")
+    # the audit log: record names, actions, labels and values, who and when (the record of
+    # the cooperative itself: its documents checklist is English data, the cooperative's)
+    page.goto(live_server.url + "/admin/audit?entity=cooperatives")
     expect(page.get_by_role("heading", name=re.compile("Bitácora de auditoría"))).to_be_visible()
     table = page.locator("table.audit")
     expect(table).to_contain_text("Cooperativa #")
     expect(table).to_contain_text("Creado")
+    expect(table).to_contain_text("Moneda")  # field labels, not column names
     body = table.inner_text()
     for raw in ("create", "update", "cooperatives #", "{'", "'before'"):
         assert raw not in body, raw
