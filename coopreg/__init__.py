@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from coopreg.core.languages import LANGUAGES
+from coopreg.core.languages import LANGUAGE_COOKIE, LANGUAGES
 from coopreg.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -50,10 +51,15 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
 
 def _select_locale() -> str:
+    """The user's own choice; else the language chosen on the login page (a cookie); else
+    the cooperative's; else the browser's (Accept-Language); else English."""
     if not has_request_context():
         return "en"  # the CLI speaks English
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
     cooperative = getattr(g, "cooperative", None)
     if cooperative is not None and cooperative.locale[:2] in LANGUAGES:
         return cooperative.locale[:2]
@@ -76,6 +82,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     login_manager.login_message_category = "info"
+    # "Please log in to access this page." in the language of the page (the catalogue has it)
+    login_manager.localize_callback = gettext
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
     from coopreg.core import ratelimits

@@ -29,10 +29,11 @@ from coopreg.agreements.models import (
     RegistrationStatus,
     SchemeBranch,
 )
+from coopreg.core.labels import labels_for
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus, Sector, Sex
 
-BRANCH_LABELS = {
+BRANCH_LABELS = labels_for(Branch, {
     Branch.MEDICAL_CARE: _l("Medical care"),
     Branch.SICKNESS: _l("Sickness"),
     Branch.UNEMPLOYMENT: _l("Unemployment"),
@@ -42,7 +43,7 @@ BRANCH_LABELS = {
     Branch.MATERNITY: _l("Maternity"),
     Branch.INVALIDITY: _l("Invalidity"),
     Branch.SURVIVORS: _l("Survivors"),
-}
+})
 
 # Age bands: (youngest age, oldest age or None); labels in AGE_BAND_LABELS.
 AGE_BANDS = ((0, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, None))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from coopreg.agreements import services
@@ -19,6 +21,7 @@ from coopreg.agreements.models import (
     Scheme,
 )
 from coopreg.cooperatives.models import Cooperative, DocumentType
+from coopreg.cooperatives.services import DEFAULT_DOCUMENTS
 from coopreg.core.models import utcnow
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
@@ -38,16 +41,16 @@ REJECTIONS_ES = (
     "La fecha de nacimiento no coincide con los registros de la Caja",
     "La boleta de afiliación no está firmada",
 )
-SPANISH = {"Enrolment batch (demo)": "Lote de afiliación (demo)",
-           "Contributions unpaid for three months": "Tres meses de cuotas sin pagar",
-           "Now insured through an employer": "Ahora asegurado por un patrono"}
+# the demo's reasons, said in the cooperative's language (the demo runs in it)
+DEMO_REASONS = {"Enrolment batch (demo)": _l("Enrolment batch (demo)"),
+                "Contributions unpaid for three months":
+                    _l("Contributions unpaid for three months"),
+                "Now insured through an employer": _l("Now insured through an employer")}
 
 
 def _said(registration: Registration, text: str) -> str:
-    """Demo texts in the cooperative's own language (Spanish for the Costa Rican one)."""
-    if registration.agreement.cooperative.locale == "es":
-        return SPANISH.get(text, text)
-    return text
+    """Demo texts in the cooperative's own language (the demo runs in it)."""
+    return str(DEMO_REASONS.get(text, text))
 
 DEMO_AGREEMENTS = {
     "CRAGRO": {
@@ -56,14 +59,14 @@ DEMO_AGREEMENTS = {
                     ("Invalidez, Vejez y Muerte", ("invalidity", "old_age", "survivors"))),
         "reference": "CCSS-DEMO",
         "pattern": r"CC-[0-9]{7}",
-        "documents": ("Copy of national ID", "Signed membership form"),
+        "documents": DEFAULT_DOCUMENTS[:2],
         # coffee harvest in Los Santos: November to February
         "terms": ({"rule_kind": "rate", "rate_percent": "10", "floor": "300000",
                    "ceiling": "2500000", "member_share_percent": "60",
                    "schedule": "seasonal", "due_months": [11, 12, 1, 2], "due_day": 15,
                    "grace_days": 10, "remittance_deadline_days": 20},
                   {"rate_percent": "10.5", "floor": "319000",
-                   "note": "Yearly renewal: new minimum contribution base"}),
+                   "note": _l("Yearly renewal: new minimum contribution base")}),
         "number": lambda i: f"CC-{1_000_000 + i:07d}",
     },
     "PHCOOP": {
@@ -71,7 +74,7 @@ DEMO_AGREEMENTS = {
         "schemes": (("National Health Insurance Program", ("medical_care", "maternity")),),
         "reference": "PHIC-DEMO",
         "pattern": r"[0-9]{2}-[0-9]{9}-[0-9]",
-        "documents": ("Copy of national ID",),
+        "documents": DEFAULT_DOCUMENTS[:1],
         "terms": ({"rule_kind": "flat", "flat_amount": "500", "member_share_percent": "50",
                    "schedule": "monthly", "due_day": 10, "grace_days": 5,
                    "remittance_deadline_days": 15},),
@@ -170,7 +173,7 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
     _fill_scheme_texts(cooperative)
     documents = db.session.scalars(select(DocumentType.id).where(
         DocumentType.cooperative_id == cooperative.id,
-        DocumentType.name.in_(spec["documents"]))).all()
+        DocumentType.name.in_([str(name) for name in spec["documents"]]))).all()
     start = date(today.year - 1, 1, 1)
     first, *amendments = spec["terms"]
     agreement = services.create_agreement(
@@ -180,6 +183,7 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
                       "scheme_ids": [s.id for s in schemes], "document_type_ids": documents},
         first, None)
     for amendment in amendments:
+        amendment = {k: str(v) if k == "note" else v for k, v in amendment.items()}
         services.amend_terms(agreement, {**first, **amendment,
                                          "effective_from": date(today.year, 1, 1)}, None)
 
@@ -214,9 +218,9 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
             db.session.add(registration)
             db.session.flush()
             services._event(registration, None, S.REGISTERED,
-                            "Registered before the member left (demo history)", None)
+                            _("Registered before the member left (demo history)"), None)
             flagged += services.flag_registrations_for_exit(
-                member, member.status_reason or "Left the cooperative",
+                member, member.status_reason or _("Left the cooperative"),
                 member.status_date or today)
     db.session.flush()
     return (f"{cooperative.code}: agreement {agreement.reference} with "

@@ -31,17 +31,17 @@ MONTH_LABELS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May
                 _l("June"), _l("July"), _l("August"), _l("September"), _l("October"),
                 _l("November"), _l("December"))
 
-SCHEDULE_LABELS = {
+SCHEDULE_LABELS = labels_for(Schedule, {
     Schedule.MONTHLY: _l("Monthly"),
     Schedule.QUARTERLY: _l("Quarterly (March, June, September, December)"),
     Schedule.YEARLY: _l("Yearly (in one month)"),
     Schedule.SEASONAL: _l("Seasonal (only in the season's months)"),
-}
+})
 
-RULE_LABELS = {
+RULE_LABELS = labels_for(RuleKind, {
     RuleKind.FLAT: _l("A flat amount per period"),
     RuleKind.RATE: _l("A rate of the member's declared income"),
-}
+})
 
 REGISTRATION_STATUS_LABELS = labels_for(RegistrationStatus, {
     RegistrationStatus.PENDING: _l("Pending"),

@@ -9,11 +9,17 @@ from flask_babel import ngettext
 from coopreg.agreements.coverage import coverage_report, write_coverage_workbook
 from coopreg.auth.access import ALL_ROLES
 from coopreg.cooperatives.models import Cooperative
+from coopreg.core.sentences import kept, sentence
 from coopreg.extensions import db
 from coopreg.jobs.files import XLSX, ExportedFile, export_job
 from coopreg.jobs.models import Job
 
 COVERAGE_EXPORT = "coverage_export"
+
+
+COVERAGE_EXPORTED = sentence("agreements.coverage_exported", lambda p: ngettext(
+    "Coverage report of %(num)d active member exported.",
+    "Coverage report of %(num)d active members exported.", p["num"]))
 
 
 @export_job(COVERAGE_EXPORT, ALL_ROLES)
@@ -25,6 +31,4 @@ def export_coverage(job: Job, stream, progress) -> ExportedFile:
     write_coverage_workbook(report, cooperative.name, stream)
     return ExportedFile(filename=f"coverage-{cooperative.code}-{report.as_of.isoformat()}.xlsx",
                         mimetype=XLSX, rows=report.total_active,
-                        summary=ngettext("Coverage report of %(num)d active member exported.",
-                                         "Coverage report of %(num)d active members exported.",
-                                         report.total_active))
+                        summary=kept(COVERAGE_EXPORTED, num=report.total_active))

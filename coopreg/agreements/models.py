@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -365,12 +366,22 @@ class RegistrationEvent(db.Model):
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
     from_status: Mapped[RegistrationStatus | None] = mapped_column(enum_column(RegistrationStatus))
     to_status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus))
-    reason: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str | None] = mapped_column(String(300))  # as a person gave it
+    # or what the application said, kept as a code and its values (core.sentences)
+    reason_code: Mapped[str | None] = mapped_column(String(60))
+    reason_params: Mapped[dict | None] = mapped_column(JSON)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     registration: Mapped[Registration] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def said_reason(self):
+        """The reason to show: a kept sentence (`say` it) or the text a person gave."""
+        if self.reason_code:
+            return {"code": self.reason_code, "params": self.reason_params or {}}
+        return self.reason
 
     def __repr__(self) -> str:
         return (f"<RegistrationEvent {self.from_status}→{self.to_status} "

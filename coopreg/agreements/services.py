@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -54,6 +55,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
+from coopreg.core.sentences import is_kept, kept, sentence
 from coopreg.core.text import fold
 from coopreg.core.validation import choice, clean_text
 from coopreg.extensions import db
@@ -646,13 +648,36 @@ def readiness_problems_many(registrations: list[Registration]) -> dict[int, list
                             held.get(r.member_id, set())) for r in registrations}
 
 
+# The reasons the application gives in a registration's history, kept as codes (said in the
+# reader's language); a reason a person typed is kept as they typed it.
+ENROLLED = sentence("registrations.enrolled", lambda p: _("Enrolled"))
+ENROLLED_AGAIN = sentence("registrations.enrolled_again", lambda p: _("Enrolled again"))
+def _say_registered(p: dict) -> str:
+    try:
+        when = format_date(date.fromisoformat(p["date"]))
+    except (TypeError, ValueError):
+        when = p.get("date")
+    return _("Registered as %(number)s from %(date)s", number=p.get("number"), date=when)
+
+
+REGISTERED_AS = sentence("registrations.registered_as", _say_registered)
+
+
+def reason_columns(reason: str | dict | None) -> dict[str, Any]:
+    """The history row's reason columns for a typed reason or a kept sentence."""
+    if is_kept(reason):
+        return {"reason": None, "reason_code": reason["code"],
+                "reason_params": dict(reason.get("params") or {})}
+    return {"reason": reason, "reason_code": None, "reason_params": None}
+
+
 def _event(registration: Registration, from_status: RegistrationStatus | None,
-           to_status: RegistrationStatus, reason: str | None,
+           to_status: RegistrationStatus, reason: str | dict | None,
            actor_id: int | None) -> RegistrationEvent:
     event = RegistrationEvent(cooperative_id=registration.cooperative_id,
                               registration_id=registration.id, from_status=from_status,
-                              to_status=to_status, reason=reason, actor_id=actor_id,
-                              occurred_at=utcnow())
+                              to_status=to_status, actor_id=actor_id, occurred_at=utcnow(),
+                              **reason_columns(reason))
     db.session.add(event)
     return event
 
@@ -682,14 +707,14 @@ def enrol_member(agreement: Agreement, member: Member, actor_id: int | None,
             raise DomainError(_("%(name)s is already enrolled in %(ref)s (%(status)s).",
                                 name=member.full_name, ref=agreement.reference,
                                 status=label(existing.status)))
-        transition_registration(existing, S.PENDING, actor_id, reason=_("Enrolled again"))
+        transition_registration(existing, S.PENDING, actor_id, reason=kept(ENROLLED_AGAIN))
         return existing
     registration = Registration(cooperative_id=agreement.cooperative_id, member_id=member.id,
                                 agreement_id=agreement.id, status=S.PENDING,
                                 status_changed_at=utcnow())
     db.session.add(registration)
     db.session.flush()
-    _event(registration, None, S.PENDING, _("Enrolled"), actor_id)
+    _event(registration, None, S.PENDING, kept(ENROLLED), actor_id)
     db.session.flush()
     return registration
 
@@ -733,7 +758,7 @@ def enrol_members(agreement: Agreement, member_ids: Iterable[int], actor_id: int
                 continue
             if current is not None:
                 transition_registration(current, S.PENDING, actor_id,
-                                        reason=_("Enrolled again"))
+                                        reason=kept(ENROLLED_AGAIN))
                 result.done.append(current)
                 continue
             registration = Registration(cooperative_id=agreement.cooperative_id,
@@ -743,7 +768,7 @@ def enrol_members(agreement: Agreement, member_ids: Iterable[int], actor_id: int
             fresh.append(registration)
         db.session.flush()
         for registration in fresh:
-            _event(registration, None, S.PENDING, _("Enrolled"), actor_id)
+            _event(registration, None, S.PENDING, kept(ENROLLED), actor_id)
         result.done.extend(fresh)
         db.session.flush()
     return result
@@ -791,7 +816,8 @@ def transition_registration(registration: Registration, to_status: RegistrationS
     to_status = choice(RegistrationStatus, to_status, "to_status", _("Status"))
     current = registration.status
     REGISTRATION_LIFECYCLE.check(current, to_status, field="to_status")
-    reason = _text(reason, 300, "reason", _("The reason"), required=False)
+    if not is_kept(reason):
+        reason = _text(reason, 300, "reason", _("The reason"), required=False)
     if to_status == S.READY:
         problems = readiness_problems(registration)
         if problems:
@@ -804,8 +830,8 @@ def transition_registration(registration: Registration, to_status: RegistrationS
         registration.institution_member_number = number
         registration.coverage_start = coverage_start
         registration.coverage_end = None
-        reason = reason or _("Registered as %(number)s from %(date)s", number=number,
-                             date=coverage_start.isoformat())
+        reason = reason or kept(REGISTERED_AS, number=number,
+                                date=coverage_start.isoformat())
     elif to_status == S.REJECTED:
         rejection_reason = _text(rejection_reason, 300, "rejection_reason",
                                  _("The institution's reason"))
@@ -840,7 +866,7 @@ BULK_MOVES = {S.SUBMITTED, S.TERMINATED}
 
 
 def transition_many(registration_ids: Iterable[int], to_status: RegistrationStatus,
-                    actor_id: int | None, reason: str, today: date | None = None, *,
+                    actor_id: int | None, reason: str | dict, today: date | None = None, *,
                     cooperative_id: int) -> int:
     """The bulk form of `transition_registration` for the moves a sealed batch makes (ready →
     submitted, and exits → terminated) on thousands of registrations at once: the same table of
@@ -882,7 +908,8 @@ def transition_many(registration_ids: Iterable[int], to_status: RegistrationStat
                                "changes": changes})
             events.append({"cooperative_id": row.cooperative_id, "registration_id": row.id,
                            "from_status": current.value, "to_status": to_status.value,
-                           "reason": reason, "actor_id": actor_id, "occurred_at": now})
+                           **reason_columns(reason), "actor_id": actor_id,
+                           "occurred_at": now})
         values: dict = {"status": to_status.value, "status_changed_at": now, "updated_at": now}
         if to_status == S.TERMINATED:
             values["coverage_end"] = case((table.c.coverage_start.is_not(None), today),

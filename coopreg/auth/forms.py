@@ -31,6 +31,12 @@ class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES))
 
 
+class PageLanguageForm(FlaskForm):
+    """The language of the pages before logging in (kept in a cookie)."""
+
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})

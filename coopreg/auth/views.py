@@ -15,8 +15,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
-from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from coopreg.auth import invitations, login_limits, services
@@ -29,10 +29,13 @@ from coopreg.auth.forms import (
     JoinForm,
     LanguageForm,
     LoginForm,
+    PageLanguageForm,
 )
 from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
 from coopreg.core.forms import choices
+from coopreg.core.labels import display
+from coopreg.core.languages import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
 from coopreg.core.security import safe_next
 from coopreg.core.text import ascii_digits
 from coopreg.core.unit_of_work import attempt
@@ -76,7 +79,25 @@ def login():
             _reopen_last_cooperative(user)
             set_actor(user.id, user.email)
             return redirect(next_url or url_for("core.index"))
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
+    language_form = PageLanguageForm(language=str(get_locale()))
+    return (render_template("auth/login.html", form=form, language_form=language_form),
+            200 if request.method == "GET" else 401)
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def choose_language():
+    """The language of the pages, chosen before logging in: kept by the browser in a cookie
+    (a user's own choice in their account, when they made one, still comes first)."""
+    form = PageLanguageForm()
+    if not (form.validate_on_submit() and form.language.data in LANGUAGES):
+        return render_template("auth/login.html", form=LoginForm(), language_form=form)
+    target = safe_next(request.args.get("next")) or url_for("auth.login")
+    response = redirect(target)
+    response.set_cookie(LANGUAGE_COOKIE, form.language.data, max_age=LANGUAGE_COOKIE_AGE,
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+                        httponly=True, samesite="Lax")
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
@@ -97,7 +118,7 @@ def choose_cooperative():
     memberships = sorted(current_user.memberships, key=lambda m: m.cooperative.name)
     form = ChooseCooperativeForm()
     form.cooperative_id.choices = choices(
-        (m.cooperative_id, f"{m.cooperative.name} ({m.cooperative.code}) — {m.role.value}")
+        (m.cooperative_id, f"{m.cooperative.name} ({m.cooperative.code}) — {display(m.role)}")
         for m in memberships)
     if form.validate_on_submit():
         session["cooperative_id"] = form.cooperative_id.data

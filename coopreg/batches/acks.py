@@ -32,6 +32,7 @@ from coopreg.batches.services import lock_batch
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import label
 from coopreg.core.models import utcnow
+from coopreg.core.sentences import kept, sentence
 from coopreg.core.spreadsheets import ReadLimits, cell_text, read_table
 from coopreg.core.text import fold
 from coopreg.extensions import db
@@ -51,6 +52,10 @@ KEYS = ("id_number", "member_number", "institution_number")
 ANSWERABLE = (B.SEALED, B.SENT, B.PARTIALLY_ACKNOWLEDGED)
 DEFAULT_ACCEPTED = "A, OK, accepted, aceptado, accepte, aceito, registered, 1"
 DEFAULT_REJECTED = "R, ERROR, rejected, rechazado, rejete, rejeitado, 0"
+
+
+ACCEPTED_IN_ANSWER = sentence("registrations.accepted_in_answer", lambda p: _(
+    "Accepted in the answer to %(ref)s", **p))
 
 
 def _words(text: str) -> set[str]:
@@ -360,7 +365,7 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
                     registration, S.REGISTERED, actor_id,
                     institution_number=row.institution_number,
                     coverage_start=row.effective_date,
-                    reason=_("Accepted in the answer to %(ref)s", ref=batch.reference))
+                    reason=kept(ACCEPTED_IN_ANSWER, ref=batch.reference))
             else:
                 agreement_services.transition_registration(
                     registration, S.REJECTED, actor_id,

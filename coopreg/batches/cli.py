@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from coopreg.batches.models import BatchKind
 from coopreg.core.errors import DomainError
+from coopreg.core.languages import language_option, speaking
 from coopreg.core.unit_of_work import unit_of_work
 from coopreg.extensions import db
 
@@ -22,7 +23,9 @@ batches_cli = AppGroup("batches", help="Batch files for the institutions.")
 @click.option("--seal", is_flag=True, help="Seal the batch: write its file and print its path.")
 @click.option("--leave-out-problems", is_flag=True,
               help="Leave lines with problems out instead of refusing the whole batch.")
-def create_batch_command(cooperative_code, reference, kind, period, seal, leave_out_problems):
+@language_option
+def create_batch_command(cooperative_code, reference, kind, period, seal, leave_out_problems,
+                         lang):
     """Make a batch (and with --seal, write its file). Exits non-zero with the reason when
     there is nothing to send or a line has a problem (unless --leave-out-problems)."""
     from coopreg.batches import services
@@ -37,7 +40,7 @@ def create_batch_command(cooperative_code, reference, kind, period, seal, leave_
     policy = "exclude" if leave_out_problems else "block"
     path = None
     try:
-        with unit_of_work("cli"):
+        with speaking(lang or cooperative.locale), unit_of_work("cli"):
             batch = services.create_batch(cooperative, agreement, kind, None, period=period,
                                           policy=policy)
             counts = services.line_counts(batch)

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from coopreg.batches.layouts import ENCODINGS, FORMAT_LABELS, KIND_LABELS, TRANSFORMS
 from coopreg.batches.models import AckStatus, BatchStatus
 from coopreg.core.forms import MonthField, choices
-from coopreg.core.labels import labels_for
+from coopreg.core.labels import codes_for, labels_for
 
 POLICY_CHOICES = (("exclude", _l("Leave lines with problems out of the file")),
                   ("block", _l("Block sealing while any line has a problem")))
@@ -23,6 +23,8 @@ STATUS_LABELS = labels_for(BatchStatus, {
 ACK_STATUS_LABELS = labels_for(AckStatus, {
     AckStatus.UPLOADED: _l("read, not applied yet"), AckStatus.APPLIED: _l("applied"),
     AckStatus.DISCARDED: _l("discarded")})
+ACK_RESULT_LABELS = codes_for("ack_result", {"accepted": _l("Accepted"),
+                                             "rejected": _l("Rejected")})
 CHANNEL_LABELS = {"portal": _l("The institution's web portal"), "email": _l("Email"),
                   "in_person": _l("Delivered in person"), "post": _l("Post"),
                   "other": _l("Other")}

@@ -21,6 +21,7 @@ from coopreg.batches.models import Batch
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
+from coopreg.core.sentences import kept, sentence
 from coopreg.core.tenancy import get_scoped
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
@@ -93,6 +94,18 @@ def queue_seal(batch: Batch, user_id: int | None) -> Job:
     return create_job(batch.cooperative_id, SEAL, user_id, {"batch_id": batch.id})
 
 
+# ---- what the jobs keep in their results (said in the reader's language) ---------------------
+
+DRAFT_MADE = sentence("batches.draft_made", lambda p: _(
+    "Draft %(ref)s made: check its lines, then seal it.", **p))
+DRAFT_REMADE = sentence("batches.draft_remade", lambda p: _(
+    "The draft was made again from today's data: %(n)d line(s).", **p))
+REPLACEMENT_MADE = sentence("batches.replacement_made", lambda p: _(
+    "Draft %(new)s will replace %(old)s once sealed.", **p))
+SEALED = sentence("batches.sealed", lambda p: _(
+    "Batch %(ref)s is sealed: %(name)s. It will never change; download it and send it.", **p))
+
+
 # ---- the handlers ---------------------------------------------------------------------------
 
 def _batch(job: Job) -> Batch:
@@ -115,8 +128,7 @@ def run_draft(job: Job, progress) -> dict:
                                   policy=job.params.get("policy") or "exclude",
                                   progress=progress)
     return {"batch_id": batch.id,
-            "summary": _("Draft %(ref)s made: check its lines, then seal it.",
-                         ref=batch.reference)}
+            "summary": kept(DRAFT_MADE, ref=batch.reference)}
 
 
 @job_handler(REFRESH)
@@ -125,8 +137,7 @@ def run_refresh(job: Job, progress) -> dict:
     progress(0, 1, _("Reading the registrations…"))
     count = services.refresh_batch(batch, progress=progress)
     return {"batch_id": batch.id,
-            "summary": _("The draft was made again from today's data: %(n)d line(s).",
-                         n=count)}
+            "summary": kept(DRAFT_REMADE, n=count)}
 
 
 @job_handler(SUPERSEDE)
@@ -135,8 +146,7 @@ def run_supersede(job: Job, progress) -> dict:
     progress(0, 1, _("Reading the registrations…"))
     new = services.supersede_batch(batch, job.created_by_id, progress=progress)
     return {"batch_id": new.id,
-            "summary": _("Draft %(new)s will replace %(old)s once sealed.", new=new.reference,
-                         old=batch.reference)}
+            "summary": kept(REPLACEMENT_MADE, new=new.reference, old=batch.reference)}
 
 
 @job_handler(SEAL)
@@ -150,8 +160,7 @@ def run_seal(job: Job, progress) -> dict:
                                progress=progress, place=False)
     services.commit_sealing(path)
     return {"batch_id": batch.id,
-            "summary": _("Batch %(ref)s is sealed: %(name)s. It will never change; download "
-                         "it and send it.", ref=batch.reference, name=path.name)}
+            "summary": kept(SEALED, ref=batch.reference, name=path.name)}
 
 
 def _next_link(job: Job) -> tuple[str, dict] | None:

@@ -136,8 +136,9 @@ ENCODINGS = {"utf-8-sig": _l("UTF-8 with BOM (Excel)"), "utf-8": _l("UTF-8 witho
 KIND_LABELS = labels_for(BatchKind, {
     BatchKind.ENROLMENT: _l("Enrolment"), BatchKind.UPDATE: _l("Update"),
     BatchKind.EXIT: _l("Exit"), BatchKind.REMITTANCE: _l("Remittance")})
-FORMAT_LABELS = {FileFormat.XLSX: _l("Excel (.xlsx)"), FileFormat.CSV: _l("CSV text (.csv)"),
-                 FileFormat.FIXED: _l("Fixed-width text (.txt)")}
+FORMAT_LABELS = labels_for(FileFormat, {
+    FileFormat.XLSX: _l("Excel (.xlsx)"), FileFormat.CSV: _l("CSV text (.csv)"),
+    FileFormat.FIXED: _l("Fixed-width text (.txt)")})
 EXTENSIONS = {FileFormat.XLSX: "xlsx", FileFormat.CSV: "csv", FileFormat.FIXED: "txt"}
 
 
@@ -154,59 +155,59 @@ _DMY = "%d/%m/%Y"
 _ISO = "%Y-%m-%d"
 BUILT_INS: dict[str, dict] = {
     "generic_enrolment": {
-        "name": "Generic enrolment", "kind": BatchKind.ENROLMENT, "format": FileFormat.XLSX,
+        "name": _l("Generic enrolment"), "kind": BatchKind.ENROLMENT, "format": FileFormat.XLSX,
         "columns": [
-            _col("Member number", "member.member_number", required=True),
-            _col("National ID", "member.id_number", required=True),
-            _col("Last name", "member.last_name", required=True),
-            _col("Second last name", "member.second_last_name"),
-            _col("First name", "member.first_name", required=True),
-            _col("Middle name", "member.middle_name"),
-            _col("Sex", "member.sex_initial", required=True),
-            _col("Date of birth", "member.date_of_birth", date_pattern=_DMY, required=True),
-            _col("Phone", "member.phone"),
-            _col("Address", "member.address"),
-            _col("Locality", "member.locality"),
+            _col(_l("Member number"), "member.member_number", required=True),
+            _col(_l("National ID"), "member.id_number", required=True),
+            _col(_l("Last name"), "member.last_name", required=True),
+            _col(_l("Second last name"), "member.second_last_name"),
+            _col(_l("First name"), "member.first_name", required=True),
+            _col(_l("Middle name"), "member.middle_name"),
+            _col(_l("Sex"), "member.sex_initial", required=True),
+            _col(_l("Date of birth"), "member.date_of_birth", date_pattern=_DMY, required=True),
+            _col(_l("Phone"), "member.phone"),
+            _col(_l("Address"), "member.address"),
+            _col(_l("Locality"), "member.locality"),
         ]},
     "generic_update": {
-        "name": "Generic update", "kind": BatchKind.UPDATE, "format": FileFormat.XLSX,
+        "name": _l("Generic update"), "kind": BatchKind.UPDATE, "format": FileFormat.XLSX,
         "columns": [
-            _col("Institution number", "registration.institution_member_number",
+            _col(_l("Institution number"), "registration.institution_member_number",
                  required=True),
-            _col("National ID", "member.id_number", required=True),
-            _col("Last name", "member.last_name", required=True),
-            _col("Second last name", "member.second_last_name"),
-            _col("First name", "member.first_name", required=True),
-            _col("Middle name", "member.middle_name"),
-            _col("Sex", "member.sex_initial"),
-            _col("Date of birth", "member.date_of_birth", date_pattern=_DMY),
-            _col("Phone", "member.phone"),
-            _col("Address", "member.address"),
-            _col("Locality", "member.locality"),
+            _col(_l("National ID"), "member.id_number", required=True),
+            _col(_l("Last name"), "member.last_name", required=True),
+            _col(_l("Second last name"), "member.second_last_name"),
+            _col(_l("First name"), "member.first_name", required=True),
+            _col(_l("Middle name"), "member.middle_name"),
+            _col(_l("Sex"), "member.sex_initial"),
+            _col(_l("Date of birth"), "member.date_of_birth", date_pattern=_DMY),
+            _col(_l("Phone"), "member.phone"),
+            _col(_l("Address"), "member.address"),
+            _col(_l("Locality"), "member.locality"),
         ]},
     "generic_exit": {
-        "name": "Generic exit", "kind": BatchKind.EXIT, "format": FileFormat.XLSX,
+        "name": _l("Generic exit"), "kind": BatchKind.EXIT, "format": FileFormat.XLSX,
         "columns": [
-            _col("Institution number", "registration.institution_member_number",
+            _col(_l("Institution number"), "registration.institution_member_number",
                  required=True),
-            _col("National ID", "member.id_number", required=True),
-            _col("Last name", "member.last_name", required=True),
-            _col("First name", "member.first_name", required=True),
-            _col("Exit date", "registration.exit_date", date_pattern=_DMY, required=True),
-            _col("Reason", "registration.exit_reason"),
+            _col(_l("National ID"), "member.id_number", required=True),
+            _col(_l("Last name"), "member.last_name", required=True),
+            _col(_l("First name"), "member.first_name", required=True),
+            _col(_l("Exit date"), "registration.exit_date", date_pattern=_DMY, required=True),
+            _col(_l("Reason"), "registration.exit_reason"),
         ]},
     "generic_remittance": {
-        "name": "Generic remittance", "kind": BatchKind.REMITTANCE, "format": FileFormat.XLSX,
+        "name": _l("Generic remittance"), "kind": BatchKind.REMITTANCE, "format": FileFormat.XLSX,
         "columns": [
-            _col("Institution number", "registration.institution_member_number",
+            _col(_l("Institution number"), "registration.institution_member_number",
                  required=True),
-            _col("National ID", "member.id_number", required=True),
-            _col("Last name", "member.last_name", required=True),
-            _col("First name", "member.first_name", required=True),
-            _col("Period", "batch.period", date_pattern="%Y-%m", required=True),
-            _col("Member share", "contribution.member_share", required=True),
-            _col("Cooperative share", "contribution.cooperative_share", required=True),
-            _col("Total", "contribution.total", required=True),
+            _col(_l("National ID"), "member.id_number", required=True),
+            _col(_l("Last name"), "member.last_name", required=True),
+            _col(_l("First name"), "member.first_name", required=True),
+            _col(_l("Period"), "batch.period", date_pattern="%Y-%m", required=True),
+            _col(_l("Member share"), "contribution.member_share", required=True),
+            _col(_l("Cooperative share"), "contribution.cooperative_share", required=True),
+            _col(_l("Total"), "contribution.total", required=True),
         ]},
     "employer_remittance_report": {
         # after the per-member part of publicly known employer remittance reports (such as

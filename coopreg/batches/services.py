@@ -47,10 +47,13 @@ from coopreg.batches.models import (
 from coopreg.batches.writers import Summary, write_batch_file
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
-from coopreg.core.labels import label
+from coopreg.core.labels import display, label
+from coopreg.core.languages import speak_in, speaking
 from coopreg.core.models import utcnow
-from coopreg.core.money import currency_exponent, from_minor, to_minor
+from coopreg.core.money import currency_exponent, format_money, from_minor, to_minor
+from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
+from coopreg.core.tenancy import get_scoped
 from coopreg.core.text import read_month
 from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.core.validation import clean_text
@@ -226,14 +229,18 @@ def create_layout(agreement: Agreement, kind: BatchKind | str, built_in: str | N
     spec = L.BUILT_INS.get(built_in) if built_in else None
     if built_in and (spec is None or spec["kind"] != kind):
         raise DomainError(_("Choose a starting layout of this kind."), field="built_in")
-    spec = spec or {"name": f"{L.KIND_LABELS[kind]}", "format": FileFormat.XLSX, "columns": []}
-    layout = FileLayout(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
-                        kind=kind, built_in_origin=built_in,
-                        **_layout_values({**spec, "name": name or spec["name"]}))
-    for position, column in enumerate(spec["columns"], start=1):
-        layout.columns.append(LayoutColumn(cooperative_id=agreement.cooperative_id,
-                                           position=position,
-                                           **_column_values(layout, column)))
+    spec = spec or {"name": L.KIND_LABELS[kind], "format": FileFormat.XLSX, "columns": []}
+    # the built-in layouts' names and column titles start in the cooperative's language (they
+    # are the cooperative's data from then on: it may rename them as the institution asks)
+    with speaking(agreement.cooperative.locale):
+        layout = FileLayout(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
+                            kind=kind, built_in_origin=built_in,
+                            **_layout_values({**spec, "name": str(name or spec["name"])}))
+        for position, column in enumerate(spec["columns"], start=1):
+            column = {**column, "header": str(column["header"])}
+            layout.columns.append(LayoutColumn(cooperative_id=agreement.cooperative_id,
+                                               position=position,
+                                               **_column_values(layout, column)))
     db.session.add(layout)
     db.session.flush()
     return layout
@@ -933,11 +940,15 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     agreement = batch.agreement
     currency = cooperative.currency
     totals = batch_totals(batch)
+    # the file is the cooperative's: its summary sheet speaks the cooperative's language
+    language = cooperative.locale
     amounts = {}
     if batch.kind == BatchKind.REMITTANCE:
-        amounts = {"Member share": from_minor(totals["member_share"], currency),
-                   "Cooperative share": from_minor(totals["cooperative_share"], currency),
-                   "Total": from_minor(totals["total"], currency)}
+        with speaking(language):
+            amounts = {_("Member share"): from_minor(totals["member_share"], currency),
+                       _("Cooperative share"): from_minor(totals["cooperative_share"],
+                                                          currency),
+                       _("Total"): from_minor(totals["total"], currency)}
     if batch.kind == BatchKind.REMITTANCE:
         # a draft made before this rule, or beside another one: the first sealed file wins
         _lock_agreement(agreement.id)
@@ -950,11 +961,15 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
             raise DomainError(_("The file's total (%(file)s) differs from the remittance "
                                 "recorded for %(month)s (%(ledger)s): every remitted line "
                                 "must be in the file.",
-                                file=from_minor(totals["total"], currency),
-                                month=batch.period.strftime("%Y-%m"), ledger=ledger))
-    supersedes = batch.supersedes
+                                file=format_money(from_minor(totals["total"], currency),
+                                                  currency),
+                                month=batch.period.strftime("%Y-%m"),
+                                ledger=format_money(Decimal(ledger), currency)))
+    supersedes = (get_scoped(Batch, batch.supersedes_id, batch.cooperative_id)
+                  if batch.supersedes_id else None)
     summary = Summary(reference=batch.reference, agreement=agreement.reference,
-                      institution=agreement.institution.name, kind=batch.kind.value,
+                      institution=agreement.institution.name,
+                      kind=speak_in(language, display, batch.kind),
                       period=batch.period, made_on=today, count=counts.included,
                       totals=amounts, total_minor=totals["total"],
                       member_share_minor=totals["member_share"],
@@ -973,7 +988,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                                                  f"{extension}", Path(export_dir), batch.id)
     final: Path | None = None
     try:
-        with os.fdopen(fd, "wb") as stream:
+        with os.fdopen(fd, "wb") as stream, speaking(language):
             data_checksum = write_batch_file(
                 stream, batch.layout_snapshot,
                 _counted(_included_values(batch), counts.included, progress), summary,
@@ -1019,6 +1034,12 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
     return final if place else pending
 
 
+SENT_IN_BATCH = sentence("registrations.sent_in_batch", lambda p: _(
+    "Sent in batch %(ref)s", **p))
+EXIT_SENT_IN_BATCH = sentence("registrations.exit_sent_in_batch", lambda p: _(
+    "Exit sent in batch %(ref)s", **p))
+
+
 def _move_registrations(batch: Batch, actor_id: int | None) -> None:
     _expected, target = _expected_statuses(batch)
     if target is None:
@@ -1027,8 +1048,8 @@ def _move_registrations(batch: Batch, actor_id: int | None) -> None:
         BatchLine.cooperative_id == batch.cooperative_id,
         BatchLine.batch_id == batch.id, BatchLine.included.is_(True),
         BatchLine.registration_id.is_not(None)).order_by(BatchLine.line_no)))
-    reason = (_("Sent in batch %(ref)s", ref=batch.reference) if target == S.SUBMITTED
-              else _("Exit sent in batch %(ref)s", ref=batch.reference))
+    reason = kept(SENT_IN_BATCH if target == S.SUBMITTED else EXIT_SENT_IN_BATCH,
+                  ref=batch.reference)
     agreement_services.transition_many(ids, target, actor_id, reason,
                                        cooperative_id=batch.cooperative_id)
 

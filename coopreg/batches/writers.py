@@ -130,28 +130,29 @@ def write_xlsx_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[st
 
     def summary_rows():
         # item | text | count | amount: each column keeps one type (text stays text)
-        yield ["Batch reference", summary.reference, None, None]
-        yield ["Agreement", summary.agreement, None, None]
-        yield ["Institution", summary.institution, None, None]
-        yield ["Kind", summary.kind, None, None]
+        # in the language the file is written in (the sealing says which: the cooperative's)
+        yield [_("Batch reference"), summary.reference, None, None]
+        yield [_("Agreement"), summary.agreement, None, None]
+        yield [_("Institution"), summary.institution, None, None]
+        yield [_("Kind"), summary.kind, None, None]
         if summary.period is not None:
-            yield ["Period", summary.period.strftime("%Y-%m"), None, None]
+            yield [_("Period"), summary.period.strftime("%Y-%m"), None, None]
         if summary.supersedes:
-            yield ["Replaces batch", summary.supersedes, None, None]
-        yield ["Made on", summary.made_on.isoformat(), None, None]
-        yield ["Lines", None, checksum.count, None]
+            yield [_("Replaces batch"), summary.supersedes, None, None]
+        yield [_("Made on"), summary.made_on.isoformat(), None, None]
+        yield [_("Lines"), None, checksum.count, None]
         for label, amount in summary.totals.items():
             yield [label, None, None, amount]
-        yield ["Checksum of the data lines (SHA-256)", checksum.hexdigest(), None, None]
+        yield [_("Checksum of the data lines (SHA-256)"), checksum.hexdigest(), None, None]
 
     def all_sheets():
-        yield sheets.Sheet("Lines", _xlsx_columns(layout, widths), data_rows())
+        yield sheets.Sheet(_("Lines"), _xlsx_columns(layout, widths), data_rows())
         # made after the data sheet is written, so the count and checksum are final
-        yield sheets.Sheet("Summary", [sheets.Column("Item", width=38),
-                                       sheets.Column("Value", width=66),
-                                       sheets.Column("Count", sheets.INTEGER, width=10),
-                                       sheets.Column("Amount", sheets.MONEY, width=16,
-                                                     decimals=summary.decimals)],
+        yield sheets.Sheet(_("Summary"), [sheets.Column(_("Item"), width=38),
+                                          sheets.Column(_("Value"), width=66),
+                                          sheets.Column(_("Count"), sheets.INTEGER, width=10),
+                                          sheets.Column(_("Amount"), sheets.MONEY, width=16,
+                                                        decimals=summary.decimals)],
                            summary_rows(), autofilter=False)
 
     sheets.write_xlsx(target, all_sheets())

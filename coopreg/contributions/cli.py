@@ -17,6 +17,7 @@ from coopreg.contributions.services import (
 )
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.languages import LANGUAGES, speaking
 from coopreg.extensions import db
 
 dues_cli = AppGroup("dues", help="Contributions due from members.")
@@ -41,7 +42,10 @@ def _month(value: str, option: str) -> date:
 @click.option("--dry-run", "dry_run", is_flag=True,
               help="Print what would be created (per period and payer share, and what "
                    "already exists) and write nothing.")
-def generate_dues_command(cooperative_code, reference, through, start, from_start, dry_run):
+@click.option("--lang", "lang", default=None, type=click.Choice(LANGUAGES),
+              help="Language of the summary (default: the cooperative's).")
+def generate_dues_command(cooperative_code, reference, through, start, from_start, dry_run,
+                          lang):
     """Generate the dues of an agreement for a month, or a range of months (idempotent)."""
     from coopreg.core.unit_of_work import unit_of_work
 
@@ -62,17 +66,18 @@ def generate_dues_command(cooperative_code, reference, through, start, from_star
         first = last
     if last < first:
         raise click.ClickException("--through is before --from.")
-    if dry_run:
-        try:
-            preview = preview_dues(agreement, first, last)
-        except DomainError as error:
-            raise click.ClickException(error.message) from None
-        finally:
-            db.session.rollback()
-        click.echo(f"{cooperative.code} {agreement.reference} (dry run, nothing written):")
-        for line in preview.lines(cooperative.currency):
-            click.echo(f"  {line}")
-        return
-    with unit_of_work("cli: dues generate"):
-        result = generate_dues(agreement, first, last)
-    click.echo(f"{cooperative.code} {agreement.reference}: {result.summary()}")
+    with speaking(lang or cooperative.locale):
+        if dry_run:
+            try:
+                preview = preview_dues(agreement, first, last)
+            except DomainError as error:
+                raise click.ClickException(error.message) from None
+            finally:
+                db.session.rollback()
+            click.echo(f"{cooperative.code} {agreement.reference} (dry run, nothing written):")
+            for line in preview.lines(cooperative.currency):
+                click.echo(f"  {line}")
+            return
+        with unit_of_work("cli: dues generate"):
+            result = generate_dues(agreement, first, last)
+        click.echo(f"{cooperative.code} {agreement.reference}: {result.summary()}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from coopreg.agreements.models import Agreement
@@ -24,7 +25,7 @@ COLLECTORS = ("Tesorería", "Reunión de socios", "Field officer")
 
 def _months_back(day: date, months: int) -> date:
     month = services.month_start(day)
-    for _ in range(months):
+    for _step in range(months):
         month = services.previous_month(month)
     return month
 
@@ -107,7 +108,8 @@ def _reverse_one(cooperative: Cooperative, rng: random.Random) -> None:
         .order_by(Receipt.number.desc()).limit(20)).all()
     for receipt in candidates:
         if not services.reversal_blockers(receipt):
-            services.reverse_receipt(receipt, "Recorded for the wrong member (demo)", None)
+            services.reverse_receipt(receipt, _("Recorded for the wrong member (demo)"),
+                                         None)
             return
 
 
@@ -138,7 +140,7 @@ def _remit(agreement: Agreement, today: date) -> int:
 
 
 def _statement(cooperative: Cooperative, receipts: list[Receipt], today: date) -> None:
-    source = statements.find_or_create_source(cooperative, "Mobile wallet (demo)",
+    source = statements.find_or_create_source(cooperative, _("Mobile wallet (demo)"),
                                               "mobile_money")
     headers = ["Date", "Amount", "Transaction ID", "Sender", "Details"]
     statements.save_mapping(source, headers, {

@@ -12,13 +12,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coopreg.contributions.models import PaymentMethod
 from coopreg.core.forms import MoneyField, MonthField, choices
+from coopreg.core.labels import labels_for
 
-METHOD_LABELS = {
+METHOD_LABELS = labels_for(PaymentMethod, {
     PaymentMethod.CASH: _l("Cash"),
     PaymentMethod.BANK_TRANSFER: _l("Bank transfer"),
     PaymentMethod.MOBILE_MONEY: _l("Mobile money"),
     PaymentMethod.PRODUCE_DEDUCTION: _l("Deduction from a produce payment"),
-}
+})
 METHOD_CHOICES = [(m.value, label) for m, label in METHOD_LABELS.items()]
 MONTH_HINT = _l("Year and month, for example 2025-03.")
 

@@ -14,6 +14,7 @@ from coopreg.contributions.reports import write_arrears_workbook
 from coopreg.contributions.services import generate_dues
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.sentences import kept, sentence
 from coopreg.core.tenancy import get_scoped
 from coopreg.extensions import db
 from coopreg.jobs.files import XLSX, ExportedFile, export_job
@@ -37,6 +38,10 @@ def run_dues_generation(job: Job, progress) -> dict:
     return result.as_dict()
 
 
+ARREARS_EXPORTED = sentence("contributions.arrears_exported", lambda p: ngettext(
+    "%(num)d member in arrears exported.", "%(num)d members in arrears exported.", p["num"]))
+
+
 @export_job(ARREARS_EXPORT, (Role.ADMIN, Role.SECRETARY, Role.TREASURER))
 def export_arrears(job: Job, stream, progress) -> ExportedFile:
     """params: min_days, min_periods, agreement_id (optional), include_deceased (optional):
@@ -53,8 +58,7 @@ def export_arrears(job: Job, stream, progress) -> ExportedFile:
                                      progress=progress, **filters)
     return ExportedFile(filename=f"arrears-{cooperative.code}-{date.today():%Y%m%d}.xlsx",
                         mimetype=XLSX, rows=written,
-                        summary=ngettext("%(num)d member in arrears exported.",
-                                         "%(num)d members in arrears exported.", written))
+                        summary=kept(ARREARS_EXPORTED, num=written))
 
 
 def _to_reconciliation(job: Job):

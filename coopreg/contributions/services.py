@@ -63,7 +63,8 @@ from coopreg.contributions.models import (
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.models import utcnow
-from coopreg.core.money import from_minor, parse_amount, to_minor
+from coopreg.core.money import format_money, from_minor, parse_amount, to_minor
+from coopreg.core.sentences import kept, say, sentence
 from coopreg.core.sequences import next_number
 from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
@@ -198,6 +199,24 @@ def is_closed(agreement: Agreement, period: date) -> bool:
 
 # ---- dues -----------------------------------------------------------------------------------
 
+def _say_generation(p: dict) -> str:
+    text = _("%(created)d dues created for %(periods)d period(s).", created=p["created"],
+             periods=p["periods"])
+    if p.get("closed"):
+        text += " " + _("Closed periods left alone: %(months)s.",
+                        months=", ".join(p["closed"]))
+    if p.get("missing"):
+        text += " " + _("%(n)d member(s) have no declared income and the rule has no "
+                        "floor: %(numbers)s.", n=p.get("missing_count", len(p["missing"])),
+                        numbers=", ".join(p["missing"]))
+    if p.get("credit"):
+        text += " " + _("Credit of %(n)d member(s) applied to the new dues.", n=p["credit"])
+    return text
+
+
+DUES_GENERATED = sentence("contributions.dues_generated", _say_generation)
+
+
 @dataclass
 class GenerationResult:
     periods: list[date] = field(default_factory=list)
@@ -206,26 +225,21 @@ class GenerationResult:
     missing_income: list[str] = field(default_factory=list)  # member numbers
     credit_applied_to: int = 0  # members whose credit paid some of the new dues
 
+    def kept_summary(self) -> dict:
+        """The summary as a kept sentence (a job's result): said in the reader's language."""
+        return kept(DUES_GENERATED, created=self.created, periods=len(self.periods),
+                    closed=[f"{m:%Y-%m}" for m in self.skipped_closed],
+                    missing=self.missing_income[:20], missing_count=len(self.missing_income),
+                    credit=self.credit_applied_to)
+
     def summary(self) -> str:
-        text = _("%(created)d dues created for %(periods)d period(s).", created=self.created,
-                 periods=len(self.periods))
-        if self.skipped_closed:
-            text += " " + _("Closed periods left alone: %(months)s.", months=", ".join(
-                f"{m:%Y-%m}" for m in self.skipped_closed))
-        if self.missing_income:
-            text += " " + _("%(n)d member(s) have no declared income and the rule has no "
-                            "floor: %(numbers)s.", n=len(self.missing_income),
-                            numbers=", ".join(self.missing_income[:20]))
-        if self.credit_applied_to:
-            text += " " + _("Credit of %(n)d member(s) applied to the new dues.",
-                            n=self.credit_applied_to)
-        return text
+        return say(self.kept_summary())
 
     def as_dict(self) -> dict:
         return {"created": self.created, "periods": [f"{m:%Y-%m}" for m in self.periods],
                 "skipped_closed": [f"{m:%Y-%m}" for m in self.skipped_closed],
                 "missing_income": self.missing_income[:200],
-                "credit_applied_to": self.credit_applied_to, "summary": self.summary()}
+                "credit_applied_to": self.credit_applied_to, "summary": self.kept_summary()}
 
 
 def generate_dues(agreement: Agreement, start: date, end: date,
@@ -1016,8 +1030,9 @@ def post_collection_sheet(cooperative: Cooperative, agreement: Agreement, collec
         raise DomainError(_("The control figures do not match the lines: you typed "
                             "%(count)d payments for %(total)s, the lines hold %(n)d payments "
                             "for %(actual)s. Check the sheet; nothing was posted.",
-                            count=count, total=from_minor(total, currency), n=len(lines),
-                            actual=from_minor(actual_total, currency)),
+                            count=count, total=format_money(from_minor(total, currency), currency),
+                            n=len(lines),
+                            actual=format_money(from_minor(actual_total, currency), currency)),
                           field="control_total")
     if not lines:
         raise DomainError(_("No payment on the sheet."), field="control_count")
@@ -1111,8 +1126,10 @@ def record_remittance(agreement: Agreement, period: date, remitted_on: date | No
         raise DomainError(_("The remittance must be %(total)s, the total of its %(n)d lines "
                             "(you typed %(typed)s). Send exactly that, or record the "
                             "difference with the institution separately.",
-                            total=from_minor(total, currency), n=len(dues),
-                            typed=from_minor(typed, currency)), field="amount")
+                            total=format_money(from_minor(total, currency), currency),
+                            n=len(dues),
+                            typed=format_money(from_minor(typed, currency), currency)),
+                          field="amount")
     remittance = Remittance(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
                             period=period, remitted_on=remitted_on, amount_minor=total,
                             reference=_text(reference, 80, "reference", _("The reference")),

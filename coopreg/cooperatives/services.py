@@ -8,14 +8,18 @@ from datetime import date
 from babel import Locale
 from babel.numbers import UnknownCurrencyError, get_currency_name
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
+from coopreg.core.languages import speaking
 from coopreg.core.validation import clean_text
 from coopreg.extensions import db
 
-DEFAULT_DOCUMENTS = ("Copy of national ID", "Signed membership form", "Proof of address")
+# the checklist a new cooperative starts with, named in its language (its data from then on)
+DEFAULT_DOCUMENTS = (_l("Copy of national ID"), _l("Signed membership form"),
+                     _l("Proof of address"))
 
 
 def _check_country(country: str) -> str:
@@ -70,8 +74,10 @@ def create_cooperative(code: str, name: str, country: str, currency: str,
                               id_pattern=_check_pattern(id_pattern))
     db.session.add(cooperative)
     db.session.flush()
-    for position, doc in enumerate(DEFAULT_DOCUMENTS):
-        db.session.add(DocumentType(cooperative_id=cooperative.id, name=doc, position=position))
+    with speaking(cooperative.locale):
+        for position, doc in enumerate(DEFAULT_DOCUMENTS):
+            db.session.add(DocumentType(cooperative_id=cooperative.id, name=str(doc),
+                                        position=position))
     db.session.flush()
     return cooperative
 

@@ -85,6 +85,10 @@ def _plain(value: Any) -> Any:
         return f"<{len(value)} bytes>"
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, dict):  # a JSON column (a kept sentence's values, totals): as JSON
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     return str(value)
 
 

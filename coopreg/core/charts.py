@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from flask_babel import format_decimal
 from markupsafe import Markup
+
+from coopreg.core.money import format_share
 
 PALETTE = ("#0b5d4b", "#c2410c", "#1d4ed8", "#7e22ce", "#a16207", "#be123c", "#0f766e")
 MUTED = "#cbd2dc"
@@ -26,9 +29,17 @@ class Segment:
 
 
 def _fmt(value) -> str:
+    """A figure in the page's language ("1,234.5", "1.234,5", "1 234,5")."""
     if isinstance(value, float | Decimal) and value != int(value):
-        return f"{value:,.1f}"
-    return f"{int(value):,}"
+        return format_decimal(Decimal(str(value)), format="#,##0.0")
+    return format_decimal(int(value), format="#,##0")
+
+
+def _share(value, total) -> str:
+    """value / total as a whole percentage in the page's language ("23%", "23 %")."""
+    if not total:
+        return format_share(Decimal(0), digits=0)
+    return format_share(Decimal(str(value)) / Decimal(str(total)), digits=0)
 
 
 def nice_axis(peak: float, ticks: int = 4) -> tuple[float, float]:
@@ -130,11 +141,11 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[Segment]]], *,
                                         if len(segments) == 2 else PALETTE[n % len(PALETTE)])
             legend.setdefault(segment.label, colour)
             length = float(segment.value) * scale
-            share = (float(segment.value) / total * 100) if total else 0
-            text = f"{share:.0f}%" if percent else _fmt(segment.value)
+            share = _share(segment.value, total)
+            text = share if percent else _fmt(segment.value)
             parts.append(f'<rect x="{x:.1f}" y="{y}" width="{length:.1f}" '
                          f'height="{bar_height}" fill="{colour}"><title>{escape(str(label))},'
-                         f' {escape(segment.label)}: {_fmt(segment.value)} ({share:.0f}%)'
+                         f' {escape(segment.label)}: {_fmt(segment.value)} ({share})'
                          f'</title></rect>')
             if length > 34:
                 ink = "#ffffff" if colour != MUTED else "#1d2433"

@@ -9,8 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import get_currency_precision
+from babel import Locale, UnknownLocaleError
+from babel.languages import get_official_languages
+from babel.numbers import format_currency as babel_format_currency
+from babel.numbers import format_percent as babel_format_percent
+from babel.numbers import get_currency_precision, get_currency_symbol
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from coopreg.core.errors import DomainError
@@ -178,3 +184,65 @@ def amount_in_words(amount: Decimal, currency: str, language: str) -> str:
     with force_locale(lang):
         return _("%(words)s %(currency)s and %(cents)s/%(unit)s", words=words, currency=name,
                  cents=f"{cents:0{exponent}d}", unit=10 ** exponent)
+
+
+# Currencies of several countries: the country whose locales give their sign.
+_HOME = {"XOF": "SN", "XAF": "CM", "XCD": "AG", "XPF": "PF", "EUR": "FR"}
+
+
+@lru_cache(maxsize=64)
+def currency_symbol(currency: str) -> str:
+    """The sign people of the currency's country write (₡ for CRC, ₱ for PHP, F CFA for XOF),
+    whatever the language of the page: CLDR gives "CRC" in Spanish and French, and nobody in
+    Costa Rica writes that. The ISO code when the country's own locales have no sign."""
+    currency = currency.upper()
+    territory = _HOME.get(currency, currency[:2])
+    for language in get_official_languages(territory, de_facto=True) + ("en", "es", "fr"):
+        try:
+            symbol = get_currency_symbol(currency, locale=Locale(language, territory))
+        except (UnknownLocaleError, ValueError):
+            continue
+        if symbol and symbol != currency:
+            return symbol
+    return currency
+
+
+def format_money(amount: Decimal | None, currency: str, locale: str | Locale | None = None
+                 ) -> str:
+    """An amount as people of the page's language write it, with the sign of the currency's
+    country: "₡955,810.80", "955.810,80 ₡", exact (Decimal, the currency's decimals)."""
+    if amount is None:
+        return ""
+    if isinstance(amount, float):
+        raise TypeError("money is never a float")
+    currency = currency.upper()
+    locale = locale or get_locale() or "en"
+    digits = currency_exponent(currency)
+    text = babel_format_currency(Decimal(amount), currency, locale=locale,
+                                 format=_pattern(str(locale), "currency", digits, "0"),
+                                 currency_digits=False)
+    return text.replace(currency, currency_symbol(currency))
+
+
+@lru_cache(maxsize=64)
+def _pattern(locale: str, kind: str, digits: int, fill: str) -> str:
+    """The locale's own currency or percent pattern (where the sign goes, its spacing) with
+    `digits` decimals ("0": always written, "#": only when not zero)."""
+    parsed = Locale.parse(locale)
+    formats = parsed.currency_formats if kind == "currency" else parsed.percent_formats
+    pattern = formats["standard" if kind == "currency" else None].pattern.split(";")[0]
+    number = re.search(r"[#0,.]+", pattern).group(0)
+    whole = number.split(".")[0]
+    return pattern.replace(number, f"{whole}.{fill * digits}" if digits else whole, 1)
+
+
+def format_share(value: Decimal | int | None, locale: str | Locale | None = None,
+                 digits: int = 1) -> str:
+    """A share (0.232) as a percentage in the page's language: "23.2%", "23,2 %"."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        raise TypeError("figures are never floats")
+    locale = locale or get_locale() or "en"
+    return babel_format_percent(Decimal(value), locale=locale,
+                                format=_pattern(str(locale), "percent", digits, "#"))

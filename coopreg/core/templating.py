@@ -18,18 +18,27 @@ from flask_babel import (
 )
 from markupsafe import Markup
 
-from coopreg.core.labels import label
+from coopreg.core import audit_text
+from coopreg.core.labels import display, label
 from coopreg.core.languages import LANGUAGE_NAMES
-from coopreg.core.money import from_minor
+from coopreg.core.money import format_money, format_share, from_minor
+from coopreg.core.sentences import say
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
+    """Minor units as the page's language writes money, with the currency's sign (₡, ₱)."""
     if minor is None:
         return ""
     currency = currency or g.cooperative.currency
-    amount: Decimal = from_minor(minor, currency)
-    pattern = "#,##0.00" if amount.as_tuple().exponent else "#,##0"
-    return f"{format_decimal(amount, format=pattern)} {currency}"
+    return format_money(from_minor(minor, currency), currency)
+
+
+def percent(value, digits: int = 1) -> str:
+    """A share (0.232, a Decimal or a Fraction-free ratio) as "23.2%" / "23,2 %"."""
+    if value is None:
+        return ""
+    return format_share(value if isinstance(value, Decimal | int) else Decimal(str(value)),
+                        digits=digits)
 
 
 def amount(minor: int | None, currency: str | None = None) -> str:
@@ -103,10 +112,17 @@ def register(app: Flask) -> None:
         newstyle=True)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["amount"] = amount
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["show_date"] = show_date
     app.jinja_env.filters["show_month"] = show_month
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["display"] = display
+    app.jinja_env.globals["audit_who"] = audit_text.who
+    app.jinja_env.globals["audit_when"] = audit_text.when
+    app.jinja_env.globals["audit_changes"] = lambda e: audit_text.change_lines(
+        e.entity, e.action, e.changes or {}, getattr(g.get("cooperative"), "currency", None))
+    app.jinja_env.globals["say"] = say
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
 

@@ -7,12 +7,14 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from coopreg.auth import services as auth_services
 from coopreg.auth.models import Role
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.cooperatives.services import create_cooperative, find_cooperative
+from coopreg.core.languages import speaking
 from coopreg.demo.people import people
 from coopreg.extensions import db
 from coopreg.members import services as member_services
@@ -102,13 +104,13 @@ def _load_members(cooperative: Cooperative, count: int, seed: int, report: DemoR
         when = max(member.joined_on, today - timedelta(days=rng.randint(1, 300)))
         if roll < 0.04:
             member_services.change_member_status(member, MemberStatus.SUSPENDED, when,
-                                                 "Unpaid dues for six months", None)
+                                                 _("Unpaid dues for six months"), None)
         elif roll < 0.08:
             member_services.change_member_status(member, MemberStatus.LEFT, when,
-                                                 "Moved to another region", None)
+                                                 _("Moved to another region"), None)
         elif roll < 0.09:
             member_services.change_member_status(member, MemberStatus.DECEASED, when,
-                                                 "Reported by family", None)
+                                                 _("Reported by family"), None)
     report.lines.append(f"{cooperative.code}: added {created} members.")
 
 
@@ -118,18 +120,21 @@ def load_demo(member_count: int = 300) -> DemoReport:
     cooperatives = {spec["code"]: _ensure_cooperative(spec, report)
                     for spec in DEMO_COOPERATIVES}
     _ensure_users(cooperatives, report)
-    for seed, cooperative in enumerate(cooperatives.values(), start=1):
-        _load_members(cooperative, member_count, seed, report)
     from coopreg.agreements.demo import load_demo_agreement
-
-    for seed, cooperative in enumerate(cooperatives.values(), start=1):
-        report.lines.append(load_demo_agreement(cooperative, seed))
     from coopreg.batches.demo import load_demo_batches
-
-    for cooperative in cooperatives.values():
-        report.lines.append(load_demo_batches(cooperative))
     from coopreg.contributions.demo import load_demo_contributions
 
+    # each cooperative's demo speaks its language: notes, reasons, documents, history
     for seed, cooperative in enumerate(cooperatives.values(), start=1):
-        report.lines.append(load_demo_contributions(cooperative, seed))
+        with speaking(cooperative.locale):
+            _load_members(cooperative, member_count, seed, report)
+    for seed, cooperative in enumerate(cooperatives.values(), start=1):
+        with speaking(cooperative.locale):
+            report.lines.append(load_demo_agreement(cooperative, seed))
+    for cooperative in cooperatives.values():
+        with speaking(cooperative.locale):
+            report.lines.append(load_demo_batches(cooperative))
+    for seed, cooperative in enumerate(cooperatives.values(), start=1):
+        with speaking(cooperative.locale):
+            report.lines.append(load_demo_contributions(cooperative, seed))
     return report

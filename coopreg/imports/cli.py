@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
+from coopreg.core.languages import language_option, speaking
 from coopreg.extensions import db
 
 members_cli = AppGroup("members", help="Import members from a spreadsheet, export the register.")
@@ -87,10 +88,11 @@ def _write_problems(analysis, path: Path | None) -> None:
                    "file, as the web page offers it.")
 @click.option("--show-problems", default=200, show_default=True, type=click.IntRange(0),
               help="How many problems to print.")
+@language_option
 def import_command(file, code, dry_run, update_existing, valid_rows_only, defaults,
-                   problems_file, show_problems):
+                   problems_file, show_problems, lang):
     """Import members from FILE (xlsx, ods, xls or csv) into a cooperative, all or nothing."""
-    from coopreg.imports.services import ImportRefused, import_file, parse_defaults
+    from coopreg.imports.services import parse_defaults
 
     cooperative = _cooperative(code)
     try:
@@ -98,9 +100,20 @@ def import_command(file, code, dry_run, update_existing, valid_rows_only, defaul
     except DomainError as error:
         raise click.ClickException(f"--default: {error.message}") from None
     data = file.read_bytes()
+    with speaking(lang or cooperative.locale):
+        _import(cooperative, data, file.name, dry_run=dry_run, update_existing=update_existing,
+                valid_rows_only=valid_rows_only, show_problems=show_problems, given=given,
+                problems_file=problems_file)
+
+
+def _import(cooperative, data: bytes, filename: str, *, dry_run: bool, update_existing: bool,
+            valid_rows_only: bool, show_problems: int, given: dict,
+            problems_file: Path | None) -> None:
+    from coopreg.imports.services import ImportRefused, import_file
+
     try:
         with acting_as(None, "cli"):
-            analysis, run = import_file(cooperative, data, file.name,
+            analysis, run = import_file(cooperative, data, filename,
                                         update_existing=update_existing,
                                         valid_rows_only=valid_rows_only, dry_run=dry_run,
                                         defaults=given)
@@ -145,7 +158,8 @@ def import_command(file, code, dry_run, update_existing, valid_rows_only, defaul
 @click.option("--format", "fmt", default=None, type=click.Choice(["xlsx", "csv"]),
               help="Default: from the output file's name.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def export_command(code, as_of, fmt, output):
+@language_option
+def export_command(code, as_of, fmt, output, lang):
     """Write the register (as it stood on a date) to a spreadsheet that imports back as is."""
     from coopreg.imports.export import export_register
 
@@ -159,7 +173,8 @@ def export_command(code, as_of, fmt, output):
     fmt = fmt or ("csv" if output.suffix.lower() == ".csv" else "xlsx")
     partial = output.with_name(output.name + ".part")
     try:
-        count = export_register(cooperative, day, fmt, str(partial))
+        with speaking(lang or cooperative.locale):
+            count = export_register(cooperative, day, fmt, str(partial))
     except DomainError as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(error.message) from None

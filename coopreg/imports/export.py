@@ -13,21 +13,31 @@ from decimal import Decimal
 from typing import IO, Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from coopreg.auth.models import Role
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import display
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor
+from coopreg.core.sentences import kept, sentence
 from coopreg.core.spreadsheets import DATE, MONEY, TEXT, Column, Sheet, write_csv, write_xlsx
 from coopreg.extensions import db
 from coopreg.imports import fields as F
 from coopreg.jobs.files import CSV, XLSX, ExportedFile, export_job
 from coopreg.jobs.models import Job
 from coopreg.jobs.services import create_job
-from coopreg.members.models import Member, MemberStatus, MemberStatusChange
+from coopreg.members.models import (
+    ConsentMethod,
+    Member,
+    MemberStatus,
+    MemberStatusChange,
+    Sector,
+    Sex,
+)
 from coopreg.members.national_ids import id_types_for
 
 FORMATS = ("xlsx", "csv")
@@ -35,8 +45,11 @@ EXPORT_JOB = "members_export"
 EXPORT_ROLES = (Role.ADMIN, Role.SECRETARY, Role.TREASURER)
 PROGRESS_EVERY = 2000  # rows between two progress reports of an export job
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
-STATUS_HEADER = "Status"       # not imported: status changes have their own page
-LEFT_ON_HEADER = "Left on"     # idem
+STATUS_HEADER = _l("Status")       # not imported: status changes have their own page
+LEFT_ON_HEADER = _l("Left on")     # idem
+# the fields whose cells hold a code, written as its label in the file's language (the import
+# reads the labels back, in any language)
+ENUM_FIELDS = {"sex": Sex, "sector": Sector, "consent_method": ConsentMethod}
 
 
 def member_columns(cooperative: Cooperative, *, with_lists: bool = False) -> list[Column]:
@@ -46,22 +59,38 @@ def member_columns(cooperative: Cooperative, *, with_lists: bool = False) -> lis
     columns = []
     for spec in F.FIELDS:
         choices = spec.choices if spec.key != "id_type" else id_codes
-        columns.append(Column(spec.header, spec.kind if spec.kind != MONEY else MONEY,
+        if spec.key in ENUM_FIELDS:
+            choices = tuple(display(ENUM_FIELDS[spec.key](c)) for c in choices)
+        elif spec.key == "consent_given":
+            choices = (_("yes"), _("no"))
+        # the header in the language of the file (the import knows it in every language)
+        columns.append(Column(str(spec.label), spec.kind if spec.kind != MONEY else MONEY,
                               decimals=exponent, choices=choices if with_lists else (),
                               width={"notes": 40, "address": 30}.get(spec.key)))
     return columns
 
 
-def _member_cells(member: dict[str, Any], currency: str) -> list[Any]:
+def cell_words() -> dict[str, dict]:
+    """The words written for codes, in the current language, looked up once per file."""
+    words: dict[str, dict] = {key: {m.value: display(m) for m in enum_type}
+                              for key, enum_type in ENUM_FIELDS.items()}
+    words["consent_given"] = {True: _("yes"), False: _("no")}
+    words["status"] = {m.value: display(m) for m in MemberStatus}
+    return words
+
+
+def _member_cells(member: dict[str, Any], currency: str, words: dict[str, dict] | None = None
+                  ) -> list[Any]:
+    words = words if words is not None else cell_words()
     cells = []
     for spec in F.FIELDS:
         if spec.key == "declared_income":
             cells.append(from_minor(member["declared_income_minor"], currency))
         elif spec.key == "consent_given":
-            cells.append("yes" if member["consent_given"] else "no")
+            cells.append(words["consent_given"][bool(member["consent_given"])])
         else:
-            value = member[spec.key]
-            cells.append(getattr(value, "value", value))
+            value = getattr(member[spec.key], "value", member[spec.key])
+            cells.append(words[spec.key].get(value, value) if spec.key in words else value)
     return cells
 
 
@@ -101,6 +130,7 @@ def register_rows(cooperative: Cooperative, as_of: date | None) -> Iterator[list
     if as_of is not None:
         stmt = stmt.where(table.c.joined_on <= as_of)
     result = db.session.execute(stmt)
+    words = cell_words()
     try:  # a server-side cursor on PostgreSQL: closed even when the writer stops early
         for member in result.mappings():
             if as_of is None:
@@ -110,15 +140,16 @@ def register_rows(cooperative: Cooperative, as_of: date | None) -> Iterator[list
                 if status in GONE:
                     continue
                 left_on = None
-            yield _member_cells(member, cooperative.currency) + [
-                getattr(status, "value", status), left_on]
+            code = getattr(status, "value", status)
+            yield _member_cells(member, cooperative.currency, words) + [
+                words["status"].get(code, code), left_on]
     finally:
         result.close()
 
 
 def export_columns(cooperative: Cooperative) -> list[Column]:
-    return member_columns(cooperative) + [Column(STATUS_HEADER, TEXT, width=12),
-                                          Column(LEFT_ON_HEADER, DATE)]
+    return member_columns(cooperative) + [Column(str(STATUS_HEADER), TEXT, width=12),
+                                          Column(str(LEFT_ON_HEADER), DATE)]
 
 
 def check_export(as_of: date | None, fmt: str) -> None:
@@ -178,6 +209,10 @@ def start_export(cooperative: Cooperative, user_id: int | None, as_of: date | No
                       {"as_of": as_of.isoformat() if as_of else None, "format": fmt})
 
 
+MEMBERS_EXPORTED = sentence("imports.members_exported", lambda p: ngettext(
+    "%(num)d member exported.", "%(num)d members exported.", p["num"]))
+
+
 @export_job(EXPORT_JOB, EXPORT_ROLES)
 def _export_job(job: Job, stream: IO[bytes], progress) -> ExportedFile:
     cooperative = db.session.get(Cooperative, job.cooperative_id)
@@ -186,8 +221,7 @@ def _export_job(job: Job, stream: IO[bytes], progress) -> ExportedFile:
     written = export_register(cooperative, as_of, fmt, stream, progress)
     return ExportedFile(filename=export_filename(cooperative, as_of, fmt),
                         mimetype=XLSX if fmt == "xlsx" else CSV, rows=written,
-                        summary=ngettext("%(num)d member exported.",
-                                         "%(num)d members exported.", written))
+                        summary=kept(MEMBERS_EXPORTED, num=written))
 
 
 def _about(cooperative: Cooperative, as_of: date | None,
@@ -197,8 +231,9 @@ def _about(cooperative: Cooperative, as_of: date | None,
     yield [_("Register on"), as_of.isoformat() if as_of else _("all members, any status")]
     yield [_("Exported at (UTC)"), utcnow().strftime("%Y-%m-%d %H:%M")]
     yield [_("Members"), str(counter["n"])]
-    yield [_("Note"), _("Status and Left on are for reading only; importing this file back "
-                        "does not change them.")]
+    yield [_("Note"), _("The columns %(status)s and %(left_on)s are for reading only; "
+                        "importing this file back does not change them.",
+                        status=str(STATUS_HEADER), left_on=str(LEFT_ON_HEADER))]
 
 
 def export_filename(cooperative: Cooperative, as_of: date | None, fmt: str) -> str:
@@ -215,13 +250,13 @@ def write_template(cooperative: Cooperative, target: str | IO[bytes]) -> None:
     id_types = id_types_for(cooperative.country, cooperative.id_label)
     example = {
         "member_number": "", "first_name": "María", "middle_name": "José",
-        "last_name": "Núñez", "second_last_name": "Solís", "sex": "female",
+        "last_name": "Núñez", "second_last_name": "Solís", "sex": display(Sex.FEMALE),
         "date_of_birth": date(1980, 5, 17), "id_type": id_types[0].code, "id_number": "",
         "phone": "8888-1234", "address": "200 m north of the school", "locality": "San Carlos",
-        "sector": "agriculture", "occupation": "Coffee grower",
+        "sector": display(Sector.AGRICULTURE), "occupation": "Coffee grower",
         "declared_income": Decimal(250_000),
-        "joined_on": date(2020, 1, 15), "consent_given": "yes",
-        "consent_date": date(2020, 1, 15), "consent_method": "signed_form",
+        "joined_on": date(2020, 1, 15), "consent_given": _("yes"),
+        "consent_date": date(2020, 1, 15), "consent_method": display(ConsentMethod.SIGNED_FORM),
         "notes": F.EXAMPLE_MARK,
     }
     notes_columns = [Column(_("Column"), width=26), Column(_("Required"), width=10),
@@ -259,4 +294,4 @@ def _template_notes(cooperative: Cooperative) -> Iterator[list[str]]:
     yield [_("Headers may be in English, Spanish, French or Portuguese, and title rows above "
              "the header are fine."), "", ""]
     for spec in F.FIELDS:
-        yield [spec.header, _("yes") if spec.required else "", explain.get(spec.key, "")]
+        yield [str(spec.label), _("yes") if spec.required else "", explain.get(spec.key, "")]

@@ -181,14 +181,49 @@ _PARTIAL = sorted(((alias, key) for alias, key in _EXACT.items()
                    if " " in alias or len(alias) >= 5), key=lambda item: -len(item[0]))
 
 
+_TRANSLATED: dict[str, dict[str, str]] | None = None
+
+
+def _translated() -> dict[str, dict[str, str]]:
+    """The headers and words coopreg itself writes in its templates and exports, in every
+    language it speaks ("Fecha de nacimiento", "Agricultura", "Formulario firmado"), so a
+    file exported in Spanish imports back in any language. Made once, inside the app."""
+    global _TRANSLATED
+    if _TRANSLATED is None:
+        from flask import has_app_context
+        from flask_babel import force_locale
+
+        from coopreg.core.labels import enum_types
+        from coopreg.core.languages import LANGUAGES
+
+        if not has_app_context():
+            return {"headers": {}}
+        found: dict[str, dict[str, str]] = {"headers": {}, "sex": {}, "sector": {},
+                                            "consent_method": {}}
+        enums = {"sex": Sex, "sector": Sector, "consent_method": ConsentMethod}
+        labels = enum_types()
+        for language in LANGUAGES:
+            with force_locale(language):
+                for spec in FIELDS:
+                    found["headers"].setdefault(header_key(str(spec.label)), spec.key)
+                for field, enum_type in enums.items():
+                    for member, text in labels.get(enum_type, {}).items():
+                        found[field].setdefault(header_key(str(text)), member.value)
+        _TRANSLATED = found
+    return _TRANSLATED
+
+
 def guess_field(header: Any) -> tuple[str | None, bool]:
-    """(field, exact) that a header names: an exact alias, else the longest alias found as
-    whole words inside it ("Fecha de nacimiento (dd/mm/aaaa)"), else (None, False)."""
+    """(field, exact) that a header names: an exact alias (or a header coopreg writes, in any
+    of its languages), else the longest alias found as whole words inside it ("Fecha de
+    nacimiento (dd/mm/aaaa)"), else (None, False)."""
     key = header_key(header)
     if not key:
         return None, False
     if key in _EXACT:
         return _EXACT[key], True
+    if key in _translated()["headers"]:
+        return _translated()["headers"][key], True
     padded = f" {key} "
     for alias, field in _PARTIAL:
         if f" {alias} " in padded:
@@ -260,7 +295,11 @@ def enum_value(field: str, value: Any) -> str:
     """The stored value for a word people use ("Femenino" → "female"); an unknown word is
     returned as typed, so the member form's own message explains the accepted values."""
     text = cell_text(value)
-    return ENUM_WORDS[field].get(header_key(text), text)
+    key = header_key(text)
+    found = ENUM_WORDS[field].get(key)
+    if found is None:
+        found = _translated().get(field, {}).get(key)
+    return found if found is not None else text
 
 
 def yes_no(value: Any, label: str) -> bool:

@@ -9,7 +9,9 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from coopreg.core.forms import choices
+from coopreg.core.labels import labels_for
 from coopreg.imports import fields as F
+from coopreg.imports.models import ImportStatus
 from coopreg.imports.services import SAMPLE_ROWS, SourceColumn
 from coopreg.members.forms import SECTOR_CHOICES
 
@@ -75,3 +77,8 @@ class ExportForm(FlaskForm):
     format = SelectField(_l("Format"), choices=choices([("xlsx", "Excel (.xlsx)"),
                                                         ("csv", "CSV")]),
                          validators=[InputRequired()])
+
+
+IMPORT_STATUS_LABELS = labels_for(ImportStatus, {
+    ImportStatus.DRAFT: _l("Draft"), ImportStatus.PREVIEWED: _l("Rows checked"),
+    ImportStatus.COMMITTED: _l("Imported"), ImportStatus.FAILED: _l("Failed")})

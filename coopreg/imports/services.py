@@ -34,6 +34,7 @@ from coopreg.core.diskspace import temporary_file, write_atomically
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import labels_for
 from coopreg.core.models import utcnow
+from coopreg.core.sentences import kept, sentence
 from coopreg.core.spreadsheets import (
     Column,
     ReadLimits,
@@ -1349,14 +1350,20 @@ def _run_of(job) -> ImportRun:
     return run
 
 
+ROWS_CHECKED = sentence("imports.rows_checked", lambda p: _(
+    "%(read)d rows checked: %(refused)d with problems.", **p))
+MEMBERS_IMPORTED = sentence("imports.members_imported", lambda p: _(
+    "%(created)d members created, %(updated)d updated.", **p))
+
+
 @job_handler(PREVIEW_JOB)
 def _preview_job(job, progress) -> dict:
     run = _run_of(job)
     with _recording_failure(run.id):
         analysis = preview_run(run, progress)
     counts = analysis.counts
-    return {"summary": _("%(read)d rows checked: %(refused)d with problems.",
-                         read=counts["read"], refused=counts["refused"]), "run_id": run.id}
+    return {"summary": kept(ROWS_CHECKED, read=counts["read"], refused=counts["refused"]),
+            "run_id": run.id}
 
 
 @job_handler(COMMIT_JOB)
@@ -1365,6 +1372,6 @@ def _commit_job(job, progress) -> dict:
     with _recording_failure(run.id):
         analysis = commit_run(run, progress)
     counts = analysis.counts
-    return {"summary": _("%(created)d members created, %(updated)d updated.",
-                         created=counts["created"], updated=counts["updated"]),
+    return {"summary": kept(MEMBERS_IMPORTED, created=counts["created"],
+                            updated=counts["updated"]),
             "run_id": run.id}

@@ -46,7 +46,7 @@ class ExportedFile:
     filename: str            # the download name, made by the app (never from user input)
     mimetype: str
     rows: int
-    summary: str
+    summary: Any             # a kept sentence (core.sentences), said when shown
     extra: dict[str, Any] = field(default_factory=dict)
 
 

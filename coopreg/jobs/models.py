@@ -42,6 +42,9 @@ class Job(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The language of the person who started it (a CLI: the cooperative's, or --lang):
+    # everything the job writes for people (problems, files, its result) is in it.
+    language: Mapped[str | None] = mapped_column(String(10))
     result: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,12 +15,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
+from coopreg.core.languages import language_or_default, speaking
 from coopreg.core.models import utcnow
 from coopreg.core.tenancy import unscoped
 from coopreg.extensions import db
@@ -56,13 +58,27 @@ def _write_progress(job_id: int, done: int, total: int, message: str) -> None:
                                      "at": time.time()})
 
 
+def starting_language(cooperative_id: int, language: str | None = None) -> str:
+    """The language a job started now speaks: `language` when given (a CLI's --lang), else
+    the page's (the person who started it, in a request), else the cooperative's."""
+    if language:
+        return language_or_default(language)
+    if has_request_context():
+        return language_or_default(str(get_locale()))
+    from coopreg.cooperatives.models import Cooperative
+
+    cooperative = db.session.get(Cooperative, cooperative_id)
+    return language_or_default(cooperative.locale if cooperative is not None else None)
+
+
 def create_job(cooperative_id: int, kind: str, user_id: int | None,
-               params: dict[str, Any]) -> Job:
-    """A queued job; the caller commits, then calls `start_job`."""
+               params: dict[str, Any], *, language: str | None = None) -> Job:
+    """A queued job; the caller commits, then calls `start_job`. It will speak the language
+    of the person who started it (see `starting_language`)."""
     if kind not in HANDLERS:
         raise DomainError(_("Unknown kind of job: %(kind)s", kind=kind))
     job = Job(cooperative_id=cooperative_id, kind=kind, created_by_id=user_id, params=params,
-              status=JobStatus.QUEUED)
+              status=JobStatus.QUEUED, language=starting_language(cooperative_id, language))
     db.session.add(job)
     db.session.flush()
     _write_progress(job.id, 0, 0, _("Waiting to start…"))
@@ -70,13 +86,30 @@ def create_job(cooperative_id: int, kind: str, user_id: int | None,
 
 
 def start_job(job_id: int) -> None:
-    """Hand a committed job to the queue (runs at once when JOBS_IMMEDIATE is set). The
-    row's `enqueued_at` is set first: should the queue lose the message, the supervisor
+    """Hand a committed job to the queue. With JOBS_IMMEDIATE (tests) it runs at once, to
+    its end, but as in the worker: in a thread of its own, with no request and a fresh
+    application context, so what it says comes from the job, never from the page. Otherwise
+    the row's `enqueued_at` is set first: should the queue lose the message, the supervisor
     hands the job again after JOBS_REQUEUE_SECONDS."""
     global _worker_app
     if has_app_context() and current_app.config.get("JOBS_IMMEDIATE"):
         _worker_app = current_app._get_current_object()
-        run_job_task(job_id)
+        # The caller has committed (the contract); end its read transaction too, as a web
+        # request ends, so that nothing of it outlives the job's own commit.
+        db.session.commit()
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                run_job_task(job_id)
+            except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                failure.append(error)
+
+        worker = threading.Thread(target=work, name=f"coopreg-job-{job_id}")
+        worker.start()
+        worker.join()
+        if failure:
+            raise failure[0]
         return
     if has_app_context():
         try:
@@ -188,6 +221,11 @@ def run_job(job_id: int) -> None:
         return
     job = db.session.get(Job, job_id, execution_options=unscoped(
         "the worker resolves a job by its id; the job names its cooperative"))
+    with speaking(job.language):
+        _run_handler(job, job_id, attempt)
+
+
+def _run_handler(job: Job, job_id: int, attempt: int) -> None:
     handler = HANDLERS[job.kind]
 
     def progress(done: int, total: int, message: str = "") -> None:
@@ -345,9 +383,6 @@ def fail_abandoned_jobs(older_than_seconds: int = 3600) -> int:
 
 @huey.task()
 def run_job_task(job_id: int) -> None:
-    if has_app_context() and current_app.config.get("JOBS_IMMEDIATE"):
-        run_job(job_id)  # immediate mode (tests): in the caller's context, after its commit
-        return
     app = _worker_app
     if app is None:
         # the worker's process is started by `coopreg worker`, which hands it its app; the

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from coopreg.auth.access import ALL_ROLES, roles_required
 from coopreg.auth.models import Role
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import display, labels_for
 from coopreg.core.tenancy import current_role, get_scoped_or_404
 from coopreg.core.unit_of_work import checkpoint
 from coopreg.jobs.files import EXPORTS, finished_file, may_download
@@ -19,6 +21,10 @@ from coopreg.jobs.registry import KIND_LABELS, NEXT_LINKS
 from coopreg.jobs.services import read_progress, retry_job, start_job
 
 bp = Blueprint("jobs", __name__)
+
+JOB_STATUS_LABELS = labels_for(JobStatus, {
+    JobStatus.QUEUED: _l("Waiting to start"), JobStatus.RUNNING: _l("Running"),
+    JobStatus.SUCCEEDED: _l("Done"), JobStatus.FAILED: _l("Failed")})
 
 def start_and_follow(job: Job):
     """Commit the job just queued (with what the request wrote: the worker must find it),
@@ -52,7 +58,8 @@ def job_state(job: Job) -> dict:
     return {"id": job.id, "kind": job.kind, "status": job.status.value,
             "finished": job.finished, "done": done, "total": total,
             "percent": int(done * 100 / total) if total else (100 if job.finished else 0),
-            "message": progress.get("message") or "", "error": job.error}
+            "message": (display(job.status) if job.finished
+                        else progress.get("message") or ""), "error": job.error}
 
 
 @bp.route("/<int:job_id>")

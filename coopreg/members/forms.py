@@ -23,7 +23,7 @@ from coopreg.members.models import ConsentMethod, DependantRelation, MemberStatu
 SEX_CHOICES = [(Sex.FEMALE.value, _l("Female")), (Sex.MALE.value, _l("Male")),
                (Sex.OTHER.value, _l("Other"))]
 
-SECTOR_LABELS = {
+SECTOR_LABELS = labels_for(Sector, {
     Sector.AGRICULTURE: _l("Agriculture"),
     Sector.HOME_BASED_WORK: _l("Home-based work"),
     Sector.WASTE_PICKING: _l("Waste picking"),
@@ -36,7 +36,7 @@ SECTOR_LABELS = {
     Sector.FISHING: _l("Fishing"),
     Sector.CRAFTS: _l("Crafts"),
     Sector.OTHER: _l("Other"),
-}
+})
 SECTOR_CHOICES = [(s.value, label) for s, label in SECTOR_LABELS.items()]
 
 STATUS_LABELS = labels_for(MemberStatus, {
@@ -56,6 +56,10 @@ RELATION_CHOICES = [(DependantRelation.SPOUSE.value, _l("Spouse or partner")),
                     (DependantRelation.PARENT.value, _l("Parent")),
                     (DependantRelation.OTHER.value, _l("Other"))]
 
+
+labels_for(Sex, dict(SEX_CHOICES))
+labels_for(ConsentMethod, {k: v for k, v in CONSENT_CHOICES if k})
+labels_for(DependantRelation, dict(RELATION_CHOICES))
 
 MEMBER_LANGUAGE_CHOICES = [("", _l("The cooperative's language")), *LANGUAGE_NAMES.items()]
 

@@ -54,3 +54,40 @@ def test_demo_agreements(app):
     assert "agreement CCSS-DEMO already there; kept." in again.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Registration)) == count
+
+
+def test_the_demo_speaks_each_cooperatives_language(app):
+    """CRAGRO (Spanish) gets Spanish document names, status reasons, history and notes; the
+    Philippine cooperative English ones."""
+    from coopreg.agreements.models import AgreementTerms, RegistrationEvent
+    from coopreg.contributions.models import ReceiptReversal
+    from coopreg.cooperatives.models import DocumentType
+    from coopreg.members.models import Member
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--members", "40"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        coops = {c.code: c.id for c in db.session.scalars(select(Cooperative))}
+
+        def values(column, where_coop, code):
+            return set(db.session.scalars(select(column).where(where_coop == coops[code])))
+
+        documents = values(DocumentType.name, DocumentType.cooperative_id, "CRAGRO")
+        assert documents == {"Copia de la cédula", "Boleta de afiliación firmada",
+                             "Comprobante de domicilio"}
+        assert "Copy of national ID" in values(DocumentType.name, DocumentType.cooperative_id,
+                                               "PHCOOP")
+        reasons = values(Member.status_reason, Member.cooperative_id, "CRAGRO") - {None}
+        assert reasons and reasons <= {"Seis meses de cuotas sin pagar",
+                                       "Se mudó a otra región", "Informado por la familia"}
+        typed = values(RegistrationEvent.reason, RegistrationEvent.cooperative_id,
+                       "CRAGRO") - {None}
+        english = {"Enrolment batch (demo)", "Contributions unpaid for three months",
+                   "Now insured through an employer",
+                   "Registered before the member left (demo history)"}
+        assert typed and not typed & english
+        notes = values(AgreementTerms.note, AgreementTerms.cooperative_id, "CRAGRO") - {None}
+        assert notes == {"Renovación anual: nueva base mínima contributiva"}
+        reversals = values(ReceiptReversal.reason, ReceiptReversal.cooperative_id, "CRAGRO")
+        assert reversals <= {"Registrado a nombre de otro socio (demo)"}

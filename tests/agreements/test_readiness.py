@@ -11,6 +11,7 @@ from coopreg.agreements import services
 from coopreg.agreements.models import RegistrationStatus
 from coopreg.cooperatives import services as cooperative_services
 from coopreg.core.errors import DomainError
+from coopreg.core.sentences import say
 from coopreg.extensions import db
 from coopreg.members import services as member_services
 
@@ -120,7 +121,7 @@ def test_bulk_enrolment_skips_who_cannot_be_enrolled(agreement, new_member, othe
     refused = {m.id: reasons for m, reasons in result.refused}
     assert refused[members[0].id] == ["Already enrolled (pending)."]
     assert "Only active members" in refused[gone.id][0]
-    assert all(r.events[0].reason == "Enrolled" for r in result.done)
+    assert all(say(r.events[0].said_reason) == "Enrolled" for r in result.done)
 
 
 def test_leaving_or_dying_flags_registrations_for_exit(agreement, make_agreement, new_member):

@@ -11,6 +11,7 @@ import pytest
 from coopreg.agreements import services
 from coopreg.agreements.models import REGISTRATION_TRANSITIONS, RegistrationStatus
 from coopreg.core.errors import DomainError
+from coopreg.core.sentences import say
 from tests.agreements.conftest import force_status
 
 S = RegistrationStatus
@@ -48,7 +49,7 @@ def test_every_allowed_transition(agreement, new_member, source, target):
                                              **_arguments(source, target))
     assert registration.status == target
     assert (event.from_status, event.to_status) == (source, target)
-    assert event.reason
+    assert event.said_reason
     assert registration.events[-1] is event
     if target == S.REGISTERED and source == S.SUBMITTED:
         assert registration.institution_member_number == "CC-0000042"
@@ -91,7 +92,8 @@ def test_history_records_who_when_why(agreement, new_member, make_user, coop):
     services.transition_registration(registration, S.SUBMITTED, user_id, reason="Batch 7")
     services.transition_registration(registration, S.REJECTED, user_id,
                                      rejection_reason="Signature missing")
-    steps = [(e.from_status, e.to_status, e.reason, e.actor_id) for e in registration.events]
+    steps = [(e.from_status, e.to_status, say(e.said_reason) or None, e.actor_id)
+             for e in registration.events]
     assert steps == [(None, S.PENDING, "Enrolled", user_id),
                      (S.PENDING, S.READY, None, user_id),
                      (S.READY, S.SUBMITTED, "Batch 7", user_id),
@@ -167,7 +169,7 @@ def test_enrolment_rules(agreement, new_member, make_agreement, cr):
     force_status(registration, S.TERMINATED)
     again = services.enrol_member(agreement, member, None)
     assert again.id == registration.id and again.status == S.PENDING
-    assert again.events[-1].reason == "Enrolled again"
+    assert say(again.events[-1].said_reason) == "Enrolled again"
     ended = make_agreement("OLD-1", valid_from=date(2020, 1, 1), valid_to=date(2021, 1, 1))
     with pytest.raises(DomainError, match="ended on 2021-01-01"):
         services.enrol_member(ended, member, None)

@@ -117,7 +117,7 @@ def test_admin_sets_up_an_institution_scheme_agreement_and_amends_it(app, as_rol
         agreement = db.session.scalar(select(Agreement))
         agreement_id = agreement.id
     view = client.get(f"/agreements/{agreement_id}").get_data(as_text=True)
-    assert "PHIC-2025" in view and "500.00 CRC" in view and "Medical care" in view
+    assert "PHIC-2025" in view and "₡500.00" in view and "Medical care" in view
 
     amend = {"effective_from": "2025-01-01", "rule_kind": "flat", "flat_amount": "600",
              "member_share_percent": "40", "schedule": "seasonal", "due_months": ["3", "4"],

@@ -375,3 +375,22 @@ def test_the_last_cooperative_chosen_opens_at_the_next_login(client, coop, other
         db.session.commit()
     login(client, email)
     assert "CRTEST" in client.get("/").get_data(as_text=True)
+
+
+def test_the_login_page_speaks_the_browsers_language_or_the_one_chosen(client):
+    """Before anyone logs in: the browser's language (Accept-Language), the "please log in"
+    message too; a language chosen on the login page is kept by the browser (a cookie)."""
+    page = client.get("/members/", headers={"Accept-Language": "es-CR,es;q=0.9"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Iniciar sesión" in page or "Inicie sesión" in page
+    assert "Please log in to access this page." not in page
+    assert 'name="language"' in page
+    response = client.post("/language?next=/login", data={"language": "fr"})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    cookie = response.headers["Set-Cookie"]
+    assert "coopreg_language=fr" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/login", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert 'lang="fr"' in page or "Connexion" in page
+    assert client.post("/language?next=https://evil.example/",
+                       data={"language": "pt"}).headers["Location"] == "/login"
+    assert client.post("/language", data={"language": "xx"}).status_code == 200

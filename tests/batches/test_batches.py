@@ -56,7 +56,7 @@ def test_enrolment_proposes_ready_registrations_and_seals(cr, agreement, ready, 
         event = db.session.scalar(select(RegistrationEvent).where(
             RegistrationEvent.registration_id == registration.id,
             RegistrationEvent.to_status == S.SUBMITTED))
-        assert batch.reference in event.reason
+        assert event.reason_params == {"ref": batch.reference}
     assert other.status == S.PENDING
 
 

@@ -95,7 +95,8 @@ def test_refresh_and_supersede_run_as_jobs(client, app, as_role, seeded):
     _draft(client, seeded["agreement_id"])
     [batch] = _batches(app)
     job = _job(app, _job_id(client.post(f"/batches/{batch.id}/refresh")))
-    assert job.status == JobStatus.SUCCEEDED and "5 line(s)" in job.result["summary"]
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.result["summary"] == {"code": "batches.draft_remade", "params": {"n": 5}}
     assert _job(app, _job_id(client.post(f"/batches/{batch.id}/seal", data=CONFIRMED))).status == \
         JobStatus.SUCCEEDED
     job = _job(app, _job_id(client.post(f"/batches/{batch.id}/supersede", data=CONFIRMED)))

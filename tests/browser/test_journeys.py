@@ -338,7 +338,7 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     page.get_by_role("button", name="Record the remittance").click()
     expect(page.get_by_role("status")).to_have_text(f"Remittance for {last} recorded.")
     details = page.locator("dl.details")
-    expect(details).to_contain_text("2,501.50 CRC")
+    expect(details).to_contain_text("₡2,501.50")
     expect(page.locator("table.list tbody tr")).to_have_count(2)  # Alba's and Carmen's dues
     screenshot(page, "journeys-treasurer-06-remittance")
     remittance_url = page.url
@@ -363,7 +363,7 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     expect(page.locator(".flash-success")).to_contain_text("Draft B-")
     page.get_by_role("link", name="Continue").click()
     expect(page.locator("table.lines tbody tr")).to_have_count(2)
-    expect(page.locator(".stats")).to_contain_text("2,501.50 CRC")
+    expect(page.locator(".stats")).to_contain_text("₡2,501.50")
     screenshot(page, "journeys-treasurer-07-remittance-batch-preview")
     # an irreversible step: the disclosure states the consequence and asks "I understand"
     page.locator("summary", has_text="Seal: write the file").click()
@@ -373,8 +373,8 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     # the work runs as a job: its page shows the progress, then the outcome
     expect(page.locator(".flash-success")).to_contain_text("is sealed")
     page.get_by_role("link", name="Continue").click()
-    expect(details).to_contain_text("1,500.90 CRC")  # member share
-    expect(details).to_contain_text("2,501.50 CRC")  # total
+    expect(details).to_contain_text("₡1,500.90")  # member share
+    expect(details).to_contain_text("₡2,501.50")  # total
     screenshot(page, "journeys-treasurer-08-remittance-batch-sealed")
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the file").click()

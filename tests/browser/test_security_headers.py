@@ -24,9 +24,10 @@ def test_login_page_headers(live_server, page):
 
 def test_tampered_csrf_token_is_refused(live_server, page):
     page.goto(live_server.url + "/login")
-    token = page.locator("input[name=csrf_token]")
+    # the login form's token (the language choice beside it has its own)
+    token = page.locator("form:has(input[name=password]) input[name=csrf_token]")
     assert token.get_attribute("value")
-    page.evaluate("document.querySelector('input[name=csrf_token]').value = 'tampered'")
+    token.evaluate("input => { input.value = 'tampered'; }")
     page.get_by_label("Email").fill(live_server.email)
     page.get_by_label("Password").fill(live_server.password)
 

@@ -195,7 +195,7 @@ def test_remittance_acknowledgement_close_and_reconciliation(app, as_role, world
                          follow_redirects=True)
     assert _count(app, PeriodClose) == 1
     page = closed.get_data(as_text=True)
-    assert "closed" in page and "acknowledged 990.00 CRC for a remittance of 1,000.00 CRC" in page
+    assert "closed" in page and "acknowledged ₡990.00 for a remittance of ₡1,000.00" in page
     lines = client.get(f"/contributions/agreements/{world['agreement_id']}/lines"
                        f"?period={LAST_MONTH:%Y-%m}&kind=open").get_data(as_text=True)
     assert "Beto" in lines and "Ana" not in lines

@@ -22,6 +22,7 @@ from tests.conftest import login
 CORE_ACCESS = {
     "core.health": PUBLIC,
     "auth.login": PUBLIC,
+    "auth.choose_language": PUBLIC,
     "auth.logout": LOGIN,
     "auth.choose_cooperative": LOGIN,
     "auth.account": LOGIN,

@@ -556,7 +556,7 @@ def test_export_as_of_a_date_lists_who_was_a_member_then(cr, enrol):
     assert people[3].first_name in names          # left in 2021-06: still a member then
     assert late.first_name not in names           # joined later
     status_of = {r[1]: r[-2] for r in rows}
-    assert status_of[people[3].first_name] == "active"
+    assert status_of[people[3].first_name] == "Active"  # its label, in the language of the file
     after = {r[1] for r in register_rows(cr, date(2022, 1, 1))}
     assert people[3].first_name not in after
 
@@ -608,3 +608,33 @@ def test_declared_income_in_decimal_comma(cr):
                      delimiter=";")
     analysis = dry(cr, data)
     assert analysis.results[0].values["declared_income_minor"] == 25_000_050
+
+
+def test_an_export_in_spanish_imports_back_in_any_language(app, cr, enrol):
+    """Headers, codes (sex, sector, consent) and yes/no are written in the file's language;
+    the import reads them back, whatever the language of the person importing."""
+    import io
+
+    from flask_babel import force_locale
+
+    from coopreg.core.spreadsheets import read_table
+    from coopreg.imports.export import export_register
+    from coopreg.imports.fields import enum_value, guess_field
+
+    enrol(cr, first_name="Rosa", sex="female", sector="home_based_work",
+          consent_method="signed_form")
+    stream = io.BytesIO()
+    with force_locale("es"):
+        export_register(cr, None, "xlsx", stream)
+    table = read_table(stream.getvalue(), filename="socios.xlsx")
+    header, row = table.rows[0], table.rows[1]
+    assert "Fecha de nacimiento" in header and "Date of birth" not in header
+    cells = dict(zip(header, row, strict=False))
+    assert cells["Sexo"] == "Femenino" and cells["Estado"] == "Activo"
+    assert cells["Sector"] == "Trabajo a domicilio"
+    with force_locale("fr"):  # a French admin imports the Spanish file
+        assert guess_field("Fecha de nacimiento") == ("date_of_birth", True)
+        assert guess_field("Forma del consentimiento") in (("consent_method", True),
+                                                           ("consent_method", False))
+        assert enum_value("sector", "Trabajo a domicilio") == "home_based_work"
+        assert enum_value("consent_method", cells["Forma del consentimiento"]) == "signed_form"

@@ -165,7 +165,7 @@ def test_create_member(app, as_role, coop):
     assert "Member 1 added." in flashes(page)
     assert "Rosa Quesada Mora" in page
     assert "01-0234-0567" in page
-    assert "1,500.50 CRC" in page
+    assert "₡1,500.50" in page
 
 
 def test_the_creation_is_audited_as_the_user(as_role, app, coop):

@@ -1,0 +1,149 @@
+"""Every page (each GET route of the app, for each role) and every generated spreadsheet, read
+by a Spanish-speaking user: no English message left untranslated, no raw code of an enum.
+
+"Untranslated" is judged against the Spanish catalogue itself: a message id whose Spanish text
+differs, found as it is in what the person reads, means some text missed gettext (or was kept
+as a finished English sentence). Raw codes: a text of its own equal to the stored code of a
+status or kind ("sealed", "partially_acknowledged") where its label says something else.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from openpyxl import load_workbook
+
+import coopreg
+from coopreg.auth.models import User
+from coopreg.core.labels import enum_types
+from coopreg.extensions import db
+from tests.access_levels import ALL
+from tests.conftest import login
+from tests.core.test_access_matrix import ACCESS, _endpoints, _ids_in, _url
+
+CATALOGUE = Path(coopreg.__file__).parent / "translations/es/LC_MESSAGES/messages.mo"
+# words that are the same, or proper names, in both languages' pages
+SAME = {"Email", "Total", "No", "Error", "CSV", "Excel (.xlsx)", "OK", "Sector", "Local"}
+# file formats are names, the same in every language
+NAMES = {"csv", "xlsx", "xls", "ods", "txt"}
+
+
+def _english_ids() -> list[str]:
+    """Message ids of two words or more, without placeholders, whose Spanish differs."""
+    with open(CATALOGUE, "rb") as stream:
+        catalogue = read_mo(stream)
+    found = []
+    for message in catalogue:
+        if not message.id or isinstance(message.id, tuple | list) or "%" in message.id:
+            continue
+        text = message.string if isinstance(message.string, str) else message.string[0]
+        if text and text != message.id and len(message.id.split()) >= 2 \
+                and message.id not in SAME:
+            found.append(message.id)
+    return sorted(found, key=len, reverse=True)
+
+
+ENGLISH = _english_ids()
+
+
+def _raw_codes() -> set[str]:
+    codes = set()
+    for enum_type, labels in enum_types().items():
+        for member in enum_type:
+            value = str(member.value)
+            if member in labels and str(labels[member]).lower() != value.lower():
+                codes.add(value)
+    return codes - NAMES
+
+
+class _Text(HTMLParser):
+    """The text a person reads: text nodes and the attributes read aloud or shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.nodes: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("title", "aria-label", "placeholder", "alt") and value:
+                self.nodes.append(value.strip())
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.nodes.append(" ".join(data.split()))
+
+
+def _problems(nodes: list[str], codes: set[str]) -> list[str]:
+    text = "\n".join(nodes)
+    found = [f"untranslated: {m!r}" for m in ENGLISH
+             if re.search(r"(?<![\w-])" + re.escape(m) + r"(?![\w-])", text)]
+    found += [f"raw code: {n!r}" for n in nodes if n in codes]
+    return found
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_every_page_reads_in_spanish(app, client, make_cooperative, make_user, make_member,
+                                     role):
+    """A Spanish cooperative (what it sets up and sends is in Spanish) and a Spanish user."""
+    coop = make_cooperative("ESPAGES", "CR", "CRC", name="Cooperativa de Prueba", locale="es")
+    ids = _ids_in(app, coop, make_member, make_user)
+    user_id, email = make_user(coop, role)
+    with app.app_context():
+        db.session.get(User, user_id).locale = "es"
+        db.session.commit()
+    login(client, email, cooperative=coop)
+    codes = _raw_codes()
+    problems = {}
+    checked = 0
+    for endpoint, rule in _endpoints(app).items():
+        if "GET" not in rule.methods or endpoint in ("auth.logout", "core.health"):
+            continue
+        if ACCESS[endpoint] not in ("public", "login") and role not in ACCESS[endpoint]:
+            continue
+        response = client.get(_url(app, rule, ids))
+        kind = response.headers.get("Content-Type", "")
+        if response.status_code != 200:
+            continue
+        checked += 1
+        if kind.startswith("text/html"):
+            parser = _Text()
+            parser.feed(response.get_data(as_text=True))
+            found = _problems(parser.nodes, codes)
+        elif "spreadsheetml" in kind:
+            found = _problems(_cells(response.data), codes)
+        else:
+            found = []
+        response.close()
+        if found:
+            problems[endpoint] = found
+    assert checked > 25, checked  # the viewer reads the fewest pages
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def _cells(data: bytes) -> list[str]:
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    nodes = list(workbook.sheetnames)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            nodes += [str(v).strip() for v in row if isinstance(v, str) and v.strip()]
+    return nodes
+
+
+def test_the_checks_themselves_find_english_and_codes():
+    assert "Show everything" in ENGLISH
+    assert _problems(["Mostrar todo", "Show everything"], {"sealed"}) == [
+        "untranslated: 'Show everything'"]
+    assert isinstance(next(iter(enum_types())), enum.EnumMeta)
