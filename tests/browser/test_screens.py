@@ -42,7 +42,10 @@ WIDTHS = (360, 1366)
 # Answers that are not pages: files, JSON, health probe, the login and logout themselves.
 NOT_PAGES = {"core.health", "batches.download", "jobs.download", "jobs.job_status",
              "imports.problems", "imports.template", "contributions.member_search",
-             "auth.login", "static"}
+             "auth.login", "static", "contributions.reconciliation_xlsx",
+             # an invitation's link is for the person invited, logged out (a logged-in person
+             # with another email gets 404); tests/cooperatives/test_users.py covers it
+             "auth.join"}
 # The irreversible actions: each must be declared to the server (coopreg.core.confirm) and each
 # form posting to one must carry its confirmation step. Listed here so that dropping the
 # declaration of one fails this test too.
