@@ -51,6 +51,7 @@ from coopreg.contributions.models import (
     Allocation,
     CollectionSheet,
     Due,
+    DueTotal,
     DueWriteOff,
     PaymentMethod,
     PeriodClose,
@@ -162,15 +163,16 @@ def _not_reversed():
 
 
 def _paid_of_due():
-    """Correlated: what has been allocated (net) to `Due`."""
-    return (select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-            .where(Allocation.due_id == Due.id).scalar_subquery())
+    """Correlated: what has been allocated (net) to `Due`, from its running figures (one row
+    by key, kept by the database with every allocation: `DueTotal`)."""
+    return func.coalesce(select(DueTotal.paid_minor).where(DueTotal.due_id == Due.id)
+                         .scalar_subquery(), 0)
 
 
 def _written_off_of_due():
-    """Correlated: what has been written off of `Due` (0 when nothing)."""
-    return (select(func.coalesce(func.sum(DueWriteOff.amount_minor), 0))
-            .where(DueWriteOff.due_id == Due.id).scalar_subquery())
+    """Correlated: what has been written off of `Due` (0 when nothing), from `DueTotal`."""
+    return func.coalesce(select(DueTotal.written_off_minor).where(DueTotal.due_id == Due.id)
+                         .scalar_subquery(), 0)
 
 
 def _allocated_of_receipt():
