@@ -5,10 +5,11 @@ on SQLite and PostgreSQL, with the service functions the pages call (no HTTP, no
     python -m bench.pages_scale --members 100000 --databases sqlite,postgresql [--reuse]
 
 The data: one cooperative, N active members (one in twenty has left), nine in ten registered
-under an agreement in force, three monthly dues each (nothing paid: every registered member
-owes, which is the collection sheet's worst case). `--reuse` keeps the databases of an
-earlier run, so the same data can be timed with another version of the code (run it with
-PYTHONPATH pointing at that version's tree); the output is one line per page.
+under an agreement in force, three monthly dues each, two thirds of them having paid the first
+two (so every registered member owes something: the collection sheet's worst case).
+`--reuse` keeps the databases of an earlier run, so the same data can be timed with another
+version of the code (run it with PYTHONPATH pointing at that version's tree); the output is
+one line per page.
 """
 
 from __future__ import annotations
@@ -87,6 +88,19 @@ def setup(kind: str, members: int) -> None:
                  "now": now})
         generate_dues(db.session.get(type(agreement), agreement_id), MONTHS[0], MONTHS[-1])
         db.session.commit()
+        with db.engine.begin() as conn:  # two thirds of them paid their first two dues
+            conn.execute(sa.text(
+                "INSERT INTO receipts (cooperative_id, number, member_id, received_on, "
+                "amount_minor, method, idempotency_key, created_at) "
+                "SELECT cooperative_id, id, id, :on, 120000, 'cash', 'bench-' || id, :now "
+                "FROM members WHERE cooperative_id = :c AND id % 10 <> 3 AND id % 3 <> 0"),
+                {"c": cooperative_id, "on": date(2025, 11, 20), "now": now})
+            conn.execute(sa.text(
+                "INSERT INTO allocations (cooperative_id, receipt_id, due_id, amount_minor, "
+                "created_at) SELECT d.cooperative_id, r.id, d.id, d.member_share_minor, :now "
+                "FROM dues d JOIN receipts r ON r.member_id = d.member_id "
+                "WHERE d.period IN (:first, :second)"),
+                {"first": MONTHS[0], "second": MONTHS[1], "now": now})
         with db.engine.connect() as conn:
             conn.execute(sa.text("ANALYZE"))
             conn.commit()
@@ -100,6 +114,7 @@ def measure(kind: str, repeat: int) -> list[tuple[str, float | str]]:
     from coopreg.agreements.coverage import coverage_report
     from coopreg.agreements.models import Agreement
     from coopreg.contributions import services as contributions
+    from coopreg.contributions.reports import arrears, reconciliation
     from coopreg.extensions import db
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=_url(kind))
@@ -112,6 +127,9 @@ def measure(kind: str, repeat: int) -> list[tuple[str, float | str]]:
                 agreement, as_of, limit=500),
             "coverage-gap report": lambda: coverage_report(agreement.cooperative_id,
                                                            as_of=as_of),
+            "reconciliation (one agreement)": lambda: reconciliation(agreement, today=as_of),
+            "arrears, first 50": lambda: arrears(agreement.cooperative_id, limit=50,
+                                                 today=date(2026, 3, 1)),
             "agreement funnel (no filter)": lambda: agreements.funnel(agreement),
             "agreement funnel (sector filter)": lambda: agreements.funnel(
                 agreement, {"sector": "agriculture"}),

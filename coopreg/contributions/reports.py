@@ -40,11 +40,10 @@ LINES_PER_PAGE = 200
 
 
 def _dues_totals(cooperative_id: int, agreement_id: int | None, column, label: str):
-    stmt = (select(DueTotal.due_id.label("due_id"), column.label(label))
-            .join(Due, Due.id == DueTotal.due_id).where(Due.cooperative_id == cooperative_id))
-    if agreement_id is not None:
-        stmt = stmt.where(Due.agreement_id == agreement_id)
-    return stmt.subquery()
+    # a plain projection both databases fold into the outer query: the readers outer-join it
+    # on the due's key from their own (cooperative, agreement) selection of dues
+    del cooperative_id, agreement_id
+    return select(DueTotal.due_id.label("due_id"), column.label(label)).subquery()
 
 
 def _paid_per_due(cooperative_id: int, agreement_id: int | None = None):
