@@ -120,6 +120,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
     MEMBERS_PER_PAGE = 50
+    # members per page of a collection sheet (paged in SQL, like the member list)
+    COLLECTION_SHEET_PER_PAGE = 500
     # The list's locality filter is read from the register at most this often per process
     # (a saved member clears it in the process that saved); 0 reads it on every page.
     LOCALITIES_CACHE_SECONDS = _env_number("COOPREG_LOCALITIES_CACHE_SECONDS", 60)

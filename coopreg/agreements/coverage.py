@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import case, func, literal, or_, select
 
 from coopreg.agreements.models import (
     Agreement,
@@ -164,50 +164,71 @@ AGE_BAND_LABELS = (_l("Under 25"), _l("25 to 34"), _l("35 to 44"), _l("45 to 54"
                    _l("55 to 64"), _l("65 and over"))
 
 
-def coverage_report(cooperative_id: int, as_of: date | None = None) -> CoverageReport:
-    """Count covered and not covered active members per branch, overall and per breakdown."""
-    as_of = as_of or date.today()
-    active = and_(Member.cooperative_id == cooperative_id, Member.status == MemberStatus.ACTIVE)
+def _branch_masks(cooperative_id: int, as_of: date):
+    """(member_id, mask) for every member covered for at least one branch: bit i of the mask
+    set when covered for the i-th branch of `Branch` (the covered pairs are distinct, so
+    their bits add up to the mask)."""
     covered = _covered_pairs(cooperative_id, as_of)
-    total_active = db.session.scalar(select(func.count()).select_from(Member).where(active))
-    overall = {Branch(b): n for b, n in db.session.execute(
-        select(covered.c.branch, func.count()).select_from(covered)
-        .join(Member, Member.id == covered.c.member_id).where(active)
-        .group_by(covered.c.branch))}
-    covered_any = db.session.scalar(
-        select(func.count(func.distinct(covered.c.member_id))).select_from(covered)
-        .join(Member, Member.id == covered.c.member_id).where(active)) or 0
-    branches = [BranchCount(b, overall.get(b, 0), total_active) for b in Branch]
+    bit = case(*[(covered.c.branch == branch, literal(1 << index))
+                 for index, branch in enumerate(Branch)], else_=literal(0))
+    return (select(covered.c.member_id.label("member_id"), func.sum(bit).label("mask"))
+            .group_by(covered.c.member_id).subquery("masks"))
+
+
+def coverage_report(cooperative_id: int, as_of: date | None = None) -> CoverageReport:
+    """Count covered and not covered active members per branch, overall and per breakdown.
+
+    One statement: the covered members are worked out once (a branch mask per member) and
+    the active members are grouped by every breakdown at once and by their mask; the total,
+    the branches, "covered for at least one branch" and the four breakdowns are sums of
+    those few rows (a few thousand at most: sectors × sexes × age bands × localities ×
+    the masks in use), whatever the size of the register."""
+    as_of = as_of or date.today()
+    masks = _branch_masks(cooperative_id, as_of)
+    keys = {name: _dimension(name, as_of).label(name) for name, _title in DIMENSIONS}
+    mask = func.coalesce(masks.c.mask, 0).label("mask")
+    stmt = (select(*keys.values(), mask, func.count().label("n"),
+                   func.min(Member.locality).label("locality_label"))
+            .select_from(Member).outerjoin(masks, masks.c.member_id == Member.id)
+            .where(Member.cooperative_id == cooperative_id,
+                   Member.status == MemberStatus.ACTIVE)
+            .group_by(*keys.values(), mask))
+    bits = [(1 << index, branch) for index, branch in enumerate(Branch)]
+    total_active = covered_any = 0
+    overall = dict.fromkeys(Branch, 0)
+    totals: dict[str, dict] = {name: {} for name in keys}
+    counts: dict[str, dict] = {name: {} for name in keys}
+    labels: dict = {}
+    for row in db.session.execute(stmt):
+        n, row_mask = row.n, int(row.mask)
+        total_active += n
+        covered_any += n if row_mask else 0
+        held = [branch for value, branch in bits if row_mask & value]
+        for branch in held:
+            overall[branch] += n
+        for name in keys:
+            group = getattr(row._mapping[name], "value", row._mapping[name])
+            totals[name][group] = totals[name].get(group, 0) + n
+            for branch in held:
+                counts[name][(group, branch)] = counts[name].get((group, branch), 0) + n
+            if name == "locality" and row.locality_label is not None:
+                known = labels.get(group)
+                labels[group] = (row.locality_label if known is None
+                                 else min(known, row.locality_label))
+    branches = [BranchCount(b, overall[b], total_active) for b in Branch]
 
     breakdowns: dict[str, list[GroupRow]] = {}
     for name, _title in DIMENSIONS:
-        key = _dimension(name, as_of).label("key")
-        totals_stmt = select(key, func.count()).where(active).group_by(key)
-        if name == "locality":
-            totals_stmt = select(key, func.count(), func.min(Member.locality)).where(
-                active).group_by(key)
-        rows: dict = {}
-        labels: dict = {}
-        for row in db.session.execute(totals_stmt):
-            group = getattr(row[0], "value", row[0])
-            rows[group] = row[1]
-            if name == "locality":
-                labels[group] = row[2]
-        counts: dict = {}
-        for group, branch, n in db.session.execute(
-                select(key, covered.c.branch, func.count()).select_from(covered)
-                .join(Member, Member.id == covered.c.member_id).where(active)
-                .group_by(key, covered.c.branch)):
-            counts[(getattr(group, "value", group), Branch(branch))] = n
         groups = []
-        for group, total in rows.items():
+        for group, total in totals[name].items():
             if name == "locality":
                 label = labels.get(group) or str(_l("Not recorded"))
             else:
                 label = _label(name, group)
             groups.append(GroupRow(
                 key="" if group is None else str(group), label=label, total=total,
-                branches=[BranchCount(b, counts.get((group, b), 0), total) for b in Branch]))
+                branches=[BranchCount(b, counts[name].get((group, b), 0), total)
+                          for b in Branch]))
         if name == "age_band":
             groups.sort(key=lambda g: int(g.key))
         elif name == "sector":

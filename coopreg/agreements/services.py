@@ -999,16 +999,27 @@ def funnel(agreement: Agreement, filters: dict | None = None) -> dict[str, int]:
                                    filters)
         return stmt
 
+    # one pass over the agreement's registrations gives the statuses and the flagged ones
     counts = {s.value: 0 for s in RegistrationStatus}
-    counts.update({status.value: n for status, n in db.session.execute(of_agreement(
-        select(Registration.status, func.count()).select_from(Registration))
-        .group_by(Registration.status))})
-    counts["flagged"] = db.session.scalar(of_agreement(
-        select(func.count()).select_from(Registration))
-        .where(Registration.exit_flagged.is_(True))) or 0
-    counts["not_enrolled"] = db.session.scalar(
-        select(func.count()).select_from(_not_enrolled(agreement, filters).subquery())) or 0
+    counts["flagged"] = 0
+    flagged = func.coalesce(func.sum(case((Registration.exit_flagged.is_(True), 1), else_=0)),
+                            0)
+    for status, n, n_flagged in db.session.execute(of_agreement(
+            select(Registration.status, func.count(), flagged).select_from(Registration))
+            .group_by(Registration.status)):
+        counts[status.value] = n
+        counts["flagged"] += int(n_flagged)
+    counts["not_enrolled"] = not_enrolled_count(agreement, filters)
     return counts
+
+
+def not_enrolled_count(agreement: Agreement, filters: dict | None = None) -> int:
+    """How many active members matching the filters hold no registration in the agreement:
+    a count straight over the anti-join (the registrations' unique (member, agreement) index
+    answers each probe), no member row is loaded."""
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    stmt = _not_enrolled(agreement, filters).with_only_columns(func.count())
+    return db.session.scalar(stmt) or 0
 
 
 def _member_filters(stmt, filters: dict):

@@ -365,12 +365,11 @@ def not_enrolled(agreement_id: int):
     filters = _filters()
     members, cursor = services.not_enrolled_page(agreement, _search(filters),
                                                  after=request.args.get("after"))
-    matching = db.session.scalar(select(func.count()).select_from(
-        services._not_enrolled(agreement, _search(filters)).subquery()))
+    counts = services.funnel(agreement, filters)  # its not-enrolled figure is the list's
     return render_template("agreements/not_enrolled.html", agreement=agreement,
-                           status="not_enrolled",
-                           members=members, cursor=cursor, filters=filters, matching=matching,
-                           counts=services.funnel(agreement, filters), funnel_statuses=FUNNEL,
+                           status="not_enrolled", members=members, cursor=cursor,
+                           filters=filters, matching=counts["not_enrolled"],
+                           counts=counts, funnel_statuses=FUNNEL,
                            sector_labels=SECTOR_LABELS, sexes=list(Sex),
                            localities=localities(agreement.cooperative_id),
                            ended=agreement.valid_to is not None

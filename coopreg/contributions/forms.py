@@ -85,6 +85,7 @@ class SheetPostForm(FlaskForm):
     agreement_id = HiddenField()
     collected_on = HiddenField()
     locality = HiddenField()
+    after = HiddenField()  # the page of the sheet: the cursor it was opened with
     collector = StringField(_l("Collected by"), validators=[Optional(), Length(max=120)])
     method = SelectField(_l("Method"), choices=choices(METHOD_CHOICES),
                          validators=[DataRequired()])

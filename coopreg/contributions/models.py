@@ -335,6 +335,23 @@ class DueWriteOff(db.Model):
         return f"<DueWriteOff due={self.due_id} {self.amount_minor}>"
 
 
+class DueTotal(db.Model):
+    """A due's running figures: what has been allocated to it (net of reversals) and what was
+    written off, kept by database triggers in the same transaction as every allocation and
+    write-off (migration 0025), so the pages read one row by key instead of summing a due's
+    payments. Never written by the application; a property test holds it equal to the sums
+    it stands for. No row: nothing paid nor written off yet."""
+
+    __tablename__ = "due_totals"
+
+    due_id: Mapped[int] = mapped_column(ForeignKey("dues.id"), primary_key=True)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    written_off_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    def __repr__(self) -> str:
+        return f"<DueTotal due={self.due_id} paid={self.paid_minor} off={self.written_off_minor}>"
+
+
 class StatementSource(TimestampMixin, db.Model):
     """Where statements come from (a bank account, a mobile-money wallet), with the column
     mapping of its files saved for the next import. Names are unique in the cooperative."""

@@ -20,6 +20,7 @@ from coopreg.agreements.models import Agreement
 from coopreg.contributions.models import (
     Allocation,
     Due,
+    DueTotal,
     DueWriteOff,
     PaymentMethod,
     PeriodClose,
@@ -37,25 +38,25 @@ from coopreg.members.models import Member, MemberStatus
 LINES_PER_PAGE = 200
 
 
+def _dues_totals(cooperative_id: int, agreement_id: int | None, column, label: str):
+    # a plain projection both databases fold into the outer query: the readers outer-join it
+    # on the due's key from their own (cooperative, agreement) selection of dues
+    del cooperative_id, agreement_id
+    return select(DueTotal.due_id.label("due_id"), column.label(label)).subquery()
+
+
 def _paid_per_due(cooperative_id: int, agreement_id: int | None = None):
-    """Subquery: (due_id, paid) — net allocations per due."""
-    stmt = (select(Allocation.due_id.label("due_id"),
-                   func.sum(Allocation.amount_minor).label("paid"))
-            .where(Allocation.cooperative_id == cooperative_id))
-    if agreement_id is not None:
-        stmt = stmt.join(Due, Due.id == Allocation.due_id).where(Due.agreement_id == agreement_id)
-    return stmt.group_by(Allocation.due_id).subquery()
+    """Subquery: (due_id, paid) — net allocations per due, from the dues' running figures
+    (`DueTotal`, one row per due kept by the database with every allocation), so a page
+    reads one row per due instead of every payment applied to it. A due without a row has
+    had nothing paid nor written off (the readers outer-join it and count 0)."""
+    return _dues_totals(cooperative_id, agreement_id, DueTotal.paid_minor, "paid")
 
 
 def _written_off_per_due(cooperative_id: int, agreement_id: int | None = None):
-    """Subquery: (due_id, written_off) — what was written off of each due."""
-    stmt = (select(DueWriteOff.due_id.label("due_id"),
-                   DueWriteOff.amount_minor.label("written_off"))
-            .where(DueWriteOff.cooperative_id == cooperative_id))
-    if agreement_id is not None:
-        stmt = stmt.join(Due, Due.id == DueWriteOff.due_id).where(
-            Due.agreement_id == agreement_id)
-    return stmt.subquery()
+    """Subquery: (due_id, written_off) — what was written off of each due (`DueTotal`)."""
+    return _dues_totals(cooperative_id, agreement_id, DueTotal.written_off_minor,
+                        "written_off")
 
 
 # ---- reconciliation -------------------------------------------------------------------------

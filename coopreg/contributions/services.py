@@ -40,7 +40,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Date, DateTime, bindparam, exists, func, or_, select, union_all
+from sqlalchemy import Date, DateTime, bindparam, exists, func, literal, or_, select, union_all
 from sqlalchemy import text as sa_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -51,6 +51,7 @@ from coopreg.contributions.models import (
     Allocation,
     CollectionSheet,
     Due,
+    DueTotal,
     DueWriteOff,
     PaymentMethod,
     PeriodClose,
@@ -168,15 +169,16 @@ def _not_reversed():
 
 
 def _paid_of_due():
-    """Correlated: what has been allocated (net) to `Due`."""
-    return (select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-            .where(Allocation.due_id == Due.id).scalar_subquery())
+    """Correlated: what has been allocated (net) to `Due`, from its running figures (one row
+    by key, kept by the database with every allocation: `DueTotal`)."""
+    return func.coalesce(select(DueTotal.paid_minor).where(DueTotal.due_id == Due.id)
+                         .scalar_subquery(), 0)
 
 
 def _written_off_of_due():
-    """Correlated: what has been written off of `Due` (0 when nothing)."""
-    return (select(func.coalesce(func.sum(DueWriteOff.amount_minor), 0))
-            .where(DueWriteOff.due_id == Due.id).scalar_subquery())
+    """Correlated: what has been written off of `Due` (0 when nothing), from `DueTotal`."""
+    return func.coalesce(select(DueTotal.written_off_minor).where(DueTotal.due_id == Due.id)
+                         .scalar_subquery(), 0)
 
 
 def _allocated_of_receipt():
@@ -931,35 +933,71 @@ class SheetLine:
     periods: list[date]
 
 
+@dataclass
+class SheetPage:
+    """One page of a collection sheet: its lines in name order, the page's totals (counted
+    in SQL) and the cursor of the next page (the last member's id), None on the last one."""
+    lines: list[SheetLine]
+    count: int = 0
+    total_minor: int = 0
+    next_cursor: int | None = None
+
+
 def expected_collection(agreement: Agreement, on: date, locality: str | None = None,
-                        limit: int = 500, include_deceased: bool = False) -> list[SheetLine]:
+                        limit: int = 500, include_deceased: bool = False,
+                        after: int | None = None) -> SheetPage:
     """The members of an agreement with dues open on a day (due date on or before the end of
-    that month), each with what they owe: the pre-filled lines of a collection sheet.
-    Deceased members are left out unless asked for (nobody collects from them; their dues
-    are for the write-off); written-off parts of dues are not owed."""
+    that month), each with what they owe: the pre-filled lines of a collection sheet, one
+    page of `limit` members in name order at a time, from the member after `after` (a member
+    id). Deceased members are left out unless asked for (nobody collects from them; their
+    dues are for the write-off); written-off parts of dues are not owed.
+
+    Paged in SQL like the member list: the register is walked in the (cooperative, folded
+    name, id) index and stops at the page's last member who owes something, so no statement
+    carries more than a page of ids, whatever the size of the agreement (one IN list of
+    every debtor broke PostgreSQL's 65,535 bound parameters)."""
+    from sqlalchemy import tuple_
+
     from coopreg.core.text import fold
     from coopreg.members.models import MemberStatus
 
     settled = _paid_of_due() + _written_off_of_due()
-    open_amount = (Due.member_share_minor - settled)
-    stmt = (select(Due.member_id, func.sum(open_amount), func.min(Due.period),
-                   func.max(Due.period), func.count())
-            .join(Member, Member.id == Due.member_id)
-            .where(Due.cooperative_id == agreement.cooperative_id,
-                   Due.agreement_id == agreement.id, Due.due_date <= month_end(on),
-                   Due.member_share_minor > settled)
-            .group_by(Due.member_id))
+    open_amount = Due.member_share_minor - settled
+    owing = [Due.cooperative_id == agreement.cooperative_id, Due.agreement_id == agreement.id,
+             Due.due_date <= month_end(on), Due.member_share_minor > settled]
+    stmt = (select(Member)
+            .where(Member.cooperative_id == agreement.cooperative_id,
+                   exists().where(Due.member_id == Member.id, *owing))
+            .order_by(Member.search_name, Member.id).limit(limit + 1))
     if not include_deceased:
         stmt = stmt.where(Member.status != MemberStatus.DECEASED)
     if locality:
         stmt = stmt.where(Member.locality_key == fold(locality))
-    rows = db.session.execute(stmt).all()
-    members = {m.id: m for m in db.session.scalars(select(Member).where(
-        Member.cooperative_id == agreement.cooperative_id,
-        Member.id.in_([r[0] for r in rows])))} if rows else {}
-    lines = [SheetLine(members[r[0]], int(r[1]), [r[2], r[3]]) for r in rows]
-    lines.sort(key=lambda line: (line.member.search_name, line.member.id))
-    return lines[:limit]
+    if after is not None:
+        last = db.session.execute(select(Member.search_name, Member.id).where(
+            Member.cooperative_id == agreement.cooperative_id, Member.id == after)).first()
+        if last is not None:
+            stmt = stmt.where(tuple_(Member.search_name, Member.id)
+                              > tuple_(literal(last[0]), literal(last[1])))
+    members = list(db.session.scalars(stmt))
+    page = SheetPage([])
+    if len(members) > limit:
+        members = members[:limit]
+        page.next_cursor = members[-1].id
+    if not members:
+        return page
+    ids = [m.id for m in members]
+    owed = (select(Due.member_id.label("member_id"), func.sum(open_amount).label("open"),
+                   func.min(Due.period).label("first"), func.max(Due.period).label("last"))
+            .where(Due.member_id.in_(ids), *owing).group_by(Due.member_id).subquery())
+    rows = {r.member_id: r for r in db.session.execute(
+        select(owed, func.count().over().label("page_count"),
+               func.sum(owed.c.open).over().label("page_total")))}
+    first = next(iter(rows.values()))
+    page.count, page.total_minor = int(first.page_count), int(first.page_total)
+    page.lines = [SheetLine(m, int(rows[m.id].open), [rows[m.id].first, rows[m.id].last])
+                  for m in members]
+    return page
 
 
 @dataclass

@@ -413,10 +413,13 @@ def collection_sheet():
     lines, post_form, agreement = None, None, None
     if request.args.get("agreement_id") and choose.validate():
         agreement = get_scoped_or_404(Agreement, choose.agreement_id.data)
+        after = _sheet_cursor(request.args.get("after"))
         lines = services.expected_collection(agreement, choose.collected_on.data,
                                              choose.locality.data,
-                                             include_deceased=choose.include_deceased.data)
+                                             include_deceased=choose.include_deceased.data,
+                                             **_sheet_page(after))
         post_form = SheetPostForm(formdata=None)
+        post_form.after.data = "" if after is None else str(after)
         post_form.include_deceased.data = "1" if choose.include_deceased.data else ""
         post_form.agreement_id.data = agreement.id
         post_form.collected_on.data = choose.collected_on.data.isoformat()
@@ -425,6 +428,14 @@ def collection_sheet():
         post_form.idempotency_key.data = _new_key()
     return render_template("contributions/collection.html", choose=choose, lines=lines,
                            post_form=post_form, agreement=agreement, entered={})
+
+
+def _sheet_cursor(value: str | None) -> int | None:
+    return ascii_int(value)
+
+
+def _sheet_page(after: int | None) -> dict:
+    return {"after": after, "limit": current_app.config["COLLECTION_SHEET_PER_PAGE"]}
 
 
 def _post_collection_sheet(cooperative):
@@ -463,7 +474,8 @@ def _post_collection_sheet(cooperative):
     choose.locality.data = form.locality.data
     choose.include_deceased.data = form.include_deceased.data == "1"
     lines = services.expected_collection(agreement, collected_on, form.locality.data,
-                                         include_deceased=choose.include_deceased.data)
+                                         include_deceased=choose.include_deceased.data,
+                                         **_sheet_page(_sheet_cursor(form.after.data)))
     entered = {e.member_id: e for e in entries}
     return render_template("contributions/collection.html", choose=choose, lines=lines,
                            post_form=form, agreement=agreement, entered=entered), code

@@ -8,6 +8,8 @@ reverses, generates dues, remits, closes periods and exports, and after every st
 - a reversal right after a receipt restores the state before it;
 - remitted dues are fully paid (remitted ≤ collected), and a remittance equals its lines;
 - closed periods do not change;
+- each due's running figures (`due_totals`, kept by triggers) equal the sums of its
+  allocations and write-offs recomputed from the money rows;
 - totals in the exports equal the ledger's, to the cent.
 Each example runs in a savepoint rolled back at its end, so examples never see each other."""
 
@@ -34,6 +36,7 @@ from coopreg.contributions import reports, services
 from coopreg.contributions.models import (
     Allocation,
     Due,
+    DueTotal,
     DueWriteOff,
     PeriodClose,
     Receipt,
@@ -275,6 +278,20 @@ class Ledger(RuleBasedStateMachine):
             assert amount == _sum(select(func.sum(RemittanceLine.member_share_minor
                                                   + RemittanceLine.cooperative_share_minor))
                                   .where(RemittanceLine.remittance_id == remittance_id))
+
+    @invariant()
+    def running_figures_equal_the_recomputed_ones(self):
+        paid = (select(func.coalesce(func.sum(Allocation.amount_minor), 0))
+                .where(Allocation.due_id == Due.id).scalar_subquery())
+        written_off = (select(func.coalesce(func.sum(DueWriteOff.amount_minor), 0))
+                       .where(DueWriteOff.due_id == Due.id).scalar_subquery())
+        rows = db.session.execute(
+            select(Due.id, paid, written_off, func.coalesce(DueTotal.paid_minor, 0),
+                   func.coalesce(DueTotal.written_off_minor, 0))
+            .outerjoin(DueTotal, DueTotal.due_id == Due.id)
+            .where(Due.cooperative_id == self.cooperative.id)).all()
+        for due_id, recomputed_paid, recomputed_off, running_paid, running_off in rows:
+            assert (running_paid, running_off) == (recomputed_paid, recomputed_off), due_id
 
     @invariant()
     def closed_periods_do_not_change(self):
