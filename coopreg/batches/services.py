@@ -53,7 +53,7 @@ from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, format_money, from_minor, to_minor
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
-from coopreg.core.tenancy import get_scoped
+from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
 from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.core.validation import clean_text
@@ -691,7 +691,8 @@ def _lock_agreement(agreement_id: int) -> None:
     already serialises writers)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(select(Agreement.id).where(Agreement.id == agreement_id)
-                           .with_for_update(key_share=True))
+                           .with_for_update(key_share=True)
+                           .execution_options(**unscoped("a row lock by id; nothing is read")))
 
 
 def _drafts_of(agreement_id: int, period: date) -> list[int]:
