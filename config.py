@@ -38,27 +38,27 @@ def _env_number(name: str, default: int, minimum: int = 0, kind: type = int):
     return number
 
 
-def local_backup_key() -> str:
-    """A key for signing backups kept in the instance folder, so an office install can back
-    up with no setup. Keep a copy of it away from the computer (a restore on a new one needs
-    it); production sets COOPREG_BACKUP_KEY instead."""
+def _instance_key(name: str) -> str:
+    """A random key kept in the instance folder (made once, owner-only)."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = INSTANCE_DIR / "backup_key"
+    key_file = INSTANCE_DIR / name
     if not key_file.exists():
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def local_backup_key() -> str:
+    """A key for signing backups kept in the instance folder, so an office install can back
+    up with no setup. Keep a copy of it away from the computer (a restore on a new one needs
+    it); production sets COOPREG_BACKUP_KEY instead."""
+    return _instance_key("backup_key")
 
 
 def local_secret_key() -> str:
     """A secret key kept in the instance folder, so an office install needs no setup and
     sessions survive a restart. Production must set SECRET_KEY instead."""
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = INSTANCE_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return _instance_key("secret_key")
 
 
 class Config:

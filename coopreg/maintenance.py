@@ -26,6 +26,7 @@ from pathlib import Path
 from flask import Flask
 
 from coopreg.batches.files import UNRECORDED  # left out of backups
+from coopreg.batches.services import sha256_file
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
 
@@ -57,14 +58,6 @@ def _sign(key: bytes, manifest: bytes) -> str:
     return hmac.new(key, manifest, hashlib.sha256).hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def backup(app: Flask, target: Path) -> dict:
     """Write a backup archive: a consistent copy of the SQLite database and the exports
     folder (sealed batch files), so checksums can be verified after a restore, and a
@@ -90,7 +83,7 @@ def backup(app: Flask, target: Path) -> dict:
         if result != "ok":
             raise DomainError(f"the copy failed its integrity check: {result}")
         exports = Path(app.config["EXPORT_DIR"])
-        parts = {DATABASE: _sha256(copy)}
+        parts = {DATABASE: sha256_file(copy)}
         partial = target.with_name(target.name + ".partial")
         try:
             with tarfile.open(partial, "w:gz") as archive:
@@ -100,7 +93,7 @@ def backup(app: Flask, target: Path) -> dict:
                         relative = path.relative_to(exports)
                         if path.is_file() and relative.parts[0] not in (JOB_FILES, UNRECORDED):
                             name = f"exports/{relative.as_posix()}"
-                            parts[name] = _sha256(path)
+                            parts[name] = sha256_file(path)
                             archive.add(path, arcname=name)
                 manifest = json.dumps({"format": 1, "created_at": utcnow().isoformat(),
                                        "parts": parts}, indent=1, sort_keys=True).encode()
@@ -164,7 +157,7 @@ def _verify_manifest(archive_path: Path, unpacked: Path, key: bytes) -> None:
         raise DomainError(f"{archive_path}: {odd} is missing or not in the manifest; "
                           "nothing was restored")
     for name, digest in sorted(parts.items()):
-        if _sha256(unpacked / name) != digest:
+        if sha256_file(unpacked / name) != digest:
             raise DomainError(f"{archive_path}: {name} does not match its SHA-256 in the "
                               "manifest; nothing was restored")
 
@@ -183,7 +176,7 @@ def _verify_sealed_files(archive_path: Path, unpacked: Path, database: sqlite3.C
         if (unpacked / "exports").resolve() not in path.parents or not path.is_file():
             raise DomainError(f"{archive_path}: the file of sealed batch {reference} "
                               f"({file_path}) is not in the backup; nothing was restored")
-        if _sha256(path) != digest:
+        if sha256_file(path) != digest:
             raise DomainError(f"{archive_path}: the file of sealed batch {reference} "
                               f"({file_path}) does not match the SHA-256 recorded when it was "
                               "sealed; nothing was restored")

@@ -62,12 +62,11 @@ class ReverseForm(FlaskForm):
 
 
 class WriteOffForm(FlaskForm):
-    """Two steps: the reason, then (with `confirmed`) the irreversible write-off."""
+    """The reason of an irreversible write-off (confirmed with `confirm_first`)."""
 
     reason = StringField(_l("Why will this due never be paid?"),
                          validators=[DataRequired(), Length(min=3, max=300)],
                          description=_l("For example: the member died in March 2025."))
-    confirmed = HiddenField()
 
 
 class SheetChooseForm(FlaskForm):

@@ -338,60 +338,55 @@ def member_statement(member_id: int):
 
 # ---- write-offs -----------------------------------------------------------------------------
 
+WRITE_OFF_CONSEQUENCE = _l(
+    "The due and its payments stay in the ledger; what is open leaves the arrears and the "
+    "collection sheet, is never remitted, and shows as written off in the reconciliation.")
+
+
 @bp.route("/dues/<int:due_id>/write-off", methods=["GET", "POST"])
 @roles_required(*MONEY)
+@confirm_first(Due, WRITE_OFF_CONSEQUENCE, action=_l("Write it off"))
 def write_off(due_id: int):
-    """Write off what is open of a due, in two steps: the reason, then a confirmation page
-    (the write-off cannot be undone)."""
+    """Write off what is open of a due, with a reason; the form asks for confirmation (a
+    write-off cannot be undone)."""
     due = get_scoped_or_404(Due, due_id)
     form = WriteOffForm()
-    existing = services.due_write_off(due)
-    open_minor = services.due_open_minor(due)
-    confirming = False
     if form.validate_on_submit():
-        if form.confirmed.data != "yes":
-            confirming = True  # show what will happen; nothing written yet
-        else:
-            with attempt(form) as outcome:
-                services.write_off_due(due, form.reason.data, current_user.id)
-            if outcome.ok:
-                flash(_("Written off: %(amount)s of %(member)s's due for %(month)s.",
-                        amount=_money(open_minor), member=due.member.full_name,
-                        month=f"{due.period:%Y-%m}"), "success")
-                return redirect(url_for("contributions.member_statement",
-                                        member_id=due.member_id))
-    code = 422 if request.method == "POST" and not confirming else 200
+        with attempt(form) as outcome:
+            written = services.write_off_due(due, form.reason.data, current_user.id)
+        if outcome.ok:
+            flash(_("Written off: %(amount)s of %(member)s's due for %(month)s.",
+                    amount=_money(written.amount_minor), member=due.member.full_name,
+                    month=f"{due.period:%Y-%m}"), "success")
+            return redirect(url_for("contributions.member_statement", member_id=due.member_id))
+    code = 422 if request.method == "POST" else 200
     return render_template("contributions/write_off.html", due=due, form=form,
-                           existing=existing, open_minor=open_minor,
-                           confirming=confirming), code
+                           existing=services.due_write_off(due),
+                           open_minor=services.due_open_minor(due),
+                           consequence=WRITE_OFF_CONSEQUENCE), code
 
 
 @bp.route("/members/<int:member_id>/write-off", methods=["GET", "POST"])
 @roles_required(*MONEY)
+@confirm_first(Member, WRITE_OFF_CONSEQUENCE, action=_l("Write it all off"))
 def write_off_member(member_id: int):
-    """Write off everything a member still owes (a deceased member, one gone for good), in
-    two steps like a single due's write-off."""
+    """Write off everything a member still owes (a deceased member, one gone for good), with
+    a reason; confirmed like a single due's write-off."""
     member = get_scoped_or_404(Member, member_id)
     form = WriteOffForm()
-    dues = services.open_dues(member.id)
-    total = sum(open_minor for _due, open_minor in dues)
-    confirming = False
     if form.validate_on_submit():
-        if form.confirmed.data != "yes":
-            confirming = True
-        else:
-            with attempt(form) as outcome:
-                made = services.write_off_member_dues(member, form.reason.data,
-                                                      current_user.id)
-            if outcome.ok:
-                flash(_("Written off: %(amount)s in %(n)d due(s) of %(member)s.",
-                        amount=_money(sum(w.amount_minor for w in made)), n=len(made),
-                        member=member.full_name), "success")
-                return redirect(url_for("contributions.member_statement",
-                                        member_id=member.id))
-    code = 422 if request.method == "POST" and not confirming else 200
+        with attempt(form) as outcome:
+            made = services.write_off_member_dues(member, form.reason.data, current_user.id)
+        if outcome.ok:
+            flash(_("Written off: %(amount)s in %(n)d due(s) of %(member)s.",
+                    amount=_money(sum(w.amount_minor for w in made)), n=len(made),
+                    member=member.full_name), "success")
+            return redirect(url_for("contributions.member_statement", member_id=member.id))
+    dues = services.open_dues(member.id)
+    code = 422 if request.method == "POST" else 200
     return render_template("contributions/write_off_member.html", member=member, dues=dues,
-                           total=total, form=form, confirming=confirming), code
+                           total=sum(open_minor for _due, open_minor in dues), form=form,
+                           consequence=WRITE_OFF_CONSEQUENCE), code
 
 
 def _money(minor: int) -> str:

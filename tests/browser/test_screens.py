@@ -54,7 +54,8 @@ MUST_CONFIRM = {
     "batches.apply_ack", "batches.mark_sent", "batches.delete_layout",
     "contributions.close_period", "contributions.reverse_receipt",
     "contributions.acknowledge_remittance", "agreements.transition", "admin.remove_user",
-    "members.remove_dependant", "imports.commit",
+    "members.remove_dependant", "imports.commit", "contributions.write_off",
+    "contributions.write_off_member",
 }
 # Pages whose tables must fit a laptop (1,366 px) whole, without scrolling inside their box.
 FIT_AT_LAPTOP = {"contributions.reconciliation"}

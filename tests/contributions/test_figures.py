@@ -167,15 +167,16 @@ def test_write_off_page_asks_for_confirmation(app, as_role, ledger):
     url = f"/contributions/dues/{due_id}/write-off"
     form = client.get(url).get_data(as_text=True)
     assert "₡600.00" in form and 'data-member-status="left"' in form
-    assert client.post(url, data={"reason": ""}).status_code == 422
+    assert client.post(url, data={"reason": "", "confirmed": "y"}).status_code == 422
+    assert 'name="confirmed" value="y" required' in form  # the box is on the form itself
     asked = client.post(url, data={"reason": "Left for abroad, unreachable"})
-    assert asked.status_code == 200
+    assert asked.status_code == 409  # not ticked: the confirmation page, nothing written
     text = asked.get_data(as_text=True)
-    assert "cannot be undone" in text and 'name="confirmed" value="yes"' in text
+    assert "cannot be undone" in text and "Left for abroad, unreachable" in text
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DueWriteOff)) == 0
     done = client.post(url, data={"reason": "Left for abroad, unreachable",
-                                  "confirmed": "yes"})
+                                  "confirmed": "y"})
     assert done.status_code == 302
     with app.app_context():
         write_off = db.session.scalar(select(DueWriteOff))
@@ -304,11 +305,10 @@ def test_write_off_everything_a_deceased_member_owes(app, as_role, ledger, coop)
     page = client.get(url).get_data(as_text=True)
     assert "₡1,800.00" in page  # three dues of 600
     asked = client.post(url, data={"reason": "Died in a road accident"})
-    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.get_data(
-        as_text=True)
+    assert asked.status_code == 409 and "cannot be undone" in asked.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DueWriteOff)) == 0
-    done = client.post(url, data={"reason": "Died in a road accident", "confirmed": "yes"})
+    done = client.post(url, data={"reason": "Died in a road accident", "confirmed": "y"})
     assert done.status_code == 302
     with app.test_request_context():
         write_offs = db.session.scalars(select(DueWriteOff)).all()
@@ -316,5 +316,5 @@ def test_write_off_everything_a_deceased_member_owes(app, as_role, ledger, coop)
         assert reports.arrears(coop.id, group="deceased", min_days=0) == []
         assert reports.member_statement(db.session.get(Member, ledger["Eva"])
                                         ).balance_minor == 0
-    again = client.post(url, data={"reason": "again", "confirmed": "yes"})
+    again = client.post(url, data={"reason": "again", "confirmed": "y"})
     assert again.status_code == 422
