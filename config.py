@@ -96,11 +96,9 @@ class Config:
     )
     RATELIMIT_HEADERS_ENABLED = False
     # When the shared storage (Redis) does not answer, login failures are counted in each
-    # process's memory until it answers again (coopreg/core/ratelimits.py): logins keep
-    # working, the log and /health say so. Redis is asked with short timeouts, so an outage
-    # costs a login a second at most, not a hang.
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    RATELIMIT_SWALLOW_ERRORS = True
+    # process's memory until it answers again (coopreg/auth/login_limits.py): logins keep
+    # working, the log and /health say so (coopreg/core/ratelimits.py). Redis is asked with
+    # short timeouts, so an outage costs a login a second at most, not a hang.
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # Failed logins (coopreg/auth/login_limits.py, docs/security.md): per account and address,
     # per account from any address (higher: locking someone out takes many addresses), and per

@@ -1,9 +1,9 @@
 """Where login failures are counted, and what happens when that storage fails.
 
-Production counts them in Redis, shared by every app process. When Redis does not answer,
-Flask-Limiter's in-memory fallback takes over (`RATELIMIT_IN_MEMORY_FALLBACK_ENABLED`): each
-process counts in its own memory, so logins keep working (a right password signs in, ten
-wrong ones are still refused), and it goes back to Redis by itself once Redis answers again.
+Production counts them in Redis, shared by every app process. When Redis does not answer, the
+login limits (coopreg/auth/login_limits.py) count in this process's memory, so logins keep
+working (a right password signs in, ten wrong ones are still refused), and go back to Redis
+by themselves once Redis answers again; they report each try here (`note_shared_storage`).
 This module says so: one warning in the log when a process falls back and one line when it
 recovers, and `storage_state()` for /health.
 """
@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-
-from coopreg.extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +33,7 @@ def note_shared_storage(answered: bool) -> None:
 def storage_state() -> str:
     """`shared` while the configured storage answers (or is memory by design), `local`
     while this process counts in memory because the configured storage failed."""
-    if getattr(limiter, "_storage_dead", False) or _counting_locally["login"]:
-        return LOCAL
-    return SHARED
+    return LOCAL if _counting_locally["login"] else SHARED
 
 
 def install(app: Flask) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from coopreg.auth import services as auth_services
 from coopreg.cooperatives.services import create_cooperative
+from coopreg.core import ratelimits
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db, limiter
 from tests.conftest import make_test_app
@@ -61,4 +62,4 @@ def test_logins_keep_working_while_redis_is_down(app, committed_app, user, own_r
             db.engine.dispose()
         # the limiter is one object for every app of the process: give it back its storage
         limiter.init_app(app)
-        limiter._storage_dead = False
+        ratelimits.note_shared_storage(True)
