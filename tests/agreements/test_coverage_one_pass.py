@@ -9,7 +9,7 @@ import random
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, event, func, select
+from sqlalchemy import and_, func, select
 
 from coopreg.agreements import services
 from coopreg.agreements.coverage import (
@@ -27,6 +27,7 @@ from coopreg.extensions import db
 from coopreg.members import services as member_services
 from coopreg.members.models import Member, MemberStatus, Sector, Sex
 from tests.agreements.conftest import force_status
+from tests.sql_log import statements_run
 
 AS_OF = date(2025, 6, 30)
 
@@ -144,15 +145,8 @@ def test_the_one_pass_report_gives_the_former_figures(make_agreement, new_member
 def test_the_report_is_one_statement(make_agreement, new_member, health, pensions, cr):
     _world(make_agreement, new_member, health, pensions)
     db.session.flush()
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_run() as ran:
         coverage_report(cr.id, as_of=AS_OF)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+    statements = [r.sql for r in ran]
     selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
     assert len(selects) == 1, selects  # the former report ran eleven

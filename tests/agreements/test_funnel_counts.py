@@ -6,12 +6,13 @@ campaign's filters."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from coopreg.agreements import services
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
 from coopreg.extensions import db
 from tests.agreements.test_coverage_one_pass import _world
+from tests.sql_log import statements_run
 
 
 def reference_funnel(agreement, filters=None) -> dict[str, int]:
@@ -63,14 +64,7 @@ def test_the_funnel_is_two_statements(make_agreement, new_member, health, pensio
     _world(make_agreement, new_member, health, pensions)
     agreement = db.session.scalars(select(Agreement)).first()
     db.session.flush()
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_run() as ran:
         services.funnel(agreement, {"sector": "agriculture"})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+    statements = [r.sql for r in ran]
     assert len(statements) == 2, statements  # it ran three

@@ -25,6 +25,7 @@ from coopreg.members import services as member_services
 from coopreg.members.models import Member
 from tests.agreements.conftest import FLAT
 from tests.conftest import member_data
+from tests.sql_log import statements_run
 
 S = RegistrationStatus
 
@@ -354,22 +355,13 @@ def test_terminating_a_registration_asks_for_confirmation(app, as_role, seeded):
 def test_the_not_enrolled_page_counts_its_list_once(app, as_role, seeded):
     """Issue 25: the page counted the not-enrolled members for its heading and again for the
     funnel, each a read of the whole register; the figure is the same, counted once."""
-    from sqlalchemy import event
 
     client = as_role("secretary")
     url = f"/agreements/{seeded['agreement']}/not-enrolled?sex=female"
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_run(engine) as ran:
         page = client.get(url).get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-    anti_joins = [s for s in statements if "NOT (EXISTS" in s and "count(" in s.lower()]
+    anti_joins = [r.sql for r in ran if "NOT (EXISTS" in r.sql and "count(" in r.sql.lower()]
     assert len(anti_joins) == 1, anti_joins
     assert "Ana" in page and "Zoe" in page

@@ -6,10 +6,9 @@ lines'."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from coopreg.agreements.models import Agreement
 from coopreg.contributions import services
@@ -17,29 +16,13 @@ from coopreg.contributions.models import Due
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from tests.contributions.helpers import make_agreement, make_member, receipt_input, register
+from tests.sql_log import statements_run
 
 THIS_MONTH = date.today().replace(day=1)
 LAST_MONTH = (THIS_MONTH - timedelta(days=1)).replace(day=1)
 NAMES = ["Zoila", "Ana", "Marta", "Beto", "Carla", "Ulises", "Diego", "Elena", "Félix",
          "Gloria", "Hugo", "Inés", "Jorge", "Karla", "Luis", "Nora", "Óscar", "Pablo",
          "Quique", "Rosa", "Sara", "Tomás", "Vera", "Wilma", "Ximena", "Yolanda"]
-
-
-@contextlib.contextmanager
-def bound_parameters():
-    """The number of parameters bound by each statement run inside the block."""
-    counts: list[int] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not executemany:
-            counts.append(len(parameters or ()))
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield counts
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _sheet_world(coop, names=NAMES):
@@ -56,8 +39,9 @@ def _sheet_world(coop, names=NAMES):
 def test_no_statement_binds_more_than_a_page_of_members(cr):
     agreement, members = _sheet_world(cr)
     db.session.flush()
-    with bound_parameters() as counts:
+    with statements_run() as ran:
         page = services.expected_collection(agreement, date.today(), limit=4)
+    counts = [len(r.parameters or ()) for r in ran if not r.executemany]
     # the old sheet bound one IN list of all 26 debtors; a page binds at most its own 5
     assert max(counts) < 20, counts
     assert len(page.lines) == 4

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import event
-
 from coopreg.contributions import reports, services
 from coopreg.extensions import db
 from tests.contributions.helpers import make_agreement, make_member, receipt_input, register
+from tests.sql_log import statements_run
 
 
 def test_arrears_do_not_read_the_payments(cr):
@@ -25,15 +24,8 @@ def test_allocating_reads_no_payment_rows(cr):
     services.generate_dues(agreement, date(2024, 1, 1), date(2024, 3, 1))
     services.record_receipt(cr, receipt_input(member, "700"), None, today=date(2024, 6, 2))
     db.session.flush()
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_run() as ran:
         dues = services.open_dues(member.id)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+    statements = [r.sql for r in ran]
     assert [open_minor for _due, open_minor in dues] == [50000, 60000]
     assert not [s for s in statements if "FROM allocations" in s]
