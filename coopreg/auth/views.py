@@ -91,7 +91,7 @@ def choose_language():
     (a user's own choice in their account, when they made one, still comes first)."""
     form = PageLanguageForm()
     if not (form.validate_on_submit() and form.language.data in LANGUAGES):
-        return render_template("auth/login.html", form=LoginForm(), language_form=form)
+        return render_template("auth/login.html", form=LoginForm(), language_form=form), 422
     target = safe_next(request.args.get("next")) or url_for("auth.login")
     response = redirect(target)
     response.set_cookie(LANGUAGE_COOKIE, form.language.data, max_age=LANGUAGE_COOKIE_AGE,

@@ -393,4 +393,7 @@ def test_the_login_page_speaks_the_browsers_language_or_the_one_chosen(client):
     assert 'lang="fr"' in page or "Connexion" in page
     assert client.post("/language?next=https://evil.example/",
                        data={"language": "pt"}).headers["Location"] == "/login"
-    assert client.post("/language", data={"language": "xx"}).status_code == 200
+    refused = client.post("/language", data={"language": "xx"})
+    assert refused.status_code == 422
+    assert "coopreg_language" not in refused.headers.get("Set-Cookie", "")  # nothing kept
+    assert 'id="language-error"' in refused.get_data(as_text=True)  # said next to the field
