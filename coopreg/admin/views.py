@@ -21,7 +21,7 @@ from coopreg.auth import invitations
 from coopreg.auth import services as auth_services
 from coopreg.auth.access import roles_required
 from coopreg.auth.forms import ROLE_LABELS, EmptyForm, InviteForm, RoleForm
-from coopreg.auth.models import Invitation, InvitationStatus, Membership, Role
+from coopreg.auth.models import Invitation, Membership, Role
 from coopreg.cooperatives import services
 from coopreg.cooperatives.forms import DocumentTypeForm, SettingsForm
 from coopreg.cooperatives.models import DocumentType
@@ -100,9 +100,7 @@ def users():
     memberships = db.session.scalars(scoped(Membership).join(Membership.user)
                                      .order_by(Membership.role)).all()
     role_forms = {m.id: RoleForm(role=m.role.value, prefix=f"m{m.id}") for m in memberships}
-    waiting = [i for i in db.session.scalars(scoped(Invitation).where(
-        Invitation.status == InvitationStatus.PENDING).order_by(Invitation.id))
-        if invitations.is_open(i)]
+    waiting = invitations.open_invitations_of(current_cooperative().id)
     return render_template("cooperatives/users.html", form=form, memberships=memberships,
                            role_forms=role_forms, empty_form=EmptyForm(), waiting=waiting,
                            role_labels=ROLE_LABELS)

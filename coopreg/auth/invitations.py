@@ -99,6 +99,16 @@ def cancel(invitation: Invitation) -> None:
     db.session.flush()
 
 
+def open_invitations_of(cooperative_id: int) -> list[Invitation]:
+    """The invitations a cooperative sent that still wait for an answer (pending, not
+    expired), oldest first: what its Users page lists."""
+    now = utcnow()
+    found = db.session.scalars(select(Invitation).where(
+        Invitation.cooperative_id == cooperative_id,
+        Invitation.status == InvitationStatus.PENDING).order_by(Invitation.id)).all()
+    return [i for i in found if is_open(i, now)]
+
+
 def open_invitations_for(user: User) -> list[Invitation]:
     """The invitations waiting for this user's email, in every cooperative that sent one."""
     now = utcnow()
