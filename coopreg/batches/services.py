@@ -50,7 +50,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.labels import display, label
 from coopreg.core.languages import speak_in, speaking
 from coopreg.core.models import utcnow
-from coopreg.core.money import currency_exponent, format_money, from_minor, to_minor
+from coopreg.core.money import currency_exponent, format_minor, format_money, from_minor, to_minor
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
 from coopreg.core.tenancy import get_scoped, unscoped
@@ -962,8 +962,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
             raise DomainError(_("The file's total (%(file)s) differs from the remittance "
                                 "recorded for %(month)s (%(ledger)s): every remitted line "
                                 "must be in the file.",
-                                file=format_money(from_minor(totals["total"], currency),
-                                                  currency),
+                                file=format_minor(totals["total"], currency),
                                 month=batch.period.strftime("%Y-%m"),
                                 ledger=format_money(Decimal(ledger), currency)))
     supersedes = (get_scoped(Batch, batch.supersedes_id, batch.cooperative_id)

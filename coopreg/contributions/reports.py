@@ -31,7 +31,7 @@ from coopreg.contributions.models import (
     RemittanceLine,
 )
 from coopreg.contributions.services import month_end, month_start
-from coopreg.core.money import currency_exponent, format_money, from_minor
+from coopreg.core.money import currency_exponent, format_minor, from_minor
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
 
@@ -184,8 +184,7 @@ def reconciliation(agreement: Agreement, today: date | None = None) -> list[Peri
 
 def _flag(figure: PeriodFigures, today: date, currency: str) -> None:
     def amount(minor: int) -> str:
-        # as every other amount of the page: the user's locale, the currency's sign
-        return format_money(from_minor(minor, currency), currency)
+        return format_minor(minor, currency)  # as every amount of the page
 
     if figure.open_minor > 0 and figure.grace_until and figure.grace_until < today:
         figure.flags.append(_("%(amount)s of the members' share still unpaid after the grace "

@@ -64,7 +64,7 @@ from coopreg.contributions.models import (
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.models import utcnow
-from coopreg.core.money import format_money, from_minor, parse_amount, to_minor
+from coopreg.core.money import format_minor, from_minor, parse_amount, to_minor
 from coopreg.core.sentences import kept, say, sentence
 from coopreg.core.sequences import next_number
 from coopreg.core.tenancy import get_scoped, unscoped
@@ -1068,9 +1068,9 @@ def post_collection_sheet(cooperative: Cooperative, agreement: Agreement, collec
         raise DomainError(_("The control figures do not match the lines: you typed "
                             "%(count)d payments for %(total)s, the lines hold %(n)d payments "
                             "for %(actual)s. Check the sheet; nothing was posted.",
-                            count=count, total=format_money(from_minor(total, currency), currency),
+                            count=count, total=format_minor(total, currency),
                             n=len(lines),
-                            actual=format_money(from_minor(actual_total, currency), currency)),
+                            actual=format_minor(actual_total, currency)),
                           field="control_total")
     if not lines:
         raise DomainError(_("No payment on the sheet."), field="control_count")
@@ -1164,9 +1164,9 @@ def record_remittance(agreement: Agreement, period: date, remitted_on: date | No
         raise DomainError(_("The remittance must be %(total)s, the total of its %(n)d lines "
                             "(you typed %(typed)s). Send exactly that, or record the "
                             "difference with the institution separately.",
-                            total=format_money(from_minor(total, currency), currency),
+                            total=format_minor(total, currency),
                             n=len(dues),
-                            typed=format_money(from_minor(typed, currency), currency)),
+                            typed=format_minor(typed, currency)),
                           field="amount")
     remittance = Remittance(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
                             period=period, remitted_on=remitted_on, amount_minor=total,

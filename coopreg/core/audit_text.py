@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from coopreg.core.labels import codes_for, display
-from coopreg.core.money import format_money, from_minor
+from coopreg.core.money import format_minor
 from coopreg.core.sentences import say
 
 ENTITY_LABELS = codes_for("audit_entity", {
@@ -147,10 +147,10 @@ def _value(entity: str, key: str, value: Any, currency: str | None) -> str:
         except ValueError:
             return str(value)
     if key.endswith("_minor") and isinstance(value, int) and currency:
-        return format_money(from_minor(value, currency), currency)
+        return format_minor(value, currency)
     if key == "totals" and isinstance(value, dict) and currency:
         def amount(v):
-            return format_money(from_minor(v, currency), currency) if isinstance(v, int) else v
+            return format_minor(v, currency) if isinstance(v, int) else v
         return "; ".join(f"{_TOTAL_LABELS.get(k, k)}: {amount(v)}" for k, v in value.items())
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         try:

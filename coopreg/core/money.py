@@ -224,6 +224,13 @@ def format_money(amount: Decimal | None, currency: str, locale: str | Locale | N
     return text.replace(currency, currency_symbol(currency))
 
 
+
+def format_minor(minor: int | None, currency: str, locale: str | Locale | None = None) -> str:
+    """Integer minor units, as the database keeps money, written as `format_money` does."""
+    if minor is None:
+        return ""
+    return format_money(from_minor(minor, currency), currency, locale)
+
 @lru_cache(maxsize=64)
 def _pattern(locale: str, kind: str, digits: int, fill: str) -> str:
     """The locale's own currency or percent pattern (where the sign goes, its spacing) with

@@ -21,16 +21,13 @@ from markupsafe import Markup
 from coopreg.core import audit_text
 from coopreg.core.labels import display, label
 from coopreg.core.languages import LANGUAGE_NAMES
-from coopreg.core.money import format_money, format_share, from_minor
+from coopreg.core.money import format_minor, format_share, from_minor
 from coopreg.core.sentences import say
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
     """Minor units as the page's language writes money, with the currency's sign (₡, ₱)."""
-    if minor is None:
-        return ""
-    currency = currency or g.cooperative.currency
-    return format_money(from_minor(minor, currency), currency)
+    return format_minor(minor, currency or g.cooperative.currency)
 
 
 def percent(value, digits: int = 1) -> str:
