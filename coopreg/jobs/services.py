@@ -85,15 +85,23 @@ def create_job(cooperative_id: int, kind: str, user_id: int | None,
     return job
 
 
+def _immediate() -> bool:
+    """Whether jobs run at once (tests): then the app running them is the caller's, as
+    `coopreg worker` hands a worker its app."""
+    global _worker_app
+    if has_app_context() and current_app.config.get("JOBS_IMMEDIATE"):
+        _worker_app = current_app._get_current_object()
+        return True
+    return False
+
+
 def start_job(job_id: int) -> None:
     """Hand a committed job to the queue. With JOBS_IMMEDIATE (tests) it runs at once, to
     its end, but as in the worker: in a thread of its own, with no request and a fresh
     application context, so what it says comes from the job, never from the page. Otherwise
     the row's `enqueued_at` is set first: should the queue lose the message, the supervisor
     hands the job again after JOBS_REQUEUE_SECONDS."""
-    global _worker_app
-    if has_app_context() and current_app.config.get("JOBS_IMMEDIATE"):
-        _worker_app = current_app._get_current_object()
+    if _immediate():
         # The caller has committed (the contract); end its read transaction too, as a web
         # request ends, so that nothing of it outlives the job's own commit.
         db.session.commit()
@@ -327,6 +335,7 @@ def supervise_jobs() -> dict[str, list[int]]:
     db.session.commit()
     for job_id in done["failed"]:
         _progress_done(job_id, JobStatus.FAILED)
+    _immediate()  # a retried job runs at once in tests, with this app (as start_job's)
     for job_id in done["retried"] + done["requeued"]:
         try:
             run_job_task(job_id)
