@@ -56,6 +56,7 @@ from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.sentences import is_kept, kept, sentence
+from coopreg.core.sorting import Sorted, Sorts
 from coopreg.core.text import fold
 from coopreg.core.validation import choice, clean_text
 from coopreg.extensions import db
@@ -1130,11 +1131,22 @@ def enrollable_agreements(member: Member, today: date | None = None) -> list[Agr
         ~open_registration).order_by(Agreement.reference)))
 
 
-def agreements_of(cooperative_id: int) -> list[Agreement]:
-    return list(db.session.scalars(
-        select(Agreement).where(Agreement.cooperative_id == cooperative_id)
-        .options(selectinload(Agreement.institution))
-        .order_by(Agreement.valid_from.desc(), Agreement.reference)))
+# a cooperative holds a handful of agreements: every order is a sort of those few rows
+AGREEMENT_SORTS = Sorts({"reference": Agreement.reference, "valid": Agreement.valid_from,
+                         "institution": Institution.short_name},
+                        default="valid", default_descending=True, tiebreak=Agreement.id,
+                        descending_first=("valid",))
+
+
+def agreements_of(cooperative_id: int, order: Sorted | None = None) -> list[Agreement]:
+    """A cooperative's agreements, the newest first or in the order chosen on the list."""
+    stmt = (select(Agreement).join(Agreement.institution)
+            .where(Agreement.cooperative_id == cooperative_id)
+            .options(selectinload(Agreement.institution)))
+    if order is None:
+        return list(db.session.scalars(stmt.order_by(Agreement.valid_from.desc(),
+                                                     Agreement.reference)))
+    return list(db.session.scalars(AGREEMENT_SORTS.apply(stmt, order)))
 
 
 def covered_branches(registration: Registration) -> list[Branch]:

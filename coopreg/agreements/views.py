@@ -122,16 +122,19 @@ def _flash_bulk(result: services.BulkResult, done_message: str) -> None:
 @roles_required(*ALL_ROLES)
 def list_agreements():
     cooperative = current_cooperative()
-    agreements = services.agreements_of(cooperative.id)
+    chosen = services.AGREEMENT_SORTS.read(request.args)
+    agreements = services.agreements_of(cooperative.id, chosen)
     counts: dict[int, dict[str, int]] = {}
+    totals: dict[str, int] = {}
     for agreement_id, status, n in db.session.execute(
             select(Registration.agreement_id, Registration.status, func.count())
             .where(Registration.cooperative_id == cooperative.id)
             .group_by(Registration.agreement_id, Registration.status)):
         counts.setdefault(agreement_id, {})[status.value] = n
+        totals[status.value] = totals.get(status.value, 0) + n
     today = date.today()
     return render_template("agreements/list.html", agreements=agreements, counts=counts,
-                           funnel_statuses=FUNNEL, today=today)
+                           totals=totals, sorted=chosen, funnel_statuses=FUNNEL, today=today)
 
 
 # ---- institutions and schemes ---------------------------------------------------------------

@@ -32,6 +32,7 @@ from coopreg.contributions.models import (
 )
 from coopreg.contributions.services import month_end, month_start
 from coopreg.core.money import currency_exponent, format_minor, from_minor
+from coopreg.core.sorting import Sorts
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
 
@@ -534,6 +535,72 @@ def cash_up(cooperative_id: int, start: date, end: date) -> list[CashUpRow]:
             n, total = row.by_method.get(method_value, (0, 0))
             row.by_method[method_value] = (n + int(count), total + int(amount))
     return sorted(rows.values(), key=lambda r: (r.day, r.collector), reverse=True)
+
+
+# ---- the lists: their orders and totals -------------------------------------------------------
+
+# number: the (cooperative_id, number) unique index; date: (cooperative_id, received_on, …);
+# amount: no index, a top-N sort of the rows the search matched
+RECEIPT_SORTS = Sorts({"number": Receipt.number, "date": Receipt.received_on,
+                       "amount": Receipt.amount_minor},
+                      default="number", default_descending=True, tiebreak=Receipt.id,
+                      descending_first=("number", "date", "amount"))
+REMITTANCE_SORTS = Sorts({"period": Remittance.period, "sent": Remittance.remitted_on,
+                          "amount": Remittance.amount_minor},
+                         default="period", default_descending=True, tiebreak=Remittance.id,
+                         descending_first=("period", "sent", "amount"))
+
+
+@dataclass
+class ReceiptTotals:
+    """The receipts a search matched, every page: how many, the members' money they hold
+    (reversed receipts not counted) and how many were reversed."""
+
+    count: int
+    paid_minor: int
+    reversed: int
+
+
+def receipt_totals(stmt) -> ReceiptTotals:
+    """The totals of the receipts `stmt` (scoped and filtered) selects, in one SQL query."""
+    matched = stmt.with_only_columns(Receipt.id, Receipt.amount_minor).order_by(None).subquery()
+    count, paid, reversed_count = db.session.execute(select(
+        func.count(matched.c.id),
+        func.coalesce(func.sum(case((ReceiptReversal.id.is_(None), matched.c.amount_minor))), 0),
+        func.count(ReceiptReversal.id))
+        .select_from(matched).outerjoin(ReceiptReversal,
+                                        ReceiptReversal.receipt_id == matched.c.id)).one()
+    return ReceiptTotals(count, int(paid), reversed_count)
+
+
+@dataclass
+class RemittanceTotals:
+    """An agreement's remittances: how many, the money passed on to the institution, of it the
+    members' share and the cooperative's share (the dues' lines), and what it acknowledged."""
+
+    count: int
+    remitted_minor: int
+    members_minor: int
+    cooperative_minor: int
+    acknowledged_minor: int
+
+
+def remittance_totals(stmt) -> RemittanceTotals:
+    """The totals of the remittances `stmt` (scoped and filtered) selects, in SQL."""
+    matched = stmt.with_only_columns(Remittance.id, Remittance.amount_minor) \
+        .order_by(None).subquery()
+    count, remitted, acknowledged = db.session.execute(select(
+        func.count(matched.c.id), func.coalesce(func.sum(matched.c.amount_minor), 0),
+        func.coalesce(func.sum(RemittanceAcknowledgement.amount_minor), 0))
+        .select_from(matched).outerjoin(
+            RemittanceAcknowledgement,
+            RemittanceAcknowledgement.remittance_id == matched.c.id)).one()
+    members, cooperative = db.session.execute(select(
+        func.coalesce(func.sum(RemittanceLine.member_share_minor), 0),
+        func.coalesce(func.sum(RemittanceLine.cooperative_share_minor), 0))
+        .where(RemittanceLine.remittance_id.in_(select(matched.c.id)))).one()
+    return RemittanceTotals(count, int(remitted), int(members), int(cooperative),
+                            int(acknowledged))
 
 
 def receipts_on(cooperative_id: int, day: date) -> tuple[int, int]:

@@ -189,11 +189,15 @@ def generate_dues():
 
 # ---- receipts -------------------------------------------------------------------------------
 
+RECEIPTS_PER_PAGE = 50
+REMITTANCES_PER_PAGE = 100
+
+
 @bp.route("/receipts")
 @roles_required(*ALL_ROLES)
 def receipts():
     cooperative = current_cooperative()
-    stmt = scoped(Receipt).options(selectinload(Receipt.member), selectinload(Receipt.reversal))
+    stmt = scoped(Receipt)
     q = request.args.get("q", "").strip()[:100]
     if ascii_int(q) is not None:
         stmt = stmt.where(Receipt.number == ascii_int(q))
@@ -201,13 +205,12 @@ def receipts():
         ids = [m.id for m in services.search_members(cooperative.id, q, limit=50,
                                                      whole_ids=masked_ids())]
         stmt = stmt.where(Receipt.member_id.in_(ids or [-1]))
-    before = ascii_int(request.args.get("before", ""))
-    if before is not None:
-        stmt = stmt.where(Receipt.number < before)
-    rows = db.session.scalars(stmt.order_by(Receipt.number.desc()).limit(51)).all()
-    more = rows[50].number + 1 if len(rows) > 50 else None
-    return render_template("contributions/receipts.html", receipts=rows[:50], q=q,
-                           more=more)
+    chosen = reports.RECEIPT_SORTS.read(request.args)
+    rows, after = reports.RECEIPT_SORTS.page(
+        stmt.options(selectinload(Receipt.member), selectinload(Receipt.reversal)), chosen,
+        request.args.get("after"), RECEIPTS_PER_PAGE)
+    return render_template("contributions/receipts.html", receipts=rows, q=q,
+                           sorted=chosen, after=after, totals=reports.receipt_totals(stmt))
 
 
 @bp.route("/members/search")
@@ -482,14 +485,17 @@ def _post_collection_sheet(cooperative):
 @roles_required(*ALL_ROLES)
 def remittances():
     agreement = _chosen_agreement()
-    rows = []
+    rows, totals, after = [], None, None
+    chosen = reports.REMITTANCE_SORTS.read(request.args)
     if agreement is not None:
-        rows = db.session.scalars(scoped(Remittance).where(
-            Remittance.agreement_id == agreement.id)
-            .options(selectinload(Remittance.acknowledgement))
-            .order_by(Remittance.period.desc())).all()
+        stmt = scoped(Remittance).where(Remittance.agreement_id == agreement.id)
+        rows, after = reports.REMITTANCE_SORTS.page(
+            stmt.options(selectinload(Remittance.acknowledgement)), chosen,
+            request.args.get("after"), REMITTANCES_PER_PAGE)
+        totals = reports.remittance_totals(stmt)
     return render_template("contributions/remittances.html", agreement=agreement,
-                           agreements=_agreements(), remittances=rows,
+                           agreements=_agreements(), remittances=rows, totals=totals,
+                           sorted=chosen, after=after,
                            close_form=ClosePeriodForm(formdata=None),
                            closed=sorted(services.closed_periods(agreement), reverse=True)
                            if agreement else [])
