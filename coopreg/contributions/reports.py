@@ -29,10 +29,11 @@ from coopreg.contributions.models import (
     Remittance,
     RemittanceAcknowledgement,
     RemittanceLine,
+    StatementLine,
 )
 from coopreg.contributions.services import month_end, month_start
 from coopreg.core.money import currency_exponent, format_minor, from_minor
-from coopreg.core.sorting import Sorts
+from coopreg.core.sorting import Sorted, Sorts
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
 
@@ -285,10 +286,17 @@ class Line:
         return self.due.member_share_minor - self.paid_minor - self.written_off_minor
 
 
+# the dues of one agreement and month (or of one remittance): a sort of those rows
+LINE_SORTS = Sorts({"added": Due.id, "member": Member.search_name, "number": Member.number_key,
+                    "due": Due.member_share_minor},
+                   default="added", tiebreak=Due.id, descending_first=("due",))
+
+
 def reconciliation_lines(agreement: Agreement, period: date, kind: str,
-                         after: int | None = None, per_page: int = LINES_PER_PAGE
-                         ) -> tuple[list[Line], int | None]:
-    """The dues behind one figure of the reconciliation (keyset-paginated by due id)."""
+                         after: str | int | None = None, per_page: int | None = None,
+                         order: Sorted | None = None) -> tuple[list[Line], str | None]:
+    """The dues behind one figure of the reconciliation (keyset-paginated, in the order
+    chosen: by default as they were generated)."""
     period = month_start(period)
     coop_id = agreement.cooperative_id
     paid = _paid_per_due(coop_id, agreement.id)
@@ -332,13 +340,13 @@ def reconciliation_lines(agreement: Agreement, period: date, kind: str,
             stmt = stmt.where(paid_value >= Due.member_share_minor, ~remitted)
         elif kind == "remitted":
             stmt = stmt.where(remitted)
-    if after:
-        stmt = stmt.where(Due.id > after)
-    rows = db.session.execute(stmt.order_by(Due.id).limit(per_page + 1)).all()
+    rows, cursor = LINE_SORTS.page(stmt, order or LINE_SORTS.default,
+                                   None if after is None else str(after),
+                                   per_page or LINES_PER_PAGE,
+                                   cursor_of=lambda row: row[0].id)
     lines = [Line(r[0], r[1], int(r[2] or 0), bool(r[3]),
                   int(r[5]) if amount is not None else None, int(r[4] or 0))
-             for r in rows[:per_page]]
-    cursor = lines[-1].due.id if len(rows) > per_page else None
+             for r in rows]
     return lines, cursor
 
 
@@ -376,9 +384,17 @@ def default_arrears_days() -> int:
     return int(current_app.config.get("ARREARS_DAYS_PAST_GRACE", 30))
 
 
+# the arrears are one GROUP BY over the open dues (at most 500 rows shown): each order sorts
+# those groups in SQL; the expressions are the query's own (arrears_query)
+ARREARS_SORTS = Sorts({"amount": None, "periods": None, "oldest": None, "number": None},
+                      default="amount", default_descending=True, tiebreak=Member.id,
+                      descending_first=("amount", "periods"))
+
+
 def arrears_query(cooperative_id: int, *, agreement_id: int | None = None,
                   min_days: int | None = None, min_periods: int = 1,
-                  today: date | None = None, group: str = "current"):
+                  today: date | None = None, group: str = "current",
+                  order: Sorted | None = None):
     """Members with dues still open (neither paid nor written off) more than `min_days`
     after their grace period (by default the setting ARREARS_DAYS_PAST_GRACE), at least
     `min_periods` of them, among the members of `group` (ARREARS_GROUPS): one GROUP BY over
@@ -405,7 +421,9 @@ def arrears_query(cooperative_id: int, *, agreement_id: int | None = None,
                    owing.c.amount, owing.c.oldest, Member.status)
             .join(owing, owing.c.member_id == Member.id)
             .where(Member.status.in_(ARREARS_GROUPS.get(group, ARREARS_GROUPS["current"])))
-            .order_by(owing.c.amount.desc(), Member.id))
+            .order_by(*ARREARS_SORTS.order_by(order or ARREARS_SORTS.default, {
+                "amount": owing.c.amount, "periods": owing.c.periods,
+                "oldest": owing.c.oldest, "number": Member.number_key})))
 
 
 def arrears(cooperative_id: int, limit: int | None = None, **filters) -> list[ArrearsRow]:
@@ -538,6 +556,15 @@ def cash_up(cooperative_id: int, start: date, end: date) -> list[CashUpRow]:
 
 
 # ---- the lists: their orders and totals -------------------------------------------------------
+
+# a statement's lines (one bank file: hundreds of rows) and the queue of unmatched ones:
+# sorts of those rows (the lines carry the statement_id index)
+STATEMENT_LINE_SORTS = Sorts({"row": StatementLine.row_number, "date": StatementLine.booked_on,
+                              "amount": StatementLine.amount_minor},
+                             default="row", tiebreak=StatementLine.id,
+                             descending_first=("amount",))
+QUEUE_SORTS = Sorts({"date": StatementLine.booked_on, "amount": StatementLine.amount_minor},
+                    default="date", tiebreak=StatementLine.id, descending_first=("amount",))
 
 # number: the (cooperative_id, number) unique index; date: (cooperative_id, received_on, …);
 # amount: no index, a top-N sort of the rows the search matched

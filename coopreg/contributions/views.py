@@ -190,6 +190,7 @@ def generate_dues():
 # ---- receipts -------------------------------------------------------------------------------
 
 RECEIPTS_PER_PAGE = 50
+STATEMENT_LINES_PER_PAGE = 500
 REMITTANCES_PER_PAGE = 100
 
 
@@ -654,9 +655,9 @@ def reconciliation_lines(agreement_id: int):
     kind = request.args.get("kind", "due")
     if kind not in reports.LINE_KINDS:
         kind = "due"
-    after = request.args.get("after", "")
+    chosen = reports.LINE_SORTS.read(request.args)
     lines, cursor = reports.reconciliation_lines(agreement, period, kind,
-                                                 after=ascii_int(after))
+                                                 after=request.args.get("after"), order=chosen)
     titles = {"due": _("Dues"), "allocated": _("Dues with a payment"),
               "open": _("Dues still open"), "paid": _("Dues fully paid"),
               "written_off": _("Dues written off"),
@@ -665,7 +666,7 @@ def reconciliation_lines(agreement_id: int):
               "remittance": _("Lines of the remittance")}
     return render_template("contributions/lines.html", agreement=agreement, period=period,
                            kind=kind, title=titles[kind], lines=lines, cursor=cursor,
-                           kinds=titles)
+                           kinds=titles, sorted=chosen)
 
 
 # ---- arrears and cash-up --------------------------------------------------------------------
@@ -695,7 +696,8 @@ def arrears():
     cooperative = current_cooperative()
     filters = _arrears_filters()
     include_deceased = request.args.get("deceased") == "1"
-    rows = reports.arrears(cooperative.id, limit=500, **filters)
+    chosen = reports.ARREARS_SORTS.read(request.args)
+    rows = reports.arrears(cooperative.id, limit=500, order=chosen, **filters)
     count, total = reports.arrears_totals(cooperative.id, **filters)
     apart = [("departed", _("Departed members"), _("Members who left the cooperative: their "
                                                   "debts are settled apart (or written off)."))]
@@ -703,12 +705,12 @@ def arrears():
         apart.append(("deceased", _("Deceased members"),
                       _("Not on the call list: write off what will never be paid.")))
     groups = [(name, title, hint, reports.arrears(cooperative.id, limit=500, group=name,
-                                                  **filters),
+                                                  order=chosen, **filters),
                reports.arrears_totals(cooperative.id, group=name, **filters))
               for name, title, hint in apart]
     return render_template("contributions/arrears.html", rows=rows, count=count, total=total,
                            filters=filters, agreements=_agreements(), groups=groups,
-                           include_deceased=include_deceased)
+                           include_deceased=include_deceased, sorted=chosen)
 
 
 @bp.route("/arrears/export", methods=["POST"])
@@ -850,20 +852,22 @@ def statement_mapping():
 @roles_required(*MONEY)
 def view_statement(statement_id: int):
     statement = get_scoped_or_404(Statement, statement_id)
-    lines = db.session.scalars(scoped(StatementLine).where(
-        StatementLine.statement_id == statement.id)
-        .options(selectinload(StatementLine.match)).order_by(StatementLine.row_number)
-        .limit(1000)).all()
+    chosen = reports.STATEMENT_LINE_SORTS.read(request.args)
+    lines, after = reports.STATEMENT_LINE_SORTS.page(
+        scoped(StatementLine).where(StatementLine.statement_id == statement.id)
+        .options(selectinload(StatementLine.match)), chosen, request.args.get("after"),
+        STATEMENT_LINES_PER_PAGE)
     return render_template("contributions/statement_lines.html", statement=statement,
-                           lines=lines)
+                           lines=lines, sorted=chosen, after=after)
 
 
 @bp.route("/statements/queue")
 @roles_required(*MONEY)
 def statement_queue():
     cooperative = current_cooperative()
-    lines = statements.unmatched_lines(cooperative.id)
-    return render_template("contributions/queue.html", lines=lines,
+    chosen = reports.QUEUE_SORTS.read(request.args)
+    lines = statements.unmatched_lines(cooperative.id, order=reports.QUEUE_SORTS.order_by(chosen))
+    return render_template("contributions/queue.html", lines=lines, sorted=chosen,
                            candidates={line.id: statements.candidates(line, limit=5)
                                        for line in lines[:50]},
                            link_form=LinkLineForm(formdata=None))

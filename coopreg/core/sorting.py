@@ -63,8 +63,10 @@ class Sorts:
             return self.default
         return Sorted(key, key in self.descending_first, self.descending_first)
 
-    def order_by(self, chosen: Sorted) -> tuple:
-        column = self.keys[chosen.key]
+    def order_by(self, chosen: Sorted, columns: Mapping[str, Any] | None = None) -> tuple:
+        """The ORDER BY clauses; `columns` gives the keys' expressions when they exist only in
+        the query being built (a subquery's aggregates)."""
+        column = (columns or self.keys)[chosen.key]
         if chosen.descending:
             return column.desc(), self.tiebreak.desc()
         return column.asc(), self.tiebreak.asc()
@@ -73,11 +75,12 @@ class Sorts:
         """The statement in the chosen order, the tie-break last."""
         return stmt.order_by(*self.order_by(chosen))
 
-    def page(self, stmt: Select, chosen: Sorted, after: str | None, per_page: int):
+    def page(self, stmt: Select, chosen: Sorted, after: str | None, per_page: int,
+             cursor_of=None):
         """One page of `stmt` (already scoped and filtered) in the chosen order, starting after
-        the row whose id is `after`; returns (rows, the next page's cursor or None). For a
-        statement of entities or of columns: the tie-break column must be among them or
-        reachable (it is read back by the cursor only)."""
+        the row whose id is `after`; returns (rows, the next page's cursor or None). A
+        statement of one entity gives entities; of several, rows, whose cursor `cursor_of`
+        reads (the tie-break's value; by default the row's attribute of that name)."""
         column = self.keys[chosen.key]
         cursor = ascii_int(after or "")
         if cursor is not None:
@@ -95,7 +98,7 @@ class Sorts:
         next_cursor = None
         if more and rows:
             last = rows[-1]
-            next_cursor = str(getattr(last, self.tiebreak.key))
+            next_cursor = str(cursor_of(last) if cursor_of else getattr(last, self.tiebreak.key))
         return rows, next_cursor
 
 
@@ -115,8 +118,8 @@ def sort_url(chosen: Sorted, key: str) -> str:
         direction = "asc" if chosen.descending else "desc"
     else:
         direction = "desc" if key in chosen.descending_first else "asc"
-    return url_for(request.endpoint, **(request.view_args or {}), **args, sort=key,
-                   dir=direction)
+    args.update(request.view_args or {}, sort=key, dir=direction)
+    return url_for(request.endpoint, **args)
 
 
 def page_url(**changes) -> str:
@@ -124,4 +127,5 @@ def page_url(**changes) -> str:
     args = {k: v for k, v in request.args.items(multi=False)
             if k not in ("after", "before")}
     args.update({k: v for k, v in changes.items() if v is not None})
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    args.update(request.view_args or {})
+    return url_for(request.endpoint, **args)

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from coopreg.agreements.models import Agreement
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import AuditEvent, acting_as
 from coopreg.core.cards import label_cells
@@ -332,3 +333,157 @@ def test_a_sorted_list_keeps_its_filters_in_the_headings(as_role, coop, make_mem
     assert "after=" not in link  # a new order starts at the first page
     assert "#arrow-up" in html and "#chevrons-up-down" in html  # the arrows, self-hosted
 
+
+
+# ---- registrations, members not enrolled, dues, arrears, statements ---------------------------
+
+
+@pytest.fixture
+def dues_world(app, coop):
+    """An agreement with three registered members (names and numbers in different orders),
+    a month of dues, one of them paid in part: the campaign, the dues lines and arrears."""
+    from coopreg.contributions import services
+    from tests.contributions.helpers import make_agreement, make_member, receipt_input, register
+
+    month = date(2025, 1, 1)
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = db.session.get(Cooperative, coop.id)
+        agreement = make_agreement(cooperative, reference="SORT-D", valid_from=month)
+        people = [make_member(cooperative, member_number=number, first_name="Eva",
+                              last_name=name, second_last_name="Rojas")
+                  for number, name in (("30", "Bravo"), ("10", "Cruz"), ("20", "Arias"))]
+        for person in people:
+            register(agreement, person, month)
+        # one more member, active, not enrolled
+        make_member(cooperative, member_number="40", first_name="Eva", last_name="Diaz",
+                    second_last_name="Rojas")
+        services.generate_dues(agreement, month, month)
+        services.record_receipt(cooperative, receipt_input(people[0], "100",
+                                                           received_on=date(2025, 2, 1)), None)
+        db.session.commit()
+        return {"agreement_id": agreement.id, "people": [p.id for p in people]}
+
+
+def test_registrations_and_members_not_enrolled_sort_each_way(app, as_role, dues_world):
+    bravo, cruz, arias = dues_world["people"]
+    agreement_id = dues_world["agreement_id"]
+    client = as_role("secretary")
+    with app.app_context():
+        from coopreg.agreements.models import Registration
+
+        registration_of = dict(db.session.execute(select(
+            Registration.member_id, Registration.id).where(
+            Registration.agreement_id == agreement_id)).all())
+    by_name = [registration_of[m] for m in (arias, bravo, cruz)]
+    by_number = [registration_of[m] for m in (cruz, arias, bravo)]
+    _check_sorts(client, f"/agreements/{agreement_id}/campaign?status=registered",
+                 r'href="/agreements/registrations/(\d+)"',
+                 {"name": by_name, "number": by_number}, default=by_name)
+    html = client.get(f"/agreements/{agreement_id}/not-enrolled?sort=number&dir=desc")
+    assert html.status_code == 200 and "Diaz" in html.get_data(as_text=True)
+
+
+def test_dues_lines_sort_each_way_and_page(app, as_role, dues_world, monkeypatch):
+    from coopreg.contributions import reports
+    from coopreg.contributions.models import Due
+
+    bravo, cruz, arias = dues_world["people"]
+    agreement_id = dues_world["agreement_id"]
+    with app.app_context():
+        due_of = dict(db.session.execute(select(Due.member_id, Due.id).where(
+            Due.cooperative_id == select(Agreement.cooperative_id).where(
+                Agreement.id == agreement_id).scalar_subquery(),
+            Due.agreement_id == agreement_id)).all())
+    client = as_role("treasurer")
+    path = f"/contributions/agreements/{agreement_id}/lines?period=2025-01&kind=due"
+    pattern = r'href="/contributions/dues/(\d+)/write-off"'
+    by_name = [due_of[m] for m in (arias, bravo, cruz)]
+    # the same amount for everyone: the tie-break (the due's id) orders them
+    same = sorted(due_of.values())
+    _check_sorts(client, path, pattern, {"member": by_name, "due": same}, default=same)
+    monkeypatch.setattr(reports, "LINES_PER_PAGE", 1)
+    assert _walk(client, path + "&sort=member&dir=desc", pattern) == list(reversed(by_name))
+
+
+def test_arrears_sort_each_way(app, as_role, dues_world):
+    bravo, cruz, arias = dues_world["people"]
+    client = as_role("treasurer")
+    path = f"/contributions/arrears?days=0&agreement_id={dues_world['agreement_id']}"
+    pattern = r'<tr data-member="(\d+)">'
+    # Bravo paid 100 of the same due: he owes least; the others tie (the member's id)
+    html = client.get(path).get_data(as_text=True)
+    owing = _order(html, pattern)
+    assert set(owing) == {bravo, cruz, arias} and owing[-1] == bravo
+    _check_sorts(client, path, pattern, {"number": [cruz, arias, bravo],
+                                         "amount": [bravo, *sorted((cruz, arias))]},
+                 default=[*sorted((cruz, arias), reverse=True), bravo])  # amount, id: desc
+
+
+def test_statement_lines_and_the_queue_sort_each_way(app, as_role, coop, monkeypatch):
+    from coopreg.contributions.models import (
+        PaymentMethod,
+        Statement,
+        StatementLine,
+        StatementSource,
+    )
+
+    with app.app_context():
+        source = StatementSource(cooperative_id=coop.id, name="Banco", method=PaymentMethod(
+            "bank_transfer"))
+        db.session.add(source)
+        db.session.flush()
+        statement = Statement(cooperative_id=coop.id, source_id=source.id, filename="x.csv",
+                              sha256="0" * 64, lines_added=3, lines_known=0, lines_skipped=0)
+        db.session.add(statement)
+        db.session.flush()
+        lines = [StatementLine(cooperative_id=coop.id, source_id=source.id,
+                               statement_id=statement.id, row_number=row,
+                               booked_on=date(2025, 5, day), amount_minor=amount,
+                               dedup_key=f"k{row}")
+                 for row, day, amount in ((1, 3, 500), (2, 1, 900), (3, 2, 100))]
+        db.session.add_all(lines)
+        db.session.commit()
+        one, two, three = (line.id for line in lines)
+        statement_id = statement.id
+    client = as_role("treasurer")
+    # the statement's rows show their row number first: read the order from it
+    rows = {1: one, 2: two, 3: three}
+    html_pattern = r'<td data-label="Row">(\d+)</td>'
+
+    def order(url):
+        return [rows[int(n)] for n in re.findall(html_pattern, client.get(url).get_data(
+            as_text=True))]
+
+    path = f"/contributions/statements/{statement_id}"
+    for key, ascending in (("row", [one, two, three]), ("date", [two, three, one]),
+                           ("amount", [three, one, two])):
+        assert order(f"{path}?sort={key}&dir=asc") == ascending
+        assert order(f"{path}?sort={key}&dir=desc") == list(reversed(ascending))
+    assert order(f"{path}?sort=bogus&dir=x") == [one, two, three]
+    from coopreg.contributions import views
+
+    monkeypatch.setattr(views, "STATEMENT_LINES_PER_PAGE", 2)
+    seen = []
+    url = f"{path}?sort=amount&dir=desc"
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        seen += [rows[int(n)] for n in re.findall(html_pattern, html)]
+        nxt = re.search(r'<a rel="next" href="([^"]+)"', html)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+    assert seen == [two, one, three]
+    pattern = r'/statement-lines/(\d+)/receipt"'
+    _check_sorts(client, "/contributions/statements/queue", pattern,
+                 {"date": [two, three, one], "amount": [three, one, two]},
+                 default=[two, three, one])
+
+
+def test_a_query_repeating_a_path_argument_still_gives_sort_links(as_role, dues_world):
+    agreement_id = dues_world["agreement_id"]
+    response = as_role("secretary").get(
+        f"/agreements/{agreement_id}/campaign?status=registered&agreement_id=0&after=x")
+    assert response.status_code == 200
+    links = re.findall(r'class="sortable[^"]*"[^>]*><a href="([^"]+)"',
+                       response.get_data(as_text=True))
+    assert len(links) == 2
+    assert all(link.startswith(f"/agreements/{agreement_id}/campaign?") for link in links)
+    assert all("after=" not in link for link in links)
