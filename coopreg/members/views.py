@@ -97,6 +97,7 @@ def list_members():
         lambda: services.count_matching(cooperative.id, whole_ids=masked_ids(), **filters))
     return render_template("members/list.html", rows=rows, filters=filters, sorted=chosen,
                            total=total, filtered=filtered,
+                           capped=services.SEARCH_COUNT_CAP if filters["q"] else None,
                            localities=services.localities(cooperative.id),
                            sector_labels=translated_labels(SECTOR_LABELS),
                            status_labels=status_labels)

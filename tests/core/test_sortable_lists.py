@@ -487,3 +487,19 @@ def test_a_query_repeating_a_path_argument_still_gives_sort_links(as_role, dues_
     assert len(links) == 2
     assert all(link.startswith(f"/agreements/{agreement_id}/campaign?") for link in links)
     assert all("after=" not in link for link in links)
+
+
+def test_a_text_search_counts_up_to_its_cap(as_role, coop, make_member, monkeypatch):
+    from coopreg.members import services
+
+    for _ in range(3):
+        make_member(coop, first_name="Zoila")
+    client = as_role("secretary")
+    assert "3 members match" in client.get("/members/?q=zoila").get_data(as_text=True)
+    monkeypatch.setattr(services, "SEARCH_COUNT_CAP", 2)
+    # a new register version would be needed for a kept count: another search is not kept
+    assert "More than 2 members match" in client.get("/members/?q=zoil").get_data(
+        as_text=True)
+    # the filters that count along an index are not capped
+    assert "3 members match" in client.get("/members/?sector=agriculture").get_data(
+        as_text=True)
