@@ -287,7 +287,7 @@ class Line:
 
 
 # the dues of one agreement and month (or of one remittance): a sort of those rows
-LINE_SORTS = Sorts({"added": Due.id, "member": Member.search_name, "number": Member.number_key,
+LINE_SORTS = Sorts({"added": Due.id, "member": Member.search_name,
                     "due": Due.member_share_minor},
                    default="added", tiebreak=Due.id, descending_first=("due",))
 
