@@ -690,8 +690,7 @@ SEARCH_COUNT_CAP = 1000
 
 
 def count_matching(cooperative_id: int, *, q: str = "", status: str = "", sector: str = "",
-                   locality: str = "", documents: str = "", whole_ids: bool = False,
-                   **_order) -> int:
+                   locality: str = "", documents: str = "", whole_ids: bool = False) -> int:
     """How many members the list's filters match (every page of it), counted in SQL. The
     filters by status, sector, locality and documents count along their indexes; a text
     search (a scan of the names) counts up to SEARCH_COUNT_CAP + 1 and stops: beyond it the

@@ -92,9 +92,10 @@ def list_members():
     filtered = any(filters[k] for k in ("q", "status", "sector", "locality", "documents"))
     # how many members the filters match (all pages), counted in SQL once per register
     # version and filters (kept like the rows: a reload or the next page pays nothing)
+    matching = {k: v for k, v in filters.items() if k not in ("sort", "dir")}  # any order
     total = kept("member_total", 256).get_or_make(
-        (*register_key(cooperative), masked_ids(), tuple(filters.items())),
-        lambda: services.count_matching(cooperative.id, whole_ids=masked_ids(), **filters))
+        (*register_key(cooperative), masked_ids(), tuple(matching.items())),
+        lambda: services.count_matching(cooperative.id, whole_ids=masked_ids(), **matching))
     return render_template("members/list.html", rows=rows, filters=filters, sorted=chosen,
                            total=total, filtered=filtered,
                            capped=services.SEARCH_COUNT_CAP if filters["q"] else None,
