@@ -45,7 +45,9 @@ def _check_sorts(client, path: str, pattern: str, expected: dict[str, list[int]]
     """Each key both ways gives the expected order (ascending; descending is its reverse, the
     tie-break reversed too); bad keys give the default order."""
     joiner = "&" if "?" in path else "?"
+    assert len(default) >= 2  # an order is seen on two rows at least
     for key, ascending in expected.items():
+        assert sorted(ascending) == sorted(default), key  # the same rows, in another order
         for direction, order in (("asc", ascending), ("desc", list(reversed(ascending)))):
             response = client.get(f"{path}{joiner}sort={key}&dir={direction}")
             assert response.status_code == 200
@@ -320,15 +322,16 @@ def test_the_audit_log_sorts_by_when_both_ways(app, as_role, coop, make_member, 
     client = as_role("admin")
     with app.app_context():
         ids = list(db.session.scalars(select(AuditEvent.entity_id).where(
-            AuditEvent.cooperative_id == coop.id, AuditEvent.entity == "member")
+            AuditEvent.cooperative_id == coop.id, AuditEvent.entity == "members")
             .order_by(AuditEvent.id)))
-    pattern = r'entity=member&amp;entity_id=(\d+)"'
-    _check_sorts(client, "/admin/audit?entity=member", pattern, {"when": ids},
+    assert len(ids) == 2
+    pattern = r'entity=members&amp;entity_id=(\d+)"'
+    _check_sorts(client, "/admin/audit?entity=members", pattern, {"when": ids},
                  default=list(reversed(ids)))
     from coopreg.admin import views
 
     monkeypatch.setattr(views, "AUDIT_PAGE", 1)
-    assert _walk(client, "/admin/audit?entity=member&sort=when&dir=asc", pattern) == ids
+    assert _walk(client, "/admin/audit?entity=members&sort=when&dir=asc", pattern) == ids
 
 
 def test_a_sorted_list_keeps_its_filters_in_the_headings(as_role, coop, make_member):
@@ -527,3 +530,19 @@ def test_a_text_search_counts_up_to_its_cap(as_role, coop, make_member, monkeypa
     # the filters that count along an index are not capped
     assert "3 members match" in client.get("/members/?sector=agriculture").get_data(
         as_text=True)
+
+
+def test_a_cursor_of_another_cooperative_starts_the_list_over(app, as_role, coop, other_coop,
+                                                             make_member):
+    mine = make_member(coop, first_name="Ana")
+    theirs = make_member(other_coop, first_name="Otra", id_type="", id_number="")
+    with app.app_context():
+        foreign = db.session.scalar(select(AuditEvent.id).where(
+            AuditEvent.cooperative_id == other_coop.id, AuditEvent.entity == "members",
+            AuditEvent.entity_id == theirs.id))
+    client = as_role("admin")
+    pattern = r'entity=members&amp;entity_id=(\d+)"'
+    assert foreign is not None
+    for after in (str(foreign), "999999999", "-1", "x"):
+        html = client.get(f"/admin/audit?entity=members&after={after}").get_data(as_text=True)
+        assert _order(html, pattern) == [mine.id], after
