@@ -1219,12 +1219,19 @@ def agreement_by_reference(cooperative_id: int, reference: str) -> Agreement | N
         func.upper(Agreement.reference) == (reference or "").strip().upper()))
 
 
-def layouts_of(cooperative_id: int) -> list[FileLayout]:
-    return list(db.session.scalars(
-        select(FileLayout).where(FileLayout.cooperative_id == cooperative_id)
-        .options(selectinload(FileLayout.agreement), selectinload(FileLayout.columns))
-        .join(Agreement, Agreement.id == FileLayout.agreement_id)
-        .order_by(Agreement.reference, FileLayout.kind)))
+# a cooperative's few layouts (one per agreement and kind of batch): a sort of those rows
+LAYOUT_SORTS = Sorts({"agreement": Agreement.reference, "kind": FileLayout.kind,
+                      "name": FileLayout.name}, default="agreement", tiebreak=FileLayout.id)
+
+
+def layouts_of(cooperative_id: int, order: Sorted | None = None) -> list[FileLayout]:
+    """A cooperative's file layouts, by agreement (then kind) or in the order chosen."""
+    stmt = (select(FileLayout).where(FileLayout.cooperative_id == cooperative_id)
+            .options(selectinload(FileLayout.agreement), selectinload(FileLayout.columns))
+            .join(Agreement, Agreement.id == FileLayout.agreement_id))
+    if order is None:
+        return list(db.session.scalars(stmt.order_by(Agreement.reference, FileLayout.kind)))
+    return list(db.session.scalars(LAYOUT_SORTS.apply(stmt, order)))
 
 
 def amount_text(minor: int | None, currency: str) -> str:

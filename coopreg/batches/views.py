@@ -416,10 +416,11 @@ def discard_ack(ack_id: int):
 @roles_required(Role.ADMIN)
 def layouts():
     cooperative = current_cooperative()
-    return render_template("batches/layouts.html",
-                           layouts=services.layouts_of(cooperative.id),
+    chosen = services.LAYOUT_SORTS.read(request.args)
+    layouts = services.layouts_of(cooperative.id, chosen)
+    return render_template("batches/layouts.html", layouts=layouts, sorted=chosen,
                            problems={layout.id: services.layout_problems(layout)
-                                     for layout in services.layouts_of(cooperative.id)},
+                                     for layout in layouts},
                            **_page_context())
 
 

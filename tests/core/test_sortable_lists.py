@@ -546,3 +546,22 @@ def test_a_cursor_of_another_cooperative_starts_the_list_over(app, as_role, coop
     for after in (str(foreign), "999999999", "-1", "x"):
         html = client.get(f"/admin/audit?entity=members&after={after}").get_data(as_text=True)
         assert _order(html, pattern) == [mine.id], after
+
+
+def test_file_layouts_sort_each_way(app, as_role, coop):
+    from coopreg.batches import services
+    from tests.batches.helpers import make_agreement
+
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = db.session.get(Cooperative, coop.id)
+        second, first = (make_agreement(cooperative, reference, pattern=None)
+                         for reference in ("L-B", "L-A"))
+        made = [services.layout_for(agreement, kind) for agreement, kind in (
+            (second, "enrolment"), (first, "exit"), (first, "enrolment"))]
+        db.session.commit()
+        rows = [(layout.id, layout.agreement.reference, layout.kind.value, layout.name)
+                for layout in made]
+    by = {key: [r[0] for r in sorted(rows, key=lambda r: (r[index], r[0]))]
+          for key, index in (("agreement", 1), ("kind", 2), ("name", 3))}
+    _check_sorts(as_role("admin"), "/batches/layouts", r'href="/batches/layouts/(\d+)"', by,
+                 default=by["agreement"])
