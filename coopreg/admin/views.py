@@ -21,18 +21,26 @@ from coopreg.auth import invitations
 from coopreg.auth import services as auth_services
 from coopreg.auth.access import roles_required
 from coopreg.auth.forms import ROLE_LABELS, EmptyForm, InviteForm, RoleForm
-from coopreg.auth.models import Invitation, Membership, Role
+from coopreg.auth.models import Invitation, Membership, Role, User
 from coopreg.cooperatives import services
 from coopreg.cooperatives.forms import DocumentTypeForm, SettingsForm
 from coopreg.cooperatives.models import DocumentType
 from coopreg.core.audit import AuditEvent
 from coopreg.core.confirm import confirm_first
+from coopreg.core.sorting import Sorts
 from coopreg.core.tenancy import current_cooperative, db_id, get_scoped_or_404, scoped
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 
 bp = Blueprint("admin", __name__)
+# a cooperative's few people: any order is a sort of a few rows
+USER_SORTS = Sorts({"role": Membership.role, "name": User.name, "email": User.email},
+                   default="role", tiebreak=Membership.id)
 AUDIT_PAGE = 100
+# the log only grows: one order offered, by when (the id, which follows the time: the primary
+# key's index, both ways); who and which record would sort the whole log of a cooperative
+AUDIT_SORTS = Sorts({"when": AuditEvent.id}, default="when", default_descending=True,
+                    tiebreak=AuditEvent.id, descending_first=("when",))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -97,11 +105,13 @@ def users():
                         "INVITATION_DAYS"],
                     link=url_for("auth.join", token=token, _external=True)), "success")
             return redirect(url_for("admin.users"))
-    memberships = db.session.scalars(scoped(Membership).join(Membership.user)
-                                     .order_by(Membership.role)).all()
+    chosen = USER_SORTS.read(request.args)
+    memberships = db.session.scalars(USER_SORTS.apply(scoped(Membership).join(Membership.user),
+                                                      chosen)).all()
     role_forms = {m.id: RoleForm(role=m.role.value, prefix=f"m{m.id}") for m in memberships}
     waiting = invitations.open_invitations_of(current_cooperative().id)
     return render_template("cooperatives/users.html", form=form, memberships=memberships,
+                           sorted=chosen,
                            role_forms=role_forms, empty_form=EmptyForm(), waiting=waiting,
                            role_labels=ROLE_LABELS)
 
@@ -160,17 +170,13 @@ def audit():
     stmt = select(AuditEvent).where(AuditEvent.cooperative_id == cooperative.id)
     entity = request.args.get("entity", "")
     entity_id = request.args.get("entity_id", type=db_id)
-    before = request.args.get("before", type=db_id)
     if entity:
         stmt = stmt.where(AuditEvent.entity == entity)
     if entity_id:
         if not entity:
             abort(404)
         stmt = stmt.where(AuditEvent.entity_id == entity_id)
-    if before:
-        stmt = stmt.where(AuditEvent.id < before)
-    events = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE + 1)).all()
-    more = len(events) > AUDIT_PAGE
-    events = events[:AUDIT_PAGE]
+    chosen = AUDIT_SORTS.read(request.args)
+    events, after = AUDIT_SORTS.page(stmt, chosen, request.args.get("after"), AUDIT_PAGE)
     return render_template("cooperatives/audit.html", events=events, entity=entity,
-                           entity_id=entity_id, next_before=events[-1].id if more else None)
+                           entity_id=entity_id, sorted=chosen, after=after)

@@ -15,9 +15,7 @@ Services for other areas:
 
 from __future__ import annotations
 
-import base64
 import calendar
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,7 +26,7 @@ from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from coopreg.agreements.models import (
@@ -56,6 +54,7 @@ from coopreg.core.labels import label
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.sentences import is_kept, kept, sentence
+from coopreg.core.sorting import Sorted, Sorts
 from coopreg.core.text import fold
 from coopreg.core.validation import choice, clean_text
 from coopreg.extensions import db
@@ -1049,64 +1048,35 @@ def not_enrolled_ids(agreement: Agreement, filters: dict) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
-def _encode_cursor(search_name: str, member_id: int) -> str:
-    raw = json.dumps([search_name, member_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> tuple[str, int] | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, member_id = json.loads(raw)
-        if not isinstance(name, str):
-            return None
-        return name, int(member_id)
-    except (ValueError, TypeError, json.JSONDecodeError):
-        return None
+# name and number: the members' (cooperative_id, search_name | number_key, id) indexes
+NOT_ENROLLED_SORTS = Sorts({"name": Member.search_name, "number": Member.number_key},
+                           default="name", tiebreak=Member.id)
+REGISTRATION_SORTS = Sorts({"name": Member.search_name, "number": Member.number_key},
+                           default="name", tiebreak=Registration.id)
 
 
 def not_enrolled_page(agreement: Agreement, filters: dict, after: str | None = None,
-                      per_page: int = 100) -> tuple[list[Member], str | None]:
-    """One page of the active members not enrolled, by name (keyset-paginated)."""
-    stmt = _not_enrolled(agreement, filters)
-    key = _decode_cursor(after)
-    if key is not None:
-        stmt = stmt.where(or_(Member.search_name > key[0],
-                              and_(Member.search_name == key[0], Member.id > key[1])))
-    rows = list(db.session.scalars(stmt.order_by(Member.search_name, Member.id)
-                                   .limit(per_page + 1)))
-    cursor = (_encode_cursor(rows[per_page - 1].search_name, rows[per_page - 1].id)
-              if len(rows) > per_page else None)
-    return rows[:per_page], cursor
+                      per_page: int = 100, order: Sorted | None = None
+                      ) -> tuple[list[Member], str | None]:
+    """One page of the active members not enrolled, by name or as chosen (keyset-paginated)."""
+    return NOT_ENROLLED_SORTS.page(_not_enrolled(agreement, filters),
+                                   order or NOT_ENROLLED_SORTS.default, after, per_page)
 
 
 def registrations_page(agreement: Agreement, status: str, filters: dict,
-                       after: str | None = None, per_page: int = 100
-                       ) -> tuple[list[Registration], str | None]:
+                       after: str | None = None, per_page: int = 100,
+                       order: Sorted | None = None) -> tuple[list[Registration], str | None]:
     """One page of the agreement's registrations in a status (or `flagged` for exit), by
-    member name (keyset-paginated)."""
+    member name or as chosen (keyset-paginated)."""
     stmt = (select(Registration).join(Member, Registration.member_id == Member.id)
             .where(Registration.cooperative_id == agreement.cooperative_id,
-                   Registration.agreement_id == agreement.id)
-            .options(selectinload(Registration.member)))
+                   Registration.agreement_id == agreement.id))
     if status == "flagged":
         stmt = stmt.where(Registration.exit_flagged.is_(True))
     else:
         stmt = stmt.where(Registration.status == RegistrationStatus(status))
-    stmt = _member_filters(stmt, filters)
-    key = _decode_cursor(after)
-    if key is not None:
-        stmt = stmt.where(or_(Member.search_name > key[0],
-                              and_(Member.search_name == key[0], Member.id > key[1])))
-    rows = list(db.session.scalars(stmt.order_by(Member.search_name, Member.id)
-                                   .limit(per_page + 1)))
-    cursor = None
-    if len(rows) > per_page:
-        last = rows[per_page - 1].member
-        cursor = _encode_cursor(last.search_name, last.id)
-    return rows[:per_page], cursor
+    stmt = _member_filters(stmt, filters).options(selectinload(Registration.member))
+    return REGISTRATION_SORTS.page(stmt, order or REGISTRATION_SORTS.default, after, per_page)
 
 
 def member_registrations(member: Member) -> list[Registration]:
@@ -1130,11 +1100,22 @@ def enrollable_agreements(member: Member, today: date | None = None) -> list[Agr
         ~open_registration).order_by(Agreement.reference)))
 
 
-def agreements_of(cooperative_id: int) -> list[Agreement]:
-    return list(db.session.scalars(
-        select(Agreement).where(Agreement.cooperative_id == cooperative_id)
-        .options(selectinload(Agreement.institution))
-        .order_by(Agreement.valid_from.desc(), Agreement.reference)))
+# a cooperative holds a handful of agreements: every order is a sort of those few rows
+AGREEMENT_SORTS = Sorts({"reference": Agreement.reference, "valid": Agreement.valid_from,
+                         "institution": Institution.short_name},
+                        default="valid", default_descending=True, tiebreak=Agreement.id,
+                        descending_first=("valid",))
+
+
+def agreements_of(cooperative_id: int, order: Sorted | None = None) -> list[Agreement]:
+    """A cooperative's agreements, the newest first or in the order chosen on the list."""
+    stmt = (select(Agreement).join(Agreement.institution)
+            .where(Agreement.cooperative_id == cooperative_id)
+            .options(selectinload(Agreement.institution)))
+    if order is None:
+        return list(db.session.scalars(stmt.order_by(Agreement.valid_from.desc(),
+                                                     Agreement.reference)))
+    return list(db.session.scalars(AGREEMENT_SORTS.apply(stmt, order)))
 
 
 def covered_branches(registration: Registration) -> list[Branch]:

@@ -122,16 +122,19 @@ def _flash_bulk(result: services.BulkResult, done_message: str) -> None:
 @roles_required(*ALL_ROLES)
 def list_agreements():
     cooperative = current_cooperative()
-    agreements = services.agreements_of(cooperative.id)
+    chosen = services.AGREEMENT_SORTS.read(request.args)
+    agreements = services.agreements_of(cooperative.id, chosen)
     counts: dict[int, dict[str, int]] = {}
+    totals: dict[str, int] = {}
     for agreement_id, status, n in db.session.execute(
             select(Registration.agreement_id, Registration.status, func.count())
             .where(Registration.cooperative_id == cooperative.id)
             .group_by(Registration.agreement_id, Registration.status)):
         counts.setdefault(agreement_id, {})[status.value] = n
+        totals[status.value] = totals.get(status.value, 0) + n
     today = date.today()
     return render_template("agreements/list.html", agreements=agreements, counts=counts,
-                           funnel_statuses=FUNNEL, today=today)
+                           totals=totals, sorted=chosen, funnel_statuses=FUNNEL, today=today)
 
 
 # ---- institutions and schemes ---------------------------------------------------------------
@@ -346,12 +349,15 @@ def campaign(agreement_id: int):
     if status not in S._value2member_map_ and status != "flagged":
         status = "pending"
     filters = _filters()
+    chosen = services.REGISTRATION_SORTS.read(request.args)
     registrations, cursor = services.registrations_page(agreement, status, _search(filters),
-                                                        after=request.args.get("after"))
+                                                        after=request.args.get("after"),
+                                                        order=chosen)
     problems = (services.readiness_problems_many(registrations)
                 if status in ("pending", "rejected", "ready") else {})
     return render_template("agreements/campaign.html", agreement=agreement, status=status,
                            registrations=registrations, cursor=cursor, problems=problems,
+                           sorted=chosen,
                            counts=services.funnel(agreement, filters), funnel_statuses=FUNNEL,
                            filters=filters, sector_labels=SECTOR_LABELS,
                            localities=localities(agreement.cooperative_id), sexes=list(Sex),
@@ -363,11 +369,13 @@ def campaign(agreement_id: int):
 def not_enrolled(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     filters = _filters()
+    chosen = services.NOT_ENROLLED_SORTS.read(request.args)
     members, cursor = services.not_enrolled_page(agreement, _search(filters),
-                                                 after=request.args.get("after"))
+                                                 after=request.args.get("after"), order=chosen)
     counts = services.funnel(agreement, filters)  # its not-enrolled figure is the list's
     return render_template("agreements/not_enrolled.html", agreement=agreement,
                            status="not_enrolled", members=members, cursor=cursor,
+                           sorted=chosen,
                            filters=filters, matching=counts["not_enrolled"],
                            counts=counts, funnel_statuses=FUNNEL,
                            sector_labels=SECTOR_LABELS, sexes=list(Sex),

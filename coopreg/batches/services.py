@@ -53,6 +53,7 @@ from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, format_minor, format_money, from_minor, to_minor
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
+from coopreg.core.sorting import Sorted, Sorts, count_rows
 from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
 from coopreg.core.unit_of_work import checkpoint, discard
@@ -1157,16 +1158,27 @@ def supersede_batch(batch: Batch, actor_id: int | None,
 
 # ---- lists ----------------------------------------------------------------------------------
 
-def list_batches(cooperative_id: int, filters: dict, limit: int = 200) -> list[Batch]:
-    stmt = (select(Batch).where(Batch.cooperative_id == cooperative_id)
-            .options(selectinload(Batch.agreement)).order_by(Batch.number.desc()).limit(limit))
+# reference: the (cooperative_id, number) unique index; kind and status: a sort of the rows
+# the filters kept (a cooperative seals a few batches a month)
+BATCH_SORTS = Sorts({"reference": Batch.number, "kind": Batch.kind, "status": Batch.status},
+                    default="reference", default_descending=True, tiebreak=Batch.id,
+                    descending_first=("reference",))
+
+
+def list_batches(cooperative_id: int, filters: dict, order: Sorted | None = None,
+                 after: str | None = None, per_page: int = 100):
+    """One page of the batches the filters keep, in the order chosen; with the next page's
+    cursor and how many batches the filters keep (every page)."""
+    stmt = select(Batch).where(Batch.cooperative_id == cooperative_id)
     if filters.get("agreement_id"):
         stmt = stmt.where(Batch.agreement_id == filters["agreement_id"])
     if filters.get("kind") in BatchKind._value2member_map_:
         stmt = stmt.where(Batch.kind == BatchKind(filters["kind"]))
     if filters.get("status") in BatchStatus._value2member_map_:
         stmt = stmt.where(Batch.status == BatchStatus(filters["status"]))
-    return list(db.session.scalars(stmt))
+    rows, next_cursor = BATCH_SORTS.page(stmt.options(selectinload(Batch.agreement)),
+                                         order or BATCH_SORTS.default, after, per_page)
+    return rows, next_cursor, count_rows(stmt)
 
 
 def batch_lines(batch: Batch, which: str = "all", limit: int = 500) -> list[BatchLine]:
@@ -1207,12 +1219,19 @@ def agreement_by_reference(cooperative_id: int, reference: str) -> Agreement | N
         func.upper(Agreement.reference) == (reference or "").strip().upper()))
 
 
-def layouts_of(cooperative_id: int) -> list[FileLayout]:
-    return list(db.session.scalars(
-        select(FileLayout).where(FileLayout.cooperative_id == cooperative_id)
-        .options(selectinload(FileLayout.agreement), selectinload(FileLayout.columns))
-        .join(Agreement, Agreement.id == FileLayout.agreement_id)
-        .order_by(Agreement.reference, FileLayout.kind)))
+# a cooperative's few layouts (one per agreement and kind of batch): a sort of those rows
+LAYOUT_SORTS = Sorts({"agreement": Agreement.reference, "kind": FileLayout.kind,
+                      "name": FileLayout.name}, default="agreement", tiebreak=FileLayout.id)
+
+
+def layouts_of(cooperative_id: int, order: Sorted | None = None) -> list[FileLayout]:
+    """A cooperative's file layouts, by agreement (then kind) or in the order chosen."""
+    stmt = (select(FileLayout).where(FileLayout.cooperative_id == cooperative_id)
+            .options(selectinload(FileLayout.agreement), selectinload(FileLayout.columns))
+            .join(Agreement, Agreement.id == FileLayout.agreement_id))
+    if order is None:
+        return list(db.session.scalars(stmt.order_by(Agreement.reference, FileLayout.kind)))
+    return list(db.session.scalars(LAYOUT_SORTS.apply(stmt, order)))
 
 
 def amount_text(minor: int | None, currency: str) -> str:

@@ -126,6 +126,9 @@ def _queue_for(batch_id: int, queue) -> object:
 
 # ---- batches ------------------------------------------------------------------------------------
 
+BATCHES_PER_PAGE = 100
+
+
 @bp.route("/")
 @roles_required(*ALL_ROLES)
 def list_batches():
@@ -133,9 +136,11 @@ def list_batches():
     args = request.args
     filters = {"agreement_id": args.get("agreement_id", type=db_id),
                "kind": args.get("kind", ""), "status": args.get("status", "")}
-    return render_template("batches/list.html",
-                           batches=services.list_batches(cooperative.id, filters),
-                           filters=filters, agreements=agreements_of(cooperative.id),
+    chosen = services.BATCH_SORTS.read(args)
+    batches, after, total = services.list_batches(cooperative.id, filters, chosen,
+                                                  args.get("after"), BATCHES_PER_PAGE)
+    return render_template("batches/list.html", batches=batches, after=after, total=total,
+                           sorted=chosen, filters=filters, agreements=agreements_of(cooperative.id),
                            **_page_context())
 
 
@@ -411,10 +416,11 @@ def discard_ack(ack_id: int):
 @roles_required(Role.ADMIN)
 def layouts():
     cooperative = current_cooperative()
-    return render_template("batches/layouts.html",
-                           layouts=services.layouts_of(cooperative.id),
+    chosen = services.LAYOUT_SORTS.read(request.args)
+    layouts = services.layouts_of(cooperative.id, chosen)
+    return render_template("batches/layouts.html", layouts=layouts, sorted=chosen,
                            problems={layout.id: services.layout_problems(layout)
-                                     for layout in services.layouts_of(cooperative.id)},
+                                     for layout in layouts},
                            **_page_context())
 
 

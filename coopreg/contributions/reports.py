@@ -29,9 +29,11 @@ from coopreg.contributions.models import (
     Remittance,
     RemittanceAcknowledgement,
     RemittanceLine,
+    StatementLine,
 )
 from coopreg.contributions.services import month_end, month_start
 from coopreg.core.money import currency_exponent, format_minor, from_minor
+from coopreg.core.sorting import Sorted, Sorts
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
 
@@ -284,10 +286,17 @@ class Line:
         return self.due.member_share_minor - self.paid_minor - self.written_off_minor
 
 
+# the dues of one agreement and month (or of one remittance): a sort of those rows
+LINE_SORTS = Sorts({"added": Due.id, "member": Member.search_name,
+                    "due": Due.member_share_minor},
+                   default="added", tiebreak=Due.id, descending_first=("due",))
+
+
 def reconciliation_lines(agreement: Agreement, period: date, kind: str,
-                         after: int | None = None, per_page: int = LINES_PER_PAGE
-                         ) -> tuple[list[Line], int | None]:
-    """The dues behind one figure of the reconciliation (keyset-paginated by due id)."""
+                         after: str | int | None = None, per_page: int | None = None,
+                         order: Sorted | None = None) -> tuple[list[Line], str | None]:
+    """The dues behind one figure of the reconciliation (keyset-paginated, in the order
+    chosen: by default as they were generated)."""
     period = month_start(period)
     coop_id = agreement.cooperative_id
     paid = _paid_per_due(coop_id, agreement.id)
@@ -331,13 +340,13 @@ def reconciliation_lines(agreement: Agreement, period: date, kind: str,
             stmt = stmt.where(paid_value >= Due.member_share_minor, ~remitted)
         elif kind == "remitted":
             stmt = stmt.where(remitted)
-    if after:
-        stmt = stmt.where(Due.id > after)
-    rows = db.session.execute(stmt.order_by(Due.id).limit(per_page + 1)).all()
+    rows, cursor = LINE_SORTS.page(stmt, order or LINE_SORTS.default,
+                                   None if after is None else str(after),
+                                   per_page or LINES_PER_PAGE,
+                                   cursor_of=lambda row: row[0].id)
     lines = [Line(r[0], r[1], int(r[2] or 0), bool(r[3]),
                   int(r[5]) if amount is not None else None, int(r[4] or 0))
-             for r in rows[:per_page]]
-    cursor = lines[-1].due.id if len(rows) > per_page else None
+             for r in rows]
     return lines, cursor
 
 
@@ -375,9 +384,17 @@ def default_arrears_days() -> int:
     return int(current_app.config.get("ARREARS_DAYS_PAST_GRACE", 30))
 
 
+# the arrears are one GROUP BY over the open dues (at most 500 rows shown): each order sorts
+# those groups in SQL; the expressions are the query's own (arrears_query)
+ARREARS_SORTS = Sorts({"amount": None, "periods": None, "oldest": None, "number": None},
+                      default="amount", default_descending=True, tiebreak=Member.id,
+                      descending_first=("amount", "periods"))
+
+
 def arrears_query(cooperative_id: int, *, agreement_id: int | None = None,
                   min_days: int | None = None, min_periods: int = 1,
-                  today: date | None = None, group: str = "current"):
+                  today: date | None = None, group: str = "current",
+                  order: Sorted | None = None):
     """Members with dues still open (neither paid nor written off) more than `min_days`
     after their grace period (by default the setting ARREARS_DAYS_PAST_GRACE), at least
     `min_periods` of them, among the members of `group` (ARREARS_GROUPS): one GROUP BY over
@@ -404,7 +421,9 @@ def arrears_query(cooperative_id: int, *, agreement_id: int | None = None,
                    owing.c.amount, owing.c.oldest, Member.status)
             .join(owing, owing.c.member_id == Member.id)
             .where(Member.status.in_(ARREARS_GROUPS.get(group, ARREARS_GROUPS["current"])))
-            .order_by(owing.c.amount.desc(), Member.id))
+            .order_by(*ARREARS_SORTS.order_by(order or ARREARS_SORTS.default, {
+                "amount": owing.c.amount, "periods": owing.c.periods,
+                "oldest": owing.c.oldest, "number": Member.number_key})))
 
 
 def arrears(cooperative_id: int, limit: int | None = None, **filters) -> list[ArrearsRow]:
@@ -534,6 +553,81 @@ def cash_up(cooperative_id: int, start: date, end: date) -> list[CashUpRow]:
             n, total = row.by_method.get(method_value, (0, 0))
             row.by_method[method_value] = (n + int(count), total + int(amount))
     return sorted(rows.values(), key=lambda r: (r.day, r.collector), reverse=True)
+
+
+# ---- the lists: their orders and totals -------------------------------------------------------
+
+# a statement's lines (one bank file: hundreds of rows) and the queue of unmatched ones:
+# sorts of those rows (the lines carry the statement_id index)
+STATEMENT_LINE_SORTS = Sorts({"row": StatementLine.row_number, "date": StatementLine.booked_on,
+                              "amount": StatementLine.amount_minor},
+                             default="row", tiebreak=StatementLine.id,
+                             descending_first=("amount",))
+QUEUE_SORTS = Sorts({"date": StatementLine.booked_on, "amount": StatementLine.amount_minor},
+                    default="date", tiebreak=StatementLine.id, descending_first=("amount",))
+
+# number: the (cooperative_id, number) unique index; date: (cooperative_id, received_on, …);
+# amount: no index, a top-N sort of the rows the search matched
+RECEIPT_SORTS = Sorts({"number": Receipt.number, "date": Receipt.received_on,
+                       "amount": Receipt.amount_minor},
+                      default="number", default_descending=True, tiebreak=Receipt.id,
+                      descending_first=("number", "date", "amount"))
+REMITTANCE_SORTS = Sorts({"period": Remittance.period, "sent": Remittance.remitted_on,
+                          "amount": Remittance.amount_minor},
+                         default="period", default_descending=True, tiebreak=Remittance.id,
+                         descending_first=("period", "sent", "amount"))
+
+
+@dataclass
+class ReceiptTotals:
+    """The receipts a search matched, every page: how many, the members' money they hold
+    (reversed receipts not counted) and how many were reversed."""
+
+    count: int
+    paid_minor: int
+    reversed: int
+
+
+def receipt_totals(stmt) -> ReceiptTotals:
+    """The totals of the receipts `stmt` (scoped and filtered) selects, in one SQL query."""
+    matched = stmt.with_only_columns(Receipt.id, Receipt.amount_minor).order_by(None).subquery()
+    count, paid, reversed_count = db.session.execute(select(
+        func.count(matched.c.id),
+        func.coalesce(func.sum(case((ReceiptReversal.id.is_(None), matched.c.amount_minor))), 0),
+        func.count(ReceiptReversal.id))
+        .select_from(matched).outerjoin(ReceiptReversal,
+                                        ReceiptReversal.receipt_id == matched.c.id)).one()
+    return ReceiptTotals(count, int(paid), reversed_count)
+
+
+@dataclass
+class RemittanceTotals:
+    """An agreement's remittances: how many, the money passed on to the institution, of it the
+    members' share and the cooperative's share (the dues' lines), and what it acknowledged."""
+
+    count: int
+    remitted_minor: int
+    members_minor: int
+    cooperative_minor: int
+    acknowledged_minor: int
+
+
+def remittance_totals(stmt) -> RemittanceTotals:
+    """The totals of the remittances `stmt` (scoped and filtered) selects, in SQL."""
+    matched = stmt.with_only_columns(Remittance.id, Remittance.amount_minor) \
+        .order_by(None).subquery()
+    count, remitted, acknowledged = db.session.execute(select(
+        func.count(matched.c.id), func.coalesce(func.sum(matched.c.amount_minor), 0),
+        func.coalesce(func.sum(RemittanceAcknowledgement.amount_minor), 0))
+        .select_from(matched).outerjoin(
+            RemittanceAcknowledgement,
+            RemittanceAcknowledgement.remittance_id == matched.c.id)).one()
+    members, cooperative = db.session.execute(select(
+        func.coalesce(func.sum(RemittanceLine.member_share_minor), 0),
+        func.coalesce(func.sum(RemittanceLine.cooperative_share_minor), 0))
+        .where(RemittanceLine.remittance_id.in_(select(matched.c.id)))).one()
+    return RemittanceTotals(count, int(remitted), int(members), int(cooperative),
+                            int(acknowledged))
 
 
 def receipts_on(cooperative_id: int, day: date) -> tuple[int, int]:

@@ -394,12 +394,13 @@ def record_receipt_from_line(cooperative: Cooperative, line: StatementLine,
     return receipt, _match(line, receipt, "recorded", actor_id)
 
 
-def unmatched_lines(cooperative_id: int, limit: int = 200) -> list[StatementLine]:
+def unmatched_lines(cooperative_id: int, limit: int = 200, order=None) -> list[StatementLine]:
+    """The lines no receipt claims yet, oldest first or in `order` (ORDER BY clauses)."""
     matched = select(StatementMatch.id).where(StatementMatch.line_id == StatementLine.id
                                               ).exists()
     return list(db.session.scalars(select(StatementLine).where(
         StatementLine.cooperative_id == cooperative_id, ~matched)
-        .order_by(StatementLine.booked_on, StatementLine.id).limit(limit)))
+        .order_by(*(order or (StatementLine.booked_on, StatementLine.id))).limit(limit)))
 
 
 def unmatched_count(cooperative_id: int) -> int:

@@ -189,11 +189,16 @@ def generate_dues():
 
 # ---- receipts -------------------------------------------------------------------------------
 
+RECEIPTS_PER_PAGE = 50
+STATEMENT_LINES_PER_PAGE = 500
+REMITTANCES_PER_PAGE = 100
+
+
 @bp.route("/receipts")
 @roles_required(*ALL_ROLES)
 def receipts():
     cooperative = current_cooperative()
-    stmt = scoped(Receipt).options(selectinload(Receipt.member), selectinload(Receipt.reversal))
+    stmt = scoped(Receipt)
     q = request.args.get("q", "").strip()[:100]
     if ascii_int(q) is not None:
         stmt = stmt.where(Receipt.number == ascii_int(q))
@@ -201,13 +206,12 @@ def receipts():
         ids = [m.id for m in services.search_members(cooperative.id, q, limit=50,
                                                      whole_ids=masked_ids())]
         stmt = stmt.where(Receipt.member_id.in_(ids or [-1]))
-    before = ascii_int(request.args.get("before", ""))
-    if before is not None:
-        stmt = stmt.where(Receipt.number < before)
-    rows = db.session.scalars(stmt.order_by(Receipt.number.desc()).limit(51)).all()
-    more = rows[50].number + 1 if len(rows) > 50 else None
-    return render_template("contributions/receipts.html", receipts=rows[:50], q=q,
-                           more=more)
+    chosen = reports.RECEIPT_SORTS.read(request.args)
+    rows, after = reports.RECEIPT_SORTS.page(
+        stmt.options(selectinload(Receipt.member), selectinload(Receipt.reversal)), chosen,
+        request.args.get("after"), RECEIPTS_PER_PAGE)
+    return render_template("contributions/receipts.html", receipts=rows, q=q,
+                           sorted=chosen, after=after, totals=reports.receipt_totals(stmt))
 
 
 @bp.route("/members/search")
@@ -482,14 +486,17 @@ def _post_collection_sheet(cooperative):
 @roles_required(*ALL_ROLES)
 def remittances():
     agreement = _chosen_agreement()
-    rows = []
+    rows, totals, after = [], None, None
+    chosen = reports.REMITTANCE_SORTS.read(request.args)
     if agreement is not None:
-        rows = db.session.scalars(scoped(Remittance).where(
-            Remittance.agreement_id == agreement.id)
-            .options(selectinload(Remittance.acknowledgement))
-            .order_by(Remittance.period.desc())).all()
+        stmt = scoped(Remittance).where(Remittance.agreement_id == agreement.id)
+        rows, after = reports.REMITTANCE_SORTS.page(
+            stmt.options(selectinload(Remittance.acknowledgement)), chosen,
+            request.args.get("after"), REMITTANCES_PER_PAGE)
+        totals = reports.remittance_totals(stmt)
     return render_template("contributions/remittances.html", agreement=agreement,
-                           agreements=_agreements(), remittances=rows,
+                           agreements=_agreements(), remittances=rows, totals=totals,
+                           sorted=chosen, after=after,
                            close_form=ClosePeriodForm(formdata=None),
                            closed=sorted(services.closed_periods(agreement), reverse=True)
                            if agreement else [])
@@ -648,9 +655,9 @@ def reconciliation_lines(agreement_id: int):
     kind = request.args.get("kind", "due")
     if kind not in reports.LINE_KINDS:
         kind = "due"
-    after = request.args.get("after", "")
+    chosen = reports.LINE_SORTS.read(request.args)
     lines, cursor = reports.reconciliation_lines(agreement, period, kind,
-                                                 after=ascii_int(after))
+                                                 after=request.args.get("after"), order=chosen)
     titles = {"due": _("Dues"), "allocated": _("Dues with a payment"),
               "open": _("Dues still open"), "paid": _("Dues fully paid"),
               "written_off": _("Dues written off"),
@@ -659,7 +666,7 @@ def reconciliation_lines(agreement_id: int):
               "remittance": _("Lines of the remittance")}
     return render_template("contributions/lines.html", agreement=agreement, period=period,
                            kind=kind, title=titles[kind], lines=lines, cursor=cursor,
-                           kinds=titles)
+                           kinds=titles, sorted=chosen)
 
 
 # ---- arrears and cash-up --------------------------------------------------------------------
@@ -689,7 +696,8 @@ def arrears():
     cooperative = current_cooperative()
     filters = _arrears_filters()
     include_deceased = request.args.get("deceased") == "1"
-    rows = reports.arrears(cooperative.id, limit=500, **filters)
+    chosen = reports.ARREARS_SORTS.read(request.args)
+    rows = reports.arrears(cooperative.id, limit=500, order=chosen, **filters)
     count, total = reports.arrears_totals(cooperative.id, **filters)
     apart = [("departed", _("Departed members"), _("Members who left the cooperative: their "
                                                   "debts are settled apart (or written off)."))]
@@ -697,12 +705,12 @@ def arrears():
         apart.append(("deceased", _("Deceased members"),
                       _("Not on the call list: write off what will never be paid.")))
     groups = [(name, title, hint, reports.arrears(cooperative.id, limit=500, group=name,
-                                                  **filters),
+                                                  order=chosen, **filters),
                reports.arrears_totals(cooperative.id, group=name, **filters))
               for name, title, hint in apart]
     return render_template("contributions/arrears.html", rows=rows, count=count, total=total,
                            filters=filters, agreements=_agreements(), groups=groups,
-                           include_deceased=include_deceased)
+                           include_deceased=include_deceased, sorted=chosen)
 
 
 @bp.route("/arrears/export", methods=["POST"])
@@ -844,20 +852,22 @@ def statement_mapping():
 @roles_required(*MONEY)
 def view_statement(statement_id: int):
     statement = get_scoped_or_404(Statement, statement_id)
-    lines = db.session.scalars(scoped(StatementLine).where(
-        StatementLine.statement_id == statement.id)
-        .options(selectinload(StatementLine.match)).order_by(StatementLine.row_number)
-        .limit(1000)).all()
+    chosen = reports.STATEMENT_LINE_SORTS.read(request.args)
+    lines, after = reports.STATEMENT_LINE_SORTS.page(
+        scoped(StatementLine).where(StatementLine.statement_id == statement.id)
+        .options(selectinload(StatementLine.match)), chosen, request.args.get("after"),
+        STATEMENT_LINES_PER_PAGE)
     return render_template("contributions/statement_lines.html", statement=statement,
-                           lines=lines)
+                           lines=lines, sorted=chosen, after=after)
 
 
 @bp.route("/statements/queue")
 @roles_required(*MONEY)
 def statement_queue():
     cooperative = current_cooperative()
-    lines = statements.unmatched_lines(cooperative.id)
-    return render_template("contributions/queue.html", lines=lines,
+    chosen = reports.QUEUE_SORTS.read(request.args)
+    lines = statements.unmatched_lines(cooperative.id, order=reports.QUEUE_SORTS.order_by(chosen))
+    return render_template("contributions/queue.html", lines=lines, sorted=chosen,
                            candidates={line.id: statements.candidates(line, limit=5)
                                        for line in lines[:50]},
                            link_form=LinkLineForm(formdata=None))

@@ -19,10 +19,12 @@ from flask_babel import (
 from markupsafe import Markup
 
 from coopreg.core import audit_text
+from coopreg.core.cards import label_cells
 from coopreg.core.labels import display, label
 from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.core.money import format_minor, format_share, from_minor
 from coopreg.core.sentences import say
+from coopreg.core.sorting import page_url, sort_url
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
@@ -122,6 +124,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["say"] = say
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["sort_url"] = sort_url
+    app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.filters["cards"] = label_cells
 
     app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join(
         (text or "").splitlines())

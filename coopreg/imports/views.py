@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from coopreg.auth.access import EDITORS, roles_required
 from coopreg.core.confirm import confirm_first
+from coopreg.core.sorting import Sorts
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, scoped
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
@@ -23,6 +24,11 @@ from coopreg.imports.forms import CommitForm, ExportForm, UploadForm, mapping_fo
 from coopreg.imports.models import ImportRun, ImportStatus
 from coopreg.jobs.models import Job
 from coopreg.jobs.views import job_state, start_and_follow
+
+# the (cooperative_id, id) index; the upload time follows the id; status: a sort of the runs
+RUNS_PER_PAGE = 20
+RUN_SORTS = Sorts({"number": ImportRun.id, "status": ImportRun.status}, default="number",
+                  default_descending=True, tiebreak=ImportRun.id, descending_first=("number",))
 
 bp = Blueprint("imports", __name__)
 
@@ -42,9 +48,12 @@ def index():
                                         upload.read())
         if outcome.ok:
             return redirect(url_for("imports.mapping", run_id=run.id))
-    runs = db.session.scalars(scoped(ImportRun).order_by(ImportRun.id.desc()).limit(20)).all()
+    chosen = RUN_SORTS.read(request.args)
+    runs, after = RUN_SORTS.page(scoped(ImportRun), chosen, request.args.get("after"),
+                                 RUNS_PER_PAGE)
     code = 422 if request.method == "POST" else 200
-    return render_template("imports/index.html", form=form, runs=runs), code
+    return render_template("imports/index.html", form=form, runs=runs, sorted=chosen,
+                           after=after), code
 
 
 @bp.route("/template.xlsx")

@@ -22,6 +22,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
+from coopreg.core.sorting import Sorts
 from coopreg.core.text import ascii_digits, digits_only, escape_like, fold
 from coopreg.core.validation import choice
 from coopreg.extensions import db
@@ -486,12 +487,11 @@ def declared_income(member: Member, currency: str):
 
 # ---- the list -------------------------------------------------------------------------------
 
-SORTS = {
-    "name": (Member.search_name, False),
-    "number": (Member.number_key, False),
-    "joined": (Member.joined_on, False),
-    "recent": (Member.id, True),
-}
+# each key the leading column of an index after cooperative_id (keyset pages stay one range
+# scan): the (cooperative_id, search_name | number_key | joined_on, id) indexes
+SORTS = Sorts({"name": Member.search_name, "number": Member.number_key,
+               "joined": Member.joined_on, "recent": Member.id},
+              default="name", tiebreak=Member.id, descending_first=("recent",))
 
 
 class ListedMember(NamedTuple):
@@ -532,7 +532,7 @@ def _listed(stmt) -> list[ListedMember]:
 
 
 def _encode_cursor(member: ListedMember, sort: str) -> str:
-    column, _desc = SORTS[sort]
+    column = SORTS.keys[sort]
     value = getattr(member, column.key)
     if isinstance(value, date):
         value = value.isoformat()
@@ -585,16 +585,9 @@ def search_condition(query: str, whole_ids: bool = False):
     return or_(*conditions)
 
 
-def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: str = "",
-                 locality: str = "", documents: str = "", sort: str = "name",
-                 after: str | None = None, before: str | None = None,
-                 per_page: int = 50, whole_ids: bool = False) -> MemberPage:
-    """One page of the register, keyset-paginated (no OFFSET, no COUNT over the table).
-    `documents="missing"` keeps the members who lack an item of the checklist; `whole_ids`
-    matches an ID only by the whole number (for those who see IDs masked)."""
-    sort = sort if sort in SORTS else "name"
-    column, descending = SORTS[sort]
-    stmt = select(*LIST_COLUMNS).where(Member.cooperative_id == cooperative_id)
+def _matching(stmt, cooperative_id: int, q: str, status: str, sector: str, locality: str,
+              documents: str, whole_ids: bool):
+    """`stmt` kept to the members the list's filters match."""
     condition = search_condition(q, whole_ids)
     if condition is not None:
         stmt = stmt.where(condition)
@@ -606,6 +599,22 @@ def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: 
         stmt = stmt.where(Member.locality_key == fold(locality))
     if documents == "missing":
         stmt = stmt.where(missing_documents_condition(cooperative_id))
+    return stmt
+
+
+def list_members(cooperative_id: int, *, q: str = "", status: str = "", sector: str = "",
+                 locality: str = "", documents: str = "", sort: str = "name",
+                 dir: str = "", after: str | None = None, before: str | None = None,  # noqa: A002
+                 per_page: int = 50, whole_ids: bool = False) -> MemberPage:
+    """One page of the register, keyset-paginated (no OFFSET, no COUNT over the table), in
+    the order chosen from SORTS (`dir` "asc" or "desc"; anything else: the key's own).
+    `documents="missing"` keeps the members who lack an item of the checklist; `whole_ids`
+    matches an ID only by the whole number (for those who see IDs masked)."""
+    chosen = SORTS.read({"sort": sort, "dir": dir})
+    sort, descending = chosen.key, chosen.descending
+    column = SORTS.keys[sort]
+    stmt = _matching(select(*LIST_COLUMNS).where(Member.cooperative_id == cooperative_id),
+                     cooperative_id, q, status, sector, locality, documents, whole_ids)
 
     def forward(asc: bool):
         return (column.asc(), Member.id.asc()) if asc else (column.desc(), Member.id.desc())
@@ -675,6 +684,22 @@ def localities(cooperative_id: int) -> list[str]:
 
 def forget_localities(cooperative_id: int) -> None:
     _localities_cache.pop(cooperative_id, None)
+
+
+SEARCH_COUNT_CAP = 1000
+
+
+def count_matching(cooperative_id: int, *, q: str = "", status: str = "", sector: str = "",
+                   locality: str = "", documents: str = "", whole_ids: bool = False) -> int:
+    """How many members the list's filters match (every page of it), counted in SQL. The
+    filters by status, sector, locality and documents count along their indexes; a text
+    search (a scan of the names) counts up to SEARCH_COUNT_CAP + 1 and stops: beyond it the
+    page says "more than 1,000" rather than scan a million names on every search."""
+    stmt = _matching(select(Member.id).where(Member.cooperative_id == cooperative_id),
+                     cooperative_id, q, status, sector, locality, documents, whole_ids)
+    if q.strip():
+        stmt = stmt.limit(SEARCH_COUNT_CAP + 1)
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def count_members(cooperative_id: int) -> int:

@@ -83,17 +83,22 @@ def list_members():
     filters = {"q": args.get("q", "").strip()[:100], "status": args.get("status", ""),
                "sector": args.get("sector", ""), "locality": args.get("locality", "")[:120],
                "documents": "missing" if args.get("documents") == "missing" else "",
-               "sort": args.get("sort", "name")}
+               "sort": args.get("sort", "name"), "dir": args.get("dir", "")}
+    chosen = services.SORTS.read(filters)
+    filters["sort"], filters["dir"] = chosen.key, chosen.dir
     status_labels = translated_labels(STATUS_LABELS)
     rows = member_rows(cooperative, filters, args.get("after"), args.get("before"),
                        status_labels)
-    filtered = any(filters[k] for k in ("q", "status", "sector", "locality"))
-    # the register's size, counted once per register version; no count of a filtered list
-    # (a search over a million members would pay a full count on every keystroke)
-    total = None if filtered else kept("member_total", 256).get_or_make(
-        register_key(cooperative), lambda: services.count_members(cooperative.id))
-    return render_template("members/list.html", rows=rows, filters=filters,
+    filtered = any(filters[k] for k in ("q", "status", "sector", "locality", "documents"))
+    # how many members the filters match (all pages), counted in SQL once per register
+    # version and filters (kept like the rows: a reload or the next page pays nothing)
+    matching = {k: v for k, v in filters.items() if k not in ("sort", "dir")}  # any order
+    total = kept("member_total", 256).get_or_make(
+        (*register_key(cooperative), masked_ids(), tuple(matching.items())),
+        lambda: services.count_matching(cooperative.id, whole_ids=masked_ids(), **matching))
+    return render_template("members/list.html", rows=rows, filters=filters, sorted=chosen,
                            total=total, filtered=filtered,
+                           capped=services.SEARCH_COUNT_CAP if filters["q"] else None,
                            localities=services.localities(cooperative.id),
                            sector_labels=translated_labels(SECTOR_LABELS),
                            status_labels=status_labels)

@@ -7,7 +7,9 @@ visits every GET page of the route list the role may open, at 360 px and at 1,36
 - a text or a button whose colour on its background is below WCAG AA (4.5:1, 3:1 for large text),
   computed in the browser from the computed styles,
 - a form of an irreversible action without its confirmation step (a required "I understand"
-  checkbox named `confirmed`, which the server also demands).
+  checkbox named `confirmed`, which the server also demands),
+- at 360 px, a list's table that scrolls sideways inside its own box (lists become cards on
+  phones; SCROLL_AT_PHONE names the exceptions and why).
 Screenshots of every page at both widths go to test-artifacts/screenshots/screens-*.png."""
 
 from __future__ import annotations
@@ -59,6 +61,15 @@ MUST_CONFIRM = {
 }
 # Pages whose tables must fit a laptop (1,366 px) whole, without scrolling inside their box.
 FIT_AT_LAPTOP = {"contributions.reconciliation"}
+# On a phone (360 px) every list becomes cards ({% filter cards %}, core/cards.py) and no table
+# scrolls sideways inside its own box, except these, each for its reason:
+SCROLL_AT_PHONE = {
+    # the reconciliation is a grid of figures read across: each month's due, paid, remitted
+    # and acknowledged side by side with their differences on a row under them; as cards a
+    # month's figures would no longer line up with the month before. Its key column (the
+    # period) stays in view while the figures scroll.
+    "contributions.reconciliation",
+}
 # Pages that show one agreement chosen with ?agreement_id=: the demo's, which has figures.
 BY_AGREEMENT = {"contributions.reconciliation", "contributions.remittances",
                 "contributions.collection_sheet", "contributions.arrears"}
@@ -142,6 +153,14 @@ WIDEST_JS = r"""
   }
   return out.slice(0, 4);
 }
+"""
+
+# a list's table (or the box around it) wider than what it shows: sideways scrolling
+TABLE_SCROLL_JS = r"""
+() => Array.from(document.querySelectorAll('table.list, .table-wrap'))
+  .filter(el => el.getBoundingClientRect().width > 0 && el.scrollWidth - el.clientWidth > 1)
+  .map(el => `${el.tagName.toLowerCase()}.${el.className} +${el.scrollWidth - el.clientWidth}px`)
+  .slice(0, 3)
 """
 
 FORMS_JS = r"""
@@ -318,6 +337,10 @@ def test_every_page_fits_reads_and_confirms(site, browser, role):
                 if overflow > 0:
                     found.append(f"{width}px: scrolls sideways by {overflow}px:"
                                  f" {page.evaluate(WIDEST_JS)}")
+                if width <= 360 and endpoint not in SCROLL_AT_PHONE:
+                    wide = page.evaluate(TABLE_SCROLL_JS)
+                    if wide:
+                        found.append(f"{width}px: a table scrolls inside its box: {wide}")
                 if width >= 1366 and endpoint in FIT_AT_LAPTOP:
                     cut = page.evaluate("Math.max(0, ...Array.from(document.querySelectorAll("
                                         "'.table-wrap'), w => w.scrollWidth - w.clientWidth))")
