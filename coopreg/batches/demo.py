@@ -53,7 +53,7 @@ def load_demo_batches(cooperative: Cooperative) -> str:
     acks.save_mapping(agreement, {"id_number": "ID", "institution_number": "Member number",
                                   "result": "Result", "reason": "Reason",
                                   "effective_date": "Effective"},
-                      "A, OK, accepted", "R, ERROR, rejected", "%Y-%m-%d")
+                      "A, OK, accepted", "R, ERROR, rejected")
     members = db.session.scalars(select(Member).join(BatchLine).where(
         BatchLine.cooperative_id == cooperative.id, BatchLine.batch_id == batch.id,
         BatchLine.included.is_(True)).order_by(BatchLine.line_no)).all()

@@ -141,7 +141,7 @@ def test_mark_sent_and_answer(client, app, as_role, seeded):
     response = client.post(mapping_url, data={
         "id_number": "Cédula", "member_number": "", "institution_number": "Número",
         "result": "Resultado", "reason": "Motivo", "effective_date": "Fecha",
-        "accepted_values": "A", "rejected_values": "R", "date_pattern": "%d/%m/%Y"})
+        "accepted_values": "A", "rejected_values": "R", "date_order": ""})
     assert response.status_code == 302
     ack_url = response.headers["Location"]
     page = client.get(ack_url).get_data(as_text=True)
