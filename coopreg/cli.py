@@ -160,15 +160,19 @@ def reap_jobs_command(older_than):
                    "(default: EXPORT_RETENTION_HOURS, 24).")
 def clean_jobs_command(older_than):
     """Remove the files of export jobs past their retention (and of failed jobs), and the
-    uploads never previewed past IMPORT_UPLOAD_RETENTION_HOURS (72). Run it from cron."""
+    uploads never previewed, and the institution's answer files never applied, past
+    IMPORT_UPLOAD_RETENTION_HOURS (72). Run it from cron."""
+    from coopreg.batches.acks import expire_answers
     from coopreg.imports.services import expire_uploads
     from coopreg.jobs.files import clean_job_files
 
     with unit_of_work():
         count = clean_job_files(older_than)
         uploads = expire_uploads()
+        answers = expire_answers()
     click.echo(f"{count} export file(s) removed.")
     click.echo(f"{uploads} upload(s) never previewed removed.")
+    click.echo(f"{answers} answer file(s) never applied removed.")
 
 
 @click.command("backup")

@@ -18,6 +18,17 @@ from coopreg.extensions import db
 from coopreg.members.models import Member
 
 
+ANSWER_WORDS = {
+    "es": {"headers": ("Cédula", "Número de asegurado", "Resultado", "Motivo",
+                       "Fecha de vigencia"),
+           "accepted": "ACEPTADO", "rejected": "RECHAZADO", "date": "%d/%m/%Y",
+           "reason": "La fecha de nacimiento no coincide con el Registro Civil"},
+    "en": {"headers": ("ID Number", "PIN", "Status", "Remarks", "Effectivity Date"),
+           "accepted": "APPROVED", "rejected": "DENIED", "date": "%m/%d/%Y",
+           "reason": "Date of birth differs from the civil registry"},
+}
+
+
 def load_demo_batches(cooperative: Cooperative) -> str:
     from coopreg.agreements.demo import DEMO_AGREEMENTS
 
@@ -50,21 +61,18 @@ def load_demo_batches(cooperative: Cooperative) -> str:
     path = services.seal_batch(batch, None, current_app.config["EXPORT_DIR"])
     services.mark_sent(batch, date.today(), "portal", "Demo: uploaded to the portal")
 
-    acks.save_mapping(agreement, {"id_number": "ID", "institution_number": "Member number",
-                                  "result": "Result", "reason": "Reason",
-                                  "effective_date": "Effective"},
-                      "A, OK, accepted", "R, ERROR, rejected", "%Y-%m-%d")
     members = db.session.scalars(select(Member).join(BatchLine).where(
         BatchLine.cooperative_id == cooperative.id, BatchLine.batch_id == batch.id,
         BatchLine.included.is_(True)).order_by(BatchLine.line_no)).all()
-    start = date.today().replace(day=1).isoformat()
-    rows, n = ["ID;Member number;Result;Reason;Effective"], 500_000
+    # the answer as the institution writes it (a title row, its own words and date form):
+    # read with no mapping typed, as a real one is
+    words = ANSWER_WORDS.get(cooperative.locale, ANSWER_WORDS["en"])
+    start = date.today().replace(day=1).strftime(words["date"])
+    rows = [f"{agreement.institution.name} — {batch.reference}", ";".join(words["headers"])]
+    n = 500_000
     for index, member in enumerate(members):
         if index == len(members) - 1:
-            reason = ("La fecha de nacimiento no coincide con el Registro Civil"
-                      if agreement.cooperative.locale == "es"
-                      else "Date of birth differs from the civil registry")
-            rows.append(f"{member.id_number};;R;{reason};")
+            rows.append(f"{member.id_number};;{words['rejected']};{words['reason']};")
             continue
         while True:
             n += 1
@@ -74,7 +82,7 @@ def load_demo_batches(cooperative: Cooperative) -> str:
                     Registration.agreement_id == agreement.id,
                     Registration.institution_member_number == number)):
                 break
-        rows.append(f"{member.id_number};{number};A;;{start}")
+        rows.append(f"{member.id_number};{number};{words['accepted']};;{start}")
     answer = ("\r\n".join(rows) + "\r\n").encode("utf-8")
     ack = acks.upload_acknowledgement(batch, answer, f"answer-{batch.reference}.csv", None)
     acks.apply_acknowledgement(ack, None)

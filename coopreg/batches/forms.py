@@ -8,10 +8,11 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from coopreg.batches.answer_reading import ROLE_LABELS, AnswerResult, AnswerRole
 from coopreg.batches.layouts import ENCODINGS, FORMAT_LABELS, KIND_LABELS, TRANSFORMS
 from coopreg.batches.models import AckStatus, BatchStatus
 from coopreg.core.forms import MonthField, choices
-from coopreg.core.labels import codes_for, labels_for
+from coopreg.core.labels import labels_for
 
 POLICY_CHOICES = (("exclude", _l("Leave lines with problems out of the file")),
                   ("block", _l("Block sealing while any line has a problem")))
@@ -22,9 +23,9 @@ STATUS_LABELS = labels_for(BatchStatus, {
     BatchStatus.ACKNOWLEDGED: _l("Answered"), BatchStatus.SUPERSEDED: _l("Superseded")})
 ACK_STATUS_LABELS = labels_for(AckStatus, {
     AckStatus.UPLOADED: _l("read, not applied yet"), AckStatus.APPLIED: _l("applied"),
-    AckStatus.DISCARDED: _l("discarded")})
-ACK_RESULT_LABELS = codes_for("ack_result", {"accepted": _l("Accepted"),
-                                             "rejected": _l("Rejected")})
+    AckStatus.DISCARDED: _l("discarded"), AckStatus.EXPIRED: _l("expired, never applied")})
+ACK_RESULT_LABELS = labels_for(AnswerResult, {AnswerResult.ACCEPTED: _l("Accepted"),
+                                              AnswerResult.REJECTED: _l("Rejected")})
 CHANNEL_LABELS = {"portal": _l("The institution's web portal"), "email": _l("Email"),
                   "in_person": _l("Delivered in person"), "post": _l("Post"),
                   "other": _l("Other")}
@@ -145,25 +146,33 @@ class AckUploadForm(FlaskForm):
 
 
 class AckMappingForm(FlaskForm):
-    id_number = SelectField(_l("National ID"))
-    member_number = SelectField(_l("Member number (the cooperative's)"))
-    institution_number = SelectField(_l("Institution's member number"))
-    result = SelectField(_l("Result (accepted or rejected)"))
-    reason = SelectField(_l("Reason for a rejection"))
-    effective_date = SelectField(_l("Effective date (coverage start)"))
+    id_number = SelectField(ROLE_LABELS[AnswerRole.ID_NUMBER])
+    member_number = SelectField(ROLE_LABELS[AnswerRole.MEMBER_NUMBER])
+    institution_number = SelectField(ROLE_LABELS[AnswerRole.INSTITUTION_NUMBER])
+    result = SelectField(ROLE_LABELS[AnswerRole.RESULT])
+    reason = SelectField(ROLE_LABELS[AnswerRole.REASON])
+    effective_date = SelectField(ROLE_LABELS[AnswerRole.EFFECTIVE_DATE])
     accepted_values = StringField(_l("Values meaning accepted"),
                                   validators=[DataRequired(), Length(max=200)],
                                   description=_l("Separated by commas; case and accents "
                                                  "do not matter."))
     rejected_values = StringField(_l("Values meaning rejected"),
                                   validators=[DataRequired(), Length(max=200)])
-    date_pattern = StringField(_l("Date pattern of text dates"), default="%d/%m/%Y",
-                               validators=[DataRequired(), Length(max=20)])
+    date_order = SelectField(_l("How the file writes its dates"), default="", choices=choices([
+        ("", _l("Read it from the file's dates")),
+        ("dmy", _l("Day first (31/12/2025)")), ("mdy", _l("Month first (12/31/2025)"))]))
 
-    ROLE_FIELDS = ("id_number", "member_number", "institution_number", "result", "reason",
-                   "effective_date")
+    ROLE_FIELDS = tuple(role.value for role in AnswerRole)
 
     def set_headers(self, headers: list[str]) -> None:
         options = choices([("", _l("— not in the file —"))] + [(h, h) for h in headers if h])
         for name in self.ROLE_FIELDS:
             getattr(self, name).choices = options
+
+    def fill(self, proposal) -> None:
+        """Start from what the file's headers and words propose (see acks.propose)."""
+        for role, header in proposal.columns.items():
+            getattr(self, role.value).data = header or ""
+        self.accepted_values.data = proposal.accepted_text
+        self.rejected_values.data = proposal.rejected_text
+        self.date_order.data = proposal.date_order or ""

@@ -25,8 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.agreements.models import Agreement, Registration
+from coopreg.batches.answer_reading import AnswerResult
 from coopreg.core.labels import label
 from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.sentences import say
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 from coopreg.members.models import Member
@@ -255,7 +257,8 @@ class AckMapping(TimestampMixin, db.Model):
     columns: Mapped[dict] = mapped_column(JSON)  # role → header text
     accepted_values: Mapped[str] = mapped_column(String(200))
     rejected_values: Mapped[str] = mapped_column(String(200))
-    date_pattern: Mapped[str] = mapped_column(String(20), default="%d/%m/%Y")
+    # "dmy" or "mdy" when the secretary said so; None: read from each file's dates
+    date_order: Mapped[str | None] = mapped_column(String(3))
 
     def __repr__(self) -> str:
         return f"<AckMapping of agreement {self.agreement_id}>"
@@ -265,16 +268,19 @@ class AckStatus(enum.StrEnum):
     UPLOADED = "uploaded"  # read, waiting for the mapping and the preview
     APPLIED = "applied"
     DISCARDED = "discarded"
+    EXPIRED = "expired"  # never applied, and its rows removed after the retention period
 
 
 # An answer file is applied or discarded once, never both, never again.
 ACK_TRANSITIONS: dict[AckStatus, frozenset[AckStatus]] = {
-    AckStatus.UPLOADED: frozenset({AckStatus.APPLIED, AckStatus.DISCARDED}),
+    AckStatus.UPLOADED: frozenset({AckStatus.APPLIED, AckStatus.DISCARDED, AckStatus.EXPIRED}),
     AckStatus.APPLIED: frozenset(),
     AckStatus.DISCARDED: frozenset(),
+    AckStatus.EXPIRED: frozenset(),
 }
 ACK_LIFECYCLE = Lifecycle(ACK_TRANSITIONS, lambda current, new: (
     _("An applied file stays on record.") if current == AckStatus.APPLIED
+    else _("This answer file expired: upload it again.") if current == AckStatus.EXPIRED
     else _("This answer file was discarded.")))
 
 
@@ -293,6 +299,7 @@ class Acknowledgement(TimestampMixin, db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[AckStatus] = mapped_column(enum_column(AckStatus), default=AckStatus.UPLOADED)
     headers: Mapped[list] = mapped_column(JSON)
+    header_row: Mapped[int] = mapped_column(Integer, default=1)  # where the headers were found
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     accepted_count: Mapped[int] = mapped_column(Integer, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -312,6 +319,11 @@ class Acknowledgement(TimestampMixin, db.Model):
         return f"<Acknowledgement {self.file_name!r} of batch {self.batch_id} {self.status}>"
 
 
+class ProblemKind(enum.StrEnum):
+    BLOCKING = "blocking"  # the file cannot be applied while a row has one
+    SKIPPED = "skipped"  # reported and left aside: no match, or answered before
+
+
 class AcknowledgementLine(db.Model):
     """One row of an answer file: what it says, the batch line it matched (never guessed:
     none when nothing matches) and what stops it from being applied."""
@@ -325,17 +337,22 @@ class AcknowledgementLine(db.Model):
     row_no: Mapped[int] = mapped_column(Integer)
     raw: Mapped[list] = mapped_column(JSON)
     batch_line_id: Mapped[int | None] = mapped_column(ForeignKey("batch_lines.id"), index=True)
-    result: Mapped[str | None] = mapped_column(String(10))  # accepted | rejected
+    result: Mapped[AnswerResult | None] = mapped_column(enum_column(AnswerResult, length=10))
     institution_number: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(300))
     effective_date: Mapped[date | None] = mapped_column(Date)
-    problem: Mapped[str | None] = mapped_column(Text)
-    # "blocking": cannot be applied; "skipped": reported and left aside (no match, answered)
-    problem_kind: Mapped[str | None] = mapped_column(String(10))
+    # kept sentences (core.sentences), said in the reader's language
+    problems: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    problem_kind: Mapped[ProblemKind | None] = mapped_column(enum_column(ProblemKind, length=10))
     applied: Mapped[bool] = mapped_column(Boolean, default=False)
 
     acknowledgement: Mapped[Acknowledgement] = relationship(back_populates="lines")
     batch_line: Mapped[BatchLine | None] = relationship()
+
+    @property
+    def problem_text(self) -> str:
+        """The row's problems in the current language, one a line."""
+        return "\n".join(say(p) for p in self.problems or [])
 
     def __repr__(self) -> str:
         return f"<AcknowledgementLine {self.row_no} of acknowledgement {self.acknowledgement_id}>"

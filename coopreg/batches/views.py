@@ -334,19 +334,11 @@ def ack_mapping(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
     batch = ack.batch
     agreement = batch.agreement
-    mapping = acks.mapping_for(agreement)
     form = AckMappingForm()
     form.set_headers(ack.headers)
+    proposal = acks.propose(ack)
     if request.method == "GET":
-        if mapping is not None:
-            for role, header in mapping.columns.items():
-                getattr(form, role).data = header or ""
-            form.accepted_values.data = mapping.accepted_values
-            form.rejected_values.data = mapping.rejected_values
-            form.date_pattern.data = mapping.date_pattern
-        else:
-            form.accepted_values.data = acks.DEFAULT_ACCEPTED
-            form.rejected_values.data = acks.DEFAULT_REJECTED
+        form.fill(proposal)
     if form.validate_on_submit():
         if ack.status != AckStatus.UPLOADED:
             flash(_("This file was already %(status)s.", status=label(ack.status)), "error")
@@ -355,13 +347,13 @@ def ack_mapping(ack_id: int):
             acks.save_mapping(agreement, {r: getattr(form, r).data
                                           for r in AckMappingForm.ROLE_FIELDS},
                               form.accepted_values.data, form.rejected_values.data,
-                              form.date_pattern.data)
+                              form.date_order.data or None)
             acks.interpret(ack)
         if outcome.ok:
             return redirect(url_for("batches.view_ack", ack_id=ack.id))
     code = 422 if request.method == "POST" else 200
     return render_template("batches/ack_mapping.html", form=form, ack=ack, batch=batch,
-                           sample=ack.lines[:5], **_page_context()), code
+                           sample=ack.lines[:5], proposal=proposal, **_page_context()), code
 
 
 @bp.route("/answers/<int:ack_id>")
@@ -369,7 +361,7 @@ def ack_mapping(ack_id: int):
 def view_ack(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
     return render_template("batches/ack_view.html", ack=ack, batch=ack.batch,
-                           empty_form=EmptyForm(),
+                           empty_form=EmptyForm(), expires_at=acks.answer_expires_at(ack),
                            can_answer=current_role() in EDITORS, **_page_context())
 
 

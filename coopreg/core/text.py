@@ -56,3 +56,12 @@ def ascii_int(text: str | None, high: int = 2**63 - 1) -> int | None:
         return None
     number = int(text)
     return number if number <= high else None
+
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def header_key(text: str | None) -> str:
+    """A column header as compared: folded, punctuation as single spaces ("Fecha de
+    nacimiento:" and "FECHA DE NACIMIENTO" are the same key)."""
+    return _NON_WORD.sub(" ", fold(text)).strip()[:200]

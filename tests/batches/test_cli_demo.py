@@ -9,7 +9,7 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
-from coopreg.batches.models import Batch, BatchStatus
+from coopreg.batches.models import AckMapping, Batch, BatchStatus
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
@@ -94,5 +94,10 @@ def test_demo_leaves_an_answered_batch_and_ready_registrations(run, app):
                 Registration.agreement_id == batch.agreement_id,
                 Registration.rejection_reason.like("%ivil%")))  # civil registry, Registro Civil
             assert rejected >= 1
+            # the institution's own headers, words and date form, read with no mapping typed
+            mapping = db.session.scalar(select(AckMapping).where(
+                AckMapping.agreement_id == batch.agreement_id))
+            assert mapping.columns["result"] == {"CRAGRO": "Resultado",
+                                                 "PHCOOP": "Status"}[code]
     again = run("demo", "--members", "40")
     assert again.exit_code == 0 and "already there; kept" in again.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
 from coopreg.agreements.models import Registration
-from coopreg.batches.models import Batch, BatchStatus, FileLayout
+from coopreg.batches.models import Acknowledgement, AckStatus, Batch, BatchStatus, FileLayout
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
+from coopreg.core.models import utcnow
 from coopreg.extensions import db
 from tests.batches.helpers import make_agreement, ready_member
 
@@ -141,7 +143,7 @@ def test_mark_sent_and_answer(client, app, as_role, seeded):
     response = client.post(mapping_url, data={
         "id_number": "Cédula", "member_number": "", "institution_number": "Número",
         "result": "Resultado", "reason": "Motivo", "effective_date": "Fecha",
-        "accepted_values": "A", "rejected_values": "R", "date_pattern": "%d/%m/%Y"})
+        "accepted_values": "A", "rejected_values": "R", "date_order": ""})
     assert response.status_code == 302
     ack_url = response.headers["Location"]
     page = client.get(ack_url).get_data(as_text=True)
@@ -230,3 +232,41 @@ def test_new_batch_form_takes_agreement_kind_and_period_from_the_link(client, as
     assert f'<option selected value="{seeded["agreement_id"]}">' in page
     assert '<option selected value="remittance">' in page
     assert 'name="period"' in page and 'value="2025-03"' in page
+
+
+def test_an_answer_with_unknown_words_opens_the_mapping_filled_in_and_expires_unapplied(
+        client, app, as_role, seeded):
+    as_role("secretary")
+    batch = _prepare_and_seal(client, app, seeded)
+    answer = ("RESPUESTA DE LA CCSS\r\n\r\n"
+              "Cédula;Número de asegurado;Estado;Observaciones;Fecha de vigencia\r\n"
+              f"{seeded['ids'][0]};CC-0000001;ACEPTADO;;01/02/2025\r\n"
+              f"{seeded['ids'][1]};;EN TRÁMITE;Falta documento;\r\n").encode()
+    response = client.post(f"/batches/{batch.id}/answers/new",
+                           data={"file": (io.BytesIO(answer), "respuesta.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and "/mapping" in response.headers["Location"]
+    mapping_url = response.headers["Location"]
+    page = client.get(mapping_url).get_data(as_text=True)
+    assert "en tramite" in page and "not known yet" in page and "row 3" in page
+    # every column is already chosen: nothing to type but the unknown word's meaning
+    assert '<option selected value="Número de asegurado">' in page or \
+        'value="Número de asegurado" selected' in page
+    ack_url = mapping_url.rsplit("/mapping", 1)[0]
+    assert "Kept until" in client.get(ack_url).get_data(as_text=True)
+
+    with app.app_context():
+        ack = db.session.scalar(select(Acknowledgement))
+        ack.created_at = utcnow() - timedelta(hours=app.config[
+            "IMPORT_UPLOAD_RETENTION_HOURS"] + 1)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["jobs", "clean"])
+    assert result.exit_code == 0, result.output
+    assert "1 answer file(s) never applied removed" in result.output
+    with app.app_context():
+        ack = db.session.scalar(select(Acknowledgement))
+        assert ack.status == AckStatus.EXPIRED and ack.lines == []
+    page = client.get(ack_url).get_data(as_text=True)
+    assert "expired, never applied" in page and "Kept until" not in page
+    response = client.post(ack_url + "/apply", data=CONFIRMED, follow_redirects=True)
+    assert "expired" in response.get_data(as_text=True)
