@@ -17,7 +17,6 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.extensions import db
 from coopreg.members.models import Member
 
-
 ANSWER_WORDS = {
     "es": {"headers": ("Cédula", "Número de asegurado", "Resultado", "Motivo",
                        "Fecha de vigencia"),
