@@ -70,7 +70,7 @@ from coopreg.core.money import amount_for_typing, from_minor
 from coopreg.core.templating import money, render_in_language, translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids, scoped
 from coopreg.core.text import ascii_digits, ascii_int
-from coopreg.core.unit_of_work import attempt
+from coopreg.core.unit_of_work import attempt, button_post
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
 from coopreg.jobs.views import start_and_follow
@@ -315,15 +315,12 @@ def print_receipt(receipt_id: int):
 def reverse_receipt(receipt_id: int):
     receipt = get_scoped_or_404(Receipt, receipt_id)
     form = ReverseForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            services.reverse_receipt(receipt, form.reason.data, current_user.id)
-        if outcome.ok:
-            flash(_("Receipt %(number)d reversed; its payments were taken off the dues.",
-                    number=receipt.number), "success")
-    else:
-        flash(_("Give the reason for the reversal."), "error")
-    return redirect(url_for("contributions.view_receipt", receipt_id=receipt.id))
+    return button_post(
+        form, lambda: services.reverse_receipt(receipt, form.reason.data, current_user.id),
+        back=url_for("contributions.view_receipt", receipt_id=receipt.id),
+        done=_("Receipt %(number)d reversed; its payments were taken off the dues.",
+               number=receipt.number),
+        invalid=_("Give the reason for the reversal."))
 
 
 @bp.route("/members/<int:member_id>/statement")
@@ -577,16 +574,13 @@ def _remittance_files(remittance: Remittance) -> list[dict]:
 def acknowledge_remittance(remittance_id: int):
     remittance = get_scoped_or_404(Remittance, remittance_id)
     form = AcknowledgeForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            services.acknowledge_remittance(remittance, form.acknowledged_on.data,
-                                            form.amount.data, form.reference.data,
-                                            current_user.id)
-        if outcome.ok:
-            flash(_("The institution's confirmation is recorded."), "success")
-    else:
-        flash(_("Give the date and the amount the institution confirms."), "error")
-    return redirect(url_for("contributions.view_remittance", remittance_id=remittance.id))
+    return button_post(
+        form, lambda: services.acknowledge_remittance(
+            remittance, form.acknowledged_on.data, form.amount.data, form.reference.data,
+            current_user.id),
+        back=url_for("contributions.view_remittance", remittance_id=remittance.id),
+        done=_("The institution's confirmation is recorded."),
+        invalid=_("Give the date and the amount the institution confirms."))
 
 
 @bp.route("/agreements/<int:agreement_id>/close", methods=["POST"])
@@ -598,15 +592,16 @@ def acknowledge_remittance(remittance_id: int):
 def close_period(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     form = ClosePeriodForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            period = services.parse_month(form.period.data)
-            services.close_period(agreement, period, current_user.id)
-        if outcome.ok:
-            flash(_("%(month)s is closed.", month=f"{period:%Y-%m}"), "success")
-    else:
-        flash(_("Give the month to close."), "error")
-    return redirect(url_for("contributions.reconciliation", agreement_id=agreement.id))
+
+    def close():
+        period = services.parse_month(form.period.data)
+        services.close_period(agreement, period, current_user.id)
+        return period
+
+    return button_post(
+        form, close, back=url_for("contributions.reconciliation", agreement_id=agreement.id),
+        done=lambda period: _("%(month)s is closed.", month=f"{period:%Y-%m}"),
+        invalid=_("Give the month to close."))
 
 
 # ---- reconciliation -------------------------------------------------------------------------
@@ -868,14 +863,11 @@ def statement_queue():
 def link_line(statement_line_id: int):
     line = get_scoped_or_404(StatementLine, statement_line_id)
     form = LinkLineForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            match = statements.link_line(line, form.receipt_number.data, current_user.id)
-        if outcome.ok:
-            flash(_("Line linked to receipt %(n)d.", n=match.receipt.number), "success")
-    else:
-        flash(_("Give a receipt number."), "error")
-    return redirect(url_for("contributions.statement_queue"))
+    return button_post(
+        form, lambda: statements.link_line(line, form.receipt_number.data, current_user.id),
+        back=url_for("contributions.statement_queue"),
+        done=lambda match: _("Line linked to receipt %(n)d.", n=match.receipt.number),
+        invalid=_("Give a receipt number."))
 
 
 @bp.route("/statement-lines/<int:statement_line_id>/receipt", methods=["GET", "POST"])
