@@ -60,7 +60,7 @@ from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.labels import label
 from coopreg.core.spreadsheets import ReadLimits
 from coopreg.core.tenancy import current_cooperative, current_role, db_id, get_scoped_or_404
-from coopreg.core.unit_of_work import attempt, button_post
+from coopreg.core.unit_of_work import attempt, button_post, form_page
 from coopreg.jobs.views import start_and_follow
 
 bp = Blueprint("batches", __name__)
@@ -483,15 +483,11 @@ def edit_column(layout_id: int, column_id: int):
                       source_choices=_source_choices(layout))
     if request.method == "GET":
         form.col_type.data = column.col_type.value
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            services.update_column(column, form.data_dict())
-        if outcome.ok:
-            flash(_("Column saved."), "success")
-            return redirect(url_for("batches.edit_layout", layout_id=layout.id))
-    code = 422 if request.method == "POST" else 200
-    return render_template("batches/column_edit.html", layout=layout, column=column,
-                           form=form, **_page_context()), code
+    return form_page(form, lambda: services.update_column(column, form.data_dict()),
+                     done=_("Column saved."),
+                     then=url_for("batches.edit_layout", layout_id=layout.id),
+                     template="batches/column_edit.html", layout=layout, column=column,
+                     **_page_context())
 
 
 @bp.route("/layouts/<int:layout_id>/columns/<int:column_id>/move", methods=["POST"])

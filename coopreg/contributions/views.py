@@ -70,7 +70,7 @@ from coopreg.core.money import amount_for_typing, from_minor
 from coopreg.core.templating import money, render_in_language, translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids, scoped
 from coopreg.core.text import ascii_digits, ascii_int
-from coopreg.core.unit_of_work import attempt, button_post
+from coopreg.core.unit_of_work import attempt, button_post, form_page
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
 from coopreg.jobs.views import start_and_follow
@@ -348,19 +348,15 @@ def write_off(due_id: int):
     write-off cannot be undone)."""
     due = get_scoped_or_404(Due, due_id)
     form = WriteOffForm()
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            written = services.write_off_due(due, form.reason.data, current_user.id)
-        if outcome.ok:
-            flash(_("Written off: %(amount)s of %(member)s's due for %(month)s.",
-                    amount=_money(written.amount_minor), member=due.member.full_name,
-                    month=f"{due.period:%Y-%m}"), "success")
-            return redirect(url_for("contributions.member_statement", member_id=due.member_id))
-    code = 422 if request.method == "POST" else 200
-    return render_template("contributions/write_off.html", due=due, form=form,
-                           existing=services.due_write_off(due),
-                           open_minor=services.due_open_minor(due),
-                           consequence=WRITE_OFF_CONSEQUENCE), code
+    return form_page(
+        form, lambda: services.write_off_due(due, form.reason.data, current_user.id),
+        done=lambda written: _("Written off: %(amount)s of %(member)s's due for %(month)s.",
+                               amount=_money(written.amount_minor),
+                               member=due.member.full_name, month=f"{due.period:%Y-%m}"),
+        then=url_for("contributions.member_statement", member_id=due.member_id),
+        template="contributions/write_off.html", due=due,
+        existing=services.due_write_off(due), open_minor=services.due_open_minor(due),
+        consequence=WRITE_OFF_CONSEQUENCE)
 
 
 @bp.route("/members/<int:member_id>/write-off", methods=["GET", "POST"])
@@ -371,19 +367,15 @@ def write_off_member(member_id: int):
     a reason; confirmed like a single due's write-off."""
     member = get_scoped_or_404(Member, member_id)
     form = WriteOffForm()
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            made = services.write_off_member_dues(member, form.reason.data, current_user.id)
-        if outcome.ok:
-            flash(_("Written off: %(amount)s in %(n)d due(s) of %(member)s.",
-                    amount=_money(sum(w.amount_minor for w in made)), n=len(made),
-                    member=member.full_name), "success")
-            return redirect(url_for("contributions.member_statement", member_id=member.id))
     dues = services.open_dues(member.id)
-    code = 422 if request.method == "POST" else 200
-    return render_template("contributions/write_off_member.html", member=member, dues=dues,
-                           total=sum(open_minor for _due, open_minor in dues), form=form,
-                           consequence=WRITE_OFF_CONSEQUENCE), code
+    return form_page(
+        form, lambda: services.write_off_member_dues(member, form.reason.data, current_user.id),
+        done=lambda made: _("Written off: %(amount)s in %(n)d due(s) of %(member)s.",
+                            amount=_money(sum(w.amount_minor for w in made)), n=len(made),
+                            member=member.full_name),
+        then=url_for("contributions.member_statement", member_id=member.id),
+        template="contributions/write_off_member.html", member=member, dues=dues,
+        total=sum(open_minor for _due, open_minor in dues), consequence=WRITE_OFF_CONSEQUENCE)
 
 
 def _money(minor: int) -> str:
