@@ -24,7 +24,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
 from coopreg.cooperatives.models import Cooperative
@@ -32,7 +31,6 @@ from coopreg.core.audit import record_bulk
 from coopreg.core.bulk import insert_rows
 from coopreg.core.diskspace import temporary_file, write_atomically
 from coopreg.core.errors import DomainError
-from coopreg.core.labels import labels_for
 from coopreg.core.models import utcnow
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.spreadsheets import (
@@ -99,11 +97,6 @@ def display_name(filename: str) -> str:
     """The person's file name, for showing only (never a path): last component, 255 chars."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     return (name or "upload")[-255:]
-
-
-IMPORT_STATUS_LABELS = labels_for(ImportStatus, {
-    ImportStatus.DRAFT: _l("Draft"), ImportStatus.PREVIEWED: _l("Previewed"),
-    ImportStatus.COMMITTED: _l("Imported"), ImportStatus.FAILED: _l("Failed")})
 
 
 def set_status(run: ImportRun, status: ImportStatus) -> None:
