@@ -4,15 +4,11 @@ user's role and what it may do. The domain-free filters are in `coopreg.core.tem
 from __future__ import annotations
 
 from flask import Flask, g
-from flask_babel import lazy_gettext as _l
 
+from coopreg.auth.forms import ROLE_LABELS
 from coopreg.auth.models import Role
-from coopreg.core.labels import labels_for
 from coopreg.members.display import show_id
 from coopreg.members.national_ids import id_type_label
-
-ROLE_LABELS = labels_for(Role, {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
-                               Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")})
 
 
 def register(app: Flask) -> None:

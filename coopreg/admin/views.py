@@ -29,7 +29,7 @@ from coopreg.core.audit import AuditEvent
 from coopreg.core.confirm import confirm_first
 from coopreg.core.sorting import Sorts
 from coopreg.core.tenancy import current_cooperative, db_id, get_scoped_or_404, scoped
-from coopreg.core.unit_of_work import attempt
+from coopreg.core.unit_of_work import attempt, button_post
 from coopreg.extensions import db
 
 bp = Blueprint("admin", __name__)
@@ -120,12 +120,8 @@ def users():
 @roles_required(Role.ADMIN)
 def cancel_invitation(invitation_id: int):
     invitation = get_scoped_or_404(Invitation, invitation_id)
-    if EmptyForm().validate_on_submit():
-        with attempt() as outcome:
-            invitations.cancel(invitation)
-        if outcome.ok:
-            flash(_("Invitation cancelled."), "success")
-    return redirect(url_for("admin.users"))
+    return button_post(EmptyForm(), lambda: invitations.cancel(invitation),
+                       back=url_for("admin.users"), done=_("Invitation cancelled."))
 
 
 @bp.route("/users/<int:membership_id>/role", methods=["POST"])
@@ -133,14 +129,11 @@ def cancel_invitation(invitation_id: int):
 def change_role(membership_id: int):
     membership = get_scoped_or_404(Membership, membership_id)
     form = RoleForm(prefix=f"m{membership.id}")
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            auth_services.grant_role(membership.user, current_cooperative(), form.role.data)
-        if outcome.ok:
-            flash(_("Role changed."), "success")
-    else:
-        flash(_("Choose one of the roles."), "error")
-    return redirect(url_for("admin.users"))
+    return button_post(
+        form, lambda: auth_services.grant_role(membership.user, current_cooperative(),
+                                               form.role.data),
+        back=url_for("admin.users"), done=_("Role changed."),
+        invalid=_("Choose one of the roles."))
 
 
 @bp.route("/users/<int:membership_id>/remove", methods=["POST"])
@@ -154,12 +147,8 @@ def remove_user(membership_id: int):
     if membership.user_id == current_user.id:
         flash(_("You cannot remove yourself; ask another admin."), "error")
         return redirect(url_for("admin.users"))
-    if EmptyForm().validate_on_submit():
-        with attempt() as outcome:
-            auth_services.revoke_role(membership)
-        if outcome.ok:
-            flash(_("Access removed."), "success")
-    return redirect(url_for("admin.users"))
+    return button_post(EmptyForm(), lambda: auth_services.revoke_role(membership),
+                       back=url_for("admin.users"), done=_("Access removed."))
 
 
 @bp.route("/audit")

@@ -29,7 +29,7 @@ from coopreg.agreements.models import (
     RegistrationStatus,
     SchemeBranch,
 )
-from coopreg.core.labels import labels_for
+from coopreg.core.labels import display, labels_for
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus, Sector, Sex
 
@@ -153,8 +153,7 @@ def _label(name: str, key) -> str:
     if name == "sector":
         return str(SECTOR_LABELS.get(Sector(key), key))
     if name == "sex":
-        return str({Sex.FEMALE: _l("Female"), Sex.MALE: _l("Male"),
-                    Sex.OTHER: _l("Other")}[Sex(key)])
+        return display(Sex(key))
     if name == "age_band":
         return str(AGE_BAND_LABELS[int(key)])
     return key

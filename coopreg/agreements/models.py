@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from coopreg.auth.models import User
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.labels import label
-from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 from coopreg.members.models import Member
@@ -94,7 +94,7 @@ MEMBER_BENEFITS_MAX = 1500
 HOW_TO_CLAIM_MAX = 2000
 
 
-class Institution(TimestampMixin, db.Model):
+class Institution(CooperativeOwned, TimestampMixin, db.Model):
     """A social security institution, as one cooperative knows it (each cooperative keeps its
     own list: a federation creates it in each). Short names are unique in the cooperative."""
 
@@ -102,8 +102,7 @@ class Institution(TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("cooperative_id", "short_name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(40))
     country: Mapped[str] = mapped_column(String(2))
@@ -115,7 +114,7 @@ class Institution(TimestampMixin, db.Model):
         return f"<Institution {self.short_name} of cooperative {self.cooperative_id}>"
 
 
-class Scheme(TimestampMixin, db.Model):
+class Scheme(CooperativeOwned, TimestampMixin, db.Model):
     """A scheme of an institution, covering a set of the nine branches (`SchemeBranch`).
 
     `member_benefits` and `how_to_claim` are what the awareness sheet tells members, as the
@@ -126,8 +125,6 @@ class Scheme(TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("institution_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     name: Mapped[str] = mapped_column(String(200))
     # what the scheme gives members, and what a member does to claim it (steps, documents to
@@ -149,15 +146,13 @@ class Scheme(TimestampMixin, db.Model):
         return f"<Scheme {self.name!r} of institution {self.institution_id}>"
 
 
-class SchemeBranch(db.Model):
+class SchemeBranch(CooperativeOwned, db.Model):
     """One branch a scheme covers (a scheme covers each branch at most once)."""
 
     __tablename__ = "scheme_branches"
     __audited__ = True
     __table_args__ = (UniqueConstraint("scheme_id", "branch"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"))
     branch: Mapped[Branch] = mapped_column(enum_column(Branch, 30))
 
@@ -167,7 +162,7 @@ class SchemeBranch(db.Model):
         return f"<SchemeBranch {self.branch} of scheme {self.scheme_id}>"
 
 
-class Agreement(TimestampMixin, db.Model):
+class Agreement(CooperativeOwned, TimestampMixin, db.Model):
     """A group registration agreement: the cooperative × an institution × one or more of its
     schemes. References are unique in the cooperative. The contribution rule and the schedule
     live in `AgreementTerms` rows, one per amendment, never overwritten."""
@@ -176,8 +171,7 @@ class Agreement(TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("cooperative_id", "reference"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     reference: Mapped[str] = mapped_column(String(60))
     signed_on: Mapped[date | None] = mapped_column(Date)
@@ -216,15 +210,13 @@ class Agreement(TimestampMixin, db.Model):
         return f"<Agreement {self.reference} of cooperative {self.cooperative_id}>"
 
 
-class AgreementScheme(db.Model):
+class AgreementScheme(CooperativeOwned, db.Model):
     """A scheme an agreement registers members in."""
 
     __tablename__ = "agreement_schemes"
     __audited__ = True
     __table_args__ = (UniqueConstraint("agreement_id", "scheme_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"), index=True)
 
@@ -235,15 +227,13 @@ class AgreementScheme(db.Model):
         return f"<AgreementScheme agreement={self.agreement_id} scheme={self.scheme_id}>"
 
 
-class AgreementDocument(db.Model):
+class AgreementDocument(CooperativeOwned, db.Model):
     """A checklist document the institution requires before a member can be registered."""
 
     __tablename__ = "agreement_documents"
     __audited__ = True
     __table_args__ = (UniqueConstraint("agreement_id", "document_type_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     document_type_id: Mapped[int] = mapped_column(ForeignKey("document_types.id"), index=True)
 
@@ -255,7 +245,7 @@ class AgreementDocument(db.Model):
                 f"type={self.document_type_id}>")
 
 
-class AgreementTerms(db.Model):
+class AgreementTerms(CooperativeOwned, db.Model):
     """The contribution rule and schedule in force from `effective_from` until the next
     amendment. Rows are append-only: an amendment adds a row with a later date; the ORM refuses
     to change or delete one (see `_refuse_terms_changes`).
@@ -269,8 +259,6 @@ class AgreementTerms(db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("agreement_id", "effective_from"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     effective_from: Mapped[date] = mapped_column(Date)
     rule_kind: Mapped[RuleKind] = mapped_column(enum_column(RuleKind))
@@ -311,7 +299,7 @@ def _refuse_terms_changes(session: Session, flush_context, instances) -> None:
             raise RuntimeError("agreement terms are kept as amendments: never changed")
 
 
-class Registration(TimestampMixin, db.Model):
+class Registration(CooperativeOwned, TimestampMixin, db.Model):
     """A member's registration under an agreement (one per member and agreement), with its own
     lifecycle (`REGISTRATION_TRANSITIONS`), separate from membership. Institution numbers are
     unique within the agreement."""
@@ -330,8 +318,7 @@ class Registration(TimestampMixin, db.Model):
               unique=True),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus),
@@ -355,14 +342,12 @@ class Registration(TimestampMixin, db.Model):
                 f"{self.status}>")
 
 
-class RegistrationEvent(db.Model):
+class RegistrationEvent(CooperativeOwned, db.Model):
     """History of a registration: from, to, why, who and when. Never changed."""
 
     __tablename__ = "registration_events"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
     from_status: Mapped[RegistrationStatus | None] = mapped_column(enum_column(RegistrationStatus))
     to_status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus))

@@ -249,24 +249,24 @@ def _agreement_values(cooperative: Cooperative, data: dict,
 
 def _set_links(agreement: Agreement, schemes: list[Scheme],
                documents: list[DocumentType]) -> None:
-    wanted = {s.id for s in schemes}
-    for link in list(agreement.scheme_links):
-        if link.scheme_id not in wanted:
-            agreement.scheme_links.remove(link)
-    have = {link.scheme_id for link in agreement.scheme_links}
-    for scheme in schemes:
-        if scheme.id not in have:
-            agreement.scheme_links.append(AgreementScheme(
-                cooperative_id=agreement.cooperative_id, scheme=scheme))
-    wanted = {d.id for d in documents}
-    for link in list(agreement.document_links):
-        if link.document_type_id not in wanted:
-            agreement.document_links.remove(link)
-    have = {link.document_type_id for link in agreement.document_links}
-    for document in documents:
-        if document.id not in have:
-            agreement.document_links.append(AgreementDocument(
-                cooperative_id=agreement.cooperative_id, document_type=document))
+    _keep_only(agreement.scheme_links, "scheme_id", schemes, lambda scheme: AgreementScheme(
+        cooperative_id=agreement.cooperative_id, scheme=scheme))
+    _keep_only(agreement.document_links, "document_type_id", documents,
+               lambda document: AgreementDocument(cooperative_id=agreement.cooperative_id,
+                                                  document_type=document))
+
+
+def _keep_only(links: list, key: str, targets: list, make) -> None:
+    """Make a list of link rows point at exactly `targets`: links to others are dropped, the
+    missing ones made; the links that stay are left untouched."""
+    wanted = {target.id for target in targets}
+    for link in list(links):
+        if getattr(link, key) not in wanted:
+            links.remove(link)
+    have = {getattr(link, key) for link in links}
+    for target in targets:
+        if target.id not in have:
+            links.append(make(target))
 
 
 def create_agreement(cooperative: Cooperative, data: dict, terms: dict,

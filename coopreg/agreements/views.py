@@ -62,7 +62,7 @@ from coopreg.core.languages import LANGUAGES
 from coopreg.core.money import from_minor
 from coopreg.core.templating import render_in_language
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids, scoped
-from coopreg.core.unit_of_work import attempt
+from coopreg.core.unit_of_work import attempt, form_page
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
 from coopreg.jobs.views import start_and_follow
@@ -153,16 +153,12 @@ def new_institution():
     form = InstitutionForm()
     if request.method == "GET":
         form.country.data = cooperative.country
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            services.create_institution(cooperative, form.name.data, form.short_name.data,
-                                        form.country.data)
-        if outcome.ok:
-            flash(_("Institution added. Now add its schemes."), "success")
-            return redirect(url_for("agreements.institutions"))
-    code = 422 if request.method == "POST" else 200
-    return render_template("agreements/institution_form.html", form=form,
-                           institution=None), code
+    return form_page(
+        form, lambda: services.create_institution(cooperative, form.name.data,
+                                                  form.short_name.data, form.country.data),
+        done=_("Institution added. Now add its schemes."),
+        then=url_for("agreements.institutions"),
+        template="agreements/institution_form.html", institution=None)
 
 
 @bp.route("/institutions/<int:institution_id>/edit", methods=["GET", "POST"])
@@ -170,16 +166,11 @@ def new_institution():
 def edit_institution(institution_id: int):
     institution = get_scoped_or_404(Institution, institution_id)
     form = InstitutionForm(obj=institution)
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            services.update_institution(institution, form.name.data, form.short_name.data,
-                                        form.country.data)
-        if outcome.ok:
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("agreements.institutions"))
-    code = 422 if request.method == "POST" else 200
-    return render_template("agreements/institution_form.html", form=form,
-                           institution=institution), code
+    return form_page(
+        form, lambda: services.update_institution(institution, form.name.data,
+                                                  form.short_name.data, form.country.data),
+        done=_("Changes saved."), then=url_for("agreements.institutions"),
+        template="agreements/institution_form.html", institution=institution)
 
 
 @bp.route("/institutions/<int:institution_id>/schemes/new", methods=["GET", "POST"])
@@ -187,16 +178,11 @@ def edit_institution(institution_id: int):
 def new_scheme(institution_id: int):
     institution = get_scoped_or_404(Institution, institution_id)
     form = SchemeForm()
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            services.create_scheme(institution, form.name.data, form.branches.data,
-                                   form.member_benefits.data, form.how_to_claim.data)
-        if outcome.ok:
-            flash(_("Scheme added."), "success")
-            return redirect(url_for("agreements.institutions"))
-    code = 422 if request.method == "POST" else 200
-    return render_template("agreements/scheme_form.html", form=form, institution=institution,
-                           scheme=None), code
+    return form_page(
+        form, lambda: services.create_scheme(institution, form.name.data, form.branches.data,
+                                             form.member_benefits.data, form.how_to_claim.data),
+        done=_("Scheme added."), then=url_for("agreements.institutions"),
+        template="agreements/scheme_form.html", institution=institution, scheme=None)
 
 
 @bp.route("/schemes/<int:scheme_id>/edit", methods=["GET", "POST"])
@@ -209,16 +195,11 @@ def edit_scheme(scheme_id: int):
         form.branches.data = [b.value for b in scheme.branches]
         form.member_benefits.data = scheme.member_benefits or ""
         form.how_to_claim.data = scheme.how_to_claim or ""
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            services.update_scheme(scheme, form.name.data, form.branches.data,
-                                   form.member_benefits.data, form.how_to_claim.data)
-        if outcome.ok:
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("agreements.institutions"))
-    code = 422 if request.method == "POST" else 200
-    return render_template("agreements/scheme_form.html", form=form,
-                           institution=scheme.institution, scheme=scheme), code
+    return form_page(
+        form, lambda: services.update_scheme(scheme, form.name.data, form.branches.data,
+                                             form.member_benefits.data, form.how_to_claim.data),
+        done=_("Changes saved."), then=url_for("agreements.institutions"),
+        template="agreements/scheme_form.html", institution=scheme.institution, scheme=scheme)
 
 
 # ---- agreements -----------------------------------------------------------------------------
@@ -245,15 +226,12 @@ def new_agreement():
     if not form.institution_id.choices:
         flash(_("Add the institution and its schemes first."), "warning")
         return redirect(url_for("agreements.new_institution"))
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            agreement = services.create_agreement(cooperative, form.agreement_data(),
-                                                  form.terms_data(), current_user.id)
-        if outcome.ok:
-            flash(_("Agreement %(ref)s added.", ref=agreement.reference), "success")
-            return redirect(url_for("agreements.view_agreement", agreement_id=agreement.id))
-    code = 422 if request.method == "POST" else 200
-    return render_template("agreements/agreement_form.html", form=form, agreement=None), code
+    return form_page(
+        form, lambda: services.create_agreement(cooperative, form.agreement_data(),
+                                                form.terms_data(), current_user.id),
+        done=lambda agreement: _("Agreement %(ref)s added.", ref=agreement.reference),
+        then=lambda agreement: url_for("agreements.view_agreement", agreement_id=agreement.id),
+        template="agreements/agreement_form.html", agreement=None)
 
 
 @bp.route("/<int:agreement_id>/edit", methods=["GET", "POST"])
@@ -266,15 +244,11 @@ def edit_agreement(agreement_id: int):
         form.scheme_ids.data = [link.scheme_id for link in agreement.scheme_links]
         form.document_type_ids.data = [link.document_type_id
                                        for link in agreement.document_links]
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            services.update_agreement(agreement, form.agreement_data())
-        if outcome.ok:
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("agreements.view_agreement", agreement_id=agreement.id))
-    code = 422 if request.method == "POST" else 200
-    return render_template("agreements/agreement_form.html", form=form,
-                           agreement=agreement), code
+    return form_page(
+        form, lambda: services.update_agreement(agreement, form.agreement_data()),
+        done=_("Changes saved."),
+        then=url_for("agreements.view_agreement", agreement_id=agreement.id),
+        template="agreements/agreement_form.html", agreement=agreement)
 
 
 @bp.route("/<int:agreement_id>/terms/new", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from coopreg.auth.models import Role
 from coopreg.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from coopreg.core.forms import choices
+from coopreg.core.labels import labels_for
 from coopreg.core.languages import LANGUAGE_NAMES
 
 
@@ -37,26 +38,28 @@ class PageLanguageForm(FlaskForm):
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
 
 
+def _new_password(label) -> PasswordField:
+    """A password chosen here: the length rules, and the browser offers to make one."""
+    return PasswordField(label, validators=[DataRequired(), Length(min=MIN_LENGTH,
+                                                                   max=MAX_LENGTH)],
+                         render_kw={"autocomplete": "new-password"})
+
+
+def _repeated_password(label) -> PasswordField:
+    return PasswordField(label, validators=[DataRequired(), EqualTo(
+        "password", _l("The passwords differ."))])
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
-    password = PasswordField(_l("New password"),
-                             validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(), EqualTo("password",
-                                                                _l("The passwords differ."))])
+    password = _new_password(_l("New password"))
+    confirm = _repeated_password(_l("Repeat the new password"))
 
 
-ROLE_CHOICES = [
-    (Role.ADMIN.value, _l("Admin")),
-    (Role.SECRETARY.value, _l("Secretary")),
-    (Role.TREASURER.value, _l("Treasurer")),
-    (Role.VIEWER.value, _l("Viewer")),
-]
-
-
-ROLE_LABELS = dict(ROLE_CHOICES)
+ROLE_LABELS = labels_for(Role, {Role.ADMIN: _l("Admin"), Role.SECRETARY: _l("Secretary"),
+                               Role.TREASURER: _l("Treasurer"), Role.VIEWER: _l("Viewer")})
+ROLE_CHOICES = [(role.value, text) for role, text in ROLE_LABELS.items()]
 
 
 class InviteForm(FlaskForm):
@@ -70,12 +73,8 @@ class JoinForm(FlaskForm):
 
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
                        render_kw={"autocomplete": "name"})
-    password = PasswordField(_l("Choose a password"),
-                             validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Repeat the password"),
-                            validators=[DataRequired(), EqualTo("password",
-                                                                _l("The passwords differ."))])
+    password = _new_password(_l("Choose a password"))
+    confirm = _repeated_password(_l("Repeat the password"))
 
 
 class RoleForm(FlaskForm):

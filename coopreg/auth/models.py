@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.cooperatives.models import Cooperative
-from coopreg.core.models import TimestampMixin
+from coopreg.core.models import CooperativeOwned, TimestampMixin
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 
@@ -74,16 +74,14 @@ class User(TimestampMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class Membership(TimestampMixin, db.Model):
+class Membership(CooperativeOwned, TimestampMixin, db.Model):
     """A user's role in one cooperative (one role per cooperative)."""
 
     __tablename__ = "memberships"
     __audited__ = True
     __table_args__ = (UniqueConstraint("user_id", "cooperative_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
                                             values_callable=lambda e: [m.value for m in e]))
 
@@ -112,7 +110,7 @@ INVITATION_LIFECYCLE = Lifecycle(INVITATION_TRANSITIONS, lambda current, new: _(
     "This invitation was already answered or cancelled."))
 
 
-class Invitation(TimestampMixin, db.Model):
+class Invitation(CooperativeOwned, TimestampMixin, db.Model):
     """An admin's offer of a role in their cooperative to an email. Nobody gets a role in a
     cooperative without saying yes: the person accepts (or declines) after logging in, or
     through the invitation's link, which also lets a newcomer choose their own password. The
@@ -124,8 +122,7 @@ class Invitation(TimestampMixin, db.Model):
     __audit_exclude__ = ("token_hash",)
     __table_args__ = (Index("ix_invitations_coop_status", "cooperative_id", "status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,

@@ -38,7 +38,7 @@ from coopreg.core.labels import display
 from coopreg.core.languages import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
 from coopreg.core.security import safe_next
 from coopreg.core.text import ascii_digits
-from coopreg.core.unit_of_work import attempt
+from coopreg.core.unit_of_work import attempt, button_post
 
 bp = Blueprint("auth", __name__)
 
@@ -192,26 +192,23 @@ def _own_invitation_or_404(invitation_id: int):
 @login_only
 def accept_invitation(invitation_id: int):
     invitation = _own_invitation_or_404(invitation_id)
-    if EmptyForm().validate_on_submit():
-        with attempt() as outcome:
-            invitations.accept(invitation, current_user)
-        if outcome.ok:
-            session["cooperative_id"] = invitation.cooperative_id
-            flash(_("Invitation accepted: you now work here."), "success")
-            return redirect(url_for("core.index"))
-    return redirect(url_for("auth.list_invitations"))
+
+    def accept():
+        invitations.accept(invitation, current_user)
+        session["cooperative_id"] = invitation.cooperative_id
+
+    return button_post(EmptyForm(), accept, back=url_for("auth.list_invitations"),
+                       done=_("Invitation accepted: you now work here."),
+                       then=lambda _result: url_for("core.index"))
 
 
 @bp.route("/invitations/<int:invitation_id>/decline", methods=["POST"])
 @login_only
 def decline_invitation(invitation_id: int):
     invitation = _own_invitation_or_404(invitation_id)
-    if EmptyForm().validate_on_submit():
-        with attempt() as outcome:
-            invitations.decline(invitation, current_user)
-        if outcome.ok:
-            flash(_("Invitation declined."), "info")
-    return redirect(url_for("auth.list_invitations"))
+    return button_post(EmptyForm(), lambda: invitations.decline(invitation, current_user),
+                       back=url_for("auth.list_invitations"),
+                       done=_("Invitation declined."), category="info")
 
 
 @bp.route("/invitations/join/<token>", methods=["GET", "POST"])

@@ -153,57 +153,62 @@ def _col(header, source, col_type=None, **kw) -> dict:
 
 _DMY = "%d/%m/%Y"
 _ISO = "%Y-%m-%d"
+
+
+def _institution_number() -> dict:
+    return _col(_l("Institution number"), "registration.institution_member_number",
+                required=True)
+
+
+def _registered_member() -> list[dict]:
+    """Who a registered member is, for the institution: its number, the ID and the names."""
+    return [_institution_number(),
+            _col(_l("National ID"), "member.id_number", required=True),
+            _col(_l("Last name"), "member.last_name", required=True),
+            _col(_l("First name"), "member.first_name", required=True)]
+
+
+def _person_columns(*, sex_and_birth_required: bool) -> list[dict]:
+    """Who the member is, as enrolment and update files give it (an update may leave sex and
+    date of birth out)."""
+    return [
+        _col(_l("National ID"), "member.id_number", required=True),
+        _col(_l("Last name"), "member.last_name", required=True),
+        _col(_l("Second last name"), "member.second_last_name"),
+        _col(_l("First name"), "member.first_name", required=True),
+        _col(_l("Middle name"), "member.middle_name"),
+        _col(_l("Sex"), "member.sex_initial", required=sex_and_birth_required),
+        _col(_l("Date of birth"), "member.date_of_birth", date_pattern=_DMY,
+             required=sex_and_birth_required),
+        _col(_l("Phone"), "member.phone"),
+        _col(_l("Address"), "member.address"),
+        _col(_l("Locality"), "member.locality"),
+    ]
+
 BUILT_INS: dict[str, dict] = {
     "generic_enrolment": {
         "name": _l("Generic enrolment"), "kind": BatchKind.ENROLMENT, "format": FileFormat.XLSX,
         "columns": [
             _col(_l("Member number"), "member.member_number", required=True),
-            _col(_l("National ID"), "member.id_number", required=True),
-            _col(_l("Last name"), "member.last_name", required=True),
-            _col(_l("Second last name"), "member.second_last_name"),
-            _col(_l("First name"), "member.first_name", required=True),
-            _col(_l("Middle name"), "member.middle_name"),
-            _col(_l("Sex"), "member.sex_initial", required=True),
-            _col(_l("Date of birth"), "member.date_of_birth", date_pattern=_DMY, required=True),
-            _col(_l("Phone"), "member.phone"),
-            _col(_l("Address"), "member.address"),
-            _col(_l("Locality"), "member.locality"),
+            *_person_columns(sex_and_birth_required=True),
         ]},
     "generic_update": {
         "name": _l("Generic update"), "kind": BatchKind.UPDATE, "format": FileFormat.XLSX,
         "columns": [
-            _col(_l("Institution number"), "registration.institution_member_number",
-                 required=True),
-            _col(_l("National ID"), "member.id_number", required=True),
-            _col(_l("Last name"), "member.last_name", required=True),
-            _col(_l("Second last name"), "member.second_last_name"),
-            _col(_l("First name"), "member.first_name", required=True),
-            _col(_l("Middle name"), "member.middle_name"),
-            _col(_l("Sex"), "member.sex_initial"),
-            _col(_l("Date of birth"), "member.date_of_birth", date_pattern=_DMY),
-            _col(_l("Phone"), "member.phone"),
-            _col(_l("Address"), "member.address"),
-            _col(_l("Locality"), "member.locality"),
+            _institution_number(),
+            *_person_columns(sex_and_birth_required=False),
         ]},
     "generic_exit": {
         "name": _l("Generic exit"), "kind": BatchKind.EXIT, "format": FileFormat.XLSX,
         "columns": [
-            _col(_l("Institution number"), "registration.institution_member_number",
-                 required=True),
-            _col(_l("National ID"), "member.id_number", required=True),
-            _col(_l("Last name"), "member.last_name", required=True),
-            _col(_l("First name"), "member.first_name", required=True),
+            *_registered_member(),
             _col(_l("Exit date"), "registration.exit_date", date_pattern=_DMY, required=True),
             _col(_l("Reason"), "registration.exit_reason"),
         ]},
     "generic_remittance": {
         "name": _l("Generic remittance"), "kind": BatchKind.REMITTANCE, "format": FileFormat.XLSX,
         "columns": [
-            _col(_l("Institution number"), "registration.institution_member_number",
-                 required=True),
-            _col(_l("National ID"), "member.id_number", required=True),
-            _col(_l("Last name"), "member.last_name", required=True),
-            _col(_l("First name"), "member.first_name", required=True),
+            *_registered_member(),
             _col(_l("Period"), "batch.period", date_pattern="%Y-%m", required=True),
             _col(_l("Member share"), "contribution.member_share", required=True),
             _col(_l("Cooperative share"), "contribution.cooperative_share", required=True),

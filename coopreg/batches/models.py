@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from coopreg.agreements.models import Agreement, Registration
 from coopreg.batches.answer_reading import AnswerResult
 from coopreg.core.labels import label
-from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
 from coopreg.core.sentences import say
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
@@ -89,7 +89,7 @@ FROZEN_FIELDS = ("cooperative_id", "agreement_id", "kind", "number", "reference"
                  "sealed_at", "sealed_by_id")
 
 
-class FileLayout(TimestampMixin, db.Model):
+class FileLayout(CooperativeOwned, TimestampMixin, db.Model):
     """How one agreement's files of one kind are written: the format and the ordered columns.
     Layouts are data an admin edits; one layout per agreement and kind."""
 
@@ -97,8 +97,6 @@ class FileLayout(TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("agreement_id", "kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     kind: Mapped[BatchKind] = mapped_column(enum_column(BatchKind))
     name: Mapped[str] = mapped_column(String(120))
@@ -122,15 +120,13 @@ class FileLayout(TimestampMixin, db.Model):
         return f"<FileLayout {self.kind} {self.format} of agreement {self.agreement_id}>"
 
 
-class LayoutColumn(db.Model):
+class LayoutColumn(CooperativeOwned, db.Model):
     """One column of a layout: its header, where its value comes from (`source`, a key of
     `coopreg.batches.layouts.SOURCES`), how it is written, and whether it must be filled."""
 
     __tablename__ = "layout_columns"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     layout_id: Mapped[int] = mapped_column(ForeignKey("file_layouts.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     header: Mapped[str] = mapped_column(String(120))
@@ -153,7 +149,7 @@ class LayoutColumn(db.Model):
         return f"<LayoutColumn {self.position} {self.header!r} ← {self.source}>"
 
 
-class Batch(TimestampMixin, db.Model):
+class Batch(CooperativeOwned, TimestampMixin, db.Model):
     """One file for the institution. A draft's lines can be rebuilt; sealing writes the file,
     records its SHA-256, and freezes the batch for good (`FROZEN_FIELDS`, the lines): the ORM
     refuses the change here and the database refuses it with triggers (migration 0006). A
@@ -167,8 +163,7 @@ class Batch(TimestampMixin, db.Model):
         Index("ix_batches_coop_agreement", "cooperative_id", "agreement_id", "kind", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     kind: Mapped[BatchKind] = mapped_column(enum_column(BatchKind))
     number: Mapped[int] = mapped_column(Integer)
@@ -207,7 +202,7 @@ class Batch(TimestampMixin, db.Model):
         return f"<Batch {self.reference} {self.kind} {self.status}>"
 
 
-class BatchLine(db.Model):
+class BatchLine(CooperativeOwned, db.Model):
     """One line of a batch: a snapshot of what is (or will be) written, the member and
     registration it stands for, and its problems. Lines of a sealed batch never change."""
 
@@ -217,8 +212,6 @@ class BatchLine(db.Model):
         Index("ix_batch_lines_registration", "registration_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     line_no: Mapped[int] = mapped_column(Integer)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
@@ -243,7 +236,7 @@ class BatchLine(db.Model):
         return f"<BatchLine {self.line_no} of batch {self.batch_id}>"
 
 
-class AckMapping(TimestampMixin, db.Model):
+class AckMapping(CooperativeOwned, TimestampMixin, db.Model):
     """How one agreement's acknowledgement files read: which column (by its header text) holds
     each piece, and which result values mean accepted or rejected. Kept once per agreement."""
 
@@ -251,8 +244,6 @@ class AckMapping(TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("agreement_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     columns: Mapped[dict] = mapped_column(JSON)  # role → header text
     accepted_values: Mapped[str] = mapped_column(String(200))
@@ -284,7 +275,7 @@ ACK_LIFECYCLE = Lifecycle(ACK_TRANSITIONS, lambda current, new: (
     else _("This answer file was discarded.")))
 
 
-class Acknowledgement(TimestampMixin, db.Model):
+class Acknowledgement(CooperativeOwned, TimestampMixin, db.Model):
     """An answer file of the institution for a sealed batch: read, matched line by line, and
     applied all or nothing. A batch can be answered in several parts."""
 
@@ -292,8 +283,6 @@ class Acknowledgement(TimestampMixin, db.Model):
     __audited__ = True
     __audit_exclude__ = ("headers",)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
     file_name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
@@ -324,15 +313,13 @@ class ProblemKind(enum.StrEnum):
     SKIPPED = "skipped"  # reported and left aside: no match, or answered before
 
 
-class AcknowledgementLine(db.Model):
+class AcknowledgementLine(CooperativeOwned, db.Model):
     """One row of an answer file: what it says, the batch line it matched (never guessed:
     none when nothing matches) and what stops it from being applied."""
 
     __tablename__ = "acknowledgement_lines"
     __table_args__ = (Index("ix_acknowledgement_lines_ack_row", "acknowledgement_id", "row_no"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     acknowledgement_id: Mapped[int] = mapped_column(ForeignKey("acknowledgements.id"))
     row_no: Mapped[int] = mapped_column(Integer)
     raw: Mapped[list] = mapped_column(JSON)

@@ -121,21 +121,26 @@ def sealed_batches_carrying(cooperative_id: int, registration_ids: list[int]
 _clean_text = partial(clean_text, required=True, whitespace=r"[\r\n\t]+")
 
 
+def _one_of(data: dict, key: str, allowed, default: str, refusal: str) -> str:
+    """A choice of a layout's form: `default` when left empty, refused (on its field) when it
+    is none of `allowed`."""
+    value = data.get(key) or default
+    if value not in allowed:
+        raise DomainError(refusal, field=key)
+    return value
+
+
 def _layout_values(data: dict) -> dict:
     fmt = data.get("format")
     try:
         fmt = FileFormat(getattr(fmt, "value", fmt))
     except ValueError:
         raise DomainError(_("Choose the file format."), field="format") from None
-    encoding = data.get("encoding") or "utf-8-sig"
-    if encoding not in L.ENCODINGS:
-        raise DomainError(_("Choose an encoding."), field="encoding")
-    delimiter = data.get("delimiter") or ","
-    if delimiter not in (",", ";"):
-        raise DomainError(_("The delimiter is a comma or a semicolon."), field="delimiter")
-    decimal_mark = data.get("decimal_mark") or "."
-    if decimal_mark not in (".", ","):
-        raise DomainError(_("The decimal mark is a dot or a comma."), field="decimal_mark")
+    encoding = _one_of(data, "encoding", L.ENCODINGS, "utf-8-sig", _("Choose an encoding."))
+    delimiter = _one_of(data, "delimiter", (",", ";"), ",",
+                        _("The delimiter is a comma or a semicolon."))
+    decimal_mark = _one_of(data, "decimal_mark", (".", ","), ".",
+                           _("The decimal mark is a dot or a comma."))
     values = {"name": _clean_text(data.get("name"), 120, "name", _("The name")),
               "format": fmt, "encoding": encoding, "delimiter": delimiter,
               "decimal_mark": decimal_mark,
@@ -180,31 +185,25 @@ def _column_values(layout: FileLayout, data: dict) -> dict:
         except ValueError:
             raise DomainError(_("The date pattern is not valid."),
                               field="date_pattern") from None
-    id_format = data.get("id_format") or ("compact" if source == "member.id_number"
-                                          else "formatted")
-    if id_format not in ("compact", "formatted"):
-        raise DomainError(_("Choose how the ID is written."), field="id_format")
+    id_format = _one_of(data, "id_format", ("compact", "formatted"),
+                        "compact" if source == "member.id_number" else "formatted",
+                        _("Choose how the ID is written."))
     try:
         decimals = int(data.get("decimals") if data.get("decimals") not in (None, "") else 2)
     except (TypeError, ValueError):
         decimals = -1
     if not 0 <= decimals <= 6:
         raise DomainError(_("Decimals: 0 to 6."), field="decimals")
-    transform = data.get("transform") or "none"
-    if transform not in L.TRANSFORMS:
-        raise DomainError(_("Choose how the text is written."), field="transform")
+    transform = _one_of(data, "transform", L.TRANSFORMS, "none",
+                        _("Choose how the text is written."))
     width = data.get("width")
     width = int(width) if width not in (None, "") else None
     if width is not None and not 1 <= width <= 500:
         raise DomainError(_("The width is 1 to 500 characters."), field="width")
     if layout.format == FileFormat.FIXED and width is None:
         raise DomainError(_("A fixed-width file needs each column's width."), field="width")
-    align = data.get("align") or "left"
-    if align not in ("left", "right"):
-        raise DomainError(_("Align left or right."), field="align")
-    pad = data.get("pad") or " "
-    if pad not in (" ", "0"):
-        raise DomainError(_("Pad with spaces or zeros."), field="pad")
+    align = _one_of(data, "align", ("left", "right"), "left", _("Align left or right."))
+    pad = _one_of(data, "pad", (" ", "0"), " ", _("Pad with spaces or zeros."))
     return {"header": _clean_text(data.get("header"), 120, "header", _("The header")),
             "source": source, "fixed_value": fixed_value, "col_type": col_type,
             "date_pattern": pattern, "id_format": id_format, "decimals": decimals,

@@ -60,7 +60,7 @@ from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.labels import label
 from coopreg.core.spreadsheets import ReadLimits
 from coopreg.core.tenancy import current_cooperative, current_role, db_id, get_scoped_or_404
-from coopreg.core.unit_of_work import attempt
+from coopreg.core.unit_of_work import attempt, button_post, form_page
 from coopreg.jobs.views import start_and_follow
 
 bp = Blueprint("batches", __name__)
@@ -208,15 +208,10 @@ def set_policy(batch_id: int):
         return refused
     target = url_for("batches.view_batch", batch_id=batch.id)
     form = PolicyForm()
-    if not form.validate_on_submit():
-        flash(_("Choose what to do with lines that have problems."), "error")
-        return redirect(target)
-    with attempt(report=False) as outcome:
-        services.set_policy(batch, form.policy.data)
-    if not outcome.ok:
-        return _domain_error(outcome.error, target)
-    flash(_("Saved."), "success")
-    return redirect(target)
+    return button_post(form, lambda: services.set_policy(batch, form.policy.data), back=target,
+                       done=_("Saved."),
+                       invalid=_("Choose what to do with lines that have problems."),
+                       refused=lambda error: _domain_error(error, target))
 
 
 @bp.route("/<int:batch_id>/refresh", methods=["POST"])
@@ -245,14 +240,9 @@ def discard(batch_id: int):
     if refused is not None:
         return refused
     target = url_for("batches.view_batch", batch_id=batch.id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    with attempt(report=False) as outcome:
-        services.discard_batch(batch)
-    if not outcome.ok:
-        return _domain_error(outcome.error, target)
-    flash(_("Draft %(ref)s discarded.", ref=batch.reference), "success")
-    return redirect(target)
+    return button_post(EmptyForm(), lambda: services.discard_batch(batch), back=target,
+                       done=_("Draft %(ref)s discarded.", ref=batch.reference),
+                       refused=lambda error: _domain_error(error, target))
 
 
 @bp.route("/<int:batch_id>/download")
@@ -286,15 +276,12 @@ def mark_sent(batch_id: int):
         return refused
     target = url_for("batches.view_batch", batch_id=batch.id)
     form = SentForm()
-    if not form.validate_on_submit():
-        flash(_("Give the date and how it was sent."), "error")
-        return redirect(target)
-    with attempt(report=False) as outcome:
-        services.mark_sent(batch, form.sent_on.data, form.channel.data, form.note.data)
-    if not outcome.ok:
-        return _domain_error(outcome.error, target)
-    flash(_("Batch %(ref)s marked sent.", ref=batch.reference), "success")
-    return redirect(target)
+    return button_post(
+        form, lambda: services.mark_sent(batch, form.sent_on.data, form.channel.data,
+                                         form.note.data),
+        back=target, done=_("Batch %(ref)s marked sent.", ref=batch.reference),
+        invalid=_("Give the date and how it was sent."),
+        refused=lambda error: _domain_error(error, target))
 
 
 @bp.route("/<int:batch_id>/supersede", methods=["POST"])
@@ -374,15 +361,12 @@ def view_ack(ack_id: int):
 def apply_ack(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
     target = url_for("batches.view_ack", ack_id=ack.id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    with attempt(report=False) as outcome:
-        acks.apply_acknowledgement(ack, _actor())
-    if not outcome.ok:
-        return _domain_error(outcome.error, target)
-    flash(_("The answers were applied: %(a)d accepted, %(r)d rejected.", a=ack.accepted_count,
-            r=ack.rejected_count), "success")
-    return redirect(url_for("batches.view_batch", batch_id=ack.batch_id))
+    return button_post(
+        EmptyForm(), lambda: acks.apply_acknowledgement(ack, _actor()), back=target,
+        done=lambda _result: _("The answers were applied: %(a)d accepted, %(r)d rejected.",
+                               a=ack.accepted_count, r=ack.rejected_count),
+        refused=lambda error: _domain_error(error, target),
+        then=lambda _result: url_for("batches.view_batch", batch_id=ack.batch_id))
 
 
 @bp.route("/answers/<int:ack_id>/discard", methods=["POST"])
@@ -392,14 +376,12 @@ def apply_ack(ack_id: int):
     action=_l("Set this file aside"))
 def discard_ack(ack_id: int):
     ack = get_scoped_or_404(Acknowledgement, ack_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    with attempt(report=False) as outcome:
-        acks.discard_acknowledgement(ack)
-    if not outcome.ok:
-        return _domain_error(outcome.error, url_for("batches.view_ack", ack_id=ack.id))
-    flash(_("The file was set aside; nothing was applied."), "success")
-    return redirect(url_for("batches.view_batch", batch_id=ack.batch_id))
+    target = url_for("batches.view_ack", ack_id=ack.id)
+    return button_post(
+        EmptyForm(), lambda: acks.discard_acknowledgement(ack), back=target,
+        done=_("The file was set aside; nothing was applied."),
+        refused=lambda error: _domain_error(error, target),
+        then=lambda _result: url_for("batches.view_batch", batch_id=ack.batch_id))
 
 
 # ---- layouts (admin) --------------------------------------------------------------------------
@@ -478,12 +460,9 @@ def add_column(layout_id: int):
             f"{getattr(form, name).label.text}: {' '.join(errs)}"
             for name, errs in form.errors.items())), "error")
         return redirect(target)
-    with attempt(report=False) as outcome:
-        services.add_column(layout, form.data_dict())
-    if not outcome.ok:
-        return _domain_error(outcome.error, target)
-    flash(_("Column added."), "success")
-    return redirect(target)
+    return button_post(form, lambda: services.add_column(layout, form.data_dict()),
+                       back=target, done=_("Column added."),
+                       refused=lambda error: _domain_error(error, target))
 
 
 def _column(layout_id: int, column_id: int) -> tuple[FileLayout, LayoutColumn]:
@@ -502,15 +481,11 @@ def edit_column(layout_id: int, column_id: int):
                       source_choices=_source_choices(layout))
     if request.method == "GET":
         form.col_type.data = column.col_type.value
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            services.update_column(column, form.data_dict())
-        if outcome.ok:
-            flash(_("Column saved."), "success")
-            return redirect(url_for("batches.edit_layout", layout_id=layout.id))
-    code = 422 if request.method == "POST" else 200
-    return render_template("batches/column_edit.html", layout=layout, column=column,
-                           form=form, **_page_context()), code
+    return form_page(form, lambda: services.update_column(column, form.data_dict()),
+                     done=_("Column saved."),
+                     then=url_for("batches.edit_layout", layout_id=layout.id),
+                     template="batches/column_edit.html", layout=layout, column=column,
+                     **_page_context())
 
 
 @bp.route("/layouts/<int:layout_id>/columns/<int:column_id>/move", methods=["POST"])

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.agreements.models import Agreement, Registration
 from coopreg.auth.models import User
-from coopreg.core.models import TimestampMixin, enum_column, utcnow
+from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column, utcnow
 from coopreg.extensions import db
 from coopreg.members.models import Member
 
@@ -46,7 +46,7 @@ class PaymentMethod(enum.StrEnum):
     PRODUCE_DEDUCTION = "produce_deduction"  # deducted from a produce payment
 
 
-class Due(db.Model):
+class Due(CooperativeOwned, db.Model):
     """What one member owes under one agreement for one period (the first day of the month
     the due falls in), with the cooperative's share beside it. Generated from the agreement's
     terms; at most one per (agreement, member, period), which makes generation idempotent.
@@ -71,8 +71,7 @@ class Due(db.Model):
                         name="shares_not_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column()
+    cooperative_foreign_key = False
     agreement_id: Mapped[int] = mapped_column()
     member_id: Mapped[int] = mapped_column()
     registration_id: Mapped[int] = mapped_column()
@@ -102,7 +101,7 @@ class Due(db.Model):
                 f"{self.period:%Y-%m} {self.member_share_minor}+{self.cooperative_share_minor}>")
 
 
-class CollectionSheet(db.Model):
+class CollectionSheet(CooperativeOwned, db.Model):
     """A collection day or meeting posted at once: the control count and total the treasurer
     typed matched the receipts recorded from it (all in one transaction). Append-only."""
 
@@ -110,8 +109,7 @@ class CollectionSheet(db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("cooperative_id", "idempotency_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
     collected_on: Mapped[date] = mapped_column(Date)
     collector: Mapped[str | None] = mapped_column(String(120))
@@ -127,7 +125,7 @@ class CollectionSheet(db.Model):
         return f"<CollectionSheet {self.id} {self.collected_on} n={self.control_count}>"
 
 
-class Receipt(db.Model):
+class Receipt(CooperativeOwned, db.Model):
     """Money a member paid. Numbers are sequential per cooperative with no gaps and no repeats
     (`coopreg.core.sequences`); a form submitted twice carries the same idempotency key and
     records one receipt; an external reference is unique per payment method. Append-only:
@@ -144,8 +142,7 @@ class Receipt(db.Model):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     number: Mapped[int] = mapped_column(Integer)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     received_on: Mapped[date] = mapped_column(Date)
@@ -169,7 +166,7 @@ class Receipt(db.Model):
         return f"<Receipt {self.number} of cooperative {self.cooperative_id}: {self.amount_minor}>"
 
 
-class ReceiptReversal(db.Model):
+class ReceiptReversal(CooperativeOwned, db.Model):
     """The reversal of a wrong receipt, with its reason: its allocations are undone by
     negative allocations referencing this row. A receipt is reversed at most once, and a
     reversal cannot itself be reversed. Append-only."""
@@ -177,8 +174,6 @@ class ReceiptReversal(db.Model):
     __tablename__ = "receipt_reversals"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), unique=True)
     reason: Mapped[str] = mapped_column(String(300))
     reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -191,7 +186,7 @@ class ReceiptReversal(db.Model):
         return f"<ReceiptReversal of receipt {self.receipt_id}>"
 
 
-class Allocation(db.Model):
+class Allocation(CooperativeOwned, db.Model):
     """Part of a receipt applied to a due. Positive when money is applied; a reversal adds
     the negative of each, referencing the reversal. Append-only. The services keep the sum
     per receipt within the receipt's amount and the sum per due within the member's share."""
@@ -203,8 +198,6 @@ class Allocation(db.Model):
                         name="sign_matches_reversal"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), index=True)
     due_id: Mapped[int] = mapped_column(ForeignKey("dues.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -216,7 +209,7 @@ class Allocation(db.Model):
         return f"<Allocation receipt={self.receipt_id} due={self.due_id} {self.amount_minor}>"
 
 
-class Remittance(db.Model):
+class Remittance(CooperativeOwned, db.Model):
     """Money passed on to the institution for an agreement and a period: the member and
     cooperative shares of the fully paid dues of that period and earlier ones not remitted
     before (those of earlier periods are adjustments: late payments). Its amount equals the
@@ -229,8 +222,6 @@ class Remittance(db.Model):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     period: Mapped[date] = mapped_column(Date)
     remitted_on: Mapped[date] = mapped_column(Date)
@@ -248,13 +239,11 @@ class Remittance(db.Model):
         return f"<Remittance agreement={self.agreement_id} {self.period:%Y-%m} {self.amount_minor}>"
 
 
-class RemittanceLine(db.Model):
+class RemittanceLine(CooperativeOwned, db.Model):
     """One due passed on in a remittance, with the shares sent. A due is remitted once."""
 
     __tablename__ = "remittance_lines"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
     due_id: Mapped[int] = mapped_column(ForeignKey("dues.id"), unique=True)
     member_share_minor: Mapped[int] = mapped_column(BigInteger)
@@ -266,7 +255,7 @@ class RemittanceLine(db.Model):
         return f"<RemittanceLine remittance={self.remittance_id} due={self.due_id}>"
 
 
-class RemittanceAcknowledgement(db.Model):
+class RemittanceAcknowledgement(CooperativeOwned, db.Model):
     """The institution's confirmation of a remittance (date, amount, reference); a difference
     from the remitted amount is flagged by the reconciliation. One per remittance;
     append-only."""
@@ -274,8 +263,6 @@ class RemittanceAcknowledgement(db.Model):
     __tablename__ = "remittance_acknowledgements"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), unique=True)
     acknowledged_on: Mapped[date] = mapped_column(Date)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -289,7 +276,7 @@ class RemittanceAcknowledgement(db.Model):
         return f"<RemittanceAcknowledgement remittance={self.remittance_id} {self.amount_minor}>"
 
 
-class PeriodClose(db.Model):
+class PeriodClose(CooperativeOwned, db.Model):
     """A closed period of an agreement: no dues are generated for it and no remittance is
     recorded for it any more; late payments of its dues go into the next remittance as
     adjustments. Closing is final (append-only)."""
@@ -298,8 +285,6 @@ class PeriodClose(db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("agreement_id", "period"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     period: Mapped[date] = mapped_column(Date)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -309,7 +294,7 @@ class PeriodClose(db.Model):
         return f"<PeriodClose agreement={self.agreement_id} {self.period:%Y-%m}>"
 
 
-class DueWriteOff(db.Model):
+class DueWriteOff(CooperativeOwned, db.Model):
     """What is left open of a due that will never be paid (the member died, left, or the
     debt is beyond collection), cleared by the treasurer with a reason: an entry of its own,
     never a deletion of the due. The amount is the member's share still open when it was
@@ -320,8 +305,6 @@ class DueWriteOff(db.Model):
     __audited__ = True
     __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     due_id: Mapped[int] = mapped_column(ForeignKey("dues.id"), unique=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(300))
@@ -352,7 +335,7 @@ class DueTotal(db.Model):
         return f"<DueTotal due={self.due_id} paid={self.paid_minor} off={self.written_off_minor}>"
 
 
-class StatementSource(TimestampMixin, db.Model):
+class StatementSource(CooperativeOwned, TimestampMixin, db.Model):
     """Where statements come from (a bank account, a mobile-money wallet), with the column
     mapping of its files saved for the next import. Names are unique in the cooperative."""
 
@@ -360,8 +343,7 @@ class StatementSource(TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("cooperative_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     name: Mapped[str] = mapped_column(String(80))
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, 20))
     # the header texts of the mapped columns (member and description are optional)
@@ -380,15 +362,13 @@ class StatementSource(TimestampMixin, db.Model):
         return f"<StatementSource {self.name!r} of cooperative {self.cooperative_id}>"
 
 
-class Statement(db.Model):
+class Statement(CooperativeOwned, db.Model):
     """One imported statement file: how many lines were new and how many were already
     there (a file imported twice adds nothing)."""
 
     __tablename__ = "statements"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("statement_sources.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
@@ -404,7 +384,7 @@ class Statement(db.Model):
         return f"<Statement {self.id} of source {self.source_id}: {self.lines_added} lines>"
 
 
-class StatementLine(db.Model):
+class StatementLine(CooperativeOwned, db.Model):
     """A credit on a statement. `dedup_key` (the bank's reference, or a hash of the line and
     its occurrence in the file) is unique per source, so importing the same statement twice
     adds nothing."""
@@ -415,8 +395,7 @@ class StatementLine(db.Model):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     source_id: Mapped[int] = mapped_column(ForeignKey("statement_sources.id"), index=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
     row_number: Mapped[int] = mapped_column(Integer)
@@ -434,7 +413,7 @@ class StatementLine(db.Model):
         return f"<StatementLine {self.id} {self.booked_on} {self.amount_minor}>"
 
 
-class StatementMatch(db.Model):
+class StatementMatch(CooperativeOwned, db.Model):
     """A statement line matched to the receipt it pays for: automatically (by reference, or
     by amount, date and member), linked by the treasurer, or recorded from the line. A line
     and a receipt are each matched at most once. Append-only."""
@@ -442,8 +421,6 @@ class StatementMatch(db.Model):
     __tablename__ = "statement_matches"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("statement_lines.id"), unique=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), unique=True)
     how: Mapped[str] = mapped_column(String(20))  # reference, amount_date_member, linked, recorded

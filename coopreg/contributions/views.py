@@ -70,7 +70,7 @@ from coopreg.core.money import amount_for_typing, from_minor
 from coopreg.core.templating import money, render_in_language, translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids, scoped
 from coopreg.core.text import ascii_digits, ascii_int
-from coopreg.core.unit_of_work import attempt
+from coopreg.core.unit_of_work import attempt, button_post, form_page
 from coopreg.extensions import db
 from coopreg.jobs.services import create_job
 from coopreg.jobs.views import start_and_follow
@@ -319,15 +319,12 @@ def print_receipt(receipt_id: int):
 def reverse_receipt(receipt_id: int):
     receipt = get_scoped_or_404(Receipt, receipt_id)
     form = ReverseForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            services.reverse_receipt(receipt, form.reason.data, current_user.id)
-        if outcome.ok:
-            flash(_("Receipt %(number)d reversed; its payments were taken off the dues.",
-                    number=receipt.number), "success")
-    else:
-        flash(_("Give the reason for the reversal."), "error")
-    return redirect(url_for("contributions.view_receipt", receipt_id=receipt.id))
+    return button_post(
+        form, lambda: services.reverse_receipt(receipt, form.reason.data, current_user.id),
+        back=url_for("contributions.view_receipt", receipt_id=receipt.id),
+        done=_("Receipt %(number)d reversed; its payments were taken off the dues.",
+               number=receipt.number),
+        invalid=_("Give the reason for the reversal."))
 
 
 @bp.route("/members/<int:member_id>/statement")
@@ -355,19 +352,15 @@ def write_off(due_id: int):
     write-off cannot be undone)."""
     due = get_scoped_or_404(Due, due_id)
     form = WriteOffForm()
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            written = services.write_off_due(due, form.reason.data, current_user.id)
-        if outcome.ok:
-            flash(_("Written off: %(amount)s of %(member)s's due for %(month)s.",
-                    amount=_money(written.amount_minor), member=due.member.full_name,
-                    month=f"{due.period:%Y-%m}"), "success")
-            return redirect(url_for("contributions.member_statement", member_id=due.member_id))
-    code = 422 if request.method == "POST" else 200
-    return render_template("contributions/write_off.html", due=due, form=form,
-                           existing=services.due_write_off(due),
-                           open_minor=services.due_open_minor(due),
-                           consequence=WRITE_OFF_CONSEQUENCE), code
+    return form_page(
+        form, lambda: services.write_off_due(due, form.reason.data, current_user.id),
+        done=lambda written: _("Written off: %(amount)s of %(member)s's due for %(month)s.",
+                               amount=_money(written.amount_minor),
+                               member=due.member.full_name, month=f"{due.period:%Y-%m}"),
+        then=url_for("contributions.member_statement", member_id=due.member_id),
+        template="contributions/write_off.html", due=due,
+        existing=services.due_write_off(due), open_minor=services.due_open_minor(due),
+        consequence=WRITE_OFF_CONSEQUENCE)
 
 
 @bp.route("/members/<int:member_id>/write-off", methods=["GET", "POST"])
@@ -378,19 +371,15 @@ def write_off_member(member_id: int):
     a reason; confirmed like a single due's write-off."""
     member = get_scoped_or_404(Member, member_id)
     form = WriteOffForm()
-    if form.validate_on_submit():
-        with attempt(form) as outcome:
-            made = services.write_off_member_dues(member, form.reason.data, current_user.id)
-        if outcome.ok:
-            flash(_("Written off: %(amount)s in %(n)d due(s) of %(member)s.",
-                    amount=_money(sum(w.amount_minor for w in made)), n=len(made),
-                    member=member.full_name), "success")
-            return redirect(url_for("contributions.member_statement", member_id=member.id))
     dues = services.open_dues(member.id)
-    code = 422 if request.method == "POST" else 200
-    return render_template("contributions/write_off_member.html", member=member, dues=dues,
-                           total=sum(open_minor for _due, open_minor in dues), form=form,
-                           consequence=WRITE_OFF_CONSEQUENCE), code
+    return form_page(
+        form, lambda: services.write_off_member_dues(member, form.reason.data, current_user.id),
+        done=lambda made: _("Written off: %(amount)s in %(n)d due(s) of %(member)s.",
+                            amount=_money(sum(w.amount_minor for w in made)), n=len(made),
+                            member=member.full_name),
+        then=url_for("contributions.member_statement", member_id=member.id),
+        template="contributions/write_off_member.html", member=member, dues=dues,
+        total=sum(open_minor for _due, open_minor in dues), consequence=WRITE_OFF_CONSEQUENCE)
 
 
 def _money(minor: int) -> str:
@@ -584,16 +573,13 @@ def _remittance_files(remittance: Remittance) -> list[dict]:
 def acknowledge_remittance(remittance_id: int):
     remittance = get_scoped_or_404(Remittance, remittance_id)
     form = AcknowledgeForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            services.acknowledge_remittance(remittance, form.acknowledged_on.data,
-                                            form.amount.data, form.reference.data,
-                                            current_user.id)
-        if outcome.ok:
-            flash(_("The institution's confirmation is recorded."), "success")
-    else:
-        flash(_("Give the date and the amount the institution confirms."), "error")
-    return redirect(url_for("contributions.view_remittance", remittance_id=remittance.id))
+    return button_post(
+        form, lambda: services.acknowledge_remittance(
+            remittance, form.acknowledged_on.data, form.amount.data, form.reference.data,
+            current_user.id),
+        back=url_for("contributions.view_remittance", remittance_id=remittance.id),
+        done=_("The institution's confirmation is recorded."),
+        invalid=_("Give the date and the amount the institution confirms."))
 
 
 @bp.route("/agreements/<int:agreement_id>/close", methods=["POST"])
@@ -605,15 +591,16 @@ def acknowledge_remittance(remittance_id: int):
 def close_period(agreement_id: int):
     agreement = get_scoped_or_404(Agreement, agreement_id)
     form = ClosePeriodForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            period = services.parse_month(form.period.data)
-            services.close_period(agreement, period, current_user.id)
-        if outcome.ok:
-            flash(_("%(month)s is closed.", month=f"{period:%Y-%m}"), "success")
-    else:
-        flash(_("Give the month to close."), "error")
-    return redirect(url_for("contributions.reconciliation", agreement_id=agreement.id))
+
+    def close():
+        period = services.parse_month(form.period.data)
+        services.close_period(agreement, period, current_user.id)
+        return period
+
+    return button_post(
+        form, close, back=url_for("contributions.reconciliation", agreement_id=agreement.id),
+        done=lambda period: _("%(month)s is closed.", month=f"{period:%Y-%m}"),
+        invalid=_("Give the month to close."))
 
 
 # ---- reconciliation -------------------------------------------------------------------------
@@ -878,14 +865,11 @@ def statement_queue():
 def link_line(statement_line_id: int):
     line = get_scoped_or_404(StatementLine, statement_line_id)
     form = LinkLineForm()
-    if form.validate_on_submit():
-        with attempt() as outcome:
-            match = statements.link_line(line, form.receipt_number.data, current_user.id)
-        if outcome.ok:
-            flash(_("Line linked to receipt %(n)d.", n=match.receipt.number), "success")
-    else:
-        flash(_("Give a receipt number."), "error")
-    return redirect(url_for("contributions.statement_queue"))
+    return button_post(
+        form, lambda: statements.link_line(line, form.receipt_number.data, current_user.id),
+        back=url_for("contributions.statement_queue"),
+        done=lambda match: _("Line linked to receipt %(n)d.", n=match.receipt.number),
+        invalid=_("Give a receipt number."))
 
 
 @bp.route("/statement-lines/<int:statement_line_id>/receipt", methods=["GET", "POST"])

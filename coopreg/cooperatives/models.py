@@ -8,14 +8,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    ForeignKey,
     Integer,
     String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopreg.core.models import TimestampMixin
+from coopreg.core.models import CooperativeOwned, TimestampMixin
 from coopreg.extensions import db
 
 
@@ -54,15 +53,13 @@ class Cooperative(TimestampMixin, db.Model):
         return f"<Cooperative {self.code}>"
 
 
-class DocumentType(TimestampMixin, db.Model):
+class DocumentType(CooperativeOwned, TimestampMixin, db.Model):
     """One item of a cooperative's documents checklist (ID copy, proof of address…)."""
 
     __tablename__ = "document_types"
     __audited__ = True
     __table_args__ = (UniqueConstraint("cooperative_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

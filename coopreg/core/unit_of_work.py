@@ -14,11 +14,12 @@ called them commits once or rolls everything back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
 import click
-from flask import Flask, flash, request
+from flask import Flask, abort, flash, redirect, render_template, request
 
 from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
@@ -88,6 +89,45 @@ class attempt:
         elif self.report:
             flash(error.message, "error")
         return True
+
+
+def button_post(form: Any, call: Callable[[], Any], *, back: str,
+                done: str | Callable[[Any], str], invalid: str | None = None,
+                refused: Callable[[DomainError], Any] | None = None,
+                then: Callable[[Any], str] | None = None, category: str = "success"):
+    """The POST of a button or a small form that answers with a redirect: `form` is checked
+    (when it fails, `invalid` is flashed and the user goes `back`; a button that carries only
+    its CSRF token answers 400), `call()` runs in a savepoint (`attempt`), `done` is flashed
+    (a callable gets what the call returned) and the user goes `back`, or to `then(result)`.
+    A broken rule is flashed and the user goes `back`, unless `refused(error)` answers it."""
+    if not form.validate_on_submit():
+        if invalid is None:
+            abort(400)
+        flash(invalid, "error")
+        return redirect(back)
+    with attempt(report=refused is None) as outcome:
+        result = call()
+    if not outcome.ok:
+        return refused(outcome.error) if refused is not None else redirect(back)
+    flash(done(result) if callable(done) else done, category)
+    return redirect(then(result) if then is not None else back)
+
+
+def form_page(form: Any, call: Callable[[], Any], *, done: str | Callable[[Any], str] | None,
+              then: str | Callable[[Any], str], template: str, **context):
+    """A page with a form: on a valid post `call()` runs in a savepoint (`attempt`: a broken
+    rule lands on the form), `done` is flashed (a callable gets what the call returned; None:
+    the next page says it) and the user goes to `then` (likewise); otherwise the page shows
+    the form, answering 422 after a refused post."""
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            result = call()
+        if outcome.ok:
+            if done is not None:
+                flash(done(result) if callable(done) else done, "success")
+            return redirect(then(result) if callable(then) else then)
+    code = 422 if request.method == "POST" else 200
+    return render_template(template, form=form, **context), code
 
 
 def checkpoint() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coopreg.core.labels import label
-from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 
@@ -38,7 +38,7 @@ IMPORT_LIFECYCLE = Lifecycle(IMPORT_STATUS_TRANSITIONS, lambda current, new: _(
     new=label(new)))
 
 
-class ImportRun(TimestampMixin, db.Model):
+class ImportRun(CooperativeOwned, TimestampMixin, db.Model):
     """One spreadsheet brought into the register: who uploaded it, when, its name and
     SHA-256, the mapping and options used, and the counts. The file itself is kept under the
     instance folder (`stored_name`), never in the database. Rows reach the register only
@@ -49,8 +49,7 @@ class ImportRun(TimestampMixin, db.Model):
     __audit_exclude__ = ("problems", "sample")
     __table_args__ = (Index("ix_import_runs_coop_id", "cooperative_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(10), default="web")  # web, cli
     original_filename: Mapped[str] = mapped_column(String(255))
@@ -84,7 +83,7 @@ class ImportRun(TimestampMixin, db.Model):
         return f"<ImportRun {self.id} {self.original_filename!r} {self.status}>"
 
 
-class ImportMapping(TimestampMixin, db.Model):
+class ImportMapping(CooperativeOwned, TimestampMixin, db.Model):
     """What a column header means in this cooperative's files, as a person confirmed it
     (`field` empty: the column is not imported). Proposed first the next time."""
 
@@ -92,8 +91,7 @@ class ImportMapping(TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (UniqueConstraint("cooperative_id", "header_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     header_key: Mapped[str] = mapped_column(String(200))
     field: Mapped[str] = mapped_column(String(40), default="")
 

@@ -24,7 +24,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
 from coopreg.cooperatives.models import Cooperative
@@ -32,7 +31,6 @@ from coopreg.core.audit import record_bulk
 from coopreg.core.bulk import insert_rows
 from coopreg.core.diskspace import temporary_file, write_atomically
 from coopreg.core.errors import DomainError
-from coopreg.core.labels import labels_for
 from coopreg.core.models import utcnow
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.spreadsheets import (
@@ -99,11 +97,6 @@ def display_name(filename: str) -> str:
     """The person's file name, for showing only (never a path): last component, 255 chars."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     return (name or "upload")[-255:]
-
-
-IMPORT_STATUS_LABELS = labels_for(ImportStatus, {
-    ImportStatus.DRAFT: _l("Draft"), ImportStatus.PREVIEWED: _l("Previewed"),
-    ImportStatus.COMMITTED: _l("Imported"), ImportStatus.FAILED: _l("Failed")})
 
 
 def set_status(run: ImportRun, status: ImportStatus) -> None:
@@ -744,27 +737,26 @@ def _check_against_each_other(results: list[RowResult], checker: RowChecker) -> 
             by_number[values["member_number"]].append(result)
         by_person[(fold(values["first_name"]), fold(values["last_name"]),
                    values["date_of_birth"])].append(result)
-    for group in by_id.values():
-        if len(group) > 1:
-            for result in group:
-                others = ", ".join(str(r.row) for r in group if r is not result)
-                result.problems.append(Problem(
-                    result.row, checker.column_label("id_number"), "id_number",
-                    _("The same ID number is also on row %(rows)s; keep one row per person.",
-                      rows=others)))
-    for group in by_number.values():
-        if len(group) > 1:
-            for result in group:
-                others = ", ".join(str(r.row) for r in group if r is not result)
-                result.problems.append(Problem(
-                    result.row, checker.column_label("member_number"), "member_number",
-                    _("The same member number is also on row %(rows)s.", rows=others)))
+    _refuse_repeats(by_id, checker, "id_number", lambda others: _(
+        "The same ID number is also on row %(rows)s; keep one row per person.", rows=others))
+    _refuse_repeats(by_number, checker, "member_number", lambda others: _(
+        "The same member number is also on row %(rows)s.", rows=others))
     for group in by_person.values():
         if len(group) > 1:
             for result in group[1:]:
                 result.problems.append(Problem(
                     result.row, "", "", _("Same names and date of birth as row %(row)d: the "
                                           "same person twice?", row=group[0].row), WARNING))
+
+
+def _refuse_repeats(groups: dict, checker: RowChecker, column: str, message) -> None:
+    """Every row of a group that holds more than one row is refused, naming the others."""
+    for group in groups.values():
+        if len(group) > 1:
+            for result in group:
+                others = ", ".join(str(r.row) for r in group if r is not result)
+                result.problems.append(Problem(result.row, checker.column_label(column),
+                                               column, message(others)))
 
 
 def _check_against_register(results: list[RowResult], checker: RowChecker,
@@ -1356,22 +1348,21 @@ MEMBERS_IMPORTED = sentence("imports.members_imported", lambda p: _(
     "%(created)d members created, %(updated)d updated.", **p))
 
 
-@job_handler(PREVIEW_JOB)
-def _preview_job(job, progress) -> dict:
+def _run_step(job, progress, step, summary, *figures: str) -> dict:
+    """A job's step of an import (preview or commit): its failure recorded on the run, its
+    summary kept with the counts it names."""
     run = _run_of(job)
     with _recording_failure(run.id):
-        analysis = preview_run(run, progress)
-    counts = analysis.counts
-    return {"summary": kept(ROWS_CHECKED, read=counts["read"], refused=counts["refused"]),
+        counts = step(run, progress).counts
+    return {"summary": kept(summary, **{name: counts[name] for name in figures}),
             "run_id": run.id}
+
+
+@job_handler(PREVIEW_JOB)
+def _preview_job(job, progress) -> dict:
+    return _run_step(job, progress, preview_run, ROWS_CHECKED, "read", "refused")
 
 
 @job_handler(COMMIT_JOB)
 def _commit_job(job, progress) -> dict:
-    run = _run_of(job)
-    with _recording_failure(run.id):
-        analysis = commit_run(run, progress)
-    counts = analysis.counts
-    return {"summary": kept(MEMBERS_IMPORTED, created=counts["created"],
-                            updated=counts["updated"]),
-            "run_id": run.id}
+    return _run_step(job, progress, commit_run, MEMBERS_IMPORTED, "created", "updated")

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coopreg.core.models import utcnow
+from coopreg.core.models import CooperativeOwned, utcnow
 from coopreg.extensions import db
 
 
@@ -19,7 +19,7 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Job(db.Model):
+class Job(CooperativeOwned, db.Model):
     """One run of long work (an import, a large export, dues generation). Its progress lives
     in the task queue's storage so it can be written while the job's own transaction is open;
     the row records the start, the end and the outcome, and is the record of jobs: the queue
@@ -31,8 +31,7 @@ class Job(db.Model):
     __table_args__ = (Index("ix_jobs_coop_created", "cooperative_id", "id"),
                       Index("ix_jobs_status_lease", "status", "lease_expires_at"))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[JobStatus] = mapped_column(
         Enum(JobStatus, native_enum=False, length=20,

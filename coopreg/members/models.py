@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.core.labels import label
-from coopreg.core.models import TimestampMixin, enum_column
+from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 
@@ -82,7 +82,7 @@ class DependantRelation(enum.StrEnum):
     OTHER = "other"
 
 
-class Member(TimestampMixin, db.Model):
+class Member(CooperativeOwned, TimestampMixin, db.Model):
     """A member of one cooperative. The member number and the national ID are each unique in
     the cooperative; `search_name` is the folded full name kept for accent-free search."""
 
@@ -102,8 +102,7 @@ class Member(TimestampMixin, db.Model):
         Index("ix_members_coop_locality", "cooperative_id", "locality_key", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    cooperative_index = False
     member_number: Mapped[str] = mapped_column(String(20))
     number_key: Mapped[str] = mapped_column(String(21))
     first_name: Mapped[str] = mapped_column(String(100))
@@ -163,14 +162,12 @@ class Member(TimestampMixin, db.Model):
         return f"<Member {self.member_number} of cooperative {self.cooperative_id}>"
 
 
-class Dependant(TimestampMixin, db.Model):
+class Dependant(CooperativeOwned, TimestampMixin, db.Model):
     """A person covered through a member (spouse, child…)."""
 
     __tablename__ = "dependants"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     relation: Mapped[DependantRelation] = mapped_column(enum_column(DependantRelation))
@@ -183,15 +180,13 @@ class Dependant(TimestampMixin, db.Model):
         return f"<Dependant {self.name!r} of member {self.member_id}>"
 
 
-class MemberDocument(TimestampMixin, db.Model):
+class MemberDocument(CooperativeOwned, TimestampMixin, db.Model):
     """A checklist item the cooperative holds for a member (received on a date)."""
 
     __tablename__ = "member_documents"
     __audited__ = True
     __table_args__ = (UniqueConstraint("member_id", "document_type_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     document_type_id: Mapped[int] = mapped_column(ForeignKey("document_types.id"), index=True)
     received_on: Mapped[date] = mapped_column(Date)
@@ -202,14 +197,12 @@ class MemberDocument(TimestampMixin, db.Model):
         return f"<MemberDocument type={self.document_type_id} member={self.member_id}>"
 
 
-class MemberStatusChange(db.Model):
+class MemberStatusChange(CooperativeOwned, db.Model):
     """History of a member's status: from, to, the date it took effect, why, and who."""
 
     __tablename__ = "member_status_changes"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     from_status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus))
     to_status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus))

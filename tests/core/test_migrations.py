@@ -48,3 +48,18 @@ def test_audit_log_is_append_only_in_the_database(app, coop):
                           "DELETE FROM audit_events"):
             with pytest.raises(sa.exc.DatabaseError), db.session.begin_nested():
                 db.session.execute(sa.text(statement))
+
+
+def test_every_cooperative_owned_table_is_declared_through_the_model_base(app):
+    """The tenancy guard treats a table with a cooperative_id as the cooperative's: each one is
+    a `CooperativeOwned` model, so its id and cooperative_id are declared once (core/models)."""
+    from coopreg.core.models import CooperativeOwned
+
+    owned = {m.class_.__table__.name for m in db.Model.registry.mappers
+             if issubclass(m.class_, CooperativeOwned)}
+    with_column = {t.name for t in db.metadata.tables.values() if "cooperative_id" in t.c}
+    # the audit log outlives a cooperative's rows (no foreign key, nullable); a sequence's key
+    # is (cooperative, name)
+    assert with_column - owned == {"audit_events", "number_sequences"}
+    assert owned <= with_column
+    assert len(owned) > 30
