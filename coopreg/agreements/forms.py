@@ -20,6 +20,8 @@ from coopreg.agreements.coverage import BRANCH_LABELS
 from coopreg.agreements.models import (
     HOW_TO_CLAIM_MAX,
     MEMBER_BENEFITS_MAX,
+    DependantStatus,
+    OutsideSource,
     RegistrationStatus,
     RuleKind,
     Schedule,
@@ -51,6 +53,21 @@ REGISTRATION_STATUS_LABELS = labels_for(RegistrationStatus, {
     RegistrationStatus.REJECTED: _l("Rejected"),
     RegistrationStatus.SUSPENDED: _l("Suspended"),
     RegistrationStatus.TERMINATED: _l("Terminated"),
+})
+
+DEPENDANT_STATUS_LABELS = labels_for(DependantStatus, {
+    DependantStatus.ENROLLED: _l("Enrolled"),
+    DependantStatus.SUBMITTED: _l("Sent"),
+    DependantStatus.REGISTERED: _l("Registered"),
+    DependantStatus.REJECTED: _l("Rejected"),
+    DependantStatus.TERMINATED: _l("Terminated"),
+})
+
+OUTSIDE_SOURCE_LABELS = labels_for(OutsideSource, {
+    OutsideSource.EMPLOYER: _l("Through an employer"),
+    OutsideSource.SPOUSE: _l("Through a spouse or partner"),
+    OutsideSource.STATE: _l("By the state (non-contributory)"),
+    OutsideSource.OTHER_SCHEME: _l("Through another scheme"),
 })
 
 

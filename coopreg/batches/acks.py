@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 
 from coopreg.agreements import services as agreement_services
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
+from coopreg.batches import dependants
 from coopreg.batches.models import (
     ACK_LIFECYCLE,
     BATCH_LIFECYCLE,
@@ -192,12 +193,12 @@ def interpret(ack: Acknowledgement) -> Acknowledgement:
     position = {role: index[fold(h)] for role, h in mapping.columns.items() if h}
     accepted, rejected = _words(mapping.accepted_values), _words(mapping.rejected_values)
 
-    lines = db.session.execute(
+    lines = db.session.execute(dependants.member_lines_only(
         select(BatchLine, Member, Registration)
         .join(Member, Member.id == BatchLine.member_id)
         .outerjoin(Registration, Registration.id == BatchLine.registration_id)
         .where(BatchLine.cooperative_id == batch.cooperative_id,
-               BatchLine.batch_id == batch.id, BatchLine.included.is_(True))).all()
+               BatchLine.batch_id == batch.id, BatchLine.included.is_(True)))).all()
     by_key: dict[str, dict[str, tuple]] = {k: {} for k in KEYS}
     for line, member, registration in lines:
         item = (line, member, registration)
@@ -358,8 +359,14 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
             .join(Registration, Registration.id == BatchLine.registration_id)
             .where(BatchLine.cooperative_id == batch.cooperative_id,
                    BatchLine.id.in_(line_ids)))}
+        accepted: dict[int, date] = {}
+        rejected: list[int] = []
         for row in to_apply:
             registration = registrations[row.batch_line_id]
+            if row.result == "accepted":
+                accepted[registration.id] = row.effective_date
+            else:
+                rejected.append(registration.id)
             if row.result == "accepted":
                 agreement_services.transition_registration(
                     registration, S.REGISTERED, actor_id,
@@ -371,15 +378,17 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
                     registration, S.REJECTED, actor_id,
                     rejection_reason=row.reason or _("Rejected by the institution (no reason "
                                                      "given)"))
+        dependants.answer_dependants(ack, mapping_for(batch.agreement), accepted, rejected)
     for row in to_apply:
         row.applied = True
     ACK_LIFECYCLE.move(ack, AckStatus.APPLIED)
     ack.applied_at = utcnow()
     ack.applied_by_id = actor_id
     db.session.flush()
-    included = db.session.scalar(select(db.func.count()).select_from(BatchLine).where(
-        BatchLine.cooperative_id == batch.cooperative_id,
-        BatchLine.batch_id == batch.id, BatchLine.included.is_(True)))
+    included = db.session.scalar(dependants.member_lines_only(
+        select(db.func.count()).select_from(BatchLine).where(
+            BatchLine.cooperative_id == batch.cooperative_id,
+            BatchLine.batch_id == batch.id, BatchLine.included.is_(True))))
     answered = db.session.scalar(
         select(db.func.count(db.distinct(AcknowledgementLine.batch_line_id)))
         .join(Acknowledgement)
