@@ -27,13 +27,16 @@ from coopreg.agreements.models import (
     RegistrationStatus,
     Scheme,
 )
+from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import record_bulk
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import label
 from coopreg.core.models import utcnow
+from coopreg.core.money import parse_amount, to_minor
 from coopreg.core.validation import choice
 from coopreg.extensions import db
 from coopreg.members.models import Dependant, DependantRelation, Member
+from coopreg.members.signals import dependant_removing
 
 DS = DependantStatus
 # the ages a rule may name (a dependant older than any of them is nobody's child any more)
@@ -62,12 +65,19 @@ def _age(value, field: str) -> int | None:
 
 
 def set_family_rule(scheme: Scheme, relation: str, *, max_age=None, student_max_age=None,
-                    disabled_any_age: bool = False, surcharge_minor: int | None = None
+                    disabled_any_age: bool = False, surcharge: str | None = None
                     ) -> FamilyRule:
     """Say which dependants of one relation the scheme covers and at what cost (one rule per
     scheme and relation: a second one for the same relation changes the first, audited).
-    A student age limit is above the general one; a surcharge is not negative (none or 0:
-    free)."""
+    A student age limit is above the general one; the surcharge (as typed, in the
+    cooperative's currency) is not negative (none or 0: free)."""
+    surcharge_minor = None
+    if surcharge not in (None, ""):
+        currency = db.session.get(Cooperative, scheme.cooperative_id).currency
+        try:
+            surcharge_minor = to_minor(parse_amount(surcharge, currency), currency)
+        except DomainError as error:
+            raise DomainError(error.message, field="surcharge") from None
     relation_value = choice(DependantRelation, relation, "relation", _("Relationship"))
     max_age = _age(max_age, "max_age")
     student_max_age = _age(student_max_age, "student_max_age")
@@ -408,3 +418,16 @@ def outside_coverages(member: Member) -> list[OutsideCoverage]:
         OutsideCoverage.cooperative_id == member.cooperative_id,
         OutsideCoverage.member_id == member.id)))
     return sorted(rows, key=lambda r: order.index(r.branch))
+
+
+@dependant_removing.connect
+def _refuse_removing_an_enrolled_dependant(dependant: Dependant, **_kwargs) -> None:
+    """A dependant enrolled with a registration keeps their record: end the enrolment
+    (terminated) and it stays in the history; removing them would lose it."""
+    held = db.session.scalar(select(DependantRegistration.id).where(
+        DependantRegistration.cooperative_id == dependant.cooperative_id,
+        DependantRegistration.dependant_id == dependant.id).limit(1))
+    if held is not None:
+        raise DomainError(_("%(name)s is enrolled with a registration: the record stays "
+                            "(end the enrolment on the registration's page instead).",
+                            name=dependant.name))
