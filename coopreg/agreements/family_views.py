@@ -4,7 +4,7 @@ the agreements blueprint (`agreements.*`); thin, like the rest of it."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -87,10 +87,10 @@ def _family_rules_of(scheme: Scheme) -> dict:
     return {"rules": families.family_rules(scheme.cooperative_id, [scheme.id]), "form": form}
 
 
-def _flash_errors(form, prefix: str) -> None:
+def _flash_errors(form, prefix: str = "") -> None:
     for errors in form.errors.values():
         for message in errors:
-            flash(prefix % {"reason": message}, "error")
+            flash(f"{prefix} {message}".strip(), "error")
 
 
 # ---- a scheme's family rules -------------------------------------------------------------------
@@ -109,10 +109,9 @@ def set_family_rule(scheme_id: int):
         if outcome.ok:
             flash(_("Family rule saved."), "success")
         else:
-            flash(_("The family rule was not saved: %(reason)s",
-                    reason=outcome.error.message), "error")
+            flash(f'{_("The family rule was not saved:")} {outcome.error.message}', "error")
     else:
-        _flash_errors(form, _("The family rule was not saved:") + " %(reason)s")
+        _flash_errors(form, _("The family rule was not saved:"))
     return redirect(url_for("agreements.edit_scheme", scheme_id=scheme.id) + "#families")
 
 
@@ -133,19 +132,20 @@ def remove_family_rule(rule_id: int):
 @roles_required(*EDITORS)
 def enrol_dependant(registration_id: int):
     registration = get_scoped_or_404(Registration, registration_id)
+    # another cooperative's dependant is not found, whatever the form says
+    dependant = get_scoped_or_404(Dependant, request.form.get("dependant_id"))
     form = EnrolDependantForm()
-    form.dependant_id.choices = choices((d.id, d.name) for d in registration.member.dependants)
+    form.dependant_id.choices = choices([(dependant.id, dependant.name)])
     if form.validate_on_submit():
-        dependant = get_scoped_or_404(Dependant, form.dependant_id.data)
         with attempt(report=False) as outcome:
             families.enrol_dependant(registration, dependant)
         if outcome.ok:
             flash(_("%(name)s is enrolled with the member: sent in the member's next "
                     "enrolment batch.", name=dependant.name), "success")
         else:
-            flash(_("Not enrolled: %(reason)s", reason=outcome.error.message), "error")
+            flash(f'{_("Not enrolled:")} {outcome.error.message}', "error")
     else:
-        _flash_errors(form, _("Not enrolled:") + " %(reason)s")
+        _flash_errors(form, _("Not enrolled:"))
     return redirect(url_for("agreements.view_registration", registration_id=registration.id)
                     + "#dependants")
 
@@ -168,7 +168,7 @@ def transition_dependant(dependant_registration_id: int):
         else:
             flash(outcome.error.message, "error")
     else:
-        _flash_errors(form, "%(reason)s")
+        _flash_errors(form)
     return redirect(url_for("agreements.view_registration",
                             registration_id=enrolled.registration_id) + "#dependants")
 
@@ -187,9 +187,9 @@ def record_outside_coverage(member_id: int):
         if outcome.ok:
             flash(_("Cover outside the cooperative recorded."), "success")
         else:
-            flash(_("Not recorded: %(reason)s", reason=outcome.error.message), "error")
+            flash(f'{_("Not recorded:")} {outcome.error.message}', "error")
     else:
-        _flash_errors(form, _("Not recorded:") + " %(reason)s")
+        _flash_errors(form, _("Not recorded:"))
     return redirect(url_for("members.view_member", member_id=member.id) + "#outside")
 
 

@@ -164,6 +164,9 @@ def _column_values(layout: FileLayout, data: dict) -> dict:
     if source not in L.SOURCES:
         raise DomainError(_("Choose where the column's value comes from."), field="source")
     if layout.kind not in L.SOURCES[source].kinds:
+        if L.SOURCES[source].kinds == L.ENR:
+            raise DomainError(_("Dependants are carried only in enrolment files."),
+                              field="source")
         raise DomainError(_("Contribution amounts exist only in remittance files."),
                           field="source")
     col_type = data.get("col_type") or L.SOURCES[source].col_type.value
@@ -330,7 +333,7 @@ def copy_layout(layout: FileLayout, target: Agreement) -> FileLayout:
                       **{k: getattr(layout, k) for k in ("name", "format", "encoding",
                                                          "delimiter", "decimal_mark",
                                                          "include_header", "header_line",
-                                                         "footer_line")})
+                                                         "footer_line", "dependants_mode")})
     for column in layout.columns:
         copy.columns.append(LayoutColumn(cooperative_id=target.cooperative_id,
                                          **{k: getattr(column, k) for k in L.COLUMN_FIELDS}))
