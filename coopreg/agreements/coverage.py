@@ -223,14 +223,13 @@ def _outside_masks(cooperative_id: int):
 
 
 def _covered_dependants(cooperative_id: int, as_of: date):
-    """(member_id, n): how many of each member's dependants are registered through a
-    registration of theirs that covers today (registered, started, not ended, agreement in
-    force), each dependant once."""
-    return (select(Registration.member_id.label("member_id"),
-                   func.count(func.distinct(DependantRegistration.dependant_id))
-                   .label("dependants"))
+    """How many dependants of active members are registered through a registration of their
+    member that covers today (registered, started, not ended, agreement in force), each
+    dependant once: a scalar subquery, worked out once for the whole statement."""
+    return (select(func.count(func.distinct(DependantRegistration.dependant_id)))
             .join(Registration, Registration.id == DependantRegistration.registration_id)
             .join(Agreement, Agreement.id == Registration.agreement_id)
+            .join(Member, Member.id == Registration.member_id)
             .where(DependantRegistration.cooperative_id == cooperative_id,
                    DependantRegistration.status == COVERED_DEPENDANT,
                    Registration.cooperative_id == cooperative_id,
@@ -240,8 +239,10 @@ def _covered_dependants(cooperative_id: int, as_of: date):
                    or_(Registration.coverage_end.is_(None),
                        Registration.coverage_end >= as_of),
                    Agreement.valid_from <= as_of,
-                   or_(Agreement.valid_to.is_(None), Agreement.valid_to >= as_of))
-            .group_by(Registration.member_id).subquery("dependants"))
+                   or_(Agreement.valid_to.is_(None), Agreement.valid_to >= as_of),
+                   Member.cooperative_id == cooperative_id,
+                   Member.status == MemberStatus.ACTIVE)
+            .scalar_subquery())
 
 
 def concerns(branch: Branch, sex) -> bool:
@@ -265,20 +266,21 @@ def coverage_report(cooperative_id: int, as_of: date | None = None) -> CoverageR
     mask = func.coalesce(masks.c.mask, 0).label("mask")
     outside_mask = func.coalesce(outside.c.outside_mask, 0).label("outside_mask")
     stmt = (select(*keys.values(), mask, outside_mask, func.count().label("n"),
-                   func.coalesce(func.sum(dependants.c.dependants), 0).label("dependants"),
-                   func.min(Member.locality).label("locality_label"))
+                   func.min(Member.locality).label("locality_label"),
+                   dependants.label("dependants"))
             .select_from(Member).outerjoin(masks, masks.c.member_id == Member.id)
             .outerjoin(outside, outside.c.member_id == Member.id)
-            .outerjoin(dependants, dependants.c.member_id == Member.id)
             .where(Member.cooperative_id == cooperative_id,
                    Member.status == MemberStatus.ACTIVE)
             .group_by(*keys.values(), mask, outside_mask))
     bits = [(1 << index, branch) for index, branch in enumerate(Branch)]
     total_active = covered_any = women = outside_any = dependants_covered = 0
-    # per (group or None for everyone, branch): [concerned, covered, covered outside only]
-    figures: dict[str, dict] = {name: {} for name in (*keys, "")}
+    # members per (breakdown or "" for everyone, group, covered mask, outside mask, sex):
+    # a few dict additions per row; the branches are worked out once per distinct key below
+    tallies: dict[tuple, int] = {}
     totals: dict[str, dict] = {name: {} for name in keys}
     labels: dict = {}
+    names = list(keys)
     for row in db.session.execute(stmt):
         n, row_mask, row_outside = row.n, int(row.mask), int(row.outside_mask)
         sex = getattr(row.sex, "value", row.sex)
@@ -286,28 +288,34 @@ def coverage_report(cooperative_id: int, as_of: date | None = None) -> CoverageR
         covered_any += n if row_mask else 0
         outside_any += n if row_outside else 0
         women += n if sex == Sex.FEMALE.value else 0
-        dependants_covered += int(row.dependants)
-        places = [("", None)] + [(name, getattr(row._mapping[name], "value",
-                                                row._mapping[name])) for name in keys]
-        for value, branch in bits:
-            if not concerns(branch, sex):
-                continue
-            here = n if row_mask & value else 0
-            away = n if not here and row_outside & value else 0
-            for name, group in places:
-                tally = figures[name].setdefault((group, branch), [0, 0, 0])
-                tally[0] += n
-                tally[1] += here
-                tally[2] += away
-        for name, group in places[1:]:
+        dependants_covered = int(row.dependants)  # the same on every row
+        key = ("", None, row_mask, row_outside, sex)
+        tallies[key] = tallies.get(key, 0) + n
+        for name in names:
+            group = row._mapping[name]
+            group = getattr(group, "value", group)
+            key = (name, group, row_mask, row_outside, sex)
+            tallies[key] = tallies.get(key, 0) + n
             totals[name][group] = totals[name].get(group, 0) + n
             if name == "locality" and row.locality_label is not None:
                 known = labels.get(group)
                 labels[group] = (row.locality_label if known is None
                                  else min(known, row.locality_label))
+    # per (breakdown, group, branch): [concerned, covered, covered outside only]
+    figures: dict[tuple, list[int]] = {}
+    for (name, group, row_mask, row_outside, sex), n in tallies.items():
+        for value, branch in bits:
+            if not concerns(branch, sex):
+                continue
+            tally = figures.setdefault((name, group, branch), [0, 0, 0])
+            tally[0] += n
+            if row_mask & value:
+                tally[1] += n
+            elif row_outside & value:
+                tally[2] += n
 
     def count(name: str, group, branch: Branch) -> BranchCount:
-        concerned, covered, away = figures[name].get((group, branch), (0, 0, 0))
+        concerned, covered, away = figures.get((name, group, branch), (0, 0, 0))
         return BranchCount(branch, covered, concerned, away)
 
     branches = [count("", None, b) for b in Branch]
