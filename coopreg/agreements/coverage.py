@@ -83,27 +83,25 @@ class BranchCount:
         """Covered neither here nor outside."""
         return self.total - self.covered - self.outside
 
-    @property
-    def gap_share(self) -> Decimal:
+    def _of_total(self, part: int) -> Decimal:
+        """`part` as a share of the members concerned, 0 to 1, four decimals."""
         if not self.total:
             return Decimal(0)
-        return (Decimal(self.gap) / Decimal(self.total)).quantize(
+        return (Decimal(part) / Decimal(self.total)).quantize(
             Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
     @property
+    def gap_share(self) -> Decimal:
+        return self._of_total(self.gap)
+
+    @property
     def outside_share(self) -> Decimal:
-        if not self.total:
-            return Decimal(0)
-        return (Decimal(self.outside) / Decimal(self.total)).quantize(
-            Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        return self._of_total(self.outside)
 
     @property
     def share(self) -> Decimal:
         """Covered share, 0 to 1, four decimals."""
-        if not self.total:
-            return Decimal(0)
-        return (Decimal(self.covered) / Decimal(self.total)).quantize(
-            Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        return self._of_total(self.covered)
 
     @property
     def percent(self) -> Decimal:
@@ -154,6 +152,18 @@ def _age_band_expression(as_of: date):
     return case(*whens, else_=literal(str(len(AGE_BANDS) - 1)))
 
 
+def _covering(cooperative_id: int, as_of: date) -> tuple:
+    """The conditions of a registration that covers on `as_of` (joined to its agreement):
+    registered, coverage started and not ended, agreement in force."""
+    return (Registration.cooperative_id == cooperative_id,
+            Registration.status == RegistrationStatus.REGISTERED,
+            or_(Registration.coverage_start.is_(None), Registration.coverage_start <= as_of),
+            # a coverage that has ended covers nobody, whatever the status says
+            or_(Registration.coverage_end.is_(None), Registration.coverage_end >= as_of),
+            Agreement.valid_from <= as_of,
+            or_(Agreement.valid_to.is_(None), Agreement.valid_to >= as_of))
+
+
 def _covered_pairs(cooperative_id: int, as_of: date):
     """(member_id, branch) for every branch each member is covered for, once."""
     return (select(Registration.member_id.label("member_id"),
@@ -161,15 +171,7 @@ def _covered_pairs(cooperative_id: int, as_of: date):
             .join(Agreement, Agreement.id == Registration.agreement_id)
             .join(AgreementScheme, AgreementScheme.agreement_id == Agreement.id)
             .join(SchemeBranch, SchemeBranch.scheme_id == AgreementScheme.scheme_id)
-            .where(Registration.cooperative_id == cooperative_id,
-                   Registration.status == RegistrationStatus.REGISTERED,
-                   or_(Registration.coverage_start.is_(None),
-                       Registration.coverage_start <= as_of),
-                   # a coverage that has ended covers nobody, whatever the status says
-                   or_(Registration.coverage_end.is_(None),
-                       Registration.coverage_end >= as_of),
-                   Agreement.valid_from <= as_of,
-                   or_(Agreement.valid_to.is_(None), Agreement.valid_to >= as_of))
+            .where(*_covering(cooperative_id, as_of))
             .distinct().subquery("covered"))
 
 
@@ -232,14 +234,7 @@ def _covered_dependants(cooperative_id: int, as_of: date):
             .join(Member, Member.id == Registration.member_id)
             .where(DependantRegistration.cooperative_id == cooperative_id,
                    DependantRegistration.status == COVERED_DEPENDANT,
-                   Registration.cooperative_id == cooperative_id,
-                   Registration.status == RegistrationStatus.REGISTERED,
-                   or_(Registration.coverage_start.is_(None),
-                       Registration.coverage_start <= as_of),
-                   or_(Registration.coverage_end.is_(None),
-                       Registration.coverage_end >= as_of),
-                   Agreement.valid_from <= as_of,
-                   or_(Agreement.valid_to.is_(None), Agreement.valid_to >= as_of),
+                   *_covering(cooperative_id, as_of),
                    Member.cooperative_id == cooperative_id,
                    Member.status == MemberStatus.ACTIVE)
             .scalar_subquery())

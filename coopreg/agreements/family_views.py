@@ -87,10 +87,20 @@ def _family_rules_of(scheme: Scheme) -> dict:
     return {"rules": families.family_rules(scheme.cooperative_id, [scheme.id]), "form": form}
 
 
-def _flash_errors(form, prefix: str = "") -> None:
-    for errors in form.errors.values():
-        for message in errors:
-            flash(f"{prefix} {message}".strip(), "error")
+def _post(form, change, done: str, refused: str = "") -> None:
+    """The one shape of these pages' posts: a valid form's change made in a savepoint, then
+    `done` flashed, or what stopped it (a broken rule or a field's error) after `refused`."""
+    if form.validate_on_submit():
+        with attempt(report=False) as outcome:
+            change()
+        if outcome.ok:
+            flash(done, "success")
+            return
+        messages = [outcome.error.message]
+    else:
+        messages = [m for errors in form.errors.values() for m in errors]
+    for message in messages:
+        flash(f"{refused} {message}".strip(), "error")
 
 
 # ---- a scheme's family rules -------------------------------------------------------------------
@@ -100,18 +110,11 @@ def _flash_errors(form, prefix: str = "") -> None:
 def set_family_rule(scheme_id: int):
     scheme = get_scoped_or_404(Scheme, scheme_id)
     form = FamilyRuleForm()
-    if form.validate_on_submit():
-        with attempt(report=False) as outcome:
-            families.set_family_rule(
-                scheme, form.relation.data, max_age=form.max_age.data,
-                student_max_age=form.student_max_age.data,
-                disabled_any_age=form.disabled_any_age.data, surcharge=form.surcharge.data)
-        if outcome.ok:
-            flash(_("Family rule saved."), "success")
-        else:
-            flash(f'{_("The family rule was not saved:")} {outcome.error.message}', "error")
-    else:
-        _flash_errors(form, _("The family rule was not saved:"))
+    _post(form, lambda: families.set_family_rule(
+        scheme, form.relation.data, max_age=form.max_age.data,
+        student_max_age=form.student_max_age.data, disabled_any_age=form.disabled_any_age.data,
+        surcharge=form.surcharge.data),
+        _("Family rule saved."), _("The family rule was not saved:"))
     return redirect(url_for("agreements.edit_scheme", scheme_id=scheme.id) + "#families")
 
 
@@ -136,16 +139,9 @@ def enrol_dependant(registration_id: int):
     dependant = get_scoped_or_404(Dependant, request.form.get("dependant_id"))
     form = EnrolDependantForm()
     form.dependant_id.choices = choices([(dependant.id, dependant.name)])
-    if form.validate_on_submit():
-        with attempt(report=False) as outcome:
-            families.enrol_dependant(registration, dependant)
-        if outcome.ok:
-            flash(_("%(name)s is enrolled with the member: sent in the member's next "
-                    "enrolment batch.", name=dependant.name), "success")
-        else:
-            flash(f'{_("Not enrolled:")} {outcome.error.message}', "error")
-    else:
-        _flash_errors(form, _("Not enrolled:"))
+    _post(form, lambda: families.enrol_dependant(registration, dependant),
+          _("%(name)s is enrolled with the member: sent in the member's next enrolment batch.",
+            name=dependant.name), _("Not enrolled:"))
     return redirect(url_for("agreements.view_registration", registration_id=registration.id)
                     + "#dependants")
 
@@ -156,19 +152,10 @@ def enrol_dependant(registration_id: int):
 def transition_dependant(dependant_registration_id: int):
     enrolled = get_scoped_or_404(DependantRegistration, dependant_registration_id)
     form = DependantTransitionForm()
-    if form.validate_on_submit():
-        with attempt(report=False) as outcome:
-            families.transition_dependant(
-                enrolled, form.to_status.data,
-                institution_number=form.institution_number.data,
-                coverage_start=form.coverage_start.data,
-                rejection_reason=form.rejection_reason.data)
-        if outcome.ok:
-            flash(_("Changes saved."), "success")
-        else:
-            flash(outcome.error.message, "error")
-    else:
-        _flash_errors(form)
+    _post(form, lambda: families.transition_dependant(
+        enrolled, form.to_status.data, institution_number=form.institution_number.data,
+        coverage_start=form.coverage_start.data, rejection_reason=form.rejection_reason.data),
+        _("Changes saved."))
     return redirect(url_for("agreements.view_registration",
                             registration_id=enrolled.registration_id) + "#dependants")
 
@@ -180,16 +167,9 @@ def transition_dependant(dependant_registration_id: int):
 def record_outside_coverage(member_id: int):
     member = get_scoped_or_404(Member, member_id)
     form = OutsideCoverageForm()
-    if form.validate_on_submit():
-        with attempt(report=False) as outcome:
-            families.record_outside_coverage(member, form.source.data, form.branches.data,
-                                             form.note.data, form.declared_on.data)
-        if outcome.ok:
-            flash(_("Cover outside the cooperative recorded."), "success")
-        else:
-            flash(f'{_("Not recorded:")} {outcome.error.message}', "error")
-    else:
-        _flash_errors(form, _("Not recorded:"))
+    _post(form, lambda: families.record_outside_coverage(
+        member, form.source.data, form.branches.data, form.note.data, form.declared_on.data),
+        _("Cover outside the cooperative recorded."), _("Not recorded:"))
     return redirect(url_for("members.view_member", member_id=member.id) + "#outside")
 
 
