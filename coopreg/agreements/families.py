@@ -326,6 +326,20 @@ def follow_members(cooperative_id: int, batch_id: int, accepted: dict[int, date]
     return moved
 
 
+def end_with_members(cooperative_id: int, registration_ids: list[int]) -> int:
+    """The members' registrations ended (terminated, e.g. the exit was sent): their
+    dependants' registrations end with them, set-based."""
+    rows = []
+    for start in range(0, len(registration_ids), 2000):
+        rows += db.session.execute(select(
+            DependantRegistration.id, DependantRegistration.cooperative_id,
+            DependantRegistration.status).where(
+            DependantRegistration.cooperative_id == cooperative_id,
+            DependantRegistration.registration_id.in_(registration_ids[start:start + 2000]),
+            DependantRegistration.status != DS.TERMINATED)).all()
+    return _move_many(rows, DS.TERMINATED, {})
+
+
 def submitted_by_id(cooperative_id: int, batch_id: int) -> dict[str, DependantRegistration]:
     """The dependants a batch sent and still waiting, by their ID number (compact, upper
     case): what an answer row for a dependant is matched with."""

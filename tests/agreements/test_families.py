@@ -152,6 +152,26 @@ def test_a_dependant_moves_with_the_lifecycle(rules, make_agreement, new_member)
         member_services.remove_dependant(spouse)
 
 
+@pytest.mark.parametrize("one_at_a_time", [True, False])
+def test_dependants_end_with_the_members_registration(rules, make_agreement, new_member,
+                                                      one_at_a_time):
+    agreement = make_agreement()
+    member = new_member()
+    registration = _registered(agreement, member)
+    enrolled = [families.enrol_dependant(registration, _dependant(member, relation, born))
+                for relation, born in (("spouse", None), ("child", date(2016, 1, 1)))]
+    families.transition_dependant(enrolled[1], D.SUBMITTED)
+    families.transition_dependant(enrolled[1], D.REGISTERED, coverage_start=date(2024, 1, 1))
+    if one_at_a_time:
+        services.transition_registration(registration, S.TERMINATED, None, reason="Left")
+    else:  # the exit batch's set-based move
+        services.transition_many([registration.id], S.TERMINATED, None, "Exit sent",
+                                 cooperative_id=registration.cooperative_id)
+    for row in enrolled:
+        db.session.refresh(row)
+    assert [row.status for row in enrolled] == [D.TERMINATED, D.TERMINATED]
+
+
 # ---- cover outside the cooperative -----------------------------------------------------------
 
 def test_outside_cover_is_recorded_per_branch(new_member, cr):
