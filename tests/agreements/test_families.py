@@ -329,6 +329,8 @@ def test_enrolling_dependants_from_the_registration_page(as_role, pages):
     done = client.post(url, data={"dependant_id": pages["child"]}, follow_redirects=True)
     assert "Nico is enrolled with the member" in _flashes(done.text)
     assert 'id="dependants"' in done.text and "Enrolled" in done.text
+    summary = client.get(f"/agreements/members/{pages['member']}/registration-summary")
+    assert re.search(r"AG-\d+: Enrolled", summary.text)
     member_page = client.get(f"/members/{pages['member']}")
     assert "Covered outside the cooperative" in member_page.text
     assert re.search(r"AG-\d+: Enrolled", member_page.text)
