@@ -397,6 +397,16 @@ class CompiledColumn:
     label: str
 
 
+def _nobody_there(source: str, line: LineData) -> bool:
+    """A dependant's column on a line without that dependant (a member's own line, or fewer
+    dependants than columns): "required" asks nothing of it."""
+    if source.startswith("dependant."):
+        return line.dependant is None
+    if source.startswith("dependants."):
+        return int(source.split(".")[1]) > len(line.dependants)
+    return False
+
+
 def _date_text(value: date, pattern: str | None) -> str:
     return value.strftime(pattern or _ISO)
 
@@ -436,7 +446,7 @@ class CompiledLayout:
         col_type = spec["col_type"]
         raw = spec.get("fixed_value") if spec["source"] == "fixed" else source.getter(line)
         if raw is None or raw == "":
-            if spec.get("required"):
+            if spec.get("required") and not _nobody_there(spec["source"], line):
                 return None, _("“%(header)s” is empty.", header=spec["header"])
             return None, None
         if source.is_id or spec["source"] == "registration.institution_member_number":

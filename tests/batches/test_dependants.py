@@ -175,3 +175,28 @@ def test_a_rejected_dependant_is_corrected_and_sent_again(cr, agreement, family,
     again = families.enrol_dependant(family["members"][0][1], spouse)
     assert again.id == enrolled.id and again.status == D.ENROLLED
     assert again.rejection_reason is None and again.batch_id is None
+
+
+def test_a_dependant_goes_only_with_a_line_that_is_written(cr, agreement, family, export_dir):
+    """A member's line left out (a problem) leaves their dependants' lines out too, and those
+    dependants stay enrolled for the next batch; a dependant whose own line has a problem
+    stays enrolled while the member goes."""
+    _layout(agreement, "lines", [("Dependiente", "dependant.name")])
+    layout = services.layout_for(agreement, "enrolment")
+    services.add_column(layout, {"header": "Cedula dependiente", "source": "dependant.id_number",
+                                 "required": True})
+    spouse, child, other = family["dependants"]
+    child.id_number = None  # the child's own line cannot be written
+    (_m1, _r1), (m2, _r2) = family["members"]
+    m2.phone = None  # nor can the second member's
+    services.add_column(layout, {"header": "Telefono", "source": "member.phone",
+                                 "required": True})
+    batch = services.create_batch(cr, agreement, "enrolment", None)
+    services.set_policy(batch, "exclude")
+    services.seal_batch(batch, None, export_dir)
+    enrolled = family["enrolled"]
+    for e in enrolled.values():
+        db.session.refresh(e)
+    assert enrolled[spouse.id].status == D.SUBMITTED
+    assert enrolled[child.id].status == D.ENROLLED  # its own line had a problem
+    assert enrolled[other.id].status == D.ENROLLED  # its member's line was left out
