@@ -6,6 +6,11 @@ Counted with SQL aggregates (GROUP BY), never by walking members in Python, so i
 with 100,000+ members. A member is covered for a branch when they are active and hold a
 registration that is `registered`, whose coverage has started and not ended, under an
 agreement in force today whose schemes include the branch.
+
+Maternity is counted among women only (its share is of the active women). Members who are not
+covered here but declared cover outside the cooperative (`OutsideCoverage`) are counted
+apart: the gap is who is covered nowhere. Dependants registered through a member's cover are
+counted too.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from openpyxl.styles import Font
 from sqlalchemy import case, func, literal, or_, select
 
 from coopreg.agreements.models import (
+    COVERED_DEPENDANT,
     Agreement,
     AgreementScheme,
     Branch,
+    DependantRegistration,
+    OutsideCoverage,
     Registration,
     RegistrationStatus,
     SchemeBranch,
@@ -56,21 +64,44 @@ DIMENSION_COLUMNS = {"sector": _l("Sector"), "sex": _l("Sex"), "age_band": _l("A
 
 @dataclass
 class BranchCount:
+    """One branch: `total` members it concerns (for maternity, the women), `covered` through
+    the cooperative's registrations, `outside` not covered here but covered outside the
+    cooperative (declared: employer, spouse, the state, another scheme); the gap is the
+    rest."""
+
     branch: Branch
     covered: int
     total: int
+    outside: int = 0
 
     @property
     def not_covered(self) -> int:
         return self.total - self.covered
 
     @property
-    def share(self) -> Decimal:
-        """Covered share, 0 to 1, four decimals."""
+    def gap(self) -> int:
+        """Covered neither here nor outside."""
+        return self.total - self.covered - self.outside
+
+    def _of_total(self, part: int) -> Decimal:
+        """`part` as a share of the members concerned, 0 to 1, four decimals."""
         if not self.total:
             return Decimal(0)
-        return (Decimal(self.covered) / Decimal(self.total)).quantize(
+        return (Decimal(part) / Decimal(self.total)).quantize(
             Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+    @property
+    def gap_share(self) -> Decimal:
+        return self._of_total(self.gap)
+
+    @property
+    def outside_share(self) -> Decimal:
+        return self._of_total(self.outside)
+
+    @property
+    def share(self) -> Decimal:
+        """Covered share, 0 to 1, four decimals."""
+        return self._of_total(self.covered)
 
     @property
     def percent(self) -> Decimal:
@@ -96,6 +127,9 @@ class CoverageReport:
     branches: list[BranchCount]
     breakdowns: dict[str, list[GroupRow]]
     covered_any: int = 0
+    women: int = 0  # active women: the members maternity concerns
+    covered_outside_any: int = 0  # active members covered outside for at least one branch
+    dependants_covered: int = 0  # dependants registered through an active member's cover
 
 
 def _years_before(day: date, years: int) -> date:
@@ -118,6 +152,18 @@ def _age_band_expression(as_of: date):
     return case(*whens, else_=literal(str(len(AGE_BANDS) - 1)))
 
 
+def _covering(cooperative_id: int, as_of: date) -> tuple:
+    """The conditions of a registration that covers on `as_of` (joined to its agreement):
+    registered, coverage started and not ended, agreement in force."""
+    return (Registration.cooperative_id == cooperative_id,
+            Registration.status == RegistrationStatus.REGISTERED,
+            or_(Registration.coverage_start.is_(None), Registration.coverage_start <= as_of),
+            # a coverage that has ended covers nobody, whatever the status says
+            or_(Registration.coverage_end.is_(None), Registration.coverage_end >= as_of),
+            Agreement.valid_from <= as_of,
+            or_(Agreement.valid_to.is_(None), Agreement.valid_to >= as_of))
+
+
 def _covered_pairs(cooperative_id: int, as_of: date):
     """(member_id, branch) for every branch each member is covered for, once."""
     return (select(Registration.member_id.label("member_id"),
@@ -125,15 +171,7 @@ def _covered_pairs(cooperative_id: int, as_of: date):
             .join(Agreement, Agreement.id == Registration.agreement_id)
             .join(AgreementScheme, AgreementScheme.agreement_id == Agreement.id)
             .join(SchemeBranch, SchemeBranch.scheme_id == AgreementScheme.scheme_id)
-            .where(Registration.cooperative_id == cooperative_id,
-                   Registration.status == RegistrationStatus.REGISTERED,
-                   or_(Registration.coverage_start.is_(None),
-                       Registration.coverage_start <= as_of),
-                   # a coverage that has ended covers nobody, whatever the status says
-                   or_(Registration.coverage_end.is_(None),
-                       Registration.coverage_end >= as_of),
-                   Agreement.valid_from <= as_of,
-                   or_(Agreement.valid_to.is_(None), Agreement.valid_to >= as_of))
+            .where(*_covering(cooperative_id, as_of))
             .distinct().subquery("covered"))
 
 
@@ -174,6 +212,38 @@ def _branch_masks(cooperative_id: int, as_of: date):
             .group_by(covered.c.member_id).subquery("masks"))
 
 
+def _outside_masks(cooperative_id: int):
+    """(member_id, mask) for every member who declared cover outside the cooperative: bit i
+    set for the i-th branch of `Branch` (one row per member and branch, so the bits add up)."""
+    bit = case(*[(OutsideCoverage.branch == branch, literal(1 << index))
+                 for index, branch in enumerate(Branch)], else_=literal(0))
+    return (select(OutsideCoverage.member_id.label("member_id"),
+                   func.sum(bit).label("outside_mask"))
+            .where(OutsideCoverage.cooperative_id == cooperative_id)
+            .group_by(OutsideCoverage.member_id).subquery("outside"))
+
+
+def _covered_dependants(cooperative_id: int, as_of: date):
+    """How many dependants of active members are registered through a registration of their
+    member that covers today (registered, started, not ended, agreement in force), each
+    dependant once: a scalar subquery, worked out once for the whole statement."""
+    return (select(func.count(func.distinct(DependantRegistration.dependant_id)))
+            .join(Registration, Registration.id == DependantRegistration.registration_id)
+            .join(Agreement, Agreement.id == Registration.agreement_id)
+            .join(Member, Member.id == Registration.member_id)
+            .where(DependantRegistration.cooperative_id == cooperative_id,
+                   DependantRegistration.status == COVERED_DEPENDANT,
+                   *_covering(cooperative_id, as_of),
+                   Member.cooperative_id == cooperative_id,
+                   Member.status == MemberStatus.ACTIVE)
+            .scalar_subquery())
+
+
+def concerns(branch: Branch, sex) -> bool:
+    """Whether a branch concerns a member of this sex: maternity is counted among women."""
+    return branch != Branch.MATERNITY or sex == Sex.FEMALE.value
+
+
 def coverage_report(cooperative_id: int, as_of: date | None = None) -> CoverageReport:
     """Count covered and not covered active members per branch, overall and per breakdown.
 
@@ -184,37 +254,65 @@ def coverage_report(cooperative_id: int, as_of: date | None = None) -> CoverageR
     the masks in use), whatever the size of the register."""
     as_of = as_of or date.today()
     masks = _branch_masks(cooperative_id, as_of)
+    outside = _outside_masks(cooperative_id)
+    dependants = _covered_dependants(cooperative_id, as_of)
     keys = {name: _dimension(name, as_of).label(name) for name, _title in DIMENSIONS}
     mask = func.coalesce(masks.c.mask, 0).label("mask")
-    stmt = (select(*keys.values(), mask, func.count().label("n"),
-                   func.min(Member.locality).label("locality_label"))
+    outside_mask = func.coalesce(outside.c.outside_mask, 0).label("outside_mask")
+    stmt = (select(*keys.values(), mask, outside_mask, func.count().label("n"),
+                   func.min(Member.locality).label("locality_label"),
+                   dependants.label("dependants"))
             .select_from(Member).outerjoin(masks, masks.c.member_id == Member.id)
+            .outerjoin(outside, outside.c.member_id == Member.id)
             .where(Member.cooperative_id == cooperative_id,
                    Member.status == MemberStatus.ACTIVE)
-            .group_by(*keys.values(), mask))
+            .group_by(*keys.values(), mask, outside_mask))
     bits = [(1 << index, branch) for index, branch in enumerate(Branch)]
-    total_active = covered_any = 0
-    overall = dict.fromkeys(Branch, 0)
+    total_active = covered_any = women = outside_any = dependants_covered = 0
+    # members per (breakdown or "" for everyone, group, covered mask, outside mask, sex):
+    # a few dict additions per row; the branches are worked out once per distinct key below
+    tallies: dict[tuple, int] = {}
     totals: dict[str, dict] = {name: {} for name in keys}
-    counts: dict[str, dict] = {name: {} for name in keys}
     labels: dict = {}
+    names = list(keys)
     for row in db.session.execute(stmt):
-        n, row_mask = row.n, int(row.mask)
+        n, row_mask, row_outside = row.n, int(row.mask), int(row.outside_mask)
+        sex = getattr(row.sex, "value", row.sex)
         total_active += n
         covered_any += n if row_mask else 0
-        held = [branch for value, branch in bits if row_mask & value]
-        for branch in held:
-            overall[branch] += n
-        for name in keys:
-            group = getattr(row._mapping[name], "value", row._mapping[name])
+        outside_any += n if row_outside else 0
+        women += n if sex == Sex.FEMALE.value else 0
+        dependants_covered = int(row.dependants)  # the same on every row
+        key = ("", None, row_mask, row_outside, sex)
+        tallies[key] = tallies.get(key, 0) + n
+        for name in names:
+            group = row._mapping[name]
+            group = getattr(group, "value", group)
+            key = (name, group, row_mask, row_outside, sex)
+            tallies[key] = tallies.get(key, 0) + n
             totals[name][group] = totals[name].get(group, 0) + n
-            for branch in held:
-                counts[name][(group, branch)] = counts[name].get((group, branch), 0) + n
             if name == "locality" and row.locality_label is not None:
                 known = labels.get(group)
                 labels[group] = (row.locality_label if known is None
                                  else min(known, row.locality_label))
-    branches = [BranchCount(b, overall[b], total_active) for b in Branch]
+    # per (breakdown, group, branch): [concerned, covered, covered outside only]
+    figures: dict[tuple, list[int]] = {}
+    for (name, group, row_mask, row_outside, sex), n in tallies.items():
+        for value, branch in bits:
+            if not concerns(branch, sex):
+                continue
+            tally = figures.setdefault((name, group, branch), [0, 0, 0])
+            tally[0] += n
+            if row_mask & value:
+                tally[1] += n
+            elif row_outside & value:
+                tally[2] += n
+
+    def count(name: str, group, branch: Branch) -> BranchCount:
+        concerned, covered, away = figures.get((name, group, branch), (0, 0, 0))
+        return BranchCount(branch, covered, concerned, away)
+
+    branches = [count("", None, b) for b in Branch]
 
     breakdowns: dict[str, list[GroupRow]] = {}
     for name, _title in DIMENSIONS:
@@ -226,8 +324,7 @@ def coverage_report(cooperative_id: int, as_of: date | None = None) -> CoverageR
                 label = _label(name, group)
             groups.append(GroupRow(
                 key="" if group is None else str(group), label=label, total=total,
-                branches=[BranchCount(b, counts[name].get((group, b), 0), total)
-                          for b in Branch]))
+                branches=[count(name, group, b) for b in Branch]))
         if name == "age_band":
             groups.sort(key=lambda g: int(g.key))
         elif name == "sector":
@@ -240,7 +337,9 @@ def coverage_report(cooperative_id: int, as_of: date | None = None) -> CoverageR
             groups.sort(key=lambda g: (-g.total, g.label))
         breakdowns[name] = groups
     return CoverageReport(as_of=as_of, total_active=total_active, branches=branches,
-                          breakdowns=breakdowns, covered_any=covered_any)
+                          breakdowns=breakdowns, covered_any=covered_any, women=women,
+                          covered_outside_any=outside_any,
+                          dependants_covered=dependants_covered)
 
 
 # ---- the spreadsheet ------------------------------------------------------------------------
@@ -287,13 +386,14 @@ def write_coverage_workbook(report: CoverageReport, cooperative_name: str, targe
     workbook = Workbook(write_only=True)
     percent = "0.0%"
     header = [str(_l("Branch")), str(_l("Active members")), str(_l("Covered")),
-              str(_l("Not covered")), str(_l("Covered share")), str(_l("Not covered share"))]
-    ws = _sheet(workbook, str(_l("Summary")), header, [26, 16, 12, 14, 15, 18])
+              str(_l("Not covered")), str(_l("Covered share")), str(_l("Not covered share")),
+              str(_l("Covered outside the cooperative")), str(_l("Covered nowhere"))]
+    ws = _sheet(workbook, str(_l("Summary")), header, [26, 16, 12, 14, 15, 18, 18, 16])
     for count in report.branches:
         ws.append([_cell(ws, str(BRANCH_LABELS[count.branch])), count.total, count.covered,
                    count.not_covered, _cell(ws, count.share, number_format=percent),
                    _cell(ws, 1 - count.share if count.total else Decimal(0),
-                         number_format=percent)])
+                         number_format=percent), count.outside, count.gap])
     ws.append([])
     ws.append([_cell(ws, str(_l("Cooperative")), bold=True), _cell(ws, cooperative_name)])
     ws.append([_cell(ws, str(_l("As of")), bold=True),
@@ -301,6 +401,12 @@ def write_coverage_workbook(report: CoverageReport, cooperative_name: str, targe
     ws.append([_cell(ws, str(_l("Active members")), bold=True), report.total_active])
     ws.append([_cell(ws, str(_l("Covered for at least one branch")), bold=True),
                report.covered_any])
+    ws.append([_cell(ws, str(_l("Active women (maternity is counted among them)")),
+                     bold=True), report.women])
+    ws.append([_cell(ws, str(_l("Covered outside the cooperative for at least one branch")),
+                     bold=True), report.covered_outside_any])
+    ws.append([_cell(ws, str(_l("Dependants covered through members")), bold=True),
+               report.dependants_covered])
 
     for name, title in DIMENSIONS:
         header = [str(DIMENSION_COLUMNS[name]), str(_l("Active members"))]

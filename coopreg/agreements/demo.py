@@ -15,6 +15,8 @@ from coopreg.agreements import services
 from coopreg.agreements.demo_texts import COOPERATIVE_CONTACTS, SCHEME_TEXTS
 from coopreg.agreements.models import (
     Agreement,
+    DependantRegistration,
+    DependantStatus,
     Institution,
     Registration,
     RegistrationStatus,
@@ -68,6 +70,14 @@ DEMO_AGREEMENTS = {
                   {"rate_percent": "10.5", "floor": "319000",
                    "note": _l("Yearly renewal: new minimum contribution base")}),
         "number": lambda i: f"CC-{1_000_000 + i:07d}",
+        # the health insurance's family cover (seguro familiar): spouse or partner, children
+        # up to 18 (25 while studying, any age with a disability), dependent parents
+        "families": {"Seguro de Salud": (("spouse", {}),
+                                         ("child", {"max_age": 18, "student_max_age": 25,
+                                                    "disabled_any_age": True}),
+                                         ("parent", {}))},
+        # cédulas in their stored form (0P-TTTT-AAAA without dashes)
+        "dependant_id": lambda i: f"0{1 + i % 7}{(i * 37) % 10000:04d}{(i * 91) % 10000:04d}",
     },
     "PHCOOP": {
         "institution": ("Philippine Health Insurance Corporation", "PHIC", "PH"),
@@ -79,6 +89,12 @@ DEMO_AGREEMENTS = {
                    "schedule": "monthly", "due_day": 10, "grace_days": 5,
                    "remittance_deadline_days": 15},),
         "number": lambda i: f"12-{100_000_000 + i:09d}-{i % 10}",
+        # PhilHealth's qualified dependants: the spouse, children under 21, parents
+        "families": {"National Health Insurance Program": (("spouse", {}),
+                                                           ("child", {"max_age": 20,
+                                                                      "disabled_any_age": True}),
+                                                           ("parent", {}))},
+        "dependant_id": lambda i: f"{900_000_000_000 + i:012d}",
     },
 }
 
@@ -165,7 +181,12 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
             Agreement.cooperative_id == cooperative.id,
             Agreement.reference == spec["reference"])):
         _fill_scheme_texts(cooperative)
-        return f"{cooperative.code}: agreement {spec['reference']} already there; kept."
+        agreement = db.session.scalar(select(Agreement).where(
+            Agreement.cooperative_id == cooperative.id,
+            Agreement.reference == spec["reference"]))
+        families_said = load_demo_families(cooperative, agreement, spec, seed)
+        return (f"{cooperative.code}: agreement {spec['reference']} already there; kept."
+                + (f" {families_said}" if families_said else ""))
     rng = random.Random(seed * 7919)
     today = date.today()
     institution = _institution(cooperative, spec)
@@ -223,5 +244,83 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
                 member, member.status_reason or _("Left the cooperative"),
                 member.status_date or today)
     db.session.flush()
+    families_said = load_demo_families(cooperative, agreement, spec, seed)
     return (f"{cooperative.code}: agreement {agreement.reference} with "
-            f"{len(result.done) + flagged} registrations.")
+            f"{len(result.done) + flagged} registrations. {families_said}")
+
+
+# members' dependants turned down by the institution, in the cooperative's language
+DEPENDANT_REJECTIONS = {"es": ("Falta la constancia de nacimiento",
+                               "No demuestra la dependencia económica"),
+                        "en": ("Birth certificate missing",
+                               "Proof of dependency missing")}
+# where demo members say they are covered outside the cooperative: (source, branches)
+OUTSIDE = (("employer", ("medical_care", "sickness", "employment_injury")),
+           ("spouse", ("medical_care", "maternity")),
+           ("state", ("old_age",)),
+           ("other_scheme", ("medical_care", "old_age", "invalidity")))
+
+
+def load_demo_families(cooperative: Cooperative, agreement: Agreement, spec: dict,
+                       seed: int) -> str:
+    """The agreement's family rules, and families enrolled with its registrations: the
+    dependants of registered members registered (some rejected with a reason), those of
+    submitted members sent, of ready and pending members enrolled; and some members covered
+    outside the cooperative. Skipped when the agreement already has dependants enrolled
+    (idempotent)."""
+    from coopreg.agreements import families
+
+    if db.session.scalar(select(DependantRegistration.id).join(
+            Registration, Registration.id == DependantRegistration.registration_id).where(
+            DependantRegistration.cooperative_id == cooperative.id,
+            Registration.cooperative_id == cooperative.id,
+            Registration.agreement_id == agreement.id).limit(1)):
+        return ""
+    rng = random.Random(seed * 104_729)
+    for scheme in agreement.schemes:
+        for relation, rule in spec.get("families", {}).get(scheme.name, ()):
+            families.set_family_rule(scheme, relation, **rule)
+    reasons = DEPENDANT_REJECTIONS["es" if cooperative.locale == "es" else "en"]
+    registrations = db.session.scalars(select(Registration).where(
+        Registration.cooperative_id == cooperative.id,
+        Registration.agreement_id == agreement.id,
+        Registration.status.in_([S.REGISTERED, S.SUBMITTED, S.READY, S.PENDING]))
+        .order_by(Registration.id)).all()
+    counts = dict.fromkeys(DependantStatus, 0)
+    n = 0
+    for registration in registrations:
+        for dependant in registration.member.dependants:
+            if families.eligibility_problem(dependant, agreement) is not None:
+                continue
+            n += 1
+            if dependant.id_number is None:
+                dependant.id_number = spec["dependant_id"](n)  # the demo's people had none
+            enrolled = families.enrol_dependant(registration, dependant)
+            if registration.status in (S.REGISTERED, S.SUBMITTED):
+                families.transition_dependant(enrolled, DependantStatus.SUBMITTED)
+            if registration.status == S.REGISTERED:
+                if rng.random() < 0.15:
+                    families.transition_dependant(enrolled, DependantStatus.REJECTED,
+                                                  rejection_reason=rng.choice(reasons))
+                else:
+                    families.transition_dependant(
+                        enrolled, DependantStatus.REGISTERED,
+                        coverage_start=registration.coverage_start)
+            counts[enrolled.status] += 1
+    outside = 0
+    members = db.session.scalars(select(Member).where(
+        Member.cooperative_id == cooperative.id,
+        Member.status == MemberStatus.ACTIVE).order_by(Member.id)).all()
+    for member in members:
+        if rng.random() < 0.12:
+            source, branches = rng.choice(OUTSIDE)
+            if member.sex.value != "female":
+                branches = tuple(b for b in branches if b != "maternity")
+            families.record_outside_coverage(member, source, branches,
+                                             declared_on=date.today() - timedelta(days=30))
+            outside += 1
+    db.session.flush()
+    return (f"Families: {counts[DependantStatus.REGISTERED]} dependants registered, "
+            f"{counts[DependantStatus.REJECTED]} rejected, "
+            f"{counts[DependantStatus.SUBMITTED]} sent, {counts[DependantStatus.ENROLLED]} "
+            f"enrolled; {outside} members covered outside.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -20,12 +21,15 @@ from coopreg.agreements.coverage import BRANCH_LABELS
 from coopreg.agreements.models import (
     HOW_TO_CLAIM_MAX,
     MEMBER_BENEFITS_MAX,
+    DependantStatus,
+    OutsideSource,
     RegistrationStatus,
     RuleKind,
     Schedule,
 )
 from coopreg.core.forms import MoneyField, choices
 from coopreg.core.labels import labels_for
+from coopreg.members.forms import RELATION_CHOICES
 
 MONTH_LABELS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"),
                 _l("June"), _l("July"), _l("August"), _l("September"), _l("October"),
@@ -51,6 +55,21 @@ REGISTRATION_STATUS_LABELS = labels_for(RegistrationStatus, {
     RegistrationStatus.REJECTED: _l("Rejected"),
     RegistrationStatus.SUSPENDED: _l("Suspended"),
     RegistrationStatus.TERMINATED: _l("Terminated"),
+})
+
+DEPENDANT_STATUS_LABELS = labels_for(DependantStatus, {
+    DependantStatus.ENROLLED: _l("Enrolled"),
+    DependantStatus.SUBMITTED: _l("Sent"),
+    DependantStatus.REGISTERED: _l("Registered"),
+    DependantStatus.REJECTED: _l("Rejected"),
+    DependantStatus.TERMINATED: _l("Terminated"),
+})
+
+OUTSIDE_SOURCE_LABELS = labels_for(OutsideSource, {
+    OutsideSource.EMPLOYER: _l("Through an employer"),
+    OutsideSource.SPOUSE: _l("Through a spouse or partner"),
+    OutsideSource.STATE: _l("By the state (non-contributory)"),
+    OutsideSource.OTHER_SCHEME: _l("Through another scheme"),
 })
 
 
@@ -184,3 +203,52 @@ class TransitionForm(FlaskForm):
 
 class EnrolForm(FlaskForm):
     agreement_id = SelectField(_l("Agreement"), coerce=int, validators=[DataRequired()])
+
+
+# ---- families and outside coverage --------------------------------------------------------
+
+class FamilyRuleForm(FlaskForm):
+    relation = SelectField(_l("Relationship"))
+    max_age = IntegerField(_l("Covered up to the age of"), validators=[Optional()],
+                           description=_l("Leave empty: at any age."))
+    student_max_age = IntegerField(_l("Up to the age of, while studying"),
+                                   validators=[Optional()])
+    disabled_any_age = BooleanField(_l("At any age with a disability"))
+    surcharge = MoneyField(_l("Surcharge per period paid by the member"), required=False,
+                           description=_l("Leave empty when the cover is free."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.relation.choices = choices(RELATION_CHOICES)
+
+
+class EnrolDependantForm(FlaskForm):
+    dependant_id = SelectField(_l("Dependant"), coerce=int, validators=[DataRequired()])
+
+
+class DependantTransitionForm(FlaskForm):
+    to_status = SelectField(_l("New status"))
+    institution_number = StringField(_l("Institution number"),
+                                     validators=[Optional(), Length(max=40)])
+    coverage_start = DateField(_l("Coverage from"), validators=[Optional()])
+    rejection_reason = StringField(_l("The institution's reason"),
+                                   validators=[Optional(), Length(max=300)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.to_status.choices = choices((s.value, label)
+                                         for s, label in DEPENDANT_STATUS_LABELS.items())
+
+
+class OutsideCoverageForm(FlaskForm):
+    source = SelectField(_l("Covered through"))
+    branches = CheckboxesField(_l("For"), choices=choices(
+        (b.value, label) for b, label in BRANCH_LABELS.items()))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)],
+                       description=_l("The employer's or scheme's name, for example."))
+    declared_on = DateField(_l("Declared on"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source.choices = choices((s.value, label)
+                                      for s, label in OUTSIDE_SOURCE_LABELS.items())

@@ -29,7 +29,7 @@ from coopreg.core.labels import label
 from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
-from coopreg.members.models import Member
+from coopreg.members.models import Dependant, DependantRelation, Member
 
 
 class Branch(enum.StrEnum):
@@ -371,3 +371,124 @@ class RegistrationEvent(CooperativeOwned, db.Model):
     def __repr__(self) -> str:
         return (f"<RegistrationEvent {self.from_status}→{self.to_status} "
                 f"registration={self.registration_id}>")
+
+
+# ---- families: who a scheme covers through a member, and their registrations ----------------
+
+class DependantStatus(enum.StrEnum):
+    """A dependant's registration, carried by the member's: enrolled with the member, sent in
+    the member's batch, then registered or rejected by the institution's answer."""
+
+    ENROLLED = "enrolled"
+    SUBMITTED = "submitted"
+    REGISTERED = "registered"
+    REJECTED = "rejected"
+    TERMINATED = "terminated"
+
+
+D = DependantStatus
+DEPENDANT_TRANSITIONS: dict[DependantStatus, frozenset[DependantStatus]] = {
+    D.ENROLLED: frozenset({D.SUBMITTED, D.TERMINATED}),
+    D.SUBMITTED: frozenset({D.REGISTERED, D.REJECTED, D.TERMINATED}),
+    D.REGISTERED: frozenset({D.TERMINATED}),
+    # corrected (a document, a date of birth): sent again with the member's next batch
+    D.REJECTED: frozenset({D.ENROLLED, D.TERMINATED}),
+    D.TERMINATED: frozenset({D.ENROLLED}),
+}
+DEPENDANT_LIFECYCLE = Lifecycle(DEPENDANT_TRANSITIONS, lambda current, new: _(
+    "A dependant's registration that is %(current)s cannot become %(new)s (allowed: "
+    "%(allowed)s).", current=label(current), new=label(new),
+    allowed=", ".join(label(s) for s in DEPENDANT_LIFECYCLE.allowed(current)) or _("none")))
+# Dependants whose cover counts (the coverage report's "covered dependants").
+COVERED_DEPENDANT = DependantStatus.REGISTERED
+
+
+class FamilyRule(CooperativeOwned, TimestampMixin, db.Model):
+    """Which dependants a scheme covers through a member, for one relation: up to `max_age`
+    (none: any age), up to `student_max_age` while studying, at any age when disabled
+    (`disabled_any_age`), free or for a `surcharge_minor` per period paid by the member.
+    One rule per scheme and relation; no rule means the scheme does not cover that relation.
+    The surcharge is kept and shown here; turning it into dues is the dues engine's work."""
+
+    __tablename__ = "family_rules"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("scheme_id", "relation"),)
+
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"))
+    relation: Mapped[DependantRelation] = mapped_column(enum_column(DependantRelation))
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    student_max_age: Mapped[int | None] = mapped_column(Integer)
+    disabled_any_age: Mapped[bool] = mapped_column(Boolean, default=False)
+    surcharge_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+    scheme: Mapped[Scheme] = relationship()
+
+    @property
+    def free(self) -> bool:
+        return not self.surcharge_minor
+
+    def __repr__(self) -> str:
+        return f"<FamilyRule {self.relation} of scheme {self.scheme_id}>"
+
+
+class DependantRegistration(CooperativeOwned, TimestampMixin, db.Model):
+    """A dependant's registration under the registration of the member who carries them: one
+    per dependant and member registration. It moves through `DEPENDANT_LIFECYCLE` with the
+    member's (sent when the member's batch is sealed, answered with the member's answer or
+    by a row of the answer file that gives the dependant's ID). `batch_id` is the batch that
+    carried it last."""
+
+    __tablename__ = "dependant_registrations"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("registration_id", "dependant_id"),
+        Index("ix_dependant_registrations_coop_status", "cooperative_id", "status"),
+    )
+
+    cooperative_index = False  # the composite index starting with cooperative_id serves
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"))
+    dependant_id: Mapped[int] = mapped_column(ForeignKey("dependants.id"), index=True)
+    status: Mapped[DependantStatus] = mapped_column(enum_column(DependantStatus),
+                                                    default=DependantStatus.ENROLLED)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+    institution_number: Mapped[str | None] = mapped_column(String(40))
+    coverage_start: Mapped[date | None] = mapped_column(Date)
+    rejection_reason: Mapped[str | None] = mapped_column(String(300))
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    registration: Mapped[Registration] = relationship()
+    dependant: Mapped[Dependant] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"<DependantRegistration dependant={self.dependant_id} "
+                f"registration={self.registration_id} {self.status}>")
+
+
+class OutsideSource(enum.StrEnum):
+    """Where a member is covered outside the cooperative."""
+
+    EMPLOYER = "employer"
+    SPOUSE = "spouse"
+    STATE = "state"
+    OTHER_SCHEME = "other_scheme"
+
+
+class OutsideCoverage(CooperativeOwned, TimestampMixin, db.Model):
+    """A branch a member is covered for outside the cooperative (through an employer, a
+    spouse, the state or another scheme), as the member declared it: one row per member and
+    branch. The coverage report counts them apart from the gap."""
+
+    __tablename__ = "outside_coverages"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("member_id", "branch"),
+                      Index("ix_outside_coverages_coop_member", "cooperative_id", "member_id"))
+
+    cooperative_index = False  # the composite index starting with cooperative_id serves
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    branch: Mapped[Branch] = mapped_column(enum_column(Branch, 30))
+    source: Mapped[OutsideSource] = mapped_column(enum_column(OutsideSource))
+    note: Mapped[str | None] = mapped_column(String(200))
+    declared_on: Mapped[date] = mapped_column(Date)
+
+    def __repr__(self) -> str:
+        return f"<OutsideCoverage {self.branch} of member {self.member_id} ({self.source})>"

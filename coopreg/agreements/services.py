@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from coopreg.agreements import families
 from coopreg.agreements.models import (
     ACTIVE_STATUSES,
     HOW_TO_CLAIM_MAX,
@@ -858,6 +859,8 @@ def transition_registration(registration: Registration, to_status: RegistrationS
     registration.status_changed_at = utcnow()
     event = _event(registration, current, to_status, reason, actor_id)
     db.session.flush()
+    if to_status == S.TERMINATED:
+        families.end_with_members(registration.cooperative_id, [registration.id])
     return event
 
 
@@ -922,6 +925,8 @@ def transition_many(registration_ids: Iterable[int], to_status: RegistrationStat
                     [{**event, "id": event_id} for event, event_id in zip(events, inserted,
                                                                            strict=True)])
         moved += len(rows)
+        if to_status == S.TERMINATED:
+            families.end_with_members(cooperative_id, chunk)
     # the session may hold these registrations: let it read them again
     moved_ids = set(ids)
     for obj in list(db.session.identity_map.values()):

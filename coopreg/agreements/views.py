@@ -585,6 +585,15 @@ def coverage():
                            dimension_columns=DIMENSION_COLUMNS)
 
 
+@bp.route("/coverage/brief")
+@roles_required(*ALL_ROLES)
+def coverage_brief():
+    """The report's figures, chart, date and method on one printable page, for advocacy, in
+    the reader's language (chosen on the page; the page's own by default)."""
+    report = coverage_report(current_cooperative().id)
+    return _render_in(_chosen_language(None), "agreements/coverage_brief.html", report=report)
+
+
 @bp.route("/coverage/export", methods=["POST"])
 @roles_required(*ALL_ROLES)
 def coverage_xlsx():
@@ -592,3 +601,7 @@ def coverage_xlsx():
     then the download link)."""
     cooperative = current_cooperative()
     return start_and_follow(create_job(cooperative.id, COVERAGE_EXPORT, current_user.id, {}))
+
+
+# the families' pages are routes of this blueprint too
+from coopreg.agreements import family_views  # noqa: E402,F401

@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select
 
 from coopreg.agreements import services as agreement_services
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
+from coopreg.batches import dependants
 from coopreg.batches.answer_reading import (
     KEYS,
     ROLE_LABELS,
@@ -311,12 +312,14 @@ class _BatchIndex:
 
     def __init__(self, batch: Batch):
         self.by_key: dict[AnswerRole, dict[str, tuple]] = {k: {} for k in KEYS}
-        for line, member, registration in db.session.execute(
+        # members' lines only: a dependant's line is answered with its member (or by its own
+        # ID, batches/dependants.py), never matched as a member
+        for line, member, registration in db.session.execute(dependants.member_lines_only(
                 select(BatchLine, Member, Registration)
                 .join(Member, Member.id == BatchLine.member_id)
                 .outerjoin(Registration, Registration.id == BatchLine.registration_id)
                 .where(BatchLine.cooperative_id == batch.cooperative_id,
-                       BatchLine.batch_id == batch.id, BatchLine.included.is_(True))):
+                       BatchLine.batch_id == batch.id, BatchLine.included.is_(True)))):
             item = (line, member, registration)
             if member.id_number:
                 self.by_key[R.ID_NUMBER][id_key(member.id_number)] = item
@@ -499,8 +502,14 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
             .join(Registration, Registration.id == BatchLine.registration_id)
             .where(BatchLine.cooperative_id == batch.cooperative_id,
                    BatchLine.id.in_(line_ids)))}
+        accepted: dict[int, date] = {}
+        rejected: list[int] = []
         for row in to_apply:
             registration = registrations[row.batch_line_id]
+            if row.result == AnswerResult.ACCEPTED:
+                accepted[registration.id] = row.effective_date
+            else:
+                rejected.append(registration.id)
             if row.result == AnswerResult.ACCEPTED:
                 agreement_services.transition_registration(
                     registration, S.REGISTERED, actor_id,
@@ -512,15 +521,17 @@ def apply_acknowledgement(ack: Acknowledgement, actor_id: int | None) -> Acknowl
                     registration, S.REJECTED, actor_id,
                     rejection_reason=row.reason or _("Rejected by the institution (no reason "
                                                      "given)"))
+        dependants.answer_dependants(ack, mapping_for(batch.agreement), accepted, rejected)
     for row in to_apply:
         row.applied = True
     ACK_LIFECYCLE.move(ack, AckStatus.APPLIED)
     ack.applied_at = utcnow()
     ack.applied_by_id = actor_id
     db.session.flush()
-    included = db.session.scalar(select(db.func.count()).select_from(BatchLine).where(
-        BatchLine.cooperative_id == batch.cooperative_id,
-        BatchLine.batch_id == batch.id, BatchLine.included.is_(True)))
+    included = db.session.scalar(dependants.member_lines_only(
+        select(db.func.count()).select_from(BatchLine).where(
+            BatchLine.cooperative_id == batch.cooperative_id,
+            BatchLine.batch_id == batch.id, BatchLine.included.is_(True))))
     answered = db.session.scalar(
         select(db.func.count(db.distinct(AcknowledgementLine.batch_line_id)))
         .join(Acknowledgement)

@@ -9,6 +9,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
+from coopreg.agreements import families
 from coopreg.agreements import services as agreement_services
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
 from coopreg.batches import acks, services
@@ -26,6 +27,32 @@ ANSWER_WORDS = {
            "accepted": "APPROVED", "rejected": "DENIED", "date": "%m/%d/%Y",
            "reason": "Date of birth differs from the civil registry"},
 }
+
+
+# how each demo agreement's enrolment file carries the dependants: CCSS a line each (in
+# Spanish, as the fund's forms), PhilHealth columns on the member's line
+DEPENDANTS_IN_FILE = {
+    "CCSS-DEMO": ("lines", (("Tipo (A/D)", "line.kind"), ("Dependiente", "dependant.name"),
+                            ("Parentesco", "dependant.relation"),
+                            ("Cédula del dependiente", "dependant.id_number"),
+                            ("Nacimiento del dependiente", "dependant.date_of_birth"))),
+    "PHIC-DEMO": ("columns", tuple(
+        (f"Dependent {n} {title}", f"dependants.{n}.{field}")
+        for n in (1, 2, 3) for title, field in (("name", "name"), ("relationship", "relation"),
+                                                ("ID", "id_number")))),
+}
+
+
+def _carry_dependants(agreement: Agreement) -> None:
+    """The demo's enrolment layout carries the dependants enrolled with each member."""
+    mode, columns = DEPENDANTS_IN_FILE.get(agreement.reference, ("none", ()))
+    layout = services.layout_for(agreement, "enrolment")
+    if mode == "none" or layout.dependants_mode != "none":
+        return
+    for header, source in columns:
+        services.add_column(layout, {"header": header, "source": source})
+    layout.dependants_mode = mode
+    db.session.flush()
 
 
 def load_demo_batches(cooperative: Cooperative) -> str:
@@ -55,6 +82,7 @@ def load_demo_batches(cooperative: Cooperative) -> str:
         ready = ready_ids()
     if len(ready) < 3:
         return f"{cooperative.code}: too few ready registrations for a demo batch."
+    _carry_dependants(agreement)
     batch = services.create_batch(cooperative, agreement, "enrolment", None,
                                   registration_ids=ready[: max(2, len(ready) // 2)])
     path = services.seal_batch(batch, None, current_app.config["EXPORT_DIR"])
@@ -62,7 +90,8 @@ def load_demo_batches(cooperative: Cooperative) -> str:
 
     members = db.session.scalars(select(Member).join(BatchLine).where(
         BatchLine.cooperative_id == cooperative.id, BatchLine.batch_id == batch.id,
-        BatchLine.included.is_(True)).order_by(BatchLine.line_no)).all()
+        BatchLine.included.is_(True), BatchLine.dependant_id.is_(None))
+        .order_by(BatchLine.line_no)).all()
     # the answer as the institution writes it (a title row, its own words and date form):
     # read with no mapping typed, as a real one is
     words = ANSWER_WORDS.get(cooperative.locale, ANSWER_WORDS["en"])
@@ -82,6 +111,14 @@ def load_demo_batches(cooperative: Cooperative) -> str:
                     Registration.institution_member_number == number)):
                 break
         rows.append(f"{member.id_number};{number};{words['accepted']};;{start}")
+    # the institution turns down one dependant on a row of their own (the others follow
+    # their member's answer)
+    sent = families.submitted_by_id(cooperative.id, batch.id)
+    if sent:
+        first = next(iter(sent.values()))
+        reason = ("Falta la constancia de nacimiento" if agreement.cooperative.locale == "es"
+                  else "Birth certificate missing")
+        rows.append(f"{first.dependant.id_number};;{words['rejected']};{reason};")
     answer = ("\r\n".join(rows) + "\r\n").encode("utf-8")
     ack = acks.upload_acknowledgement(batch, answer, f"answer-{batch.reference}.csv", None)
     acks.apply_acknowledgement(ack, None)

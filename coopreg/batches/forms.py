@@ -9,7 +9,13 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coopreg.batches.answer_reading import ROLE_LABELS, AnswerResult, AnswerRole
-from coopreg.batches.layouts import ENCODINGS, FORMAT_LABELS, KIND_LABELS, TRANSFORMS
+from coopreg.batches.layouts import (
+    DEPENDANTS_MODES,
+    ENCODINGS,
+    FORMAT_LABELS,
+    KIND_LABELS,
+    TRANSFORMS,
+)
 from coopreg.batches.models import AckStatus, BatchStatus
 from coopreg.core.forms import MonthField, choices
 from coopreg.core.labels import labels_for
@@ -79,9 +85,16 @@ class LayoutForm(FlaskForm):
                               validators=[Optional(), Length(max=500)])
     footer_line = StringField(_l("Summary record (fixed width)"),
                               validators=[Optional(), Length(max=500)])
+    dependants_mode = SelectField(_l("Dependants in the file (enrolment)"),
+                                  validators=[Optional()],
+                                  description=_l("The dependants enrolled with each member: a "
+                                                 "line each after the member's line "
+                                                 "(“Dependant's …” columns), or columns on the "
+                                                 "member's line (“… (dependant 1)”)."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.dependants_mode.choices = choices(DEPENDANTS_MODES.items())
         self.format.choices = choices((k.value, v) for k, v in FORMAT_LABELS.items())
         self.encoding.choices = choices(ENCODINGS.items())
         self.delimiter.choices = choices(((",", _l("Comma ,")), (";", _l("Semicolon ;"))))

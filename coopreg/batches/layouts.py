@@ -48,6 +48,10 @@ class LineData:
     agreement: Any = None
     batch: Any = None  # a BatchInfo
     contribution: dict = field(default_factory=dict)
+    # a line per dependant: the dependant this line is for (its member is the carrier);
+    # dependants' columns on the member's line: the dependants sent with the member
+    dependant: Any = None
+    dependants: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,38 @@ SOURCES: dict[str, Source] = {
                                  lambda line: line.contribution.get("total"), REM),
     "fixed": Source(_l("A fixed value"), T, lambda line: None),
 }
+ENR = (BatchKind.ENROLMENT,)
+# How many dependants a member's line can carry in columns (`dependants.N.*`).
+DEPENDANT_COLUMNS = 4
+DEPENDANTS_MODES = {"none": _l("Not in the file"),
+                    "lines": _l("A line per dependant, after the member's line"),
+                    "columns": _l("Columns on the member's line")}
+
+
+def _dependant(attr: str, index: int | None = None) -> Callable[[LineData], Any]:
+    def get(line: LineData):
+        if index is None:
+            person = line.dependant
+        else:
+            person = line.dependants[index] if index < len(line.dependants) else None
+        value = getattr(person, attr, None) if person is not None else None
+        return getattr(value, "value", value)
+    return get
+
+
+_DEPENDANT_FIELDS = (("name", _l("Dependant's name"), T),
+                     ("relation", _l("Dependant's relationship"), T),
+                     ("date_of_birth", _l("Dependant's date of birth"), D),
+                     ("id_number", _l("Dependant's ID"), T))
+SOURCES["line.kind"] = Source(_l("Member or dependant (M/D)"), T,
+                              lambda line: "D" if line.dependant is not None else "M", ENR)
+for _key, _label_text, _type in _DEPENDANT_FIELDS:
+    SOURCES[f"dependant.{_key}"] = Source(_label_text, _type, _dependant(_key), ENR)
+for _n in range(DEPENDANT_COLUMNS):
+    for _key, _label_text, _type in _DEPENDANT_FIELDS:
+        SOURCES[f"dependants.{_n + 1}.{_key}"] = Source(
+            _l("%(field)s (dependant %(n)d)", field=_label_text, n=_n + 1), _type,
+            _dependant(_key, _n), ENR)
 # The member's fields an update batch watches for changes (what the institution holds about
 # the person; the registration's own numbers and dates come from the institution).
 WATCHED = tuple(k for k in SOURCES if k.startswith("member."))
@@ -297,7 +333,8 @@ COLUMN_FIELDS = ("position", "header", "source", "fixed_value", "col_type", "dat
                  "id_format", "decimals", "implied_decimals", "transform", "width", "align",
                  "pad", "required")
 LAYOUT_FIELDS = ("name", "kind", "format", "encoding", "delimiter", "decimal_mark",
-                 "include_header", "header_line", "footer_line", "built_in_origin")
+                 "include_header", "header_line", "footer_line", "built_in_origin",
+                 "dependants_mode")
 
 
 def snapshot(layout) -> dict:
@@ -365,6 +402,16 @@ class CompiledColumn:
     label: str
 
 
+def _nobody_there(source: str, line: LineData) -> bool:
+    """A dependant's column on a line without that dependant (a member's own line, or fewer
+    dependants than columns): "required" asks nothing of it."""
+    if source.startswith("dependant."):
+        return line.dependant is None
+    if source.startswith("dependants."):
+        return int(source.split(".")[1]) > len(line.dependants)
+    return False
+
+
 def _date_text(value: date, pattern: str | None) -> str:
     return value.strftime(pattern or _ISO)
 
@@ -404,7 +451,7 @@ class CompiledLayout:
         col_type = spec["col_type"]
         raw = spec.get("fixed_value") if spec["source"] == "fixed" else source.getter(line)
         if raw is None or raw == "":
-            if spec.get("required"):
+            if spec.get("required") and not _nobody_there(spec["source"], line):
                 return None, _("“%(header)s” is empty.", header=spec["header"])
             return None, None
         if source.is_id or spec["source"] == "registration.institution_member_number":

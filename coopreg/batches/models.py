@@ -110,6 +110,10 @@ class FileLayout(CooperativeOwned, TimestampMixin, db.Model):
     header_line: Mapped[str | None] = mapped_column(String(500))
     footer_line: Mapped[str | None] = mapped_column(String(500))
     built_in_origin: Mapped[str | None] = mapped_column(String(60))
+    # how an enrolment file carries the dependants enrolled with a member: not at all
+    # ("none"), a line per dependant after the member's ("lines"), or the dependants'
+    # columns on the member's line ("columns"); see `batches.dependants`
+    dependants_mode: Mapped[str] = mapped_column(String(10), default="none")
 
     agreement: Mapped[Agreement] = relationship()
     columns: Mapped[list[LayoutColumn]] = relationship(
@@ -216,6 +220,9 @@ class BatchLine(CooperativeOwned, db.Model):
     line_no: Mapped[int] = mapped_column(Integer)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    # a line for a dependant the member carries (layouts with a line per dependant): its
+    # member is the carrier, it has no registration of its own
+    dependant_id: Mapped[int | None] = mapped_column(ForeignKey("dependants.id"))
     values: Mapped[list] = mapped_column(JSON)
     # the member's exported fields when the line was made (update batches compare with them)
     source_values: Mapped[dict | None] = mapped_column(JSON)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 from coopreg.agreements import services as agreement_services
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
 from coopreg.auth.models import Role
+from coopreg.batches import dependants
 from coopreg.batches import layouts as L
 from coopreg.batches.models import (
     BATCH_LIFECYCLE,
@@ -148,7 +149,10 @@ def _layout_values(data: dict) -> dict:
               "header_line": _clean_text(data.get("header_line"), 500, "header_line", "",
                                          required=False),
               "footer_line": _clean_text(data.get("footer_line"), 500, "footer_line", "",
-                                         required=False)}
+                                         required=False),
+              "dependants_mode": data.get("dependants_mode") or "none"}
+    if values["dependants_mode"] not in dependants.MODES:
+        raise DomainError(_("Choose how the file carries dependants."), field="dependants_mode")
     sample = {"reference": "B-000001", "agreement": "REF", "period": date(2025, 1, 1),
               "date": date(2025, 1, 31), "count": 1, "total_minor": 100,
               "member_share_minor": 50, "cooperative_share_minor": 50, "checksum": "0" * 64}
@@ -166,6 +170,9 @@ def _column_values(layout: FileLayout, data: dict) -> dict:
     if source not in L.SOURCES:
         raise DomainError(_("Choose where the column's value comes from."), field="source")
     if layout.kind not in L.SOURCES[source].kinds:
+        if L.SOURCES[source].kinds == L.ENR:
+            raise DomainError(_("Dependants are carried only in enrolment files."),
+                              field="source")
         raise DomainError(_("Contribution amounts exist only in remittance files."),
                           field="source")
     col_type = data.get("col_type") or L.SOURCES[source].col_type.value
@@ -326,7 +333,7 @@ def copy_layout(layout: FileLayout, target: Agreement) -> FileLayout:
                       **{k: getattr(layout, k) for k in ("name", "format", "encoding",
                                                          "delimiter", "decimal_mark",
                                                          "include_header", "header_line",
-                                                         "footer_line")})
+                                                         "footer_line", "dependants_mode")})
     for column in layout.columns:
         copy.columns.append(LayoutColumn(cooperative_id=target.cooperative_id,
                                          **{k: getattr(column, k) for k in L.COLUMN_FIELDS}))
@@ -351,6 +358,7 @@ def layout_problems(layout: FileLayout | dict) -> list[str]:
         for column in data["columns"]:
             if not column.get("width"):
                 problems.append(_("Column “%(name)s” has no width.", name=column["header"]))
+    problems += dependants.layout_problems(data)
     return problems
 
 
@@ -516,9 +524,16 @@ def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
         progress(0, total, _("Checking the lines…"))
     for examined, chunk in chunks:
         rows = []
+        carried = dependants.carried(
+            batch.kind, layout, batch.cooperative_id,
+            [c.registration.id for c in chunk if c.registration is not None])
         for candidate in chunk:
             line = L.LineData(candidate.member, candidate.registration, agreement, info,
                               candidate.contribution)
+            with_member = (carried.get(candidate.registration.id, [])
+                           if candidate.registration is not None else [])
+            if dependants.mode_of(layout) == "columns":
+                line.dependants = [person for _enrolled, person in with_member]
             values, problems = compiled.render(line)
             for index, value in enumerate(values):
                 if value is not None and len(value) > widths[index]:
@@ -533,6 +548,7 @@ def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
                 "member_id": candidate.member.id if candidate.member is not None else None,
                 "registration_id": (candidate.registration.id
                                     if candidate.registration is not None else None),
+                "dependant_id": None,
                 "values": values,
                 "source_values": (L.source_values(line) if candidate.registration is not None
                                   and batch.kind != BatchKind.REMITTANCE else None),
@@ -544,6 +560,11 @@ def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
                 "problem": "\n".join(problems) or None,
                 "included": not problems,
             })
+            if dependants.mode_of(layout) == "lines":
+                for _enrolled, person in with_member:
+                    line_no += 1
+                    rows.append(_dependant_line(batch, compiled, line, person, line_no, widths,
+                                                carrier_included=not problems))
         if rows:
             db.session.execute(insert(table), rows)
         if progress:
@@ -552,6 +573,25 @@ def _build_lines(batch: Batch, agreement: Agreement, cooperative: Cooperative,
     batch.col_widths = widths
     db.session.flush()
     return line_no
+
+
+def _dependant_line(batch: Batch, compiled: L.CompiledLayout, member_line: L.LineData,
+                    person, line_no: int, widths: list[int], carrier_included: bool) -> dict:
+    """A dependant's own line (layouts with a line per dependant): the carrier's columns
+    repeated, the dependant's filled; left out with its member."""
+    line = L.LineData(member_line.member, member_line.registration, member_line.agreement,
+                      member_line.batch, dependant=person)
+    values, problems = compiled.render(line)
+    if not carrier_included:
+        problems.append(_("The member's line is left out."))
+    for index, value in enumerate(values):
+        if value is not None and len(value) > widths[index]:
+            widths[index] = len(value)
+    return {"cooperative_id": batch.cooperative_id, "batch_id": batch.id, "line_no": line_no,
+            "member_id": member_line.member.id, "registration_id": None,
+            "dependant_id": person.id, "values": values, "source_values": None,
+            "amount_minor": None, "member_share_minor": None, "cooperative_share_minor": None,
+            "problem": "\n".join(problems) or None, "included": not problems}
 
 
 def _nothing_to_send(kind: BatchKind, agreement: Agreement, period: date | None) -> DomainError:
@@ -1052,6 +1092,8 @@ def _move_registrations(batch: Batch, actor_id: int | None) -> None:
                   ref=batch.reference)
     agreement_services.transition_many(ids, target, actor_id, reason,
                                        cooperative_id=batch.cooperative_id)
+    if target == S.SUBMITTED:
+        dependants.send(batch, ids)
 
 
 def commit_sealing(path: Path | PendingFile | None) -> None:

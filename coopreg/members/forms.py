@@ -118,3 +118,5 @@ class DependantForm(FlaskForm):
                            validators=[DataRequired()])
     date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
     id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=40)])
+    student = BooleanField(_l("Studying"))
+    disabled = BooleanField(_l("Lives with a disability"))

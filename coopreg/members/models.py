@@ -173,6 +173,9 @@ class Dependant(CooperativeOwned, TimestampMixin, db.Model):
     relation: Mapped[DependantRelation] = mapped_column(enum_column(DependantRelation))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     id_number: Mapped[str | None] = mapped_column(String(40))
+    # what a scheme's family rules may ask (a student or a disabled child is covered longer)
+    student: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     member: Mapped[Member] = relationship(back_populates="dependants")
 

@@ -39,7 +39,7 @@ from coopreg.members.models import (
     Sex,
 )
 from coopreg.members.national_ids import id_types_for, normalise_id
-from coopreg.members.signals import member_left
+from coopreg.members.signals import dependant_removing, member_left
 
 OLDEST_AGE = 120
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
@@ -397,8 +397,10 @@ def change_member_status(member: Member, to_status: MemberStatus | str, effectiv
 
 
 def add_dependant(member: Member, name: str, relation: str, date_of_birth: date | None,
-                  id_number: str | None, today: date | None = None) -> Dependant:
-    """Record a person covered through the member."""
+                  id_number: str | None, today: date | None = None, *, student: bool = False,
+                  disabled: bool = False) -> Dependant:
+    """Record a person covered through the member (whether they study or live with a
+    disability: what schemes' family rules may ask)."""
     today = today or date.today()
     name = _text(name)
     if not name:
@@ -417,14 +419,16 @@ def add_dependant(member: Member, name: str, relation: str, date_of_birth: date 
                                  local_label=cooperative.id_label)
     dependant = Dependant(cooperative_id=member.cooperative_id, member_id=member.id, name=name,
                           relation=relation_value, date_of_birth=date_of_birth,
-                          id_number=id_number)
+                          id_number=id_number, student=bool(student), disabled=bool(disabled))
     db.session.add(dependant)
     db.session.flush()
     return dependant
 
 
 def remove_dependant(dependant: Dependant) -> None:
-    """Dependants are removed (the audit log keeps what they were)."""
+    """Dependants are removed (the audit log keeps what they were), unless another area
+    still holds records of them (`dependant_removing` refuses)."""
+    dependant_removing.send(dependant)
     db.session.delete(dependant)
     db.session.flush()
 

@@ -247,7 +247,8 @@ def add_dependant(member_id: int):
     if form.validate_on_submit():
         with attempt(report=False) as outcome:
             services.add_dependant(member, form.name.data, form.relation.data,
-                                   form.date_of_birth.data, form.id_number.data)
+                                   form.date_of_birth.data, form.id_number.data,
+                                   student=form.student.data, disabled=form.disabled.data)
         if outcome.ok:
             flash(_("Dependant added."), "success")
         else:
@@ -285,8 +286,12 @@ def _dependant_of(member_id: int, dependant_id: int) -> tuple[Member, Dependant]
 def remove_dependant(member_id: int, dependant_id: int):
     member, dependant = _dependant_of(member_id, dependant_id)
     if EmptyForm().validate_on_submit():
-        services.remove_dependant(dependant)
-        flash(_("Dependant removed."), "success")
+        with attempt(report=False) as outcome:
+            services.remove_dependant(dependant)
+        if outcome.ok:
+            flash(_("Dependant removed."), "success")
+        else:
+            flash(outcome.error.message, "error")
     return redirect(url_for("members.view_member", member_id=member.id) + "#dependants")
 
 

@@ -29,6 +29,13 @@ ACCESS: dict = {
     "agreements.registration_summary": ALL,
     "agreements.awareness_sheet": ALL,
     "agreements.member_awareness_sheet": ALL,
+    "agreements.coverage_brief": ALL,
+    "agreements.set_family_rule": ADMIN,
+    "agreements.remove_family_rule": ADMIN,
+    "agreements.enrol_dependant": EDITORS,
+    "agreements.transition_dependant": EDITORS,
+    "agreements.record_outside_coverage": EDITORS,
+    "agreements.remove_outside_coverage": EDITORS,
 }
 
 FLAT_TERMS = {"rule_kind": "flat", "flat_amount": "500", "member_share_percent": "50",
@@ -38,10 +45,11 @@ FLAT_TERMS = {"rule_kind": "flat", "flat_amount": "500", "member_share_percent":
 
 def make_ids(app, cooperative, factories) -> dict:
     """The ids this area's routes take (URL argument name → id), created in `cooperative`."""
-    from coopreg.agreements import services
+    from coopreg.agreements import families, services
     from coopreg.cooperatives.models import Cooperative
     from coopreg.core.audit import acting_as
     from coopreg.extensions import db
+    from coopreg.members import services as member_services
     from coopreg.members.models import Member
 
     member = factories["make_member"](cooperative)
@@ -55,7 +63,15 @@ def make_ids(app, cooperative, factories) -> dict:
             FLAT_TERMS, None)
         registration = services.enrol_member(agreement, db.session.get(Member, member.id),
                                              None)
+        member_row = db.session.get(Member, member.id)
+        rule = families.set_family_rule(scheme, "child", max_age=18)
+        dependant = member_services.add_dependant(member_row, "Hija", "child",
+                                                  date(2015, 1, 1), None)
+        enrolled = families.enrol_dependant(registration, dependant)
+        outside = families.record_outside_coverage(member_row, "employer", ["sickness"])[0]
         ids = {"institution_id": institution.id, "scheme_id": scheme.id,
-               "agreement_id": agreement.id, "registration_id": registration.id}
+               "agreement_id": agreement.id, "registration_id": registration.id,
+               "rule_id": rule.id, "dependant_registration_id": enrolled.id,
+               "row_id": outside.id}
         db.session.commit()
     return ids

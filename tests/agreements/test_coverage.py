@@ -66,8 +66,11 @@ def test_overall_counts_per_branch(fixture, cr):
     assert report.total_active == 6
     assert report.covered_any == 2
     counts = _counts(report.branches)
-    for branch in HEALTH:
+    for branch in (Branch.MEDICAL_CARE, Branch.SICKNESS):
         assert counts[branch] == (2, 6)
+    # maternity is counted among women: m1, m3, m4 and m7 are active; m1 is covered
+    assert counts[Branch.MATERNITY] == (1, 4)
+    assert report.women == 4
     for branch in PENSIONS:
         assert counts[branch] == (1, 6)
     for branch in (Branch.UNEMPLOYMENT, Branch.EMPLOYMENT_INJURY, Branch.FAMILY):
@@ -128,7 +131,9 @@ def test_the_workbook(fixture, cr, new_member):
     summary = workbook["Summary"]
     assert [c.value for c in summary[1]] == ["Branch", "Active members", "Covered",
                                              "Not covered", "Covered share",
-                                             "Not covered share"]
+                                             "Not covered share",
+                                             "Covered outside the cooperative",
+                                             "Covered nowhere"]
     assert all(c.font.bold for c in summary[1])
     assert summary.freeze_panes == "B2"
     assert [c.value for c in summary[2]][:4] == ["Medical care", 7, 2, 5]

@@ -91,3 +91,59 @@ def test_the_demo_speaks_each_cooperatives_language(app):
         assert notes == {"Renovación anual: nueva base mínima contributiva"}
         reversals = values(ReceiptReversal.reason, ReceiptReversal.cooperative_id, "CRAGRO")
         assert reversals <= {"Registrado a nombre de otro socio (demo)"}
+
+
+def test_the_demo_enrols_families_and_records_cover_outside(app):
+    """Both demo agreements cover families: dependants registered with their members, some
+    rejected with a reason, some sent in the demo batch (CCSS a line each, PhilHealth in
+    columns) and answered; some members covered outside the cooperative."""
+    from coopreg.agreements.coverage import coverage_report
+    from coopreg.agreements.models import (
+        DependantRegistration,
+        DependantStatus,
+        FamilyRule,
+        OutsideCoverage,
+    )
+    from coopreg.batches.models import Batch, BatchLine
+
+    result = app.test_cli_runner().invoke(args=["demo", "--members", "60"])
+    assert result.exit_code == 0, result.output
+    assert "Families:" in result.output
+    with app.app_context():
+        for reference, mode in (("CCSS-DEMO", "lines"), ("PHIC-DEMO", "columns")):
+            agreement = db.session.scalar(select(Agreement).where(
+                Agreement.reference == reference))
+            rules = db.session.scalars(select(FamilyRule.relation).where(
+                FamilyRule.cooperative_id == agreement.cooperative_id)).all()
+            assert {r.value for r in rules} == {"spouse", "child", "parent"}
+            statuses = dict(db.session.execute(
+                select(DependantRegistration.status, func.count())
+                .join(Registration, Registration.id == DependantRegistration.registration_id)
+                .where(Registration.agreement_id == agreement.id)
+                .group_by(DependantRegistration.status)).all())
+            assert statuses.get(DependantStatus.REGISTERED, 0) > 0, reference
+            assert statuses.get(DependantStatus.REJECTED, 0) > 0, reference
+            rejected = db.session.scalars(select(DependantRegistration).join(
+                Registration, Registration.id == DependantRegistration.registration_id).where(
+                Registration.agreement_id == agreement.id,
+                DependantRegistration.status == DependantStatus.REJECTED)).all()
+            assert all(r.rejection_reason for r in rejected)
+            batch = db.session.scalar(select(Batch).where(Batch.agreement_id == agreement.id))
+            assert batch.layout_snapshot["dependants_mode"] == mode
+            answered = db.session.scalar(select(func.count()).select_from(
+                DependantRegistration).where(DependantRegistration.batch_id == batch.id,
+                                             DependantRegistration.status.in_([
+                                                 DependantStatus.REGISTERED,
+                                                 DependantStatus.REJECTED])))
+            assert answered > 0, reference
+            if mode == "lines":
+                assert db.session.scalar(select(func.count()).select_from(BatchLine).where(
+                    BatchLine.batch_id == batch.id, BatchLine.dependant_id.is_not(None))) > 0
+            outside = db.session.scalar(select(func.count()).select_from(
+                OutsideCoverage).where(
+                OutsideCoverage.cooperative_id == agreement.cooperative_id))
+            assert outside > 0, reference
+            report = coverage_report(agreement.cooperative_id)
+            assert report.dependants_covered > 0 and report.covered_outside_any > 0
+    again = app.test_cli_runner().invoke(args=["demo", "--members", "60"])
+    assert again.exit_code == 0 and "Families:" not in again.output
