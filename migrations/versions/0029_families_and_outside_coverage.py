@@ -3,7 +3,7 @@ registrations carried by their member's, batch lines and layouts that carry depe
 where members are covered outside the cooperative (issue 17)
 
 Revision ID: 0029
-Revises: 0025
+Revises: 0031
 Create Date: 2026-12-04
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0029'
-down_revision = '0025'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 
