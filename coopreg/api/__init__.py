@@ -70,7 +70,7 @@ def _document_problems(api: Api) -> None:
 
 
 def init_api(app: Flask) -> None:
-    from coopreg.api import batches, members
+    from coopreg.api import batches, members, receipts
     from coopreg.api.docs import bp as docs_bp
     from coopreg.auth.access import ACCESS_ATTR
     from coopreg.extensions import csrf
@@ -87,7 +87,7 @@ def init_api(app: Flask) -> None:
         "(`coopreg tokens create`, or the API tokens page of your account). Errors are "
         "application/problem+json (RFC 9457) in the language of Accept-Language.")}})
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
-    for module in (members, batches):
+    for module in (members, batches, receipts):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     _document_problems(api)

@@ -9,11 +9,13 @@ import pytest
 
 from coopreg.auth.access import ACCESS_ATTR
 from coopreg.batches import acks, services
+from coopreg.contributions import services as money
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
-from tests.access_levels import ALL, EDITORS, OFFICE
+from tests.access_levels import ALL, EDITORS, MONEY, OFFICE
 from tests.batches.helpers import make_agreement, ready_member
+from tests.contributions.helpers import receipt_input
 
 API_ACCESS = {
     "api_members.list_members": ALL,
@@ -23,6 +25,10 @@ API_ACCESS = {
     "api_batches.download_batch": OFFICE,
     "api_batches.post_answer": EDITORS,
     "api_batches.get_answer": ALL,
+    "api_receipts.record_receipt": MONEY,
+    "api_receipts.list_receipts": ALL,
+    "api_receipts.get_receipt": ALL,
+    "api_receipts.reverse_receipt": MONEY,
 }
 
 
@@ -46,8 +52,11 @@ def _ids(app, cooperative) -> dict:
         batch = services.create_batch(cooperative, agreement, "enrolment", None)
         services.seal_batch(batch, None, app.config["EXPORT_DIR"])
         answer = acks.upload_acknowledgement(batch, b"x;y\r\n1;2\r\n", "a.csv", None)
+        receipt, _created = money.record_receipt(cooperative, receipt_input(member, "100"),
+                                                 None)
         db.session.commit()
-        return {"member_id": member.id, "batch_id": batch.id, "answer_id": answer.id}
+        return {"member_id": member.id, "batch_id": batch.id, "answer_id": answer.id,
+                "receipt_id": receipt.id}
 
 
 def _call(client, app, rule, ids, headers):
