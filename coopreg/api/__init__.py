@@ -69,9 +69,36 @@ def _document_problems(api: Api) -> None:
             response["content"] = content
 
 
+NOTIFY_DOC = {
+    "summary": "A provider tells of a payment (signed with its own secret, no token).",
+    "description": "Headers `X-Coopreg-Timestamp` (Unix seconds, within the window) and "
+                   "`X-Coopreg-Signature: sha256=<hex HMAC-SHA256 of '<timestamp>.<raw body>'>`. "
+                   "Idempotent on `transaction_id`: the same transaction again answers 200. "
+                   "The payment becomes a statement line of the provider, matched to a receipt "
+                   "(or made one when `payer` names one member: member number, national ID or "
+                   "phone).",
+    "tags": ["api_payments"],
+    "parameters": [{"in": "path", "name": "provider", "required": True,
+                    "schema": {"type": "string"}}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["transaction_id", "amount", "currency", "paid_at"],
+        "properties": {
+            "transaction_id": {"type": "string"},
+            "amount": {"type": "string", "example": "2500.00"},
+            "currency": {"type": "string", "example": "CRC"},
+            "paid_at": {"type": "string", "example": "2026-12-04"},
+            "payer": {"type": "string"}, "description": {"type": "string"}}}}}},
+    "responses": {
+        "201": {"description": "Received (and matched when `matched`)."},
+        "200": {"description": "This transaction was received before."},
+        "default": {"$ref": "#/components/responses/DEFAULT_ERROR"}},
+}
+
+
 def init_api(app: Flask) -> None:
     from coopreg.api import batches, members, receipts
     from coopreg.api.docs import bp as docs_bp
+    from coopreg.api.payments import bp as payments_bp
     from coopreg.auth.access import ACCESS_ATTR
     from coopreg.extensions import csrf
 
@@ -92,6 +119,11 @@ def init_api(app: Flask) -> None:
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     _document_problems(api)
     app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
+    csrf.exempt(payments_bp)  # signed by the provider; never a browser's form
+    app.register_blueprint(payments_bp, url_prefix=API_PREFIX)
+    notify_rule = next(rule for rule in app.url_map.iter_rules()
+                       if rule.endpoint == "api_payments.notify")
+    api.spec.path(rule=notify_rule, operations={"post": NOTIFY_DOC})
     # the document itself is public, as the pages' login page is
     serve_spec = app.view_functions["api-docs.openapi_json"]
 

@@ -10,6 +10,7 @@ from functools import wraps
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy.exc import DataError
 
 from coopreg.api.auth import authenticate_request
 from coopreg.core.tenancy import get_scoped_or_404
@@ -27,7 +28,21 @@ def api_blueprint(name: str, description: str) -> Blueprint:
     for code in PROBLEM_TYPES:
         blp.register_error_handler(code, http_problem)
     blp.register_error_handler(HTTPException, http_problem)
+    blp.register_error_handler(OverflowError, out_of_range)
+    blp.register_error_handler(DataError, out_of_range)
     return blp
+
+
+def out_of_range(_error):
+    """A number the database cannot hold (an id past PostgreSQL's integer): as the pages say
+    it, in problem+json."""
+    from flask_babel import gettext as _
+
+    from coopreg.api.problems import problem
+    from coopreg.extensions import db
+
+    db.session.rollback()
+    return problem(400, _("A value is out of range. Nothing was saved."), slug="out-of-range")
 
 
 def found(model, argument: str):

@@ -32,6 +32,15 @@ API_ACCESS = {
 }
 
 
+SIGNED = {"api_payments.notify"}  # a provider's HMAC signature, no token
+
+
+def test_routes_signed_by_providers_are_only_the_listed_ones(app):
+    signed = {rule.endpoint for rule in app.url_map.iter_rules()
+              if getattr(app.view_functions[rule.endpoint], ACCESS_ATTR, (None,))[0] == "signed"}
+    assert signed == SIGNED
+
+
 def _token_rules(app):
     return {rule.endpoint: rule for rule in app.url_map.iter_rules()
             if getattr(app.view_functions[rule.endpoint], ACCESS_ATTR, (None,))[0] == "token"}

@@ -104,3 +104,11 @@ def test_tokens_cli_refuses_bad_input(app, coop, make_user):
     ]:
         result = runner.invoke(args=["tokens", "create", *args])
         assert result.exit_code != 0 and message in result.output, result.output
+
+
+def test_an_id_past_the_databases_integers_is_a_problem_not_a_page(client, token_for, bearer):
+    secret, _ = token_for("admin")
+    for path in ("/api/v1/members/15192456739", "/api/v1/batches/99999999999999"):
+        response = client.get(path, headers=bearer(secret))
+        assert response.status_code in (400, 404), path  # 400 where PostgreSQL says so
+        assert response.content_type == "application/problem+json", path
