@@ -167,6 +167,8 @@ class Config:
     COOPREG_IMPORT_MAX_RATIO = _env_number("COOPREG_IMPORT_MAX_RATIO", 100, 1)
     # An upload that never got as far as a preview is removed this long after it was uploaded
     # (`coopreg jobs clean`, docs/security.md); its page says until when it is kept.
+    # requests one API token may make (each token its own allowance), read like "600 per minute"
+    API_RATE_LIMIT = os.environ.get("COOPREG_API_RATE_LIMIT", "600 per minute")
     PAYMENT_PROVIDERS = _payment_providers()
     # how far a notification's timestamp may be from the server's clock (replays beyond it fail)
     PAYMENT_NOTIFY_WINDOW_SECONDS = _env_number("COOPREG_PAYMENT_NOTIFY_WINDOW_SECONDS", 300, 1)
@@ -224,6 +226,9 @@ class TestConfig(Config):
     JOBS_IMMEDIATE = True  # background jobs run at once, in memory
     LOCALITIES_CACHE_SECONDS = 0  # tests roll back, and ids come back: never serve a stale list
     MEMBER_ROWS_CACHE_SIZE = 0  # the same (tests/members/test_list_cache.py turns it on)
+    # tests roll back and token ids come back: a real allowance would carry over between
+    # tests (tests/api/test_api_basics.py sets a small one with its own key prefix)
+    API_RATE_LIMIT = "100000 per minute"
     DASHBOARD_CACHE_SECONDS = 0  # the same (tests/members/test_list_cache.py turns it on)
 
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api as SmorestApi
+from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException
 
 from coopreg.api.problems import problem
@@ -102,6 +103,11 @@ def init_api(app: Flask) -> None:
     from coopreg.auth.access import ACCESS_ATTR
     from coopreg.extensions import csrf
 
+    try:
+        parse_limit(str(app.config["API_RATE_LIMIT"]))
+    except ValueError:
+        raise RuntimeError("COOPREG_API_RATE_LIMIT must read like '600 per minute'; it is "
+                           f"{app.config['API_RATE_LIMIT']!r}") from None
     app.config.setdefault("API_TITLE", "coopreg")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")

@@ -4,19 +4,26 @@ token acts with its user's current role in its cooperative; `read` tokens only r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
 from coopreg.auth.access import ACCESS_ATTR
 from coopreg.auth.models import Role
 from coopreg.auth.tokens import TokenScope, authenticate
 from coopreg.core.audit import set_actor
 from coopreg.core.models import utcnow
+from coopreg.extensions import limiter
 
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
+_local = FixedWindowRateLimiter(MemoryStorage())  # while the shared storage fails
 
 
 def authenticate_request() -> None:
@@ -27,12 +34,35 @@ def authenticate_request() -> None:
     if found is None:
         abort(401)
     token, role = found
+    wait = _over_the_limit(token.id)
+    if wait is not None:
+        error = TooManyRequests()
+        error.retry_after = wait
+        raise error
     g.api_token = token
     g.cooperative = token.cooperative
     g.role = role
     set_actor(token.user_id, token.label)
     if request.method not in READING:  # kept with the request's own commit (reads never write)
         token.last_used_at = utcnow()
+
+
+def _over_the_limit(token_id: int) -> int | None:
+    """Take one request from the token's allowance (API_RATE_LIMIT, in the rate limiter's
+    shared storage, or this process's memory while that storage fails); the seconds to wait
+    when it is spent, else None."""
+    item = parse(current_app.config["API_RATE_LIMIT"])
+    key = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", "coopreg-api", str(token_id))
+    try:
+        strategy = limiter.limiter
+        allowed = strategy.hit(item, *key)
+    except Exception:  # noqa: BLE001 - Redis down: count here rather than refuse everyone
+        strategy = _local
+        allowed = strategy.hit(item, *key)
+    if allowed:
+        return None
+    reset = strategy.get_window_stats(item, *key).reset_time
+    return max(1, int(reset - time.time()) + 1)
 
 
 def token_roles(*roles: Role) -> Callable[[Callable], Callable]:

@@ -112,3 +112,28 @@ def test_an_id_past_the_databases_integers_is_a_problem_not_a_page(client, token
         response = client.get(path, headers=bearer(secret))
         assert response.status_code in (400, 404), path  # 400 where PostgreSQL says so
         assert response.content_type == "application/problem+json", path
+
+
+def test_each_token_has_its_own_allowance_and_is_told_when_to_come_back(app, client,
+                                                                         token_for, bearer,
+                                                                         monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_KEY_PREFIX", f"t{id(monkeypatch)}")
+    first, _ = token_for("admin")
+    second, _ = token_for("viewer")
+    statuses = [client.get("/api/v1/members/", headers=bearer(first)).status_code
+                for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = client.get("/api/v1/members/", headers=bearer(first))
+    assert refused.content_type == "application/problem+json"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert client.get("/api/v1/members/", headers=bearer(second)).status_code == 200
+
+
+def test_a_bad_rate_limit_setting_stops_the_app_at_start():
+    import pytest
+
+    from tests.conftest import make_test_app
+
+    with pytest.raises(RuntimeError, match="COOPREG_API_RATE_LIMIT"):
+        make_test_app("sqlite://", API_RATE_LIMIT="lots")
