@@ -38,6 +38,27 @@ def _env_number(name: str, default: int, minimum: int = 0, kind: type = int):
     return number
 
 
+def _payment_providers() -> dict:
+    """COOPREG_PAYMENT_PROVIDERS: the providers allowed to notify payments, as JSON
+    `{"name": {"secret": "…", "cooperative": "CODE", "method": "mobile_money"}}`; a value that
+    is not such a mapping stops the app at start with a message naming the setting."""
+    import json
+
+    value = os.environ.get("COOPREG_PAYMENT_PROVIDERS", "").strip()
+    if not value:
+        return {}
+    try:
+        providers = json.loads(value)
+    except json.JSONDecodeError:
+        providers = None
+    if not isinstance(providers, dict) or not all(
+            isinstance(p, dict) and len(str(p.get("secret", ""))) >= 16 and p.get("cooperative")
+            for p in providers.values()):
+        raise ValueError("COOPREG_PAYMENT_PROVIDERS must be a JSON object of providers, each "
+                         "with a secret of 16 characters or more and a cooperative code")
+    return providers
+
+
 def _instance_key(name: str) -> str:
     """A random key kept in the instance folder (made once, owner-only)."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -146,6 +167,11 @@ class Config:
     COOPREG_IMPORT_MAX_RATIO = _env_number("COOPREG_IMPORT_MAX_RATIO", 100, 1)
     # An upload that never got as far as a preview is removed this long after it was uploaded
     # (`coopreg jobs clean`, docs/security.md); its page says until when it is kept.
+    # requests one API token may make (each token its own allowance), read like "600 per minute"
+    API_RATE_LIMIT = os.environ.get("COOPREG_API_RATE_LIMIT", "600 per minute")
+    PAYMENT_PROVIDERS = _payment_providers()
+    # how far a notification's timestamp may be from the server's clock (replays beyond it fail)
+    PAYMENT_NOTIFY_WINDOW_SECONDS = _env_number("COOPREG_PAYMENT_NOTIFY_WINDOW_SECONDS", 300, 1)
     IMPORT_UPLOAD_RETENTION_HOURS = _env_number("COOPREG_IMPORT_UPLOAD_RETENTION_HOURS", 72.0,
                                                 0, float)
     JOBS_IMMEDIATE = False
@@ -200,6 +226,9 @@ class TestConfig(Config):
     JOBS_IMMEDIATE = True  # background jobs run at once, in memory
     LOCALITIES_CACHE_SECONDS = 0  # tests roll back, and ids come back: never serve a stale list
     MEMBER_ROWS_CACHE_SIZE = 0  # the same (tests/members/test_list_cache.py turns it on)
+    # tests roll back and token ids come back: a real allowance would carry over between
+    # tests (tests/api/test_api_basics.py sets a small one with its own key prefix)
+    API_RATE_LIMIT = "100000 per minute"
     DASHBOARD_CACHE_SECONDS = 0  # the same (tests/members/test_list_cache.py turns it on)
 
     @classmethod

@@ -55,6 +55,8 @@ def _select_locale() -> str:
     the cooperative's; else the browser's (Accept-Language); else English."""
     if not has_request_context():
         return "en"  # the CLI speaks English
+    if getattr(g, "api_token", None) is not None:  # scripts say it in Accept-Language
+        return request.accept_languages.best_match(LANGUAGES) or "en"
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = request.cookies.get(LANGUAGE_COOKIE)
@@ -133,6 +135,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
     app.register_blueprint(batches_bp, url_prefix="/batches")
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
+
+    from coopreg.api import init_api
+
+    init_api(app)
 
 
 def _connect_areas() -> None:

@@ -19,6 +19,7 @@ from coopreg.extensions import db
 
 cooperatives_cli = AppGroup("cooperatives", help="Create and list cooperatives.")
 users_cli = AppGroup("users", help="Create users and give them roles.")
+tokens_cli = AppGroup("tokens", help="API tokens: create, list and revoke.")
 
 
 @cooperatives_cli.command("create")
@@ -81,6 +82,76 @@ def create_user_command(email, cooperative_code, role, name, password_stdin):
         services.grant_role(user, cooperative, role)
     verb = "Created" if created else "Updated"
     click.echo(f"{verb} {user.email}: {role} in {cooperative.code}.")
+
+
+@tokens_cli.command("create")
+@click.option("--user", "email", required=True, help="The user the token acts for.")
+@click.option("--cooperative", "cooperative_code", required=True, help="Cooperative code.")
+@click.option("--scope", default="read", show_default=True,
+              type=click.Choice(["read", "write"]), help="read: only reads.")
+@click.option("--expires", "days", default=90, show_default=True, type=click.IntRange(1, 366),
+              help="Days until the token stops working.")
+@click.option("--name", default="", help="What the token is for (shown in lists).")
+def create_token_command(email, cooperative_code, scope, days, name):
+    """Create an API token; its secret is printed once, alone on the last line."""
+    from coopreg.auth import services
+    from coopreg.auth.tokens import create_token
+    from coopreg.cooperatives.services import find_cooperative
+
+    cooperative = find_cooperative(cooperative_code)
+    if cooperative is None:
+        raise click.ClickException(f"No cooperative with code {cooperative_code!r}.")
+    user = services.find_user_by_email(services.normalise_email(email))
+    if user is None:
+        raise click.ClickException(f"No user {email!r}.")
+    with unit_of_work():
+        try:
+            token, secret = create_token(user, cooperative, name or "CLI", scope, days)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        role = user.role_in(cooperative.id)
+    click.echo(f"Token {token.id} for {user.email} in {cooperative.code} ({role.value}, "
+               f"{scope}), expires {token.expires_at.date().isoformat()}. Shown once:")
+    click.echo(secret)
+
+
+@tokens_cli.command("list")
+@click.option("--cooperative", "cooperative_code", required=True, help="Cooperative code.")
+def list_tokens_command(cooperative_code):
+    """The cooperative's API tokens (never their secrets)."""
+    from sqlalchemy import select
+
+    from coopreg.auth.tokens import ApiToken
+    from coopreg.cooperatives.services import find_cooperative
+
+    cooperative = find_cooperative(cooperative_code)
+    if cooperative is None:
+        raise click.ClickException(f"No cooperative with code {cooperative_code!r}.")
+    for token in db.session.scalars(select(ApiToken).where(
+            ApiToken.cooperative_id == cooperative.id).order_by(ApiToken.id)):
+        state = "active" if token.active else "revoked" if token.revoked_at else "expired"
+        click.echo(f"{token.id}\t{token.hint}…\t{token.user.email}\t{token.scope.value}\t"
+                   f"{state}\t{token.expires_at.date().isoformat()}\t{token.name}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=click.IntRange(1))
+@click.option("--cooperative", "cooperative_code", required=True, help="Cooperative code.")
+def revoke_token_command(token_id, cooperative_code):
+    """Revoke a token at once (it answers 401 from the next request)."""
+    from coopreg.auth.tokens import ApiToken, revoke_token
+    from coopreg.cooperatives.services import find_cooperative
+    from coopreg.core.tenancy import get_scoped
+
+    cooperative = find_cooperative(cooperative_code)
+    if cooperative is None:
+        raise click.ClickException(f"No cooperative with code {cooperative_code!r}.")
+    with unit_of_work():
+        token = get_scoped(ApiToken, token_id, cooperative.id)
+        if token is None:
+            raise click.ClickException(f"No token {token_id} in {cooperative.code}.")
+        revoke_token(token)
+    click.echo(f"Token {token_id} revoked.")
 
 
 @click.command("demo")
@@ -237,6 +308,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(cooperatives_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_command)
     from coopreg.batches.cli import batches_cli
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange
 
 from coopreg.auth.models import Role
 from coopreg.auth.passwords import MAX_LENGTH, MIN_LENGTH
@@ -83,3 +83,12 @@ class RoleForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for POST buttons (logout, remove, ...)."""
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("E.g. “the federation's dashboard”: shown in this list."))
+    scope = SelectField(_l("It may"), default="read", choices=choices([
+        ("read", _l("Read only")), ("write", _l("Read and write, as your role allows"))]))
+    days = IntegerField(_l("Days until it stops working"), default=90,
+                        validators=[InputRequired(), NumberRange(min=1, max=366)])

@@ -9,6 +9,8 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -17,12 +19,14 @@ from flask import (
 )
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from coopreg.auth import invitations, login_limits, services
-from coopreg.auth.access import login_only, public
+from coopreg.auth import invitations, login_limits, services, tokens
+from coopreg.auth.access import ALL_ROLES, login_only, public, roles_required
 from coopreg.auth.forms import (
     ROLE_LABELS,
+    ApiTokenForm,
     ChangePasswordForm,
     ChooseCooperativeForm,
     EmptyForm,
@@ -33,10 +37,12 @@ from coopreg.auth.forms import (
 )
 from coopreg.auth.passwords import verify_password
 from coopreg.core.audit import set_actor
+from coopreg.core.confirm import confirm_first
 from coopreg.core.forms import choices
 from coopreg.core.labels import display
 from coopreg.core.languages import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
 from coopreg.core.security import safe_next
+from coopreg.core.tenancy import get_scoped_or_404
 from coopreg.core.text import ascii_digits
 from coopreg.core.unit_of_work import attempt, button_post
 
@@ -170,6 +176,47 @@ def account():
                 return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, language_form=language_form,
                            waiting=len(invitations.open_invitations_for(current_user)))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@roles_required(*ALL_ROLES)
+def api_tokens():
+    """The person's API tokens in the current cooperative; a new one's secret is shown once,
+    on the page that answers its creation (never stored, never shown again)."""
+    form = ApiTokenForm()
+    secret = None
+    code = 200
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            _token, secret = tokens.create_token(current_user, g.cooperative, form.name.data,
+                                                 form.scope.data, form.days.data)
+        code = 201 if outcome.ok else 422
+        if outcome.ok:
+            form = ApiTokenForm(formdata=None)
+    elif request.method == "POST":
+        code = 422
+    response = make_response(render_template(
+        "auth/api_tokens.html", form=form, secret=secret, empty_form=EmptyForm(),
+        tokens=tokens.tokens_of(current_user.id, g.cooperative.id)), code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _own_token(token_id: int) -> tokens.ApiToken:
+    token = get_scoped_or_404(tokens.ApiToken, token_id)
+    if token.user_id != current_user.id:
+        abort(404)
+    return token
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required(*ALL_ROLES)
+@confirm_first(_own_token, _l("The token stops working at once: every script that uses it is "
+                              "refused from its next request."), action=_l("Revoke the token"))
+def revoke_api_token(token_id: int):
+    tokens.revoke_token(_own_token(token_id))
+    flash(_("The token is revoked."), "success")
+    return redirect(url_for("auth.api_tokens"))
 
 
 @bp.route("/invitations")

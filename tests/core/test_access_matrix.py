@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from coopreg.auth import invitations
+from coopreg.auth import invitations, tokens
 from coopreg.auth.access import ACCESS_ATTR
-from coopreg.auth.models import Membership
+from coopreg.auth.models import Membership, User
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
@@ -48,6 +48,10 @@ CORE_ACCESS = {
     "admin.remove_user": ADMIN,
     "admin.cancel_invitation": ADMIN,
     "admin.audit": ADMIN,
+    "auth.api_tokens": ALL,
+    "auth.revoke_api_token": ALL,
+    "api-docs.openapi_json": PUBLIC,
+    "api_docs.docs": PUBLIC,
 }
 
 ACCESS = dict(CORE_ACCESS)
@@ -57,8 +61,15 @@ for _module in AREA_MODULES:
 
 
 def _endpoints(app):
+    """The pages' routes; the API's, reached with a token and not a session, have their own
+    matrix (tests/api/test_api_access.py)."""
     return {rule.endpoint: rule for rule in app.url_map.iter_rules()
-            if rule.endpoint != "static"}
+            if rule.endpoint != "static" and not _token_route(app, rule.endpoint)}
+
+
+def _token_route(app, endpoint: str) -> bool:
+    declared = getattr(app.view_functions[endpoint], ACCESS_ATTR, None)
+    return declared is not None and declared[0] in ("token", "signed")
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -96,9 +107,14 @@ def _ids_in(app, cooperative, make_member, make_user):
                                                f"invited{membership_id}@example.org", "",
                                                "viewer", None)
         invitation_id = invitation.id
+        api_token, _secret = tokens.create_token(db.session.get(User, user_id),
+                                                 db.session.get(Cooperative, cooperative.id),
+                                                 "matrix")
+        token_id = api_token.id
         db.session.commit()
     ids = {"member_id": member_id, "dependant_id": dependant_id, "type_id": type_id,
-           "membership_id": membership_id, "invitation_id": invitation_id, "token": token}
+           "membership_id": membership_id, "invitation_id": invitation_id, "token": token,
+           "token_id": token_id}
     factories = {"make_member": make_member, "make_user": make_user, "member_id": member_id}
     for module in AREA_MODULES:
         ids.update(module.make_ids(app, cooperative, factories))

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from markupsafe import escape
 
+from coopreg.auth import tokens
+from coopreg.auth.models import User
+from coopreg.cooperatives.models import Cooperative
 from coopreg.core.confirm import irreversible_endpoints
+from coopreg.extensions import db
 from tests.conftest import login
 from tests.core.test_access_matrix import _endpoints, _ids_in, _url
 
@@ -20,8 +24,13 @@ def test_no_irreversible_action_without_its_confirmation(app, client, coop, make
     declared = irreversible_endpoints(app)
     assert len(declared) >= 14
     ids = _ids_in(app, coop, make_member, make_user)
-    _uid, email = make_user(coop, "admin")
+    user_id, email = make_user(coop, "admin")
     login(client, email, cooperative=coop)
+    with app.app_context():  # a token is revoked by its own user only
+        token, _secret = tokens.create_token(db.session.get(User, user_id),
+                                             db.session.get(Cooperative, coop.id), "own")
+        ids["token_id"] = token.id
+        db.session.commit()
     rules = _endpoints(app)
     for endpoint, consequence in declared.items():
         data = POSTED.get(endpoint, {})

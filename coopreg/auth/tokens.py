@@ -1,0 +1,130 @@
+"""API tokens: a secret a script presents as `Authorization: Bearer <token>`.
+
+A token belongs to one user in one cooperative and acts with the role that user holds there
+*when it is used* (never more: a demoted user's tokens are demoted with them, a removed one's
+stop working). `read` tokens only read. The secret is shown once; only its SHA-256 is kept
+(a token is 256 random bits, so a fast hash is enough to make a leaked table useless).
+Tokens expire, can be revoked, and every change made with one names it in the audit log.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import DateTime, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coopreg.auth.models import Role, User
+from coopreg.cooperatives.models import Cooperative
+from coopreg.core.errors import DomainError
+from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column, utcnow
+from coopreg.core.tenancy import unscoped
+from coopreg.extensions import db
+
+PREFIX = "coopreg_"
+MAX_DAYS = 366
+
+
+class TokenScope(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class ApiToken(CooperativeOwned, TimestampMixin, db.Model):
+    __tablename__ = "api_tokens"
+    __audited__ = True
+    __audit_exclude__ = ("secret_hash",)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # the first characters, shown in lists so a person can tell their tokens apart
+    hint: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[TokenScope] = mapped_column(enum_column(TokenScope, length=10))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+    cooperative: Mapped[Cooperative] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and _aware(self.expires_at) > utcnow()
+
+    @property
+    def label(self) -> str:
+        """How the audit log names changes made with this token."""
+        return f"{self.user.email} (token {self.hint}…)"
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.hint}… of user {self.user_id}>"
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(user: User, cooperative: Cooperative, name: str, scope: str = "read",
+                 days: int = 90) -> tuple[ApiToken, str]:
+    """A new token for `user` in `cooperative`; returns it and its secret (shown once)."""
+    if user.role_in(cooperative.id) is None:
+        raise DomainError(_("%(email)s has no role in %(code)s.", email=user.email,
+                            code=cooperative.code), field="user")
+    if not user.active:
+        raise DomainError(_("%(email)s is disabled.", email=user.email), field="user")
+    try:
+        scope = TokenScope(scope)
+    except ValueError:
+        raise DomainError(_("The scope is read or write."), field="scope") from None
+    if not 1 <= days <= MAX_DAYS:
+        raise DomainError(_("A token lasts from 1 to %(max)d days.", max=MAX_DAYS),
+                          field="days")
+    name = (name or "").strip()[:100] or _("API token")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(cooperative_id=cooperative.id, user_id=user.id, name=name,
+                     hint=secret[: len(PREFIX) + 6], secret_hash=_digest(secret), scope=scope,
+                     expires_at=utcnow() + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def revoke_token(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+
+
+def tokens_of(user_id: int, cooperative_id: int) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(
+        ApiToken.cooperative_id == cooperative_id, ApiToken.user_id == user_id)
+        .order_by(ApiToken.id.desc())))
+
+
+def authenticate(secret: str) -> tuple[ApiToken, Role] | None:
+    """The token a secret is, with the role its user holds now; None when the secret is
+    unknown, revoked, expired, or its user was disabled or lost the role."""
+    if not secret.startswith(PREFIX) or len(secret) > 200:
+        return None
+    digest = _digest(secret)
+    token = db.session.scalar(select(ApiToken).where(ApiToken.secret_hash == digest)
+                              .execution_options(**unscoped(
+                                  "a token is found by its secret before its cooperative is "
+                                  "known")))
+    if token is None or not hmac.compare_digest(token.secret_hash, digest):
+        return None
+    role = token.user.role_in(token.cooperative_id)
+    if not token.active or not token.user.active or role is None:
+        return None
+    return token, role
