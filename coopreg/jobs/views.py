@@ -13,6 +13,7 @@ from coopreg.auth.access import ALL_ROLES, roles_required
 from coopreg.auth.models import Role
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import display, labels_for
+from coopreg.core.sentences import say
 from coopreg.core.tenancy import current_role, get_scoped_or_404
 from coopreg.core.unit_of_work import checkpoint
 from coopreg.jobs.files import EXPORTS, finished_file, may_download
@@ -59,7 +60,7 @@ def job_state(job: Job) -> dict:
             "finished": job.finished, "done": done, "total": total,
             "percent": int(done * 100 / total) if total else (100 if job.finished else 0),
             "message": (display(job.status) if job.finished
-                        else progress.get("message") or ""), "error": job.error}
+                        else progress.get("message") or ""), "error": say(job.error)}
 
 
 @bp.route("/<int:job_id>")

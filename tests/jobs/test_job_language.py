@@ -17,6 +17,8 @@ from openpyxl import load_workbook
 from coopreg.auth.models import User
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
+from coopreg.core.languages import speaking
+from coopreg.core.sentences import say
 from coopreg.extensions import db
 from coopreg.imports.models import ImportRun
 from coopreg.jobs import services as job_services
@@ -68,7 +70,14 @@ def test_the_job_keeps_the_language_it_was_started_in(app, coop):
         job_services.start_job(job_id)
         job = db.session.get(Job, job_id)
         assert job.status == JobStatus.FAILED
-        assert job.error == "El convenio ya no existe."
+        # kept as the sentence, not its Spanish text: each reader gets it in their language
+        assert job.error == {"code": "message", "params": {
+            "msgid": "The agreement no longer exists.", "values": {}}}
+        assert say(job.error) == "The agreement no longer exists."
+        with speaking("es"):
+            assert say(job.error) == "El convenio ya no existe."
+        with speaking("fr"):
+            assert say(job.error) == "La convention n'existe plus."
         assert job_services.read_progress(job_id)["message"] == "Falló"
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
+from coopreg.core.sentences import say
 from coopreg.extensions import db
 from coopreg.jobs import services
 from coopreg.jobs.models import Job, JobStatus
@@ -40,7 +41,7 @@ def _run(app, coop, **params):
         services.start_job(job.id)
         job = db.session.get(Job, job.id)
         members = db.session.scalar(db.select(db.func.count()).select_from(Member))
-        return job.status, job.result, job.error, members, services.read_progress(job.id)
+        return job.status, job.result, say(job.error), members, services.read_progress(job.id)
 
 
 def test_job_runs_to_the_end_and_commits(app, coop):

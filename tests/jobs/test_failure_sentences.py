@@ -1,0 +1,89 @@
+"""Why a job or an import failed is kept as a sentence (its code and values), said in the
+reader's language, and migration 0026 converts what was kept as text before."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from coopreg.core.languages import speaking
+from coopreg.core.sentences import kept_error, recognise, say
+from coopreg.extensions import db
+from tests.conftest import drop_database, fresh_database_url, make_test_app
+
+
+def test_a_sentence_the_application_said_is_kept_as_its_message_id(app):
+    with app.app_context():
+        with speaking("es"):  # a Spanish job's domain error
+            found = kept_error("La fecha de nacimiento está en el futuro.")
+        assert found == {"code": "message", "params": {
+            "msgid": "The date of birth is in the future.", "values": {}}}
+        with speaking("pt"):
+            assert say(found) == "A data de nascimento está no futuro."
+        with speaking("fr"):
+            assert say(found) == "La date de naissance est dans le futur."
+
+
+def test_values_inside_a_sentence_are_kept_and_numbers_stay_numbers(app):
+    with app.app_context():
+        found = recognise("The worker running this job stopped 3 times; nothing was saved. "
+                          "Start it again; if it stops again, tell your admin.")
+        assert found["code"] == "message" and found["params"]["values"] == {"n": 3}
+        with speaking("es"):
+            said = say(found)
+        assert "3" in said and "worker" not in said
+
+
+def test_text_no_catalogue_knows_is_kept_as_it_is(app):
+    with app.app_context():
+        found = recognise("row 3 is wrong")
+        assert found == {"code": "text", "params": {"text": "row 3 is wrong"}}
+        with speaking("fr"):
+            assert say(found) == "row 3 is wrong"
+
+
+@pytest.mark.no_transaction
+def test_migration_0026_turns_stored_text_into_sentences_and_back():
+    url = fresh_database_url("failures")
+    app = make_test_app(url)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    try:
+        with app.app_context():
+            upgrade(revision="0025")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO cooperatives (id, code, name, country, currency, locale, "
+                    "last_member_number, created_at, updated_at) VALUES "
+                    "(1, 'C1', 'Coop', 'CR', 'CRC', 'es', 0, :now, :now)"), {"now": now})
+                for job_id, error in ((1, "El convenio ya no existe."),
+                                      (2, "Something a worker of 2020 said"), (3, None)):
+                    conn.execute(sa.text(
+                        "INSERT INTO jobs (id, cooperative_id, kind, status, params, error, "
+                        "created_at, attempts) VALUES (:id, 1, 'member_import', 'failed', "
+                        "'{}', :error, :now, 1)"), {"id": job_id, "error": error, "now": now})
+            upgrade(revision="0026")
+            with db.engine.connect() as conn:
+                rows = dict(conn.execute(sa.text("SELECT id, error FROM jobs")).all())
+            errors = {k: v if isinstance(v, dict | None) else json.loads(v)
+                      for k, v in rows.items()}
+            assert errors[1] == {"code": "message", "params": {
+                "msgid": "The agreement no longer exists.", "values": {}}}
+            assert errors[2] == {"code": "text", "params": {
+                "text": "Something a worker of 2020 said"}}
+            assert errors[3] is None
+            with speaking("pt"):
+                assert say(errors[1]) == "O convênio não existe mais."
+
+            downgrade(revision="0025")
+            with db.engine.connect() as conn:
+                rows = dict(conn.execute(sa.text("SELECT id, error FROM jobs")).all())
+            assert rows == {1: "The agreement no longer exists.",
+                            2: "Something a worker of 2020 said", 3: None}
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(url)
