@@ -53,6 +53,7 @@ from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, format_minor, format_money, from_minor, to_minor
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
+from coopreg.core.templating import show_month
 from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
 from coopreg.core.unit_of_work import checkpoint, discard
@@ -564,7 +565,7 @@ def _nothing_to_send(kind: BatchKind, agreement: Agreement, period: date | None)
                             "since the last sealed batch.", ref=agreement.reference),
         BatchKind.REMITTANCE: _("Nothing to send: no paid contribution of %(ref)s for "
                                 "%(month)s.", ref=agreement.reference,
-                                month=period.strftime("%Y-%m") if period else "?"),
+                                month=show_month(period) if period else "?"),
     }
     return DomainError(messages[kind], field="kind")
 
@@ -578,7 +579,7 @@ class RemittanceFileExists(DomainError):
                            "%(month)s: a due goes into one remittance file only. Open it; to "
                            "correct its file, make a batch that supersedes it.",
                            ref=batch.reference, status=label(batch.status),
-                           month=batch.period.strftime("%Y-%m")), field="period")
+                           month=show_month(batch.period)), field="period")
         self.batch = batch
 
 
@@ -963,7 +964,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                                 "recorded for %(month)s (%(ledger)s): every remitted line "
                                 "must be in the file.",
                                 file=format_minor(totals["total"], currency),
-                                month=batch.period.strftime("%Y-%m"),
+                                month=show_month(batch.period),
                                 ledger=format_money(Decimal(ledger), currency)))
     supersedes = (get_scoped(Batch, batch.supersedes_id, batch.cooperative_id)
                   if batch.supersedes_id else None)

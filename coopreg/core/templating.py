@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, g, render_template
+from babel.dates import format_date as babel_format_date
+from flask import Flask, g, has_app_context, render_template
 from flask_babel import (
     force_locale,
     format_date,
@@ -59,6 +60,8 @@ def show_month(value: date | None) -> str:
     """A month as people say it, in the page's language ("nov 2026"), not "2026-11"."""
     if value is None:
         return ""
+    if not has_app_context():  # a pure file writer called on its own: English
+        return babel_format_date(value, "MMM y", locale="en")
     return format_date(value, "MMM y")
 
 

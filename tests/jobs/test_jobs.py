@@ -131,3 +131,27 @@ def test_an_area_names_its_kind_and_where_continue_goes(app, client, coop, make_
         db.session.commit()
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert 'href="/members/">Continue' in page and "Adding test members" not in page
+
+
+def test_the_progress_percentage_is_said_in_the_page_language(app, client, coop, make_user):
+    """The script that moves the bar shows the server's text: "100 %" in French."""
+    from coopreg.auth.models import User
+
+    _run(app, coop, count=2)
+    uid, email = make_user(coop, "viewer")
+
+    def speaks(language):
+        with app.app_context():
+            db.session.get(User, uid).locale = language
+            db.session.commit()
+
+    with app.app_context():
+        job_id = db.session.scalar(db.select(Job.id))
+    login(client, email, cooperative=coop)
+    speaks("fr")
+    state = client.get(f"/jobs/{job_id}/status").get_json()
+    assert state["percent_text"] == "100\xa0%"
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert '<span class="job-percent">100\xa0%</span>' in page
+    speaks("en")
+    assert client.get(f"/jobs/{job_id}/status").get_json()["percent_text"] == "100%"
