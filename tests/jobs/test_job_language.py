@@ -308,3 +308,75 @@ def test_every_spreadsheet_a_spanish_user_gets_reads_in_spanish(app, spanish, du
     problems = {name: _problems(_cells(data), codes) for name, data in files.items()}
     assert problems == {name: [] for name in files}
     assert "Atrasos" in load_workbook(io.BytesIO(files["arrears"])).sheetnames
+
+
+def _import_with_a_problem(client) -> int:
+    """An import checked by the worker with one row whose date is not real: its run id."""
+    rows = [["A", "B", "C", "D", "E", "F", "G", "H"],
+            ["Ana", "Rojas", "F", "17/05/1980", "0102340371", "8888-1234", "pesca",
+             "15/01/2020"],
+            ["Bad", "Row", "F", "31/02/1980", "0145674704", "", "pesca", "15/01/2020"]]
+    response = client.post("/imports/", data={"file": (io.BytesIO(csv_bytes(rows)),
+                                                       "socios.csv")},
+                           content_type="multipart/form-data")
+    run_id = int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1))
+    response = client.post(f"/imports/{run_id}/mapping", data={
+        "header_row": "1", "action": "preview", "col_0": "first_name", "col_1": "last_name",
+        "col_2": "sex", "col_3": "date_of_birth", "col_4": "id_number", "col_5": "phone",
+        "col_6": "sector", "col_7": "joined_on"})
+    assert response.status_code == 302
+    return run_id
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "pt"])
+def test_every_spreadsheet_for_people_reads_in_the_users_language(
+        app, client, coop, make_user, dues_world, language):
+    """A Spanish, a French and a Portuguese admin get the arrears call list, the coverage-gap
+    workbook, the register export (made by the worker), the import template, the problems
+    workbook and the reconciliation workbook: no English message id of their language's
+    catalogue and no raw code of an enum, in any sheet name, title or cell."""
+    from coopreg.agreements.models import Agreement
+    from coopreg.contributions import services
+    from tests.core.test_every_page_in_spanish import _cells, _problems, _raw_codes
+
+    with app.app_context(), acting_as(None, "tests"):
+        services.generate_dues(db.session.get(Agreement, dues_world), LAST_MONTH, LAST_MONTH)
+        db.session.commit()
+    user_id, email = make_user(coop, "admin")
+    with app.app_context():
+        db.session.get(User, user_id).locale = language
+        db.session.commit()
+    login(client, email, cooperative=coop)
+    made = {
+        "arrears": _job_id(client.post("/contributions/arrears/export", data={"days": "0"})),
+        "coverage": _job_id(client.post("/agreements/coverage/export")),
+        "register": _job_id(client.post("/imports/export", data={"as_of": "",
+                                                                 "format": "xlsx"})),
+    }
+    files = {}
+    for name, job_id in made.items():
+        response = client.get(f"/jobs/{job_id}/download")
+        assert response.status_code == 200, name
+        files[name] = response.data
+        response.close()
+    run_id = _import_with_a_problem(client)
+    for name, url in (("template", "/imports/template.xlsx"),
+                      ("problems", f"/imports/{run_id}/problems.xlsx"),
+                      ("reconciliation",
+                       f"/contributions/agreements/{dues_world}/reconciliation.xlsx")):
+        response = client.get(url)
+        assert response.status_code == 200, name
+        files[name] = response.data
+        response.close()
+    codes = _raw_codes()
+    problems = {name: _problems(_cells(data), codes, language) for name, data in files.items()}
+    assert problems == {name: [] for name in files}
+    # and they are in that language, not merely free of English
+    with app.test_request_context(), speaking(language):
+        from flask_babel import gettext
+
+        arrears_sheet = gettext("Arrears")
+    assert arrears_sheet in load_workbook(io.BytesIO(files["arrears"])).sheetnames
+    months = [cell for cell in _cells(files["reconciliation"])
+              if re.fullmatch(r"\d{4}-\d{2}", cell)]
+    assert months == []  # months as people say them, not "2026-11"
