@@ -93,20 +93,7 @@ def test_without_a_request_a_job_speaks_the_cooperatives_language(app, make_coop
 
 def test_an_import_checked_by_the_worker_reports_its_problems_in_spanish(app, spanish):
     client = spanish("secretary")
-    rows = [["Nombre", "Apellidos", "Sexo", "Fecha de nacimiento", "Cédula", "Teléfono",
-             "Actividad", "Ingreso"],
-            ["Ana", "Rojas", "F", "17/05/1980", "0102340371", "8888-1234", "pesca",
-             "15/01/2020"],
-            ["Bad", "Row", "F", "31/02/1980", "0145674704", "", "pesca", "15/01/2020"]]
-    response = client.post("/imports/", data={"file": (io.BytesIO(csv_bytes(rows)),
-                                                       "socios.csv")},
-                           content_type="multipart/form-data")
-    run_id = int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1))
-    response = client.post(f"/imports/{run_id}/mapping", data={
-        "header_row": "1", "action": "preview", "col_0": "first_name", "col_1": "last_name",
-        "col_2": "sex", "col_3": "date_of_birth", "col_4": "id_number", "col_5": "phone",
-        "col_6": "sector", "col_7": "joined_on"})
-    assert response.status_code == 302
+    run_id = _import_with_a_problem(client)
     with app.app_context():
         run = db.session.get(ImportRun, run_id)
         job = db.session.get(Job, run.job_id)
@@ -276,38 +263,6 @@ def test_a_spanish_cooperatives_batch_file_speaks_spanish(app, client, make_coop
     assert "Convenio" in items and "Institución" in items
     kinds = {row[0].value: row[1].value for row in workbook["Resumen"].iter_rows(min_row=2)}
     assert kinds["Tipo"] == "Afiliación"
-
-
-def test_every_spreadsheet_a_spanish_user_gets_reads_in_spanish(app, spanish, dues_world):
-    """Arrears call list, coverage-gap workbook, register export and import template, made by
-    the worker for a Spanish user: no English message id, no raw code, in any sheet."""
-    from coopreg.agreements.models import Agreement
-    from coopreg.contributions import services
-    from tests.core.test_every_page_in_spanish import _cells, _problems, _raw_codes
-
-    with app.app_context(), acting_as(None, "tests"):
-        services.generate_dues(db.session.get(Agreement, dues_world), LAST_MONTH, LAST_MONTH)
-        db.session.commit()
-    client = spanish("admin")
-    made = {
-        "arrears": _job_id(client.post("/contributions/arrears/export", data={"days": "0"})),
-        "coverage": _job_id(client.post("/agreements/coverage/export")),
-        "register": _job_id(client.post("/imports/export", data={"as_of": "",
-                                                                 "format": "xlsx"})),
-    }
-    files = {}
-    for name, job_id in made.items():
-        response = client.get(f"/jobs/{job_id}/download")
-        assert response.status_code == 200, name
-        files[name] = response.data
-        response.close()
-    template = client.get("/imports/template.xlsx")
-    files["template"] = template.data
-    template.close()
-    codes = _raw_codes()
-    problems = {name: _problems(_cells(data), codes) for name, data in files.items()}
-    assert problems == {name: [] for name in files}
-    assert "Atrasos" in load_workbook(io.BytesIO(files["arrears"])).sheetnames
 
 
 def _import_with_a_problem(client) -> int:
