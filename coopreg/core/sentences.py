@@ -170,10 +170,17 @@ def recognise(text: str | None, languages: tuple[str, ...] = ("en", "es", "fr", 
     return text_kept(text)
 
 
-def kept_error(error: Any) -> dict[str, Any]:
-    """What to keep of a domain error (or any message said for people) in place of its
-    finished sentence."""
-    message = getattr(error, "message", error)
+def said_again(text: str | None) -> str:
+    """Text kept in a plain column that the application may have written (a receipt's note
+    "From statement line 12", the institution's reason "Rejected by the institution (no reason
+    given)"), said in the reader's language; a person's own words as they are."""
+    if not text:
+        return ""
+    return say(recognise(text, _reading_order()))
+
+
+def _reading_order() -> tuple[str, ...]:
+    """The catalogues to read a text against: the current language's first."""
     from flask_babel import get_locale
 
     try:
@@ -181,5 +188,11 @@ def kept_error(error: Any) -> dict[str, Any]:
     except (RuntimeError, AttributeError):  # outside an app: no language chosen
         locale = None
     first = str(locale.language) if locale is not None else "en"
-    order = (first,) + tuple(lang for lang in ("en", "es", "fr", "pt") if lang != first)
-    return recognise(str(message), order)
+    return (first,) + tuple(lang for lang in ("en", "es", "fr", "pt") if lang != first)
+
+
+def kept_error(error: Any) -> dict[str, Any]:
+    """What to keep of a domain error (or any message said for people) in place of its
+    finished sentence."""
+    message = getattr(error, "message", error)
+    return recognise(str(message), _reading_order())

@@ -23,7 +23,7 @@ from coopreg.core import audit_text
 from coopreg.core.labels import display, label
 from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.core.money import format_minor, format_share, from_minor
-from coopreg.core.sentences import say
+from coopreg.core.sentences import said_again, say
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
@@ -115,6 +115,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["show_date"] = show_date
     app.jinja_env.filters["show_month"] = show_month
+    app.jinja_env.filters["said_again"] = said_again
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["label"] = label
     app.jinja_env.globals["display"] = display

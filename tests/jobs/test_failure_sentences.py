@@ -87,3 +87,22 @@ def test_migration_0026_turns_stored_text_into_sentences_and_back():
         with app.app_context():
             db.engine.dispose()
         drop_database(url)
+
+
+def test_text_the_application_wrote_in_a_plain_column_is_said_in_the_readers_language(app):
+    """A receipt's note made from a bank statement line, written in Spanish, reads in French
+    for a French treasurer; a note a person typed stays as typed."""
+    from coopreg.core.sentences import said_again
+
+    with app.app_context():
+        with speaking("es"):
+            from flask_babel import gettext
+
+            written = gettext("From statement line %(n)d", n=12)
+        assert "12" in written and written != "From statement line 12"
+        with speaking("fr"):
+            french = said_again(written)
+        assert "12" in french and french not in (written, "From statement line 12")
+        with speaking("fr"):
+            assert said_again("Pagó su hermana en efectivo") == "Pagó su hermana en efectivo"
+        assert said_again(None) == ""
