@@ -45,12 +45,19 @@ from sqlalchemy import text as sa_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from coopreg.agreements.models import Agreement, Registration, RegistrationStatus, RuleKind
+from coopreg.agreements.models import (
+    Agreement,
+    Registration,
+    RegistrationStatus,
+    RuleKind,
+    TermsPayer,
+)
 from coopreg.agreements.services import BP, dues_per_year, periods_between
 from coopreg.contributions.models import (
     Allocation,
     CollectionSheet,
     Due,
+    DuePayerShare,
     DueTotal,
     DueWriteOff,
     PaymentMethod,
@@ -313,10 +320,18 @@ class PeriodPreview:
     existing_count: int = 0
     existing_member_minor: int = 0
     existing_cooperative_minor: int = 0
+    # the third parties' shares (the state, a municipality, a donor), by payer name
+    new_third: dict[str, int] = field(default_factory=dict)
+    existing_third: dict[str, int] = field(default_factory=dict)
 
     @property
     def new_total_minor(self) -> int:
-        return self.new_member_minor + self.new_cooperative_minor
+        return self.new_member_minor + self.new_cooperative_minor + sum(self.new_third.values())
+
+    @property
+    def existing_total_minor(self) -> int:
+        return (self.existing_member_minor + self.existing_cooperative_minor
+                + sum(self.existing_third.values()))
 
 
 @dataclass
@@ -341,6 +356,18 @@ class DuesPreview:
     def new_count(self) -> int:
         return self.total("new_count")
 
+    @property
+    def third_names(self) -> list[str]:
+        """Every third party that pays a share of a previewed period, in order."""
+        names: dict[str, None] = {}
+        for p in self.periods:
+            names.update(dict.fromkeys(p.new_third))
+            names.update(dict.fromkeys(p.existing_third))
+        return list(names)
+
+    def third_total(self, name: str) -> int:
+        return sum(p.new_third.get(name, 0) for p in self.periods)
+
     def lines(self, currency: str) -> list[str]:
         """The preview as text (the CLI's --dry-run prints it)."""
         def amount(minor: int) -> str:
@@ -356,13 +383,18 @@ class DuesPreview:
                          n=p.new_count, member=amount(p.new_member_minor),
                          coop=amount(p.new_cooperative_minor), total=amount(p.new_total_minor),
                          currency=currency, old=p.existing_count,
-                         old_total=amount(p.existing_member_minor
-                                          + p.existing_cooperative_minor)))
+                         old_total=amount(p.existing_total_minor)))
+            for name, minor in p.new_third.items():
+                out.append(_("%(month)s: %(payer)s's share %(amount)s %(currency)s.",
+                             month=f"{p.month:%Y-%m}", payer=name, amount=amount(minor),
+                             currency=currency))
         out.append(_("Total new: member share %(member)s, cooperative share %(coop)s, total "
                      "%(total)s %(currency)s.", member=amount(self.total("new_member_minor")),
                      coop=amount(self.total("new_cooperative_minor")),
-                     total=amount(self.total("new_member_minor")
-                                  + self.total("new_cooperative_minor")), currency=currency))
+                     total=amount(self.total("new_total_minor")), currency=currency))
+        for name in self.third_names:
+            out.append(_("Total new: %(payer)s's share %(amount)s %(currency)s.", payer=name,
+                         amount=amount(self.third_total(name)), currency=currency))
         if self.skipped_closed:
             out.append(_("Closed periods left alone: %(months)s.", months=", ".join(
                 f"{m:%Y-%m}" for m in self.skipped_closed)))
@@ -415,17 +447,23 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
         terms = run[0].terms
         with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
         total, member_share, condition = _shares_sql(terms, params)
+        thirds = _third_shares_sql(terms, member_share, params)
+        names = [p.name for p in terms.third_payers]
         rows = db.session.execute(sa_text(
-            f"{with_periods}SELECT p_month, member_id, {member_share}, total - ({member_share}) "
+            f"{with_periods}SELECT p_month, member_id, total, "
+            f"{', '.join([member_share, *thirds])} "
             f"FROM (SELECT r.member_id, p.p_month, {total} AS total FROM {_COVERED}{condition}"
             " AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.agreement_id = r.agreement_id "
             "AND d.member_id = r.member_id AND d.period = p.p_month)) AS covered")
             .bindparams(*types).columns(p_month=Date()), params)
-        for month, member_id, member_minor, cooperative_minor in rows:
+        for month, member_id, total_minor, member_minor, *third_minor in rows:
             item = by_month[month]
             item.new_count += 1
             item.new_member_minor += int(member_minor)
-            item.new_cooperative_minor += int(cooperative_minor)
+            item.new_cooperative_minor += (int(total_minor) - int(member_minor)
+                                           - sum(int(x) for x in third_minor))
+            for name, minor in zip(names, third_minor, strict=True):
+                item.new_third[name] = item.new_third.get(name, 0) + int(minor)
             members.add(member_id)
         if terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
             missing.update(_members_without_income(agreement, run))
@@ -441,6 +479,17 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
             item.existing_count = int(count)
             item.existing_member_minor = int(member_minor or 0)
             item.existing_cooperative_minor = int(cooperative_minor or 0)
+        existing_thirds = db.session.execute(
+            select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
+            .join(DuePayerShare, DuePayerShare.due_id == Due.id)
+            .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
+            .where(Due.cooperative_id == agreement.cooperative_id,
+                   DuePayerShare.cooperative_id == agreement.cooperative_id,
+                   TermsPayer.cooperative_id == agreement.cooperative_id,
+                   Due.agreement_id == agreement.id, Due.period.in_(list(by_month)))
+            .group_by(Due.period, TermsPayer.name))
+        for month, name, minor in existing_thirds:
+            by_month[month].existing_third[name] = int(minor)
     preview.periods = [by_month[p.month] for p in periods]
     preview.missing_income = sorted(missing)
     preview.members = len(members)

@@ -276,3 +276,24 @@ def test_the_grace_date_makes_a_third_partys_open_share_a_receivable(ctx, coop):
     assert on_time["Estado"].receivable_minor == 0
     assert late["Estado"].receivable_minor == late["Estado"].due_minor > 0
     assert late[None].receivable_minor == 0  # members are chased by the arrears list
+
+
+def test_the_preview_shows_every_payers_share_and_generation_writes_exactly_that(ctx, coop):
+    agreement = make_agreement(coop, STATE_AND_DONOR)
+    for income in ("100000", "1234567.89"):
+        register(agreement, make_member(coop, declared_income=income), date(2024, 1, 1))
+    preview = services.preview_dues(agreement, date(2024, 1, 1), date(2024, 2, 1))
+    assert preview.third_names == ["Estado", "Municipalidad"]
+    january = preview.periods[0]
+    # 31,500.00 (the floor) and 1,234,567.89 × 10.5 % = 129,629.63: the state's 33.33 % of
+    # each, rounded half up: 10,498.95 and 43,205.56 (4,320,555.5679 minor units)
+    assert january.new_third == {"Estado": 1_049_895 + 4_320_556,
+                                 "Municipalidad": 200_000}
+    assert any("Estado" in line for line in preview.lines("CRC"))
+    services.generate_dues(agreement, date(2024, 1, 1), date(2024, 2, 1))
+    again = services.preview_dues(agreement, date(2024, 1, 1), date(2024, 2, 1)).periods[0]
+    assert again.new_count == 0
+    assert again.existing_third == january.new_third
+    assert again.existing_total_minor == january.new_total_minor
+    assert (again.existing_member_minor, again.existing_cooperative_minor) == (
+        january.new_member_minor, january.new_cooperative_minor)
