@@ -20,6 +20,7 @@ from coopreg.agreements.coverage import BRANCH_LABELS
 from coopreg.agreements.models import (
     HOW_TO_CLAIM_MAX,
     MEMBER_BENEFITS_MAX,
+    PayerKind,
     RegistrationStatus,
     RuleKind,
     Schedule,
@@ -41,6 +42,13 @@ SCHEDULE_LABELS = labels_for(Schedule, {
 RULE_LABELS = labels_for(RuleKind, {
     RuleKind.FLAT: _l("A flat amount per period"),
     RuleKind.RATE: _l("A rate of the member's declared income"),
+})
+
+PAYER_LABELS = labels_for(PayerKind, {
+    PayerKind.MEMBER: _l("The member"),
+    PayerKind.COOPERATIVE: _l("The cooperative"),
+    PayerKind.STATE: _l("The state"),
+    PayerKind.THIRD_PARTY: _l("Another third party"),
 })
 
 REGISTRATION_STATUS_LABELS = labels_for(RegistrationStatus, {

@@ -1,0 +1,78 @@
+"""The payers page: each payer's column of a month, recording what a third party paid (a bad
+amount lands on the form and nothing is written) and reversing it after confirmation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from coopreg.agreements.models import Agreement
+from coopreg.contributions import services
+from coopreg.contributions.models import ThirdPartyPayment, ThirdPartyPaymentReversal
+from coopreg.core.audit import acting_as
+from coopreg.extensions import db
+from tests.contributions.helpers import FLAT, make_agreement, make_member, register
+
+LAST_MONTH = (date.today().replace(day=1) - timedelta(days=1)).replace(day=1)
+STATE = {**FLAT, "payers": [{"kind": "state", "name": "Estado", "share_percent": "25",
+                             "through_cooperative": False}]}
+
+
+@pytest.fixture
+def world(app, coop):
+    with app.app_context(), acting_as(None, "tests"):
+        agreement = make_agreement(coop, STATE, valid_from=LAST_MONTH, reference="PAYERS-1")
+        for _ in range(2):
+            register(agreement, make_member(coop, joined_on=date(2020, 1, 1)), LAST_MONTH)
+        services.generate_dues(agreement, LAST_MONTH, LAST_MONTH)
+        db.session.commit()
+        return agreement.id
+
+
+def _count(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_the_treasurer_records_and_reverses_what_the_state_paid(app, as_role, world):
+    client = as_role("treasurer")
+    url = f"/contributions/agreements/{world}/payers?period={LAST_MONTH:%Y-%m}"
+    page = client.get(url).get_data(as_text=True)
+    # 2 × 1,000: members 600 each, the state 250 each, the cooperative 150 each
+    for figure in ("1,200.00", "500.00", "300.00", "2,000.00"):
+        assert figure in page
+    assert "Straight to the institution" in page
+    too_much = client.post(url, data={"payer_name": "Estado", "paid_on": date.today(),
+                                      "amount": "500.01", "reference": "RES-9"})
+    assert too_much.status_code == 422
+    assert "cannot be more" in too_much.get_data(as_text=True)
+    assert _count(app, ThirdPartyPayment) == 0
+    done = client.post(url, data={"payer_name": "Estado", "paid_on": date.today(),
+                                  "amount": "300", "reference": "RES-9"},
+                       follow_redirects=True)
+    assert "recorded" in done.get_data(as_text=True)
+    with app.app_context():
+        payment = db.session.scalar(select(ThirdPartyPayment))
+        assert (payment.amount_minor, payment.reference, payment.through_cooperative) == (
+            30000, "RES-9", False)
+        payment_id = payment.id
+    asked = client.post(f"/contributions/third-party-payments/{payment_id}/reverse",
+                        data={"reason": "Wrong month"})
+    assert asked.status_code == 409  # the confirmation first
+    assert _count(app, ThirdPartyPaymentReversal) == 0
+    client.post(f"/contributions/third-party-payments/{payment_id}/reverse",
+                data={"reason": "Wrong month", "confirmed": "y"})
+    assert _count(app, ThirdPartyPaymentReversal) == 1
+
+
+def test_a_viewer_reads_the_payers_but_cannot_record(app, as_role, world):
+    client = as_role("viewer")
+    url = f"/contributions/agreements/{world}/payers?period={LAST_MONTH:%Y-%m}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Estado" in page and "Record what a third party paid" not in page
+    assert client.post(url, data={"payer_name": "Estado", "paid_on": date.today(),
+                                  "amount": "1", "reference": "X"}).status_code == 403
+    with app.app_context():
+        assert db.session.get(Agreement, world) is not None
