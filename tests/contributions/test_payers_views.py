@@ -76,3 +76,33 @@ def test_a_viewer_reads_the_payers_but_cannot_record(app, as_role, world):
                                   "amount": "1", "reference": "X"}).status_code == 403
     with app.app_context():
         assert db.session.get(Agreement, world) is not None
+
+
+def test_an_amendment_names_the_state_as_a_payer_and_keeps_the_earlier_terms(app, as_role,
+                                                                            world):
+    client = as_role("admin")
+    amend = {"effective_from": f"{date.today() + timedelta(days=40):%Y-%m-%d}",
+             "rule_kind": "flat", "flat_amount": "1200", "member_share_percent": "50",
+             "schedule": "monthly", "due_day": "10", "grace_days": "5",
+             "remittance_deadline_days": "15", "note": "The state joins",
+             "payer1_kind": "state", "payer1_name": "Estado", "payer1_share_percent": "60",
+             "payer1_direct": "y", "suspended_no_dues": "y"}
+    refused = client.post(f"/agreements/{world}/terms/new", data=amend)
+    assert refused.status_code == 422
+    assert "more than 100" in refused.get_data(as_text=True)
+    # the form as the page fills it: the earlier payer comes pre-filled
+    assert 'value="Estado"' in client.get(f"/agreements/{world}/terms/new").get_data(
+        as_text=True)
+    response = client.post(f"/agreements/{world}/terms/new",
+                           data={**amend, "payer1_share_percent": "30"})
+    assert response.status_code == 302
+    with app.app_context():
+        agreement = db.session.get(Agreement, world)
+        first, latest = agreement.terms
+        assert [(p.name, p.share_bp, p.through_cooperative) for p in first.third_payers] == [
+            ("Estado", 2500, False)]
+        assert [(p.name, p.share_bp, p.through_cooperative) for p in latest.third_payers] == [
+            ("Estado", 3000, False)]
+        assert (first.suspended_accrue, latest.suspended_accrue) == (True, False)
+    page = client.get(f"/agreements/{world}").get_data(as_text=True)
+    assert "Estado 30 %" in page and "Suspended registrations owe no dues." in page
