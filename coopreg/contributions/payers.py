@@ -217,3 +217,33 @@ def third_party_payments(agreement: Agreement, period: date | None = None
     if period is not None:
         stmt = stmt.where(ThirdPartyPayment.period == month_start(period))
     return list(db.session.scalars(stmt))
+
+
+def third_parties_by_period(agreement: Agreement) -> tuple[list[str], dict]:
+    """For the reconciliation: (the third parties' names, {period: {name: (due, paid)}}) of
+    every month of an agreement, in two grouped queries."""
+    due_rows = db.session.execute(
+        select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
+        .join(DuePayerShare, DuePayerShare.due_id == Due.id)
+        .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
+        .where(Due.cooperative_id == agreement.cooperative_id,
+               DuePayerShare.cooperative_id == agreement.cooperative_id,
+               TermsPayer.cooperative_id == agreement.cooperative_id,
+               Due.agreement_id == agreement.id)
+        .group_by(Due.period, TermsPayer.name))
+    paid_rows = db.session.execute(
+        select(ThirdPartyPayment.period, ThirdPartyPayment.payer_name,
+               func.sum(ThirdPartyPayment.amount_minor))
+        .outerjoin(ThirdPartyPaymentReversal,
+                   ThirdPartyPaymentReversal.payment_id == ThirdPartyPayment.id)
+        .where(ThirdPartyPayment.cooperative_id == agreement.cooperative_id,
+               ThirdPartyPayment.agreement_id == agreement.id,
+               ThirdPartyPaymentReversal.id.is_(None))
+        .group_by(ThirdPartyPayment.period, ThirdPartyPayment.payer_name))
+    paid = {(period, name): int(total) for period, name, total in paid_rows}
+    names: dict[str, None] = {}
+    out: dict = {}
+    for period, name, due in due_rows:
+        names[name] = None
+        out.setdefault(period, {})[name] = (int(due), paid.get((period, name), 0))
+    return sorted(names), out

@@ -546,6 +546,8 @@ def view_remittance(remittance_id: int):
         batch_url = url_for("batches.new_batch", agreement_id=remittance.agreement_id,
                             kind="remittance", period=f"{remittance.period:%Y-%m}")
     return render_template("contributions/remittance.html", remittance=remittance,
+                           columns=payers.payer_columns(remittance.agreement,
+                                                        remittance.period),
                            lines=lines[:1000], line_count=len(lines), ack_form=ack_form,
                            batch_url=batch_url, files=files)
 
@@ -676,8 +678,11 @@ def close_period(agreement_id: int):
 def reconciliation():
     agreement = _chosen_agreement()
     rows = reports.reconciliation(agreement) if agreement else []
+    third_names, thirds = (payers.third_parties_by_period(agreement) if agreement
+                           else ([], {}))
     return render_template("contributions/reconciliation.html", agreement=agreement,
-                           agreements=_agreements(), rows=rows,
+                           agreements=_agreements(), rows=rows, third_names=third_names,
+                           thirds=thirds,
                            credit=reports.members_credit_total(current_cooperative().id),
                            explanation=reports.reconciliation_explanation(),
                            close_form=ClosePeriodForm(formdata=None))

@@ -106,3 +106,33 @@ def test_an_amendment_names_the_state_as_a_payer_and_keeps_the_earlier_terms(app
         assert (first.suspended_accrue, latest.suspended_accrue) == (True, False)
     page = client.get(f"/agreements/{world}").get_data(as_text=True)
     assert "Estado 30 %" in page and "Suspended registrations owe no dues." in page
+
+
+def test_the_reconciliation_and_the_remittance_show_each_payers_column(app, as_role, world):
+    with app.app_context(), acting_as(None, "tests"):
+        from coopreg.contributions import payers
+        from coopreg.cooperatives.models import Cooperative
+        from coopreg.members.models import Member
+        from tests.contributions.helpers import receipt_input
+
+        agreement = db.session.get(Agreement, world)
+        coop = db.session.get(Cooperative, agreement.cooperative_id)
+        for member in db.session.scalars(select(Member).where(
+                Member.cooperative_id == coop.id)):
+            services.record_receipt(coop, receipt_input(member, "600",
+                                                        received_on=date.today()), None)
+        payers.record_third_party_payment(agreement, "Estado", LAST_MONTH, date.today(),
+                                          "400", "RES-1", None, None)
+        remittance = services.record_remittance(agreement, LAST_MONTH, date.today(), "1500",
+                                                "TR-1", None)
+        db.session.commit()
+        remittance_id = remittance.id
+    client = as_role("viewer")
+    page = client.get(f"/contributions/reconciliation?agreement_id={world}").get_data(
+        as_text=True)
+    assert "Estado&#39;s share" in page or "Estado's share" in page
+    assert "400.00 / 500.00" in page  # the state paid 400 of its 500
+    remitted = client.get(f"/contributions/remittances/{remittance_id}").get_data(as_text=True)
+    assert "Straight to the institution" in remitted
+    for figure in ("1,200.00", "300.00", "100.00"):  # members', cooperative's, state missing
+        assert figure in remitted
