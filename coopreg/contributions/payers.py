@@ -38,6 +38,7 @@ from coopreg.contributions.services import (
     amount_minor,
     check_money_date,
     month_start,
+    third_shares_by_period,
 )
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
@@ -222,15 +223,7 @@ def third_party_payments(agreement: Agreement, period: date | None = None
 def third_parties_by_period(agreement: Agreement) -> tuple[list[str], dict]:
     """For the reconciliation: (the third parties' names, {period: {name: (due, paid)}}) of
     every month of an agreement, in two grouped queries."""
-    due_rows = db.session.execute(
-        select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
-        .join(DuePayerShare, DuePayerShare.due_id == Due.id)
-        .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
-        .where(Due.cooperative_id == agreement.cooperative_id,
-               DuePayerShare.cooperative_id == agreement.cooperative_id,
-               TermsPayer.cooperative_id == agreement.cooperative_id,
-               Due.agreement_id == agreement.id)
-        .group_by(Due.period, TermsPayer.name))
+    due_rows = third_shares_by_period(agreement)
     paid_rows = db.session.execute(
         select(ThirdPartyPayment.period, ThirdPartyPayment.payer_name,
                func.sum(ThirdPartyPayment.amount_minor))
@@ -245,5 +238,5 @@ def third_parties_by_period(agreement: Agreement) -> tuple[list[str], dict]:
     out: dict = {}
     for period, name, due in due_rows:
         names[name] = None
-        out.setdefault(period, {})[name] = (int(due), paid.get((period, name), 0))
+        out.setdefault(period, {})[name] = (due, paid.get((period, name), 0))
     return sorted(names), out

@@ -308,6 +308,23 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     return result
 
 
+def third_shares_by_period(agreement: Agreement, periods: list[date] | None = None
+                           ) -> list[tuple[date, str, int]]:
+    """(period, third party's name, the sum of its shares) of an agreement's dues, of the
+    given periods (all when None): one grouped query."""
+    stmt = (select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
+            .join(DuePayerShare, DuePayerShare.due_id == Due.id)
+            .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
+            .where(Due.cooperative_id == agreement.cooperative_id,
+                   DuePayerShare.cooperative_id == agreement.cooperative_id,
+                   TermsPayer.cooperative_id == agreement.cooperative_id,
+                   Due.agreement_id == agreement.id)
+            .group_by(Due.period, TermsPayer.name))
+    if periods is not None:
+        stmt = stmt.where(Due.period.in_(periods))
+    return [(period, name, int(minor)) for period, name, minor in db.session.execute(stmt)]
+
+
 @dataclass
 class PeriodPreview:
     """One period of a dues preview: what a run would create (count, each payer's share) and
@@ -479,17 +496,8 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
             item.existing_count = int(count)
             item.existing_member_minor = int(member_minor or 0)
             item.existing_cooperative_minor = int(cooperative_minor or 0)
-        existing_thirds = db.session.execute(
-            select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
-            .join(DuePayerShare, DuePayerShare.due_id == Due.id)
-            .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
-            .where(Due.cooperative_id == agreement.cooperative_id,
-                   DuePayerShare.cooperative_id == agreement.cooperative_id,
-                   TermsPayer.cooperative_id == agreement.cooperative_id,
-                   Due.agreement_id == agreement.id, Due.period.in_(list(by_month)))
-            .group_by(Due.period, TermsPayer.name))
-        for month, name, minor in existing_thirds:
-            by_month[month].existing_third[name] = int(minor)
+        for month, name, minor in third_shares_by_period(agreement, list(by_month)):
+            by_month[month].existing_third[name] = minor
     preview.periods = [by_month[p.month] for p in periods]
     preview.missing_income = sorted(missing)
     preview.members = len(members)

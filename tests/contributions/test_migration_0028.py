@@ -4,7 +4,6 @@ still accruing as before — and the dues the rule computes afterwards are those
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import pytest
@@ -16,10 +15,8 @@ from coopreg.agreements.services import due_shares_for
 from coopreg.contributions import services
 from coopreg.contributions.models import Due
 from coopreg.cooperatives.services import create_cooperative
-from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.members.models import Member
-from tests.conftest import drop_database, fresh_database_url, make_test_app
 from tests.contributions.helpers import (
     SEASONAL_RATE,
     make_agreement,
@@ -27,6 +24,7 @@ from tests.contributions.helpers import (
     receipt_input,
     register,
 )
+from tests.contributions.test_migration_0025 import _rows, fresh_app  # noqa: F401 - fixture
 
 DUES = ("SELECT id, agreement_id, member_id, terms_id, period, member_share_minor, "
         "cooperative_share_minor FROM dues ORDER BY id")
@@ -34,26 +32,8 @@ TERMS = ("SELECT id, agreement_id, effective_from, rule_kind, flat_amount_minor,
          "floor_minor, ceiling_minor, member_share_bp FROM agreement_terms ORDER BY id")
 
 
-def _rows(sql: str) -> list[tuple]:
-    return [tuple(r) for r in db.session.execute(sa.text(sql))]
-
-
-@pytest.fixture
-def fresh_app():
-    url = fresh_database_url(f"payers_{uuid.uuid4().hex[:8]}")
-    app = make_test_app(url)
-    try:
-        with app.test_request_context(), acting_as(None, "tests"):
-            yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        drop_database(url)
-
-
 @pytest.mark.no_transaction
-def test_two_payer_terms_and_dues_come_through_0028_exactly(fresh_app):
+def test_two_payer_terms_and_dues_come_through_0028_exactly(fresh_app):  # noqa: F811
     upgrade()
     cooperative = create_cooperative("MIG28", "Migration", "CR", "CRC")
     flat = make_agreement(cooperative)
