@@ -698,7 +698,8 @@ def reconciliation_xlsx(agreement_id: int):
     from coopreg.jobs.files import XLSX
 
     agreement = get_scoped_or_404(Agreement, agreement_id)
-    data = reports.reconciliation_workbook(agreement, reports.reconciliation(agreement))
+    data = reports.reconciliation_workbook(agreement, reports.reconciliation(agreement),
+                                           payers.third_parties_by_period(agreement))
     code = current_cooperative().code
     filename = f"reconciliation-{code}-{agreement.id}-{date.today():%Y%m%d}.xlsx"
     return Response(data, mimetype=XLSX, headers={

@@ -3,9 +3,11 @@ amount lands on the form and nothing is written) and reversing it after confirma
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from coopreg.agreements.models import Agreement
@@ -132,6 +134,13 @@ def test_the_reconciliation_and_the_remittance_show_each_payers_column(app, as_r
         as_text=True)
     assert "Estado&#39;s share" in page or "Estado's share" in page
     assert "400.00 / 500.00" in page  # the state paid 400 of its 500
+    sheet = load_workbook(io.BytesIO(client.get(
+        f"/contributions/agreements/{world}/reconciliation.xlsx").data)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    month = next(row for row in sheet.iter_rows(min_row=2, values_only=True)
+                 if row[0] == f"{LAST_MONTH:%Y-%m}")
+    assert month[header.index("Due, Estado's share (CRC)")] == 500
+    assert month[header.index("Paid, Estado's share (CRC)")] == 400
     remitted = client.get(f"/contributions/remittances/{remittance_id}").get_data(as_text=True)
     assert "Straight to the institution" in remitted
     for figure in ("1,200.00", "300.00", "100.00"):  # members', cooperative's, state missing
