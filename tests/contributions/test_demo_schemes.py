@@ -56,8 +56,8 @@ def test_the_hand_figures_themselves():
                                               Decimal("875.00"))
 
 
-@pytest.fixture(scope="module")
-def demo(app):
+@pytest.fixture
+def demo(app):  # each test in its own rolled-back transaction, as the others
     result = app.test_cli_runner().invoke(args=["demo", "--members", "40"])
     assert result.exit_code == 0, result.output
     return app
