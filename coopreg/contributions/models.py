@@ -95,6 +95,9 @@ class Due(db.Model):
 
     @property
     def total_minor(self) -> int:
+        """The member's and the cooperative's shares: what the cooperative collects and
+        remits. A third party's share (the state's, a donor's) is in `DuePayerShare`, beside
+        it, and not in this figure."""
         return self.member_share_minor + self.cooperative_share_minor
 
     def __repr__(self) -> str:
