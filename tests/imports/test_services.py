@@ -149,7 +149,7 @@ def test_windows_1252_semicolon_csv_with_mixed_dates(cr):
     ({"Date of birth": "2999-01-01"}, "D · Date of birth", "in the future"),
     ({"Date of birth": "1800-01-01"}, "D · Date of birth", "more than 120 years ago"),
     ({"ID number": "0102340372x"}, "E · ID number", "Cédula de identidad"),
-    ({"Phone": "12"}, "F · Phone", "A phone number has 6 to 15 digits"),
+    ({"Phone": "12"}, "F · Phone", "“12” is not a phone number of CR"),
     ({"Sector": "astronaut"}, "G · Sector", "Sector must be one of"),
     ({"Joined on": ""}, "H · Joined on", "Joined on is required."),
     ({"Joined on": "1970-01-01"}, "H · Joined on", "before the date of birth"),
@@ -338,12 +338,12 @@ def test_update_existing_changes_only_the_columns_in_the_file(cr, enrol):
     analysis, run = services.import_file(cr, data, "socios.csv", update_existing=True)
     assert analysis.counts["updated"] == 1
     db.session.refresh(member)
-    assert member.phone == "70001111"
+    assert member.phone == "+50670001111"
     assert member.address == "Casa azul" and member.locality == "Upala"  # not in the file
     event = db.session.scalars(select(AuditEvent).where(
         AuditEvent.entity == "members", AuditEvent.entity_id == member.id,
         AuditEvent.action == "update")).one()
-    assert event.changes == {"phone": {"before": "88881234", "after": "70001111"}}
+    assert event.changes == {"phone": {"before": "+50688881234", "after": "+50670001111"}}
 
 
 # ---- the web flow through jobs, and a fault in the middle -------------------------------------
@@ -425,7 +425,7 @@ def test_the_commit_uses_the_rows_the_preview_checked(cr, monkeypatch):
     members = members_of(cr)
     assert [m.first_name for m in members] == ["Ana0", "Ana1", "Ana2", "Ana3"]
     assert members[0].sex.value == "female" and members[0].date_of_birth == date(1980, 5, 17)
-    assert members[0].id_number == CEDULAS[0] and members[0].phone == "88881234"
+    assert members[0].id_number == CEDULAS[0] and members[0].phone == "+50688881234"
     assert members[0].version == 1 and members[0].status == MemberStatus.ACTIVE
     assert not _stage(run).exists()  # done: nothing kept
     event = db.session.scalars(select(AuditEvent).where(
@@ -576,7 +576,9 @@ def test_export_keeps_text_as_text_and_dates_as_dates(cr, enrol):
     csv_buffer = io.BytesIO()
     export_register(cr, None, "csv", csv_buffer)
     text = csv_buffer.getvalue().decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and "'+50688881234" in text and "'-5 al sur" in text
+    assert "'=HYPERLINK" in text and "'-5 al sur" in text
+    # a phone is written as people dial it in the country, with no escape in front
+    assert ",8888 1234," in text and "'+506" not in text and "'8888" not in text
     assert "1234.50" in text
 
 

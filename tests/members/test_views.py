@@ -100,7 +100,7 @@ def test_list_shows_the_members(as_role, coop, other_coop, make_member):
     html = response.get_data(as_text=True)
     assert "Quesada Mora, Rosa" in html
     assert f'href="/members/{member.id}"' in html
-    assert "88881234" in html
+    assert "8888 1234" in html  # the national form
     assert "Upala" in html
     assert "Forastero" not in html
     assert f'href="/members/{stranger.id}"' not in html
@@ -157,7 +157,7 @@ def test_create_member(app, as_role, coop):
     assert member.full_name == "Rosa Quesada Mora"
     assert member.member_number == "1"
     assert member.id_number == "0102340567"
-    assert member.phone == "88881234"
+    assert member.phone == "+50688881234"
     assert member.declared_income_minor == 150050
     assert member.consent_given is True
     assert member.consent_method.value == "digital"
@@ -188,7 +188,8 @@ def test_a_service_error_is_shown_next_to_its_field(app, as_role, coop):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert error_on(html, "phone") == [
-        "A phone number has 6 to 15 digits, optionally starting with +."]
+        "A phone number holds digits, spaces, dashes, dots or brackets, and + only at the "
+        "start."]
     # what was typed is still there
     assert 'value="8888-12AB"' in html
     assert 'value="Rosa"' in html
@@ -268,7 +269,7 @@ def test_edit_member(app, as_role, coop, make_member):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'value="Rosa"' in html
-    assert 'value="88881234"' in html
+    assert 'value="8888 1234"' in html
     assert 'value="1000.00"' in html
     assert f'value="{member.member_number}"' in html
 
@@ -278,7 +279,7 @@ def test_edit_member(app, as_role, coop, make_member):
     assert response.headers["Location"] == f"/members/{member.id}"
     saved = get_member(app, member.id)
     assert saved.first_name == "Rosalía"
-    assert saved.phone == "77770000"
+    assert saved.phone == "+50677770000"
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
     assert "Changes saved." in flashes(page)
 
