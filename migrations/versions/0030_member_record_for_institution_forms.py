@@ -5,7 +5,8 @@ Revises: 0025
 Create Date: 2026-12-04
 
 Members get a name extension, mother's maiden name, civil status, nationality, tax number,
-email and the official codes of their address's province, canton and district. Phones are
+email and the official codes of their address's province, canton and district; cooperatives
+get their own tax number (the employer's TIN on PhilHealth's RF-1). Phones are
 rewritten in E.164, read in the cooperative's country (the phonenumbers library); a phone that
 cannot be read that way is kept exactly as it was and flagged (`phone_unchecked`), never lost.
 The downgrade writes the E.164 phones back as the national number's digits (the form the
@@ -46,6 +47,8 @@ def upgrade():
         batch_op.add_column(sa.Column('province_code', sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column('canton_code', sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column('district_code', sa.String(length=10), nullable=True))
+    with op.batch_alter_table('cooperatives', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tax_number', sa.String(length=40), nullable=True))
     migrate_phones(op.get_bind())
 
 
@@ -99,6 +102,7 @@ def downgrade():
         if 6 <= len(digits) <= 15:
             connection.execute(members.update().where(members.c.id == member_id)
                                .values(phone=digits))
+    op.drop_column('cooperatives', 'tax_number')
     with op.batch_alter_table('members', schema=None) as batch_op:
         for column in ('district_code', 'canton_code', 'province_code', 'email',
                        'phone_unchecked', 'tax_number', 'nationality', 'civil_status',
