@@ -103,8 +103,9 @@ def downgrade():
             connection.execute(members.update().where(members.c.id == member_id)
                                .values(phone=digits))
     op.drop_column('cooperatives', 'tax_number')
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        for column in ('district_code', 'canton_code', 'province_code', 'email',
-                       'phone_unchecked', 'tax_number', 'nationality', 'civil_status',
-                       'mothers_maiden_name', 'name_extension'):
-            batch_op.drop_column(column)
+    # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+, PostgreSQL): no copy of the members
+    # table, which the rows of other tables point to
+    for column in ('district_code', 'canton_code', 'province_code', 'email',
+                   'phone_unchecked', 'tax_number', 'nationality', 'civil_status',
+                   'mothers_maiden_name', 'name_extension'):
+        op.drop_column('members', column)
