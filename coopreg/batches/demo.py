@@ -17,7 +17,6 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.extensions import db
 from coopreg.members.models import Member
 
-
 # The built-in layouts each demo agreement uses, after the institution's own forms (the other
 # kinds get the generic ones when first needed)
 DEMO_LAYOUTS = {
