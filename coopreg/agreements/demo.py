@@ -89,7 +89,7 @@ DEMO_AGREEMENTS = {
                      ("old_age", "invalidity", "survivors"))),
         "reference": "MS-DEMO",
         "pattern": r"RNE-[0-9]{7}",
-        "documents": DEFAULT_DOCUMENTS[:2],
+        "documents": DEFAULT_DOCUMENTS[:1],
         "terms": ({"rule_kind": "flat", "flat_amount": "9000", "member_share_percent": "50",
                    "schedule": "monthly", "due_day": 20, "grace_days": 10,
                    "remittance_deadline_days": 10},),

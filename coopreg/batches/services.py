@@ -58,7 +58,7 @@ from coopreg.core.text import read_month
 from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.core.validation import clean_text
 from coopreg.extensions import db
-from coopreg.members.models import Member
+from coopreg.members.models import Dependant, Member
 
 S = RegistrationStatus
 B = BatchStatus
@@ -429,7 +429,15 @@ def _load(ids: list[int], cooperative_id: int) -> list[_RegistrationRow]:
         values = row._mapping
         registration = _RegistrationRow({k: values[f"r_{k}"] for k in registration_keys})
         registration.member = _MemberRow({k: values[f"m_{k}"] for k in member_keys})
+        registration.member.dependants = []
         by_id[registration.id] = registration
+    # the members' dependants (Monotributo social's adherentes), in one query for the chunk
+    members = {r.member.id: r.member for r in by_id.values()}
+    if members:
+        for dependant in db.session.scalars(select(Dependant).where(
+                Dependant.cooperative_id == cooperative_id,
+                Dependant.member_id.in_(list(members))).order_by(Dependant.id)):
+            members[dependant.member_id].dependants.append(dependant)
     return [by_id[i] for i in ids if i in by_id]
 
 
