@@ -192,7 +192,8 @@ def new_member():
             flash(_("Member %(number)s added.", number=member.member_number), "success")
             return redirect(url_for("members.view_member", member_id=member.id))
     code = 422 if request.method == "POST" else 200
-    return render_template("members/form.html", form=form, member=None, twins=twins), code
+    return render_template("members/form.html", form=form, member=None, twins=twins,
+                           has_divisions=len(form.district_code.choices) > 1), code
 
 
 @bp.route("/<int:member_id>")

@@ -691,3 +691,32 @@ def test_the_member_list_says_how_many_and_folds_its_filters(app, as_role, coop,
     assert 'class="fold-toggle visually-hidden" checked>' in filtered  # its filters stay open
     make_member(coop)
     assert "4 members" in client.get("/members/").get_data(as_text=True)
+
+
+def test_the_form_takes_and_the_page_shows_the_record_institutions_ask_for(app, as_role,
+                                                                             coop):
+    client = as_role("secretary")
+    form = client.get("/members/new").get_data(as_text=True)
+    for name in ("name_extension", "mothers_maiden_name", "civil_status", "nationality",
+                 "tax_number", "email", "province_code", "canton_code", "district_code"):
+        assert f'name="{name}"' in form, name
+    assert '<option value="10501">10501 Tarrazú · San Marcos</option>' in form
+    response = client.post("/members/new", data=form_data(
+        first_name="Rosa", last_name="Quesada", name_extension="", civil_status="widowed",
+        nationality="CR", tax_number="1-0234-0567", email="rosa@example.org",
+        district_code="10501", phone="8888 1234", mothers_maiden_name="Mora"))
+    assert response.status_code == 302
+    [member] = members_of(app, coop)
+    assert (member.civil_status.value, member.nationality, member.tax_number) == (
+        "widowed", "CR", "0102340567")
+    assert (member.province_code, member.canton_code, member.district_code) == (
+        "1", "105", "10501")
+    page = client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert "Widowed" in page and "Costa Rica" in page and "rosa@example.org" in page
+    assert "San José, Tarrazú, San Marcos" in page and "8888 1234" in page
+    refused = client.post("/members/new", data=form_data(
+        first_name="Ana", last_name="Mora", tax_number="20-12345678-7",
+        email="ana@"))
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert error_on(html, "tax_number") and 'value="20-12345678-7"' in html
