@@ -644,7 +644,9 @@ def search_condition(query: str, whole_ids: bool = False):
         else:
             conditions.append(Member.id_number.like("%" + escape_like(compact) + "%",
                                                     escape="\\"))
-        conditions.append(Member.phone.like("%" + escape_like(digits) + "%", escape="\\"))
+        # phones are kept in E.164: a national trunk prefix ("0917…") is not in them
+        national = digits.lstrip("0") or digits
+        conditions.append(Member.phone.like("%" + escape_like(national) + "%", escape="\\"))
     elif compact:
         conditions.append(Member.id_number == compact)
     words = fold(query).split()

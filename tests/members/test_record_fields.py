@@ -130,3 +130,11 @@ def test_old_phones_are_migrated_to_e164_and_the_unreadable_kept_and_flagged(
             assert (stored, bool(unchecked)) == (phone, True), name  # kept, never lost
         else:
             assert (stored, bool(unchecked)) == (e164, False), name
+
+
+def test_a_phone_is_found_as_people_dial_it(ctx, ph, enrol):
+    member = enrol(ph, first_name="Maricel", phone="0917 123 4567")
+    assert member.phone == "+639171234567"
+    for typed in ("0917 123 4567", "09171234567", "+63 917 123 4567", "1234567"):
+        found = services.list_members(ph.id, q=typed).members
+        assert [m.id for m in found] == [member.id], typed
