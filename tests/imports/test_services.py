@@ -60,6 +60,17 @@ def test_headers_in_four_languages_are_recognised(header, field):
     assert F.guess_field(header)[0] == field
 
 
+@pytest.mark.parametrize("header,field", [
+    ("Estado civil", "civil_status"), ("Nacionalidad", "nationality"),
+    ("Correo electrónico", "email"), ("Código de distrito", "district_code"),
+    ("Apellido de soltera de la madre", "mothers_maiden_name"), ("TIN", "tax_number"),
+    ("Situation matrimoniale", "civil_status"), ("Sufijo", "name_extension"),
+    ("District", "locality"),  # a district written out stays the locality's
+])
+def test_the_record_institutions_ask_for_is_recognised(header, field):
+    assert F.guess_field(header)[0] == field
+
+
 def test_unknown_headers_map_to_nothing():
     assert F.guess_field("Color favorito") == (None, False)
     assert F.guess_field("") == (None, False)
@@ -521,7 +532,9 @@ def _register(cr, enrol):
     people = [
         enrol(cr, id_number=CEDULAS[0], first_name="=HYPERLINK(\"http://x\",\"y\")",
               phone="+506 8888 1234", notes="line one\nline two", declared_income="1234.50",
-              middle_name="José"),
+              middle_name="José", name_extension="Jr.", mothers_maiden_name="Mora",
+              civil_status="common_law", nationality="NI", tax_number="1-0234-0567",
+              email="jose@example.org", district_code="10501"),
         enrol(cr, id_number="", first_name="Sin", last_name="Cédula", phone="",
               declared_income="", consent_given=False, locality=""),
         enrol(cr, id_number=CEDULAS[1], member_number="A-7", address="-5 al sur",
@@ -640,3 +653,20 @@ def test_an_export_in_spanish_imports_back_in_any_language(app, cr, enrol):
                                                            ("consent_method", False))
         assert enum_value("sector", "Trabajo a domicilio") == "home_based_work"
         assert enum_value("consent_method", cells["Forma del consentimiento"]) == "signed_form"
+
+
+def test_the_record_institutions_ask_for_imports_from_the_words_people_use(cr):
+    data = csv_bytes([HEADER + ["Estado civil", "Nacionalidad", "Código de distrito",
+                                "Correo electrónico", "NIF"],
+                      good_row(0) + ["Viuda", "Nicaragua", "21001", "ana@example.org",
+                                     "1-0234-0567"],
+                      good_row(1) + ["casado", "AR", "99999", "", ""]])
+    analysis = dry(cr, data)
+    assert problems_of(analysis, 3) == ["“99999” is not in the country's list of districts."]
+    analysis, _run = services.import_file(cr, data, "socios.csv", valid_rows_only=True)
+    [member] = members_of(cr)
+    assert (member.civil_status.value, member.nationality, member.email) == (
+        "widowed", "NI", "ana@example.org")
+    assert (member.province_code, member.canton_code, member.district_code) == (
+        "2", "210", "21001")
+    assert member.tax_number == "0102340567"
