@@ -74,10 +74,14 @@ class LayoutForm(FlaskForm):
     delimiter = SelectField(_l("CSV delimiter"))
     decimal_mark = SelectField(_l("Decimal mark (CSV, fixed width)"))
     include_header = BooleanField(_l("Write a line of column titles"), default=True)
-    header_line = StringField(_l("Header record (fixed width)"),
-                              validators=[Optional(), Length(max=500)])
-    footer_line = StringField(_l("Summary record (fixed width)"),
-                              validators=[Optional(), Length(max=500)])
+    header_line = StringField(_l("Header record (fixed width) or the form's header (xlsx)"),
+                              validators=[Optional(), Length(max=500)],
+                              description=_l("In an xlsx file: records “Title|value” "
+                                             "separated by “;”, on a sheet of their own."))
+    footer_line = StringField(_l("Summary record (fixed width) or the form's footer (xlsx)"),
+                              validators=[Optional(), Length(max=500)],
+                              description=_l("In an xlsx file: records “Title|value” "
+                                             "separated by “;”, on a sheet of their own."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

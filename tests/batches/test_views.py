@@ -230,3 +230,33 @@ def test_new_batch_form_takes_agreement_kind_and_period_from_the_link(client, as
     assert f'<option selected value="{seeded["agreement_id"]}">' in page
     assert '<option selected value="remittance">' in page
     assert 'name="period"' in page and 'value="2025-03"' in page
+
+
+def test_a_form_layouts_header_and_footer_survive_the_layout_editor(client, app, as_role,
+                                                                     seeded):
+    as_role("admin")
+    response = client.post("/batches/layouts/new", data={
+        "agreement_id": seeded["agreement_id"], "kind": "remittance",
+        "built_in": "philhealth_rf1"})
+    assert response.status_code == 302
+    with app.app_context():
+        layout = db.session.scalar(select(FileLayout))
+        layout_id, header, footer = layout.id, layout.header_line, layout.footer_line
+        assert header.startswith("PhilHealth Employer Number (PEN)|{agreement};")
+        assert "Receipt / Payment Reference No.|{payment_reference}" in footer
+    page = client.get(f"/batches/layouts/{layout_id}").get_data(as_text=True)
+    assert "records “Title|value” separated by “;”" in page
+    response = client.post(f"/batches/layouts/{layout_id}", data={
+        "name": "RF-1", "format": "xlsx", "encoding": "utf-8-sig", "delimiter": ",",
+        "decimal_mark": ".", "include_header": "y", "header_line": header,
+        "footer_line": footer + ";Prepared by|{nope}"})
+    assert response.status_code == 422
+    assert "Unknown placeholder {nope}" in response.get_data(as_text=True)
+    client.post(f"/batches/layouts/{layout_id}", data={
+        "name": "RF-1", "format": "xlsx", "encoding": "utf-8-sig", "delimiter": ",",
+        "decimal_mark": ".", "include_header": "y", "header_line": header,
+        "footer_line": footer + ";Prepared by|{employer_name}"})
+    with app.app_context():
+        layout = db.session.get(FileLayout, layout_id)
+        assert layout.header_line == header
+        assert layout.footer_line == footer + ";Prepared by|{employer_name}"
