@@ -644,8 +644,10 @@ def search_condition(query: str, whole_ids: bool = False):
         else:
             conditions.append(Member.id_number.like("%" + escape_like(compact) + "%",
                                                     escape="\\"))
-        # phones are kept in E.164: a national trunk prefix ("0917…") is not in them
-        national = digits.lstrip("0") or digits
+        # phones are kept in E.164: a national trunk prefix ("0917…") is not in them; only a
+        # query as long as a phone number loses it (a short "0234" stays what it is)
+        national = digits.lstrip("0")
+        national = national if len(national) >= 6 else digits
         conditions.append(Member.phone.like("%" + escape_like(national) + "%", escape="\\"))
     elif compact:
         conditions.append(Member.id_number == compact)
