@@ -67,6 +67,11 @@ class SentForm(FlaskForm):
         self.channel.choices = choices(CHANNEL_LABELS.items())
 
 
+# how an xlsx layout's header and footer records are written (see batches.writers)
+FORM_RECORDS = _l("In an xlsx file: records “Title|value” separated by “;”, on a sheet of "
+                  "their own.")
+
+
 class LayoutForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     format = SelectField(_l("File format"))
@@ -76,12 +81,10 @@ class LayoutForm(FlaskForm):
     include_header = BooleanField(_l("Write a line of column titles"), default=True)
     header_line = StringField(_l("Header record (fixed width) or the form's header (xlsx)"),
                               validators=[Optional(), Length(max=500)],
-                              description=_l("In an xlsx file: records “Title|value” "
-                                             "separated by “;”, on a sheet of their own."))
+                              description=FORM_RECORDS)
     footer_line = StringField(_l("Summary record (fixed width) or the form's footer (xlsx)"),
                               validators=[Optional(), Length(max=500)],
-                              description=_l("In an xlsx file: records “Title|value” "
-                                             "separated by “;”, on a sheet of their own."))
+                              description=FORM_RECORDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
