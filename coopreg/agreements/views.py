@@ -21,7 +21,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from coopreg.agreements import documents, services
 from coopreg.agreements.coverage import (
@@ -123,12 +123,7 @@ def _flash_bulk(result: services.BulkResult, done_message: str) -> None:
 def list_agreements():
     cooperative = current_cooperative()
     agreements = services.agreements_of(cooperative.id)
-    counts: dict[int, dict[str, int]] = {}
-    for agreement_id, status, n in db.session.execute(
-            select(Registration.agreement_id, Registration.status, func.count())
-            .where(Registration.cooperative_id == cooperative.id)
-            .group_by(Registration.agreement_id, Registration.status)):
-        counts.setdefault(agreement_id, {})[status.value] = n
+    counts = services.registrations_by_status(cooperative.id)
     today = date.today()
     return render_template("agreements/list.html", agreements=agreements, counts=counts,
                            funnel_statuses=FUNNEL, today=today)

@@ -1,0 +1,124 @@
+"""register counts: members per cooperative and status, registrations per agreement, status
+and their member's status (with how many are flagged for exit), kept by triggers in the same
+transaction as every insert, update (one row or set-based) and delete of members and
+registrations, backfilled from the register (issue 25: the agreement page, the campaign funnel
+and the dashboards read a few counters instead of the whole register)
+
+Revision ID: 0027
+Revises: 0025
+Create Date: 2026-12-04
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0027'
+down_revision = '0025'
+branch_labels = None
+depends_on = None
+
+_FLAG = "CASE WHEN {row}.exit_flagged THEN 1 ELSE 0 END"
+_UPSERT_REGISTRATIONS = (
+    " ON CONFLICT (agreement_id, status, member_status) DO UPDATE SET "
+    "n = registration_counts.n + excluded.n, "
+    "flagged = registration_counts.flagged + excluded.flagged")
+
+
+def _registration(row: str, sign: str) -> str:
+    """Counts one registration (NEW or OLD) in, or out, with its member's current status."""
+    return ("INSERT INTO registration_counts "
+            "(cooperative_id, agreement_id, status, member_status, n, flagged) "
+            f"SELECT {row}.cooperative_id, {row}.agreement_id, {row}.status, m.status, "
+            f"{sign}1, {sign}{_FLAG.format(row=row)} "
+            f"FROM members m WHERE m.id = {row}.member_id" + _UPSERT_REGISTRATIONS)
+
+
+def _members_registrations(row: str, sign: str) -> str:
+    """Moves a member's registrations in (NEW) or out of (OLD) the member's status bucket."""
+    return ("INSERT INTO registration_counts "
+            "(cooperative_id, agreement_id, status, member_status, n, flagged) "
+            f"SELECT r.cooperative_id, r.agreement_id, r.status, {row}.status, "
+            f"{sign}count(*), {sign}sum({_FLAG.format(row='r')}) "
+            f"FROM registrations r WHERE r.member_id = {row}.id "
+            "GROUP BY r.cooperative_id, r.agreement_id, r.status" + _UPSERT_REGISTRATIONS)
+
+
+def _member(row: str, sign: str) -> str:
+    return ("INSERT INTO member_counts (cooperative_id, status, n) "
+            f"VALUES ({row}.cooperative_id, {row}.status, {sign}1) "
+            "ON CONFLICT (cooperative_id, status) DO UPDATE SET "
+            "n = member_counts.n + excluded.n")
+
+
+# (trigger name, table, event, statements of its body)
+TRIGGERS = (
+    ("registrations_counts_insert", "registrations", "INSERT", [_registration("NEW", "")]),
+    ("registrations_counts_delete", "registrations", "DELETE", [_registration("OLD", "-")]),
+    ("registrations_counts_update", "registrations",
+     "UPDATE OF status, exit_flagged, agreement_id, member_id, cooperative_id",
+     [_registration("OLD", "-"), _registration("NEW", "")]),
+    ("members_counts_insert", "members", "INSERT", [_member("NEW", "")]),
+    ("members_counts_delete", "members", "DELETE", [_member("OLD", "-")]),
+    ("members_counts_update", "members", "UPDATE OF status, cooperative_id",
+     [_member("OLD", "-"), _member("NEW", ""),
+      _members_registrations("OLD", "-"), _members_registrations("NEW", "")]),
+)
+
+
+def upgrade():
+    op.create_table('member_counts',
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'],
+                            name=op.f('fk_member_counts_cooperative_id_cooperatives')),
+    sa.PrimaryKeyConstraint('cooperative_id', 'status', name=op.f('pk_member_counts'))
+    )
+    op.create_table('registration_counts',
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('member_status', sa.String(length=20), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.Column('flagged', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'],
+                            name=op.f('fk_registration_counts_cooperative_id_cooperatives')),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'],
+                            name=op.f('fk_registration_counts_agreement_id_agreements')),
+    sa.PrimaryKeyConstraint('agreement_id', 'status', 'member_status',
+                            name=op.f('pk_registration_counts'))
+    )
+    dialect = op.get_bind().dialect.name
+    for name, table, event, statements in TRIGGERS:
+        body = "".join(f"{s}; " for s in statements)
+        if dialect == "sqlite":
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {body}END")
+        elif dialect == "postgresql":
+            op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+                       f"AS $$ BEGIN {body}RETURN NULL; END $$")
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} "
+                       f"FOR EACH ROW EXECUTE FUNCTION {name}()")
+    # the counts of the register already there, one statement each
+    op.execute("""
+        INSERT INTO member_counts (cooperative_id, status, n)
+        SELECT cooperative_id, status, count(*) FROM members GROUP BY cooperative_id, status""")
+    op.execute(f"""
+        INSERT INTO registration_counts
+            (cooperative_id, agreement_id, status, member_status, n, flagged)
+        SELECT r.cooperative_id, r.agreement_id, r.status, m.status, count(*),
+               sum({_FLAG.format(row='r')})
+        FROM registrations r JOIN members m ON m.id = r.member_id
+        GROUP BY r.cooperative_id, r.agreement_id, r.status, m.status""")
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    for name, table, _event, _statements in TRIGGERS:
+        if dialect == "sqlite":
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        elif dialect == "postgresql":
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    op.drop_table('registration_counts')
+    op.drop_table('member_counts')
