@@ -2,7 +2,9 @@
 and their member's status (with how many are flagged for exit), kept by triggers in the same
 transaction as every insert, update (one row or set-based) and delete of members and
 registrations, backfilled from the register (issue 25: the agreement page, the campaign funnel
-and the dashboards read a few counters instead of the whole register)
+and the dashboards read a few counters instead of the whole register); on SQLite, an FTS5 table
+(trigram tokenizer) over the members' name, national ID and phone, kept by triggers, for the
+contains-searches
 
 Revision ID: 0027
 Revises: 0025
@@ -66,6 +68,24 @@ TRIGGERS = (
 )
 
 
+# SQLite: the members' contains-searches (name, national ID, phone) read an FTS5 table with
+# the trigram tokenizer instead of every member (PostgreSQL keeps its pg_trgm indexes)
+SEARCHED = "search_name, id_number, phone"
+SEARCH_TRIGGERS = {
+    "members_search_insert": "AFTER INSERT ON members BEGIN "
+    f"INSERT INTO members_search (rowid, {SEARCHED}) "
+    "VALUES (NEW.id, NEW.search_name, NEW.id_number, NEW.phone); END",
+    "members_search_delete": "AFTER DELETE ON members BEGIN "
+    f"INSERT INTO members_search (members_search, rowid, {SEARCHED}) "
+    "VALUES ('delete', OLD.id, OLD.search_name, OLD.id_number, OLD.phone); END",
+    "members_search_update": f"AFTER UPDATE OF {SEARCHED} ON members BEGIN "
+    f"INSERT INTO members_search (members_search, rowid, {SEARCHED}) "
+    "VALUES ('delete', OLD.id, OLD.search_name, OLD.id_number, OLD.phone); "
+    f"INSERT INTO members_search (rowid, {SEARCHED}) "
+    "VALUES (NEW.id, NEW.search_name, NEW.id_number, NEW.phone); END",
+}
+
+
 def upgrade():
     op.create_table('member_counts',
     sa.Column('cooperative_id', sa.Integer(), nullable=False),
@@ -99,6 +119,12 @@ def upgrade():
                        f"AS $$ BEGIN {body}RETURN NULL; END $$")
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} "
                        f"FOR EACH ROW EXECUTE FUNCTION {name}()")
+    if dialect == "sqlite":
+        op.execute(f"CREATE VIRTUAL TABLE members_search USING fts5({SEARCHED}, "
+                   "content='members', content_rowid='id', tokenize='trigram')")
+        for name, body in SEARCH_TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+        op.execute("INSERT INTO members_search (members_search) VALUES ('rebuild')")
     # the counts of the register already there, one statement each
     op.execute("""
         INSERT INTO member_counts (cooperative_id, status, n)
@@ -120,5 +146,9 @@ def downgrade():
         elif dialect == "postgresql":
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    if dialect == "sqlite":
+        for name in SEARCH_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS members_search")
     op.drop_table('registration_counts')
     op.drop_table('member_counts')
