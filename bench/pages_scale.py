@@ -150,6 +150,8 @@ def measure(kind: str, repeat: int) -> list[tuple[str, float | str]]:
                 agreement, {"sector": "agriculture"}),
             f"member search, part of a name ({word!r}), first 50": lambda: list_members(
                 agreement.cooperative_id, q=word),
+            "member search, a name nobody has ('xqzw'), first 50": lambda: list_members(
+                agreement.cooperative_id, q="xqzw"),
             f"member search, ID's last four digits ({last4}), first 50": lambda: list_members(
                 agreement.cooperative_id, q=last4),
             "admin dashboard, fresh": lambda: fresh_dashboard(Role.ADMIN),

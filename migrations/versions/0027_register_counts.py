@@ -53,6 +53,7 @@ def _member(row: str, sign: str) -> str:
             "n = member_counts.n + excluded.n")
 
 
+# SQLite (updates rows in place): one row at a time
 # (trigger name, table, event, statements of its body)
 TRIGGERS = (
     ("registrations_counts_insert", "registrations", "INSERT", [_registration("NEW", "")]),
@@ -67,6 +68,67 @@ TRIGGERS = (
       _members_registrations("OLD", "-"), _members_registrations("NEW", "")]),
 )
 
+
+# PostgreSQL: the same counts per statement, from its transition tables (one upsert of a few
+# grouped rows per statement instead of one per row: a counter row updated once per row of a
+# 100,000-row insert would grow a chain of 100,000 versions in one transaction). Transition
+# tables cannot go with "UPDATE OF columns": the update triggers net out what did not move.
+_NET = "HAVING sum(d.sign) <> 0 OR sum(CASE WHEN {flag} THEN d.sign ELSE 0 END) <> 0"
+
+
+def _union(columns: str, sources: tuple[tuple[str, int], ...]) -> str:
+    return " UNION ALL ".join(f"SELECT {columns}, {sign} AS sign FROM {table}"
+                              for table, sign in sources)
+
+
+def _pg_registrations(*sources: tuple[str, int]) -> str:
+    rows = _union("cooperative_id, agreement_id, member_id, status, exit_flagged", sources)
+    return ("INSERT INTO registration_counts "
+            "(cooperative_id, agreement_id, status, member_status, n, flagged) "
+            "SELECT d.cooperative_id, d.agreement_id, d.status, m.status, sum(d.sign), "
+            "sum(CASE WHEN d.exit_flagged THEN d.sign ELSE 0 END) "
+            f"FROM ({rows}) d JOIN members m ON m.id = d.member_id "
+            "GROUP BY d.cooperative_id, d.agreement_id, d.status, m.status "
+            + _NET.format(flag="d.exit_flagged") + _UPSERT_REGISTRATIONS)
+
+
+def _pg_members(*sources: tuple[str, int]) -> str:
+    rows = _union("cooperative_id, status", sources)
+    return ("INSERT INTO member_counts (cooperative_id, status, n) "
+            f"SELECT d.cooperative_id, d.status, sum(d.sign) FROM ({rows}) d "
+            "GROUP BY d.cooperative_id, d.status HAVING sum(d.sign) <> 0 "
+            "ON CONFLICT (cooperative_id, status) DO UPDATE SET "
+            "n = member_counts.n + excluded.n")
+
+
+def _pg_members_registrations() -> str:
+    rows = _union("id, status", (("old_rows", -1), ("new_rows", 1)))
+    return ("INSERT INTO registration_counts "
+            "(cooperative_id, agreement_id, status, member_status, n, flagged) "
+            "SELECT r.cooperative_id, r.agreement_id, r.status, d.status, sum(d.sign), "
+            "sum(CASE WHEN r.exit_flagged THEN d.sign ELSE 0 END) "
+            f"FROM ({rows}) d JOIN registrations r ON r.member_id = d.id "
+            "GROUP BY r.cooperative_id, r.agreement_id, r.status, d.status "
+            + _NET.format(flag="r.exit_flagged") + _UPSERT_REGISTRATIONS)
+
+
+# (trigger name, table, event, transition tables, statements of its body)
+PG_TRIGGERS = (
+    ("registrations_counts_insert", "registrations", "INSERT", "NEW TABLE AS new_rows",
+     [_pg_registrations(("new_rows", 1))]),
+    ("registrations_counts_delete", "registrations", "DELETE", "OLD TABLE AS old_rows",
+     [_pg_registrations(("old_rows", -1))]),
+    ("registrations_counts_update", "registrations", "UPDATE",
+     "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+     [_pg_registrations(("old_rows", -1), ("new_rows", 1))]),
+    ("members_counts_insert", "members", "INSERT", "NEW TABLE AS new_rows",
+     [_pg_members(("new_rows", 1))]),
+    ("members_counts_delete", "members", "DELETE", "OLD TABLE AS old_rows",
+     [_pg_members(("old_rows", -1))]),
+    ("members_counts_update", "members", "UPDATE",
+     "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+     [_pg_members(("old_rows", -1), ("new_rows", 1)), _pg_members_registrations()]),
+)
 
 # SQLite: the members' contains-searches (name, national ID, phone) read an FTS5 table with
 # the trigram tokenizer instead of every member (PostgreSQL keeps its pg_trgm indexes)
@@ -110,15 +172,17 @@ def upgrade():
                             name=op.f('pk_registration_counts'))
     )
     dialect = op.get_bind().dialect.name
-    for name, table, event, statements in TRIGGERS:
-        body = "".join(f"{s}; " for s in statements)
-        if dialect == "sqlite":
+    if dialect == "sqlite":
+        for name, table, event, statements in TRIGGERS:
+            body = "".join(f"{s}; " for s in statements)
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {body}END")
-        elif dialect == "postgresql":
+    elif dialect == "postgresql":
+        for name, table, event, transitions, statements in PG_TRIGGERS:
+            body = "".join(f"{s}; " for s in statements)
             op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
                        f"AS $$ BEGIN {body}RETURN NULL; END $$")
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION {name}()")
+                       f"REFERENCING {transitions} FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
     if dialect == "sqlite":
         op.execute(f"CREATE VIRTUAL TABLE members_search USING fts5({SEARCHED}, "
                    "content='members', content_rowid='id', tokenize='trigram')")
