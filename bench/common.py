@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -67,6 +68,23 @@ class Goal:
     lines: list[str] = field(default_factory=list)
     met: bool | None = None
     note: str = ""
+    measured_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M UTC",
+                                                                    time.gmtime()))
+
+
+GOALS_DIR = BENCH_DIR / "goals"
+
+
+def save_goal(goal: Goal) -> None:
+    """Keep a measured goal, so a later run of other goals can report it too (--keep)."""
+    GOALS_DIR.mkdir(parents=True, exist_ok=True)
+    (GOALS_DIR / f"{goal.number}.json").write_text(json.dumps(goal.__dict__))
+
+
+def saved_goals() -> list[Goal]:
+    if not GOALS_DIR.exists():
+        return []
+    return [Goal(**json.loads(path.read_text())) for path in GOALS_DIR.glob("*.json")]
 
 
 def machine_header() -> list[str]:
@@ -105,7 +123,8 @@ def write_report(goals: list[Goal], extra: list[str] | None = None) -> Path:
     for goal in sorted(goals, key=lambda g: g.number):
         status = {True: "met", False: "NOT met", None: "not measured"}[goal.met]
         lines += [f"## Goal {goal.number}: {goal.title} — {status}", "",
-                  f"Target: {goal.target}", "", *goal.lines, ""]
+                  f"Target: {goal.target}", "", f"Measured {goal.measured_at}.", "",
+                  *goal.lines, ""]
         if goal.note:
             lines += [goal.note, ""]
     lines += extra or []
