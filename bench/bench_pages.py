@@ -30,7 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import Goal, drop_database, fresh_database
+from bench.common import BENCH_DIR, Goal, drop_database, fresh_database
 from bench.generate import load_history, load_members
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +118,9 @@ def setup(url: str, sizes: dict[str, int]):
     from coopreg.core.audit import acting_as
     from coopreg.extensions import db
 
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
+    backend = sa.engine.make_url(url).get_backend_name()  # the two may run at once
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False,
+                     EXPORT_DIR=str(BENCH_DIR / f"exports-{backend}"))
     timings: dict[str, float] = {}
     all_ids: dict[str, dict] = {}
     with app.app_context(), acting_as(None, "bench"):

@@ -16,7 +16,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-BENCH_DIR = Path(tempfile.gettempdir()) / "coopreg-bench"
+# BENCH_NAME=x: this run's files and databases apart (/tmp/coopreg-bench-x, coopreg_bench_x_…),
+# so two checkouts benchmarking on one machine do not drop each other's
+NAME = "".join(c for c in os.environ.get("BENCH_NAME", "").lower() if c.isalnum())[:20]
+BENCH_DIR = Path(tempfile.gettempdir()) / ("coopreg-bench" + (f"-{NAME}" if NAME else ""))
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -41,7 +44,7 @@ def fresh_database(kind: str, name: str) -> str:
             Path(str(path) + suffix).unlink(missing_ok=True)
         return f"sqlite:///{path}"
     url = sa.engine.make_url(PG_BASE)
-    db_name = f"coopreg_bench_{name}"
+    db_name = f"coopreg_bench_{NAME}_{name}" if NAME else f"coopreg_bench_{name}"
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
