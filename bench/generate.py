@@ -143,6 +143,7 @@ def load_history(cooperative_id: int, code: str) -> dict:
             "FROM members WHERE cooperative_id = :c AND id % 10 <> 3 AND id % 3 <> 0"),
             {"c": cooperative_id, "on": date(2025, 9, 1), "now": now,
              "amount": PAID_MONTHS * 60_000})
+        conn.execute(sa.text("ANALYZE"))  # the planner must know the new dues and receipts
         postgresql = conn.dialect.name == "postgresql"
         if postgresql:  # the due totals' row trigger (migration 0025), once per allocation,
             # takes most of an hour at 1,000,000 members: off for this statement, and the
