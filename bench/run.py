@@ -5,7 +5,8 @@
                         [--import-rows 100000] [--goals 1,2,3,4,5,6] [--keep]
 
 --keep reports, next to this run's goals, the goals an earlier run measured and this one did
-not (each goal says when it was measured), so long goals can be run one at a time.
+not (each goal says when it was measured), so long goals can be run one at a time; --goals 0
+--keep measures nothing and writes the report from the saved goals (BENCH_DIR/goals).
 
 Each goal runs on every database named; each figure is a ratio against a bare baseline run in
 the same process, so it holds on a noisy machine.
