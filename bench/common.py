@@ -116,8 +116,11 @@ def machine_header() -> list[str]:
 
 def write_report(goals: list[Goal], extra: list[str] | None = None) -> Path:
     lines = ["# coopreg benchmark results", "", "Written by `make bench` (bench/run.py). Each "
-             "figure is a ratio measured in the same run against a bare baseline; absolute "
-             "times are for information only.", "", *machine_header(), ""]
+             "figure is a ratio measured in the same run (LARGE against SMALL, or against a "
+             "bare baseline); absolute times are for information only: on a machine whose "
+             "cores are shared with other work they move by ±30 % or more from run to run. "
+             "Each goal says when it was measured and at which sizes.", "",
+             *machine_header(), ""]
     lines += ["| goal | result |", "| --- | --- |"]
     for goal in sorted(goals, key=lambda g: g.number):
         status = {True: "met", False: "NOT met", None: "not measured"}[goal.met]
