@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, current_app, g, send_file
+from flask import current_app, g, send_file
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
@@ -14,9 +14,8 @@ from coopreg.api.auth import token_roles
 from coopreg.api.common import (
     PageArgs,
     api_blueprint,
-    decode_cursor,
-    encode_cursor,
     found,
+    newest_first,
     page_schema,
     utc_iso,
 )
@@ -91,20 +90,10 @@ BatchPage = page_schema(BatchOut, "BatchPage")
 @blp.response(200, BatchPage)
 def list_batches(args):
     """The cooperative's batches, newest first; filter by status (`sealed`, `sent`…)."""
-    try:
-        after = decode_cursor(args["cursor"])
-    except ValueError:
-        abort(400, "The cursor is not one this API gave.")
-    stmt = scoped(Batch).order_by(Batch.id.desc()).limit(args["limit"] + 1)
+    stmt = scoped(Batch)
     if args["status"]:
         stmt = stmt.where(Batch.status == BatchStatus(args["status"]))
-    if isinstance(after, int):
-        stmt = stmt.where(Batch.id < after)
-    batches = list(db.session.scalars(stmt))
-    more = len(batches) > args["limit"]
-    batches = batches[:args["limit"]]
-    return {"items": batches,
-            "next_cursor": encode_cursor(batches[-1].id) if more and batches else None}
+    return newest_first(stmt, Batch, args)
 
 
 @blp.route("/<int:batch_id>")

@@ -85,6 +85,28 @@ def decode_cursor(cursor: str | None):
         raise ValueError("not a cursor") from error
 
 
+def newest_first(stmt, model, args: dict) -> dict:
+    """One page of `stmt` (already scoped and filtered), newest first, after the cursor the
+    previous page gave (the id of its last row); a cursor this API did not give is a 400."""
+    from flask import abort
+
+    from coopreg.extensions import db
+
+    try:
+        after = decode_cursor(args["cursor"])
+    except ValueError:
+        after = "forged"
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+        abort(400, "The cursor is not one this API gave.")
+    stmt = stmt.order_by(model.id.desc()).limit(args["limit"] + 1)
+    if after is not None:
+        stmt = stmt.where(model.id < after)
+    rows = list(db.session.scalars(stmt))
+    more = len(rows) > args["limit"]
+    rows = rows[:args["limit"]]
+    return {"items": rows, "next_cursor": encode_cursor(rows[-1].id) if more and rows else None}
+
+
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item), required=True),

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, g, request
+from flask import g, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from coopreg.api.auth import token_roles
 from coopreg.api.common import (
     PageArgs,
     api_blueprint,
-    decode_cursor,
-    encode_cursor,
     found,
+    newest_first,
     page_schema,
     utc_iso,
 )
@@ -140,20 +139,10 @@ def record_receipt(data):
 @blp.response(200, ReceiptPage)
 def list_receipts(args):
     """Receipts, newest first; of one member with `member_id`."""
-    try:
-        after = decode_cursor(args["cursor"])
-    except ValueError:
-        abort(400, "The cursor is not one this API gave.")
-    stmt = scoped(Receipt).order_by(Receipt.id.desc()).limit(args["limit"] + 1)
+    stmt = scoped(Receipt)
     if args["member_id"]:
         stmt = stmt.where(Receipt.member_id == args["member_id"])
-    if isinstance(after, int):
-        stmt = stmt.where(Receipt.id < after)
-    receipts = list(db.session.scalars(stmt))
-    more = len(receipts) > args["limit"]
-    receipts = receipts[:args["limit"]]
-    return {"items": receipts,
-            "next_cursor": encode_cursor(receipts[-1].id) if more and receipts else None}
+    return newest_first(stmt, Receipt, args)
 
 
 @blp.route("/<int:receipt_id>")

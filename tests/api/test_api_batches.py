@@ -77,3 +77,15 @@ def test_another_cooperatives_batch_is_404(app, client, coop, other_coop, token_
                            data={"file": (io.BytesIO(b"a;b\r\n1;2\r\n"), "a.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 404
+
+
+def test_a_cursor_the_api_did_not_give_is_refused(client, coop, token_for, bearer):
+    from coopreg.api.common import encode_cursor
+
+    secret, _ = token_for("admin")
+    for cursor in ("%%%", encode_cursor("x"), encode_cursor([1]), encode_cursor(True)):
+        for path in ("/api/v1/batches/", "/api/v1/receipts/"):
+            response = client.get(path, query_string={"cursor": cursor},
+                                  headers=bearer(secret))
+            assert response.status_code == 400, (path, cursor)
+            assert response.content_type == "application/problem+json"
