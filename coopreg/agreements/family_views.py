@@ -123,9 +123,7 @@ def set_family_rule(scheme_id: int):
 def remove_family_rule(rule_id: int):
     rule = get_scoped_or_404(FamilyRule, rule_id)
     scheme_id = rule.scheme_id
-    if EmptyForm().validate_on_submit():
-        families.remove_family_rule(rule)
-        flash(_("Family rule removed."), "success")
+    _post(EmptyForm(), lambda: families.remove_family_rule(rule), _("Family rule removed."))
     return redirect(url_for("agreements.edit_scheme", scheme_id=scheme_id) + "#families")
 
 
@@ -178,8 +176,6 @@ def record_outside_coverage(member_id: int):
 def remove_outside_coverage(row_id: int):
     row = get_scoped_or_404(OutsideCoverage, row_id)
     member_id = row.member_id
-    if EmptyForm().validate_on_submit():
-        families.remove_outside_coverage(row)
-        flash(_("Removed."), "success")
+    _post(EmptyForm(), lambda: families.remove_outside_coverage(row), _("Removed."))
     return redirect(url_for("members.view_member", member_id=member_id) + "#outside")
 

@@ -391,3 +391,29 @@ def test_the_printable_brief_in_the_readers_language(as_role, pages):
 def test_member_model_unchanged(app, pages):
     with app.app_context():
         assert db.session.get(Member, pages["member"]).dependants[0].student is False
+
+
+def test_removing_a_family_rule_and_an_outside_cover_from_their_pages(app, as_role, pages):
+    from coopreg.agreements.models import FamilyRule
+
+    secretary = as_role("secretary")
+    member_page = secretary.post(f"/agreements/members/{pages['member']}/outside-coverage",
+                                 data={"source": "employer", "branches": ["old_age"]},
+                                 follow_redirects=True)
+    assert "Cover outside the cooperative recorded" in _flashes(member_page.text)
+    with app.app_context():
+        row_id = db.session.scalar(select(OutsideCoverage.id).where(
+            OutsideCoverage.member_id == pages["member"]))
+    removed = secretary.post(f"/agreements/outside-coverage/{row_id}/remove",
+                             follow_redirects=True)
+    assert "Removed." in _flashes(removed.text)
+    secretary.post("/logout")
+    admin = as_role("admin")
+    with app.app_context():
+        rule_id = db.session.scalar(select(FamilyRule.id).where(
+            FamilyRule.scheme_id == pages["scheme"]))
+    done = admin.post(f"/agreements/family-rules/{rule_id}/remove", follow_redirects=True)
+    assert "Family rule removed." in _flashes(done.text)
+    with app.app_context():
+        assert db.session.get(OutsideCoverage, row_id) is None
+        assert db.session.get(FamilyRule, rule_id) is None
