@@ -9,25 +9,18 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from coopreg.agreements.models import Agreement
-from coopreg.contributions.services import (
-    generate_dues,
-    month_start,
-    parse_month,
-    preview_dues,
-)
+from coopreg.contributions.services import dues_months, generate_dues, month_start, preview_dues
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.languages import LANGUAGES, speaking
+from coopreg.core.text import read_month
 from coopreg.extensions import db
 
 dues_cli = AppGroup("dues", help="Contributions due from members.")
 
 
-def _month(value: str, option: str) -> date:
-    try:
-        return parse_month(value)
-    except DomainError:
-        raise click.ClickException(f"{option} {value!r} is not a month (YYYY-MM).") from None
+# The service names the months by their form fields; a person at the shell typed options.
+_OPTIONS = {"through": "--through", "start": "--from"}
 
 
 @dues_cli.command("generate")
@@ -57,15 +50,15 @@ def generate_dues_command(cooperative_code, reference, through, start, from_star
         func.upper(Agreement.reference) == reference.strip().upper()))
     if agreement is None:
         raise click.ClickException(f"No agreement {reference!r} in {cooperative.code}.")
-    last = _month(through, "--through") if through else month_start(date.today())
-    if start:
-        first = _month(start, "--from")
-    elif from_start:
-        first = month_start(agreement.valid_from)
-    else:
-        first = last
-    if last < first:
-        raise click.ClickException("--through is before --from.")
+    through = through or month_start(date.today()).strftime("%Y-%m")
+    try:
+        first, last = dues_months(agreement, start, through, from_start)
+    except DomainError as error:
+        value = start if error.field == "start" else through
+        if read_month(value) is not None:  # both months readable: their order is wrong
+            raise click.ClickException("--through is before --from.") from None
+        raise click.ClickException(
+            f"{_OPTIONS[error.field]} {value!r} is not a month (YYYY-MM).") from None
     with speaking(lang or cooperative.locale):
         if dry_run:
             try:

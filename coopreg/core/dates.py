@@ -86,15 +86,21 @@ def column_order(values: Iterable, country: str | None = None) -> str:
     return MONTH_FIRST if (country or "").upper() in MONTH_FIRST_COUNTRIES else DAY_FIRST
 
 
+def date_cell(value) -> date | None:
+    """The day a spreadsheet cell holds as a real date (a datetime's day); None for any other
+    cell, which is text or a number to read."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
 def read_date(value, order: str = DAY_FIRST) -> date | None:
     """The date a cell holds, None for an empty one; NotADate when it holds something else.
     `order` says which of day and month comes first in "01/02/2025"."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+    if (held := date_cell(value)) is not None:
+        return held
     if isinstance(value, bool):
         raise NotADate(str(value))
     if isinstance(value, int | float):

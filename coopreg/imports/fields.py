@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from coopreg.core.dates import date_cell
 from coopreg.core.errors import DomainError
 from coopreg.core.spreadsheets import DATE, MONEY, TEXT, cell_text, excel_serial_to_date
 from coopreg.core.text import ascii_digits, fold
@@ -332,10 +333,8 @@ def parse_date(value: Any, label: str) -> date | None:
     rather than guessed."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+    if (held := date_cell(value)) is not None:
+        return held
     if isinstance(value, bool):
         raise DomainError(_("%(label)s: “%(value)s” is not a date.", label=label,
                             value=cell_text(value)))

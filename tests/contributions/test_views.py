@@ -360,11 +360,15 @@ def test_cli_generates_dues_and_refuses_bad_arguments(app, coop, world):
                                  "view-1", "--through", f"{THIS_MONTH:%Y-%m}", "--from-start"])
     assert result.exit_code == 0, result.output
     assert "4 dues created" in result.output
-    for args in (["--agreement", "NOPE", "--through", "2025-01"],
-                 ["--agreement", "VIEW-1", "--through", "2025-13"],
-                 ["--agreement", "VIEW-1", "--through", "2020-01", "--from", "2021-01"]):
+    for args, said in (
+            (["--agreement", "NOPE", "--through", "2025-01"], "No agreement 'NOPE' in CRTEST."),
+            (["--agreement", "VIEW-1", "--through", "2025-13"],
+             "--through '2025-13' is not a month (YYYY-MM)."),
+            (["--agreement", "VIEW-1", "--from", "May"], "--from 'May' is not a month (YYYY-MM)."),
+            (["--agreement", "VIEW-1", "--through", "2020-01", "--from", "2021-01"],
+             "--through is before --from.")):
         bad = runner.invoke(args=["dues", "generate", "--cooperative", "CRTEST", *args])
-        assert bad.exit_code != 0 and "Error:" in bad.output
+        assert bad.exit_code != 0 and f"Error: {said}" in bad.output, bad.output
     assert _count(app, Due) == 4
 
 
