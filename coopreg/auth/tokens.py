@@ -16,12 +16,14 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.auth.models import Role, User
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import labels_for
 from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column, utcnow
 from coopreg.core.tenancy import unscoped
 from coopreg.extensions import db
@@ -33,6 +35,10 @@ MAX_DAYS = 366
 class TokenScope(enum.StrEnum):
     READ = "read"
     WRITE = "write"
+
+
+SCOPE_LABELS = labels_for(TokenScope, {TokenScope.READ: _l("read only"),
+                                       TokenScope.WRITE: _l("read and write")})
 
 
 class ApiToken(CooperativeOwned, TimestampMixin, db.Model):

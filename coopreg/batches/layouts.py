@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from coopreg.batches.models import BatchKind, ColumnType, FileFormat
 from coopreg.core.errors import DomainError
-from coopreg.core.labels import labels_for
+from coopreg.core.labels import codes_for, labels_for
 from coopreg.members.national_ids import format_id, normalise_id
 
 T, N, D, A = ColumnType.TEXT, ColumnType.NUMBER, ColumnType.DATE, ColumnType.AMOUNT
@@ -131,9 +131,9 @@ SOURCES: dict[str, Source] = {
 ENR = (BatchKind.ENROLMENT,)
 # How many dependants a member's line can carry in columns (`dependants.N.*`).
 DEPENDANT_COLUMNS = 4
-DEPENDANTS_MODES = {"none": _l("Not in the file"),
+DEPENDANTS_MODES = codes_for("dependants_mode", {"none": _l("Not in the file"),
                     "lines": _l("A line per dependant, after the member's line"),
-                    "columns": _l("Columns on the member's line")}
+                    "columns": _l("Columns on the member's line")})
 
 
 def _dependant(attr: str, index: int | None = None) -> Callable[[LineData], Any]:
@@ -165,10 +165,15 @@ for _n in range(DEPENDANT_COLUMNS):
 WATCHED = tuple(k for k in SOURCES if k.startswith("member."))
 _WATCHED_GETTERS = tuple((k, SOURCES[k].getter) for k in WATCHED)
 
-TRANSFORMS = {"none": _l("As recorded"), "upper": _l("UPPER CASE"),
-              "ascii_upper": _l("UPPER CASE without accents")}
-ENCODINGS = {"utf-8-sig": _l("UTF-8 with BOM (Excel)"), "utf-8": _l("UTF-8 without BOM"),
-             "cp1252": _l("Windows-1252")}
+# plain codes kept in a column: declared under the column's name, so the audit log says them
+TRANSFORMS = codes_for("transform", {"none": _l("As recorded"), "upper": _l("UPPER CASE"),
+                                     "ascii_upper": _l("UPPER CASE without accents")})
+ENCODINGS = codes_for("encoding", {"utf-8-sig": _l("UTF-8 with BOM (Excel)"),
+                                   "utf-8": _l("UTF-8 without BOM"),
+                                   "cp1252": _l("Windows-1252")})
+COLUMN_TYPE_LABELS = labels_for(ColumnType, {
+    ColumnType.TEXT: _l("Text"), ColumnType.NUMBER: _l("Number"), ColumnType.DATE: _l("Date"),
+    ColumnType.AMOUNT: _l("Amount")})
 KIND_LABELS = labels_for(BatchKind, {
     BatchKind.ENROLMENT: _l("Enrolment"), BatchKind.UPDATE: _l("Update"),
     BatchKind.EXIT: _l("Exit"), BatchKind.REMITTANCE: _l("Remittance")})

@@ -55,6 +55,7 @@ from coopreg.core.money import currency_exponent, format_minor, format_money, fr
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
 from coopreg.core.sorting import Sorted, Sorts, count_rows
+from coopreg.core.templating import show_month
 from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
 from coopreg.core.unit_of_work import checkpoint, discard
@@ -604,7 +605,7 @@ def _nothing_to_send(kind: BatchKind, agreement: Agreement, period: date | None)
                             "since the last sealed batch.", ref=agreement.reference),
         BatchKind.REMITTANCE: _("Nothing to send: no paid contribution of %(ref)s for "
                                 "%(month)s.", ref=agreement.reference,
-                                month=period.strftime("%Y-%m") if period else "?"),
+                                month=show_month(period) if period else "?"),
     }
     return DomainError(messages[kind], field="kind")
 
@@ -618,7 +619,7 @@ class RemittanceFileExists(DomainError):
                            "%(month)s: a due goes into one remittance file only. Open it; to "
                            "correct its file, make a batch that supersedes it.",
                            ref=batch.reference, status=label(batch.status),
-                           month=batch.period.strftime("%Y-%m")), field="period")
+                           month=show_month(batch.period)), field="period")
         self.batch = batch
 
 
@@ -1003,7 +1004,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                                 "recorded for %(month)s (%(ledger)s): every remitted line "
                                 "must be in the file.",
                                 file=format_minor(totals["total"], currency),
-                                month=batch.period.strftime("%Y-%m"),
+                                month=show_month(batch.period),
                                 ledger=format_money(Decimal(ledger), currency)))
     supersedes = (get_scoped(Batch, batch.supersedes_id, batch.cooperative_id)
                   if batch.supersedes_id else None)

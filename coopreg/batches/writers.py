@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from coopreg.batches.layouts import fill_template, fixed_cell, fixed_record, neutralised
 from coopreg.batches.models import ColumnType, FileFormat
 from coopreg.core import spreadsheets as sheets
+from coopreg.core.templating import show_month
 
 _STRFTIME_TO_EXCEL = {"%d": "dd", "%m": "mm", "%Y": "yyyy", "%y": "yy", "%b": "mmm",
                       "%B": "mmmm", "%H": "hh", "%M": "mm", "%S": "ss", "%%": "%"}
@@ -136,7 +137,7 @@ def write_xlsx_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[st
         yield [_("Institution"), summary.institution, None, None]
         yield [_("Kind"), summary.kind, None, None]
         if summary.period is not None:
-            yield [_("Period"), summary.period.strftime("%Y-%m"), None, None]
+            yield [_("Period"), show_month(summary.period), None, None]
         if summary.supersedes:
             yield [_("Replaces batch"), summary.supersedes, None, None]
         yield [_("Made on"), summary.made_on.isoformat(), None, None]

@@ -34,6 +34,7 @@ from coopreg.contributions.models import (
 from coopreg.contributions.services import month_end, month_start
 from coopreg.core.money import currency_exponent, format_minor, from_minor
 from coopreg.core.sorting import Sorted, Sorts
+from coopreg.core.templating import show_month
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
 
@@ -244,7 +245,7 @@ def reconciliation_workbook(agreement: Agreement, figures: list[PeriodFigures]) 
     def amount(minor: int | None):
         return None if minor is None else from_minor(minor, currency)
 
-    rows = [[f"{f.period:%Y-%m}", f.dues, amount(f.due_minor), amount(f.collected_minor),
+    rows = [[show_month(f.period), f.dues, amount(f.due_minor), amount(f.collected_minor),
              amount(f.allocated_minor), amount(f.written_off_minor), amount(f.open_minor),
              amount(f.cooperative_share_minor), amount(f.due_total_minor),
              amount(f.unremitted_minor), amount(f.remitted_minor),

@@ -67,6 +67,7 @@ from coopreg.core.models import utcnow
 from coopreg.core.money import format_minor, from_minor, parse_amount, to_minor
 from coopreg.core.sentences import kept, say, sentence
 from coopreg.core.sequences import next_number
+from coopreg.core.templating import show_month
 from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
 from coopreg.core.validation import clean_text as _text
@@ -201,12 +202,20 @@ def is_closed(agreement: Agreement, period: date) -> bool:
 
 # ---- dues -----------------------------------------------------------------------------------
 
+def _said_month(value: str) -> str:
+    """A month kept as "2026-11" (a job's result), as the reader says it."""
+    try:
+        return show_month(date.fromisoformat(f"{value}-01"))
+    except ValueError:
+        return value
+
+
 def _say_generation(p: dict) -> str:
     text = _("%(created)d dues created for %(periods)d period(s).", created=p["created"],
              periods=p["periods"])
     if p.get("closed"):
         text += " " + _("Closed periods left alone: %(months)s.",
-                        months=", ".join(p["closed"]))
+                        months=", ".join(_said_month(m) for m in p["closed"]))
     if p.get("missing"):
         text += " " + _("%(n)d member(s) have no declared income and the rule has no "
                         "floor: %(numbers)s.", n=p.get("missing_count", len(p["missing"])),
@@ -334,7 +343,7 @@ class DuesPreview:
 
     @property
     def closed_text(self) -> str:
-        return ", ".join(f"{m:%Y-%m}" for m in self.skipped_closed)
+        return ", ".join(show_month(m) for m in self.skipped_closed)
 
     @property
     def new_count(self) -> int:
@@ -346,12 +355,12 @@ class DuesPreview:
             return str(from_minor(minor, currency))
 
         out = [_("Dues %(first)s to %(last)s: %(n)d to create for %(members)d member(s).",
-                 first=f"{self.start:%Y-%m}", last=f"{self.end:%Y-%m}", n=self.new_count,
+                 first=show_month(self.start), last=show_month(self.end), n=self.new_count,
                  members=self.members)]
         for p in self.periods:
             out.append(_("%(month)s: %(n)d new (member share %(member)s, cooperative share "
                          "%(coop)s, total %(total)s %(currency)s); already there: %(old)d "
-                         "(%(old_total)s %(currency)s).", month=f"{p.month:%Y-%m}",
+                         "(%(old_total)s %(currency)s).", month=show_month(p.month),
                          n=p.new_count, member=amount(p.new_member_minor),
                          coop=amount(p.new_cooperative_minor), total=amount(p.new_total_minor),
                          currency=currency, old=p.existing_count,
@@ -364,7 +373,7 @@ class DuesPreview:
                                   + self.total("new_cooperative_minor")), currency=currency))
         if self.skipped_closed:
             out.append(_("Closed periods left alone: %(months)s.", months=", ".join(
-                f"{m:%Y-%m}" for m in self.skipped_closed)))
+                show_month(m) for m in self.skipped_closed)))
         if self.missing_income:
             out.append(_("%(n)d member(s) have no declared income and the rule has no "
                          "floor: %(numbers)s.", n=len(self.missing_income),
@@ -829,7 +838,7 @@ def reversal_blockers(receipt: Receipt) -> list[str]:
                Allocation.receipt_id == receipt.id).limit(1)).first()
     if remitted is not None:
         return [_("Its money paid dues already remitted to the institution (remittance of "
-                  "%(month)s); it cannot be taken back.", month=f"{remitted.period:%Y-%m}")]
+                  "%(month)s); it cannot be taken back.", month=show_month(remitted.period))]
     return []
 
 
@@ -1143,20 +1152,20 @@ def record_remittance(agreement: Agreement, period: date, remitted_on: date | No
     _lock_agreement(agreement.id)
     if is_closed(agreement, period):
         raise DomainError(_("%(month)s is closed: late payments go into the next "
-                            "remittance.", month=f"{period:%Y-%m}"), field="period")
+                            "remittance.", month=show_month(period)), field="period")
     latest = db.session.scalar(select(func.max(Remittance.period)).where(
         Remittance.cooperative_id == agreement.cooperative_id,
         Remittance.agreement_id == agreement.id))
     if latest is not None and latest >= period:
         raise DomainError(_("A remittance for %(month)s or later is already recorded.",
-                            month=f"{period:%Y-%m}"), field="period")
+                            month=show_month(period)), field="period")
     if remitted_on is None:
         raise DomainError(_("Give the date the money was sent."), field="remitted_on")
     check_money_date(agreement.cooperative, remitted_on, "remitted_on", today)
     dues = remittable_dues(agreement, period)
     if not dues:
         raise DomainError(_("Nothing to remit for %(month)s: no fully paid due is waiting.",
-                            month=f"{period:%Y-%m}"), field="period")
+                            month=show_month(period)), field="period")
     currency = agreement.cooperative.currency
     total = remittance_amount(dues)
     typed = amount_minor(amount, currency)
@@ -1223,14 +1232,14 @@ def close_period(agreement: Agreement, period: date, actor_id: int | None,
     today = today or date.today()
     period = month_start(period)
     if month_end(period) >= today:
-        raise DomainError(_("%(month)s has not ended yet.", month=f"{period:%Y-%m}"),
+        raise DomainError(_("%(month)s has not ended yet.", month=show_month(period)),
                           field="period")
     if period < month_start(agreement.valid_from):
         raise DomainError(_("The agreement had not started in %(month)s.",
-                            month=f"{period:%Y-%m}"), field="period")
+                            month=show_month(period)), field="period")
     _lock_agreement(agreement.id)
     if is_closed(agreement, period):
-        raise DomainError(_("%(month)s is already closed.", month=f"{period:%Y-%m}"),
+        raise DomainError(_("%(month)s is already closed.", month=show_month(period)),
                           field="period")
     closing = PeriodClose(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
                           period=period, closed_by_id=actor_id, closed_at=utcnow())
@@ -1247,7 +1256,7 @@ def _remittance_of(agreement: Agreement, period: date) -> Remittance:
         Remittance.agreement_id == agreement.id, Remittance.period == month_start(period)))
     if remittance is None:
         raise DomainError(_("No remittance is recorded for %(month)s.",
-                            month=f"{month_start(period):%Y-%m}"), field="period")
+                            month=show_month(month_start(period))), field="period")
     return remittance
 
 

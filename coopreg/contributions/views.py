@@ -67,7 +67,7 @@ from coopreg.core.diskspace import DiskFull, write_atomically
 from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import amount_for_typing, from_minor
-from coopreg.core.templating import money, render_in_language, translated_labels
+from coopreg.core.templating import money, render_in_language, show_month, translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids, scoped
 from coopreg.core.text import ascii_digits, ascii_int
 from coopreg.core.unit_of_work import attempt, button_post, form_page
@@ -356,7 +356,7 @@ def write_off(due_id: int):
         form, lambda: services.write_off_due(due, form.reason.data, current_user.id),
         done=lambda written: _("Written off: %(amount)s of %(member)s's due for %(month)s.",
                                amount=_money(written.amount_minor),
-                               member=due.member.full_name, month=f"{due.period:%Y-%m}"),
+                               member=due.member.full_name, month=show_month(due.period)),
         then=url_for("contributions.member_statement", member_id=due.member_id),
         template="contributions/write_off.html", due=due,
         existing=services.due_write_off(due), open_minor=services.due_open_minor(due),
@@ -511,7 +511,7 @@ def new_remittance(agreement_id: int):
                 agreement, period, form.remitted_on.data, form.amount.data,
                 form.reference.data, current_user.id, note=form.note.data)
         if outcome.ok:
-            flash(_("Remittance for %(month)s recorded.", month=f"{period:%Y-%m}"), "success")
+            flash(_("Remittance for %(month)s recorded.", month=show_month(period)), "success")
             return redirect(url_for("contributions.view_remittance",
                                     remittance_id=remittance.id))
     elif period is None and (request.method == "POST" or asked):
@@ -599,7 +599,7 @@ def close_period(agreement_id: int):
 
     return button_post(
         form, close, back=url_for("contributions.reconciliation", agreement_id=agreement.id),
-        done=lambda period: _("%(month)s is closed.", month=f"{period:%Y-%m}"),
+        done=lambda period: _("%(month)s is closed.", month=show_month(period)),
         invalid=_("Give the month to close."))
 
 

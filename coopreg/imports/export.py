@@ -25,6 +25,7 @@ from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.spreadsheets import DATE, MONEY, TEXT, Column, Sheet, write_csv, write_xlsx
+from coopreg.core.templating import show_date
 from coopreg.extensions import db
 from coopreg.imports import fields as F
 from coopreg.jobs.files import CSV, XLSX, ExportedFile, export_job
@@ -228,7 +229,7 @@ def _about(cooperative: Cooperative, as_of: date | None,
            counter: dict) -> Iterator[list[Any]]:
     # written after the members sheet, so the count is known
     yield [_("Cooperative"), f"{cooperative.code} · {cooperative.name}"]
-    yield [_("Register on"), as_of.isoformat() if as_of else _("all members, any status")]
+    yield [_("Register on"), show_date(as_of) if as_of else _("all members, any status")]
     yield [_("Exported at (UTC)"), utcnow().strftime("%Y-%m-%d %H:%M")]
     yield [_("Members"), str(counter["n"])]
     yield [_("Note"), _("The columns %(status)s and %(left_on)s are for reading only; "

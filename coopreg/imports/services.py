@@ -32,7 +32,7 @@ from coopreg.core.bulk import insert_rows
 from coopreg.core.diskspace import temporary_file, write_atomically
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
-from coopreg.core.sentences import kept, sentence
+from coopreg.core.sentences import kept, kept_error, sentence
 from coopreg.core.spreadsheets import (
     Column,
     ReadLimits,
@@ -1320,12 +1320,10 @@ def _recording_failure(run_id: int):
     except Exception as error:
         discard()
         if isinstance(error, DomainError):
-            message = error.message
+            message = kept_error(error)
         else:
             log.exception("import run %s failed", run_id)
-            message = _("The import stopped on an unexpected error (%(kind)s); nothing was "
-                        "written. Try again; if it happens again, tell your admin.",
-                        kind=type(error).__name__)
+            message = kept(UNEXPECTED_STOP, kind=type(error).__name__)
         run = db.session.get(ImportRun, run_id, execution_options=unscoped(
             "the worker records the failure of the run its job was launched for"))
         if run is not None and IMPORT_LIFECYCLE.can(run.status, ImportStatus.FAILED):
@@ -1342,6 +1340,9 @@ def _run_of(job) -> ImportRun:
     return run
 
 
+UNEXPECTED_STOP = sentence("imports.unexpected_stop", lambda p: _(
+    "The import stopped on an unexpected error (%(kind)s); nothing was written. Try again; if "
+    "it happens again, tell your admin.", **p))
 ROWS_CHECKED = sentence("imports.rows_checked", lambda p: _(
     "%(read)d rows checked: %(refused)d with problems.", **p))
 MEMBERS_IMPORTED = sentence("imports.members_imported", lambda p: _(

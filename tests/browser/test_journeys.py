@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
@@ -336,7 +337,8 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     page.get_by_label("Transfer reference").fill("TRF-2026-118")
     screenshot(page, "journeys-treasurer-05-remittance-form")
     page.get_by_role("button", name="Record the remittance").click()
-    expect(page.get_by_role("status")).to_have_text(f"Remittance for {last} recorded.")
+    shown_month = format_date(LAST_MONTH, "MMM y", locale="en")  # months read as words
+    expect(page.get_by_role("status")).to_have_text(f"Remittance for {shown_month} recorded.")
     details = page.locator("dl.details")
     expect(details).to_contain_text("₡2,501.50")
     expect(page.locator("table.list tbody tr")).to_have_count(2)  # Alba's and Carmen's dues
@@ -390,6 +392,6 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     assert sum(_money(line["Total"]) for line in lines) == Decimal("2501.50")
     summary = {row[0]: row for row in workbook.get_sheet_by_name("Summary").to_python()}
     assert summary["Lines"][2] == 2
-    assert summary["Period"][1] == last
+    assert summary["Period"][1] == format_date(LAST_MONTH, "MMM y", locale="en")
     assert _money(summary["Total"][3]) == Decimal("2501.50")
     assert_clean_console(page)

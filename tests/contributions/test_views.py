@@ -9,6 +9,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -221,7 +222,7 @@ def test_the_remittance_form_shows_the_month_asked_or_says_why_it_cannot(as_role
     client = as_role("treasurer")
     url = f"/contributions/agreements/{world['agreement_id']}/remittances/new"
     asked = client.get(url + f"?period={LAST_MONTH:%Y-%m}").get_data(as_text=True)
-    assert f"To remit for {LAST_MONTH:%Y-%m}" in asked
+    assert f"To remit for {format_date(LAST_MONTH, 'MMM y', locale='en')}" in asked
     unreadable = client.get(url + "?period=marzo")
     page = unreadable.get_data(as_text=True)
     assert unreadable.status_code == 200

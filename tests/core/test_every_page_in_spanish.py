@@ -1,7 +1,8 @@
 """Every page (each GET route of the app, for each role) and every generated spreadsheet, read
-by a Spanish-speaking user: no English message left untranslated, no raw code of an enum.
+by a Spanish-, a French- and a Portuguese-speaking user: no English message left untranslated,
+no raw code of an enum.
 
-"Untranslated" is judged against the Spanish catalogue itself: a message id whose Spanish text
+"Untranslated" is judged against the language's catalogue itself: a message id whose text
 differs, found as it is in what the person reads, means some text missed gettext (or was kept
 as a finished English sentence). Raw codes: a text of its own equal to the stored code of a
 status or kind ("sealed", "partially_acknowledged") where its label says something else.
@@ -27,16 +28,17 @@ from tests.access_levels import ALL
 from tests.conftest import login
 from tests.core.test_access_matrix import ACCESS, _endpoints, _ids_in, _url
 
-CATALOGUE = Path(coopreg.__file__).parent / "translations/es/LC_MESSAGES/messages.mo"
+LANGUAGES = ("es", "fr", "pt")
+CATALOGUES = Path(coopreg.__file__).parent / "translations"
 # words that are the same, or proper names, in both languages' pages
 SAME = {"Email", "Total", "No", "Error", "CSV", "Excel (.xlsx)", "OK", "Sector", "Local"}
 # file formats are names, the same in every language
 NAMES = {"csv", "xlsx", "xls", "ods", "txt"}
 
 
-def _english_ids() -> list[str]:
-    """Message ids of two words or more, without placeholders, whose Spanish differs."""
-    with open(CATALOGUE, "rb") as stream:
+def _english_ids(language: str = "es") -> list[str]:
+    """Message ids of two words or more, without placeholders, whose translation differs."""
+    with open(CATALOGUES / language / "LC_MESSAGES" / "messages.mo", "rb") as stream:
         catalogue = read_mo(stream)
     found = []
     for message in catalogue:
@@ -49,7 +51,8 @@ def _english_ids() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-ENGLISH = _english_ids()
+ENGLISH_IN = {language: _english_ids(language) for language in LANGUAGES}
+ENGLISH = ENGLISH_IN["es"]
 
 
 def _raw_codes() -> set[str]:
@@ -86,23 +89,26 @@ class _Text(HTMLParser):
             self.nodes.append(" ".join(data.split()))
 
 
-def _problems(nodes: list[str], codes: set[str]) -> list[str]:
+def _problems(nodes: list[str], codes: set[str], language: str = "es") -> list[str]:
     text = "\n".join(nodes)
-    found = [f"untranslated: {m!r}" for m in ENGLISH
+    found = [f"untranslated: {m!r}" for m in ENGLISH_IN[language]
              if re.search(r"(?<![\w-])" + re.escape(m) + r"(?![\w-])", text)]
     found += [f"raw code: {n!r}" for n in nodes if n in codes]
     return found
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
-def test_every_page_reads_in_spanish(app, client, make_cooperative, make_user, make_member,
-                                     role):
-    """A Spanish cooperative (what it sets up and sends is in Spanish) and a Spanish user."""
-    coop = make_cooperative("ESPAGES", "CR", "CRC", name="Cooperativa de Prueba", locale="es")
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_reads_in_the_users_language(app, client, make_cooperative, make_user,
+                                                make_member, language, role):
+    """A cooperative of that language (what it sets up and sends is in it) and a user of it:
+    a Spanish secretary, a French treasurer, a Portuguese admin and every other role."""
+    coop = make_cooperative(f"{language.upper()}PAGES", "CR", "CRC",
+                            name="Cooperativa de Prueba", locale=language)
     ids = _ids_in(app, coop, make_member, make_user)
     user_id, email = make_user(coop, role)
     with app.app_context():
-        db.session.get(User, user_id).locale = "es"
+        db.session.get(User, user_id).locale = language
         db.session.commit()
     login(client, email, cooperative=coop)
     codes = _raw_codes()
@@ -124,9 +130,9 @@ def test_every_page_reads_in_spanish(app, client, make_cooperative, make_user, m
         if kind.startswith("text/html"):
             parser = _Text()
             parser.feed(response.get_data(as_text=True))
-            found = _problems(parser.nodes, codes)
+            found = _problems(parser.nodes, codes, language)
         elif "spreadsheetml" in kind:
-            found = _problems(_cells(response.data), codes)
+            found = _problems(_cells(response.data), codes, language)
         else:
             found = []
         response.close()

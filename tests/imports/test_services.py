@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import AuditEvent
 from coopreg.core.errors import DomainError
+from coopreg.core.sentences import say
 from coopreg.core.spreadsheets import read_table
 from coopreg.extensions import db
 from coopreg.imports import fields as F
@@ -397,7 +398,9 @@ def test_a_database_error_in_the_middle_leaves_nothing_and_a_retry_works(cr, mon
     job = _commit(run)
     assert job.status == JobStatus.FAILED
     assert run.status == ImportStatus.FAILED
-    assert "nothing was written" in run.message and "OperationalError" in run.message
+    assert run.message == {"code": "imports.unexpected_stop",
+                           "params": {"kind": "OperationalError"}}
+    assert "nothing was written" in say(run.message) and "OperationalError" in say(run.message)
     assert members_of(cr) == [] and audit_count() == before
     assert db.session.get(Cooperative, cr.id).last_member_number == 0
 
@@ -472,7 +475,7 @@ def test_a_duplicate_created_after_the_preview_is_caught_at_commit(cr, enrol):
     db.session.commit()
     job = _commit(run)
     assert job.status == JobStatus.FAILED
-    assert run.status == ImportStatus.FAILED and "1 row(s) have problems" in run.message
+    assert run.status == ImportStatus.FAILED and "1 row(s) have problems" in say(run.message)
     assert len(members_of(cr)) == 2  # nothing written
 
     job_id = services.start_commit(run, None, update_existing=False, valid_rows_only=True)
