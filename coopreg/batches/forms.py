@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coopreg.batches.answer_reading import ROLE_LABELS, AnswerResult, AnswerRole
 from coopreg.batches.layouts import (
+    ALIGNMENTS,
     DEPENDANTS_MODES,
     ENCODINGS,
     FORMAT_LABELS,
@@ -143,7 +144,7 @@ class ColumnForm(FlaskForm):
         self.id_format.choices = choices((("compact", _l("Compact (digits only)")),
                                           ("formatted", _l("With separators"))))
         self.transform.choices = choices(TRANSFORMS.items())
-        self.align.choices = choices((("left", _l("Aligned left")), ("right", _l("Aligned right"))))
+        self.align.choices = choices(ALIGNMENTS.items())
         self.pad.choices = choices(((" ", _l("Spaces")), ("0", _l("Zeros"))))
 
     def data_dict(self) -> dict:

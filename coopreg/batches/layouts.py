@@ -171,6 +171,7 @@ TRANSFORMS = codes_for("transform", {"none": _l("As recorded"), "upper": _l("UPP
 ENCODINGS = codes_for("encoding", {"utf-8-sig": _l("UTF-8 with BOM (Excel)"),
                                    "utf-8": _l("UTF-8 without BOM"),
                                    "cp1252": _l("Windows-1252")})
+ALIGNMENTS = codes_for("align", {"left": _l("Aligned left"), "right": _l("Aligned right")})
 COLUMN_TYPE_LABELS = labels_for(ColumnType, {
     ColumnType.TEXT: _l("Text"), ColumnType.NUMBER: _l("Number"), ColumnType.DATE: _l("Date"),
     ColumnType.AMOUNT: _l("Amount")})
@@ -258,7 +259,7 @@ BUILT_INS: dict[str, dict] = {
     "employer_remittance_report": {
         # after the per-member part of publicly known employer remittance reports (such as
         # PhilHealth's RF-1): a starting point, not an official format
-        "name": "Employer remittance report (RF-1-like starting point)",
+        "name": _l("Employer remittance report (RF-1-like starting point)"),
         "kind": BatchKind.REMITTANCE, "format": FileFormat.XLSX,
         "columns": [
             _col("Institution number", "registration.institution_member_number",
@@ -274,7 +275,7 @@ BUILT_INS: dict[str, dict] = {
         ]},
     "employment_report_enrolment": {
         # after publicly known employment report forms (such as SSS R-1A): a starting point
-        "name": "Employment report enrolment (R-1A-like starting point)",
+        "name": _l("Employment report enrolment (R-1A-like starting point)"),
         "kind": BatchKind.ENROLMENT, "format": FileFormat.XLSX,
         "columns": [
             _col("Institution number", "registration.institution_member_number"),
@@ -291,41 +292,41 @@ BUILT_INS: dict[str, dict] = {
     "fixed_width_remittance": {
         # fixed-length collection lists (header, detail and summary records) as several
         # institutions take them: a starting point, widths to adjust to the institution's
-        "name": "Fixed-width remittance list (starting point)",
+        "name": _l("Fixed-width remittance list (starting point)"),
         "kind": BatchKind.REMITTANCE, "format": FileFormat.FIXED, "encoding": "cp1252",
         "include_header": False,
         "header_line": "H{agreement:<20}{period:%Y%m}{date:%Y%m%d}",
         "footer_line": "T{count:06d}{total_minor:015d}",
         "columns": [
-            _col("Record", "fixed", fixed_value="D", width=1),
-            _col("Institution number", "registration.institution_member_number",
+            _col(_l("Record"), "fixed", fixed_value="D", width=1),
+            _col(_l("Institution number"), "registration.institution_member_number",
                  width=15, required=True),
-            _col("Last name", "member.last_name", transform="ascii_upper", width=20,
+            _col(_l("Last name"), "member.last_name", transform="ascii_upper", width=20,
                  required=True),
-            _col("First name", "member.first_name", transform="ascii_upper", width=20,
+            _col(_l("First name"), "member.first_name", transform="ascii_upper", width=20,
                  required=True),
-            _col("Middle name", "member.middle_name", transform="ascii_upper", width=20),
-            _col("Period", "batch.period", col_type=T, date_pattern="%Y%m", width=6,
+            _col(_l("Middle name"), "member.middle_name", transform="ascii_upper", width=20),
+            _col(_l("Period"), "batch.period", col_type=T, date_pattern="%Y%m", width=6,
                  required=True),
-            _col("Member share", "contribution.member_share", width=10, align="right",
+            _col(_l("Member share"), "contribution.member_share", width=10, align="right",
                  pad="0", implied_decimals=True, required=True),
-            _col("Cooperative share", "contribution.cooperative_share", width=10,
+            _col(_l("Cooperative share"), "contribution.cooperative_share", width=10,
                  align="right", pad="0", implied_decimals=True, required=True),
         ]},
     "fixed_width_enrolment": {
-        "name": "Fixed-width enrolment (starting point)", "kind": BatchKind.ENROLMENT,
+        "name": _l("Fixed-width enrolment (starting point)"), "kind": BatchKind.ENROLMENT,
         "format": FileFormat.FIXED, "encoding": "cp1252", "include_header": False,
         "columns": [
-            _col("National ID", "member.id_number", width=12, required=True),
-            _col("Last name", "member.last_name", transform="ascii_upper", width=25,
+            _col(_l("National ID"), "member.id_number", width=12, required=True),
+            _col(_l("Last name"), "member.last_name", transform="ascii_upper", width=25,
                  required=True),
-            _col("Second last name", "member.second_last_name", transform="ascii_upper",
+            _col(_l("Second last name"), "member.second_last_name", transform="ascii_upper",
                  width=25),
-            _col("First name", "member.first_name", transform="ascii_upper", width=25,
+            _col(_l("First name"), "member.first_name", transform="ascii_upper", width=25,
                  required=True),
-            _col("Date of birth", "member.date_of_birth", date_pattern="%Y%m%d", width=8,
+            _col(_l("Date of birth"), "member.date_of_birth", date_pattern="%Y%m%d", width=8,
                  required=True),
-            _col("Sex", "member.sex_initial", width=1, required=True),
+            _col(_l("Sex"), "member.sex_initial", width=1, required=True),
         ]},
 }
 GENERIC = {BatchKind.ENROLMENT: "generic_enrolment", BatchKind.UPDATE: "generic_update",

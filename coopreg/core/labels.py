@@ -38,6 +38,11 @@ def code_groups() -> frozenset[str]:
     return frozenset(_CODES)
 
 
+def code_values(group: str) -> tuple[str, ...]:
+    """The codes declared in a group of plain string codes."""
+    return tuple(str(code) for code in _CODES.get(group, {}))
+
+
 def enum_types() -> dict[type[enum.Enum], Mapping]:
     return dict(_LABELS)
 

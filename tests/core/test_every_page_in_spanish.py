@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import io
 import re
+from contextlib import nullcontext
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from openpyxl import load_workbook
 
 import coopreg
 from coopreg.auth.models import User
-from coopreg.core.labels import enum_types
+from coopreg.core.labels import code_groups, code_values, display, enum_types
+from coopreg.core.languages import speaking
 from coopreg.extensions import db
 from tests.access_levels import ALL
 from tests.conftest import login
@@ -55,13 +57,22 @@ ENGLISH_IN = {language: _english_ids(language) for language in LANGUAGES}
 ENGLISH = ENGLISH_IN["es"]
 
 
-def _raw_codes() -> set[str]:
+def _raw_codes(app=None, language: str = "en") -> set[str]:
+    """The stored codes of the label table (enums and plain code groups) whose label in
+    `language` says something else: shown as they are, they are a code, not a word ("text"
+    where a Spanish page should say "Texto")."""
     codes = set()
-    for enum_type, labels in enum_types().items():
-        for member in enum_type:
-            value = str(member.value)
-            if member in labels and str(labels[member]).lower() != value.lower():
-                codes.add(value)
+    with (app.test_request_context() if app else nullcontext()), \
+            (speaking(language) if app else nullcontext()):
+        for enum_type, labels in enum_types().items():
+            for member in enum_type:
+                value = str(member.value)
+                if member in labels and str(labels[member]).lower() != value.lower():
+                    codes.add(value)
+        for group in code_groups():
+            for value in code_values(group):
+                if display(value, group).lower() != str(value).lower():
+                    codes.add(str(value))
     return codes - NAMES
 
 
@@ -111,7 +122,7 @@ def test_every_page_reads_in_the_users_language(app, client, make_cooperative, m
         db.session.get(User, user_id).locale = language
         db.session.commit()
     login(client, email, cooperative=coop)
-    codes = _raw_codes()
+    codes = _raw_codes(app, language)
     problems = {}
     checked = 0
     for endpoint, rule in _endpoints(app).items():
@@ -149,6 +160,13 @@ def _cells(data: bytes) -> list[str]:
         for row in sheet.iter_rows(values_only=True):
             nodes += [str(v).strip() for v in row if isinstance(v, str) and v.strip()]
     return nodes
+
+
+def test_a_code_is_judged_against_its_label_in_the_readers_language(app):
+    """"text" is also the English label of a column type ("Text"): on a Spanish page it is a
+    code left where "Texto" belongs; plain code groups count too (an alignment "left")."""
+    assert "text" not in _raw_codes()
+    assert {"text", "left", "upper", "blocking"} <= _raw_codes(app, "es")
 
 
 def test_the_checks_themselves_find_english_and_codes():

@@ -323,7 +323,7 @@ def test_every_spreadsheet_for_people_reads_in_the_users_language(
         assert response.status_code == 200, name
         files[name] = response.data
         response.close()
-    codes = _raw_codes()
+    codes = _raw_codes(app, language)
     problems = {name: _problems(_cells(data), codes, language) for name, data in files.items()}
     assert problems == {name: [] for name in files}
     # and they are in that language, not merely free of English
