@@ -25,6 +25,11 @@ from bench.generate import load_members
 
 FLAT = {"rule_kind": "flat", "flat_amount": "1000", "member_share_percent": "60",
         "schedule": "monthly", "due_day": 10, "grace_days": 5, "remittance_deadline_days": 15}
+# the same with the state paying a quarter straight to the institution (issue 17): the
+# service then also writes one payer share per due (`--payers`)
+WITH_STATE = {**FLAT, "member_share_percent": "40",
+              "payers": [{"kind": "state", "name": "Estado", "share_percent": "25",
+                          "through_cooperative": False}]}
 
 BARE_DUES = """
 INSERT INTO dues (cooperative_id, agreement_id, member_id, registration_id, terms_id,
@@ -39,7 +44,7 @@ WHERE r.agreement_id = :agreement_id
 """
 
 
-def _setup(kind: str, members: int):
+def _setup(kind: str, members: int, payers: bool = False):
     """A cooperative with `members` members, each registered under two agreements with the
     same flat terms (one for the service, one for the bare statement)."""
     from flask_migrate import upgrade
@@ -61,7 +66,8 @@ def _setup(kind: str, members: int):
         made = [agreements.create_agreement(
             cooperative, {"institution_id": institution.id, "reference": reference,
                           "valid_from": date(2025, 1, 1), "scheme_ids": [scheme.id]},
-            FLAT, None) for reference in ("BENCH", "BARE")]
+            WITH_STATE if payers and reference == "BENCH" else FLAT, None)
+            for reference in ("BENCH", "BARE")]
         ids = (cooperative.id, made[0].id, made[0].terms[0].id, made[1].id,
                made[1].terms[0].id)
         db.session.commit()
@@ -89,16 +95,20 @@ def _setup(kind: str, members: int):
     return app, url, ids
 
 
-def goal_dues(kind: str, members: int) -> tuple[Goal, object, str, tuple]:
+def goal_dues(kind: str, members: int, payers: bool = False
+              ) -> tuple[Goal, object, str, tuple]:
     from coopreg.agreements.models import Agreement
     from coopreg.contributions.services import generate_dues
     from coopreg.core.audit import acting_as
     from coopreg.extensions import db
 
-    goal = Goal(5, f"set-based dues ({kind})", f"dues for {members:,} members × 12 periods "
-                "≤ 3× a bare INSERT … SELECT of the same rows on the same database")
+    goal = Goal(5, f"set-based dues ({kind}{', with a state share' if payers else ''})",
+                f"dues for {members:,} members × 12 periods "
+                "≤ 3× a bare INSERT … SELECT of the same rows on the same database"
+                + (" (the service also writes the state's share of each due)" if payers
+                   else ""))
     app, url, (cooperative_id, agreement_id, _, bare_agreement_id, bare_terms_id) = _setup(
-        kind, members)
+        kind, members, payers)
     with app.app_context(), acting_as(None, "bench"):
         # the baseline: the same rows, written by one bare INSERT … SELECT into `dues` itself
         started = time.perf_counter()
@@ -164,8 +174,8 @@ def goal_reconciliation(kind: str, app, ids) -> Goal:
     return goal
 
 
-def run(kind: str, members: int) -> list[Goal]:
-    goal5, app, url, ids = goal_dues(kind, members)
+def run(kind: str, members: int, payers: bool = False) -> list[Goal]:
+    goal5, app, url, ids = goal_dues(kind, members, payers)
     try:
         goal6 = goal_reconciliation(kind, app, ids)
     finally:
@@ -182,9 +192,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--payers", action="store_true",
+                        help="the service's terms name the state as a third payer")
     args = parser.parse_args()
     for database in args.databases.split(","):
-        for measured in run(database, args.members):
+        for measured in run(database, args.members, args.payers):
             print(f"== goal {measured.number} ({database}): "
                   f"{'met' if measured.met else 'NOT met'}", flush=True)
             print("\n".join(measured.lines), flush=True)

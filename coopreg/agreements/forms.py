@@ -23,6 +23,7 @@ from coopreg.agreements.models import (
     MEMBER_BENEFITS_MAX,
     DependantStatus,
     OutsideSource,
+    PayerKind,
     RegistrationStatus,
     RuleKind,
     Schedule,
@@ -46,6 +47,16 @@ RULE_LABELS = labels_for(RuleKind, {
     RuleKind.FLAT: _l("A flat amount per period"),
     RuleKind.RATE: _l("A rate of the member's declared income"),
 })
+
+PAYER_LABELS = labels_for(PayerKind, {
+    PayerKind.MEMBER: _l("The member"),
+    PayerKind.COOPERATIVE: _l("The cooperative"),
+    PayerKind.STATE: _l("The state"),
+    PayerKind.THIRD_PARTY: _l("Another third party"),
+})
+
+PAYER_CHOICES = choices([("", _l("None")), (PayerKind.STATE.value, PAYER_LABELS[PayerKind.STATE]),
+                         (PayerKind.THIRD_PARTY.value, PAYER_LABELS[PayerKind.THIRD_PARTY])])
 
 REGISTRATION_STATUS_LABELS = labels_for(RegistrationStatus, {
     RegistrationStatus.PENDING: _l("Pending"),
@@ -170,12 +181,41 @@ class TermsFields(FlaskForm):
         _l("Remittance deadline (days after the period's end)"), default=15,
         validators=[Optional(), NumberRange(0, 365)])
 
+    suspended_no_dues = BooleanField(
+        _l("Suspended registrations owe no dues"),
+        description=_l("From the first month that starts after the suspension."))
+    # up to two third parties (the state, a municipality, a donor); the cooperative pays what
+    # the member and they leave
+    payer1_kind = SelectField(_l("Third payer"), choices=PAYER_CHOICES, default="")
+    payer1_name = StringField(_l("Its name"), validators=[Optional(), Length(max=120)],
+                              description=_l("For example: Estado (FODESAF), Municipalidad."))
+    payer1_share_percent = StringField(_l("Its share (%)"),
+                                       validators=[Optional(), Length(max=10)])
+    payer1_fixed_amount = MoneyField(_l("Or a fixed amount per period"), required=False)
+    payer1_direct = BooleanField(_l("Pays the institution directly (not through the "
+                                    "cooperative)"))
+    payer2_kind = SelectField(_l("Another payer"), choices=PAYER_CHOICES, default="")
+    payer2_name = StringField(_l("Its name"), validators=[Optional(), Length(max=120)])
+    payer2_share_percent = StringField(_l("Its share (%)"),
+                                       validators=[Optional(), Length(max=10)])
+    payer2_fixed_amount = MoneyField(_l("Or a fixed amount per period"), required=False)
+    payer2_direct = BooleanField(_l("Pays the institution directly (not through the "
+                                    "cooperative)"))
+
     TERMS_FIELDS = ("rule_kind", "flat_amount", "rate_percent", "floor", "ceiling",
                     "member_share_percent", "schedule", "due_months", "due_day", "grace_days",
                     "remittance_deadline_days")
 
     def terms_data(self) -> dict:
         data = {name: getattr(self, name).data for name in self.TERMS_FIELDS}
+        data["suspended_accrue"] = not self.suspended_no_dues.data
+        data["payers"] = [
+            {"kind": getattr(self, f"payer{i}_kind").data,
+             "name": getattr(self, f"payer{i}_name").data,
+             "share_percent": getattr(self, f"payer{i}_share_percent").data,
+             "fixed_amount": getattr(self, f"payer{i}_fixed_amount").data,
+             "through_cooperative": not getattr(self, f"payer{i}_direct").data}
+            for i in (1, 2) if getattr(self, f"payer{i}_kind").data]
         if hasattr(self, "effective_from"):
             data["effective_from"] = self.effective_from.data
             data["note"] = self.note.data

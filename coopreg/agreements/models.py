@@ -52,6 +52,15 @@ class RuleKind(enum.StrEnum):
     RATE = "rate"  # a rate of the member's declared income, between a floor and a ceiling
 
 
+class PayerKind(enum.StrEnum):
+    """Who pays a share of a due. The member and the cooperative are on every agreement; the
+    state and other third parties (a municipality, a donor) are named on the terms."""
+    MEMBER = "member"
+    COOPERATIVE = "cooperative"
+    STATE = "state"
+    THIRD_PARTY = "third_party"
+
+
 class Schedule(enum.StrEnum):
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"  # dues fall in March, June, September and December
@@ -273,10 +282,14 @@ class AgreementTerms(CooperativeOwned, db.Model):
     grace_days: Mapped[int] = mapped_column(Integer)
     remittance_deadline_days: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(String(300))
+    # whether a registration suspended before a month starts still owes that month
+    suspended_accrue: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     agreement: Mapped[Agreement] = relationship(back_populates="terms")
+    third_payers: Mapped[list[TermsPayer]] = relationship(
+        order_by="TermsPayer.position", lazy="selectin", viewonly=True)
 
     @property
     def month_list(self) -> list[int]:
@@ -291,9 +304,36 @@ class AgreementTerms(CooperativeOwned, db.Model):
                 f"{self.rule_kind} {self.schedule}>")
 
 
+class TermsPayer(CooperativeOwned, db.Model):
+    """A third party (the state, a municipality, a donor) that pays a share of every due under
+    one set of terms: a percentage of the due (`share_bp`) or a fixed amount per period
+    (`fixed_minor`), and whether its money passes through the cooperative or goes to the
+    institution directly. Part of the terms, so append-only like them: an amendment names its
+    payers again. The member's share is the terms' `member_share_bp`; the cooperative pays
+    the rest (see `agreements.services.split_due`)."""
+
+    __tablename__ = "terms_payers"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("terms_id", "position"),
+                      UniqueConstraint("terms_id", "name"))
+
+    terms_id: Mapped[int] = mapped_column(ForeignKey("agreement_terms.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[PayerKind] = mapped_column(enum_column(PayerKind))
+    name: Mapped[str] = mapped_column(String(120))
+    share_bp: Mapped[int | None] = mapped_column(Integer)
+    fixed_minor: Mapped[int | None] = mapped_column(BigInteger)
+    through_cooperative: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:
+        return f"<TermsPayer {self.name!r} of terms {self.terms_id}>"
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_terms_changes(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TermsPayer) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("agreement terms are kept as amendments: never changed")
         if isinstance(obj, AgreementTerms) and (obj in session.deleted
                                                 or session.is_modified(obj)):
             raise RuntimeError("agreement terms are kept as amendments: never changed")

@@ -41,6 +41,7 @@ from coopreg.agreements.models import (
     AgreementTerms,
     Branch,
     Institution,
+    PayerKind,
     Registration,
     RegistrationEvent,
     RegistrationStatus,
@@ -48,6 +49,7 @@ from coopreg.agreements.models import (
     Schedule,
     Scheme,
     SchemeBranch,
+    TermsPayer,
 )
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
@@ -283,10 +285,7 @@ def create_agreement(cooperative: Cooperative, data: dict, terms: dict,
     db.session.add(agreement)
     _set_links(agreement, schemes, documents)
     db.session.flush()
-    db.session.add(AgreementTerms(cooperative_id=cooperative.id, agreement_id=agreement.id,
-                                  created_by_id=actor_id, created_at=utcnow(), **terms_values))
-    db.session.flush()
-    db.session.expire(agreement, ["terms"])
+    _add_terms(agreement, terms_values, actor_id)
     return agreement
 
 
@@ -419,7 +418,63 @@ def clean_terms(currency: str, data: dict) -> dict:
         data.get("remittance_deadline_days") or 0, 0, 365, "remittance_deadline_days",
         _("Remittance deadline"))
     values["note"] = _text(data.get("note"), 300, "note", _("The note"), required=False)
+    values["suspended_accrue"] = bool(data.get("suspended_accrue", True))
+    values["payers"] = clean_payers(currency, data.get("payers") or (),
+                                    values["member_share_bp"])
     return values
+
+
+def clean_payers(currency: str, payers: Iterable[dict], member_share_bp: int) -> list[dict]:
+    """Check the third parties of a set of terms and return their column values. Each payer:
+    kind (state|third_party), name, share_percent or fixed_amount (one of the two), and
+    through_cooperative. The member's share and the third parties' percentages together may
+    not exceed 100 %: the cooperative pays what is left."""
+    cleaned, names = [], set()
+    total_bp = member_share_bp
+    for position, payer in enumerate(payers, start=1):
+        kind = choice(PayerKind, payer.get("kind"), "payers", _("Payer"))
+        if kind not in (PayerKind.STATE, PayerKind.THIRD_PARTY):
+            raise DomainError(_("Name only the state or other third parties here: the "
+                                "member's share is above and the cooperative pays the rest."),
+                              field="payers")
+        name = _text(payer.get("name"), 120, "payers", _("The payer's name"))
+        if name.casefold() in names:
+            raise DomainError(_("Each payer is named once: %(name)s.", name=name),
+                              field="payers")
+        names.add(name.casefold())
+        share_percent, fixed = payer.get("share_percent"), payer.get("fixed_amount")
+        if (share_percent in (None, "")) == (fixed in (None, "")):
+            raise DomainError(_("Give %(name)s either a percentage or a fixed amount per "
+                                "period.", name=name), field="payers")
+        share_bp = fixed_minor = None
+        if share_percent not in (None, ""):
+            share_bp = _percent_bp(share_percent, "payers", _("The payer's share"),
+                                   allow_zero=False)
+            total_bp += share_bp
+        else:
+            fixed_minor = _money(fixed, currency, "payers", _("The payer's amount"),
+                                 required=True)
+        cleaned.append({"position": position, "kind": kind, "name": name,
+                        "share_bp": share_bp, "fixed_minor": fixed_minor,
+                        "through_cooperative": bool(payer.get("through_cooperative", True))})
+    if total_bp > BP:
+        raise DomainError(_("The member's share and the other payers' percentages add up to "
+                            "more than 100 %."), field="payers")
+    return cleaned
+
+
+def _add_terms(agreement: Agreement, values: dict, actor_id: int | None) -> AgreementTerms:
+    payers = values.pop("payers", [])
+    terms = AgreementTerms(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
+                           created_by_id=actor_id, created_at=utcnow(), **values)
+    db.session.add(terms)
+    db.session.flush()
+    for payer in payers:
+        db.session.add(TermsPayer(cooperative_id=agreement.cooperative_id, terms_id=terms.id,
+                                  **payer))
+    db.session.flush()
+    db.session.expire(agreement, ["terms"])
+    return terms
 
 
 def amend_terms(agreement: Agreement, data: dict, actor_id: int | None) -> AgreementTerms:
@@ -437,12 +492,7 @@ def amend_terms(agreement: Agreement, data: dict, actor_id: int | None) -> Agree
                           field="effective_from")
     if agreement.valid_to is not None and values["effective_from"] > agreement.valid_to:
         raise DomainError(_("The agreement ends before that date."), field="effective_from")
-    terms = AgreementTerms(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
-                           created_by_id=actor_id, created_at=utcnow(), **values)
-    db.session.add(terms)
-    db.session.flush()
-    db.session.expire(agreement, ["terms"])
-    return terms
+    return _add_terms(agreement, values, actor_id)
 
 
 def terms_on(agreement: Agreement, day: date) -> AgreementTerms | None:
@@ -514,6 +564,34 @@ def member_share_minor(total_minor: int, member_share_bp: int) -> int:
     return half_up(total_minor * member_share_bp, BP)
 
 
+def split_due(total_minor: int, member_share_bp: int,
+              third_parties: Iterable[tuple[int | None, int | None]]) -> tuple[int, list[int], int]:
+    """(the member's share, each third party's share, the cooperative's share) of a due of
+    `total_minor`. The member's share is rounded half up (as ever); each third party in turn
+    pays its percentage (rounded half up) or its fixed amount, but never more than what is
+    left of the due; the cooperative pays the rest. So the shares are never negative and add
+    up to the due to the minor unit, whatever the rounding. `third_parties`: (share_bp,
+    fixed_minor) pairs, one of the two set. Dues generation computes the same in SQL."""
+    member = member_share_minor(total_minor, member_share_bp)
+    left = total_minor - member
+    shares = []
+    for share_bp, fixed_minor in third_parties:
+        wanted = fixed_minor if fixed_minor is not None else half_up(total_minor * share_bp, BP)
+        share = min(wanted, left)
+        shares.append(share)
+        left -= share
+    return member, shares, left
+
+
+def payers_of(terms: AgreementTerms) -> list[tuple[PayerKind, str | None, bool]]:
+    """The payers of a set of terms in the order their shares are taken: (kind, name — None
+    for the member and the cooperative —, whether the money passes through the
+    cooperative)."""
+    return ([(PayerKind.MEMBER, None, True)]
+            + [(p.kind, p.name, p.through_cooperative) for p in terms.third_payers]
+            + [(PayerKind.COOPERATIVE, None, True)])
+
+
 @dataclass(frozen=True)
 class Period:
     """One due of the schedule: the month it falls in, its dates, and the terms it follows."""
@@ -562,21 +640,30 @@ def due_months(agreement: Agreement, year: int) -> list[int]:
 
 def contribution_for(agreement: Agreement, member: Member,
                      period_date: date) -> tuple[Decimal, Decimal]:
-    """(member share, cooperative share) of the due of the period containing `period_date`.
+    """(member share, cooperative share) of the due of the period containing `period_date`
+    (the third parties' shares, if any, are in `due_shares_for`)."""
+    currency = agreement.cooperative.currency
+    _total, member_share, _thirds, cooperative_share = due_shares_for(agreement, member,
+                                                                      period_date)
+    return from_minor(member_share, currency), from_minor(cooperative_share, currency)
+
+
+def due_shares_for(agreement: Agreement, member: Member, period_date: date
+                   ) -> tuple[int, int, list[int], int]:
+    """(the due's total, the member's share, each third party's share, the cooperative's
+    share), in minor units, of the due of the period containing `period_date`.
 
     Flat rule: the amount per period. Rate rule: rate × the member's declared monthly income,
     raised to the floor and capped at the ceiling, × the months one due stands for
-    (`months_covered`). The total is rounded half-up to the currency's minor unit, the
-    member's share likewise, and the cooperative's share is the rest, so the two always add up
-    to the total. Computed exactly on minor units (`rate_total_minor`, `member_share_minor`),
-    the same arithmetic as the SQL that generates dues in bulk."""
+    (`months_covered`). The total is rounded half-up to the currency's minor unit and split
+    by `split_due`, so the shares always add up to the total. Computed exactly on minor
+    units, the same arithmetic as the SQL that generates dues in bulk."""
     month = period_date.replace(day=1)
     terms = terms_on(agreement, max(month, agreement.valid_from))
     if terms is None or _month_end(month) < agreement.valid_from or (
             agreement.valid_to is not None and month > agreement.valid_to):
         raise DomainError(_("The agreement has no terms in force on %(date)s.",
                             date=period_date.isoformat()))
-    currency = agreement.cooperative.currency
     if terms.rule_kind == RuleKind.FLAT:
         total = terms.flat_amount_minor
     else:
@@ -587,8 +674,9 @@ def contribution_for(agreement: Agreement, member: Member,
         total = rate_total_minor(income_base_minor(income, terms.floor_minor,
                                                    terms.ceiling_minor),
                                  terms.rate_bp, dues_per_year(terms))
-    member_share = member_share_minor(total, terms.member_share_bp)
-    return from_minor(member_share, currency), from_minor(total - member_share, currency)
+    member_share, thirds, cooperative_share = split_due(
+        total, terms.member_share_bp, [(p.share_bp, p.fixed_minor) for p in terms.third_payers])
+    return total, member_share, thirds, cooperative_share
 
 
 # ---- registrations --------------------------------------------------------------------------

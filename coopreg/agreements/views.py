@@ -271,6 +271,16 @@ def amend_terms(agreement_id: int):
         form.due_day.data = latest.due_day
         form.grace_days.data = latest.grace_days
         form.remittance_deadline_days.data = latest.remittance_deadline_days
+        form.suspended_no_dues.data = not latest.suspended_accrue
+        for i, payer in enumerate(latest.third_payers[:2], start=1):
+            getattr(form, f"payer{i}_kind").data = payer.kind.value
+            getattr(form, f"payer{i}_name").data = payer.name
+            getattr(form, f"payer{i}_share_percent").data = (
+                "" if payer.share_bp is None else _bp(payer.share_bp))
+            getattr(form, f"payer{i}_fixed_amount").data = (
+                "" if payer.fixed_minor is None else str(from_minor(payer.fixed_minor,
+                                                                    currency)))
+            getattr(form, f"payer{i}_direct").data = not payer.through_cooperative
     if form.validate_on_submit():
         with attempt(form) as outcome:
             services.amend_terms(agreement, form.terms_data(), current_user.id)

@@ -45,12 +45,19 @@ from sqlalchemy import text as sa_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from coopreg.agreements.models import Agreement, Registration, RuleKind
+from coopreg.agreements.models import (
+    Agreement,
+    Registration,
+    RegistrationStatus,
+    RuleKind,
+    TermsPayer,
+)
 from coopreg.agreements.services import BP, dues_per_year, periods_between
 from coopreg.contributions.models import (
     Allocation,
     CollectionSheet,
     Due,
+    DuePayerShare,
     DueTotal,
     DueWriteOff,
     PaymentMethod,
@@ -282,7 +289,8 @@ def generate_dues(agreement: Agreement, start: date, end: date,
         step = max(1, chunk_size // len(run))
         for i in range(0, len(member_ids), step):
             chunk = member_ids[i:i + step]
-            result.created += _insert_dues_chunk(agreement, run, chunk[0], chunk[-1], now)
+            result.created += _insert_dues_chunk(agreement, run, chunk[0], chunk[-1], now,
+                                                 last_id_before)
             done += len(chunk) * len(run)
             if progress:
                 progress(done, total, _("Creating dues…"))
@@ -300,6 +308,23 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     return result
 
 
+def third_shares_by_period(agreement: Agreement, periods: list[date] | None = None
+                           ) -> list[tuple[date, str, int]]:
+    """(period, third party's name, the sum of its shares) of an agreement's dues, of the
+    given periods (all when None): one grouped query."""
+    stmt = (select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
+            .join(DuePayerShare, DuePayerShare.due_id == Due.id)
+            .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
+            .where(Due.cooperative_id == agreement.cooperative_id,
+                   DuePayerShare.cooperative_id == agreement.cooperative_id,
+                   TermsPayer.cooperative_id == agreement.cooperative_id,
+                   Due.agreement_id == agreement.id)
+            .group_by(Due.period, TermsPayer.name))
+    if periods is not None:
+        stmt = stmt.where(Due.period.in_(periods))
+    return [(period, name, int(minor)) for period, name, minor in db.session.execute(stmt)]
+
+
 @dataclass
 class PeriodPreview:
     """One period of a dues preview: what a run would create (count, each payer's share) and
@@ -312,10 +337,18 @@ class PeriodPreview:
     existing_count: int = 0
     existing_member_minor: int = 0
     existing_cooperative_minor: int = 0
+    # the third parties' shares (the state, a municipality, a donor), by payer name
+    new_third: dict[str, int] = field(default_factory=dict)
+    existing_third: dict[str, int] = field(default_factory=dict)
 
     @property
     def new_total_minor(self) -> int:
-        return self.new_member_minor + self.new_cooperative_minor
+        return self.new_member_minor + self.new_cooperative_minor + sum(self.new_third.values())
+
+    @property
+    def existing_total_minor(self) -> int:
+        return (self.existing_member_minor + self.existing_cooperative_minor
+                + sum(self.existing_third.values()))
 
 
 @dataclass
@@ -340,6 +373,18 @@ class DuesPreview:
     def new_count(self) -> int:
         return self.total("new_count")
 
+    @property
+    def third_names(self) -> list[str]:
+        """Every third party that pays a share of a previewed period, in order."""
+        names: dict[str, None] = {}
+        for p in self.periods:
+            names.update(dict.fromkeys(p.new_third))
+            names.update(dict.fromkeys(p.existing_third))
+        return list(names)
+
+    def third_total(self, name: str) -> int:
+        return sum(p.new_third.get(name, 0) for p in self.periods)
+
     def lines(self, currency: str) -> list[str]:
         """The preview as text (the CLI's --dry-run prints it)."""
         def amount(minor: int) -> str:
@@ -355,13 +400,18 @@ class DuesPreview:
                          n=p.new_count, member=amount(p.new_member_minor),
                          coop=amount(p.new_cooperative_minor), total=amount(p.new_total_minor),
                          currency=currency, old=p.existing_count,
-                         old_total=amount(p.existing_member_minor
-                                          + p.existing_cooperative_minor)))
+                         old_total=amount(p.existing_total_minor)))
+            for name, minor in p.new_third.items():
+                out.append(_("%(month)s: %(payer)s's share %(amount)s %(currency)s.",
+                             month=f"{p.month:%Y-%m}", payer=name, amount=amount(minor),
+                             currency=currency))
         out.append(_("Total new: member share %(member)s, cooperative share %(coop)s, total "
                      "%(total)s %(currency)s.", member=amount(self.total("new_member_minor")),
                      coop=amount(self.total("new_cooperative_minor")),
-                     total=amount(self.total("new_member_minor")
-                                  + self.total("new_cooperative_minor")), currency=currency))
+                     total=amount(self.total("new_total_minor")), currency=currency))
+        for name in self.third_names:
+            out.append(_("Total new: %(payer)s's share %(amount)s %(currency)s.", payer=name,
+                         amount=amount(self.third_total(name)), currency=currency))
         if self.skipped_closed:
             out.append(_("Closed periods left alone: %(months)s.", months=", ".join(
                 f"{m:%Y-%m}" for m in self.skipped_closed)))
@@ -414,17 +464,23 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
         terms = run[0].terms
         with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
         total, member_share, condition = _shares_sql(terms, params)
+        thirds = _third_shares_sql(terms, member_share, params)
+        names = [p.name for p in terms.third_payers]
         rows = db.session.execute(sa_text(
-            f"{with_periods}SELECT p_month, member_id, {member_share}, total - ({member_share}) "
+            f"{with_periods}SELECT p_month, member_id, total, "
+            f"{', '.join([member_share, *thirds])} "
             f"FROM (SELECT r.member_id, p.p_month, {total} AS total FROM {_COVERED}{condition}"
             " AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.agreement_id = r.agreement_id "
             "AND d.member_id = r.member_id AND d.period = p.p_month)) AS covered")
             .bindparams(*types).columns(p_month=Date()), params)
-        for month, member_id, member_minor, cooperative_minor in rows:
+        for month, member_id, total_minor, member_minor, *third_minor in rows:
             item = by_month[month]
             item.new_count += 1
             item.new_member_minor += int(member_minor)
-            item.new_cooperative_minor += int(cooperative_minor)
+            item.new_cooperative_minor += (int(total_minor) - int(member_minor)
+                                           - sum(int(x) for x in third_minor))
+            for name, minor in zip(names, third_minor, strict=True):
+                item.new_third[name] = item.new_third.get(name, 0) + int(minor)
             members.add(member_id)
         if terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
             missing.update(_members_without_income(agreement, run))
@@ -440,6 +496,8 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
             item.existing_count = int(count)
             item.existing_member_minor = int(member_minor or 0)
             item.existing_cooperative_minor = int(cooperative_minor or 0)
+        for month, name, minor in third_shares_by_period(agreement, list(by_month)):
+            by_month[month].existing_third[name] = minor
     preview.periods = [by_month[p.month] for p in periods]
     preview.missing_income = sorted(missing)
     preview.members = len(members)
@@ -479,11 +537,17 @@ def _times_ratio_sql(value: str, numerator: int, denominator: int, name: str,
 def _shares_sql(terms, params: dict) -> tuple[str, str, str]:
     """The rule of `terms` in SQL over the member row `m`: (the due's total, the member's
     share of a column named `total`, a condition the member must meet — a rate with no floor
-    needs a declared income). Fills `params` with the numbers it uses."""
+    needs a declared income; a registration suspended before the month starts owes nothing
+    when the terms say so). Fills `params` with the numbers it uses."""
     share = _times_ratio_sql("total", terms.member_share_bp, BP, "share", params)
+    condition = ""
+    if not terms.suspended_accrue:
+        params["suspended"] = RegistrationStatus.SUSPENDED.value
+        condition = (" AND NOT (r.status = :suspended AND r.status_changed_at IS NOT NULL"
+                     " AND r.status_changed_at < p.p_month)")
     if terms.rule_kind == RuleKind.FLAT:
         params["flat_minor"] = terms.flat_amount_minor
-        return "CAST(:flat_minor AS BIGINT)", share, ""
+        return "CAST(:flat_minor AS BIGINT)", share, condition
     base = "COALESCE(m.declared_income_minor, 0)"
     if terms.floor_minor is not None:
         params["floor_minor"] = terms.floor_minor
@@ -493,11 +557,27 @@ def _shares_sql(terms, params: dict) -> tuple[str, str, str]:
         params["ceiling_minor"] = terms.ceiling_minor
         ceiling = "CAST(:ceiling_minor AS BIGINT)"
         base = f"CASE WHEN {base} > {ceiling} THEN {ceiling} ELSE {base} END"
-    condition = (" AND m.declared_income_minor IS NOT NULL" if terms.floor_minor is None
-                 else "")
+    if terms.floor_minor is None:
+        condition += " AND m.declared_income_minor IS NOT NULL"
     total = _times_ratio_sql(base, terms.rate_bp * 12, BP * dues_per_year(terms), "rate",
                              params)
     return total, share, condition
+
+
+def _third_shares_sql(terms, member_share: str, params: dict) -> list[str]:
+    """SQL for each third party's share of a column named `total`, in the order of
+    `agreements.services.split_due`: its percentage (rounded half up) or fixed amount, never
+    more than what the member and the payers before it left."""
+    shares: list[str] = []
+    for i, payer in enumerate(terms.third_payers):
+        if payer.fixed_minor is not None:
+            params[f"fixed_{i}"] = payer.fixed_minor
+            wanted = f"CAST(:fixed_{i} AS BIGINT)"
+        else:
+            wanted = _times_ratio_sql("total", payer.share_bp, BP, f"payer_{i}", params)
+        left = " - ".join(["total", f"({member_share})", *(f"({x})" for x in shares)])
+        shares.append(f"CASE WHEN {wanted} > {left} THEN {left} ELSE {wanted} END")
+    return shares
 
 
 def _with_periods(agreement: Agreement, run: list, first_member: int, last_member: int
@@ -518,28 +598,67 @@ def _with_periods(agreement: Agreement, run: list, first_member: int, last_membe
 
 
 def _insert_dues_chunk(agreement: Agreement, run: list, first_member: int, last_member: int,
-                       now) -> int:
+                       now, last_id_before: int = 0) -> int:
     """INSERT … SELECT of the dues of a run of periods (all under the same terms) for the
     registrations of the members from `first_member` to `last_member`; those already there
-    are left alone (ON CONFLICT DO NOTHING). Returns how many were created."""
+    are left alone (ON CONFLICT DO NOTHING). When the terms name third parties, one more
+    INSERT … SELECT writes their shares of the new dues (`_insert_payer_shares`). Returns how
+    many dues were created."""
     terms = run[0].terms
     with_periods, params, types = _with_periods(agreement, run, first_member, last_member)
     params.update(terms_id=terms.id, now=now)
     total, member_share, condition = _shares_sql(terms, params)
+    cooperative_share = " - ".join(["total", f"({member_share})", *(
+        f"({x})" for x in _third_shares_sql(terms, member_share, params))])
     statement = (
         # the WITH inside the INSERT: Python's sqlite3 counts the rows of a statement only
         # when it starts with INSERT
         f"INSERT INTO dues ({_DUE_COLUMNS}) {with_periods}"
         f"SELECT cooperative_id, agreement_id, member_id, registration_id, :terms_id, "
-        f"p_month, p_due, p_grace, {member_share}, total - ({member_share}), :now "
+        f"p_month, p_due, p_grace, {member_share}, {cooperative_share}, :now "
         f"FROM (SELECT r.cooperative_id, r.agreement_id, r.member_id, "
         f"r.id AS registration_id, p.p_month, p.p_due, p.p_grace, {total} AS total "
         f"FROM {_COVERED}{condition}) AS covered "
         # WHERE true: SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT
         f"WHERE true ON CONFLICT (agreement_id, member_id, period) DO NOTHING")
-    return db.session.execute(
+    created = db.session.execute(
         sa_text(statement).bindparams(*types, bindparam("now", type_=DateTime(timezone=True))),
         params).rowcount
+    if created and terms.third_payers:
+        _insert_payer_shares(agreement, run, first_member, last_member, last_id_before)
+    return created
+
+
+def _insert_payer_shares(agreement: Agreement, run: list, first_member: int, last_member: int,
+                         last_id_before: int) -> None:
+    """One INSERT … SELECT of the third parties' shares of the dues this run just wrote (ids
+    above `last_id_before`, under the run's terms, members in the chunk): each due's total is
+    computed again by the same rule from the same member row, and each payer's share by
+    `_third_shares_sql` — one SELECT per payer joined by UNION ALL."""
+    terms = run[0].terms
+    params = {"cooperative_id": agreement.cooperative_id, "agreement_id": agreement.id,
+              "terms_id": terms.id, "first_member": first_member,
+              "last_member": last_member, "last_id": last_id_before,
+              "first_period": run[0].month, "last_period": run[-1].month}
+    total, member_share, _condition = _shares_sql(terms, params)
+    shares = _third_shares_sql(terms, member_share, params)
+    new_dues = (
+        f"(SELECT d.id AS due_id, d.cooperative_id, {total} AS total FROM dues d "
+        "JOIN members m ON m.id = d.member_id "
+        "WHERE d.cooperative_id = :cooperative_id AND d.agreement_id = :agreement_id "
+        "AND d.terms_id = :terms_id AND d.id > :last_id "
+        "AND d.member_id BETWEEN :first_member AND :last_member "
+        "AND d.period BETWEEN :first_period AND :last_period) AS nd")
+    selects = []
+    for i, (payer, share) in enumerate(zip(terms.third_payers, shares, strict=True)):
+        params[f"payer_id_{i}"] = payer.id
+        selects.append(f"SELECT nd.cooperative_id, nd.due_id, :payer_id_{i}, {share} "
+                       f"FROM {new_dues}")
+    db.session.execute(sa_text(
+        "INSERT INTO due_payer_shares (cooperative_id, due_id, payer_id, amount_minor) "
+        + " UNION ALL ".join(selects)).bindparams(
+            bindparam("first_period", type_=Date), bindparam("last_period", type_=Date)),
+        params)
 
 
 def _members_without_income(agreement: Agreement, run: list) -> list[str]:

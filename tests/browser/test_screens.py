@@ -58,7 +58,7 @@ MUST_CONFIRM = {
     "contributions.acknowledge_remittance", "agreements.transition", "admin.remove_user",
     "members.remove_dependant", "imports.commit", "contributions.write_off",
     "auth.revoke_api_token",
-    "contributions.write_off_member",
+    "contributions.write_off_member", "contributions.reverse_third_party_payment",
 }
 # Pages whose tables must fit a laptop (1,366 px) whole, without scrolling inside their box.
 FIT_AT_LAPTOP = {"contributions.reconciliation"}
