@@ -46,6 +46,8 @@ SCHEDULE_LABELS = labels_for(Schedule, {
 RULE_LABELS = labels_for(RuleKind, {
     RuleKind.FLAT: _l("A flat amount per period"),
     RuleKind.RATE: _l("A rate of the member's declared income"),
+    RuleKind.SCALE: _l("A scale of income brackets"),
+    RuleKind.CATEGORY: _l("A scale of categories members are placed in"),
 })
 
 PAYER_LABELS = labels_for(PayerKind, {
@@ -181,6 +183,12 @@ class TermsFields(FlaskForm):
         _l("Remittance deadline (days after the period's end)"), default=15,
         validators=[Optional(), NumberRange(0, 365)])
 
+    scale = TextAreaField(
+        _l("The scale (one row a line)"), validators=[Optional(), Length(max=4000)],
+        description=_l("For a scale only. Each line: code; income from (brackets; empty for "
+                       "categories); amount per period, or a rate ending in %; the member's "
+                       "share %; the first other payer's share %; the second's. Empty "
+                       "shares are the terms' own. Example: A; 0; 10%; 40; 50"))
     suspended_no_dues = BooleanField(
         _l("Suspended registrations owe no dues"),
         description=_l("From the first month that starts after the suspension."))
@@ -209,6 +217,7 @@ class TermsFields(FlaskForm):
     def terms_data(self) -> dict:
         data = {name: getattr(self, name).data for name in self.TERMS_FIELDS}
         data["suspended_accrue"] = not self.suspended_no_dues.data
+        data["scale"] = self.scale.data or ""
         data["payers"] = [
             {"kind": getattr(self, f"payer{i}_kind").data,
              "name": getattr(self, f"payer{i}_name").data,
@@ -292,3 +301,21 @@ class OutsideCoverageForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.source.choices = choices((s.value, label)
                                       for s, label in OUTSIDE_SOURCE_LABELS.items())
+
+
+class CategoryPlacementForm(FlaskForm):
+    """Place a member in a category of the agreement's scale from a date."""
+
+    member_number = StringField(_l("Member number"), validators=[DataRequired(),
+                                                                 Length(max=40)])
+    code = SelectField(_l("Category"))
+    effective_from = DateField(_l("From"), validators=[DataRequired()])
+
+
+class IncomeDeclarationForm(FlaskForm):
+    """A member's declared income from a date (moves them between a scale's brackets)."""
+
+    member_number = StringField(_l("Member number"), validators=[DataRequired(),
+                                                                 Length(max=40)])
+    income = MoneyField(_l("Declared monthly income"))
+    effective_from = DateField(_l("From"), validators=[DataRequired()])

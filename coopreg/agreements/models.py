@@ -50,6 +50,8 @@ class Branch(enum.StrEnum):
 class RuleKind(enum.StrEnum):
     FLAT = "flat"  # a fixed amount per period
     RATE = "rate"  # a rate of the member's declared income, between a floor and a ceiling
+    SCALE = "scale"  # income brackets (`ScaleRow`): the member's income places them
+    CATEGORY = "category"  # categories (`ScaleRow`) a member is placed in (`CategoryPlacement`)
 
 
 class PayerKind(enum.StrEnum):
@@ -290,6 +292,8 @@ class AgreementTerms(CooperativeOwned, db.Model):
     agreement: Mapped[Agreement] = relationship(back_populates="terms")
     third_payers: Mapped[list[TermsPayer]] = relationship(
         order_by="TermsPayer.position", lazy="selectin", viewonly=True)
+    scale_rows: Mapped[list[ScaleRow]] = relationship(
+        order_by="ScaleRow.position", lazy="selectin", viewonly=True)
 
     @property
     def month_list(self) -> list[int]:
@@ -329,10 +333,67 @@ class TermsPayer(CooperativeOwned, db.Model):
         return f"<TermsPayer {self.name!r} of terms {self.terms_id}>"
 
 
+class ScaleRow(CooperativeOwned, db.Model):
+    """One row of a contribution scale (issue 17): an income bracket (from `income_from_minor`
+    up to the next bracket's start; the CCSS independent-worker scale) or a category a member
+    is placed in (Monotributo's), by its `code`. Each row gives a fixed amount per period
+    (`amount_minor`) or a rate of the member's income (`rate_bp`), and may give its own
+    member's share and third parties' shares (`payer1_share_bp`, `payer2_share_bp`: the
+    terms' first and second third payer); a share left empty is the terms' own. Part of the
+    terms, so never changed: an amendment names its rows again."""
+
+    __tablename__ = "terms_scale_rows"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("terms_id", "position"),
+                      UniqueConstraint("terms_id", "code"))
+
+    terms_id: Mapped[int] = mapped_column(ForeignKey("agreement_terms.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40))
+    income_from_minor: Mapped[int | None] = mapped_column(BigInteger)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    rate_bp: Mapped[int | None] = mapped_column(Integer)
+    member_share_bp: Mapped[int | None] = mapped_column(Integer)
+    payer1_share_bp: Mapped[int | None] = mapped_column(Integer)
+    payer2_share_bp: Mapped[int | None] = mapped_column(Integer)
+
+    def payer_share_bp(self, index: int) -> int | None:
+        """The row's own share for the terms' third payer at `index` (0 or 1), if any."""
+        return (self.payer1_share_bp, self.payer2_share_bp)[index] if index < 2 else None
+
+    def __repr__(self) -> str:
+        return f"<ScaleRow {self.code!r} of terms {self.terms_id}>"
+
+
+class CategoryPlacement(CooperativeOwned, db.Model):
+    """A member placed in a category of an agreement's scale from a date (by the category's
+    code, which amendments keep). The latest placement on or before a period's first day is
+    the member's category for that period; a member with none owes no due under a category
+    scale (generation names them). Kept, never changed: a move is a newer placement."""
+
+    __tablename__ = "category_placements"
+    __audited__ = True
+    __table_args__ = (Index("ix_category_placements_coop_agreement_member", "cooperative_id",
+                            "agreement_id", "member_id", "effective_from"),)
+
+    cooperative_index = False
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return (f"<CategoryPlacement member={self.member_id} {self.code!r} "
+                f"from {self.effective_from}>")
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_terms_changes(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, TermsPayer) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, (TermsPayer, ScaleRow, CategoryPlacement)) and (
+                obj in session.deleted or session.is_modified(obj)):
             raise RuntimeError("agreement terms are kept as amendments: never changed")
         if isinstance(obj, AgreementTerms) and (obj in session.deleted
                                                 or session.is_modified(obj)):

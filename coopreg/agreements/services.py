@@ -40,12 +40,14 @@ from coopreg.agreements.models import (
     AgreementScheme,
     AgreementTerms,
     Branch,
+    CategoryPlacement,
     Institution,
     PayerKind,
     Registration,
     RegistrationEvent,
     RegistrationStatus,
     RuleKind,
+    ScaleRow,
     Schedule,
     Scheme,
     SchemeBranch,
@@ -63,7 +65,7 @@ from coopreg.core.validation import choice, clean_text
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberDocument, MemberStatus, Sector, Sex
 from coopreg.members.national_ids import id_types_for, normalise_id
-from coopreg.members.services import search_condition
+from coopreg.members.services import income_on, search_condition
 from coopreg.members.signals import member_left
 
 S = RegistrationStatus
@@ -383,9 +385,12 @@ def clean_terms(currency: str, data: dict) -> dict:
         if values["flat_amount_minor"] == 0:
             raise DomainError(_("The amount per period must be more than zero."),
                               field="flat_amount")
+    elif rule == RuleKind.CATEGORY:
+        pass
     else:
-        values["rate_bp"] = _percent_bp(data.get("rate_percent"), "rate_percent",
-                                        _("Rate"), allow_zero=False)
+        if rule == RuleKind.RATE:  # a scale's rows say their amount or rate
+            values["rate_bp"] = _percent_bp(data.get("rate_percent"), "rate_percent",
+                                            _("Rate"), allow_zero=False)
         values["floor_minor"] = _money(data.get("floor"), currency, "floor",
                                        _("Income floor"), required=False)
         values["ceiling_minor"] = _money(data.get("ceiling"), currency, "ceiling",
@@ -421,7 +426,131 @@ def clean_terms(currency: str, data: dict) -> dict:
     values["suspended_accrue"] = bool(data.get("suspended_accrue", True))
     values["payers"] = clean_payers(currency, data.get("payers") or (),
                                     values["member_share_bp"])
+    values["scale"] = (clean_scale(currency, rule, data.get("scale"), values["member_share_bp"],
+                                   values["payers"])
+                       if rule in (RuleKind.SCALE, RuleKind.CATEGORY) else [])
     return values
+
+
+SCALE_MAX_ROWS = 40
+
+
+def parse_scale_text(text: str) -> list[dict]:
+    """A scale as typed on the terms form, one row a line, fields separated by ';': code;
+    income from (brackets; empty for categories); amount per period, or a rate ending in '%'
+    (brackets only); the member's share %; the first third payer's share %; the second's.
+    Empty shares are the terms' own. Blank lines are skipped."""
+    rows = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        cells = [c.strip() for c in line.split(";")]
+        if len(cells) < 3 or len(cells) > 6:
+            raise DomainError(_("Line %(n)d of the scale: write code; income from; amount or "
+                                "rate %%; member %%; payer %%; payer %% (3 to 6 fields).",
+                                n=number), field="scale")
+        cells += [""] * (6 - len(cells))
+        amount = cells[2]
+        rows.append({"line": number, "code": cells[0], "income_from": cells[1],
+                     "amount": "" if amount.endswith("%") else amount,
+                     "rate_percent": amount[:-1] if amount.endswith("%") else "",
+                     "member_share_percent": cells[3], "payer1_share_percent": cells[4],
+                     "payer2_share_percent": cells[5]})
+    return rows
+
+
+def scale_text(terms: AgreementTerms, currency: str) -> str:
+    """The terms' scale written as `parse_scale_text` reads it (the form of an amendment
+    starts from it)."""
+    def pct(bp):
+        return "" if bp is None else f"{bp // 100}.{bp % 100:02d}".rstrip("0").rstrip(".")
+
+    def plain(minor):
+        amount = from_minor(minor, currency)
+        return str(amount.to_integral_value()) if amount == amount.to_integral_value() else (
+            str(amount))
+
+    lines = []
+    for row in terms.scale_rows:
+        amount = (f"{pct(row.rate_bp)}%" if row.rate_bp is not None
+                  else plain(row.amount_minor))
+        income = "" if row.income_from_minor is None else plain(row.income_from_minor)
+        cells = [row.code, income, amount, pct(row.member_share_bp),
+                 pct(row.payer1_share_bp), pct(row.payer2_share_bp)]
+        while len(cells) > 3 and not cells[-1]:
+            cells.pop()
+        lines.append("; ".join(cells))
+    return "\n".join(lines)
+
+
+def clean_scale(currency: str, rule: RuleKind, rows: Any, member_share_bp: int,
+                payers: list[dict]) -> list[dict]:
+    """Check a scale and return its rows' column values, brackets sorted by income. `rows`:
+    the text of the terms form (`parse_scale_text`) or a list of dicts with code, income_from
+    (brackets), amount or rate_percent (a rate: brackets only), member_share_percent,
+    payer1_share_percent, payer2_share_percent. Brackets start at an income of 0 and each
+    starts at a different income; codes are unique; on each row the member's and the third
+    parties' percentages (the row's or the terms') add up to at most 100 %."""
+    if isinstance(rows, str):
+        rows = parse_scale_text(rows)
+    rows = list(rows or ())
+    if not rows:
+        raise DomainError(_("Give the scale's rows: at least one bracket or category."),
+                          field="scale")
+    if len(rows) > SCALE_MAX_ROWS:
+        raise DomainError(_("A scale has at most %(n)d rows.", n=SCALE_MAX_ROWS), field="scale")
+    if len(payers) > 2:
+        raise DomainError(_("A scale's terms name at most two other payers."), field="scale")
+    cleaned, codes = [], set()
+    for index, row in enumerate(rows, start=1):
+        where = _("Line %(n)d of the scale", n=row.get("line", index))
+        code = _text(row.get("code"), 40, "scale", where)
+        if code.casefold() in codes:
+            raise DomainError(_("%(where)s: the code %(code)s is there twice.", where=where,
+                                code=code), field="scale")
+        codes.add(code.casefold())
+        values = {"code": code, "income_from_minor": None, "amount_minor": None,
+                  "rate_bp": None}
+        if rule == RuleKind.SCALE:
+            values["income_from_minor"] = _money(row.get("income_from"), currency, "scale",
+                                                 where, required=True)
+        rate, amount = row.get("rate_percent"), row.get("amount")
+        if rate not in (None, ""):
+            if rule == RuleKind.CATEGORY:
+                raise DomainError(_("%(where)s: a category has an amount per period, not a "
+                                    "rate.", where=where), field="scale")
+            values["rate_bp"] = _percent_bp(rate, "scale", where, allow_zero=False)
+        else:
+            values["amount_minor"] = _money(amount, currency, "scale", where, required=True)
+        values["member_share_bp"] = _percent_bp(row.get("member_share_percent"), "scale",
+                                                where, required=False)
+        total_bp = (member_share_bp if values["member_share_bp"] is None
+                    else values["member_share_bp"])
+        for i in (1, 2):
+            share = _percent_bp(row.get(f"payer{i}_share_percent"), "scale", where,
+                                required=False)
+            if share is not None and len(payers) < i:
+                raise DomainError(_("%(where)s: a share for a payer the terms do not name.",
+                                    where=where), field="scale")
+            values[f"payer{i}_share_bp"] = share
+            if share is not None:
+                total_bp += share
+            elif len(payers) >= i and payers[i - 1]["share_bp"] is not None:
+                total_bp += payers[i - 1]["share_bp"]
+        if total_bp > BP:
+            raise DomainError(_("%(where)s: the shares add up to more than 100 %%.",
+                                where=where), field="scale")
+        cleaned.append(values)
+    if rule == RuleKind.SCALE:
+        cleaned.sort(key=lambda r: r["income_from_minor"])
+        starts = [r["income_from_minor"] for r in cleaned]
+        if starts[0] != 0:
+            raise DomainError(_("The first bracket starts at an income of 0."), field="scale")
+        if len(set(starts)) != len(starts):
+            raise DomainError(_("Two brackets start at the same income."), field="scale")
+    for position, values in enumerate(cleaned, start=1):
+        values["position"] = position
+    return cleaned
 
 
 def clean_payers(currency: str, payers: Iterable[dict], member_share_bp: int) -> list[dict]:
@@ -465,6 +594,7 @@ def clean_payers(currency: str, payers: Iterable[dict], member_share_bp: int) ->
 
 def _add_terms(agreement: Agreement, values: dict, actor_id: int | None) -> AgreementTerms:
     payers = values.pop("payers", [])
+    scale = values.pop("scale", [])
     terms = AgreementTerms(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
                            created_by_id=actor_id, created_at=utcnow(), **values)
     db.session.add(terms)
@@ -472,6 +602,9 @@ def _add_terms(agreement: Agreement, values: dict, actor_id: int | None) -> Agre
     for payer in payers:
         db.session.add(TermsPayer(cooperative_id=agreement.cooperative_id, terms_id=terms.id,
                                   **payer))
+    for row in scale:
+        db.session.add(ScaleRow(cooperative_id=agreement.cooperative_id, terms_id=terms.id,
+                                **row))
     db.session.flush()
     db.session.expire(agreement, ["terms"])
     return terms
@@ -657,13 +790,28 @@ def due_shares_for(agreement: Agreement, member: Member, period_date: date
     raised to the floor and capped at the ceiling, × the months one due stands for
     (`months_covered`). The total is rounded half-up to the currency's minor unit and split
     by `split_due`, so the shares always add up to the total. Computed exactly on minor
-    units, the same arithmetic as the SQL that generates dues in bulk."""
+    units, the same arithmetic as the SQL that generates dues in bulk. Scales: see
+    `scale_shares`. A family surcharge (`families.surcharge_minor_for`) is added to the total
+    and to the member's share."""
     month = period_date.replace(day=1)
     terms = terms_on(agreement, max(month, agreement.valid_from))
     if terms is None or _month_end(month) < agreement.valid_from or (
             agreement.valid_to is not None and month > agreement.valid_to):
         raise DomainError(_("The agreement has no terms in force on %(date)s.",
                             date=period_date.isoformat()))
+    if terms.rule_kind in (RuleKind.SCALE, RuleKind.CATEGORY):
+        total, member_share, thirds, cooperative_share = scale_shares(agreement, terms, member,
+                                                                      month)
+    else:
+        total, member_share, thirds, cooperative_share = _rule_shares(terms, member)
+    # the family surcharge: the member's own, beside the rule's split
+    surcharge = families.surcharge_minor_for(agreement, member, month) if isinstance(
+        member, Member) else 0
+    return total + surcharge, member_share + surcharge, thirds, cooperative_share
+
+
+def _rule_shares(terms: AgreementTerms, member: Member) -> tuple[int, int, list[int], int]:
+    """A flat or rate rule's due and its split (`due_shares_for`, without the surcharge)."""
     if terms.rule_kind == RuleKind.FLAT:
         total = terms.flat_amount_minor
     else:
@@ -677,6 +825,131 @@ def due_shares_for(agreement: Agreement, member: Member, period_date: date
     member_share, thirds, cooperative_share = split_due(
         total, terms.member_share_bp, [(p.share_bp, p.fixed_minor) for p in terms.third_payers])
     return total, member_share, thirds, cooperative_share
+
+
+def scale_row_for(terms: AgreementTerms, key: int | str | None) -> ScaleRow | None:
+    """The row of a scale for an income (brackets: the last one starting at or below the
+    income raised to the terms' floor and capped at their ceiling — the presumed income —,
+    no income counting as 0) or a category's code (None when it is not on the scale)."""
+    if terms.rule_kind == RuleKind.CATEGORY:
+        return next((r for r in terms.scale_rows if r.code == key), None)
+    base = income_base_minor(key, terms.floor_minor, terms.ceiling_minor)
+    found = None
+    for row in terms.scale_rows:  # by income_from
+        if row.income_from_minor <= base:
+            found = row
+    return found
+
+
+def scale_shares(agreement: Agreement, terms: AgreementTerms, member: Member, month: date
+                 ) -> tuple[int, int, list[int], int]:
+    """`due_shares_for` under a scale: the member's row for the month (their income in force
+    on its first day, or their category placement), its amount or its rate of the income
+    (floor and ceiling as the terms say), split by the row's shares or the terms'."""
+    if terms.rule_kind == RuleKind.CATEGORY:
+        code = category_on(agreement, member, month)
+        row = scale_row_for(terms, code)
+        if row is None:
+            raise DomainError(_("Member %(number)s is in no category of the scale on "
+                                "%(date)s.", number=member.member_number,
+                                date=month.isoformat()))
+        income = None
+    else:
+        income = income_on(member, month)
+        if income is None and terms.floor_minor is None:
+            raise DomainError(_("Member %(number)s has no declared income.",
+                                number=member.member_number))
+        row = scale_row_for(terms, income)
+    if row.rate_bp is not None:
+        total = rate_total_minor(income_base_minor(income, terms.floor_minor,
+                                                   terms.ceiling_minor),
+                                 row.rate_bp, dues_per_year(terms))
+    else:
+        total = row.amount_minor
+    member_bp = terms.member_share_bp if row.member_share_bp is None else row.member_share_bp
+    thirds_in = []
+    for i, payer in enumerate(terms.third_payers):
+        own = row.payer_share_bp(i)
+        thirds_in.append((own, None) if own is not None else (payer.share_bp, payer.fixed_minor))
+    member_share, thirds, cooperative_share = split_due(total, member_bp, thirds_in)
+    return total, member_share, thirds, cooperative_share
+
+
+def category_on(agreement: Agreement, member: Member, day: date) -> str | None:
+    """The code of the category a member is placed in on a day (the latest placement in force),
+    or None."""
+    return db.session.scalar(
+        select(CategoryPlacement.code)
+        .where(CategoryPlacement.cooperative_id == agreement.cooperative_id,
+               CategoryPlacement.agreement_id == agreement.id,
+               CategoryPlacement.member_id == member.id,
+               CategoryPlacement.effective_from <= day)
+        .order_by(CategoryPlacement.effective_from.desc(), CategoryPlacement.id.desc())
+        .limit(1))
+
+
+def place_in_category(agreement: Agreement, member: Member, code: str | None,
+                      effective_from: date | None, actor_id: int | None) -> CategoryPlacement:
+    """Place a member in a category of the agreement's scale from a date (kept with the earlier
+    placements: the periods before the date keep their category)."""
+    if member.cooperative_id != agreement.cooperative_id:
+        raise DomainError(_("This member is not of this cooperative."), field="member_number")
+    if effective_from is None:
+        raise DomainError(_("Give the date the category takes effect."),
+                          field="effective_from")
+    terms = terms_on(agreement, max(effective_from, agreement.valid_from)) or (
+        agreement.terms[-1] if agreement.terms else None)
+    if terms is None or terms.rule_kind != RuleKind.CATEGORY:
+        raise DomainError(_("The agreement's terms have no categories on %(date)s.",
+                            date=effective_from.isoformat()), field="code")
+    wanted = (code or "").strip().casefold()
+    row = next((r for r in terms.scale_rows if r.code.casefold() == wanted), None)
+    if row is None:
+        raise DomainError(_("Choose one of the scale's categories: %(codes)s.",
+                            codes=", ".join(r.code for r in terms.scale_rows)), field="code")
+    exists_already = db.session.scalar(
+        select(func.count()).select_from(CategoryPlacement)
+        .where(CategoryPlacement.cooperative_id == agreement.cooperative_id,
+               CategoryPlacement.agreement_id == agreement.id,
+               CategoryPlacement.member_id == member.id,
+               CategoryPlacement.effective_from == effective_from))
+    if exists_already:
+        raise DomainError(_("The member already has a category from %(date)s: place them "
+                            "from another date.", date=effective_from.isoformat()),
+                          field="effective_from")
+    placement = CategoryPlacement(cooperative_id=agreement.cooperative_id,
+                                  agreement_id=agreement.id, member_id=member.id,
+                                  code=row.code, effective_from=effective_from,
+                                  recorded_by_id=actor_id, created_at=utcnow())
+    db.session.add(placement)
+    db.session.flush()
+    return placement
+
+
+def registered_member(agreement: Agreement, number: str | None) -> Member:
+    """The member with this member number who has a registration under the agreement."""
+    member = db.session.scalar(
+        select(Member).join(Registration, Registration.member_id == Member.id)
+        .where(Member.cooperative_id == agreement.cooperative_id,
+               Registration.cooperative_id == agreement.cooperative_id,
+               Registration.agreement_id == agreement.id,
+               Member.member_number == (number or "").strip()))
+    if member is None:
+        raise DomainError(_("No member numbered %(number)s is registered under this "
+                            "agreement.", number=(number or "").strip()),
+                          field="member_number")
+    return member
+
+
+def category_placements(agreement: Agreement, limit: int = 50) -> list[tuple]:
+    """The latest placements of an agreement (member, code, from), newest first."""
+    return list(db.session.execute(
+        select(Member, CategoryPlacement.code, CategoryPlacement.effective_from)
+        .join(Member, Member.id == CategoryPlacement.member_id)
+        .where(CategoryPlacement.cooperative_id == agreement.cooperative_id,
+               Member.cooperative_id == agreement.cooperative_id,
+               CategoryPlacement.agreement_id == agreement.id)
+        .order_by(CategoryPlacement.id.desc()).limit(limit)))
 
 
 # ---- registrations --------------------------------------------------------------------------

@@ -281,6 +281,7 @@ def amend_terms(agreement_id: int):
                 "" if payer.fixed_minor is None else str(from_minor(payer.fixed_minor,
                                                                     currency)))
             getattr(form, f"payer{i}_direct").data = not payer.through_cooperative
+        form.scale.data = services.scale_text(latest, currency)
     if form.validate_on_submit():
         with attempt(form) as outcome:
             services.amend_terms(agreement, form.terms_data(), current_user.id)
@@ -614,4 +615,4 @@ def coverage_xlsx():
 
 
 # the families' pages are routes of this blueprint too
-from coopreg.agreements import family_views  # noqa: E402,F401
+from coopreg.agreements import family_views, scale_views  # noqa: E402,F401

@@ -45,8 +45,10 @@ from sqlalchemy import text as sa_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from coopreg.agreements.families import surcharges_by_relation
 from coopreg.agreements.models import (
     Agreement,
+    DependantStatus,
     Registration,
     RegistrationStatus,
     RuleKind,
@@ -218,6 +220,10 @@ def _say_generation(p: dict) -> str:
         text += " " + _("%(n)d member(s) have no declared income and the rule has no "
                         "floor: %(numbers)s.", n=p.get("missing_count", len(p["missing"])),
                         numbers=", ".join(p["missing"]))
+    if p.get("unplaced"):
+        text += " " + _("%(n)d member(s) are in no category of the scale: %(numbers)s.",
+                        n=p.get("unplaced_count", len(p["unplaced"])),
+                        numbers=", ".join(p["unplaced"]))
     if p.get("credit"):
         text += " " + _("Credit of %(n)d member(s) applied to the new dues.", n=p["credit"])
     return text
@@ -232,6 +238,7 @@ class GenerationResult:
     created: int = 0
     skipped_closed: list[date] = field(default_factory=list)
     missing_income: list[str] = field(default_factory=list)  # member numbers
+    unplaced: list[str] = field(default_factory=list)  # in no category of a category scale
     credit_applied_to: int = 0  # members whose credit paid some of the new dues
 
     def kept_summary(self) -> dict:
@@ -239,6 +246,7 @@ class GenerationResult:
         return kept(DUES_GENERATED, created=self.created, periods=len(self.periods),
                     closed=[f"{m:%Y-%m}" for m in self.skipped_closed],
                     missing=self.missing_income[:20], missing_count=len(self.missing_income),
+                    unplaced=self.unplaced[:20], unplaced_count=len(self.unplaced),
                     credit=self.credit_applied_to)
 
     def summary(self) -> str:
@@ -248,6 +256,7 @@ class GenerationResult:
         return {"created": self.created, "periods": [f"{m:%Y-%m}" for m in self.periods],
                 "skipped_closed": [f"{m:%Y-%m}" for m in self.skipped_closed],
                 "missing_income": self.missing_income[:200],
+                "unplaced": self.unplaced[:200],
                 "credit_applied_to": self.credit_applied_to, "summary": self.kept_summary()}
 
 
@@ -284,6 +293,7 @@ def generate_dues(agreement: Agreement, start: date, end: date,
         **unscoped("ids are shared by all cooperatives: the largest due id so far"))) or 0
     now = utcnow()
     missing: set[str] = set()
+    unplaced: set[str] = set()
     total, done = len(member_ids) * len(periods), 0
     for run in runs:
         step = max(1, chunk_size // len(run))
@@ -294,12 +304,12 @@ def generate_dues(agreement: Agreement, start: date, end: date,
             done += len(chunk) * len(run)
             if progress:
                 progress(done, total, _("Creating dues…"))
-        terms = run[0].terms
-        if member_ids and terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
-            missing.update(_members_without_income(agreement, run))
+        if member_ids:
+            _name_missing(agreement, run, missing, unplaced)
     if progress:
         progress(total, total, _("Applying members' credit…"))
     result.missing_income = sorted(missing)
+    result.unplaced = sorted(unplaced)
     if result.created:
         for member_id in _members_in_credit_with_new_dues(agreement, last_id_before):
             if allocate_credit(member_id, agreement.cooperative_id):
@@ -360,6 +370,7 @@ class DuesPreview:
     periods: list[PeriodPreview] = field(default_factory=list)
     skipped_closed: list[date] = field(default_factory=list)
     missing_income: list[str] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)
     members: int = 0  # members who would get at least one new due
 
     def total(self, name: str) -> int:
@@ -419,6 +430,9 @@ class DuesPreview:
             out.append(_("%(n)d member(s) have no declared income and the rule has no "
                          "floor: %(numbers)s.", n=len(self.missing_income),
                          numbers=", ".join(self.missing_income[:20])))
+        if self.unplaced:
+            out.append(_("%(n)d member(s) are in no category of the scale: %(numbers)s.",
+                         n=len(self.unplaced), numbers=", ".join(self.unplaced[:20])))
         return out
 
 
@@ -459,19 +473,22 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
     preview = DuesPreview(start=start, end=end, skipped_closed=skipped)
     by_month = {p.month: PeriodPreview(month=p.month) for p in periods}
     missing: set[str] = set()
+    unplaced: set[str] = set()
     members: set[int] = set()
+    surcharges = surcharges_by_relation(agreement)
     for run in _runs(periods):
         terms = run[0].terms
         with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
-        total, member_share, condition = _shares_sql(terms, params)
+        covered, member_share, owes, surcharge = _covered(
+            terms, params, "r.member_id, p.p_month",
+            " AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.agreement_id = r.agreement_id "
+            "AND d.member_id = r.member_id AND d.period = p.p_month)", surcharges)
         thirds = _third_shares_sql(terms, member_share, params)
         names = [p.name for p in terms.third_payers]
         rows = db.session.execute(sa_text(
-            f"{with_periods}SELECT p_month, member_id, total, "
-            f"{', '.join([member_share, *thirds])} "
-            f"FROM (SELECT r.member_id, p.p_month, {total} AS total FROM {_COVERED}{condition}"
-            " AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.agreement_id = r.agreement_id "
-            "AND d.member_id = r.member_id AND d.period = p.p_month)) AS covered")
+            f"{with_periods}SELECT p_month, member_id, total + {surcharge}, "
+            f"{', '.join([f'({member_share}) + {surcharge}', *thirds])} FROM {covered} "
+            f"WHERE {owes}")
             .bindparams(*types).columns(p_month=Date()), params)
         for month, member_id, total_minor, member_minor, *third_minor in rows:
             item = by_month[month]
@@ -482,8 +499,7 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
             for name, minor in zip(names, third_minor, strict=True):
                 item.new_third[name] = item.new_third.get(name, 0) + int(minor)
             members.add(member_id)
-        if terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
-            missing.update(_members_without_income(agreement, run))
+        _name_missing(agreement, run, missing, unplaced)
     if periods:
         existing = db.session.execute(
             select(Due.period, func.count(), func.sum(Due.member_share_minor),
@@ -500,6 +516,7 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
             by_month[month].existing_third[name] = minor
     preview.periods = [by_month[p.month] for p in periods]
     preview.missing_income = sorted(missing)
+    preview.unplaced = sorted(unplaced)
     preview.members = len(members)
     return preview
 
@@ -538,17 +555,34 @@ def _shares_sql(terms, params: dict) -> tuple[str, str, str]:
     """The rule of `terms` in SQL over the member row `m`: (the due's total, the member's
     share of a column named `total`, a condition the member must meet — a rate with no floor
     needs a declared income; a registration suspended before the month starts owes nothing
-    when the terms say so). Fills `params` with the numbers it uses."""
-    share = _times_ratio_sql("total", terms.member_share_bp, BP, "share", params)
+    when the terms say so). Fills `params` with the numbers it uses. Under a scale the total
+    is the covered rows' (`_covered`): None here, and the member's share is its row's (a
+    column named `band`)."""
     condition = ""
     if not terms.suspended_accrue:
         params["suspended"] = RegistrationStatus.SUSPENDED.value
         condition = (" AND NOT (r.status = :suspended AND r.status_changed_at IS NOT NULL"
                      " AND r.status_changed_at < p.p_month)")
+    if _is_scale(terms):
+        shares = [terms.member_share_bp if row.member_share_bp is None else row.member_share_bp
+                  for row in terms.scale_rows]
+        return None, _by_band([_times_ratio_sql("total", bp, BP, f"share_{i}", params)
+                               for i, bp in enumerate(shares)]), condition
+    share = _times_ratio_sql("total", terms.member_share_bp, BP, "share", params)
     if terms.rule_kind == RuleKind.FLAT:
         params["flat_minor"] = terms.flat_amount_minor
         return "CAST(:flat_minor AS BIGINT)", share, condition
-    base = "COALESCE(m.declared_income_minor, 0)"
+    base = _base_sql(terms, "COALESCE(m.declared_income_minor, 0)", params)
+    if terms.floor_minor is None:
+        condition += " AND m.declared_income_minor IS NOT NULL"
+    total = _times_ratio_sql(base, terms.rate_bp * 12, BP * dues_per_year(terms), "rate",
+                             params)
+    return total, share, condition
+
+
+def _base_sql(terms, income: str, params: dict) -> str:
+    """SQL of an income raised to the terms' floor and capped at their ceiling."""
+    base = income
     if terms.floor_minor is not None:
         params["floor_minor"] = terms.floor_minor
         floor = "CAST(:floor_minor AS BIGINT)"
@@ -557,24 +591,127 @@ def _shares_sql(terms, params: dict) -> tuple[str, str, str]:
         params["ceiling_minor"] = terms.ceiling_minor
         ceiling = "CAST(:ceiling_minor AS BIGINT)"
         base = f"CASE WHEN {base} > {ceiling} THEN {ceiling} ELSE {base} END"
-    if terms.floor_minor is None:
-        condition += " AND m.declared_income_minor IS NOT NULL"
-    total = _times_ratio_sql(base, terms.rate_bp * 12, BP * dues_per_year(terms), "rate",
-                             params)
-    return total, share, condition
+    return base
+
+
+def _is_scale(terms) -> bool:
+    return terms.rule_kind in (RuleKind.SCALE, RuleKind.CATEGORY)
+
+
+def _by_band(values: list[str]) -> str:
+    """One SQL value per scale row, chosen by a column named `band` (the row's index); one
+    value when every row has the same."""
+    if len(set(values)) == 1:
+        return values[0]
+    return "CASE band " + " ".join(f"WHEN {i} THEN {v}" for i, v in enumerate(values)) + " END"
+
+
+def _scale_key_sql(terms, period: str) -> str:
+    """SQL of what places the member `m` on the terms' scale for the period starting on
+    `period`: their income in force on that day (the latest declaration, else the declared
+    income) or the code of their category placement then. One index probe per row."""
+    if terms.rule_kind == RuleKind.CATEGORY:
+        return ("(SELECT cp.code FROM category_placements cp "
+                "WHERE cp.cooperative_id = :cooperative_id AND cp.agreement_id = :agreement_id"
+                f" AND cp.member_id = m.id AND cp.effective_from <= {period} "
+                "ORDER BY cp.effective_from DESC, cp.id DESC LIMIT 1)")
+    return ("COALESCE((SELECT i.income_minor FROM income_declarations i "
+            "WHERE i.cooperative_id = :cooperative_id AND i.member_id = m.id "
+            f"AND i.effective_from <= {period} "
+            "ORDER BY i.effective_from DESC, i.id DESC LIMIT 1), m.declared_income_minor)")
+
+
+def _scale_sql(terms, params: dict) -> tuple[str, str, str]:
+    """(the row's index `band`, the due's total, the condition to owe a due) over a column
+    named `scale_key` (`_scale_key_sql`), as `agreements.services.scale_shares` computes
+    them: a bracket by the income raised to the floor and capped at the ceiling, a category
+    by its code; the row's amount, or its rate of that income."""
+    base = _base_sql(terms, "COALESCE(scale_key, 0)", params)
+    bands, totals = [], []
+    for i, row in enumerate(terms.scale_rows):
+        if terms.rule_kind == RuleKind.CATEGORY:
+            params[f"code_{i}"] = row.code
+            test = f"scale_key = :code_{i}"
+        else:
+            params[f"from_{i}"] = row.income_from_minor
+            test = f"{base} >= CAST(:from_{i} AS BIGINT)"
+        if row.rate_bp is not None:
+            amount = _times_ratio_sql(base, row.rate_bp * 12, BP * dues_per_year(terms),
+                                      f"rate_{i}", params)
+        else:
+            params[f"amount_{i}"] = row.amount_minor
+            amount = f"CAST(:amount_{i} AS BIGINT)"
+        bands.append(f"WHEN {test} THEN {i}")
+        totals.append(f"WHEN {test} THEN {amount}")
+    if terms.rule_kind == RuleKind.SCALE:  # the highest bracket the income reaches
+        bands.reverse()
+        totals.reverse()
+    condition = "band IS NOT NULL"
+    if terms.rule_kind == RuleKind.SCALE and terms.floor_minor is None:
+        condition += " AND scale_key IS NOT NULL"
+    return (f"CASE {' '.join(bands)} END", f"CASE {' '.join(totals)} END", condition)
+
+
+def _covered(terms, params: dict, columns: str, extra: str = "",
+             surcharges: dict | None = None) -> tuple[str, str, str, str]:
+    """(the covered rows as a FROM item: `columns` and the due's `total` — and its scale row,
+    `band` — of each registration × period of `_COVERED`, the member's share of it, the
+    condition on those rows for owing a due, the SQL of the family surcharge the member pays
+    on top: a column, or 0). `extra`: more conditions on `_COVERED`; `surcharges`: the
+    agreement's by relation (`families.surcharges_by_relation`)."""
+    total, share, condition = _shares_sql(terms, params)
+    surcharge = "0"
+    if surcharges:
+        columns += f", {_surcharge_sql(surcharges, params)} AS surcharge"
+        surcharge = "surcharge"
+    if not _is_scale(terms):
+        return (f"(SELECT {columns}, {total} AS total FROM {_COVERED}{condition}{extra}) "
+                "AS covered", share, "true", surcharge)
+    band, total, owes = _scale_sql(terms, params)
+    keyed = (f"(SELECT {columns}, {_scale_key_sql(terms, 'p.p_month')} AS scale_key "
+             f"FROM {_COVERED}{condition}{extra}) AS k")
+    return (f"(SELECT k.*, {band} AS band, {total} AS total FROM {keyed}) AS covered", share,
+            owes, surcharge)
+
+
+def _surcharge_sql(surcharges: dict, params: dict) -> str:
+    """SQL of the family surcharge of registration `r` for period `p`: its dependants
+    registered with it and covered by the period's end, each at its relation's surcharge
+    (`agreements.families.surcharge_minor_for`). One index probe per registration × period,
+    only for agreements whose family rules cost something."""
+    params["dependant_registered"] = DependantStatus.REGISTERED.value
+    cases = []
+    for i, (relation, minor) in enumerate(sorted(surcharges.items())):
+        params[f"relation_{i}"], params[f"surcharge_{i}"] = relation.value, minor
+        cases.append(f"WHEN :relation_{i} THEN CAST(:surcharge_{i} AS BIGINT)")
+    return ("(SELECT COALESCE(SUM(CASE dp.relation " + " ".join(cases) + " ELSE 0 END), 0) "
+            "FROM dependant_registrations dr JOIN dependants dp ON dp.id = dr.dependant_id "
+            "WHERE dr.cooperative_id = :cooperative_id AND dr.registration_id = r.id "
+            "AND dr.status = :dependant_registered "
+            "AND (dr.coverage_start IS NULL OR dr.coverage_start <= p.p_last))")
 
 
 def _third_shares_sql(terms, member_share: str, params: dict) -> list[str]:
     """SQL for each third party's share of a column named `total`, in the order of
-    `agreements.services.split_due`: its percentage (rounded half up) or fixed amount, never
-    more than what the member and the payers before it left."""
+    `agreements.services.split_due`: its percentage (rounded half up) or fixed amount — under
+    a scale, its row's percentage when the row gives one —, never more than what the member
+    and the payers before it left."""
     shares: list[str] = []
+    rows = terms.scale_rows if _is_scale(terms) else [None]
     for i, payer in enumerate(terms.third_payers):
-        if payer.fixed_minor is not None:
-            params[f"fixed_{i}"] = payer.fixed_minor
-            wanted = f"CAST(:fixed_{i} AS BIGINT)"
-        else:
-            wanted = _times_ratio_sql("total", payer.share_bp, BP, f"payer_{i}", params)
+        wanted_by_row = []
+        for j, row in enumerate(rows):
+            own = row.payer_share_bp(i) if row is not None else None
+            if own is not None:
+                wanted_by_row.append(_times_ratio_sql("total", own, BP, f"payer_{i}_{j}",
+                                                      params))
+            elif payer.fixed_minor is not None:
+                params[f"fixed_{i}"] = payer.fixed_minor
+                wanted_by_row.append(f"CAST(:fixed_{i} AS BIGINT)")
+            else:
+                wanted_by_row.append(_times_ratio_sql("total", payer.share_bp, BP,
+                                                      f"payer_{i}", params))
+        wanted = _by_band(wanted_by_row)
         left = " - ".join(["total", f"({member_share})", *(f"({x})" for x in shares)])
         shares.append(f"CASE WHEN {wanted} > {left} THEN {left} ELSE {wanted} END")
     return shares
@@ -607,20 +744,23 @@ def _insert_dues_chunk(agreement: Agreement, run: list, first_member: int, last_
     terms = run[0].terms
     with_periods, params, types = _with_periods(agreement, run, first_member, last_member)
     params.update(terms_id=terms.id, now=now)
-    total, member_share, condition = _shares_sql(terms, params)
+    covered, member_share, owes, surcharge = _covered(
+        terms, params, "r.cooperative_id, r.agreement_id, r.member_id, "
+        "r.id AS registration_id, p.p_month, p.p_due, p.p_grace",
+        surcharges=surcharges_by_relation(agreement))
     cooperative_share = " - ".join(["total", f"({member_share})", *(
         f"({x})" for x in _third_shares_sql(terms, member_share, params))])
+    if surcharge != "0":
+        member_share = f"({member_share}) + {surcharge}"
     statement = (
         # the WITH inside the INSERT: Python's sqlite3 counts the rows of a statement only
         # when it starts with INSERT
         f"INSERT INTO dues ({_DUE_COLUMNS}) {with_periods}"
         f"SELECT cooperative_id, agreement_id, member_id, registration_id, :terms_id, "
         f"p_month, p_due, p_grace, {member_share}, {cooperative_share}, :now "
-        f"FROM (SELECT r.cooperative_id, r.agreement_id, r.member_id, "
-        f"r.id AS registration_id, p.p_month, p.p_due, p.p_grace, {total} AS total "
-        f"FROM {_COVERED}{condition}) AS covered "
-        # WHERE true: SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT
-        f"WHERE true ON CONFLICT (agreement_id, member_id, period) DO NOTHING")
+        f"FROM {covered} "
+        # a WHERE (true at least): SQLite needs one before ON CONFLICT in an INSERT … SELECT
+        f"WHERE {owes} ON CONFLICT (agreement_id, member_id, period) DO NOTHING")
     created = db.session.execute(
         sa_text(statement).bindparams(*types, bindparam("now", type_=DateTime(timezone=True))),
         params).rowcount
@@ -642,13 +782,21 @@ def _insert_payer_shares(agreement: Agreement, run: list, first_member: int, las
               "first_period": run[0].month, "last_period": run[-1].month}
     total, member_share, _condition = _shares_sql(terms, params)
     shares = _third_shares_sql(terms, member_share, params)
-    new_dues = (
-        f"(SELECT d.id AS due_id, d.cooperative_id, {total} AS total FROM dues d "
-        "JOIN members m ON m.id = d.member_id "
+    dues_of_run = (
+        "FROM dues d JOIN members m ON m.id = d.member_id "
         "WHERE d.cooperative_id = :cooperative_id AND d.agreement_id = :agreement_id "
         "AND d.terms_id = :terms_id AND d.id > :last_id "
         "AND d.member_id BETWEEN :first_member AND :last_member "
-        "AND d.period BETWEEN :first_period AND :last_period) AS nd")
+        "AND d.period BETWEEN :first_period AND :last_period")
+    if _is_scale(terms):
+        band, total, _owes = _scale_sql(terms, params)
+        new_dues = (f"(SELECT k.due_id, k.cooperative_id, {band} AS band, {total} AS total "
+                    f"FROM (SELECT d.id AS due_id, d.cooperative_id, "
+                    f"{_scale_key_sql(terms, 'd.period')} AS scale_key {dues_of_run}) AS k) "
+                    "AS nd")
+    else:
+        new_dues = (f"(SELECT d.id AS due_id, d.cooperative_id, {total} AS total "
+                    f"{dues_of_run}) AS nd")
     selects = []
     for i, (payer, share) in enumerate(zip(terms.third_payers, shares, strict=True)):
         params[f"payer_id_{i}"] = payer.id
@@ -659,6 +807,22 @@ def _insert_payer_shares(agreement: Agreement, run: list, first_member: int, las
         + " UNION ALL ".join(selects)).bindparams(
             bindparam("first_period", type_=Date), bindparam("last_period", type_=Date)),
         params)
+
+
+def _name_missing(agreement: Agreement, run: list, missing: set[str], unplaced: set[str]
+                  ) -> None:
+    """Add the members a run of periods leaves without a due for want of a declared income (a
+    rate or income scale with no floor) or of a category (a category scale)."""
+    terms = run[0].terms
+    if terms.rule_kind in (RuleKind.RATE, RuleKind.SCALE) and terms.floor_minor is None:
+        missing.update(_members_without_income(agreement, run))
+    if terms.rule_kind == RuleKind.CATEGORY:
+        with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
+        band, _total, _owes = _scale_sql(terms, params)
+        unplaced.update(db.session.scalars(sa_text(
+            f"{with_periods}SELECT DISTINCT member_number FROM (SELECT m.member_number, "
+            f"{_scale_key_sql(terms, 'p.p_month')} AS scale_key FROM {_COVERED}) AS k "
+            f"WHERE ({band}) IS NULL").bindparams(*types), params))
 
 
 def _members_without_income(agreement: Agreement, run: list) -> list[str]:

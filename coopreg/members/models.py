@@ -218,3 +218,26 @@ class MemberStatusChange(CooperativeOwned, db.Model):
 
     def __repr__(self) -> str:
         return f"<MemberStatusChange {self.from_status}→{self.to_status} member={self.member_id}>"
+
+
+class IncomeDeclaration(CooperativeOwned, db.Model):
+    """A member's declared income from a date (issue 17): the history that moves a member
+    between the brackets of an income scale. The income of a period is the latest
+    declaration that took effect on or before the period's first day, else the member's
+    declared income (`members.services.income_on`). Kept, never changed: a correction is a
+    newer declaration."""
+
+    __tablename__ = "income_declarations"
+    __audited__ = True
+    __table_args__ = (Index("ix_income_declarations_member_from", "member_id",
+                            "effective_from"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    income_minor: Mapped[int] = mapped_column(BigInteger)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return (f"<IncomeDeclaration member={self.member_id} {self.effective_from} "
+                f"{self.income_minor}>")

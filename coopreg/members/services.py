@@ -31,6 +31,7 @@ from coopreg.members.models import (
     ConsentMethod,
     Dependant,
     DependantRelation,
+    IncomeDeclaration,
     Member,
     MemberDocument,
     MemberStatus,
@@ -487,6 +488,65 @@ def missing_documents(member: Member) -> list[DocumentType]:
 
 def declared_income(member: Member, currency: str):
     return from_minor(member.declared_income_minor, currency)
+
+
+def declare_income(member: Member, income: Any, effective_from: date | None,
+                   actor_id: int | None, today: date | None = None) -> IncomeDeclaration:
+    """Record a member's declared income from a date (the history an income scale reads:
+    `income_on`). The first declaration first keeps the income the member had, from the day
+    they joined, so the months before the change keep their bracket. The member's declared
+    income becomes the latest one in force today."""
+    if effective_from is None:
+        raise DomainError(_("Give the date the income takes effect."), field="effective_from")
+    currency = db.session.get(Cooperative, member.cooperative_id).currency
+    if income in (None, ""):
+        raise DomainError(_("Give the declared income."), field="income")
+    try:
+        income_minor = to_minor(parse_amount(str(income), currency), currency)
+    except DomainError as error:
+        raise DomainError(error.message, field="income") from None
+    if income_minor < 0:
+        raise DomainError(_("An income is not negative."), field="income")
+    history = income_history(member)
+    if any(d.effective_from == effective_from for d in history):
+        raise DomainError(_("An income is already declared from %(date)s: declare the new "
+                            "one from another date.", date=effective_from.isoformat()),
+                          field="effective_from")
+    now = utcnow()
+    if not history and member.declared_income_minor is not None and (
+            member.joined_on < effective_from):
+        db.session.add(IncomeDeclaration(
+            cooperative_id=member.cooperative_id, member_id=member.id,
+            effective_from=member.joined_on, income_minor=member.declared_income_minor,
+            recorded_by_id=actor_id, created_at=now))
+    declaration = IncomeDeclaration(cooperative_id=member.cooperative_id, member_id=member.id,
+                                    effective_from=effective_from, income_minor=income_minor,
+                                    recorded_by_id=actor_id, created_at=now)
+    db.session.add(declaration)
+    db.session.flush()
+    current = income_on(member, today or date.today())
+    if current is not None and current != member.declared_income_minor:
+        member.declared_income_minor = current
+        db.session.flush()
+    return declaration
+
+
+def income_history(member: Member) -> list[IncomeDeclaration]:
+    """A member's income declarations, oldest first."""
+    return list(db.session.scalars(
+        select(IncomeDeclaration).where(IncomeDeclaration.cooperative_id == member.cooperative_id,
+                                        IncomeDeclaration.member_id == member.id)
+        .order_by(IncomeDeclaration.effective_from, IncomeDeclaration.id)))
+
+
+def income_on(member: Member, day: date) -> int | None:
+    """The member's income on a day, in minor units: the latest declaration in force on that
+    day, else the member's declared income (none declared: the declared income as it is)."""
+    found = None
+    for declaration in income_history(member):
+        if declaration.effective_from <= day:
+            found = declaration.income_minor
+    return member.declared_income_minor if found is None else found
 
 
 # ---- the list -------------------------------------------------------------------------------
