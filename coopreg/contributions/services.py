@@ -621,6 +621,13 @@ def _scale_key_sql(terms, period: str) -> str:
             "ORDER BY i.effective_from DESC, i.id DESC LIMIT 1), m.declared_income_minor)")
 
 
+def _fence() -> str:
+    """An OFFSET that keeps a subquery from being merged into the query around it, so that
+    its correlated `scale_key` is looked up once per row, not once per use in the CASEs
+    above it (SQLite flattens such a subquery otherwise; OFFSET 0 is PostgreSQL's fence)."""
+    return " LIMIT -1 OFFSET 0" if _dialect() == "sqlite" else " OFFSET 0"
+
+
 def _scale_sql(terms, params: dict) -> tuple[str, str, str]:
     """(the row's index `band`, the due's total, the condition to owe a due) over a column
     named `scale_key` (`_scale_key_sql`), as `agreements.services.scale_shares` computes
@@ -669,7 +676,7 @@ def _covered(terms, params: dict, columns: str, extra: str = "",
                 "AS covered", share, "true", surcharge)
     band, total, owes = _scale_sql(terms, params)
     keyed = (f"(SELECT {columns}, {_scale_key_sql(terms, 'p.p_month')} AS scale_key "
-             f"FROM {_COVERED}{condition}{extra}) AS k")
+             f"FROM {_COVERED}{condition}{extra}{_fence()}) AS k")
     return (f"(SELECT k.*, {band} AS band, {total} AS total FROM {keyed}) AS covered", share,
             owes, surcharge)
 
@@ -792,7 +799,8 @@ def _insert_payer_shares(agreement: Agreement, run: list, first_member: int, las
         band, total, _owes = _scale_sql(terms, params)
         new_dues = (f"(SELECT k.due_id, k.cooperative_id, {band} AS band, {total} AS total "
                     f"FROM (SELECT d.id AS due_id, d.cooperative_id, "
-                    f"{_scale_key_sql(terms, 'd.period')} AS scale_key {dues_of_run}) AS k) "
+                    f"{_scale_key_sql(terms, 'd.period')} AS scale_key {dues_of_run}"
+                    f"{_fence()}) AS k) "
                     "AS nd")
     else:
         new_dues = (f"(SELECT d.id AS due_id, d.cooperative_id, {total} AS total "
@@ -821,7 +829,7 @@ def _name_missing(agreement: Agreement, run: list, missing: set[str], unplaced: 
         band, _total, _owes = _scale_sql(terms, params)
         unplaced.update(db.session.scalars(sa_text(
             f"{with_periods}SELECT DISTINCT member_number FROM (SELECT m.member_number, "
-            f"{_scale_key_sql(terms, 'p.p_month')} AS scale_key FROM {_COVERED}) AS k "
+            f"{_scale_key_sql(terms, 'p.p_month')} AS scale_key FROM {_COVERED}{_fence()}) AS k "
             f"WHERE ({band}) IS NULL").bindparams(*types), params))
 
 

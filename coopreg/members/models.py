@@ -229,9 +229,10 @@ class IncomeDeclaration(CooperativeOwned, db.Model):
 
     __tablename__ = "income_declarations"
     __audited__ = True
-    __table_args__ = (Index("ix_income_declarations_member_from", "member_id",
-                            "effective_from"),)
+    __table_args__ = (Index("ix_income_declarations_coop_member_from", "cooperative_id",
+                            "member_id", "effective_from"),)
 
+    cooperative_index = False  # the composite index starting with cooperative_id serves
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     effective_from: Mapped[date] = mapped_column(Date)
     income_minor: Mapped[int] = mapped_column(BigInteger)

@@ -54,8 +54,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_income_declarations'))
     )
     with op.batch_alter_table('income_declarations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_income_declarations_cooperative_id'), ['cooperative_id'], unique=False)
-        batch_op.create_index('ix_income_declarations_member_from', ['member_id', 'effective_from'], unique=False)
+        batch_op.create_index('ix_income_declarations_coop_member_from', ['cooperative_id', 'member_id', 'effective_from'], unique=False)
     op.create_table('category_placements',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cooperative_id', sa.Integer(), nullable=False),
