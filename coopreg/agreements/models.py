@@ -29,7 +29,7 @@ from coopreg.core.labels import label
 from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
-from coopreg.members.models import Dependant, DependantRelation, Member
+from coopreg.members.models import Dependant, DependantRelation, IncomeDeclaration, Member
 
 
 class Branch(enum.StrEnum):
@@ -392,7 +392,7 @@ class CategoryPlacement(CooperativeOwned, db.Model):
 @event.listens_for(Session, "before_flush")
 def _refuse_terms_changes(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, (TermsPayer, ScaleRow, CategoryPlacement)) and (
+        if isinstance(obj, (TermsPayer, ScaleRow, CategoryPlacement, IncomeDeclaration)) and (
                 obj in session.deleted or session.is_modified(obj)):
             raise RuntimeError("agreement terms are kept as amendments: never changed")
         if isinstance(obj, AgreementTerms) and (obj in session.deleted

@@ -292,3 +292,19 @@ def test_any_scale_sql_equals_python_and_the_columns_add_up(ctx, coop, rows, flo
     assert db.session.scalar(select(func.count()).select_from(ThirdPartyPayment)
                              .where(ThirdPartyPayment.agreement_id == agreement.id)) <= 1
     assert agreement.terms[0].rule_kind == RuleKind.SCALE
+
+
+def test_scale_rows_placements_and_incomes_are_never_changed(ctx, coop):
+    agreement = make_agreement(coop, {**CCSS_SCALE, "rule_kind": "category",
+                                      "scale": "A;;100\nB;;200"})
+    member = make_member(coop, declared_income="1000")
+    register(agreement, member, date(2024, 1, 1))
+    placement = agreement_services.place_in_category(agreement, member, "A",
+                                                     date(2024, 1, 1), None)
+    declaration = member_services.declare_income(member, "2000", date(2024, 2, 1), None)
+    row = agreement.terms[0].scale_rows[0]
+    for changed, column, value in ((row, "amount_minor", 1), (placement, "code", "B"),
+                                   (declaration, "income_minor", 1)):
+        with pytest.raises(RuntimeError, match="amendments"), db.session.begin_nested():
+            setattr(changed, column, value)
+            db.session.flush()
