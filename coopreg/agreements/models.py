@@ -374,7 +374,7 @@ class CategoryPlacement(CooperativeOwned, db.Model):
     __tablename__ = "category_placements"
     __audited__ = True
     __table_args__ = (Index("ix_category_placements_coop_agreement_member", "cooperative_id",
-                            "agreement_id", "member_id", "effective_from"),)
+                            "agreement_id", "member_id", "effective_from", unique=True),)
 
     cooperative_index = False
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))

@@ -609,16 +609,17 @@ def _by_band(values: list[str]) -> str:
 def _scale_key_sql(terms, period: str) -> str:
     """SQL of what places the member `m` on the terms' scale for the period starting on
     `period`: their income in force on that day (the latest declaration, else the declared
-    income) or the code of their category placement then. One index probe per row."""
+    income) or the code of their category placement then. One index probe per row (one
+    declaration or placement per member and date: unique indexes)."""
     if terms.rule_kind == RuleKind.CATEGORY:
         return ("(SELECT cp.code FROM category_placements cp "
                 "WHERE cp.cooperative_id = :cooperative_id AND cp.agreement_id = :agreement_id"
                 f" AND cp.member_id = m.id AND cp.effective_from <= {period} "
-                "ORDER BY cp.effective_from DESC, cp.id DESC LIMIT 1)")
+                "ORDER BY cp.effective_from DESC LIMIT 1)")
     return ("COALESCE((SELECT i.income_minor FROM income_declarations i "
             "WHERE i.cooperative_id = :cooperative_id AND i.member_id = m.id "
             f"AND i.effective_from <= {period} "
-            "ORDER BY i.effective_from DESC, i.id DESC LIMIT 1), m.declared_income_minor)")
+            "ORDER BY i.effective_from DESC LIMIT 1), m.declared_income_minor)")
 
 
 def _fence() -> str:

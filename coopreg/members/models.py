@@ -230,7 +230,7 @@ class IncomeDeclaration(CooperativeOwned, db.Model):
     __tablename__ = "income_declarations"
     __audited__ = True
     __table_args__ = (Index("ix_income_declarations_coop_member_from", "cooperative_id",
-                            "member_id", "effective_from"),)
+                            "member_id", "effective_from", unique=True),)
 
     cooperative_index = False  # the composite index starting with cooperative_id serves
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))

@@ -54,7 +54,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_income_declarations'))
     )
     with op.batch_alter_table('income_declarations', schema=None) as batch_op:
-        batch_op.create_index('ix_income_declarations_coop_member_from', ['cooperative_id', 'member_id', 'effective_from'], unique=False)
+        batch_op.create_index('ix_income_declarations_coop_member_from', ['cooperative_id', 'member_id', 'effective_from'], unique=True)
     op.create_table('category_placements',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cooperative_id', sa.Integer(), nullable=False),
@@ -71,7 +71,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_category_placements'))
     )
     with op.batch_alter_table('category_placements', schema=None) as batch_op:
-        batch_op.create_index('ix_category_placements_coop_agreement_member', ['cooperative_id', 'agreement_id', 'member_id', 'effective_from'], unique=False)
+        batch_op.create_index('ix_category_placements_coop_agreement_member', ['cooperative_id', 'agreement_id', 'member_id', 'effective_from'], unique=True)
 
 
 def downgrade():
