@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: bench fuzz redis run test test-sqlite test-postgres lint install install-test chromium postgres clean \
+.PHONY: bench fuzz redis run test test-sqlite test-postgres lint install install-test chromium libreoffice postgres clean \
 	translations extract-messages
 
 $(BIN)/python:
@@ -35,7 +35,7 @@ run: install translations
 		--bind $(HOST):$(PORT) --access-logfile - "coopreg:create_app()"
 
 ## make test: the whole suite on SQLite, then on PostgreSQL
-test: install-test chromium postgres redis lint test-sqlite test-postgres
+test: install-test chromium libreoffice postgres redis lint test-sqlite test-postgres
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -51,6 +51,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Debian's LibreOffice Calc (no GUI): the batch files are opened by it in the tests
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || { \
+		echo "Installing Debian's libreoffice-calc-nogui for the spreadsheet tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends libreoffice-calc-nogui; }
 
 # The machine's PostgreSQL (127.0.0.1:5432, trust auth); start it when it is down.
 postgres:

@@ -146,16 +146,22 @@ def _connect_areas() -> None:
     here, above them both."""
     from coopreg.agreements.documents import SEALED_BATCHES_CARRYING
     from coopreg.batches.services import (
+        BATCH_PAYMENT,
         BATCH_SOURCES,
         BATCH_TOTALS,
         remittance_files,
         sealed_batches_carrying,
     )
-    from coopreg.contributions.services import remittance_batch_lines, remittance_total
+    from coopreg.contributions.services import (
+        remittance_batch_lines,
+        remittance_payment,
+        remittance_total,
+    )
     from coopreg.contributions.views import REMITTANCE_FILES
 
     BATCH_SOURCES["remittance"] = remittance_batch_lines
     BATCH_TOTALS["remittance"] = remittance_total
+    BATCH_PAYMENT["remittance"] = remittance_payment
     SEALED_BATCHES_CARRYING["batches"] = sealed_batches_carrying
     REMITTANCE_FILES["batches"] = remittance_files
 

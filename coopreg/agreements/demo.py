@@ -96,7 +96,42 @@ DEMO_AGREEMENTS = {
                                                            ("parent", {}))},
         "dependant_id": lambda i: f"{900_000_000_000 + i:012d}",
     },
+    # Monotributo social: the state pays the tax and pension components and half of the
+    # obra social; the member pays the other half (plain terms here: see below)
+    "ARCOOP": {
+        "institution": ("Agencia de Recaudación y Control Aduanero (ex AFIP)", "ARCA", "AR"),
+        "schemes": (("Monotributo social – obra social", ("medical_care", "maternity")),
+                    ("Monotributo social – componente previsional",
+                     ("old_age", "invalidity", "survivors"))),
+        "reference": "MS-DEMO",
+        "pattern": r"RNE-[0-9]{7}",
+        "documents": DEFAULT_DOCUMENTS[:1],
+        "terms": ({"rule_kind": "flat", "flat_amount": "9000", "member_share_percent": "50",
+                   "schedule": "monthly", "due_day": 20, "grace_days": 10,
+                   "remittance_deadline_days": 10},),
+        "number": lambda i: f"RNE-{2_000_000 + i:07d}",
+        # the obra social's adherentes: spouse or partner, children under 21 (25 while
+        # studying, any age with a disability)
+        "families": {"Monotributo social – obra social": (
+            ("spouse", {}), ("child", {"max_age": 20, "student_max_age": 25,
+                                       "disabled_any_age": True}))},
+        "dependant_id": lambda i: _cuil(f"20{50_000_000 + i:08d}"),
+    },
 }
+
+
+def _cuil(head: str) -> str:
+    """A CUIL from its prefix and DNI, with the check digit python-stdnum computes."""
+    from stdnum.ar import cuit
+
+    return head + cuit.calc_check_digit(head)
+
+
+def set_demo_payers_and_categories(agreement: Agreement) -> None:
+    """THE PLACE for ARCOOP's Monotributo social payers (the state's share of the tax,
+    pension and half the obra social) and categories: the payers-and-categories change to
+    agreement terms (issue 17) sets them here. Until then the demo agreement has plain
+    terms: a flat monthly amount, half of it the member's."""
 
 # The share of enrolled members aimed at each status (the rest stay pending).
 TARGETS = ((S.REGISTERED, 0.50), (S.SUBMITTED, 0.10), (S.READY, 0.10), (S.REJECTED, 0.10),
@@ -207,6 +242,8 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
         amendment = {k: str(v) if k == "note" else v for k, v in amendment.items()}
         services.amend_terms(agreement, {**first, **amendment,
                                          "effective_from": date(today.year, 1, 1)}, None)
+    if cooperative.code == "ARCOOP":
+        set_demo_payers_and_categories(agreement)
 
     members = db.session.scalars(select(Member).where(
         Member.cooperative_id == cooperative.id).order_by(Member.id)).all()

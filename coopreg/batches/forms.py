@@ -74,6 +74,11 @@ class SentForm(FlaskForm):
         self.channel.choices = choices(CHANNEL_LABELS.items())
 
 
+# how an xlsx layout's header and footer records are written (see batches.writers)
+FORM_RECORDS = _l("In an xlsx file: records “Title|value” separated by “;”, on a sheet of "
+                  "their own.")
+
+
 class LayoutForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     format = SelectField(_l("File format"))
@@ -81,10 +86,12 @@ class LayoutForm(FlaskForm):
     delimiter = SelectField(_l("CSV delimiter"))
     decimal_mark = SelectField(_l("Decimal mark (CSV, fixed width)"))
     include_header = BooleanField(_l("Write a line of column titles"), default=True)
-    header_line = StringField(_l("Header record (fixed width)"),
-                              validators=[Optional(), Length(max=500)])
-    footer_line = StringField(_l("Summary record (fixed width)"),
-                              validators=[Optional(), Length(max=500)])
+    header_line = StringField(_l("Header record (fixed width) or the form's header (xlsx)"),
+                              validators=[Optional(), Length(max=500)],
+                              description=FORM_RECORDS)
+    footer_line = StringField(_l("Summary record (fixed width) or the form's footer (xlsx)"),
+                              validators=[Optional(), Length(max=500)],
+                              description=FORM_RECORDS)
     dependants_mode = SelectField(_l("Dependants in the file (enrolment)"),
                                   validators=[Optional()],
                                   description=_l("The dependants enrolled with each member: a "

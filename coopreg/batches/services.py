@@ -91,6 +91,9 @@ def may_prepare(role: str | None, kind: BatchKind | str) -> bool:
 # (`coopreg._connect_areas`), and tests may replace them.
 BATCH_SOURCES: dict[str, Callable[[Agreement, date], list[dict]]] = {}
 BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {}
+# The payment a remittance was made with (reference, date), for the footer of the forms that
+# ask for it (PhilHealth's RF-1: receipt reference and transaction date).
+BATCH_PAYMENT: dict[str, Callable[[Agreement, date], tuple[str | None, date | None]]] = {}
 
 
 def sealed_batches_carrying(cooperative_id: int, registration_ids: list[int]
@@ -155,7 +158,12 @@ def _layout_values(data: dict) -> dict:
         raise DomainError(_("Choose how the file carries dependants."), field="dependants_mode")
     sample = {"reference": "B-000001", "agreement": "REF", "period": date(2025, 1, 1),
               "date": date(2025, 1, 31), "count": 1, "total_minor": 100,
-              "member_share_minor": 50, "cooperative_share_minor": 50, "checksum": "0" * 64}
+              "member_share_minor": 50, "cooperative_share_minor": 50, "checksum": "0" * 64,
+              "total": Decimal("1.00"), "member_share": Decimal("0.50"),
+              "cooperative_share": Decimal("0.50"), "employer_name": "Coop",
+              "employer_tin": "000000000", "employer_address": "Address",
+              "report_type": "R", "payment_reference": "OR-1",
+              "payment_date": date(2025, 2, 10)}
     for key in ("header_line", "footer_line"):
         if values[key]:
             try:
@@ -233,6 +241,7 @@ def create_layout(agreement: Agreement, kind: BatchKind | str, built_in: str | N
     not an official format) or empty (xlsx)."""
     kind = BatchKind(kind)
     _ensure_no_layout(agreement, kind)
+    built_in = L.RENAMED.get(built_in, built_in) if built_in else built_in
     spec = L.BUILT_INS.get(built_in) if built_in else None
     if built_in and (spec is None or spec["kind"] != kind):
         raise DomainError(_("Choose a starting layout of this kind."), field="built_in")
@@ -1015,7 +1024,13 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                       member_share_minor=totals["member_share"],
                       cooperative_share_minor=totals["cooperative_share"],
                       supersedes=supersedes.reference if supersedes else None,
-                      decimals=currency_exponent(currency))
+                      decimals=currency_exponent(currency),
+                      employer_name=cooperative.name,
+                      employer_tin=cooperative.tax_number or "",
+                      employer_address=cooperative.contact or "")
+    if batch.kind == BatchKind.REMITTANCE and "remittance" in BATCH_PAYMENT:
+        reference, paid_on = BATCH_PAYMENT["remittance"](agreement, batch.period)
+        summary.payment_reference, summary.payment_date = reference or "", paid_on
     directory = Path(export_dir) / cooperative.code
     directory.mkdir(parents=True, exist_ok=True)
     extension = L.EXTENSIONS[FileFormat(batch.layout_snapshot["format"])]

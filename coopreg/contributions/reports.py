@@ -33,6 +33,7 @@ from coopreg.contributions.models import (
 )
 from coopreg.contributions.services import month_end, month_start
 from coopreg.core.money import currency_exponent, format_minor, from_minor
+from coopreg.core.phones import phone_as
 from coopreg.core.sorting import Sorted, Sorts
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
@@ -484,7 +485,7 @@ def write_arrears_workbook(target, cooperative_id: int, currency: str, progress=
                Column(_("Outcome"), TEXT, width=30)]
 
     def line(r: ArrearsRow) -> list:
-        return [r.member_number, r.name, str(STATUS_LABELS[r.status]), r.phone or "",
+        return [r.member_number, r.name, str(STATUS_LABELS[r.status]), phone_as(r.phone),
                 r.locality or "", r.periods, from_minor(r.amount_minor, currency), r.oldest_due,
                 None, ""]
 

@@ -1278,6 +1278,18 @@ def remittance_batch_lines(agreement: Agreement, period: date) -> list[dict]:
     return lines
 
 
+def remittance_payment(agreement: Agreement, period: date
+                       ) -> tuple[str | None, date | None]:
+    """The reference and date of the remittance recorded for an agreement and period
+    (None, None when there is none)."""
+    remittance = db.session.scalar(select(Remittance).where(
+        Remittance.cooperative_id == agreement.cooperative_id,
+        Remittance.agreement_id == agreement.id, Remittance.period == month_start(period)))
+    if remittance is None:
+        return None, None
+    return remittance.reference, remittance.remitted_on
+
+
 def remittance_total(agreement: Agreement, period: date) -> Decimal:
     """The amount of the remittance recorded for an agreement and period (= its lines'
     total)."""

@@ -23,6 +23,7 @@ from coopreg.core.cards import label_cells
 from coopreg.core.labels import display, label
 from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.core.money import format_minor, format_share, from_minor
+from coopreg.core.phones import phone_as
 from coopreg.core.sentences import say
 from coopreg.core.sorting import page_url, sort_url
 
@@ -113,6 +114,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["show_date"] = show_date
+    app.jinja_env.filters["phone"] = phone_as  # the national form people write
     app.jinja_env.filters["show_month"] = show_month
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["label"] = label

@@ -409,7 +409,9 @@ class ImportOptions:
 
 # Compared to tell whether an existing member would change.
 _STORED = ("member_number", "first_name", "middle_name", "last_name", "second_last_name",
-           "sex", "date_of_birth", "id_type", "id_number", "phone", "address", "locality",
+           "name_extension", "mothers_maiden_name", "sex", "date_of_birth", "civil_status",
+           "nationality", "id_type", "id_number", "tax_number", "phone", "phone_unchecked",
+           "email", "address", "province_code", "canton_code", "district_code", "locality",
            "sector", "occupation", "declared_income_minor", "joined_on", "consent_given",
            "consent_date", "consent_method", "notes", "search_name", "locality_key")
 _VALUE_FIELD = {"declared_income_minor": "declared_income"}
@@ -533,6 +535,7 @@ class RowChecker:
         present = set(self.column_of) | {k for k, v in (options.defaults or {}).items() if v}
         groups = {"declared_income": ("declared_income_minor",),
                   "id_number": ("id_type", "id_number"),
+                  "phone": ("phone", "phone_unchecked"),
                   "consent_given": ("consent_given", "consent_date", "consent_method")}
         self.unmapped_stored = [stored for spec in F.FIELDS
                                 if spec.key not in present and spec.key not in (

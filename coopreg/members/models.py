@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.core.labels import label
 from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
+from coopreg.core.phones import phone_as
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 
@@ -68,6 +69,15 @@ MEMBER_LIFECYCLE = Lifecycle(MEMBER_STATUS_TRANSITIONS, lambda current, new: _(
     new=label(new)))
 
 
+class CivilStatus(enum.StrEnum):
+    SINGLE = "single"
+    MARRIED = "married"
+    COMMON_LAW = "common_law"
+    SEPARATED = "separated"
+    DIVORCED = "divorced"
+    WIDOWED = "widowed"
+
+
 class ConsentMethod(enum.StrEnum):
     SIGNED_FORM = "signed_form"
     THUMBPRINT = "thumbprint"
@@ -109,13 +119,28 @@ class Member(CooperativeOwned, TimestampMixin, db.Model):
     middle_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     second_last_name: Mapped[str | None] = mapped_column(String(100))
+    name_extension: Mapped[str | None] = mapped_column(String(10))  # Jr., Sr., III
+    mothers_maiden_name: Mapped[str | None] = mapped_column(String(100))
+    civil_status: Mapped[CivilStatus | None] = mapped_column(enum_column(CivilStatus))
+    nationality: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     search_name: Mapped[str] = mapped_column(String(420))
     sex: Mapped[Sex] = mapped_column(enum_column(Sex))
     date_of_birth: Mapped[date] = mapped_column(Date)
     id_type: Mapped[str | None] = mapped_column(String(20))
     id_number: Mapped[str | None] = mapped_column(String(40))
+    tax_number: Mapped[str | None] = mapped_column(String(40))
+    # E.164 (+50688881234); a phone from before phones were checked that could not be read
+    # is kept as it was typed, with `phone_unchecked` set, until someone corrects it
     phone: Mapped[str | None] = mapped_column(String(30))
+    phone_unchecked: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default="0")
+    email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
+    # the official codes of the address's divisions where the country has them (CR: 2, 210,
+    # 21001); see members/divisions.py
+    province_code: Mapped[str | None] = mapped_column(String(10))
+    canton_code: Mapped[str | None] = mapped_column(String(10))
+    district_code: Mapped[str | None] = mapped_column(String(10))
     locality: Mapped[str | None] = mapped_column(String(120))
     locality_key: Mapped[str | None] = mapped_column(String(120))
     sector: Mapped[Sector] = mapped_column(enum_column(Sector))
@@ -151,6 +176,11 @@ class Member(CooperativeOwned, TimestampMixin, db.Model):
     def full_name(self) -> str:
         parts = [self.first_name, self.middle_name, self.last_name, self.second_last_name]
         return " ".join(p for p in parts if p)
+
+    @property
+    def phone_shown(self) -> str:
+        """The phone in the national form people write ("8888 1234")."""
+        return phone_as(self.phone)
 
     @property
     def sort_name(self) -> str:
