@@ -722,3 +722,9 @@ def test_the_form_takes_and_the_page_shows_the_record_institutions_ask_for(app, 
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert error_on(html, "tax_number") and 'value="20-12345678-7"' in html
+
+
+def test_a_viewer_sees_the_tax_number_masked_like_the_id(app, as_role, coop, make_member):
+    member = make_member(coop, tax_number="1-0234-0567")
+    page = as_role("viewer").get(f"/members/{member.id}").get_data(as_text=True)
+    assert "0102340567" not in page and "•••••••567" in page
