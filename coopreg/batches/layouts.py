@@ -25,6 +25,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.labels import labels_for
 from coopreg.core.phones import DIGITS, E164, NATIONAL, phone_as
 from coopreg.core.spreadsheets import PLAIN_PHONE, protect_formula_text
+from coopreg.core.text import ascii_digits
 from coopreg.members.national_ids import format_id, id_type_label, normalise_id
 
 T, N, D, A = ColumnType.TEXT, ColumnType.NUMBER, ColumnType.DATE, ColumnType.AMOUNT
@@ -631,7 +632,7 @@ def _nobody_there(source: str, line: LineData) -> bool:
     dependants than columns): "required" asks nothing of it."""
     if source.startswith("dependant."):
         return line.dependant is None
-    if source.startswith("dependants.") and source.split(".")[1].isdigit():
+    if source.startswith("dependants.") and ascii_digits(source.split(".")[1]):
         return int(source.split(".")[1]) > len(line.dependants)
     return False
 
