@@ -64,7 +64,8 @@ def _document_problems(api: Api) -> None:
     """Every error answer is documented as what it is: application/problem+json."""
     api.spec.components.schema("Problem", PROBLEM_SCHEMA)
     content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for name in ("UNPROCESSABLE_ENTITY", "DEFAULT_ERROR"):
+    for name in ("UNPROCESSABLE_ENTITY", "DEFAULT_ERROR", "PRECONDITION_FAILED",
+                 "PRECONDITION_REQUIRED"):
         response = api.spec.components.responses.get(name)
         if response is not None:
             response["content"] = content

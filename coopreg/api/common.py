@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import wraps
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import DataError
 
 from coopreg.api.auth import authenticate_request
@@ -113,3 +113,13 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
         "next_cursor": fields.String(allow_none=True, required=True, metadata={
             "description": "Pass as `cursor` for the next page; null on the last one."}),
     }, name=name)
+
+
+class AmountString(fields.Decimal):
+    """An amount as a decimal string ("2500.00"): a JSON number would pass through a binary
+    float on some clients, which money never does."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Write the amount as a string, e.g. \"2500.00\".")
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 from flask import g, request
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from coopreg.api.auth import token_roles
 from coopreg.api.common import (
+    AmountString,
     PageArgs,
     api_blueprint,
     found,
@@ -62,16 +63,6 @@ class ReceiptOut(Schema):
     reversed = fields.Function(_reversed, required=True, metadata={"type": "boolean"})
     created_at = fields.Function(lambda r: utc_iso(r.created_at), required=True,
                                  metadata={"type": "string", "format": "date-time"})
-
-
-class AmountString(fields.Decimal):
-    """An amount as a decimal string ("2500.00"): a JSON number would pass through a binary
-    float on some clients, which money never does."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ValidationError("Write the amount as a string, e.g. \"2500.00\".")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class ReceiptIn(Schema):

@@ -20,6 +20,11 @@ from tests.contributions.helpers import receipt_input
 API_ACCESS = {
     "api_members.list_members": ALL,
     "api_members.get_member": ALL,
+    "api_members.create_member": EDITORS,
+    "api_members.update_member": EDITORS,
+    "api_members.change_status": EDITORS,
+    "api_members.list_dependants": ALL,
+    "api_members.add_dependant": EDITORS,
     "api_batches.list_batches": ALL,
     "api_batches.get_batch": ALL,
     "api_batches.download_batch": OFFICE,
@@ -74,7 +79,9 @@ def _call(client, app, rule, ids, headers):
         url = url_for(rule.endpoint, **{arg: ids[arg] for arg in rule.arguments})
     if "GET" in rule.methods:
         return client.get(url, headers=headers)
-    return client.post(url, headers=headers, data={}, content_type="multipart/form-data")
+    method = next(m for m in ("PATCH", "PUT", "DELETE", "POST") if m in rule.methods)
+    return client.open(url, method=method, headers=headers, data={},
+                       content_type="multipart/form-data")
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
