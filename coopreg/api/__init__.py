@@ -98,7 +98,7 @@ NOTIFY_DOC = {
 
 
 def init_api(app: Flask) -> None:
-    from coopreg.api import batches, members, receipts
+    from coopreg.api import agreements, batches, members, money, receipts
     from coopreg.api.docs import bp as docs_bp
     from coopreg.api.payments import bp as payments_bp
     from coopreg.auth.access import ACCESS_ATTR
@@ -121,7 +121,7 @@ def init_api(app: Flask) -> None:
         "(`coopreg tokens create`, or the API tokens page of your account). Errors are "
         "application/problem+json (RFC 9457) in the language of Accept-Language.")}})
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
-    for module in (members, batches, receipts):
+    for module in (members, agreements, money, batches, receipts):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     _document_problems(api)

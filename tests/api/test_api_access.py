@@ -5,6 +5,8 @@ and another cooperative's ids are 404."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from coopreg.auth.access import ACCESS_ATTR
@@ -15,7 +17,8 @@ from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from tests.access_levels import ALL, EDITORS, MONEY, OFFICE
 from tests.batches.helpers import make_agreement, ready_member
-from tests.contributions.helpers import receipt_input
+from tests.contributions.helpers import receipt_input, register
+from tests.factories import make_agreement as make_agreement_with_terms
 
 API_ACCESS = {
     "api_members.list_members": ALL,
@@ -25,6 +28,16 @@ API_ACCESS = {
     "api_members.change_status": EDITORS,
     "api_members.list_dependants": ALL,
     "api_members.add_dependant": EDITORS,
+    "api_agreements.list_agreements": ALL,
+    "api_agreements.get_agreement": ALL,
+    "api_agreements.list_registrations": ALL,
+    "api_agreements.get_registration": ALL,
+    "api_agreements.transition_registration": EDITORS,
+    "api_agreements.coverage": ALL,
+    "api_money.list_dues": ALL,
+    "api_money.list_remittances": ALL,
+    "api_money.get_remittance": ALL,
+    "api_money.reconciliation": ALL,
     "api_batches.list_batches": ALL,
     "api_batches.get_batch": ALL,
     "api_batches.download_batch": OFFICE,
@@ -59,7 +72,7 @@ def test_every_api_route_is_in_the_matrix(app):
 
 
 def _ids(app, cooperative) -> dict:
-    with app.app_context(), acting_as(None, "tests"):
+    with app.test_request_context(), acting_as(None, "tests"):
         cooperative = db.session.get(Cooperative, cooperative.id)
         agreement = make_agreement(cooperative, f"M-{cooperative.code}")
         member, _registration = ready_member(cooperative, agreement)
@@ -68,9 +81,16 @@ def _ids(app, cooperative) -> dict:
         answer = acks.upload_acknowledgement(batch, b"x;y\r\n1;2\r\n", "a.csv", None)
         receipt, _created = money.record_receipt(cooperative, receipt_input(member, "100"),
                                                  None)
+        paying = make_agreement_with_terms(cooperative, reference=f"P-{cooperative.code}")
+        register(paying, member, date(2024, 1, 1))
+        money.generate_dues(paying, date(2024, 1, 1), date(2024, 1, 1))
+        money.record_receipt(cooperative, receipt_input(member, "1000"), None)
+        remittance = money.record_remittance(paying, date(2024, 1, 1), date(2024, 2, 5),
+                                             "1000", "R-1", None)
         db.session.commit()
         return {"member_id": member.id, "batch_id": batch.id, "answer_id": answer.id,
-                "receipt_id": receipt.id}
+                "receipt_id": receipt.id, "agreement_id": agreement.id,
+                "registration_id": _registration.id, "remittance_id": remittance.id}
 
 
 def _call(client, app, rule, ids, headers):
