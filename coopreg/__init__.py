@@ -55,8 +55,15 @@ def _select_locale() -> str:
     the cooperative's; else the browser's (Accept-Language); else English."""
     if not has_request_context():
         return "en"  # the CLI speaks English
-    if getattr(g, "api_token", None) is not None:  # scripts say it in Accept-Language
-        return request.accept_languages.best_match(LANGUAGES) or "en"
+    token = getattr(g, "api_token", None)
+    if token is not None:  # a script says it in Accept-Language; else its owner's language
+        asked = request.accept_languages.best_match(LANGUAGES)
+        if asked:
+            return asked
+        if token.user.locale in LANGUAGES:
+            return token.user.locale
+        return token.cooperative.locale[:2] if token.cooperative.locale[:2] in LANGUAGES \
+            else "en"
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = request.cookies.get(LANGUAGE_COOKIE)

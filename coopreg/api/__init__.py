@@ -14,6 +14,7 @@ from flask_smorest import Api as SmorestApi
 from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException
 
+from coopreg.api.messages import translate_errors
 from coopreg.api.problems import problem
 
 API_PREFIX = "/api/v1"
@@ -35,7 +36,7 @@ def http_problem(error: HTTPException):
         errors = {}
         for fields in messages.values():
             if isinstance(fields, dict):
-                errors.update(fields)
+                errors.update(translate_errors(fields))
     # werkzeug's stock sentence ("The requested URL was not found…") says less than the
     # title, in English only: a detail is given only when the view wrote one
     stock = type(error).description

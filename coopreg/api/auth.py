@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, g, request
+from flask_babel import refresh
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
@@ -42,6 +43,7 @@ def authenticate_request() -> None:
     g.api_token = token
     g.cooperative = token.cooperative
     g.role = role
+    refresh()  # the language may now be the token owner's (coopreg._select_locale)
     set_actor(token.user_id, token.label)
     if request.method not in READING:  # kept with the request's own commit (reads never write)
         token.last_used_at = utcnow()

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from functools import wraps
 
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import DataError
@@ -36,8 +37,6 @@ def api_blueprint(name: str, description: str) -> Blueprint:
 def out_of_range(_error):
     """A number the database cannot hold (an id past PostgreSQL's integer): as the pages say
     it, in problem+json."""
-    from flask_babel import gettext as _
-
     from coopreg.api.problems import problem
     from coopreg.extensions import db
 
@@ -97,7 +96,7 @@ def newest_first(stmt, model, args: dict) -> dict:
     except ValueError:
         after = "forged"
     if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
-        abort(400, "The cursor is not one this API gave.")
+        abort(400, _("The cursor is not one this API gave."))
     stmt = stmt.order_by(model.id.desc()).limit(args["limit"] + 1)
     if after is not None:
         stmt = stmt.where(model.id < after)
@@ -121,5 +120,5 @@ class AmountString(fields.Decimal):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise ValidationError("Write the amount as a string, e.g. \"2500.00\".")
+            raise ValidationError(_("Write the amount as a string, e.g. \"2500.00\"."))
         return super()._deserialize(value, attr, data, **kwargs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from flask import g, request
+from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from coopreg.api.auth import token_roles
@@ -107,8 +108,8 @@ def record_receipt(data):
     """Record a payment; it pays the member's oldest open dues."""
     key = (request.headers.get("Idempotency-Key") or "").strip()
     if not KEY.fullmatch(key):
-        return problem(428, "Send an Idempotency-Key header of 8 to 76 letters, digits or "
-                            ":._- (one per payment).", slug="idempotency-key-required")
+        return problem(428, _("Send an Idempotency-Key header of 8 to 76 letters, digits or "
+                              ":._- (one per payment)."), slug="idempotency-key-required")
     with attempt(None, report=False) as outcome:
         receipt, created = services.record_receipt(g.cooperative, services.ReceiptInput(
             member_id=data["member_id"], received_on=data["received_on"],
