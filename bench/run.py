@@ -2,7 +2,8 @@
 
     python -m bench.run [--large 1000000] [--small 10000] [--databases sqlite,postgresql]
                         [--money-members 100000] [--lines 100000] [--large-lines 1000000]
-                        [--import-rows 100000] [--goals 1,2,3,4,5,6]
+                        [--import-rows 100000] [--api-members 1000000]
+                        [--goals 1,2,3,4,5,6,7]
 
 Each goal runs on every database named; each figure is a ratio against a bare baseline run in
 the same process, so it holds on a noisy machine.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_batches, bench_imports, bench_money, bench_pages
+from bench import bench_api, bench_batches, bench_imports, bench_money, bench_pages
 from bench.common import write_report
 
 
@@ -27,7 +28,9 @@ def main() -> None:
     parser.add_argument("--large-lines", type=int, default=1_000_000,
                         help="goal 3's batch for the memory comparison")
     parser.add_argument("--import-rows", type=int, default=100_000, help="goal 4's file")
-    parser.add_argument("--goals", default="1,2,3,4,5,6",
+    parser.add_argument("--api-members", type=int, default=1_000_000,
+                        help="goal 7's cooperative (the API's members list)")
+    parser.add_argument("--goals", default="1,2,3,4,5,6,7",
                         help="which goals to run (1 and 2 run together, as 5 and 6 do)")
     args = parser.parse_args()
     wanted = {int(g) for g in args.goals.split(",")}
@@ -54,6 +57,9 @@ def main() -> None:
             print(f"== {kind}: dues and reconciliation", flush=True)
             for goal in bench_money.run(kind, args.money_members):
                 keep(goal, kind)
+        if 7 in wanted:
+            print(f"== {kind}: the API's members list", flush=True)
+            keep(bench_api.run(kind, args.api_members), kind)
     path = write_report(sorted(goals, key=lambda g: g.number))
     print(f"wrote {path}")
 

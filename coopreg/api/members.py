@@ -4,7 +4,7 @@ needs `If-Match`), status changes and dependants; IDs masked for viewers as on t
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, g, jsonify
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
@@ -89,7 +89,19 @@ def list_members(args):
     page = services.list_members(g.cooperative.id, q=args["q"], status=args["status"],
                                  after=args["cursor"], per_page=args["limit"],
                                  whole_ids=masked_ids())
-    return {"items": page.members, "next_cursor": page.next_cursor}
+    # written straight from the rows (what MemberSummary would dump, held equal by a test):
+    # marshmallow's dump of 50 rows cost more than reading them
+    return jsonify({"items": [summary(row) for row in page.members],
+                    "next_cursor": page.next_cursor})
+
+
+def summary(row) -> dict:
+    """One row of the list as `MemberSummary` has it."""
+    return {"id": row.id, "member_number": row.member_number, "first_name": row.first_name,
+            "middle_name": row.middle_name, "last_name": row.last_name,
+            "second_last_name": row.second_last_name, "id_type": row.id_type,
+            "id_number": show_id(row) or None, "phone": row.phone, "locality": row.locality,
+            "status": row.status.value, "joined_on": row.joined_on.isoformat()}
 
 
 @blp.route("/<int:member_id>")

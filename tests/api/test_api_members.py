@@ -138,3 +138,25 @@ def test_dependants_are_listed_and_added_with_ids_masked_for_viewers(
     assert number not in listed[0]["id_number"] and "•" in listed[0]["id_number"]
     plain = client.get(url, headers=bearer(secret)).get_json()["items"][0]["id_number"]
     assert "•" not in plain
+
+
+def test_the_lists_rows_are_what_the_documented_schema_dumps(app, client, coop, make_member,
+                                                            token_for, bearer):
+    """The members list writes its rows directly (for speed); they must stay what
+    MemberSummary documents and dumps, masked IDs included."""
+    from flask import g
+
+    from coopreg.api.members import MemberSummary
+    from coopreg.auth.models import Role
+    from coopreg.cooperatives.models import Cooperative
+
+    make_member(coop, id_type="cr_cedula", id_number=cedula(), middle_name="Isabel")
+    make_member(coop, phone="")
+    for role in ("viewer", "secretary"):
+        secret, _ = token_for(role)
+        listed = client.get("/api/v1/members/", headers=bearer(secret)).get_json()["items"]
+        with app.test_request_context():
+            g.cooperative = db.session.get(Cooperative, coop.id)
+            g.role = Role(role)
+            members = [db.session.get(Member, item["id"]) for item in listed]
+            assert listed == MemberSummary(many=True).dump(members), role
