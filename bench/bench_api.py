@@ -15,12 +15,18 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import RESULTS, Goal, drop_database, fresh_database, machine_header
+from bench.common import (
+    RESULTS,
+    Goal,
+    drop_database,
+    fresh_database,
+    machine_header,
+    requests_per_second,
+)
 from bench.generate import load_members
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,33 +65,6 @@ def _setup(url: str, members: int) -> str:
     return secret
 
 
-def _rps(base: str, path: str, headers: dict, seconds: float = 5.0, threads: int = 4) -> float:
-    count = 0
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def worker():
-        nonlocal count
-        done = 0
-        while time.perf_counter() < deadline:
-            request = urllib.request.Request(base + path, headers=headers)
-            with urllib.request.urlopen(request) as response:
-                response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"{path}: {response.status}")
-            done += 1
-        with lock:
-            count += done
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    start = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return count / (time.perf_counter() - start)
-
-
 def _serve_and_measure(url: str, secret: str, rounds: int) -> list[tuple[float, float]]:
     """gunicorn (2 sync workers) on the app; (hello/s, members list/s) for each round, the
     two measured one after the other so a noisy neighbour weighs on both."""
@@ -107,12 +86,12 @@ def _serve_and_measure(url: str, secret: str, rounds: int) -> list[tuple[float, 
         first = urllib.request.urlopen(urllib.request.Request(base + "/api/v1/members/",
                                                               headers=token))
         assert first.status == 200 and b'"next_cursor"' in first.read()
-        _rps(base, "/hello.json", {}, seconds=1)
-        _rps(base, "/api/v1/members/", token, seconds=1)
+        requests_per_second(base, "/hello.json", {}, seconds=1)
+        requests_per_second(base, "/api/v1/members/", token, seconds=1)
         results = []
         for _ in range(rounds):
-            hello = _rps(base, "/hello.json", {})
-            members = _rps(base, "/api/v1/members/", token)
+            hello = requests_per_second(base, "/hello.json", {})
+            members = requests_per_second(base, "/api/v1/members/", token)
             results.append((hello, members))
     finally:
         server.terminate()

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -22,7 +21,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import Goal, drop_database, fresh_database, median_seconds
+from bench.common import (
+    Goal,
+    drop_database,
+    fresh_database,
+    median_seconds,
+    requests_per_second,
+)
 from bench.generate import load_members
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,31 +134,7 @@ def goal_flat_pages(kind: str, small: int, large: int) -> tuple[Goal, str]:
 
 
 def _rps(base: str, path: str, cookie: str, seconds: float = 5.0, threads: int = 4) -> float:
-    count = 0
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def worker():
-        nonlocal count
-        opener = urllib.request.build_opener()
-        opener.addheaders = [("Cookie", cookie)]
-        done = 0
-        while time.perf_counter() < deadline:
-            with opener.open(base + path) as response:
-                response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"{path}: {response.status}")
-            done += 1
-        with lock:
-            count += done
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    start = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return count / (time.perf_counter() - start)
+    return requests_per_second(base, path, {"Cookie": cookie}, seconds, threads)
 
 
 def _serve_and_measure(url: str, rows_cache_size: int | None) -> tuple[float, float]:

@@ -6,7 +6,9 @@ import os
 import platform
 import statistics
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -111,3 +113,33 @@ def write_report(goals: list[Goal], extra: list[str] | None = None) -> Path:
     lines += extra or []
     RESULTS.write_text("\n".join(lines) + "\n")
     return RESULTS
+
+
+def requests_per_second(base: str, path: str, headers: dict, seconds: float = 5.0,
+                        threads: int = 4) -> float:
+    """GET `path` from `threads` threads for `seconds`, with `headers`; requests per second
+    (any answer but 200 stops the run)."""
+    count = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker():
+        nonlocal count
+        done = 0
+        while time.perf_counter() < deadline:
+            request = urllib.request.Request(base + path, headers=headers)
+            with urllib.request.urlopen(request) as response:
+                response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{path}: {response.status}")
+            done += 1
+        with lock:
+            count += done
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    start = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return count / (time.perf_counter() - start)

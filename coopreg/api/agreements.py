@@ -19,7 +19,15 @@ from coopreg.agreements.models import (
     Schedule,
 )
 from coopreg.api.auth import token_roles
-from coopreg.api.common import PageArgs, api_blueprint, found, newest_first, page_schema, utc_iso
+from coopreg.api.common import (
+    PageArgs,
+    api_blueprint,
+    found,
+    newest_first,
+    page_schema,
+    utc_iso,
+    where_given,
+)
 from coopreg.api.problems import problem
 from coopreg.auth.access import ALL_ROLES, EDITORS
 from coopreg.core.money import from_minor
@@ -193,11 +201,8 @@ def get_agreement(agreement_id: int):
 def list_registrations(args, agreement_id: int):
     """The registrations under an agreement, newest first; filter by member or status."""
     stmt = scoped(Registration).where(Registration.agreement_id == agreement_id)
-    if args["member_id"]:
-        stmt = stmt.where(Registration.member_id == args["member_id"])
-    if args["status"]:
-        stmt = stmt.where(Registration.status == RegistrationStatus(args["status"]))
-    return newest_first(stmt, Registration, args)
+    return newest_first(where_given(stmt, Registration, args, "member_id", "status"),
+                        Registration, args)
 
 
 @blp.route("/registrations/<int:registration_id>")

@@ -18,6 +18,7 @@ from coopreg.api.common import (
     newest_first,
     page_schema,
     utc_iso,
+    where_given,
 )
 from coopreg.api.problems import problem
 from coopreg.auth.access import ALL_ROLES, EDITORS
@@ -90,10 +91,7 @@ BatchPage = page_schema(BatchOut, "BatchPage")
 @blp.response(200, BatchPage)
 def list_batches(args):
     """The cooperative's batches, newest first; filter by status (`sealed`, `sent`…)."""
-    stmt = scoped(Batch)
-    if args["status"]:
-        stmt = stmt.where(Batch.status == BatchStatus(args["status"]))
-    return newest_first(stmt, Batch, args)
+    return newest_first(where_given(scoped(Batch), Batch, args, "status"), Batch, args)
 
 
 @blp.route("/<int:batch_id>")

@@ -84,6 +84,18 @@ def decode_cursor(cursor: str | None):
         raise ValueError("not a cursor") from error
 
 
+def where_given(stmt, model, args: dict, *names: str):
+    """`stmt` narrowed to the rows whose columns `names` equal the filters given in `args`
+    (a filter left out, None or empty, narrows nothing; a status is given as its value)."""
+    for name in names:
+        if args.get(name):
+            column = getattr(model, name)
+            enum_class = getattr(column.type, "enum_class", None)
+            value = args[name] if enum_class is None else enum_class(args[name])
+            stmt = stmt.where(column == value)
+    return stmt
+
+
 def newest_first(stmt, model, args: dict) -> dict:
     """One page of `stmt` (already scoped and filtered), newest first, after the cursor the
     previous page gave (the id of its last row); a cursor this API did not give is a 400."""

@@ -150,12 +150,8 @@ class MemberIn(Schema):
 
 
 class MemberPatch(MemberIn):
-    """Only the fields sent change; `If-Match` must carry the ETag read."""
-    first_name = fields.String(validate=validate.Length(max=100))
-    last_name = fields.String(validate=validate.Length(max=100))
-    sex = fields.String(validate=validate.OneOf([s.value for s in Sex]))
-    date_of_birth = fields.Date()
-    sector = fields.String(validate=validate.OneOf([s.value for s in Sector]))
+    """Only the fields sent change (loaded as partial: none is required); `If-Match` must
+    carry the ETag read."""
 
 
 class StatusIn(Schema):

@@ -13,7 +13,14 @@ from sqlalchemy import and_, func, select
 
 from coopreg.agreements.models import Agreement
 from coopreg.api.auth import token_roles
-from coopreg.api.common import PageArgs, api_blueprint, newest_first, page_schema, utc_iso
+from coopreg.api.common import (
+    PageArgs,
+    api_blueprint,
+    newest_first,
+    page_schema,
+    utc_iso,
+    where_given,
+)
 from coopreg.auth.access import ALL_ROLES
 from coopreg.contributions import reports
 from coopreg.contributions.models import Due, DueTotal, Remittance
@@ -147,10 +154,8 @@ def list_dues(args):
     """Dues, newest first; of one member, agreement, month (`period=2026-11`) or status."""
     paid = func.coalesce(DueTotal.paid_minor, 0)
     gone = func.coalesce(DueTotal.written_off_minor, 0)
-    stmt = scoped(Due).outerjoin(DueTotal, DueTotal.due_id == Due.id)
-    for name in ("member_id", "agreement_id", "period"):
-        if args[name]:
-            stmt = stmt.where(getattr(Due, name) == args[name])
+    stmt = where_given(scoped(Due).outerjoin(DueTotal, DueTotal.due_id == Due.id), Due, args,
+                       "member_id", "agreement_id", "period")
     status = {"open": Due.member_share_minor > paid + gone,
               "paid": paid >= Due.member_share_minor,
               "written_off": and_(gone > 0, paid < Due.member_share_minor,
@@ -184,10 +189,8 @@ def _due_row(due: Due, total) -> dict:
 @blp.response(200, RemittancePage)
 def list_remittances(args):
     """Remittances passed on to institutions, newest first; of one agreement."""
-    stmt = scoped(Remittance)
-    if args["agreement_id"]:
-        stmt = stmt.where(Remittance.agreement_id == args["agreement_id"])
-    return newest_first(stmt, Remittance, args)
+    return newest_first(where_given(scoped(Remittance), Remittance, args, "agreement_id"),
+                        Remittance, args)
 
 
 @blp.route("/remittances/<int:remittance_id>")

@@ -19,6 +19,7 @@ from coopreg.api.common import (
     newest_first,
     page_schema,
     utc_iso,
+    where_given,
 )
 from coopreg.api.problems import problem
 from coopreg.auth.access import ALL_ROLES
@@ -131,10 +132,8 @@ def record_receipt(data):
 @blp.response(200, ReceiptPage)
 def list_receipts(args):
     """Receipts, newest first; of one member with `member_id`."""
-    stmt = scoped(Receipt)
-    if args["member_id"]:
-        stmt = stmt.where(Receipt.member_id == args["member_id"])
-    return newest_first(stmt, Receipt, args)
+    return newest_first(where_given(scoped(Receipt), Receipt, args, "member_id"), Receipt,
+                        args)
 
 
 @blp.route("/<int:receipt_id>")
