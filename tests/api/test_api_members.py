@@ -160,3 +160,17 @@ def test_the_lists_rows_are_what_the_documented_schema_dumps(app, client, coop, 
             g.role = Role(role)
             members = [db.session.get(Member, item["id"]) for item in listed]
             assert listed == MemberSummary(many=True).dump(members), role
+
+
+def test_a_change_keeps_the_national_id_it_did_not_touch(app, client, coop, make_member,
+                                                          token_for, bearer):
+    number = cedula()
+    member = make_member(coop, id_type="cr_cedula", id_number=number)
+    secret, _ = token_for("admin", scope="write")
+    etag = client.get(f"/api/v1/members/{member.id}", headers=bearer(secret)).headers["ETag"]
+    changed = client.patch(f"/api/v1/members/{member.id}", json={"phone": "+50688887777"},
+                           headers=bearer(secret, **{"If-Match": etag}))
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    assert changed.get_json()["id_number"] == "0" + number
+    with app.app_context():
+        assert db.session.get(Member, member.id).id_number == "0" + number.replace("-", "")
