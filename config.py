@@ -174,6 +174,32 @@ class Config:
     PAYMENT_NOTIFY_WINDOW_SECONDS = _env_number("COOPREG_PAYMENT_NOTIFY_WINDOW_SECONDS", 300, 1)
     IMPORT_UPLOAD_RETENTION_HOURS = _env_number("COOPREG_IMPORT_UPLOAD_RETENTION_HOURS", 72.0,
                                                 0, float)
+    # Reminders and confirmations (coopreg/messaging, docs/messaging.md). A channel not set
+    # writes its messages to files in MESSAGES_DIR (development).
+    MAIL_URL = os.environ.get("COOPREG_MAIL_URL")
+    MAIL_FROM = os.environ.get("COOPREG_MAIL_FROM")
+    SMS_URL = os.environ.get("COOPREG_SMS_URL")
+    SMS_TOKEN = os.environ.get("COOPREG_SMS_TOKEN")
+    SMS_PAYLOAD = os.environ.get("COOPREG_SMS_PAYLOAD")
+    SMS_ID_FIELD = os.environ.get("COOPREG_SMS_ID_FIELD")
+    WHATSAPP_URL = os.environ.get("COOPREG_WHATSAPP_URL")
+    WHATSAPP_TOKEN = os.environ.get("COOPREG_WHATSAPP_TOKEN")
+    WHATSAPP_PAYLOAD = os.environ.get("COOPREG_WHATSAPP_PAYLOAD")
+    WHATSAPP_ID_FIELD = os.environ.get("COOPREG_WHATSAPP_ID_FIELD")
+    MESSAGES_DIR = os.environ.get("COOPREG_MESSAGES_DIR", str(INSTANCE_DIR / "outbox"))
+    # a failed send is tried again after BACKOFF, 2×, 4×… seconds, up to MAX_ATTEMPTS sends
+    MESSAGES_MAX_ATTEMPTS = _env_number("COOPREG_MESSAGES_MAX_ATTEMPTS", 5, 1)
+    MESSAGES_BACKOFF_SECONDS = _env_number("COOPREG_MESSAGES_BACKOFF_SECONDS", 60, 1)
+    # messages to one member in one day (the one-time codes they ask for not counted)
+    MESSAGES_PER_MEMBER_DAY = _env_number("COOPREG_MESSAGES_PER_MEMBER_DAY", 3, 1)
+    # no message leaves between these hours (local time of MESSAGES_TIMEZONE), "21-7";
+    # one-time codes do: the member is waiting for theirs
+    MESSAGES_QUIET_HOURS = os.environ.get("COOPREG_MESSAGES_QUIET_HOURS", "21-7")
+    MESSAGES_TIMEZONE = os.environ.get("COOPREG_MESSAGES_TIMEZONE", "UTC")
+    # reminders of a due are queued this many days before its due date
+    MESSAGES_DUE_REMINDER_DAYS = _env_number("COOPREG_MESSAGES_DUE_REMINDER_DAYS", 3, 0)
+    # how often the worker delivers the outbox and queues the day's reminders
+    MESSAGES_DELIVER_SECONDS = _env_number("COOPREG_MESSAGES_DELIVER_SECONDS", 30, 1, float)
     JOBS_IMMEDIATE = False
     # A running job's lease: its worker renews it every third of this; when it lapses (the
     # worker died) the job runs again, up to JOBS_MAX_ATTEMPTS runs, then fails with a

@@ -125,6 +125,8 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.jobs.views import bp as jobs_bp
     from coopreg.members import versions  # noqa: F401 - registers its flush hook
     from coopreg.members.views import bp as members_bp
+    from coopreg.messaging import events, jobs  # noqa: F401 - listens to the areas below
+    from coopreg.messaging.views import bp as messaging_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -135,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
     app.register_blueprint(batches_bp, url_prefix="/batches")
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
+    app.register_blueprint(messaging_bp, url_prefix="/messages")
 
     from coopreg.api import init_api
 

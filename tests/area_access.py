@@ -5,6 +5,7 @@ from tests.batches import access as batches_access
 from tests.contributions import access as contributions_access
 from tests.imports import access as imports_access
 from tests.jobs import access as jobs_access
+from tests.messaging import access as messaging_access
 
 AREA_MODULES = (agreements_access, imports_access, jobs_access, batches_access,
-                contributions_access)
+                contributions_access, messaging_access)

@@ -49,6 +49,7 @@ from coopreg.agreements.models import (
     Scheme,
     SchemeBranch,
 )
+from coopreg.agreements.signals import registration_moved
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import label
@@ -861,6 +862,7 @@ def transition_registration(registration: Registration, to_status: RegistrationS
     db.session.flush()
     if to_status == S.TERMINATED:
         families.end_with_members(registration.cooperative_id, [registration.id])
+    registration_moved.send(registration, from_status=current, to_status=to_status)
     return event
 
 

@@ -61,6 +61,7 @@ from coopreg.contributions.models import (
     RemittanceAcknowledgement,
     RemittanceLine,
 )
+from coopreg.contributions.signals import receipt_recorded
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.models import utcnow
@@ -800,6 +801,7 @@ def record_receipt(cooperative: Cooperative, data: ReceiptInput, actor_id: int |
         _refuse_known_reference(cooperative.id, clean["method"], clean["external_reference"])
         raise
     allocate_credit(member.id, cooperative.id)
+    receipt_recorded.send(receipt)
     return receipt, True
 
 

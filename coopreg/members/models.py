@@ -68,6 +68,14 @@ MEMBER_LIFECYCLE = Lifecycle(MEMBER_STATUS_TRANSITIONS, lambda current, new: _(
     new=label(new)))
 
 
+class ContactChannel(enum.StrEnum):
+    """How a member agreed to be reached with reminders and confirmations (messaging)."""
+
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    EMAIL = "email"
+
+
 class ConsentMethod(enum.StrEnum):
     SIGNED_FORM = "signed_form"
     THUMBPRINT = "thumbprint"
@@ -130,6 +138,12 @@ class Member(CooperativeOwned, TimestampMixin, db.Model):
     consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_date: Mapped[date | None] = mapped_column(Date)
     consent_method: Mapped[ConsentMethod | None] = mapped_column(enum_column(ConsentMethod))
+    # Reminders and confirmations (coopreg/messaging): only with the member's consent, on the
+    # channel they chose; "STOP" (or the self-service page) records the opt-out's time.
+    email: Mapped[str | None] = mapped_column(String(200))
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    contact_channel: Mapped[ContactChannel | None] = mapped_column(enum_column(ContactChannel))
+    contact_opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # the language the member reads: receipts, statements and summaries print in it
     language: Mapped[str | None] = mapped_column(String(5))
     notes: Mapped[str | None] = mapped_column(Text)

@@ -18,6 +18,8 @@ LAYERS: list[set[str]] = [
     {"app"},  # coopreg/__init__.py, cli.py, home.py, templating.py, worker.py: the factory
     {"demo"},
     {"reports"},
+    {"selfservice"},  # reads members, registrations, dues and receipts; sends codes
+    {"messaging"},  # listens to the ledger's and the registrations' signals
     {"batches", "contributions", "imports"},
     {"agreements"},
     {"members", "admin"},
