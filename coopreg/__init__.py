@@ -127,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.members.views import bp as members_bp
     from coopreg.messaging import events, jobs  # noqa: F401 - listens to the areas below
     from coopreg.messaging.views import bp as messaging_bp
+    from coopreg.selfservice.views import bp as selfservice_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(batches_bp, url_prefix="/batches")
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
     app.register_blueprint(messaging_bp, url_prefix="/messages")
+    app.register_blueprint(selfservice_bp, url_prefix="/me")
 
     from coopreg.api import init_api
 

@@ -78,6 +78,8 @@ def load_request_context() -> Any:
         return None
     if access[0] in ("token", "signed"):  # the API authenticates tokens and signatures itself
         return None
+    if access[0] == "member":  # self-service: the member's own session, checked by its views
+        return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     if _session_too_old():

@@ -62,14 +62,15 @@ for _module in AREA_MODULES:
 
 def _endpoints(app):
     """The pages' routes; the API's, reached with a token and not a session, have their own
-    matrix (tests/api/test_api_access.py)."""
+    matrix (tests/api/test_api_access.py), and so have the members' self-service pages
+    (tests/selfservice/test_selfservice.py)."""
     return {rule.endpoint: rule for rule in app.url_map.iter_rules()
             if rule.endpoint != "static" and not _token_route(app, rule.endpoint)}
 
 
 def _token_route(app, endpoint: str) -> bool:
     declared = getattr(app.view_functions[endpoint], ACCESS_ATTR, None)
-    return declared is not None and declared[0] in ("token", "signed")
+    return declared is not None and declared[0] in ("token", "signed", "member")
 
 
 def test_every_route_is_in_the_matrix(app):
