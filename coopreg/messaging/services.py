@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from coopreg.cooperatives.models import Cooperative
@@ -45,6 +46,27 @@ from coopreg.messaging.texts import default_text, fill, unknown_placeholders
 
 log = logging.getLogger(__name__)
 S = MessageStatus
+# The app's own reasons are kept as codes and said in the reader's language (`say_error`);
+# a channel's error (a gateway's answer) is kept as it came.
+REASON_PREFIX = "reason:"
+REASONS = {
+    "no_email": _l("No email address on record."),
+    "no_phone": _l("No phone number on record."),
+    "stopped": _l("The member asked not to be contacted (STOP)."),
+    "no_consent": _l("The member has not agreed to be contacted."),
+    "daily_cap": _l("The daily limit of messages to this member was reached."),
+    "interrupted": _l("The sending was interrupted; the message is not sent again, as it "
+                      "may have gone."),
+}
+
+
+def say_error(error: str | None) -> str:
+    """A message's error as the reader reads it."""
+    if error and error.startswith(REASON_PREFIX):
+        return str(REASONS.get(error[len(REASON_PREFIX):], error))
+    return error or ""
+
+
 # a message claimed this long ago and still `sending`: its worker died mid-send
 STALE_SENDING = timedelta(minutes=15)
 
@@ -59,16 +81,15 @@ def address_of(member: Member, channel: ContactChannel) -> str | None:
 
 def _refusal(member: Member, event: MessageEvent, channel: ContactChannel,
              now: datetime) -> str | None:
-    """Why this message may not go (in the reader's language), or None."""
+    """Why this message may not go (a code of `REASONS`), or None."""
     if address_of(member, channel) is None:
-        return (_("No email address on record.") if channel == ContactChannel.EMAIL
-                else _("No phone number on record."))
+        return "no_email" if channel == ContactChannel.EMAIL else "no_phone"
     if event == MessageEvent.ONE_TIME_CODE:
         return None
     if member.contact_opted_out_at is not None:
-        return _("The member asked not to be contacted (STOP).")
+        return "stopped"
     if not member.contact_consent:
-        return _("The member has not agreed to be contacted.")
+        return "no_consent"
     start = datetime.combine(_local_today(now), time(0), tzinfo=_zone()).astimezone(
         now.tzinfo)
     today = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
@@ -77,7 +98,7 @@ def _refusal(member: Member, event: MessageEvent, channel: ContactChannel,
         OutboxMessage.status != S.SKIPPED,
         OutboxMessage.event != MessageEvent.ONE_TIME_CODE))
     if today >= current_app.config["MESSAGES_PER_MEMBER_DAY"]:
-        return _("The daily limit of messages to this member was reached.")
+        return "daily_cap"
     return None
 
 
@@ -157,7 +178,8 @@ def queue_message(member: Member, event: MessageEvent, parameters: dict[str, Any
         cooperative_id=member.cooperative_id, member_id=member.id, channel=channel,
         event=MessageEvent(event), template_id=template.id if template else None,
         language=language, recipient=address_of(member, channel), parameters=params,
-        status=S.SKIPPED if refusal else S.QUEUED, error=refusal, dedup_key=dedup_key,
+        status=S.SKIPPED if refusal else S.QUEUED,
+        error=REASON_PREFIX + refusal if refusal else None, dedup_key=dedup_key,
         next_attempt_at=now if event == MessageEvent.ONE_TIME_CODE else after_quiet_hours(now),
         created_at=now)
     db.session.add(message)
@@ -256,8 +278,7 @@ def _fail_interrupted(cooperative_id: int, now: datetime) -> int:
     changed = db.session.execute(update(table).where(
         table.c.cooperative_id == cooperative_id, table.c.status == S.SENDING.value,
         table.c.claimed_at < now - STALE_SENDING).values(
-        status=S.FAILED.value, error=_("The sending was interrupted; the message is not sent "
-                                       "again, as it may have gone.")))
+        status=S.FAILED.value, error=REASON_PREFIX + "interrupted"))
     db.session.commit()
     return changed.rowcount
 
@@ -322,7 +343,7 @@ def opt_out(member: Member, now: datetime | None = None) -> int:
         table.c.cooperative_id == member.cooperative_id, table.c.member_id == member.id,
         table.c.status == S.QUEUED.value,
         table.c.event != MessageEvent.ONE_TIME_CODE.value).values(
-        status=S.SKIPPED.value, error=_("The member asked not to be contacted (STOP).")))
+        status=S.SKIPPED.value, error=REASON_PREFIX + "stopped"))
     db.session.flush()
     return held.rowcount
 

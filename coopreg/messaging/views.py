@@ -51,7 +51,7 @@ def outbox():
                            sorted=chosen, after=after, total=count_rows(stmt), status=status,
                            statuses=[s.value for s in MessageStatus],
                            status_labels=STATUS_LABELS, event_labels=EVENT_LABELS,
-                           channel_labels=CHANNEL_LABELS)
+                           channel_labels=CHANNEL_LABELS, say_error=services.say_error)
 
 
 def _members(ids: set[int]) -> list[Member]:
