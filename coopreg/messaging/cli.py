@@ -9,8 +9,7 @@ from flask.cli import AppGroup
 
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.languages import speaking
-from coopreg.core.unit_of_work import unit_of_work
-from coopreg.extensions import db
+from coopreg.core.unit_of_work import discard, unit_of_work
 from coopreg.messaging.events import reminders_due
 from coopreg.messaging.models import MessageStatus
 from coopreg.messaging.services import queue_message
@@ -41,7 +40,7 @@ def send_reminders_command(cooperative_code, day, dry_run):
                        f"{reminder.parameters.get('amount', '')}")
         if dry_run:
             click.echo(f"{len(due)} reminder(s) due; nothing queued (--dry-run).")
-            db.session.rollback()
+            discard()
             return
         messages = [queue_message(r.member, r.event, r.parameters, dedup_key=r.dedup_key)
                     for r in due]

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from coopreg.cooperatives.models import Cooperative
+from coopreg.core.unit_of_work import checkpoint, discard
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.registry import register_kind
@@ -56,7 +57,7 @@ def start_delivery(cooperative_id: int) -> int | None:
     if _already_waiting(cooperative_id, DELIVER):
         return None
     job = create_job(cooperative_id, DELIVER, None, {})
-    db.session.commit()
+    checkpoint()
     start_job(job.id)
     return job.id
 
@@ -70,7 +71,7 @@ def schedule_once(today: date, reminded: dict[int, date]) -> list[int]:
         if reminded.get(cooperative_id) != today and not _already_waiting(cooperative_id,
                                                                           REMINDERS):
             job = create_job(cooperative_id, REMINDERS, None, {"day": today.isoformat()})
-            db.session.commit()
+            checkpoint()
             start_job(job.id)
             reminded[cooperative_id] = today
             started.append(job.id)
@@ -91,7 +92,7 @@ def schedule_forever(app, stop) -> None:
             try:
                 schedule_once(date.today(), reminded)
             except Exception as error:  # noqa: BLE001 - try again at the next round
-                db.session.rollback()
+                discard()
                 log.warning("messages round failed: %s", str(error).splitlines()[0])
             finally:
                 db.session.remove()

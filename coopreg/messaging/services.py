@@ -32,6 +32,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.languages import LANGUAGES, language_or_default
 from coopreg.core.models import utcnow
 from coopreg.core.tenancy import get_scoped, unscoped
+from coopreg.core.unit_of_work import checkpoint
 from coopreg.extensions import db
 from coopreg.members.models import ContactChannel, Member
 from coopreg.messaging.channels import ChannelError, Outgoing, channel_for
@@ -263,13 +264,13 @@ def _claim(cooperative_id: int, now: datetime, limit: int) -> list[int]:
         select(table.c.id).where(*due).order_by(table.c.next_attempt_at, table.c.id)
         .limit(limit).with_for_update(skip_locked=True)).all()
     if not candidates:
-        db.session.commit()
+        checkpoint()
         return []
     claimed = db.session.scalars(
         update(table).where(table.c.id.in_(candidates), *due)
         .values(status=S.SENDING.value, claimed_at=now, attempts=table.c.attempts + 1)
         .returning(table.c.id)).all()
-    db.session.commit()
+    checkpoint()
     return sorted(claimed)
 
 
@@ -279,7 +280,7 @@ def _fail_interrupted(cooperative_id: int, now: datetime) -> int:
         table.c.cooperative_id == cooperative_id, table.c.status == S.SENDING.value,
         table.c.claimed_at < now - STALE_SENDING).values(
         status=S.FAILED.value, error=REASON_PREFIX + "interrupted"))
-    db.session.commit()
+    checkpoint()
     return changed.rowcount
 
 
@@ -317,7 +318,7 @@ def deliver_due(cooperative_id: int, *, now: datetime | None = None, limit: int 
         message = get_scoped(OutboxMessage, message_id, cooperative_id)
         outcome = _send_one(message, now)
         setattr(done, outcome, getattr(done, outcome) + 1)
-        db.session.commit()
+        checkpoint()
         if outcome != "sent":
             log.warning("message %s: %s (%s)", message_id, outcome, message.error)
     return done

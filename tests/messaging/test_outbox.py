@@ -290,3 +290,24 @@ def test_two_workers_never_send_a_message_twice(committed_app, tmp_path):
             OutboxMessage.cooperative_id == cooperative_id)).all()
         assert set(statuses) == {MessageStatus.SENT}
         db.session.get(Cooperative, cooperative_id)
+
+
+def test_the_worker_round_queues_the_reminders_once_a_day_and_delivers(app, cr, outbox_dir):
+    from coopreg.jobs.models import Job, JobStatus
+    from coopreg.messaging.jobs import DELIVER, REMINDERS, schedule_once
+
+    agreement = make_agreement(cr)
+    member = consenting(cr)
+    register(agreement, member, date(2024, 1, 1))
+    contribution_services.generate_dues(agreement, date(2024, 1, 1), date(2024, 1, 1))
+    db.session.commit()
+    reminded: dict = {}
+    schedule_once(date(2025, 1, 1), reminded)  # arrears by then
+    jobs = db.session.scalars(select(Job).where(Job.cooperative_id == cr.id)).all()
+    assert {(job.kind, job.status) for job in jobs} == {(REMINDERS, JobStatus.SUCCEEDED),
+                                                        (DELIVER, JobStatus.SUCCEEDED)}
+    message, = _messages(cr.id)
+    assert (message.event, message.status) == (MessageEvent.ARREARS, MessageStatus.SENT)
+    schedule_once(date(2025, 1, 1), reminded)  # the same day: no second reminders job
+    assert len(db.session.scalars(select(Job).where(
+        Job.cooperative_id == cr.id, Job.kind == REMINDERS)).all()) == 1
