@@ -64,19 +64,17 @@ def upgrade():
         batch_op.create_index('ix_outbox_coop_created', ['cooperative_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_outbox_status_next', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index('ix_outbox_coop_member_created', ['cooperative_id', 'member_id', 'created_at'], unique=False)
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('contact_consent', sa.Boolean(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('contact_channel', sa.Enum(*CHANNELS, name='contactchannel', native_enum=False, length=20), nullable=True))
-        batch_op.add_column(sa.Column('contact_opted_out_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('members', sa.Column('email', sa.String(length=200), nullable=True))
+    op.add_column('members', sa.Column('contact_consent', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('members', sa.Column('contact_channel', sa.Enum(*CHANNELS, name='contactchannel', native_enum=False, length=20), nullable=True))
+    op.add_column('members', sa.Column('contact_opted_out_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.drop_column('contact_opted_out_at')
-        batch_op.drop_column('contact_channel')
-        batch_op.drop_column('contact_consent')
-        batch_op.drop_column('email')
+    # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch would copy the members table,
+    # which every other table references
+    for column in ('contact_opted_out_at', 'contact_channel', 'contact_consent', 'email'):
+        op.drop_column('members', column)
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_coop_member_created')
         batch_op.drop_index('ix_outbox_status_next')
