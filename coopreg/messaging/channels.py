@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
+from coopreg.core.text import ascii_digits
 from coopreg.members.models import ContactChannel
 from coopreg.messaging.texts import fill
 
@@ -140,7 +141,7 @@ class HttpGatewayChannel:
 
     def _provider_id(self, answer: Any) -> str:
         for step in self.id_field.split("."):
-            if isinstance(answer, list) and step.isdigit() and int(step) < len(answer):
+            if isinstance(answer, list) and ascii_digits(step) and int(step) < len(answer):
                 answer = answer[int(step)]
             elif isinstance(answer, dict) and step in answer:
                 answer = answer[step]

@@ -26,6 +26,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.tenancy import get_scoped
+from coopreg.core.text import ascii_digits
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
 from coopreg.members.services import member_number_key
@@ -78,7 +79,7 @@ def check_code(sent: CodeSent | None, typed: str, account: str) -> int:
     if not attempt.allowed:
         raise DomainError(_("Too many attempts. Wait a few minutes and ask for a new code."),
                           field="code")
-    typed = "".join(ch for ch in (typed or "") if ch.isdigit())
+    typed = "".join(ch for ch in (typed or "") if ascii_digits(ch))
     if sent is None or sent.member_id is None or time.time() > sent.expires or not \
             hmac.compare_digest(_digest(sent.member_id, typed), sent.digest):
         raise DomainError(_("This code is not right or has expired."), field="code")
