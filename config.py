@@ -172,6 +172,12 @@ class Config:
     PAYMENT_PROVIDERS = _payment_providers()
     # how far a notification's timestamp may be from the server's clock (replays beyond it fail)
     PAYMENT_NOTIFY_WINDOW_SECONDS = _env_number("COOPREG_PAYMENT_NOTIFY_WINDOW_SECONDS", 300, 1)
+    # Field mode (coopreg/field, docs/field-mode.md): members downloaded to a phone are wiped
+    # from it this many days after the download; photos taken in the field are kept under
+    # FIELD_PHOTO_DIR/<cooperative>/<member>/ and may be at most this large once resized.
+    FIELD_DATA_DAYS = _env_number("COOPREG_FIELD_DATA_DAYS", 7, 1)
+    FIELD_PHOTO_DIR = os.environ.get("COOPREG_FIELD_PHOTO_DIR", str(INSTANCE_DIR / "photos"))
+    FIELD_PHOTO_MAX_BYTES = _env_number("COOPREG_FIELD_PHOTO_MAX_KB", 1500, 50) * 1024
     IMPORT_UPLOAD_RETENTION_HOURS = _env_number("COOPREG_IMPORT_UPLOAD_RETENTION_HOURS", 72.0,
                                                 0, float)
     JOBS_IMMEDIATE = False

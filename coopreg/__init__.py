@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.batches.views import bp as batches_bp
     from coopreg.contributions.views import bp as contributions_bp
     from coopreg.core import sequences  # noqa: F401 - registers its model
+    from coopreg.field.views import bp as field_bp
     from coopreg.home import bp as core_bp
     from coopreg.imports.views import bp as imports_bp
     from coopreg.jobs.views import bp as jobs_bp
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
     app.register_blueprint(batches_bp, url_prefix="/batches")
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
+    app.register_blueprint(field_bp, url_prefix="/field")
 
     from coopreg.api import init_api
 
@@ -151,13 +153,22 @@ def _connect_areas() -> None:
         remittance_files,
         sealed_batches_carrying,
     )
-    from coopreg.contributions.services import remittance_batch_lines, remittance_total
+    from coopreg.contributions.forms import METHOD_CHOICES
+    from coopreg.contributions.services import (
+        ReceiptInput,
+        record_receipt,
+        remittance_batch_lines,
+        remittance_total,
+    )
     from coopreg.contributions.views import REMITTANCE_FILES
+    from coopreg.field.services import LEDGER
 
     BATCH_SOURCES["remittance"] = remittance_batch_lines
     BATCH_TOTALS["remittance"] = remittance_total
     SEALED_BATCHES_CARRYING["batches"] = sealed_batches_carrying
     REMITTANCE_FILES["batches"] = remittance_files
+    LEDGER.update(record_receipt=record_receipt, receipt_input=ReceiptInput,
+                  method_choices=lambda: [(value, str(label)) for value, label in METHOD_CHOICES])
 
 
 def _register_template_helpers(app: Flask) -> None:

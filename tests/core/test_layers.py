@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"app"},  # coopreg/__init__.py, cli.py, home.py, templating.py, worker.py: the factory
     {"demo"},
     {"reports"},
-    {"batches", "contributions", "imports"},
+    {"batches", "contributions", "imports", "field"},
     {"agreements"},
     {"members", "admin"},
     {"jobs"},
