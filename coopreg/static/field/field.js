@@ -109,6 +109,7 @@
       await setMeta("downloadedAt", Date.now());
       await setMeta("localities", chosen);
       say(t("downloaded", { count: members.length }));
+      $("field-downloaded").textContent = t("downloaded_on", { date: new Date().toLocaleString(CFG.language), count: members.length });
       render();
     } catch (e) { say(navigator.onLine ? e.message : t("offline_now"), true); }
   }
@@ -126,7 +127,7 @@
         if (r.kind === "photo") {
           const f = new FormData();
           for (const k of ["key", "member_id", "member_key", "kind", "document_type_id"]) if (r.record[k]) f.append(k, r.record[k]);
-          f.append("photo", await (await fetch(r.record.image)).blob(), "photo.jpg");
+          f.append("photo", dataBlob(r.record.image), "photo.jpg");
           resp = await fetch("/field/photo", { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": s.csrf }, body: f });
         } else {
           resp = await fetch("/field/sync", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", "X-CSRFToken": s.csrf }, body: JSON.stringify(r.record) });
@@ -153,18 +154,19 @@
     }
     return out;
   }
-  function resize(file) {
-    return new Promise((ok, no) => {
-      const img = new Image(); const url = URL.createObjectURL(file);
-      img.onload = () => {
-        const scale = Math.min(1, 1600 / Math.max(img.width, img.height));
-        const c = document.createElement("canvas"); c.width = Math.round(img.width * scale); c.height = Math.round(img.height * scale);
-        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height); URL.revokeObjectURL(url);
-        ok(c.toDataURL("image/jpeg", 0.8));
-      };
-      img.onerror = () => { URL.revokeObjectURL(url); no(new Error(t("not_a_photo"))); };
-      img.src = url;
-    });
+  // the photo is made smaller here (at most 1600 px a side, JPEG): phones take 4000 px pictures
+  async function resize(file) {
+    let bitmap;
+    try { bitmap = await createImageBitmap(file); } catch (e) { throw new Error(t("not_a_photo")); }
+    const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
+    const c = document.createElement("canvas"); c.width = Math.round(bitmap.width * scale); c.height = Math.round(bitmap.height * scale);
+    c.getContext("2d").drawImage(bitmap, 0, 0, c.width, c.height); bitmap.close();
+    return c.toDataURL("image/jpeg", 0.8);
+  }
+  function dataBlob(url) {
+    const [head, body] = url.split(","); const bytes = atob(body); const out = new Uint8Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) out[i] = bytes.charCodeAt(i);
+    return new Blob([out], { type: head.slice(5).split(";")[0] });
   }
   async function submitMember(ev) {
     ev.preventDefault();
