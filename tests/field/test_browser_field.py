@@ -206,7 +206,7 @@ def test_field_work_offline_then_sync(live_server, browser, tmp_path):
     expect(records.locator("li[data-state=done]")).to_have_count(6)
     diana = records.locator("li[data-kind=enrol]", has_text="Enrolment of Diana Monte")
     # its first answer was lost: sent again, found, not made twice
-    expect(diana).to_contain_text("Already there")
+    expect(diana).to_contain_text("Was already at the office")
     refused = records.locator("li[data-state=refused]")
     expect(refused).to_contain_text("This ID number already belongs to member")
     conflict = records.locator("li[data-state=conflict]")

@@ -301,3 +301,19 @@ def test_the_field_page_is_installable_self_hosted_and_within_its_size_budget(
     worker = client.get("/field/sw.js")
     assert worker.mimetype == "text/javascript"
     assert '"/field/"' in worker.get_data(as_text=True)
+
+
+def test_the_pages_words_come_in_the_users_language(client, coop, make_user):
+    """The script's sentences are a JSON catalogue the server renders in the user's language."""
+    import json
+
+    _id, email = make_user(coop, "secretary")
+    login(client, email, cooperative=coop)
+    client.set_cookie(LANGUAGE_COOKIE, "fr")
+    html = client.get("/field/").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/json" id="field-data">(.*?)'
+                                r"</script>", html, re.S).group(1))
+    assert data["strings"]["waiting"] == "En attente d'envoi (%(count)s)"
+    assert data["strings"]["keep_mine"] == "Garder le mien"
+    assert data["settings"]["language"] == "fr"
+    assert "Mode terrain" in html
