@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _
 from flask_login import current_user
 
 from coopreg.auth.access import EDITORS, login_only, roles_required
@@ -29,7 +30,7 @@ from coopreg.core.errors import DomainError
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404
 from coopreg.core.unit_of_work import attempt
 from coopreg.field import catalogue, services
-from coopreg.field.models import FieldPhoto
+from coopreg.field.models import FieldPhoto, PhotoKind
 from coopreg.members import services as member_services
 from coopreg.members.forms import CONSENT_CHOICES, SECTOR_CHOICES, SEX_CHOICES
 
@@ -173,6 +174,21 @@ def photo():
     if not outcome.ok:
         return _refused(outcome.error)
     return jsonify(answer), 200 if answer["outcome"] != "refused" else 422
+
+
+@bp.app_template_global()
+def field_photos(member) -> list[FieldPhoto]:
+    """The field photos of a member, for the member's page: only for the roles that keep
+    members' documents (others get none)."""
+    if getattr(g, "role", None) not in EDITORS:
+        return []
+    return services.member_photos(member)
+
+
+@bp.app_context_processor
+def _photo_kinds() -> dict:
+    return {"photo_kinds": {PhotoKind.ID_DOCUMENT: _("ID document"),
+                            PhotoKind.CONSENT_FORM: _("Signed consent form")}}
 
 
 @bp.route("/photos/<int:photo_id>")

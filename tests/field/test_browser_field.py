@@ -238,3 +238,51 @@ def test_field_work_offline_then_sync(live_server, browser, tmp_path):
                                                           Member.first_name == "Diana"))
     assert _count(app, Member, coop_id) == members_before + 2
     assert _count(app, FieldPhoto, coop_id, FieldPhoto.member_id == diana) == 1
+
+
+AGE_DOWNLOAD = """(days) => new Promise((done) => {
+  const opened = indexedDB.open("coopreg-field");
+  opened.onsuccess = () => {
+    const tx = opened.result.transaction("meta", "readwrite");
+    tx.objectStore("meta").put(Date.now() - (days + 1) * 86400000, "downloadedAt");
+    tx.oncomplete = () => { opened.result.close(); done(true); };
+  };
+})"""
+
+
+def test_the_phone_forgets_the_members_after_the_set_days_and_at_logout(live_server, browser,
+                                                                        tmp_path):
+    app, url = live_server.app, live_server.url
+    email = "campo-olvido@example.org"
+    with app.app_context(), acting_as(None, "tests"):
+        cooperative = find_cooperative(live_server.cooperative_code)
+        make_member(cooperative, first_name="Gala", last_name="Olvido", locality="Upala")
+        user = auth_services.create_user(email, "Campo Olvido", PASSWORD)
+        auth_services.grant_role(user, cooperative, "secretary")
+        db.session.commit()
+    context, page = _open(browser, tmp_path / "phone")
+    page.goto(url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=live_server.cooperative_name)).to_be_visible()
+    _field(page, url)
+    page.get_by_label("Upala").check()
+    page.get_by_role("button", name="Download").click()
+    expect(page.locator("#field-member-list")).to_contain_text("Gala Olvido")
+
+    page.evaluate(AGE_DOWNLOAD, app.config["FIELD_DATA_DAYS"])
+    page.reload()
+    expect(page.locator("#field-message")).to_have_text(
+        f"The downloaded members were wiped from this phone (older than "
+        f"{app.config['FIELD_DATA_DAYS']} days). Download them again.")
+    expect(page.locator("#field-member-list li")).to_have_count(0)
+
+    page.get_by_label("Upala").check()
+    page.get_by_role("button", name="Download").click()
+    expect(page.locator("#field-member-list")).to_contain_text("Gala Olvido")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
+    kept = page.evaluate("() => indexedDB.databases().then((all) => all.map((d) => d.name))")
+    assert "coopreg-field" not in kept
+    context.close()

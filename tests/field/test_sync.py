@@ -251,9 +251,13 @@ def test_photos_are_checked_stored_counted_and_shown_to_editors_only(
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
     assert shown.data[:2] == b"\xff\xd8"
 
+    page = client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert f'href="/field/photos/{made["photo_id"]}">ID document</a>' in page
+
     _id, treasurer = make_user(coop, "treasurer")
     login(client, treasurer, cooperative=coop)
     assert client.get(f"/field/photos/{made['photo_id']}").status_code == 403
+    assert "/field/photos/" not in client.get(f"/members/{member.id}").get_data(as_text=True)
     _id, outsider = make_user(other_coop, "admin")
     login(client, outsider, cooperative=other_coop)
     assert client.get(f"/field/photos/{made['photo_id']}").status_code == 404

@@ -83,7 +83,7 @@
   async function wipeIfOld() {
     const at = await getMeta("downloadedAt");
     if (at && Date.now() - at > CFG.days * DAY) {
-      await setMeta("members", null); await setMeta("downloadedAt", null);
+      await setMeta("members", null); await setMeta("downloadedAt", null); members = []; types = [];
       if (!records.some((r) => r.state !== "done")) { await setMeta("key", null); key = null; await tx("records", "readwrite", (s) => { s.clear(); }); records = []; }
       say(t("wiped", { days: CFG.days }));
     }
