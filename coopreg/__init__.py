@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.batches.views import bp as batches_bp
     from coopreg.contributions.views import bp as contributions_bp
     from coopreg.core import sequences  # noqa: F401 - registers its model
+    from coopreg.federations.views import bp as federations_bp
     from coopreg.home import bp as core_bp
     from coopreg.imports.views import bp as imports_bp
     from coopreg.jobs.views import bp as jobs_bp
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
     app.register_blueprint(batches_bp, url_prefix="/batches")
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
+    app.register_blueprint(federations_bp, url_prefix="/federation")
 
     from coopreg.api import init_api
 
@@ -158,6 +160,12 @@ def _connect_areas() -> None:
     BATCH_TOTALS["remittance"] = remittance_total
     SEALED_BATCHES_CARRYING["batches"] = sealed_batches_carrying
     REMITTANCE_FILES["batches"] = remittance_files
+    from coopreg.agreements.services import REGISTERED_ELSEWHERE
+    from coopreg.auth.access import OUTSIDE_ROLES
+    from coopreg.federations.services import federation_home, registered_elsewhere
+
+    REGISTERED_ELSEWHERE["federations"] = registered_elsewhere
+    OUTSIDE_ROLES["federations"] = federation_home
 
 
 def _register_template_helpers(app: Flask) -> None:

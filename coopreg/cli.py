@@ -318,6 +318,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(dues_cli)
     from coopreg.imports.cli import members_cli
     app.cli.add_command(members_cli)
+    from coopreg.federations.cli import federations_cli
+
+    app.cli.add_command(federations_cli)
 
 
 def _create_app():

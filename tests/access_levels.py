@@ -7,3 +7,7 @@ EDITORS = frozenset({"admin", "secretary"})
 MONEY = frozenset({"admin", "treasurer"})
 OFFICE = frozenset({"admin", "secretary", "treasurer"})
 ADMIN = frozenset({"admin"})
+# roles held at federation level (coopreg/federations): checked by their own decorator
+FEDERATION = frozenset({"federation_admin", "federation_analyst"})
+FEDERATION_ADMIN = frozenset({"federation_admin"})
+FEDERATION_LEVELS = (FEDERATION, FEDERATION_ADMIN)

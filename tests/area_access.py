@@ -3,8 +3,9 @@
 from tests.agreements import access as agreements_access
 from tests.batches import access as batches_access
 from tests.contributions import access as contributions_access
+from tests.federations import access as federations_access
 from tests.imports import access as imports_access
 from tests.jobs import access as jobs_access
 
 AREA_MODULES = (agreements_access, imports_access, jobs_access, batches_access,
-                contributions_access)
+                contributions_access, federations_access)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -691,6 +691,23 @@ def _check_enrolment(agreement: Agreement, member: Member, today: date) -> None:
     if agreement.valid_to is not None and agreement.valid_to < today:
         raise DomainError(_("Agreement %(ref)s ended on %(date)s.", ref=agreement.reference,
                             date=agreement.valid_to.isoformat()))
+
+
+# Areas above that know of registrations outside this cooperative (the federations: another
+# cooperative of the same federation) answer here: name → check(agreement, member ids) → the
+# ids among them registered or being registered with the same institution elsewhere.
+REGISTERED_ELSEWHERE: dict[str, Callable[[Agreement, list[int]], set[int]]] = {}
+
+
+def registered_elsewhere(agreement: Agreement, member_ids: Iterable[int]) -> set[int]:
+    """The members (of the agreement's cooperative) whose national ID is registered or being
+    registered with the agreement's institution outside the cooperative: a warning for the
+    secretary, never a refusal (the person may have moved)."""
+    ids = sorted({int(i) for i in member_ids})
+    found: set[int] = set()
+    for check in REGISTERED_ELSEWHERE.values():
+        found |= check(agreement, ids)
+    return found
 
 
 def enrol_member(agreement: Agreement, member: Member, actor_id: int | None,

@@ -116,6 +116,20 @@ def _flash_bulk(result: services.BulkResult, done_message: str) -> None:
         flash(_("Nothing was selected."), "warning")
 
 
+def _warn_registered_elsewhere(agreement: Agreement, members: list[Member]) -> None:
+    """Say which of the members just enrolled are registered (or being registered) with the
+    same institution through another cooperative of the federation: nothing more about it."""
+    elsewhere = services.registered_elsewhere(agreement, [m.id for m in members])
+    shown = [m for m in members if m.id in elsewhere]
+    for member in shown[:MAX_REFUSALS_SHOWN]:
+        flash(_("%(number)s %(name)s is registered or being registered with %(institution)s "
+                "through another cooperative of the federation.", number=member.member_number,
+                name=member.full_name, institution=agreement.institution.short_name),
+              "warning")
+    if len(shown) > MAX_REFUSALS_SHOWN:
+        flash(_("… and %(n)d more.", n=len(shown) - MAX_REFUSALS_SHOWN), "warning")
+
+
 # ---- agreements list ------------------------------------------------------------------------
 
 @bp.route("/")
@@ -388,6 +402,7 @@ def enrol(agreement_id: int):
     _flash_bulk(result, ngettext("%(num)d member enrolled in %(ref)s (pending).",
                                  "%(num)d members enrolled in %(ref)s (pending).",
                                  len(result.done), ref=agreement.reference))
+    _warn_registered_elsewhere(agreement, [r.member for r in result.done])
     return redirect(back)
 
 
@@ -423,6 +438,7 @@ def enrol_member(member_id: int):
         return redirect(url_for("members.view_member", member_id=member.id) + "#registrations")
     flash(_("%(name)s enrolled in %(ref)s.", name=member.full_name, ref=agreement.reference),
           "success")
+    _warn_registered_elsewhere(agreement, [member])
     return redirect(url_for("agreements.view_registration", registration_id=registration.id))
 
 

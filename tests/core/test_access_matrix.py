@@ -15,7 +15,7 @@ from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.members import services as member_services
-from tests.access_levels import ADMIN, ALL, EDITORS, LOGIN, PUBLIC
+from tests.access_levels import ADMIN, ALL, EDITORS, FEDERATION_LEVELS, LOGIN, PUBLIC
 from tests.area_access import AREA_MODULES
 from tests.conftest import login
 
@@ -84,6 +84,9 @@ def test_every_view_declares_its_access_as_the_matrix_says(app):
         assert declared is not None, f"{endpoint} declares no access"
         if expected in (PUBLIC, LOGIN):
             assert declared[0] == expected, endpoint
+        elif expected in FEDERATION_LEVELS:
+            assert declared[0] == "federation", endpoint
+            assert {r.value for r in declared[1]} == set(expected), endpoint
         else:
             assert declared[0] == "roles", endpoint
             assert {r.value for r in declared[1]} == set(expected), endpoint

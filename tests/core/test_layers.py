@@ -18,6 +18,8 @@ LAYERS: list[set[str]] = [
     {"app"},  # coopreg/__init__.py, cli.py, home.py, templating.py, worker.py: the factory
     {"demo"},
     {"reports"},
+    # the federations read what the cooperatives' areas report (funnel, coverage, collection)
+    {"federations"},
     {"batches", "contributions", "imports"},
     {"agreements"},
     {"members", "admin"},

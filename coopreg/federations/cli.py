@@ -1,0 +1,83 @@
+"""`coopreg federations …`: create a federation, add cooperatives to it, give people roles in
+it. A bad argument (an unknown code, a code already taken) exits 2 with the reason, having
+changed nothing."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import click
+from flask.cli import AppGroup
+
+from coopreg.core.errors import DomainError
+from coopreg.core.unit_of_work import unit_of_work
+from coopreg.federations.models import FederationRole
+
+federations_cli = AppGroup("federations", help="Federations of cooperatives.")
+
+
+@contextmanager
+def _bad_parameter(hint: str):
+    """A broken rule about an argument is a usage error (exit 2); the unit of work around it
+    rolls back."""
+    try:
+        yield
+    except DomainError as error:
+        raise click.BadParameter(error.message, param_hint=hint) from None
+
+
+def _federation(code: str, param: str = "code"):
+    from coopreg.federations.services import find_federation
+
+    federation = find_federation(code)
+    if federation is None:
+        raise click.BadParameter(f"no federation with code {code!r}.", param_hint=param)
+    return federation
+
+
+@federations_cli.command("create")
+@click.argument("code")
+@click.option("--name", required=True, help="The federation's name.")
+def create_federation_command(code, name):
+    """Create a federation CODE."""
+    from coopreg.federations.services import create_federation
+
+    with unit_of_work(), _bad_parameter("CODE"):
+        federation = create_federation(code, name)
+    click.echo(f"Created federation {federation.code} ({federation.name}).")
+
+
+@federations_cli.command("add")
+@click.argument("code")
+@click.argument("cooperative_code", metavar="COOP")
+def add_cooperative_command(code, cooperative_code):
+    """Add the cooperative COOP to the federation CODE."""
+    from coopreg.cooperatives.services import find_cooperative
+    from coopreg.federations.services import add_cooperative
+
+    federation = _federation(code)
+    cooperative = find_cooperative(cooperative_code)
+    if cooperative is None:
+        raise click.BadParameter(f"no cooperative with code {cooperative_code!r}.",
+                                 param_hint="COOP")
+    with unit_of_work(), _bad_parameter("COOP"):
+        add_cooperative(federation, cooperative)
+    click.echo(f"{cooperative.code} joined {federation.code}.")
+
+
+@federations_cli.command("grant")
+@click.argument("email")
+@click.option("--federation", "code", required=True, help="Federation code.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in FederationRole]))
+def grant_command(email, code, role):
+    """Give the existing user EMAIL a role in a federation."""
+    from coopreg.auth import services as auth_services
+    from coopreg.federations.services import grant_federation_role
+
+    federation = _federation(code, "--federation")
+    user = auth_services.find_user_by_email(email)
+    if user is None:
+        raise click.BadParameter(f"no user {email!r}.", param_hint="EMAIL")
+    with unit_of_work(), _bad_parameter("--role"):
+        grant_federation_role(user, federation, role)
+    click.echo(f"{user.email}: {role} in {federation.code}.")

@@ -1,0 +1,69 @@
+"""federations: a union of cooperatives, its cooperatives (with their member-records
+setting) and the roles held in it (issue 22)
+
+Revision ID: 0036
+Revises: 0032
+Create Date: 2026-12-05
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0036'
+down_revision = '0032'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('federations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_federations')),
+    sa.UniqueConstraint('code', name=op.f('uq_federations_code'))
+    )
+    op.create_table('federation_cooperatives',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('federation_id', sa.Integer(), nullable=False),
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('shares_member_records', sa.Boolean(), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'], name=op.f('fk_federation_cooperatives_cooperative_id_cooperatives')),
+    sa.ForeignKeyConstraint(['federation_id'], ['federations.id'], name=op.f('fk_federation_cooperatives_federation_id_federations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_cooperatives')),
+    sa.UniqueConstraint('cooperative_id', name=op.f('uq_federation_cooperatives_cooperative_id'))
+    )
+    with op.batch_alter_table('federation_cooperatives', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_federation_cooperatives_federation_id'), ['federation_id'], unique=False)
+    op.create_table('federation_memberships',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('federation_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.Enum('federation_admin', 'federation_analyst', name='federationrole', native_enum=False, length=30), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['federation_id'], ['federations.id'], name=op.f('fk_federation_memberships_federation_id_federations')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_federation_memberships_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_memberships')),
+    sa.UniqueConstraint('user_id', 'federation_id', name=op.f('uq_federation_memberships_user_id_federation_id'))
+    )
+    with op.batch_alter_table('federation_memberships', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_federation_memberships_federation_id'), ['federation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_federation_memberships_user_id'), ['user_id'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('federation_memberships', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_federation_memberships_user_id'))
+        batch_op.drop_index(batch_op.f('ix_federation_memberships_federation_id'))
+    op.drop_table('federation_memberships')
+    with op.batch_alter_table('federation_cooperatives', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_federation_cooperatives_federation_id'))
+    op.drop_table('federation_cooperatives')
+    op.drop_table('federations')

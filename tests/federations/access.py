@@ -1,0 +1,21 @@
+"""Access matrix entries of the federations area (see tests/core/test_access_matrix.py).
+
+The federation's pages take no id: the federation is the one where the user holds a role;
+the cooperative admin's sharing page is a cooperative page like the settings."""
+
+from __future__ import annotations
+
+from tests.access_levels import ADMIN, FEDERATION, FEDERATION_ADMIN
+
+ACCESS: dict = {
+    "federations.home": FEDERATION,
+    "federations.add_cooperative": FEDERATION_ADMIN,
+    "federations.rollup": FEDERATION,
+    "federations.brief": FEDERATION,
+    "federations.duplicates": FEDERATION,
+    "federations.sharing": ADMIN,
+}
+
+
+def make_ids(app, cooperative, factories) -> dict:
+    return {}
