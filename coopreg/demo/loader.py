@@ -1,5 +1,5 @@
 """Demo data: two cooperatives in different countries and currencies, users for every role,
-and a few hundred realistic members each. Idempotent: what exists is left as it is."""
+a few hundred realistic members each, and a federation per country. Idempotent: what exists is left as it is."""
 
 from __future__ import annotations
 
@@ -137,4 +137,9 @@ def load_demo(member_count: int = 300) -> DemoReport:
     for seed, cooperative in enumerate(cooperatives.values(), start=1):
         with speaking(cooperative.locale):
             report.lines.append(load_demo_contributions(cooperative, seed))
+    from coopreg.federations.demo import load_demo_federations
+
+    lines, logins = load_demo_federations(list(cooperatives.values()), DEMO_PASSWORD)
+    report.lines.extend(lines)
+    report.logins.extend(logins)
     return report
