@@ -1,5 +1,6 @@
 """Demo data: two cooperatives in different countries and currencies, users for every role,
-a few hundred realistic members each, and a federation per country. Idempotent: what exists is left as it is."""
+a few hundred realistic members each, and a federation per country. Idempotent: what exists
+is left as it is."""
 
 from __future__ import annotations
 
