@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.batches.views import bp as batches_bp
     from coopreg.contributions.views import bp as contributions_bp
     from coopreg.core import sequences  # noqa: F401 - registers its model
+    from coopreg.federations.desk_views import bp as desk_bp
     from coopreg.federations.views import bp as federations_bp
     from coopreg.home import bp as core_bp
     from coopreg.imports.views import bp as imports_bp
@@ -137,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(batches_bp, url_prefix="/batches")
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
     app.register_blueprint(federations_bp, url_prefix="/federation")
+    app.register_blueprint(desk_bp, url_prefix="/desk")
 
     from coopreg.api import init_api
 
@@ -166,6 +168,11 @@ def _connect_areas() -> None:
 
     REGISTERED_ELSEWHERE["federations"] = registered_elsewhere
     OUTSIDE_ROLES["federations"] = federation_home
+    from coopreg.batches.views import BATCH_NOTES
+    from coopreg.federations.desk import batch_notes, desk_home
+
+    OUTSIDE_ROLES["desk"] = desk_home
+    BATCH_NOTES["desk"] = batch_notes
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -10,4 +10,7 @@ ADMIN = frozenset({"admin"})
 # roles held at federation level (coopreg/federations): checked by their own decorator
 FEDERATION = frozenset({"federation_admin", "federation_analyst"})
 FEDERATION_ADMIN = frozenset({"federation_admin"})
+# an institution's desk account (coopreg/federations/desk.py)
+INSTITUTION = frozenset({"institution"})
 FEDERATION_LEVELS = (FEDERATION, FEDERATION_ADMIN)
+OUTSIDE_LEVELS = (FEDERATION, FEDERATION_ADMIN, INSTITUTION)

@@ -41,3 +41,20 @@ def current_federation():
     if federation is None:
         abort(404)
     return federation
+
+
+def desk_required(view: Callable) -> Callable:
+    """A page of the institution's desk: only an institution account opens it (403 to anyone
+    else); the account is `g.desk_account`."""
+    from coopreg.federations.desk import account_of
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        account = account_of(current_user.id)
+        if account is None:
+            abort(403)
+        g.desk_account = account
+        return view(*args, **kwargs)
+
+    setattr(wrapped, ACCESS_ATTR, ("desk", frozenset({"institution"})))
+    return wrapped

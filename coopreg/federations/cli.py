@@ -81,3 +81,32 @@ def grant_command(email, code, role):
     with unit_of_work(), _bad_parameter("--role"):
         grant_federation_role(user, federation, role)
     click.echo(f"{user.email}: {role} in {federation.code}.")
+
+
+@federations_cli.command("desk-account")
+@click.argument("email")
+@click.option("--institution", "code", required=True,
+              help="The institution's code (its short name in the cooperatives, e.g. CCSS).")
+@click.option("--federation", "federation_code", default=None,
+              help="Only the cooperatives of this federation (default: every cooperative).")
+@click.option("--name", default="", help="The person's name (for a new account).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def desk_account_command(email, code, federation_code, name, password_stdin):
+    """Make EMAIL an account of an institution's desk (creating the user if needed)."""
+    import sys
+
+    from coopreg.auth import services as auth_services
+    from coopreg.federations.desk import create_account
+
+    federation = _federation(federation_code, "--federation") if federation_code else None
+    with unit_of_work(), _bad_parameter("EMAIL"):
+        user = auth_services.find_user_by_email(auth_services.normalise_email(email))
+        if user is None:
+            if password_stdin:
+                password = sys.stdin.readline().rstrip("\r\n")
+            else:
+                password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+            user = auth_services.create_user(email, name or email, password)
+        create_account(user, code, federation)
+    click.echo(f"{user.email}: desk of {code.strip().upper()}"
+               + (f" in {federation.code}." if federation else "."))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
+
+from coopreg.core.forms import choices
 
 
 class AddCooperativeForm(FlaskForm):
@@ -15,3 +17,15 @@ class AddCooperativeForm(FlaskForm):
 class SharingForm(FlaskForm):
     shares_member_records = BooleanField(
         _l("Let the federation's people see our members by name (in its duplicate report)"))
+
+
+class EmptyDeskForm(FlaskForm):
+    """A button that carries only its CSRF token."""
+
+
+class DeskModeForm(FlaskForm):
+    mode = SelectField(_l("How the batches reach the institution"), choices=choices([
+        ("none", _l("By hand (the secretary sends the file)")),
+        ("desk", _l("Through the institution's desk; the secretary applies its answers")),
+        ("desk_applied", _l("Through the institution's desk; its answers are applied at once")),
+    ]), default="none")

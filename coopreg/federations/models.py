@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.auth.models import User
@@ -78,3 +78,68 @@ class FederationMembership(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return (f"<FederationMembership user={self.user_id} federation={self.federation_id} "
                 f"{self.role}>")
+
+
+class InstitutionAccount(TimestampMixin, db.Model):
+    """A user of an institution's desk: bound to one institution, named by its code (the
+    short name each cooperative gives it, e.g. CCSS), within one federation's cooperatives or,
+    without a federation, any cooperative of the installation. The account sees only the
+    sealed batches of agreements with that institution that the cooperative sends through the
+    desk (`DeskAgreement`), never a register."""
+
+    __tablename__ = "institution_accounts"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    institution_code: Mapped[str] = mapped_column(String(40))
+    federation_id: Mapped[int | None] = mapped_column(ForeignKey("federations.id"), index=True)
+
+    user: Mapped[User] = relationship()
+    federation: Mapped[Federation | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<InstitutionAccount user={self.user_id} {self.institution_code}>"
+
+
+class DeskAgreement(CooperativeOwned, TimestampMixin, db.Model):
+    """The cooperative's choice to send an agreement's sealed batches through the
+    institution's desk; `applies_answers`: the institution's answer file is applied at once
+    (when it reads cleanly) instead of waiting for the secretary."""
+
+    __tablename__ = "desk_agreements"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("cooperative_id", "agreement_id"),)
+
+    cooperative_index = False
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    applies_answers: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __repr__(self) -> str:
+        return f"<DeskAgreement agreement={self.agreement_id}>"
+
+
+class DeskEventKind(enum.StrEnum):
+    DOWNLOADED = "downloaded"
+    ANSWERED = "answered"
+
+
+class DeskEvent(CooperativeOwned, db.Model):
+    """What the institution did with a batch at the desk (append-only): each download (with
+    the SHA-256 of the file given out) and each answer file it uploaded."""
+
+    __tablename__ = "desk_events"
+    __table_args__ = (Index("ix_desk_events_coop_batch", "cooperative_id", "batch_id"),)
+
+    cooperative_index = False
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    kind: Mapped[DeskEventKind] = mapped_column(enum_column(DeskEventKind))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    acknowledgement_id: Mapped[int | None] = mapped_column(ForeignKey("acknowledgements.id"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<DeskEvent {self.kind} batch={self.batch_id}>"

@@ -1,5 +1,6 @@
 """federations: a union of cooperatives, its cooperatives (with their member-records
-setting) and the roles held in it (issue 22)
+setting), the roles held in it; the institution's desk: its accounts, the agreements sent
+through it and what it did with each batch (issue 22)
 
 Revision ID: 0036
 Revises: 0032
@@ -57,8 +58,59 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_federation_memberships_federation_id'), ['federation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_federation_memberships_user_id'), ['user_id'], unique=False)
 
+    op.create_table('institution_accounts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('institution_code', sa.String(length=40), nullable=False),
+    sa.Column('federation_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['federation_id'], ['federations.id'], name=op.f('fk_institution_accounts_federation_id_federations')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_institution_accounts_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_institution_accounts')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_institution_accounts_user_id'))
+    )
+    with op.batch_alter_table('institution_accounts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_institution_accounts_federation_id'), ['federation_id'], unique=False)
+    op.create_table('desk_agreements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('applies_answers', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_desk_agreements_agreement_id_agreements')),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'], name=op.f('fk_desk_agreements_cooperative_id_cooperatives')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_desk_agreements')),
+    sa.UniqueConstraint('cooperative_id', 'agreement_id', name=op.f('uq_desk_agreements_cooperative_id_agreement_id'))
+    )
+    op.create_table('desk_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('downloaded', 'answered', name='deskeventkind', native_enum=False, length=20), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('acknowledgement_id', sa.Integer(), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['acknowledgement_id'], ['acknowledgements.id'], name=op.f('fk_desk_events_acknowledgement_id_acknowledgements')),
+    sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_desk_events_batch_id_batches')),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'], name=op.f('fk_desk_events_cooperative_id_cooperatives')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_desk_events_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_desk_events'))
+    )
+    with op.batch_alter_table('desk_events', schema=None) as batch_op:
+        batch_op.create_index('ix_desk_events_coop_batch', ['cooperative_id', 'batch_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('desk_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_desk_events_coop_batch')
+    op.drop_table('desk_events')
+    op.drop_table('desk_agreements')
+    with op.batch_alter_table('institution_accounts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_institution_accounts_federation_id'))
+    op.drop_table('institution_accounts')
     with op.batch_alter_table('federation_memberships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_federation_memberships_user_id'))
         batch_op.drop_index(batch_op.f('ix_federation_memberships_federation_id'))

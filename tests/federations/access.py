@@ -5,7 +5,7 @@ the cooperative admin's sharing page is a cooperative page like the settings."""
 
 from __future__ import annotations
 
-from tests.access_levels import ADMIN, FEDERATION, FEDERATION_ADMIN
+from tests.access_levels import ADMIN, FEDERATION, FEDERATION_ADMIN, INSTITUTION
 
 ACCESS: dict = {
     "federations.home": FEDERATION,
@@ -14,6 +14,12 @@ ACCESS: dict = {
     "federations.brief": FEDERATION,
     "federations.duplicates": FEDERATION,
     "federations.sharing": ADMIN,
+    "desk.home": INSTITUTION,
+    "desk.view_batch": INSTITUTION,
+    "desk.download": INSTITUTION,
+    "desk.upload_answer": INSTITUTION,
+    "desk.settings": ADMIN,
+    "desk.set_mode": ADMIN,
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.access_levels import FEDERATION_LEVELS, LOGIN, PUBLIC
+from tests.access_levels import LOGIN, OUTSIDE_LEVELS, PUBLIC
 from tests.conftest import login
 from tests.core.test_access_matrix import ACCESS, _endpoints, _ids_in, _request, _url
 from tests.federations.helpers import federation_of, federation_user
@@ -28,7 +28,7 @@ def test_federation_roles_are_checked_and_see_no_cooperative_record(app, client,
         allowed = ACCESS[endpoint]
         if allowed in (PUBLIC, LOGIN):
             assert response.status_code != 403, endpoint
-        elif allowed in FEDERATION_LEVELS:
+        elif allowed in OUTSIDE_LEVELS:
             expected_refused = role not in allowed
             assert (response.status_code == 403) == expected_refused, (endpoint,
                                                                      response.status_code)
