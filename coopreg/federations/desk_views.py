@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from coopreg.agreements.services import agreements_of
@@ -104,10 +105,12 @@ def upload_answer(batch_id: int):
                                       upload.filename or "answer", current_user.id,
                                       ReadLimits.from_config(current_app.config))
         if outcome.ok:
-            flash(_("Answer received and applied (%(n)d lines).", n=ack.row_count)
+            flash(ngettext("Answer received and applied (%(num)d line).",
+                           "Answer received and applied (%(num)d lines).", ack.row_count)
                   if ack.status == AckStatus.APPLIED else
-                  _("Answer received (%(n)d lines): the cooperative applies it.",
-                    n=ack.row_count), "success")
+                  ngettext("Answer received (%(num)d line): the cooperative applies it.",
+                           "Answer received (%(num)d lines): the cooperative applies it.",
+                           ack.row_count), "success")
             return redirect(url_for("desk.view_batch", batch_id=batch.id))
     return _batch_page(batch, form, 422)
 
