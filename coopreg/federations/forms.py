@@ -29,3 +29,12 @@ class DeskModeForm(FlaskForm):
         ("desk", _l("Through the institution's desk; the secretary applies its answers")),
         ("desk_applied", _l("Through the institution's desk; its answers are applied at once")),
     ]), default="none")
+
+
+class CatalogueEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    country = StringField(_l("Country"), validators=[DataRequired(), Length(min=2, max=2)])
+
+
+class ItemForm(FlaskForm):
+    """A button about one catalogue item (its id in the form's `item` field)."""

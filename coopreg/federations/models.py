@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.auth.models import User
@@ -143,3 +143,65 @@ class DeskEvent(CooperativeOwned, db.Model):
 
     def __repr__(self) -> str:
         return f"<DeskEvent {self.kind} batch={self.batch_id}>"
+
+
+class CatalogueInstitution(TimestampMixin, db.Model):
+    """An institution kept once at federation level, with its schemes (`CatalogueScheme`).
+    `version` grows with every change of the institution or its schemes, so a cooperative's
+    copy knows when it is behind."""
+
+    __tablename__ = "catalogue_institutions"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("federation_id", "short_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(40))
+    country: Mapped[str] = mapped_column(String(2))
+    version: Mapped[int] = mapped_column(default=1)
+
+    schemes: Mapped[list[CatalogueScheme]] = relationship(
+        back_populates="institution", order_by="CatalogueScheme.name")
+
+    def __repr__(self) -> str:
+        return f"<CatalogueInstitution {self.short_name} v{self.version}>"
+
+
+class CatalogueScheme(TimestampMixin, db.Model):
+    """A scheme of a catalogue institution: its branches and its texts for members."""
+
+    __tablename__ = "catalogue_schemes"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("catalogue_institutions.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    branches: Mapped[list] = mapped_column(JSON)  # Branch values, in the Convention's order
+    member_benefits: Mapped[str | None] = mapped_column(Text)
+    how_to_claim: Mapped[str | None] = mapped_column(Text)
+
+    institution: Mapped[CatalogueInstitution] = relationship(back_populates="schemes")
+
+    def __repr__(self) -> str:
+        return f"<CatalogueScheme {self.name}>"
+
+
+class Adoption(CooperativeOwned, TimestampMixin, db.Model):
+    """A cooperative's copy of a catalogue item: its own institution (`institution_id`, with
+    its schemes), linked to the source and to the version it copied."""
+
+    __tablename__ = "catalogue_adoptions"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("cooperative_id", "source_id"),)
+
+    cooperative_index = False
+    source_id: Mapped[int] = mapped_column(ForeignKey("catalogue_institutions.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    version: Mapped[int] = mapped_column()
+
+    source: Mapped[CatalogueInstitution] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Adoption of {self.source_id} v{self.version} by {self.cooperative_id}>"

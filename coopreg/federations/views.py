@@ -33,7 +33,17 @@ bp = Blueprint("federations", __name__)
 @bp.app_context_processor
 def _federation_context():
     return {"current_federation": g.get("federation"),
-            "is_federation_admin": g.get("federation_role") == FederationRole.ADMIN}
+            "is_federation_admin": g.get("federation_role") == FederationRole.ADMIN,
+            "catalogue_updates": _catalogue_updates}
+
+
+def _catalogue_updates() -> int:
+    """How many of the current cooperative's catalogue copies are behind (asked by the pages
+    that show it, not on every page)."""
+    from coopreg.federations.catalogue import updates_waiting
+
+    cooperative = g.get("cooperative")
+    return updates_waiting(cooperative.id) if cooperative is not None else 0
 
 
 @bp.route("/")
@@ -131,3 +141,7 @@ def sharing():
                          cooperative, form.shares_member_records.data),
                      done=_("Saved."), then=url_for("federations.sharing"),
                      template="federations/sharing.html", place=place)
+
+
+# the shared catalogue's pages are routes of this blueprint too
+from coopreg.federations import catalogue_views  # noqa: E402,F401

@@ -102,8 +102,52 @@ def upgrade():
     with op.batch_alter_table('desk_events', schema=None) as batch_op:
         batch_op.create_index('ix_desk_events_coop_batch', ['cooperative_id', 'batch_id'], unique=False)
 
+    op.create_table('catalogue_institutions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('federation_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('short_name', sa.String(length=40), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['federation_id'], ['federations.id'], name=op.f('fk_catalogue_institutions_federation_id_federations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_institutions')),
+    sa.UniqueConstraint('federation_id', 'short_name', name=op.f('uq_catalogue_institutions_federation_id_short_name'))
+    )
+    op.create_table('catalogue_schemes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('branches', sa.JSON(), nullable=False),
+    sa.Column('member_benefits', sa.Text(), nullable=True),
+    sa.Column('how_to_claim', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['institution_id'], ['catalogue_institutions.id'], name=op.f('fk_catalogue_schemes_institution_id_catalogue_institutions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_schemes')),
+    sa.UniqueConstraint('institution_id', 'name', name=op.f('uq_catalogue_schemes_institution_id_name'))
+    )
+    op.create_table('catalogue_adoptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'], name=op.f('fk_catalogue_adoptions_cooperative_id_cooperatives')),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_catalogue_adoptions_institution_id_institutions')),
+    sa.ForeignKeyConstraint(['source_id'], ['catalogue_institutions.id'], name=op.f('fk_catalogue_adoptions_source_id_catalogue_institutions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_adoptions')),
+    sa.UniqueConstraint('cooperative_id', 'source_id', name=op.f('uq_catalogue_adoptions_cooperative_id_source_id'))
+    )
+
 
 def downgrade():
+    op.drop_table('catalogue_adoptions')
+    op.drop_table('catalogue_schemes')
+    op.drop_table('catalogue_institutions')
     with op.batch_alter_table('desk_events', schema=None) as batch_op:
         batch_op.drop_index('ix_desk_events_coop_batch')
     op.drop_table('desk_events')

@@ -17,7 +17,7 @@ from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.federations import desk
 from coopreg.federations.models import DeskEvent, InstitutionAccount
-from tests.access_levels import INSTITUTION, LOGIN, PUBLIC
+from tests.access_levels import FEDERATION_LEVELS, INSTITUTION, LOGIN, PUBLIC
 from tests.batches.helpers import ready_member
 from tests.conftest import PASSWORD, login
 from tests.core.test_access_matrix import ACCESS, _endpoints, _ids_in, _request, _url
@@ -155,7 +155,7 @@ def test_an_institution_account_gets_404_from_every_cooperative_page(app, client
         allowed = ACCESS[endpoint]
         if allowed in (PUBLIC, LOGIN) or allowed == INSTITUTION:
             assert response.status_code != 403, endpoint
-        elif endpoint.startswith("federations.") and endpoint != "federations.sharing":
+        elif allowed in FEDERATION_LEVELS:
             assert response.status_code == 403, endpoint
         elif endpoint == "core.index":
             assert response.headers["Location"].endswith("/desk/"), endpoint

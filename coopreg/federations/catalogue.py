@@ -1,0 +1,207 @@
+"""The federation's shared catalogue: institutions and their schemes kept once; a cooperative
+adopts one (a copy of its own, linked to the source and to the version it copied) and is told
+when the federation's version moved on, with "update my copy"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from coopreg.agreements import services as agreement_services
+from coopreg.agreements.models import Branch, Institution, Scheme
+from coopreg.cooperatives.models import Cooperative
+from coopreg.core.errors import DomainError
+from coopreg.core.tenancy import get_scoped
+from coopreg.extensions import db
+from coopreg.federations.models import (
+    Adoption,
+    CatalogueInstitution,
+    CatalogueScheme,
+    Federation,
+)
+from coopreg.federations.services import federation_of
+
+
+def catalogue_of(federation_id: int) -> list[CatalogueInstitution]:
+    return list(db.session.scalars(select(CatalogueInstitution).where(
+        CatalogueInstitution.federation_id == federation_id)
+        .order_by(CatalogueInstitution.short_name)))
+
+
+def catalogue_item(federation_id: int, item_id: int | None) -> CatalogueInstitution | None:
+    """A catalogue institution of this federation (None for another federation's)."""
+    if not item_id:
+        return None
+    return db.session.scalar(select(CatalogueInstitution).where(
+        CatalogueInstitution.federation_id == federation_id,
+        CatalogueInstitution.id == item_id))
+
+
+def _values(name: str, short_name: str, country: str) -> dict:
+    name, short_name = (name or "").strip(), (short_name or "").strip()
+    country = (country or "").strip().upper()
+    if not name or len(name) > 200:
+        raise DomainError(_("Give the institution's name."), field="name")
+    if not short_name or len(short_name) > 40:
+        raise DomainError(_("Give the institution's code (its short name, e.g. CCSS)."),
+                          field="short_name")
+    if len(country) != 2 or not country.isalpha():
+        raise DomainError(_("Give the country as a two-letter ISO code (for example CR)."),
+                          field="country")
+    return {"name": name, "short_name": short_name, "country": country}
+
+
+def add_institution(federation: Federation, name: str, short_name: str,
+                    country: str) -> CatalogueInstitution:
+    """A catalogue institution (short names unique in the federation)."""
+    values = _values(name, short_name, country)
+    taken = db.session.scalar(select(CatalogueInstitution.id).where(
+        CatalogueInstitution.federation_id == federation.id,
+        func.upper(CatalogueInstitution.short_name) == values["short_name"].upper()))
+    if taken is not None:
+        raise DomainError(_("An institution with short name %(name)s already exists.",
+                            name=values["short_name"]), field="short_name")
+    item = CatalogueInstitution(federation_id=federation.id, version=1, **values)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def update_institution(item: CatalogueInstitution, name: str, country: str
+                       ) -> CatalogueInstitution:
+    """Change the name or country: a new version, which the copies are told of."""
+    values = _values(name, item.short_name, country)
+    if (values["name"], values["country"]) != (item.name, item.country):
+        item.name, item.country = values["name"], values["country"]
+        item.version += 1
+    db.session.flush()
+    return item
+
+
+def _branches(branches: Iterable) -> list[str]:
+    chosen = {str(b) for b in branches or ()}
+    unknown = chosen - {b.value for b in Branch}
+    if unknown or not chosen:
+        raise DomainError(_("Choose at least one branch the scheme covers."), field="branches")
+    return [b.value for b in Branch if b.value in chosen]
+
+
+def set_scheme(item: CatalogueInstitution, name: str, branches: Iterable,
+               member_benefits: str | None = None, how_to_claim: str | None = None
+               ) -> CatalogueScheme:
+    """Add a scheme to a catalogue institution, or change the one of that name: a new
+    version of the institution."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise DomainError(_("Give the scheme's name."), field="name")
+    chosen = _branches(branches)
+    scheme = next((s for s in item.schemes if s.name.lower() == name.lower()), None)
+    if scheme is None:
+        scheme = CatalogueScheme(institution=item, name=name, branches=chosen)
+        db.session.add(scheme)
+    scheme.branches = chosen
+    scheme.member_benefits = (member_benefits or "").strip() or None
+    scheme.how_to_claim = (how_to_claim or "").strip() or None
+    item.version += 1
+    db.session.flush()
+    return scheme
+
+
+# ---- the cooperative's side ------------------------------------------------------------------
+@dataclass
+class Offer:
+    """A catalogue item as one cooperative sees it: not adopted, adopted and current, or
+    adopted and behind the federation's version."""
+
+    item: CatalogueInstitution
+    adoption: Adoption | None
+
+    @property
+    def behind(self) -> bool:
+        return self.adoption is not None and self.adoption.version < self.item.version
+
+
+def offers(cooperative: Cooperative) -> list[Offer]:
+    """The catalogue of the cooperative's federation, each item with the cooperative's copy."""
+    place = federation_of(cooperative.id)
+    if place is None:
+        return []
+    adopted = {a.source_id: a for a in db.session.scalars(select(Adoption).where(
+        Adoption.cooperative_id == cooperative.id))}
+    return [Offer(item, adopted.get(item.id)) for item in catalogue_of(place.federation_id)]
+
+
+def updates_waiting(cooperative_id: int) -> int:
+    """How many of the cooperative's copies are behind the federation's version."""
+    return db.session.scalar(select(func.count()).select_from(Adoption).join(
+        CatalogueInstitution, CatalogueInstitution.id == Adoption.source_id).where(
+        Adoption.cooperative_id == cooperative_id,
+        Adoption.version < CatalogueInstitution.version)) or 0
+
+
+def _item_for(cooperative: Cooperative, item_id: int | None) -> CatalogueInstitution:
+    place = federation_of(cooperative.id)
+    item = catalogue_item(place.federation_id, item_id) if place else None
+    if item is None:
+        raise DomainError(_("Choose an institution of your federation's catalogue."))
+    return item
+
+
+def _copy_schemes(item: CatalogueInstitution, institution: Institution) -> None:
+    """The catalogue's schemes onto the cooperative's institution: missing ones made, those of
+    the same name brought in line; the cooperative's own other schemes are left alone."""
+    held = {s.name.lower(): s for s in db.session.scalars(select(Scheme).where(
+        Scheme.cooperative_id == institution.cooperative_id,
+        Scheme.institution_id == institution.id))}
+    for source in item.schemes:
+        mine = held.get(source.name.lower())
+        if mine is None:
+            agreement_services.create_scheme(institution, source.name, source.branches,
+                                             source.member_benefits, source.how_to_claim)
+        else:
+            agreement_services.update_scheme(mine, source.name, source.branches,
+                                             source.member_benefits, source.how_to_claim)
+
+
+def adopt(cooperative: Cooperative, item_id: int | None) -> Adoption:
+    """Copy a catalogue institution and its schemes into the cooperative. An institution of the
+    same short name the cooperative already keeps becomes the copy (brought in line)."""
+    item = _item_for(cooperative, item_id)
+    existing = db.session.scalar(select(Adoption).where(
+        Adoption.cooperative_id == cooperative.id, Adoption.source_id == item.id))
+    if existing is not None:
+        raise DomainError(_("%(name)s is already adopted.", name=item.short_name))
+    institution = db.session.scalar(select(Institution).where(
+        Institution.cooperative_id == cooperative.id,
+        func.upper(Institution.short_name) == item.short_name.upper()))
+    if institution is None:
+        institution = agreement_services.create_institution(cooperative, item.name,
+                                                            item.short_name, item.country)
+    else:
+        agreement_services.update_institution(institution, item.name, institution.short_name,
+                                              item.country)
+    _copy_schemes(item, institution)
+    adoption = Adoption(cooperative_id=cooperative.id, source_id=item.id,
+                        institution_id=institution.id, version=item.version)
+    db.session.add(adoption)
+    db.session.flush()
+    return adoption
+
+
+def update_copy(cooperative: Cooperative, item_id: int | None) -> Adoption:
+    """Bring the cooperative's copy in line with the federation's current version."""
+    item = _item_for(cooperative, item_id)
+    adoption = db.session.scalar(select(Adoption).where(
+        Adoption.cooperative_id == cooperative.id, Adoption.source_id == item.id))
+    if adoption is None:
+        raise DomainError(_("%(name)s is not adopted yet.", name=item.short_name))
+    institution = get_scoped(Institution, adoption.institution_id, cooperative.id)
+    agreement_services.update_institution(institution, item.name, institution.short_name,
+                                          item.country)
+    _copy_schemes(item, institution)
+    adoption.version = item.version
+    db.session.flush()
+    return adoption

@@ -1,0 +1,116 @@
+"""The shared catalogue's pages: the federation keeps it; a cooperative's admin adopts an
+item or updates the copy."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request, url_for
+from flask_babel import gettext as _
+
+from coopreg.agreements.forms import InstitutionForm, SchemeForm
+from coopreg.auth.access import roles_required
+from coopreg.auth.models import Role
+from coopreg.core.tenancy import current_cooperative, db_id
+from coopreg.core.unit_of_work import button_post
+from coopreg.federations import catalogue
+from coopreg.federations.access import (
+    FEDERATION_ROLES,
+    current_federation,
+    federation_roles_required,
+)
+from coopreg.federations.forms import CatalogueEditForm, ItemForm
+from coopreg.federations.models import FederationRole
+from coopreg.federations.views import bp
+
+
+def _item_id() -> int | None:
+    return request.form.get("item", type=db_id)
+
+
+def _item_or_404(federation):
+    item = catalogue.catalogue_item(federation.id, _item_id())
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/catalogue")
+@federation_roles_required(*FEDERATION_ROLES)
+def catalogue_page():
+    federation = current_federation()
+    items = catalogue.catalogue_of(federation.id)
+    return render_template(
+        "federations/catalogue.html", federation=federation, items=items,
+        form=InstitutionForm(),
+        edit_forms={i.id: CatalogueEditForm(obj=i, prefix=f"e{i.id}") for i in items},
+        scheme_forms={i.id: SchemeForm(prefix=f"s{i.id}") for i in items})
+
+
+@bp.route("/catalogue", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+def add_catalogue_institution():
+    federation = current_federation()
+    form = InstitutionForm()
+    return button_post(form, lambda: catalogue.add_institution(
+        federation, form.name.data, form.short_name.data, form.country.data),
+        back=url_for("federations.catalogue_page"),
+        invalid=_("Give the institution's name, short name and country."),
+        done=lambda item: _("%(name)s added to the catalogue.", name=item.short_name))
+
+
+@bp.route("/catalogue/institution", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+def edit_catalogue_institution():
+    item = _item_or_404(current_federation())
+    form = CatalogueEditForm(prefix=f"e{item.id}")
+    return button_post(form, lambda: catalogue.update_institution(
+        item, form.name.data, form.country.data),
+        back=url_for("federations.catalogue_page"),
+        invalid=_("Give the institution's name and country."),
+        done=lambda item: _("Saved: %(name)s is at version %(n)d.", name=item.short_name,
+                            n=item.version))
+
+
+@bp.route("/catalogue/scheme", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+def set_catalogue_scheme():
+    item = _item_or_404(current_federation())
+    form = SchemeForm(prefix=f"s{item.id}")
+    return button_post(form, lambda: catalogue.set_scheme(
+        item, form.name.data, form.branches.data, form.member_benefits.data,
+        form.how_to_claim.data),
+        back=url_for("federations.catalogue_page"),
+        invalid=_("Give the scheme's name and the branches it covers."),
+        done=lambda scheme: _("Scheme %(name)s saved.", name=scheme.name))
+
+
+# ---- the cooperative's side ------------------------------------------------------------------
+@bp.route("/adopt")
+@roles_required(Role.ADMIN)
+def cooperative_catalogue():
+    """The federation's catalogue as the cooperative sees it: adopt an item, or update the
+    copy when the federation's version changed."""
+    return render_template("federations/adopt.html",
+                           offers=catalogue.offers(current_cooperative()), form=ItemForm())
+
+
+@bp.route("/adopt", methods=["POST"])
+@roles_required(Role.ADMIN)
+def adopt():
+    cooperative = current_cooperative()
+    item_id = _item_id()
+    return button_post(ItemForm(), lambda: catalogue.adopt(cooperative, item_id),
+                       back=url_for("federations.cooperative_catalogue"),
+                       done=lambda adoption: _("%(name)s adopted: it is now among your "
+                                               "institutions.",
+                                               name=adoption.source.short_name))
+
+
+@bp.route("/adopt/update", methods=["POST"])
+@roles_required(Role.ADMIN)
+def update_copy():
+    cooperative = current_cooperative()
+    item_id = _item_id()
+    return button_post(ItemForm(), lambda: catalogue.update_copy(cooperative, item_id),
+                       back=url_for("federations.cooperative_catalogue"),
+                       done=lambda adoption: _("Your copy of %(name)s is up to date.",
+                                               name=adoption.source.short_name))

@@ -1,0 +1,100 @@
+"""The shared catalogue: the federation keeps an institution and its schemes once; a
+cooperative adopts it (its own copy, linked to the source) and is told when the federation's
+version changed, with "update my copy"."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from coopreg.agreements.models import Institution, Scheme
+from coopreg.extensions import db
+from coopreg.federations.models import Adoption, CatalogueInstitution
+from tests.conftest import login
+from tests.federations.helpers import federation_of, federation_user
+
+
+def _institutions(app, cooperative_id):
+    with app.app_context():
+        return {i.short_name: sorted((s.name, tuple(b.value for b in s.branches))
+                                     for s in db.session.scalars(select(Scheme).where(
+                                         Scheme.cooperative_id == cooperative_id,
+                                         Scheme.institution_id == i.id)))
+                for i in db.session.scalars(select(Institution).where(
+                    Institution.cooperative_id == cooperative_id))}
+
+
+def test_adopt_then_update_my_copy(app, client, coop, make_user):
+    federation_id = federation_of(app, coop)
+    login(client, federation_user(app, federation_id, "federation_admin"))
+    response = client.post("/federation/catalogue", data={
+        "name": "Caja Costarricense de Seguro Social", "short_name": "CCSS", "country": "cr"},
+        follow_redirects=True)
+    assert "CCSS added to the catalogue" in response.get_data(as_text=True)
+    with app.app_context():
+        item_id = db.session.scalar(select(CatalogueInstitution.id))
+    client.post("/federation/catalogue/scheme", data={
+        "item": item_id, f"s{item_id}-name": "Seguro de Salud",
+        f"s{item_id}-branches": ["medical_care", "sickness"]})
+    # bad input: no branch, another federation's item
+    refused = client.post("/federation/catalogue/scheme", data={
+        "item": item_id, f"s{item_id}-name": "Pensiones"}, follow_redirects=True)
+    assert "branch" in refused.get_data(as_text=True)
+    assert client.post("/federation/catalogue/scheme", data={"item": 999999}).status_code == 404
+    client.post("/logout")
+
+    _uid, admin = make_user(coop, "admin")
+    login(client, admin, cooperative=coop)
+    page = client.get("/federation/adopt").get_data(as_text=True)
+    assert "not adopted" in page
+    response = client.post("/federation/adopt", data={"item": item_id}, follow_redirects=True)
+    assert "CCSS adopted" in response.get_data(as_text=True)
+    assert _institutions(app, coop.id) == {
+        "CCSS": [("Seguro de Salud", ("medical_care", "sickness"))]}
+    again = client.post("/federation/adopt", data={"item": item_id}, follow_redirects=True)
+    assert "already adopted" in again.get_data(as_text=True)
+    client.post("/logout")
+
+    # the federation changes the scheme: the cooperative is told, and updates when it chooses
+    login(client, federation_user(app, federation_id, "federation_admin", "fed2@example.org"))
+    client.post("/federation/catalogue/scheme", data={
+        "item": item_id, f"s{item_id}-name": "Seguro de Salud",
+        f"s{item_id}-branches": ["medical_care", "sickness", "maternity"]})
+    client.post("/logout")
+    login(client, admin, cooperative=coop)
+    assert "1 copy to update" in client.get("/admin/settings").get_data(as_text=True)
+    page = client.get("/federation/adopt").get_data(as_text=True)
+    assert "The federation changed it" in page and "Update my copy" in page
+    assert _institutions(app, coop.id)["CCSS"] == [("Seguro de Salud",
+                                                    ("medical_care", "sickness"))]
+    response = client.post("/federation/adopt/update", data={"item": item_id},
+                           follow_redirects=True)
+    assert "up to date" in response.get_data(as_text=True)
+    assert _institutions(app, coop.id)["CCSS"] == [
+        ("Seguro de Salud", ("medical_care", "sickness", "maternity"))]
+    with app.app_context():
+        adoption = db.session.scalar(select(Adoption))
+        assert adoption.version == db.session.get(CatalogueInstitution, item_id).version
+
+
+def test_a_cooperative_outside_the_federation_cannot_adopt_its_items(app, client, coop,
+                                                                    other_coop, make_user):
+    federation_id = federation_of(app, coop)
+    login(client, federation_user(app, federation_id, "federation_admin"))
+    client.post("/federation/catalogue", data={"name": "CCSS", "short_name": "CCSS",
+                                               "country": "CR"})
+    client.post("/logout")
+    with app.app_context():
+        item_id = db.session.scalar(select(CatalogueInstitution.id))
+    _uid, admin = make_user(other_coop, "admin")
+    login(client, admin, cooperative=other_coop)
+    response = client.post("/federation/adopt", data={"item": item_id}, follow_redirects=True)
+    assert "Choose an institution of your federation" in response.get_data(as_text=True)
+    assert _institutions(app, other_coop.id) == {}
+
+
+def test_an_analyst_reads_the_catalogue_but_does_not_change_it(app, client, coop):
+    federation_id = federation_of(app, coop)
+    login(client, federation_user(app, federation_id, "federation_analyst"))
+    assert client.get("/federation/catalogue").status_code == 200
+    assert client.post("/federation/catalogue", data={"name": "X", "short_name": "X",
+                                                      "country": "CR"}).status_code == 403
