@@ -81,6 +81,11 @@ def create_account_for(email: str, name: str, password: str, institution_code: s
     return create_account(user, institution_code, federation)
 
 
+def accounts_of(federation: Federation) -> list[InstitutionAccount]:
+    return list(db.session.scalars(select(InstitutionAccount).where(
+        InstitutionAccount.federation_id == federation.id).order_by(InstitutionAccount.id)))
+
+
 def _visible(account: InstitutionAccount, *columns):
     """The batches the account may see, as a statement (the desk's one scope)."""
     stmt = (select(Batch, *columns)

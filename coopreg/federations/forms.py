@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from coopreg.core.forms import choices
@@ -38,3 +38,13 @@ class CatalogueEditForm(FlaskForm):
 
 class ItemForm(FlaskForm):
     """A button about one catalogue item (its id in the form's `item` field)."""
+
+
+class DeskAccountForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    institution = StringField(_l("Institution code"), validators=[DataRequired(), Length(max=40)],
+                              description=_l("Its short name in the cooperatives, e.g. CCSS."))
+    password = PasswordField(_l("First password"), validators=[DataRequired(), Length(max=200)],
+                             description=_l("Give it to the person, who changes it in their "
+                                            "account."))

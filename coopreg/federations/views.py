@@ -24,7 +24,7 @@ from coopreg.federations.access import (
     current_federation,
     federation_roles_required,
 )
-from coopreg.federations.forms import AddCooperativeForm, SharingForm
+from coopreg.federations.forms import AddCooperativeForm, DeskAccountForm, SharingForm
 from coopreg.federations.models import FederationRole
 
 bp = Blueprint("federations", __name__)
@@ -50,9 +50,28 @@ def _catalogue_updates() -> int:
 @federation_roles_required(*FEDERATION_ROLES)
 def home():
     federation = current_federation()
+    from coopreg.federations.desk import accounts_of
+
     return render_template("federations/home.html", federation=federation,
                            places=services.cooperatives_of(federation),
-                           form=AddCooperativeForm())
+                           form=AddCooperativeForm(), desk_form=DeskAccountForm(),
+                           desk_accounts=accounts_of(federation))
+
+
+@bp.route("/desk-accounts", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+def add_desk_account():
+    """An account of an institution's desk, seeing the federation's cooperatives' batches."""
+    from coopreg.federations.desk import create_account_for
+
+    federation = current_federation()
+    form = DeskAccountForm()
+    return button_post(form, lambda: create_account_for(
+        form.email.data, form.name.data, form.password.data, form.institution.data,
+        federation), back=url_for("federations.home"),
+        invalid=_("Give the email, the name, the institution's code and a first password."),
+        done=lambda account: _("%(email)s can now use the desk of %(code)s.",
+                               email=account.user.email, code=account.institution_code))
 
 
 def _add(federation, code: str):

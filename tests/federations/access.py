@@ -10,6 +10,7 @@ from tests.access_levels import ADMIN, FEDERATION, FEDERATION_ADMIN, INSTITUTION
 ACCESS: dict = {
     "federations.home": FEDERATION,
     "federations.add_cooperative": FEDERATION_ADMIN,
+    "federations.add_desk_account": FEDERATION_ADMIN,
     "federations.rollup": FEDERATION,
     "federations.brief": FEDERATION,
     "federations.duplicates": FEDERATION,

@@ -208,3 +208,27 @@ def test_desk_account_from_the_command_line(app, coop, make_user):
         assert reason in refused.output, (args, refused.output)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(InstitutionAccount)) == 1
+
+
+def test_the_federation_admin_creates_a_desk_account(app, client, coop):
+    from tests.federations.helpers import federation_user
+
+    federation_id = federation_of(app, coop)
+    login(client, federation_user(app, federation_id, "federation_admin"))
+    data = {"email": "mesa@ccss.example", "name": "Mesa CCSS", "institution": "ccss",
+            "password": PASSWORD}
+    response = client.post("/federation/desk-accounts", data=data, follow_redirects=True)
+    assert "mesa@ccss.example can now use the desk of CCSS" in response.get_data(as_text=True)
+    again = client.post("/federation/desk-accounts", data=data, follow_redirects=True)
+    assert "There is already an account for mesa@ccss.example" in again.get_data(as_text=True)
+    weak = client.post("/federation/desk-accounts", data=dict(data, email="b@ccss.example",
+                                                              password="123"),
+                       follow_redirects=True)
+    assert "b@ccss.example can now use" not in weak.get_data(as_text=True)
+    with app.app_context():
+        account = db.session.scalar(select(InstitutionAccount))
+        assert (account.institution_code, account.federation_id) == ("CCSS", federation_id)
+        assert db.session.scalar(select(func.count()).select_from(InstitutionAccount)) == 1
+    client.post("/logout")
+    login(client, "mesa@ccss.example")
+    assert "desk: CCSS" in client.get("/desk/").get_data(as_text=True)
