@@ -173,6 +173,13 @@ def _connect_areas() -> None:
 
     OUTSIDE_ROLES["desk"] = desk_home
     BATCH_NOTES["desk"] = batch_notes
+    from coopreg.api.auth import OUTSIDE_TOKENS
+    from coopreg.api.batches import OUTSIDE_BATCHES
+    from coopreg.auth.models import OutsideRole
+    from coopreg.federations.desk import DeskBatches, authenticate_desk_token
+
+    OUTSIDE_TOKENS["desk"] = authenticate_desk_token
+    OUTSIDE_BATCHES[OutsideRole.INSTITUTION] = DeskBatches
 
 
 def _register_template_helpers(app: Flask) -> None:

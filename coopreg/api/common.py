@@ -45,13 +45,17 @@ def out_of_range(_error):
     return problem(400, _("A value is out of range. Nothing was saved."), slug="out-of-range")
 
 
-def found(model, argument: str):
-    """404 for an id outside the token's cooperative before the body is even read (so a
-    foreign id never answers with a validation error that would tell it exists)."""
+def found(model, argument: str, lookup=None):
+    """404 for an id outside the token's cooperative (or what `lookup(id)` lets it see)
+    before the body is even read (so a foreign id never answers with a validation error that
+    would tell it exists)."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            get_scoped_or_404(model, kwargs[argument])
+            if lookup is None:
+                get_scoped_or_404(model, kwargs[argument])
+            else:
+                lookup(kwargs[argument])
             return view(*args, **kwargs)
         return wrapped
     return decorator

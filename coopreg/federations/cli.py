@@ -110,3 +110,28 @@ def desk_account_command(email, code, federation_code, name, password_stdin):
         create_account(user, code, federation)
     click.echo(f"{user.email}: desk of {code.strip().upper()}"
                + (f" in {federation.code}." if federation else "."))
+
+
+@federations_cli.command("desk-token")
+@click.argument("email")
+@click.option("--scope", default="read", show_default=True,
+              type=click.Choice(["read", "write"]), help="write: may upload answers.")
+@click.option("--expires", "days", default=90, show_default=True, type=click.IntRange(1, 366),
+              help="Days until the token stops working.")
+@click.option("--name", default="", help="What the token is for (shown in lists).")
+def desk_token_command(email, scope, days, name):
+    """An API token for the desk account EMAIL; its secret is printed once, alone on the last
+    line."""
+    from coopreg.auth import services as auth_services
+    from coopreg.federations.desk import account_of, create_desk_token
+
+    user = auth_services.find_user_by_email(email)
+    account = account_of(user.id) if user is not None else None
+    if account is None:
+        raise click.BadParameter(f"{email!r} is no institution's desk account.",
+                                 param_hint="EMAIL")
+    with unit_of_work():
+        token, secret = create_desk_token(account, name or "CLI", scope, days)
+    click.echo(f"Desk token {token.id} for {user.email} ({account.institution_code}, {scope}), "
+               f"expires {token.expires_at.date().isoformat()}. Shown once:")
+    click.echo(secret)

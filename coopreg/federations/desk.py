@@ -6,19 +6,22 @@ secretary, or is applied at once when the cooperative chose so for the agreement
 
 from __future__ import annotations
 
-from datetime import date
+import hmac
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from coopreg.agreements.models import Agreement, Institution
 from coopreg.auth import services as auth_services
-from coopreg.auth.models import User
+from coopreg.auth.models import OutsideRole, User
+from coopreg.auth.tokens import TokenScope, checked_days, new_secret, secret_digest
 from coopreg.batches import acks
 from coopreg.batches import services as batch_services
 from coopreg.batches.models import Acknowledgement, AckStatus, Batch, BatchStatus
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.models import utcnow
 from coopreg.core.spreadsheets import ReadLimits
 from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.extensions import db
@@ -26,6 +29,7 @@ from coopreg.federations.models import (
     DeskAgreement,
     DeskEvent,
     DeskEventKind,
+    DeskToken,
     Federation,
     FederationCooperative,
     InstitutionAccount,
@@ -214,3 +218,59 @@ def batch_notes(batch: Batch) -> list[str]:
             notes.append(_("The institution's answer arrived at its desk on %(when)s.",
                            when=show_date(event.occurred_at)))
     return notes
+
+
+# ---- the desk's API tokens -------------------------------------------------------------------
+def create_desk_token(account: InstitutionAccount, name: str, scope: str = "read",
+                      days: int = 90) -> tuple[DeskToken, str]:
+    """A token for the desk account's scripts; returns it and its secret (shown once)."""
+    try:
+        scope = TokenScope(scope)
+    except ValueError:
+        raise DomainError(_("The scope is read or write."), field="scope") from None
+    checked_days(days)
+    secret, hint, digest = new_secret()
+    token = DeskToken(account_id=account.id, name=(name or "").strip()[:100] or _("API token"),
+                      hint=hint, secret_hash=digest, scope=scope,
+                      expires_at=utcnow() + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def authenticate_desk_token(secret: str) -> tuple[DeskToken, OutsideRole] | None:
+    """For `coopreg.api.auth.OUTSIDE_TOKENS`: the desk token a secret is, while it is active
+    and its user too; the token acts with the institution's role."""
+    digest = secret_digest(secret)
+    if digest is None:
+        return None
+    token = db.session.scalar(select(DeskToken).where(DeskToken.secret_hash == digest))
+    if token is None or not hmac.compare_digest(token.secret_hash, digest):
+        return None
+    if not token.active or not token.account.user.active:
+        return None
+    return token, OutsideRole.INSTITUTION
+
+
+class DeskBatches:
+    """What the API's batch endpoints do for a desk token (`coopreg.api.batches.
+    OUTSIDE_BATCHES`): the desk's batches, its logged download, its answer."""
+
+    @staticmethod
+    def statement(token: DeskToken):
+        return _visible(token.account)
+
+    @staticmethod
+    def download(token: DeskToken, batch: Batch, export_dir: str) -> tuple[bytes, str]:
+        return download(token.account, batch, token.user_id, export_dir)
+
+    @staticmethod
+    def answer(token: DeskToken, batch: Batch, data: bytes, filename: str,
+               limits: ReadLimits | None) -> Acknowledgement:
+        return receive_answer(token.account, batch, data, filename, token.user_id, limits)
+
+    @staticmethod
+    def answer_statement(token: DeskToken):
+        visible = _visible(token.account).with_only_columns(Batch.id)
+        return (select(Acknowledgement).where(Acknowledgement.batch_id.in_(visible))
+                .execution_options(**unscoped(DESK)))

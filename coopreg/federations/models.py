@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.auth.models import User
+from coopreg.auth.tokens import TokenColumns
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column, utcnow
 from coopreg.extensions import db
@@ -205,3 +206,35 @@ class Adoption(CooperativeOwned, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Adoption of {self.source_id} v{self.version} by {self.cooperative_id}>"
+
+
+class DeskToken(TokenColumns, TimestampMixin, db.Model):
+    """An API token of an institution's desk account: it reaches the API's batch and answer
+    endpoints as the desk does (the same batches, the same logging), with the same limits as
+    a cooperative's tokens."""
+
+    __tablename__ = "desk_tokens"
+    __audited__ = True
+    __audit_exclude__ = ("secret_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("institution_accounts.id"), index=True)
+
+    account: Mapped[InstitutionAccount] = relationship()
+
+    @property
+    def user_id(self) -> int:
+        return self.account.user_id
+
+    @property
+    def label(self) -> str:
+        """How the audit log names changes made with this token."""
+        return f"{self.account.user.email} (desk token {self.hint}…)"
+
+    @property
+    def limit_key(self) -> str:
+        """Its allowance of requests, apart from the cooperative tokens' (ids overlap)."""
+        return f"desk-{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<DeskToken {self.hint}… of account {self.account_id}>"

@@ -143,8 +143,30 @@ def upgrade():
     sa.UniqueConstraint('cooperative_id', 'source_id', name=op.f('uq_catalogue_adoptions_cooperative_id_source_id'))
     )
 
+    op.create_table('desk_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('hint', sa.String(length=16), nullable=False),
+    sa.Column('secret_hash', sa.String(length=64), nullable=False),
+    sa.Column('scope', sa.Enum('read', 'write', name='tokenscope', native_enum=False, length=10), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['institution_accounts.id'], name=op.f('fk_desk_tokens_account_id_institution_accounts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_desk_tokens')),
+    sa.UniqueConstraint('secret_hash', name=op.f('uq_desk_tokens_secret_hash'))
+    )
+    with op.batch_alter_table('desk_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_desk_tokens_account_id'), ['account_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('desk_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_desk_tokens_account_id'))
+    op.drop_table('desk_tokens')
     op.drop_table('catalogue_adoptions')
     op.drop_table('catalogue_schemes')
     op.drop_table('catalogue_institutions')

@@ -13,18 +13,20 @@ from coopreg.contributions import services as money
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
-from tests.access_levels import ALL, EDITORS, MONEY, OFFICE
+from tests.access_levels import ALL, EDITORS, INSTITUTION, MONEY, OFFICE
 from tests.batches.helpers import make_agreement, ready_member
 from tests.contributions.helpers import receipt_input
 
 API_ACCESS = {
     "api_members.list_members": ALL,
     "api_members.get_member": ALL,
-    "api_batches.list_batches": ALL,
-    "api_batches.get_batch": ALL,
-    "api_batches.download_batch": OFFICE,
-    "api_batches.post_answer": EDITORS,
-    "api_batches.get_answer": ALL,
+    # an institution's desk token reaches the batches sent to it (tests/federations/
+    # test_desk_api.py)
+    "api_batches.list_batches": ALL | INSTITUTION,
+    "api_batches.get_batch": ALL | INSTITUTION,
+    "api_batches.download_batch": OFFICE | INSTITUTION,
+    "api_batches.post_answer": EDITORS | INSTITUTION,
+    "api_batches.get_answer": ALL | INSTITUTION,
     "api_receipts.record_receipt": MONEY,
     "api_receipts.list_receipts": ALL,
     "api_receipts.get_receipt": ALL,
