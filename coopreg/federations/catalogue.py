@@ -11,7 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from coopreg.agreements import services as agreement_services
-from coopreg.agreements.models import Branch, Institution, Scheme
+from coopreg.agreements.models import Agreement, Branch, Institution, Scheme
+from coopreg.batches import layouts as L
+from coopreg.batches.models import BatchKind, ColumnType, FileFormat, FileLayout, LayoutColumn
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.core.tenancy import get_scoped
@@ -19,10 +21,13 @@ from coopreg.extensions import db
 from coopreg.federations.models import (
     Adoption,
     CatalogueInstitution,
+    CatalogueLayout,
     CatalogueScheme,
     Federation,
+    FederationRole,
+    LayoutAdoption,
 )
-from coopreg.federations.services import federation_of
+from coopreg.federations.services import federation_of, federation_role_of
 
 
 def catalogue_of(federation_id: int) -> list[CatalogueInstitution]:
@@ -205,3 +210,135 @@ def update_copy(cooperative: Cooperative, item_id: int | None) -> Adoption:
     adoption.version = item.version
     db.session.flush()
     return adoption
+
+
+# ---- file layouts ------------------------------------------------------------------------------
+LAYOUT_SETTINGS = ("name", "format", "encoding", "delimiter", "decimal_mark", "include_header",
+                   "header_line", "footer_line", "dependants_mode")
+
+
+def layouts_of(federation_id: int) -> list[CatalogueLayout]:
+    return list(db.session.scalars(select(CatalogueLayout).where(
+        CatalogueLayout.federation_id == federation_id)
+        .order_by(CatalogueLayout.kind, CatalogueLayout.name)))
+
+
+def may_publish(user_id: int, cooperative: Cooperative) -> bool:
+    """Whether the user keeps the catalogue of the cooperative's federation (its admin)."""
+    place = federation_of(cooperative.id)
+    membership = federation_role_of(user_id)
+    return (place is not None and membership is not None
+            and membership.federation_id == place.federation_id
+            and membership.role == FederationRole.ADMIN)
+
+
+def publish_layout(cooperative: Cooperative, layout_id: int | None,
+                   user_id: int) -> CatalogueLayout:
+    """Put one of the cooperative's layouts in its federation's catalogue (a federation admin
+    does it); published again with changes, it is a new version the copies are told of."""
+    if not may_publish(user_id, cooperative):
+        raise DomainError(_("Only an admin of the federation publishes to its catalogue."))
+    layout = get_scoped(FileLayout, layout_id, cooperative.id)
+    if layout is None:
+        raise DomainError(_("Choose one of the cooperative's layouts."))
+    spec = L.snapshot(layout)
+    spec.pop("built_in_origin", None)
+    place = federation_of(cooperative.id)
+    item = db.session.scalar(select(CatalogueLayout).where(
+        CatalogueLayout.federation_id == place.federation_id,
+        CatalogueLayout.name == layout.name, CatalogueLayout.kind == layout.kind.value))
+    if item is None:
+        item = CatalogueLayout(federation_id=place.federation_id, name=layout.name,
+                               kind=layout.kind.value, spec=spec, version=1)
+        db.session.add(item)
+    elif item.spec != spec:
+        item.spec = spec
+        item.version += 1
+    db.session.flush()
+    return item
+
+
+@dataclass
+class LayoutOffer:
+    item: CatalogueLayout
+    adoptions: list[LayoutAdoption]
+
+    @property
+    def behind(self) -> list[LayoutAdoption]:
+        return [a for a in self.adoptions if a.version < self.item.version]
+
+
+def layout_offers(cooperative: Cooperative) -> list[LayoutOffer]:
+    place = federation_of(cooperative.id)
+    if place is None:
+        return []
+    adopted: dict[int, list[LayoutAdoption]] = {}
+    for adoption in db.session.scalars(select(LayoutAdoption).where(
+            LayoutAdoption.cooperative_id == cooperative.id).order_by(LayoutAdoption.id)):
+        adopted.setdefault(adoption.source_id, []).append(adoption)
+    return [LayoutOffer(item, adopted.get(item.id, []))
+            for item in layouts_of(place.federation_id)]
+
+
+def _layout_item(cooperative: Cooperative, item_id: int | None) -> CatalogueLayout:
+    place = federation_of(cooperative.id)
+    item = db.session.scalar(select(CatalogueLayout).where(
+        CatalogueLayout.federation_id == place.federation_id,
+        CatalogueLayout.id == item_id)) if place and item_id else None
+    if item is None:
+        raise DomainError(_("Choose a layout of your federation's catalogue."))
+    return item
+
+
+def _fill(layout: FileLayout, spec: dict) -> None:
+    """The layout's settings and columns as the catalogue's spec says."""
+    for key in LAYOUT_SETTINGS:
+        value = spec.get(key)
+        setattr(layout, key, FileFormat(value) if key == "format" else value)
+    layout.columns.clear()
+    db.session.flush()
+    for column in spec["columns"]:
+        values = {key: column.get(key) for key in L.COLUMN_FIELDS}
+        values["col_type"] = ColumnType(values["col_type"])
+        layout.columns.append(LayoutColumn(cooperative_id=layout.cooperative_id, **values))
+
+
+def adopt_layout(cooperative: Cooperative, item_id: int | None,
+                 agreement_id: int | None) -> LayoutAdoption:
+    """Copy a catalogue layout as one of the cooperative's agreements' layouts (an agreement
+    holds one layout per kind: delete its own first)."""
+    item = _layout_item(cooperative, item_id)
+    agreement = get_scoped(Agreement, agreement_id, cooperative.id)
+    if agreement is None:
+        raise DomainError(_("Choose one of the cooperative's agreements."), field="agreement")
+    kind = BatchKind(item.kind)
+    if db.session.scalar(select(FileLayout.id).where(
+            FileLayout.cooperative_id == cooperative.id,
+            FileLayout.agreement_id == agreement.id, FileLayout.kind == kind)):
+        raise DomainError(_("Agreement %(ref)s already has a layout of this kind: delete it "
+                            "first.", ref=agreement.reference), field="agreement")
+    layout = FileLayout(cooperative_id=cooperative.id, agreement_id=agreement.id, kind=kind)
+    _fill(layout, item.spec)
+    db.session.add(layout)
+    db.session.flush()
+    adoption = LayoutAdoption(cooperative_id=cooperative.id, source_id=item.id,
+                              layout_id=layout.id, version=item.version)
+    db.session.add(adoption)
+    db.session.flush()
+    return adoption
+
+
+def update_layout_copies(cooperative: Cooperative, item_id: int | None) -> int:
+    """Bring every copy the cooperative keeps of a catalogue layout to its current version
+    (batches already made keep the layout they were made with)."""
+    item = _layout_item(cooperative, item_id)
+    adoptions = list(db.session.scalars(select(LayoutAdoption).where(
+        LayoutAdoption.cooperative_id == cooperative.id, LayoutAdoption.source_id == item.id)))
+    if not adoptions:
+        raise DomainError(_("%(name)s is not adopted yet.", name=item.name))
+    for adoption in adoptions:
+        layout = get_scoped(FileLayout, adoption.layout_id, cooperative.id)
+        _fill(layout, item.spec)
+        adoption.version = item.version
+    db.session.flush()
+    return len(adoptions)

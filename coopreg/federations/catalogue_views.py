@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
 
 from coopreg.agreements.forms import InstitutionForm, SchemeForm
 from coopreg.auth.access import roles_required
@@ -40,6 +42,7 @@ def catalogue_page():
     items = catalogue.catalogue_of(federation.id)
     return render_template(
         "federations/catalogue.html", federation=federation, items=items,
+        layouts=catalogue.layouts_of(federation.id),
         form=InstitutionForm(),
         edit_forms={i.id: CatalogueEditForm(obj=i, prefix=f"e{i.id}") for i in items},
         scheme_forms={i.id: SchemeForm(prefix=f"s{i.id}") for i in items})
@@ -89,8 +92,19 @@ def set_catalogue_scheme():
 def cooperative_catalogue():
     """The federation's catalogue as the cooperative sees it: adopt an item, or update the
     copy when the federation's version changed."""
-    return render_template("federations/adopt.html",
-                           offers=catalogue.offers(current_cooperative()), form=ItemForm())
+    from coopreg.agreements.services import agreements_of
+    from coopreg.batches.models import FileLayout
+    from coopreg.core.tenancy import scoped
+    from coopreg.extensions import db
+
+    cooperative = current_cooperative()
+    return render_template(
+        "federations/adopt.html", offers=catalogue.offers(cooperative), form=ItemForm(),
+        layout_offers=catalogue.layout_offers(cooperative),
+        agreements=agreements_of(cooperative.id),
+        may_publish=catalogue.may_publish(current_user.id, cooperative),
+        own_layouts=db.session.scalars(scoped(FileLayout).order_by(FileLayout.name,
+                                                                   FileLayout.id)).all())
 
 
 @bp.route("/adopt", methods=["POST"])
@@ -114,3 +128,43 @@ def update_copy():
                        back=url_for("federations.cooperative_catalogue"),
                        done=lambda adoption: _("Your copy of %(name)s is up to date.",
                                                name=adoption.source.short_name))
+
+
+@bp.route("/adopt/layout/publish", methods=["POST"])
+@roles_required(Role.ADMIN)
+def publish_layout():
+    """A federation admin who is also the cooperative's admin puts one of its layouts in the
+    federation's catalogue."""
+    cooperative = current_cooperative()
+    layout_id = request.form.get("layout", type=db_id)
+    return button_post(ItemForm(), lambda: catalogue.publish_layout(
+        cooperative, layout_id, current_user.id),
+        back=url_for("federations.cooperative_catalogue"),
+        done=lambda item: _("Layout %(name)s is in the federation's catalogue (version %(n)d).",
+                            name=item.name, n=item.version))
+
+
+@bp.route("/adopt/layout", methods=["POST"])
+@roles_required(Role.ADMIN)
+def adopt_layout():
+    cooperative = current_cooperative()
+    item_id = _item_id()
+    agreement_id = request.form.get("agreement", type=db_id)
+    return button_post(ItemForm(), lambda: catalogue.adopt_layout(cooperative, item_id,
+                                                                   agreement_id),
+                       back=url_for("federations.cooperative_catalogue"),
+                       done=lambda adoption: _("Layout %(name)s adopted.",
+                                               name=adoption.source.name))
+
+
+@bp.route("/adopt/layout/update", methods=["POST"])
+@roles_required(Role.ADMIN)
+def update_layout_copies():
+    cooperative = current_cooperative()
+    item_id = _item_id()
+    return button_post(ItemForm(), lambda: catalogue.update_layout_copies(cooperative,
+                                                                           item_id),
+                       back=url_for("federations.cooperative_catalogue"),
+                       done=lambda n: ngettext("%(num)d copy of the layout is up to date.",
+                                               "%(num)d copies of the layout are up to date.",
+                                               n))

@@ -238,3 +238,43 @@ class DeskToken(TokenColumns, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<DeskToken {self.hint}… of account {self.account_id}>"
+
+
+class CatalogueLayout(TimestampMixin, db.Model):
+    """A file layout kept at federation level (`spec`: the layout as plain data, as a batch
+    keeps it), published from a cooperative's own layout by a federation admin; `version`
+    grows when it is published again with changes."""
+
+    __tablename__ = "catalogue_layouts"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("federation_id", "name", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federations.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    spec: Mapped[dict] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+
+    def __repr__(self) -> str:
+        return f"<CatalogueLayout {self.name} {self.kind} v{self.version}>"
+
+
+class LayoutAdoption(CooperativeOwned, TimestampMixin, db.Model):
+    """A cooperative's copy of a catalogue layout: one of its agreements' layouts, linked to
+    the source and to the version it copied (gone with the layout if the cooperative deletes
+    it)."""
+
+    __tablename__ = "catalogue_layout_adoptions"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("cooperative_id", "layout_id"),)
+
+    cooperative_index = False
+    source_id: Mapped[int] = mapped_column(ForeignKey("catalogue_layouts.id"), index=True)
+    layout_id: Mapped[int] = mapped_column(ForeignKey("file_layouts.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column()
+
+    source: Mapped[CatalogueLayout] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<LayoutAdoption of {self.source_id} v{self.version} as {self.layout_id}>"

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from coopreg.auth.access import roles_required
 from coopreg.auth.models import Role
+from coopreg.batches.layouts import KIND_LABELS
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.charts import Segment, horizontal_bars, stacked_bars
 from coopreg.core.errors import DomainError
@@ -34,7 +35,8 @@ bp = Blueprint("federations", __name__)
 def _federation_context():
     return {"current_federation": g.get("federation"),
             "is_federation_admin": g.get("federation_role") == FederationRole.ADMIN,
-            "catalogue_updates": _catalogue_updates}
+            "catalogue_updates": _catalogue_updates,
+            "layout_kind_labels": {kind.value: label for kind, label in KIND_LABELS.items()}}
 
 
 def _catalogue_updates() -> int:

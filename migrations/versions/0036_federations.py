@@ -162,8 +162,42 @@ def upgrade():
     with op.batch_alter_table('desk_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_desk_tokens_account_id'), ['account_id'], unique=False)
 
+    op.create_table('catalogue_layouts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('federation_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('spec', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['federation_id'], ['federations.id'], name=op.f('fk_catalogue_layouts_federation_id_federations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_layouts')),
+    sa.UniqueConstraint('federation_id', 'name', 'kind', name=op.f('uq_catalogue_layouts_federation_id_name_kind'))
+    )
+    op.create_table('catalogue_layout_adoptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('layout_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'], name=op.f('fk_catalogue_layout_adoptions_cooperative_id_cooperatives')),
+    sa.ForeignKeyConstraint(['layout_id'], ['file_layouts.id'], name=op.f('fk_catalogue_layout_adoptions_layout_id_file_layouts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['source_id'], ['catalogue_layouts.id'], name=op.f('fk_catalogue_layout_adoptions_source_id_catalogue_layouts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_layout_adoptions')),
+    sa.UniqueConstraint('cooperative_id', 'layout_id', name=op.f('uq_catalogue_layout_adoptions_cooperative_id_layout_id'))
+    )
+    with op.batch_alter_table('catalogue_layout_adoptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_catalogue_layout_adoptions_source_id'), ['source_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('catalogue_layout_adoptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_catalogue_layout_adoptions_source_id'))
+    op.drop_table('catalogue_layout_adoptions')
+    op.drop_table('catalogue_layouts')
     with op.batch_alter_table('desk_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_desk_tokens_account_id'))
     op.drop_table('desk_tokens')

@@ -98,3 +98,81 @@ def test_an_analyst_reads_the_catalogue_but_does_not_change_it(app, client, coop
     assert client.get("/federation/catalogue").status_code == 200
     assert client.post("/federation/catalogue", data={"name": "X", "short_name": "X",
                                                       "country": "CR"}).status_code == 403
+
+
+def test_a_layout_is_published_adopted_and_its_copy_updated(app, client, coop, other_coop,
+                                                            make_user, make_cooperative):
+    from coopreg.auth import services as auth_services
+    from coopreg.batches import services as batch_services
+    from coopreg.batches.models import FileLayout
+    from coopreg.cooperatives.models import Cooperative
+    from coopreg.core.audit import acting_as
+    from coopreg.federations.models import CatalogueLayout, LayoutAdoption
+    from tests.federations.helpers import agreement_with
+
+    second = make_cooperative("CRSEG", name="Cooperativa Segunda")
+    federation_id = federation_of(app, coop, second)
+    with app.test_request_context(), acting_as(None, "tests"):
+        source = batch_services.layout_for(agreement_with(
+            db.session.get(Cooperative, coop.id), "CCSS", "AG-SRC"), "enrolment")
+        source_id = source.id
+        target_agreement = agreement_with(db.session.get(Cooperative, second.id), "CCSS",
+                                          "AG-DST").id
+        db.session.commit()
+    # a cooperative admin who is not the federation's admin cannot publish
+    _uid, plain_admin = make_user(coop, "admin")
+    login(client, plain_admin, cooperative=coop)
+    refused = client.post("/federation/adopt/layout/publish", data={"layout": source_id},
+                          follow_redirects=True)
+    assert "Only an admin of the federation" in refused.get_data(as_text=True)
+    client.post("/logout")
+    # the federation's admin, also this cooperative's admin, publishes
+    email = federation_user(app, federation_id, "federation_admin")
+    with app.app_context(), acting_as(None, "tests"):
+        auth_services.grant_role(auth_services.find_user_by_email(email),
+                                 db.session.get(Cooperative, coop.id), "admin")
+        db.session.commit()
+    login(client, email, cooperative=coop)
+    published = client.post("/federation/adopt/layout/publish", data={"layout": source_id},
+                            follow_redirects=True)
+    assert "is in the federation&#39;s catalogue (version 1)" in published.get_data(as_text=True)
+    with app.app_context():
+        item_id = db.session.scalar(select(CatalogueLayout.id))
+    client.post("/logout")
+
+    _uid, second_admin = make_user(second, "admin")
+    login(client, second_admin, cooperative=second)
+    taken = client.post("/federation/adopt/layout", data={"item": item_id,
+                                                          "agreement": target_agreement},
+                        follow_redirects=True)
+    assert "Layout" in taken.get_data(as_text=True) and "adopted" in taken.get_data(True)
+    again = client.post("/federation/adopt/layout", data={"item": item_id,
+                                                          "agreement": target_agreement},
+                        follow_redirects=True)
+    assert "already has a layout of this kind" in again.get_data(as_text=True)
+
+    def columns(layout_id):
+        with app.app_context():
+            layout = db.session.get(FileLayout, layout_id)
+            return [(c.header, c.source) for c in layout.columns]
+
+    with app.app_context():
+        copy_id = db.session.scalar(select(LayoutAdoption.layout_id))
+    assert columns(copy_id) == columns(source_id)
+    client.post("/logout")
+
+    # the source changes and is published again: the copy is told, and updated on request
+    with app.test_request_context(), acting_as(None, "tests"):
+        layout = db.session.get(FileLayout, source_id)
+        batch_services.remove_column(layout.columns[-1])
+        db.session.commit()
+    login(client, email, cooperative=coop)
+    client.post("/federation/adopt/layout/publish", data={"layout": source_id})
+    client.post("/logout")
+    login(client, second_admin, cooperative=second)
+    page = client.get("/federation/adopt").get_data(as_text=True)
+    assert "The federation changed it (version 2; your copy is version 1)" in page
+    updated = client.post("/federation/adopt/layout/update", data={"item": item_id},
+                          follow_redirects=True)
+    assert "1 copy of the layout is up to date" in updated.get_data(as_text=True)
+    assert columns(copy_id) == columns(source_id)
