@@ -1,5 +1,7 @@
 """The demo's federations: one per country, holding the demo cooperatives of that country,
-with a federation admin and an analyst. Idempotent: what exists is left as it is."""
+with a federation admin and an analyst, and a desk account for each institution the
+cooperatives' agreements name (the agreements send through the desk). Idempotent: what
+exists is left as it is."""
 
 from __future__ import annotations
 
@@ -35,4 +37,23 @@ def load_demo_federations(cooperatives: list[Cooperative], password: str) -> tup
                 user = auth_services.create_user(email, f"{code} {word}", password)
                 services.grant_federation_role(user, federation, role)
             logins.append((email, f"{role.value} of {code}"))
+        for cooperative in members:
+            logins.extend(_desks(cooperative, federation, password))
     return lines, logins
+
+
+def _desks(cooperative: Cooperative, federation, password: str) -> list[tuple[str, str]]:
+    from coopreg.agreements.services import agreements_of
+    from coopreg.federations import desk
+
+    logins = []
+    for agreement in agreements_of(cooperative.id):
+        code = agreement.institution.short_name.upper()
+        if agreement.id not in desk.desk_settings(cooperative):
+            desk.set_desk_mode(cooperative, agreement.id, "desk")
+        email = f"desk@{code.lower()}.demo"
+        user = auth_services.find_user_by_email(email)
+        if user is None:
+            desk.create_account_for(email, f"{code} desk", password, code, federation)
+        logins.append((email, f"institution desk of {code} in {federation.code}"))
+    return logins

@@ -25,3 +25,7 @@ def test_the_demo_groups_its_cooperatives_by_country(app, client):
     login(client, "analyst@fedcr.demo", password="coopreg-demo-2026")
     page = client.get("/federation/roll-up").get_data(as_text=True)
     assert "Cooperativa Agrícola Los Santos" in page
+    client.post("/logout")
+    login(client, "desk@ccss.demo", password="coopreg-demo-2026")
+    desk = client.get("/desk/").get_data(as_text=True)
+    assert "desk: CCSS" in desk  # its batches: the demo's, when it has enough members
