@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from coopreg.agreements.forms import InstitutionForm, SchemeForm
 from coopreg.auth.access import roles_required
+from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
 from coopreg.core.tenancy import current_cooperative, db_id
 from coopreg.core.unit_of_work import button_post
@@ -19,7 +20,7 @@ from coopreg.federations.access import (
     current_federation,
     federation_roles_required,
 )
-from coopreg.federations.forms import CatalogueEditForm, ItemForm
+from coopreg.federations.forms import CatalogueEditForm
 from coopreg.federations.models import FederationRole
 from coopreg.federations.views import bp
 
@@ -99,7 +100,7 @@ def cooperative_catalogue():
 
     cooperative = current_cooperative()
     return render_template(
-        "federations/adopt.html", offers=catalogue.offers(cooperative), form=ItemForm(),
+        "federations/adopt.html", offers=catalogue.offers(cooperative), form=EmptyForm(),
         layout_offers=catalogue.layout_offers(cooperative),
         agreements=agreements_of(cooperative.id),
         may_publish=catalogue.may_publish(current_user.id, cooperative),
@@ -112,7 +113,7 @@ def cooperative_catalogue():
 def adopt():
     cooperative = current_cooperative()
     item_id = _item_id()
-    return button_post(ItemForm(), lambda: catalogue.adopt(cooperative, item_id),
+    return button_post(EmptyForm(), lambda: catalogue.adopt(cooperative, item_id),
                        back=url_for("federations.cooperative_catalogue"),
                        done=lambda adoption: _("%(name)s adopted: it is now among your "
                                                "institutions.",
@@ -124,7 +125,7 @@ def adopt():
 def update_copy():
     cooperative = current_cooperative()
     item_id = _item_id()
-    return button_post(ItemForm(), lambda: catalogue.update_copy(cooperative, item_id),
+    return button_post(EmptyForm(), lambda: catalogue.update_copy(cooperative, item_id),
                        back=url_for("federations.cooperative_catalogue"),
                        done=lambda adoption: _("Your copy of %(name)s is up to date.",
                                                name=adoption.source.short_name))
@@ -137,7 +138,7 @@ def publish_layout():
     federation's catalogue."""
     cooperative = current_cooperative()
     layout_id = request.form.get("layout", type=db_id)
-    return button_post(ItemForm(), lambda: catalogue.publish_layout(
+    return button_post(EmptyForm(), lambda: catalogue.publish_layout(
         cooperative, layout_id, current_user.id),
         back=url_for("federations.cooperative_catalogue"),
         done=lambda item: _("Layout %(name)s is in the federation's catalogue (version %(n)d).",
@@ -150,7 +151,7 @@ def adopt_layout():
     cooperative = current_cooperative()
     item_id = _item_id()
     agreement_id = request.form.get("agreement", type=db_id)
-    return button_post(ItemForm(), lambda: catalogue.adopt_layout(cooperative, item_id,
+    return button_post(EmptyForm(), lambda: catalogue.adopt_layout(cooperative, item_id,
                                                                    agreement_id),
                        back=url_for("federations.cooperative_catalogue"),
                        done=lambda adoption: _("Layout %(name)s adopted.",
@@ -162,7 +163,7 @@ def adopt_layout():
 def update_layout_copies():
     cooperative = current_cooperative()
     item_id = _item_id()
-    return button_post(ItemForm(), lambda: catalogue.update_layout_copies(cooperative,
+    return button_post(EmptyForm(), lambda: catalogue.update_layout_copies(cooperative,
                                                                            item_id),
                        back=url_for("federations.cooperative_catalogue"),
                        done=lambda n: ngettext("%(num)d copy of the layout is up to date.",

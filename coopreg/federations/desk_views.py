@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from coopreg.agreements.services import agreements_of
 from coopreg.auth.access import roles_required
+from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
 from coopreg.batches.forms import AckUploadForm
 from coopreg.batches.models import AckStatus, FileFormat
@@ -34,7 +35,7 @@ from coopreg.core.unit_of_work import attempt, button_post
 from coopreg.extensions import db
 from coopreg.federations import desk
 from coopreg.federations.access import desk_required
-from coopreg.federations.forms import DeskModeForm, EmptyDeskForm
+from coopreg.federations.forms import DeskModeForm
 
 bp = Blueprint("desk", __name__)
 
@@ -72,14 +73,14 @@ def _batch_page(batch, form, code: int = 200):
     return render_template("federations/desk_batch.html", batch=batch,
                            cooperative=db.session.get(Cooperative, batch.cooperative_id),
                            events=desk.events_of(batch), answers=desk.answers_of(batch),
-                           form=form, download_form=EmptyDeskForm()), code
+                           form=form, download_form=EmptyForm()), code
 
 
 @bp.route("/batches/<int:batch_id>/download", methods=["POST"])
 @desk_required
 def download(batch_id: int):
     batch = _batch_or_404(batch_id)
-    if not EmptyDeskForm().validate_on_submit():
+    if not EmptyForm().validate_on_submit():
         abort(400)
     with attempt() as outcome:
         data, name = desk.download(g.desk_account, batch, current_user.id,

@@ -19,10 +19,6 @@ class SharingForm(FlaskForm):
         _l("Let the federation's people see our members by name (in its duplicate report)"))
 
 
-class EmptyDeskForm(FlaskForm):
-    """A button that carries only its CSRF token."""
-
-
 class DeskModeForm(FlaskForm):
     mode = SelectField(_l("How the batches reach the institution"), choices=choices([
         ("none", _l("By hand (the secretary sends the file)")),
@@ -34,10 +30,6 @@ class DeskModeForm(FlaskForm):
 class CatalogueEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     country = StringField(_l("Country"), validators=[DataRequired(), Length(min=2, max=2)])
-
-
-class ItemForm(FlaskForm):
-    """A button about one catalogue item (its id in the form's `item` field)."""
 
 
 class DeskAccountForm(FlaskForm):

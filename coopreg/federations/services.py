@@ -154,20 +154,25 @@ def registered_elsewhere(agreement: Agreement, member_ids: list[int]) -> set[int
         return set()
     code = func.upper(agreement.institution.short_name)
     found = db.session.scalars(
-        select(Member.id_number).distinct()
-        .select_from(Registration)
-        .join(Member, (Member.id == Registration.member_id)
-              & (Member.cooperative_id == Registration.cooperative_id))
-        .join(Agreement, (Agreement.id == Registration.agreement_id)
-              & (Agreement.cooperative_id == Registration.cooperative_id))
-        .join(Institution, (Institution.id == Agreement.institution_id)
-              & (Institution.cooperative_id == Agreement.cooperative_id))
-        .where(Registration.cooperative_id.in_(others),
-               Registration.status.in_(IN_PROGRESS),
-               func.upper(Institution.short_name) == code,
-               Member.id_number.in_(list(numbers)))
-        .execution_options(**unscoped(ACROSS)))
+        _in_progress(others, Member.id_number).distinct()
+        .where(func.upper(Institution.short_name) == code,
+               Member.id_number.in_(list(numbers))))
     return {member_id for number in found for member_id in numbers[number]}
+
+
+def _in_progress(cooperative_ids: list[int], *columns):
+    """The registrations in progress (with their member's national ID, their institution) of
+    these cooperatives, read together (the duplicate check's one statement)."""
+    return (select(*columns).select_from(Registration)
+            .join(Member, (Member.id == Registration.member_id)
+                  & (Member.cooperative_id == Registration.cooperative_id))
+            .join(Agreement, (Agreement.id == Registration.agreement_id)
+                  & (Agreement.cooperative_id == Registration.cooperative_id))
+            .join(Institution, (Institution.id == Agreement.institution_id)
+                  & (Institution.cooperative_id == Agreement.cooperative_id))
+            .where(Registration.cooperative_id.in_(list(cooperative_ids)),
+                   Registration.status.in_(IN_PROGRESS), Member.id_number.is_not(None))
+            .execution_options(**unscoped(ACROSS)))
 
 
 @dataclass
@@ -194,16 +199,7 @@ def duplicates(federation: Federation) -> list[Duplicate]:
     code = func.upper(Institution.short_name).label("code")
 
     def base(*columns):
-        return (select(*columns).select_from(Registration)
-                .join(Member, (Member.id == Registration.member_id)
-                      & (Member.cooperative_id == Registration.cooperative_id))
-                .join(Agreement, (Agreement.id == Registration.agreement_id)
-                      & (Agreement.cooperative_id == Registration.cooperative_id))
-                .join(Institution, (Institution.id == Agreement.institution_id)
-                      & (Institution.cooperative_id == Agreement.cooperative_id))
-                .where(Registration.cooperative_id.in_(list(places)),
-                       Registration.status.in_(IN_PROGRESS),
-                       Member.id_number.is_not(None)))
+        return _in_progress(list(places), *columns)
 
     twice = (base(code, Member.id_number)
              .group_by(code, Member.id_number)
