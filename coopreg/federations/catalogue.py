@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -23,9 +24,11 @@ from coopreg.federations.models import (
     CatalogueInstitution,
     CatalogueLayout,
     CatalogueScheme,
+    CatalogueTemplate,
     Federation,
     FederationRole,
     LayoutAdoption,
+    TemplateAdoption,
 )
 from coopreg.federations.services import federation_of, federation_role_of
 
@@ -342,3 +345,121 @@ def update_layout_copies(cooperative: Cooperative, item_id: int | None) -> int:
         adoption.version = item.version
     db.session.flush()
     return len(adoptions)
+
+
+# ---- agreement templates -----------------------------------------------------------------------
+TERMS_FIELDS = ("rule_kind", "flat_amount", "rate_percent", "floor", "ceiling",
+                "member_share_percent", "schedule", "due_months", "due_day", "grace_days",
+                "remittance_deadline_days")
+
+
+def templates_of(federation_id: int) -> list[CatalogueTemplate]:
+    return list(db.session.scalars(select(CatalogueTemplate).where(
+        CatalogueTemplate.federation_id == federation_id).order_by(CatalogueTemplate.name)))
+
+
+def _template_terms(terms: dict) -> dict:
+    """The terms as typed, checked as a cooperative's would be (each cooperative reads the
+    amounts in its own currency when it adopts them)."""
+    kept = {key: terms.get(key) for key in TERMS_FIELDS}
+    kept["due_months"] = [int(m) for m in kept.get("due_months") or ()]
+    agreement_services.clean_terms("USD", {**kept, "effective_from": date(2000, 1, 1)})
+    return kept
+
+
+def set_template(federation: Federation, institution_id: int | None, name: str,
+                 terms: dict) -> CatalogueTemplate:
+    """Add an agreement template for a catalogue institution, or change the one of that name
+    (a new version, which the agreements made from it are told of)."""
+    item = catalogue_item(federation.id, institution_id)
+    if item is None:
+        raise DomainError(_("Choose an institution of the catalogue."), field="institution_id")
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise DomainError(_("Give the template's name."), field="name")
+    kept = _template_terms(terms)
+    template = db.session.scalar(select(CatalogueTemplate).where(
+        CatalogueTemplate.federation_id == federation.id, CatalogueTemplate.name == name))
+    if template is None:
+        template = CatalogueTemplate(federation_id=federation.id, institution_id=item.id,
+                                     name=name, terms=kept, version=1)
+        db.session.add(template)
+    elif (template.terms, template.institution_id) != (kept, item.id):
+        template.terms, template.institution_id = kept, item.id
+        template.version += 1
+    db.session.flush()
+    return template
+
+
+@dataclass
+class TemplateOffer:
+    item: CatalogueTemplate
+    adoptions: list[TemplateAdoption]
+
+    @property
+    def behind(self) -> list[TemplateAdoption]:
+        return [a for a in self.adoptions if a.version < self.item.version]
+
+
+def template_offers(cooperative: Cooperative) -> list[TemplateOffer]:
+    place = federation_of(cooperative.id)
+    if place is None:
+        return []
+    adopted: dict[int, list[TemplateAdoption]] = {}
+    for adoption in db.session.scalars(select(TemplateAdoption).where(
+            TemplateAdoption.cooperative_id == cooperative.id).order_by(TemplateAdoption.id)):
+        adopted.setdefault(adoption.source_id, []).append(adoption)
+    return [TemplateOffer(item, adopted.get(item.id, []))
+            for item in templates_of(place.federation_id)]
+
+
+def _template_item(cooperative: Cooperative, item_id: int | None) -> CatalogueTemplate:
+    place = federation_of(cooperative.id)
+    item = db.session.scalar(select(CatalogueTemplate).where(
+        CatalogueTemplate.federation_id == place.federation_id,
+        CatalogueTemplate.id == item_id)) if place and item_id else None
+    if item is None:
+        raise DomainError(_("Choose an agreement template of your federation's catalogue."))
+    return item
+
+
+def adopt_template(cooperative: Cooperative, item_id: int | None, reference: str,
+                   valid_from: date | None, actor_id: int | None) -> TemplateAdoption:
+    """A new agreement of the cooperative from a template: with its copy of the template's
+    institution (adopted first) and all that copy's schemes, the template's terms from
+    `valid_from`."""
+    item = _template_item(cooperative, item_id)
+    copy = db.session.scalar(select(Adoption).where(
+        Adoption.cooperative_id == cooperative.id, Adoption.source_id == item.institution_id))
+    if copy is None:
+        raise DomainError(_("Adopt the institution %(name)s first.",
+                            name=item.institution.short_name))
+    schemes = db.session.scalars(select(Scheme.id).where(
+        Scheme.cooperative_id == cooperative.id, Scheme.institution_id == copy.institution_id))
+    agreement = agreement_services.create_agreement(cooperative, {
+        "institution_id": copy.institution_id, "reference": reference,
+        "signed_on": None, "valid_from": valid_from, "valid_to": None,
+        "member_number_pattern": None, "scheme_ids": list(schemes),
+        "document_type_ids": []}, item.terms, actor_id)
+    adoption = TemplateAdoption(cooperative_id=cooperative.id, source_id=item.id,
+                                agreement_id=agreement.id, version=item.version)
+    db.session.add(adoption)
+    db.session.flush()
+    return adoption
+
+
+def follow_template(cooperative: Cooperative, adoption_id: int | None,
+                    effective_from: date | None, actor_id: int | None) -> TemplateAdoption:
+    """The template's current terms as an amendment of the agreement made from it, from a
+    date (the earlier terms stay on record and keep governing the periods before it)."""
+    adoption = get_scoped(TemplateAdoption, adoption_id, cooperative.id)
+    if adoption is None:
+        raise DomainError(_("Choose an agreement made from a template."))
+    agreement = get_scoped(Agreement, adoption.agreement_id, cooperative.id)
+    agreement_services.amend_terms(agreement, {
+        **adoption.source.terms, "effective_from": effective_from,
+        "note": _("Terms of the federation's template %(name)s, version %(n)d.",
+                  name=adoption.source.name, n=adoption.source.version)}, actor_id)
+    adoption.version = adoption.source.version
+    db.session.flush()
+    return adoption

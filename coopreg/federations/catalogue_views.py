@@ -12,6 +12,7 @@ from coopreg.agreements.forms import InstitutionForm, SchemeForm
 from coopreg.auth.access import roles_required
 from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
+from coopreg.core.forms import choices
 from coopreg.core.tenancy import current_cooperative, db_id
 from coopreg.core.unit_of_work import button_post
 from coopreg.federations import catalogue
@@ -20,7 +21,12 @@ from coopreg.federations.access import (
     current_federation,
     federation_roles_required,
 )
-from coopreg.federations.forms import CatalogueEditForm
+from coopreg.federations.forms import (
+    AdoptTemplateForm,
+    CatalogueEditForm,
+    FollowTemplateForm,
+    TemplateForm,
+)
 from coopreg.federations.models import FederationRole
 from coopreg.federations.views import bp
 
@@ -44,9 +50,30 @@ def catalogue_page():
     return render_template(
         "federations/catalogue.html", federation=federation, items=items,
         layouts=catalogue.layouts_of(federation.id),
+        templates=catalogue.templates_of(federation.id),
+        template_form=_template_form(items),
         form=InstitutionForm(),
         edit_forms={i.id: CatalogueEditForm(obj=i, prefix=f"e{i.id}") for i in items},
         scheme_forms={i.id: SchemeForm(prefix=f"s{i.id}") for i in items})
+
+
+def _template_form(items) -> TemplateForm:
+    form = TemplateForm()
+    form.institution_id.choices = choices((i.id, i.short_name) for i in items)
+    return form
+
+
+@bp.route("/catalogue/template", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+def set_catalogue_template():
+    federation = current_federation()
+    form = _template_form(catalogue.catalogue_of(federation.id))
+    return button_post(form, lambda: catalogue.set_template(
+        federation, form.institution_id.data, form.name.data, form.terms_data()),
+        back=url_for("federations.catalogue_page"),
+        invalid=_("Give the template's name, its institution and its terms."),
+        done=lambda template: _("Template %(name)s saved (version %(n)d).",
+                                name=template.name, n=template.version))
 
 
 @bp.route("/catalogue", methods=["POST"])
@@ -105,7 +132,10 @@ def cooperative_catalogue():
         agreements=agreements_of(cooperative.id),
         may_publish=catalogue.may_publish(current_user.id, cooperative),
         own_layouts=db.session.scalars(scoped(FileLayout).order_by(FileLayout.name,
-                                                                   FileLayout.id)).all())
+                                                                   FileLayout.id)).all(),
+        template_offers=catalogue.template_offers(cooperative),
+        adopt_forms=lambda item: AdoptTemplateForm(prefix=f"t{item.id}"),
+        follow_form=lambda adoption: FollowTemplateForm(prefix=f"f{adoption.id}"))
 
 
 @bp.route("/adopt", methods=["POST"])
@@ -169,3 +199,31 @@ def update_layout_copies():
                        done=lambda n: ngettext("%(num)d copy of the layout is up to date.",
                                                "%(num)d copies of the layout are up to date.",
                                                n))
+
+
+@bp.route("/adopt/template", methods=["POST"])
+@roles_required(Role.ADMIN)
+def adopt_template():
+    cooperative = current_cooperative()
+    item_id = _item_id()
+    form = AdoptTemplateForm(prefix=f"t{item_id}")
+    return button_post(form, lambda: catalogue.adopt_template(
+        cooperative, item_id, form.reference.data, form.valid_from.data, current_user.id),
+        back=url_for("federations.cooperative_catalogue"),
+        invalid=_("Give the agreement's reference number and the date it starts."),
+        done=lambda adoption: _("Agreement made from the template %(name)s.",
+                                name=adoption.source.name))
+
+
+@bp.route("/adopt/template/follow", methods=["POST"])
+@roles_required(Role.ADMIN)
+def follow_template():
+    cooperative = current_cooperative()
+    adoption_id = request.form.get("adoption", type=db_id)
+    form = FollowTemplateForm(prefix=f"f{adoption_id}")
+    return button_post(form, lambda: catalogue.follow_template(
+        cooperative, adoption_id, form.effective_from.data, current_user.id),
+        back=url_for("federations.cooperative_catalogue"),
+        invalid=_("Give the date the new terms take effect."),
+        done=lambda adoption: _("The agreement follows the template's version %(n)d.",
+                                n=adoption.version))

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length
 
+from coopreg.agreements.forms import TermsFields
 from coopreg.core.forms import choices
 
 
@@ -40,3 +48,19 @@ class DeskAccountForm(FlaskForm):
     password = PasswordField(_l("First password"), validators=[DataRequired(), Length(max=200)],
                              description=_l("Give it to the person, who changes it in their "
                                             "account."))
+
+
+class TemplateForm(TermsFields):
+    """An agreement template: its name, its institution (of the catalogue) and its terms."""
+
+    name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=120)])
+    institution_id = SelectField(_l("Institution"), coerce=int, validators=[DataRequired()])
+
+
+class AdoptTemplateForm(FlaskForm):
+    reference = StringField(_l("Reference number"), validators=[DataRequired(), Length(max=60)])
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+
+
+class FollowTemplateForm(FlaskForm):
+    effective_from = DateField(_l("Takes effect from"), validators=[DataRequired()])

@@ -278,3 +278,44 @@ class LayoutAdoption(CooperativeOwned, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<LayoutAdoption of {self.source_id} v{self.version} as {self.layout_id}>"
+
+
+class CatalogueTemplate(TimestampMixin, db.Model):
+    """An agreement template kept at federation level: the terms negotiated once (the
+    contribution rule and schedule, as typed: `terms`) for a catalogue institution;
+    `version` grows with every change."""
+
+    __tablename__ = "catalogue_templates"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("federation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federations.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("catalogue_institutions.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    terms: Mapped[dict] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+
+    institution: Mapped[CatalogueInstitution] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CatalogueTemplate {self.name} v{self.version}>"
+
+
+class TemplateAdoption(CooperativeOwned, TimestampMixin, db.Model):
+    """A cooperative's agreement made from a catalogue template, and the template's version
+    its latest terms follow."""
+
+    __tablename__ = "catalogue_template_adoptions"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("cooperative_id", "agreement_id"),)
+
+    cooperative_index = False
+    source_id: Mapped[int] = mapped_column(ForeignKey("catalogue_templates.id"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    version: Mapped[int] = mapped_column()
+
+    source: Mapped[CatalogueTemplate] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<TemplateAdoption of {self.source_id} v{self.version} as {self.agreement_id}>"

@@ -192,8 +192,43 @@ def upgrade():
     with op.batch_alter_table('catalogue_layout_adoptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalogue_layout_adoptions_source_id'), ['source_id'], unique=False)
 
+    op.create_table('catalogue_templates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('federation_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['federation_id'], ['federations.id'], name=op.f('fk_catalogue_templates_federation_id_federations')),
+    sa.ForeignKeyConstraint(['institution_id'], ['catalogue_institutions.id'], name=op.f('fk_catalogue_templates_institution_id_catalogue_institutions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_templates')),
+    sa.UniqueConstraint('federation_id', 'name', name=op.f('uq_catalogue_templates_federation_id_name'))
+    )
+    op.create_table('catalogue_template_adoptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cooperative_id', sa.Integer(), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_catalogue_template_adoptions_agreement_id_agreements')),
+    sa.ForeignKeyConstraint(['cooperative_id'], ['cooperatives.id'], name=op.f('fk_catalogue_template_adoptions_cooperative_id_cooperatives')),
+    sa.ForeignKeyConstraint(['source_id'], ['catalogue_templates.id'], name=op.f('fk_catalogue_template_adoptions_source_id_catalogue_templates')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_template_adoptions')),
+    sa.UniqueConstraint('cooperative_id', 'agreement_id', name=op.f('uq_catalogue_template_adoptions_cooperative_id_agreement_id'))
+    )
+    with op.batch_alter_table('catalogue_template_adoptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_catalogue_template_adoptions_source_id'), ['source_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('catalogue_template_adoptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_catalogue_template_adoptions_source_id'))
+    op.drop_table('catalogue_template_adoptions')
+    op.drop_table('catalogue_templates')
     with op.batch_alter_table('catalogue_layout_adoptions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalogue_layout_adoptions_source_id'))
     op.drop_table('catalogue_layout_adoptions')

@@ -176,3 +176,65 @@ def test_a_layout_is_published_adopted_and_its_copy_updated(app, client, coop, o
                           follow_redirects=True)
     assert "1 copy of the layout is up to date" in updated.get_data(as_text=True)
     assert columns(copy_id) == columns(source_id)
+
+
+def test_an_agreement_made_from_a_template_follows_its_new_version(app, client, coop,
+                                                                   make_user):
+    from datetime import date
+
+    from coopreg.agreements.models import Agreement, AgreementTerms
+    from coopreg.federations.models import CatalogueTemplate, TemplateAdoption
+
+    federation_id = federation_of(app, coop)
+    fed_admin = federation_user(app, federation_id, "federation_admin")
+    login(client, fed_admin)
+    client.post("/federation/catalogue", data={"name": "Caja", "short_name": "CCSS",
+                                               "country": "CR"})
+    with app.app_context():
+        item_id = db.session.scalar(select(CatalogueInstitution.id))
+    client.post("/federation/catalogue/scheme", data={
+        "item": item_id, f"s{item_id}-name": "Salud", f"s{item_id}-branches": ["medical_care"]})
+    terms = {"name": "Convenio agrícola", "institution_id": item_id, "rule_kind": "flat",
+             "flat_amount": "500", "member_share_percent": "50", "schedule": "monthly",
+             "due_day": 10, "grace_days": 5, "remittance_deadline_days": 15}
+    bad = client.post("/federation/catalogue/template", data=dict(terms, flat_amount="0"),
+                      follow_redirects=True)
+    assert "more than zero" in bad.get_data(as_text=True)
+    saved = client.post("/federation/catalogue/template", data=terms, follow_redirects=True)
+    assert "Template Convenio agrícola saved (version 1)" in saved.get_data(as_text=True)
+    with app.app_context():
+        template_id = db.session.scalar(select(CatalogueTemplate.id))
+    client.post("/logout")
+
+    _uid, admin = make_user(coop, "admin")
+    login(client, admin, cooperative=coop)
+    form = {"item": template_id, f"t{template_id}-reference": "CCSS-2026",
+            f"t{template_id}-valid_from": "2026-01-01"}
+    first = client.post("/federation/adopt/template", data=form, follow_redirects=True)
+    assert "Adopt the institution CCSS first" in first.get_data(as_text=True)
+    client.post("/federation/adopt", data={"item": item_id})
+    made = client.post("/federation/adopt/template", data=form, follow_redirects=True)
+    assert "Agreement made from the template" in made.get_data(as_text=True)
+    client.post("/logout")
+
+    login(client, fed_admin)
+    client.post("/federation/catalogue/template", data=dict(terms, flat_amount="650"))
+    client.post("/logout")
+    login(client, admin, cooperative=coop)
+    page = client.get("/federation/adopt").get_data(as_text=True)
+    assert "The federation changed it (version 2; your copy is version 1)" in page
+    with app.app_context():
+        adoption_id = db.session.scalar(select(TemplateAdoption.id))
+    followed = client.post("/federation/adopt/template/follow", data={
+        "adoption": adoption_id, f"f{adoption_id}-effective_from": "2026-07-01"},
+        follow_redirects=True)
+    assert "follows the template&#39;s version 2" in followed.get_data(as_text=True)
+    with app.app_context():
+        agreement = db.session.scalar(select(Agreement).where(
+            Agreement.cooperative_id == coop.id, Agreement.reference == "CCSS-2026"))
+        amounts = [(t.effective_from, t.flat_amount_minor) for t in db.session.scalars(
+            select(AgreementTerms).where(AgreementTerms.cooperative_id == coop.id,
+                                         AgreementTerms.agreement_id == agreement.id)
+            .order_by(AgreementTerms.effective_from))]
+        assert amounts == [(date(2026, 1, 1), 50000), (date(2026, 7, 1), 65000)]
+        assert [s.name for s in agreement.schemes] == ["Salud"]
