@@ -492,3 +492,25 @@ class OutsideCoverage(CooperativeOwned, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<OutsideCoverage {self.branch} of member {self.member_id} ({self.source})>"
+
+
+class RegistrationCount(db.Model):
+    """How many registrations an agreement holds in each status, split by their member's
+    status, and how many of them are flagged for exit — kept by database triggers in the same
+    transaction as every registration's insert, transition (one row or a batch's set-based
+    move) and delete, and every member's status change (migration 0027). With `MemberCount`
+    it answers the funnel, and "active members not enrolled" (active members − registrations
+    held by active members), without reading the register. Never written by the application."""
+
+    __tablename__ = "registration_counts"
+
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    member_status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    flagged: Mapped[int] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return (f"<RegistrationCount agreement={self.agreement_id} {self.status}/"
+                f"{self.member_status}={self.n}>")

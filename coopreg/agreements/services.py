@@ -42,6 +42,7 @@ from coopreg.agreements.models import (
     Branch,
     Institution,
     Registration,
+    RegistrationCount,
     RegistrationEvent,
     RegistrationStatus,
     RuleKind,
@@ -59,7 +60,14 @@ from coopreg.core.sorting import Sorted, Sorts
 from coopreg.core.text import fold
 from coopreg.core.validation import choice, clean_text
 from coopreg.extensions import db
-from coopreg.members.models import Member, MemberDocument, MemberStatus, Sector, Sex
+from coopreg.members.models import (
+    Member,
+    MemberCount,
+    MemberDocument,
+    MemberStatus,
+    Sector,
+    Sex,
+)
 from coopreg.members.national_ids import id_types_for, normalise_id
 from coopreg.members.services import search_condition
 from coopreg.members.signals import member_left
@@ -994,6 +1002,8 @@ def funnel(agreement: Agreement, filters: dict | None = None) -> dict[str, int]:
     campaign page's filters keep (search, sector, sex, locality), so each figure is the
     number of rows of the list it opens with those filters."""
     filters = {k: v for k, v in (filters or {}).items() if v}
+    if not filters:
+        return register_counts(agreement)
 
     def of_agreement(stmt):
         stmt = stmt.where(Registration.cooperative_id == agreement.cooperative_id,
@@ -1017,11 +1027,62 @@ def funnel(agreement: Agreement, filters: dict | None = None) -> dict[str, int]:
     return counts
 
 
+def register_counts(agreement: Agreement) -> dict[str, int]:
+    """The unfiltered funnel from the counters the database keeps (`RegistrationCount`,
+    `MemberCount`, migration 0027): a few rows whatever the size of the register. Not
+    enrolled = active members − registrations of the agreement held by active members."""
+    counts = {s.value: 0 for s in RegistrationStatus}
+    counts["flagged"] = 0
+    enrolled_active = 0
+    for status, member_status, n, flagged in db.session.execute(
+            select(RegistrationCount.status, RegistrationCount.member_status,
+                   RegistrationCount.n, RegistrationCount.flagged)
+            .where(RegistrationCount.cooperative_id == agreement.cooperative_id,
+                   RegistrationCount.agreement_id == agreement.id)):
+        counts[status] = counts.get(status, 0) + n
+        counts["flagged"] += flagged
+        if member_status == MemberStatus.ACTIVE.value:
+            enrolled_active += n
+    counts["not_enrolled"] = active_members(agreement.cooperative_id) - enrolled_active
+    return counts
+
+
+def active_members(cooperative_id: int) -> int:
+    """How many active members the cooperative holds, from `MemberCount` (one row)."""
+    return db.session.scalar(select(MemberCount.n).where(
+        MemberCount.cooperative_id == cooperative_id,
+        MemberCount.status == MemberStatus.ACTIVE.value)) or 0
+
+
+def registrations_by_status(cooperative_id: int) -> dict[int, dict[str, int]]:
+    """agreement id → status → how many registrations, for every agreement of the
+    cooperative, from `RegistrationCount` (a few rows per agreement)."""
+    counts: dict[int, dict[str, int]] = {}
+    for agreement_id, status, n in db.session.execute(
+            select(RegistrationCount.agreement_id, RegistrationCount.status,
+                   func.sum(RegistrationCount.n))
+            .where(RegistrationCount.cooperative_id == cooperative_id)
+            .group_by(RegistrationCount.agreement_id, RegistrationCount.status)):
+        if n:
+            counts.setdefault(agreement_id, {})[status] = int(n)
+    return counts
+
+
+def registrations_in(cooperative_id: int, status: RegistrationStatus) -> int:
+    """How many of the cooperative's registrations are in a status (every agreement), from
+    `RegistrationCount`."""
+    return int(db.session.scalar(select(func.sum(RegistrationCount.n)).where(
+        RegistrationCount.cooperative_id == cooperative_id,
+        RegistrationCount.status == RegistrationStatus(status).value)) or 0)
+
+
 def not_enrolled_count(agreement: Agreement, filters: dict | None = None) -> int:
     """How many active members matching the filters hold no registration in the agreement:
     a count straight over the anti-join (the registrations' unique (member, agreement) index
     answers each probe), no member row is loaded."""
     filters = {k: v for k, v in (filters or {}).items() if v}
+    if not filters:
+        return register_counts(agreement)["not_enrolled"]
     stmt = _not_enrolled(agreement, filters).with_only_columns(func.count())
     return db.session.scalar(stmt) or 0
 

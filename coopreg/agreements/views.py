@@ -21,7 +21,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from coopreg.agreements import documents, services
 from coopreg.agreements.coverage import (
@@ -124,14 +124,11 @@ def list_agreements():
     cooperative = current_cooperative()
     chosen = services.AGREEMENT_SORTS.read(request.args)
     agreements = services.agreements_of(cooperative.id, chosen)
-    counts: dict[int, dict[str, int]] = {}
+    counts = services.registrations_by_status(cooperative.id)
     totals: dict[str, int] = {}
-    for agreement_id, status, n in db.session.execute(
-            select(Registration.agreement_id, Registration.status, func.count())
-            .where(Registration.cooperative_id == cooperative.id)
-            .group_by(Registration.agreement_id, Registration.status)):
-        counts.setdefault(agreement_id, {})[status.value] = n
-        totals[status.value] = totals.get(status.value, 0) + n
+    for by_status in counts.values():
+        for status, n in by_status.items():
+            totals[status] = totals.get(status, 0) + n
     today = date.today()
     return render_template("agreements/list.html", agreements=agreements, counts=counts,
                            totals=totals, sorted=chosen, funnel_statuses=FUNNEL, today=today)

@@ -218,3 +218,20 @@ class MemberStatusChange(CooperativeOwned, db.Model):
 
     def __repr__(self) -> str:
         return f"<MemberStatusChange {self.from_status}→{self.to_status} member={self.member_id}>"
+
+
+class MemberCount(db.Model):
+    """How many members a cooperative holds in each status, kept by database triggers in the
+    same transaction as every insert, status change (one row or set-based) and delete of a
+    member (migration 0027), so the pages read a few rows instead of counting the register.
+    Never written by the application; tests hold it equal to the counts it stands for."""
+
+    __tablename__ = "member_counts"
+
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"),
+                                                primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return f"<MemberCount cooperative={self.cooperative_id} {self.status}={self.n}>"

@@ -14,7 +14,18 @@ from typing import Any, NamedTuple
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l  # labels: rendered only in a message
-from sqlalchemy import and_, exists, func, literal, or_, select, text, tuple_
+from sqlalchemy import (
+    and_,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
@@ -25,7 +36,7 @@ from coopreg.core.money import from_minor, parse_amount, to_minor
 from coopreg.core.sorting import Sorts
 from coopreg.core.text import ascii_digits, digits_only, escape_like, fold
 from coopreg.core.validation import choice
-from coopreg.extensions import db
+from coopreg.extensions import MEMBERS_SEARCH, db
 from coopreg.members.models import (
     MEMBER_LIFECYCLE,
     ConsentMethod,
@@ -566,27 +577,58 @@ def search_condition(query: str, whole_ids: bool = False):
     """What a search box finds: member number, national ID, phone, or every word of the name
     (accents and case ignored). With `whole_ids` (for people who see IDs masked) a national
     ID is found only by its whole number (leading zeros aside): matching any four digits
-    inside it would let them rebuild a masked ID one digit at a time."""
+    inside it would let them rebuild a masked ID one digit at a time. The "contains" parts
+    go through `_contains` (on SQLite, one probe of the FTS5 trigram table)."""
     query = (query or "").strip()
     if not query:
         return None
     conditions = [Member.member_number == query]
+    contains: list = []  # alternatives, each a list of (column, text) all of which must hold
     digits = digits_only(query)
     compact = re.sub(r"[\s.\-/]", "", query).upper()
     if digits and len(digits) >= 4 and len(digits) >= len(compact) - 2:
         if whole_ids:
             conditions.append(Member.id_number.in_([compact, "0" + compact, "00" + compact]))
         else:
-            conditions.append(Member.id_number.like("%" + escape_like(compact) + "%",
-                                                    escape="\\"))
-        conditions.append(Member.phone.like("%" + escape_like(digits) + "%", escape="\\"))
+            contains.append([(Member.id_number, compact)])
+        contains.append([(Member.phone, digits)])
     elif compact:
         conditions.append(Member.id_number == compact)
     words = fold(query).split()
     if words:
-        conditions.append(and_(*[Member.search_name.like("%" + escape_like(w) + "%",
-                                                         escape="\\") for w in words]))
-    return or_(*conditions)
+        contains.append([(Member.search_name, w) for w in words])
+    return or_(*conditions, *_contains(contains))
+
+
+# The shortest text the trigram tokenizer can find (shorter words are matched with LIKE)
+TRIGRAM = 3
+
+
+def _contains(alternatives: list[list[tuple[Any, str]]]) -> list:
+    """Conditions for "one of these alternatives, each a set of columns that all contain
+    their text (case ignored)". PostgreSQL answers LIKE '%…%' from its pg_trgm indexes; on
+    SQLite every alternative whose texts are long enough is asked in one MATCH of the FTS5
+    trigram table `members_search` (kept by triggers, migration 0027) instead of reading every
+    member, and the others keep LIKE (same results: the table holds the same folded name, ID
+    and phone, and both ignore case)."""
+    def like(column, value):
+        return column.like("%" + escape_like(value) + "%", escape="\\")
+
+    if db.engine.dialect.name != "sqlite":
+        return [and_(*[like(c, v) for c, v in alternative]) for alternative in alternatives]
+    matched, conditions = [], []
+    for alternative in alternatives:
+        if all(len(v) >= TRIGRAM for _c, v in alternative):
+            matched.append(" AND ".join(
+                f'{c.key} : "{v.replace(chr(34), chr(34) * 2)}"' for c, v in alternative))
+        else:
+            conditions.append(and_(*[like(c, v) for c, v in alternative]))
+    if matched:
+        match = literal_column(MEMBERS_SEARCH).op("MATCH")(
+            literal(" OR ".join(f"({m})" for m in matched)))
+        conditions.append(Member.id.in_(select(literal_column("rowid"))
+                                        .select_from(table(MEMBERS_SEARCH)).where(match)))
+    return conditions
 
 
 def _matching(stmt, cooperative_id: int, q: str, status: str, sector: str, locality: str,
