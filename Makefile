@@ -62,8 +62,10 @@ postgres:
 fuzz: install-test translations
 	COOPREG_FUZZ_FILES=10000 COOPREG_FUZZ_POSTS=50 $(BIN)/pytest -p no:cacheprovider -q tests/fuzz
 
-## make bench: every benchmark, report in bench/results.md (BENCH_ARGS="--large 100000" to
-## make it shorter); needs the PostgreSQL server of `make test`
+## make bench: every benchmark (goal 1: every page as every role, 10,000 vs 1,000,000 members
+## with a year of dues and receipts), report in bench/results.md; BENCH_ARGS="--large 100000"
+## to make it shorter, BENCH_ARGS="--goals 1,2" for a part (add --keep to report the goals
+## saved by earlier runs too); needs the PostgreSQL server of `make test`
 bench: install-test postgres
 	PYTHONPATH=. $(BIN)/python -m bench.run $(BENCH_ARGS)
 
