@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: bench fuzz redis run test test-sqlite test-postgres lint install install-test chromium postgres clean \
+.PHONY: bench fuzz redis run test test-sqlite test-postgres lint install install-test chromium libreoffice postgres clean \
 	translations extract-messages
 
 $(BIN)/python:
@@ -35,7 +35,7 @@ run: install translations
 		--bind $(HOST):$(PORT) --access-logfile - "coopreg:create_app()"
 
 ## make test: the whole suite on SQLite, then on PostgreSQL
-test: install-test chromium postgres redis lint test-sqlite test-postgres
+test: install-test chromium libreoffice postgres redis lint test-sqlite test-postgres
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -52,6 +52,13 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Debian's LibreOffice Calc (no GUI): the batch files are opened by it in the tests
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || { \
+		echo "Installing Debian's libreoffice-calc-nogui for the spreadsheet tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends libreoffice-calc-nogui; }
+
 # The machine's PostgreSQL (127.0.0.1:5432, trust auth); start it when it is down.
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
@@ -62,8 +69,10 @@ postgres:
 fuzz: install-test translations
 	COOPREG_FUZZ_FILES=10000 COOPREG_FUZZ_POSTS=50 $(BIN)/pytest -p no:cacheprovider -q tests/fuzz
 
-## make bench: every benchmark, report in bench/results.md (BENCH_ARGS="--large 100000" to
-## make it shorter); needs the PostgreSQL server of `make test`
+## make bench: every benchmark (goal 1: every page as every role, 10,000 vs 1,000,000 members
+## with a year of dues and receipts), report in bench/results.md; BENCH_ARGS="--large 100000"
+## to make it shorter, BENCH_ARGS="--goals 1,2" for a part (add --keep to report the goals
+## saved by earlier runs too); needs the PostgreSQL server of `make test`
 bench: install-test postgres
 	PYTHONPATH=. $(BIN)/python -m bench.run $(BENCH_ARGS)
 

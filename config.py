@@ -42,21 +42,34 @@ def _payment_providers() -> dict:
     """COOPREG_PAYMENT_PROVIDERS: the providers allowed to notify payments, as JSON
     `{"name": {"secret": "…", "cooperative": "CODE", "method": "mobile_money"}}`; a value that
     is not such a mapping stops the app at start with a message naming the setting."""
+    return _signed_senders("COOPREG_PAYMENT_PROVIDERS", "providers")
+
+
+def _message_gateways() -> dict:
+    """COOPREG_MESSAGE_GATEWAYS: the SMS/WhatsApp gateways allowed to pass on members'
+    answers (STOP), as JSON `{"name": {"secret": "…", "cooperative": "CODE"}}`, checked like
+    the payment providers (the same signature, docs/messaging.md)."""
+    return _signed_senders("COOPREG_MESSAGE_GATEWAYS", "gateways")
+
+
+def _signed_senders(setting: str, what: str) -> dict:
+    """Senders that sign what they post with an HMAC secret of their own, for one
+    cooperative: each with a secret of 16 characters or more and a cooperative code."""
     import json
 
-    value = os.environ.get("COOPREG_PAYMENT_PROVIDERS", "").strip()
+    value = os.environ.get(setting, "").strip()
     if not value:
         return {}
     try:
-        providers = json.loads(value)
+        senders = json.loads(value)
     except json.JSONDecodeError:
-        providers = None
-    if not isinstance(providers, dict) or not all(
+        senders = None
+    if not isinstance(senders, dict) or not all(
             isinstance(p, dict) and len(str(p.get("secret", ""))) >= 16 and p.get("cooperative")
-            for p in providers.values()):
-        raise ValueError("COOPREG_PAYMENT_PROVIDERS must be a JSON object of providers, each "
+            for p in senders.values()):
+        raise ValueError(f"{setting} must be a JSON object of {what}, each "
                          "with a secret of 16 characters or more and a cooperative code")
-    return providers
+    return senders
 
 
 def _instance_key(name: str) -> str:
@@ -170,10 +183,43 @@ class Config:
     # requests one API token may make (each token its own allowance), read like "600 per minute"
     API_RATE_LIMIT = os.environ.get("COOPREG_API_RATE_LIMIT", "600 per minute")
     PAYMENT_PROVIDERS = _payment_providers()
+    MESSAGE_GATEWAYS = _message_gateways()
     # how far a notification's timestamp may be from the server's clock (replays beyond it fail)
     PAYMENT_NOTIFY_WINDOW_SECONDS = _env_number("COOPREG_PAYMENT_NOTIFY_WINDOW_SECONDS", 300, 1)
+    # Field mode (coopreg/field, docs/field-mode.md): members downloaded to a phone are wiped
+    # from it this many days after the download; photos taken in the field are kept under
+    # FIELD_PHOTO_DIR/<cooperative>/<member>/ and may be at most this large once resized.
+    FIELD_DATA_DAYS = _env_number("COOPREG_FIELD_DATA_DAYS", 7, 1)
+    FIELD_PHOTO_DIR = os.environ.get("COOPREG_FIELD_PHOTO_DIR", str(INSTANCE_DIR / "photos"))
+    FIELD_PHOTO_MAX_BYTES = _env_number("COOPREG_FIELD_PHOTO_MAX_KB", 1500, 50) * 1024
     IMPORT_UPLOAD_RETENTION_HOURS = _env_number("COOPREG_IMPORT_UPLOAD_RETENTION_HOURS", 72.0,
                                                 0, float)
+    # Reminders and confirmations (coopreg/messaging, docs/messaging.md). A channel not set
+    # writes its messages to files in MESSAGES_DIR (development).
+    MAIL_URL = os.environ.get("COOPREG_MAIL_URL")
+    MAIL_FROM = os.environ.get("COOPREG_MAIL_FROM")
+    SMS_URL = os.environ.get("COOPREG_SMS_URL")
+    SMS_TOKEN = os.environ.get("COOPREG_SMS_TOKEN")
+    SMS_PAYLOAD = os.environ.get("COOPREG_SMS_PAYLOAD")
+    SMS_ID_FIELD = os.environ.get("COOPREG_SMS_ID_FIELD")
+    WHATSAPP_URL = os.environ.get("COOPREG_WHATSAPP_URL")
+    WHATSAPP_TOKEN = os.environ.get("COOPREG_WHATSAPP_TOKEN")
+    WHATSAPP_PAYLOAD = os.environ.get("COOPREG_WHATSAPP_PAYLOAD")
+    WHATSAPP_ID_FIELD = os.environ.get("COOPREG_WHATSAPP_ID_FIELD")
+    MESSAGES_DIR = os.environ.get("COOPREG_MESSAGES_DIR", str(INSTANCE_DIR / "outbox"))
+    # a failed send is tried again after BACKOFF, 2×, 4×… seconds, up to MAX_ATTEMPTS sends
+    MESSAGES_MAX_ATTEMPTS = _env_number("COOPREG_MESSAGES_MAX_ATTEMPTS", 5, 1)
+    MESSAGES_BACKOFF_SECONDS = _env_number("COOPREG_MESSAGES_BACKOFF_SECONDS", 60, 1)
+    # messages to one member in one day (the one-time codes they ask for not counted)
+    MESSAGES_PER_MEMBER_DAY = _env_number("COOPREG_MESSAGES_PER_MEMBER_DAY", 3, 1)
+    # no message leaves between these hours (local time of MESSAGES_TIMEZONE), "21-7";
+    # one-time codes do: the member is waiting for theirs
+    MESSAGES_QUIET_HOURS = os.environ.get("COOPREG_MESSAGES_QUIET_HOURS", "21-7")
+    MESSAGES_TIMEZONE = os.environ.get("COOPREG_MESSAGES_TIMEZONE", "UTC")
+    # reminders of a due are queued this many days before its due date
+    MESSAGES_DUE_REMINDER_DAYS = _env_number("COOPREG_MESSAGES_DUE_REMINDER_DAYS", 3, 0)
+    # how often the worker delivers the outbox and queues the day's reminders
+    MESSAGES_DELIVER_SECONDS = _env_number("COOPREG_MESSAGES_DELIVER_SECONDS", 30, 1, float)
     JOBS_IMMEDIATE = False
     # A running job's lease: its worker renews it every third of this; when it lapses (the
     # worker died) the job runs again, up to JOBS_MAX_ATTEMPTS runs, then fails with a

@@ -25,6 +25,17 @@ from bench.generate import load_members
 
 FLAT = {"rule_kind": "flat", "flat_amount": "1000", "member_share_percent": "60",
         "schedule": "monthly", "due_day": 10, "grace_days": 5, "remittance_deadline_days": 15}
+# the same with the state paying a quarter straight to the institution (issue 17): the
+# service then also writes one payer share per due (`--payers`)
+WITH_STATE = {**FLAT, "member_share_percent": "40",
+              "payers": [{"kind": "state", "name": "Estado", "share_percent": "25",
+                          "through_cooperative": False}]}
+
+# an income-bracket scale (issue 17, `--scale`): three brackets of monthly income, a rate each,
+# the member's and the state's shares per bracket, a presumed-income floor; a tenth of the
+# members declared a new income from July (the service reads the income in force each month)
+WITH_SCALE = {**WITH_STATE, "rule_kind": "scale", "floor": "300000",
+              "scale": "A; 0; 10%; 40; 50\nB; 600000; 11.5%; 60; 30\nC; 1500000; 13%; 80; 10"}
 
 BARE_DUES = """
 INSERT INTO dues (cooperative_id, agreement_id, member_id, registration_id, terms_id,
@@ -39,7 +50,7 @@ WHERE r.agreement_id = :agreement_id
 """
 
 
-def _setup(kind: str, members: int):
+def _setup(kind: str, members: int, payers: bool = False, scale: bool = False):
     """A cooperative with `members` members, each registered under two agreements with the
     same flat terms (one for the service, one for the bare statement)."""
     from flask_migrate import upgrade
@@ -61,7 +72,9 @@ def _setup(kind: str, members: int):
         made = [agreements.create_agreement(
             cooperative, {"institution_id": institution.id, "reference": reference,
                           "valid_from": date(2025, 1, 1), "scheme_ids": [scheme.id]},
-            FLAT, None) for reference in ("BENCH", "BARE")]
+            (WITH_SCALE if scale else WITH_STATE) if (payers or scale) and reference == "BENCH"
+            else FLAT, None)
+            for reference in ("BENCH", "BARE")]
         ids = (cooperative.id, made[0].id, made[0].terms[0].id, made[1].id,
                made[1].terms[0].id)
         db.session.commit()
@@ -76,6 +89,13 @@ def _setup(kind: str, members: int):
                     "FROM members WHERE cooperative_id = :c"),
                     {"a": agreement_id, "c": ids[0], "start": date(2025, 1, 1),
                      "now": datetime.now(UTC)})
+            if scale:
+                conn.execute(sa.text(
+                    "INSERT INTO income_declarations (cooperative_id, member_id, "
+                    "effective_from, income_minor, created_at) "
+                    "SELECT cooperative_id, id, :from, COALESCE(declared_income_minor, 0) * 2, "
+                    ":now FROM members WHERE cooperative_id = :c AND id % 10 = 0"),
+                    {"c": ids[0], "from": date(2025, 7, 1), "now": datetime.now(UTC)})
             conn.execute(sa.text("CREATE TABLE bench_months (period DATE, month_last DATE, "
                                  "due_date DATE, grace_until DATE)"))
             conn.execute(sa.text("INSERT INTO bench_months VALUES (:p, :l, :d, :g)"),
@@ -89,16 +109,22 @@ def _setup(kind: str, members: int):
     return app, url, ids
 
 
-def goal_dues(kind: str, members: int) -> tuple[Goal, object, str, tuple]:
+def goal_dues(kind: str, members: int, payers: bool = False, scale: bool = False
+              ) -> tuple[Goal, object, str, tuple]:
     from coopreg.agreements.models import Agreement
     from coopreg.contributions.services import generate_dues
     from coopreg.core.audit import acting_as
     from coopreg.extensions import db
 
-    goal = Goal(5, f"set-based dues ({kind})", f"dues for {members:,} members × 12 periods "
-                "≤ 3× a bare INSERT … SELECT of the same rows on the same database")
+    what = (", from an income-bracket scale with a state share" if scale
+            else ", with a state share" if payers else "")
+    goal = Goal(5, f"set-based dues ({kind}{what})",
+                f"dues for {members:,} members × 12 periods "
+                "≤ 3× a bare INSERT … SELECT of the same rows on the same database"
+                + (" (the service also writes the state's share of each due)"
+                   if payers or scale else ""))
     app, url, (cooperative_id, agreement_id, _, bare_agreement_id, bare_terms_id) = _setup(
-        kind, members)
+        kind, members, payers, scale)
     with app.app_context(), acting_as(None, "bench"):
         # the baseline: the same rows, written by one bare INSERT … SELECT into `dues` itself
         started = time.perf_counter()
@@ -164,8 +190,8 @@ def goal_reconciliation(kind: str, app, ids) -> Goal:
     return goal
 
 
-def run(kind: str, members: int) -> list[Goal]:
-    goal5, app, url, ids = goal_dues(kind, members)
+def run(kind: str, members: int, payers: bool = False, scale: bool = False) -> list[Goal]:
+    goal5, app, url, ids = goal_dues(kind, members, payers, scale)
     try:
         goal6 = goal_reconciliation(kind, app, ids)
     finally:
@@ -182,9 +208,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--payers", action="store_true",
+                        help="the service's terms name the state as a third payer")
+    parser.add_argument("--scale", action="store_true",
+                        help="the service's terms are an income-bracket scale with a state "
+                             "share (a tenth of the members declare a new income mid-year)")
     args = parser.parse_args()
     for database in args.databases.split(","):
-        for measured in run(database, args.members):
+        for measured in run(database, args.members, args.payers, args.scale):
             print(f"== goal {measured.number} ({database}): "
                   f"{'met' if measured.met else 'NOT met'}", flush=True)
             print("\n".join(measured.lines), flush=True)

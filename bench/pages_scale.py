@@ -1,6 +1,7 @@
 """The pages that grew with the register (issue 25): the collection sheet's first page, the
-coverage-gap report, and the agreement page's / campaign funnel's counts, timed at N members
-on SQLite and PostgreSQL, with the service functions the pages call (no HTTP, no cache).
+coverage-gap report, the agreement page's / campaign funnel's counts, and the admin's and
+secretary's dashboards with nothing kept (the first view after a register change), timed at
+N members on SQLite and PostgreSQL, with the service functions the pages call (no HTTP, no cache).
 
     python -m bench.pages_scale --members 100000 --databases sqlite,postgresql [--reuse]
 
@@ -113,15 +114,29 @@ def measure(kind: str, repeat: int) -> list[tuple[str, float | str]]:
     from coopreg.agreements import services as agreements
     from coopreg.agreements.coverage import coverage_report
     from coopreg.agreements.models import Agreement
+    from coopreg.auth.models import Role
     from coopreg.contributions import services as contributions
     from coopreg.contributions.reports import arrears, reconciliation
     from coopreg.extensions import db
+    from coopreg.reports.dashboard import build_dashboard
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=_url(kind))
+
+    def fresh_dashboard(role):
+        # what the first visitor after a register change waits for: nothing kept
+        app.extensions.pop("coopreg.kept", None)
+        return build_dashboard(agreement.cooperative, role, today=as_of)
+
     results: list[tuple[str, float | str]] = []
     with app.test_request_context():
         agreement = db.session.scalar(sa.select(Agreement))
         as_of = date(2025, 12, 15)
+        from coopreg.members.models import Member
+        from coopreg.members.services import list_members
+
+        someone = db.session.get(Member, 500)
+        word = someone.search_name.split()[-1][:5]  # part of a surname
+        last4 = someone.id_number[-4:]
         pages = {
             "collection sheet, first 500": lambda: contributions.expected_collection(
                 agreement, as_of, limit=500),
@@ -133,6 +148,14 @@ def measure(kind: str, repeat: int) -> list[tuple[str, float | str]]:
             "agreement funnel (no filter)": lambda: agreements.funnel(agreement),
             "agreement funnel (sector filter)": lambda: agreements.funnel(
                 agreement, {"sector": "agriculture"}),
+            f"member search, part of a name ({word!r}), first 50": lambda: list_members(
+                agreement.cooperative_id, q=word),
+            "member search, a name nobody has ('xqzw'), first 50": lambda: list_members(
+                agreement.cooperative_id, q="xqzw"),
+            f"member search, ID's last four digits ({last4}), first 50": lambda: list_members(
+                agreement.cooperative_id, q=last4),
+            "admin dashboard, fresh": lambda: fresh_dashboard(Role.ADMIN),
+            "secretary dashboard, fresh": lambda: fresh_dashboard(Role.SECRETARY),
         }
         for name, page in pages.items():
             try:

@@ -2,7 +2,12 @@
 
     python -m bench.run [--large 1000000] [--small 10000] [--databases sqlite,postgresql]
                         [--money-members 100000] [--lines 100000] [--large-lines 1000000]
-                        [--import-rows 100000] [--goals 1,2,3,4,5,6]
+                        [--import-rows 100000] [--api-members 1000000]
+                        [--goals 1,2,3,4,5,6,7] [--keep]
+
+--keep reports, next to this run's goals, the goals an earlier run measured and this one did
+not (each goal says when it was measured), so long goals can be run one at a time; --goals 0
+--keep measures nothing and writes the report from the saved goals (BENCH_DIR/goals).
 
 Each goal runs on every database named; each figure is a ratio against a bare baseline run in
 the same process, so it holds on a noisy machine.
@@ -12,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_batches, bench_imports, bench_money, bench_pages
-from bench.common import write_report
+from bench import bench_api, bench_batches, bench_imports, bench_money, bench_pages
+from bench.common import save_goal, saved_goals, write_report
 
 
 def main() -> None:
@@ -27,8 +32,12 @@ def main() -> None:
     parser.add_argument("--large-lines", type=int, default=1_000_000,
                         help="goal 3's batch for the memory comparison")
     parser.add_argument("--import-rows", type=int, default=100_000, help="goal 4's file")
-    parser.add_argument("--goals", default="1,2,3,4,5,6",
+    parser.add_argument("--api-members", type=int, default=1_000_000,
+                        help="goal 7's cooperative (the API's members list)")
+    parser.add_argument("--goals", default="1,2,3,4,5,6,7",
                         help="which goals to run (1 and 2 run together, as 5 and 6 do)")
+    parser.add_argument("--keep", action="store_true",
+                        help="report the goals an earlier run measured and this one did not")
     args = parser.parse_args()
     wanted = {int(g) for g in args.goals.split(",")}
     goals = []
@@ -36,6 +45,7 @@ def main() -> None:
     def keep(goal, kind):
         goal.number = goal.number + (0.1 if kind == "postgresql" else 0)
         goals.append(goal)
+        save_goal(goal)
         print(f"Goal {goal.number}: {'met' if goal.met else 'NOT met'}", flush=True)
         print("\n".join(goal.lines), flush=True)
 
@@ -54,6 +64,12 @@ def main() -> None:
             print(f"== {kind}: dues and reconciliation", flush=True)
             for goal in bench_money.run(kind, args.money_members):
                 keep(goal, kind)
+        if 7 in wanted:
+            print(f"== {kind}: the API's members list", flush=True)
+            keep(bench_api.run(kind, args.api_members), kind)
+    if args.keep:
+        measured = {g.number for g in goals}
+        goals += [g for g in saved_goals() if g.number not in measured]
     path = write_report(sorted(goals, key=lambda g: g.number))
     print(f"wrote {path}")
 

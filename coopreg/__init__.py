@@ -55,8 +55,16 @@ def _select_locale() -> str:
     the cooperative's; else the browser's (Accept-Language); else English."""
     if not has_request_context():
         return "en"  # the CLI speaks English
-    if getattr(g, "api_token", None) is not None:  # scripts say it in Accept-Language
-        return request.accept_languages.best_match(LANGUAGES) or "en"
+    token = getattr(g, "api_token", None)
+    if token is not None:  # a script says it in Accept-Language; else its owner's language
+        asked = request.accept_languages.best_match(LANGUAGES)
+        if asked:
+            return asked
+        if token.user.locale in LANGUAGES:
+            return token.user.locale
+        cooperative = getattr(token, "cooperative", None)  # a desk's token has none
+        return cooperative.locale[:2] if cooperative is not None \
+            and cooperative.locale[:2] in LANGUAGES else "en"
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = request.cookies.get(LANGUAGE_COOKIE)
@@ -120,11 +128,18 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.batches.views import bp as batches_bp
     from coopreg.contributions.views import bp as contributions_bp
     from coopreg.core import sequences  # noqa: F401 - registers its model
+    from coopreg.federations.desk_views import bp as desk_bp
+    from coopreg.federations.views import bp as federations_bp
+    from coopreg.field.views import bp as field_bp
     from coopreg.home import bp as core_bp
     from coopreg.imports.views import bp as imports_bp
     from coopreg.jobs.views import bp as jobs_bp
     from coopreg.members import versions  # noqa: F401 - registers its flush hook
     from coopreg.members.views import bp as members_bp
+    from coopreg.messaging import events, jobs  # noqa: F401 - listens to the areas below
+    from coopreg.messaging.views import bp as messaging_bp
+    from coopreg.selfservice.views import bp as selfservice_bp
+    from coopreg.selfservice.views import office as selfservice_office_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -135,6 +150,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
     app.register_blueprint(batches_bp, url_prefix="/batches")
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
+    app.register_blueprint(federations_bp, url_prefix="/federation")
+    app.register_blueprint(desk_bp, url_prefix="/desk")
+    app.register_blueprint(messaging_bp, url_prefix="/messages")
+    app.register_blueprint(selfservice_bp, url_prefix="/me")
+    app.register_blueprint(selfservice_office_bp, url_prefix="/self-service")
+    app.register_blueprint(field_bp, url_prefix="/field")
 
     from coopreg.api import init_api
 
@@ -146,18 +167,49 @@ def _connect_areas() -> None:
     here, above them both."""
     from coopreg.agreements.documents import SEALED_BATCHES_CARRYING
     from coopreg.batches.services import (
+        BATCH_PAYMENT,
         BATCH_SOURCES,
         BATCH_TOTALS,
         remittance_files,
         sealed_batches_carrying,
     )
-    from coopreg.contributions.services import remittance_batch_lines, remittance_total
+    from coopreg.contributions.forms import METHOD_CHOICES
+    from coopreg.contributions.services import (
+        ReceiptInput,
+        owed_by_members,
+        record_receipt,
+        remittance_batch_lines,
+        remittance_payment,
+        remittance_total,
+    )
     from coopreg.contributions.views import REMITTANCE_FILES
+    from coopreg.field.services import LEDGER
 
     BATCH_SOURCES["remittance"] = remittance_batch_lines
     BATCH_TOTALS["remittance"] = remittance_total
+    BATCH_PAYMENT["remittance"] = remittance_payment
     SEALED_BATCHES_CARRYING["batches"] = sealed_batches_carrying
     REMITTANCE_FILES["batches"] = remittance_files
+    from coopreg.agreements.services import REGISTERED_ELSEWHERE
+    from coopreg.auth.access import OUTSIDE_ROLES
+    from coopreg.federations.services import federation_home, registered_elsewhere
+
+    REGISTERED_ELSEWHERE["federations"] = registered_elsewhere
+    OUTSIDE_ROLES["federations"] = federation_home
+    from coopreg.batches.views import BATCH_NOTES
+    from coopreg.federations.desk import batch_notes, desk_home
+
+    OUTSIDE_ROLES["desk"] = desk_home
+    BATCH_NOTES["desk"] = batch_notes
+    from coopreg.api.auth import OUTSIDE_TOKENS
+    from coopreg.api.batches import OUTSIDE_BATCHES
+    from coopreg.auth.models import OutsideRole
+    from coopreg.federations.desk import DeskBatches, authenticate_desk_token
+
+    OUTSIDE_TOKENS["desk"] = authenticate_desk_token
+    OUTSIDE_BATCHES[OutsideRole.INSTITUTION] = DeskBatches
+    LEDGER.update(record_receipt=record_receipt, receipt_input=ReceiptInput, owed=owed_by_members,
+                  method_choices=lambda: [(value, str(label)) for value, label in METHOD_CHOICES])
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -204,6 +204,11 @@ def worker_command(workers):
     stop = threading.Event()
     threading.Thread(target=supervise_forever, args=(app, stop), name="jobs-supervisor",
                      daemon=True).start()
+    # the outbox: the day's reminders and the messages due, handed to this worker
+    from coopreg.messaging.jobs import schedule_forever
+
+    threading.Thread(target=schedule_forever, args=(app, stop), name="messages-scheduler",
+                     daemon=True).start()
     try:
         huey.create_consumer(workers=workers, worker_type="thread").run()
     finally:
@@ -318,6 +323,12 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(dues_cli)
     from coopreg.imports.cli import members_cli
     app.cli.add_command(members_cli)
+    from coopreg.federations.cli import federations_cli
+
+    app.cli.add_command(federations_cli)
+    from coopreg.messaging.cli import reminders_cli
+
+    app.cli.add_command(reminders_cli)
 
 
 def _create_app():

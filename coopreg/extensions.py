@@ -38,6 +38,14 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="fixe
 TRIGRAM_INDEX_PREFIX = "trgm_"
 
 
+# SQLite-only FTS5 table (trigram tokenizer) over the members' name, national ID and phone,
+# kept by triggers (migration 0027), with the shadow tables FTS5 makes; not in the models.
+MEMBERS_SEARCH = "members_search"
+
+
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic autogenerate filter: leave the optional trigram indexes alone."""
+    """Alembic autogenerate filter: leave the optional trigram indexes and the SQLite
+    full-text table alone."""
+    if type_ == "table" and name and name.startswith(MEMBERS_SEARCH):
+        return False
     return not (type_ == "index" and name and name.startswith(TRIGRAM_INDEX_PREFIX))

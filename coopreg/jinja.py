@@ -7,12 +7,13 @@ from flask import Flask, g
 
 from coopreg.auth.forms import ROLE_LABELS
 from coopreg.auth.models import Role
-from coopreg.members.display import show_id
+from coopreg.members.display import show_id, show_tax_number
 from coopreg.members.national_ids import id_type_label
 
 
 def register(app: Flask) -> None:
     app.jinja_env.globals["show_id"] = show_id
+    app.jinja_env.globals["show_tax_number"] = show_tax_number
     app.jinja_env.globals["id_type_label"] = lambda code: id_type_label(
         g.cooperative.country, code, g.cooperative.id_label)
     app.jinja_env.globals["Role"] = Role

@@ -316,6 +316,17 @@ def check_configuration(app: Flask) -> list[Finding]:
                                         "`coopreg db upgrade`"))
     except Exception as error:  # noqa: BLE001 - reported, not raised
         findings.append(Finding("error", f"the database does not answer: {error}"))
+    from coopreg.messaging.channels import describe_channels
+
+    for channel, how, real in describe_channels(config):
+        if how.startswith("misconfigured"):
+            findings.append(Finding("error", f"messages by {channel}: {how}"))
+        elif real:
+            findings.append(Finding("info", f"messages by {channel}: {how}"))
+        else:
+            findings.append(Finding("warning" if production else "info",
+                                    f"messages by {channel}: not configured, written to "
+                                    f"{how.removeprefix('file ')} (development)"))
     if config.get("REDIS_URL"):
         try:
             import redis

@@ -72,6 +72,7 @@ def drop_database(url: str) -> None:
 def make_test_app(url: str, **overrides):
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url,
                       EXPORT_DIR=str(_TMP / "exports"), IMPORT_DIR=str(_TMP / "imports"),
+                      FIELD_PHOTO_DIR=str(_TMP / "photos"),
                       **overrides)
 
 

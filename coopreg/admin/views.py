@@ -52,7 +52,8 @@ def settings():
         with attempt(form) as outcome:
             services.update_settings(cooperative, form.name.data, form.locale.data,
                                      form.id_label.data, form.id_pattern.data,
-                                     form.contact.data, form.founded_on.data)
+                                     form.contact.data, form.founded_on.data,
+                                     tax_number=form.tax_number.data)
         if outcome.ok:
             flash(_("Settings saved."), "success")
             return redirect(url_for("admin.settings"))

@@ -1,5 +1,7 @@
-"""Demo agreements: CCSS-DEMO for CRAGRO (seasonal, a rate of income, amended once) and
-PHIC-DEMO for PHCOOP (monthly, flat), with registrations in every status. Idempotent: an
+"""Demo agreements: CCSS-DEMO for CRAGRO (seasonal, a rate of a presumed income, amended once,
+the state paying a quarter straight to the CCSS) and PHIC-DEMO for PHCOOP (monthly, PhilHealth's
+5 % of income between PHP 10,000 and 100,000, half paid by the cooperative), with
+registrations in every status. Idempotent: an
 agreement that exists is kept as it is."""
 
 from __future__ import annotations
@@ -62,11 +64,15 @@ DEMO_AGREEMENTS = {
         "reference": "CCSS-DEMO",
         "pattern": r"CC-[0-9]{7}",
         "documents": DEFAULT_DOCUMENTS[:2],
-        # coffee harvest in Los Santos: November to February
+        # coffee harvest in Los Santos: November to February. The insured pay on a presumed
+        # income (the floor: the minimum contribution base) and the state contributes its
+        # part straight to the CCSS, as in the collective insurance agreements
         "terms": ({"rule_kind": "rate", "rate_percent": "10", "floor": "300000",
                    "ceiling": "2500000", "member_share_percent": "60",
                    "schedule": "seasonal", "due_months": [11, 12, 1, 2], "due_day": 15,
-                   "grace_days": 10, "remittance_deadline_days": 20},
+                   "grace_days": 10, "remittance_deadline_days": 20,
+                   "payers": [{"kind": "state", "name": "Estado (FODESAF)",
+                               "share_percent": "25", "through_cooperative": False}]},
                   {"rate_percent": "10.5", "floor": "319000",
                    "note": _l("Yearly renewal: new minimum contribution base")}),
         "number": lambda i: f"CC-{1_000_000 + i:07d}",
@@ -85,9 +91,17 @@ DEMO_AGREEMENTS = {
         "reference": "PHIC-DEMO",
         "pattern": r"[0-9]{2}-[0-9]{9}-[0-9]",
         "documents": DEFAULT_DOCUMENTS[:1],
-        "terms": ({"rule_kind": "flat", "flat_amount": "500", "member_share_percent": "50",
+        # PhilHealth's premium for self-earning members: 5 % of the monthly income, on at
+        # least PHP 10,000 and at most PHP 100,000 (PHP 500 to 5,000 a month). The scheme
+        # bills it all to the member; this cooperative pays half, as an employer would
+        # (the demo's choice, said in the terms' note)
+        "terms": ({"rule_kind": "rate", "rate_percent": "5", "floor": "10000",
+                   "ceiling": "100000", "member_share_percent": "50",
                    "schedule": "monthly", "due_day": 10, "grace_days": 5,
-                   "remittance_deadline_days": 15},),
+                   "remittance_deadline_days": 15,
+                   "note": _l("PhilHealth: a rate of 5 %, on monthly income, floor PHP 10,000, "
+                              "ceiling PHP 100,000; the cooperative pays half, as an "
+                              "employer would")},),
         "number": lambda i: f"12-{100_000_000 + i:09d}-{i % 10}",
         # PhilHealth's qualified dependants: the spouse, children under 21, parents
         "families": {"National Health Insurance Program": (("spouse", {}),
@@ -96,7 +110,36 @@ DEMO_AGREEMENTS = {
                                                            ("parent", {}))},
         "dependant_id": lambda i: f"{900_000_000_000 + i:012d}",
     },
+    # Monotributo social: the state pays the tax and pension components and half of the
+    # obra social; the member pays the other half (plain terms here: see below)
+    "ARCOOP": {
+        "institution": ("Agencia de Recaudación y Control Aduanero (ex AFIP)", "ARCA", "AR"),
+        "schemes": (("Monotributo social – obra social", ("medical_care", "maternity")),
+                    ("Monotributo social – componente previsional",
+                     ("old_age", "invalidity", "survivors"))),
+        "reference": "MS-DEMO",
+        "pattern": r"RNE-[0-9]{7}",
+        "documents": DEFAULT_DOCUMENTS[:1],
+        "terms": ({"rule_kind": "flat", "flat_amount": "9000", "member_share_percent": "50",
+                   "schedule": "monthly", "due_day": 20, "grace_days": 10,
+                   "remittance_deadline_days": 10},),
+        "number": lambda i: f"RNE-{2_000_000 + i:07d}",
+        # the obra social's adherentes: spouse or partner, children under 21 (25 while
+        # studying, any age with a disability)
+        "families": {"Monotributo social – obra social": (
+            ("spouse", {}), ("child", {"max_age": 20, "student_max_age": 25,
+                                       "disabled_any_age": True}))},
+        "dependant_id": lambda i: _cuil(f"20{50_000_000 + i:08d}"),
+    },
 }
+
+
+def _cuil(head: str) -> str:
+    """A CUIL from its prefix and DNI, with the check digit python-stdnum computes."""
+    from stdnum.ar import cuit
+
+    return head + cuit.calc_check_digit(head)
+
 
 # The share of enrolled members aimed at each status (the rest stay pending).
 TARGETS = ((S.REGISTERED, 0.50), (S.SUBMITTED, 0.10), (S.READY, 0.10), (S.REJECTED, 0.10),
@@ -202,10 +245,10 @@ def load_demo_agreement(cooperative: Cooperative, seed: int) -> str:
                       "signed_on": start - timedelta(days=30), "valid_from": start,
                       "member_number_pattern": spec["pattern"],
                       "scheme_ids": [s.id for s in schemes], "document_type_ids": documents},
-        first, None)
+        {k: str(v) if k == "note" else v for k, v in first.items()}, None)
     for amendment in amendments:
         amendment = {k: str(v) if k == "note" else v for k, v in amendment.items()}
-        services.amend_terms(agreement, {**first, **amendment,
+        services.amend_terms(agreement, {**first, "note": None, **amendment,
                                          "effective_from": date(today.year, 1, 1)}, None)
 
     members = db.session.scalars(select(Member).where(

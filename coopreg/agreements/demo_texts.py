@@ -1,6 +1,6 @@
 """The demo schemes' texts for members (the awareness sheet): what each scheme gives and how
-to claim it, as a cooperative would type them — in Spanish for the Costa Rican cooperative, in
-English for the Philippine one. Phone numbers and addresses are made up."""
+to claim it, as a cooperative would type them — in Spanish for the Costa Rican and Argentine
+cooperatives, in English for the Philippine one. Phone numbers and addresses are made up."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ COOPERATIVE_CONTACTS = {
               "lunes a viernes, 7:00 a 16:00",
     "PHCOOP": "Barangay hall annex, Poblacion · Mobile 0917 000 0000 · Monday to Saturday, "
               "8 am to 5 pm",
+    "ARCOOP": "Av. Provincial 1234, San Justo, La Matanza · Tel. 11 4651-0000 · lunes a "
+              "viernes, 9 a 17 h",
 }
 
 # (cooperative code, scheme name) → (what members get, how to claim)

@@ -378,6 +378,42 @@ def dependants_cover(cooperative_id: int, registration_ids: list[int]
     return found
 
 
+def surcharges_by_relation(agreement: Agreement) -> dict[DependantRelation, int]:
+    """Per relation, what a covered dependant costs the member each period under the agreement
+    (the highest surcharge of its schemes' family rules); relations with no surcharge are
+    left out, so an agreement whose families are free gives {}."""
+    found: dict[DependantRelation, int] = {}
+    for rule in family_rules(agreement.cooperative_id, scheme_ids_of(agreement)):
+        if rule.surcharge_minor:
+            found[rule.relation] = max(found.get(rule.relation, 0), rule.surcharge_minor)
+    return found
+
+
+def surcharge_minor_for(agreement: Agreement, member: Member, month: date,
+                        surcharges: dict[DependantRelation, int] | None = None) -> int:
+    """What the member's covered dependants add to the member's share of the due of `month`
+    under the agreement: each dependant registered with the member's registration, covered
+    by the month's end (or with no start date), costs its relation's surcharge. Dues
+    generation computes the same in SQL (`contributions.services._surcharge_sql`)."""
+    surcharges = surcharges_by_relation(agreement) if surcharges is None else surcharges
+    if not surcharges:
+        return 0
+    last = date(month.year + month.month // 12, month.month % 12 + 1, 1).toordinal() - 1
+    relations = db.session.scalars(
+        select(Dependant.relation)
+        .join(DependantRegistration, DependantRegistration.dependant_id == Dependant.id)
+        .join(Registration, Registration.id == DependantRegistration.registration_id)
+        .where(DependantRegistration.cooperative_id == agreement.cooperative_id,
+               Registration.cooperative_id == agreement.cooperative_id,
+               Dependant.cooperative_id == agreement.cooperative_id,
+               Registration.agreement_id == agreement.id,
+               Registration.member_id == member.id,
+               DependantRegistration.status == DependantStatus.REGISTERED,
+               (DependantRegistration.coverage_start.is_(None))
+               | (DependantRegistration.coverage_start <= date.fromordinal(last))))
+    return sum(surcharges.get(relation, 0) for relation in relations)
+
+
 def scheme_ids_of(agreement: Agreement) -> list[int]:
     return list(db.session.scalars(select(AgreementScheme.scheme_id).where(
         AgreementScheme.cooperative_id == agreement.cooperative_id,

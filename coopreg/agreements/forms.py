@@ -23,6 +23,7 @@ from coopreg.agreements.models import (
     MEMBER_BENEFITS_MAX,
     DependantStatus,
     OutsideSource,
+    PayerKind,
     RegistrationStatus,
     RuleKind,
     Schedule,
@@ -45,7 +46,19 @@ SCHEDULE_LABELS = labels_for(Schedule, {
 RULE_LABELS = labels_for(RuleKind, {
     RuleKind.FLAT: _l("A flat amount per period"),
     RuleKind.RATE: _l("A rate of the member's declared income"),
+    RuleKind.SCALE: _l("A scale of income brackets"),
+    RuleKind.CATEGORY: _l("A scale of categories members are placed in"),
 })
+
+PAYER_LABELS = labels_for(PayerKind, {
+    PayerKind.MEMBER: _l("The member"),
+    PayerKind.COOPERATIVE: _l("The cooperative"),
+    PayerKind.STATE: _l("The state"),
+    PayerKind.THIRD_PARTY: _l("Another third party"),
+})
+
+PAYER_CHOICES = choices([("", _l("None")), (PayerKind.STATE.value, PAYER_LABELS[PayerKind.STATE]),
+                         (PayerKind.THIRD_PARTY.value, PAYER_LABELS[PayerKind.THIRD_PARTY])])
 
 REGISTRATION_STATUS_LABELS = labels_for(RegistrationStatus, {
     RegistrationStatus.PENDING: _l("Pending"),
@@ -170,12 +183,48 @@ class TermsFields(FlaskForm):
         _l("Remittance deadline (days after the period's end)"), default=15,
         validators=[Optional(), NumberRange(0, 365)])
 
+    scale = TextAreaField(
+        _l("The scale (one row a line)"), validators=[Optional(), Length(max=4000)],
+        description=_l("For a scale only. Each line: code; income from (brackets; empty for "
+                       "categories); amount per period, or a rate ending in %; the member's "
+                       "share %; the first other payer's share %; the second's. Empty "
+                       "shares are the terms' own. Example: A; 0; 10%; 40; 50"))
+    suspended_no_dues = BooleanField(
+        _l("Suspended registrations owe no dues"),
+        description=_l("From the first month that starts after the suspension."))
+    # up to two third parties (the state, a municipality, a donor); the cooperative pays what
+    # the member and they leave
+    payer1_kind = SelectField(_l("Third payer"), choices=PAYER_CHOICES, default="")
+    payer1_name = StringField(_l("Its name"), validators=[Optional(), Length(max=120)],
+                              description=_l("For example: Estado (FODESAF), Municipalidad."))
+    payer1_share_percent = StringField(_l("Its share (%)"),
+                                       validators=[Optional(), Length(max=10)])
+    payer1_fixed_amount = MoneyField(_l("Or a fixed amount per period"), required=False)
+    payer1_direct = BooleanField(_l("Pays the institution directly (not through the "
+                                    "cooperative)"))
+    payer2_kind = SelectField(_l("Another payer"), choices=PAYER_CHOICES, default="")
+    payer2_name = StringField(_l("Its name"), validators=[Optional(), Length(max=120)])
+    payer2_share_percent = StringField(_l("Its share (%)"),
+                                       validators=[Optional(), Length(max=10)])
+    payer2_fixed_amount = MoneyField(_l("Or a fixed amount per period"), required=False)
+    payer2_direct = BooleanField(_l("Pays the institution directly (not through the "
+                                    "cooperative)"))
+
     TERMS_FIELDS = ("rule_kind", "flat_amount", "rate_percent", "floor", "ceiling",
                     "member_share_percent", "schedule", "due_months", "due_day", "grace_days",
                     "remittance_deadline_days")
 
     def terms_data(self) -> dict:
         data = {name: getattr(self, name).data for name in self.TERMS_FIELDS}
+        data["suspended_accrue"] = not self.suspended_no_dues.data
+        data["scale"] = self.scale.data or ""
+        data["payers"] = [
+            {"kind": getattr(self, f"payer{i}_kind").data,
+             "name": getattr(self, f"payer{i}_name").data,
+             "share_percent": getattr(self, f"payer{i}_share_percent").data,
+             "fixed_amount": getattr(self, f"payer{i}_fixed_amount").data,
+             "through_cooperative": not getattr(self, f"payer{i}_direct").data}
+            for i in (1, 2) if getattr(self, f"payer{i}_kind").data]
         if hasattr(self, "effective_from"):
             data["effective_from"] = self.effective_from.data
             data["note"] = self.note.data
@@ -252,3 +301,21 @@ class OutsideCoverageForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.source.choices = choices((s.value, label)
                                       for s, label in OUTSIDE_SOURCE_LABELS.items())
+
+
+class CategoryPlacementForm(FlaskForm):
+    """Place a member in a category of the agreement's scale from a date."""
+
+    member_number = StringField(_l("Member number"), validators=[DataRequired(),
+                                                                 Length(max=40)])
+    code = SelectField(_l("Category"))
+    effective_from = DateField(_l("From"), validators=[DataRequired()])
+
+
+class IncomeDeclarationForm(FlaskForm):
+    """A member's declared income from a date (moves them between a scale's brackets)."""
+
+    member_number = StringField(_l("Member number"), validators=[DataRequired(),
+                                                                 Length(max=40)])
+    income = MoneyField(_l("Declared monthly income"))
+    effective_from = DateField(_l("From"), validators=[DataRequired()])

@@ -29,7 +29,7 @@ from coopreg.core.labels import label
 from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
-from coopreg.members.models import Dependant, DependantRelation, Member
+from coopreg.members.models import Dependant, DependantRelation, IncomeDeclaration, Member
 
 
 class Branch(enum.StrEnum):
@@ -50,6 +50,17 @@ class Branch(enum.StrEnum):
 class RuleKind(enum.StrEnum):
     FLAT = "flat"  # a fixed amount per period
     RATE = "rate"  # a rate of the member's declared income, between a floor and a ceiling
+    SCALE = "scale"  # income brackets (`ScaleRow`): the member's income places them
+    CATEGORY = "category"  # categories (`ScaleRow`) a member is placed in (`CategoryPlacement`)
+
+
+class PayerKind(enum.StrEnum):
+    """Who pays a share of a due. The member and the cooperative are on every agreement; the
+    state and other third parties (a municipality, a donor) are named on the terms."""
+    MEMBER = "member"
+    COOPERATIVE = "cooperative"
+    STATE = "state"
+    THIRD_PARTY = "third_party"
 
 
 class Schedule(enum.StrEnum):
@@ -273,10 +284,16 @@ class AgreementTerms(CooperativeOwned, db.Model):
     grace_days: Mapped[int] = mapped_column(Integer)
     remittance_deadline_days: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(String(300))
+    # whether a registration suspended before a month starts still owes that month
+    suspended_accrue: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     agreement: Mapped[Agreement] = relationship(back_populates="terms")
+    third_payers: Mapped[list[TermsPayer]] = relationship(
+        order_by="TermsPayer.position", lazy="selectin", viewonly=True)
+    scale_rows: Mapped[list[ScaleRow]] = relationship(
+        order_by="ScaleRow.position", lazy="selectin", viewonly=True)
 
     @property
     def month_list(self) -> list[int]:
@@ -291,9 +308,93 @@ class AgreementTerms(CooperativeOwned, db.Model):
                 f"{self.rule_kind} {self.schedule}>")
 
 
+class TermsPayer(CooperativeOwned, db.Model):
+    """A third party (the state, a municipality, a donor) that pays a share of every due under
+    one set of terms: a percentage of the due (`share_bp`) or a fixed amount per period
+    (`fixed_minor`), and whether its money passes through the cooperative or goes to the
+    institution directly. Part of the terms, so append-only like them: an amendment names its
+    payers again. The member's share is the terms' `member_share_bp`; the cooperative pays
+    the rest (see `agreements.services.split_due`)."""
+
+    __tablename__ = "terms_payers"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("terms_id", "position"),
+                      UniqueConstraint("terms_id", "name"))
+
+    terms_id: Mapped[int] = mapped_column(ForeignKey("agreement_terms.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[PayerKind] = mapped_column(enum_column(PayerKind))
+    name: Mapped[str] = mapped_column(String(120))
+    share_bp: Mapped[int | None] = mapped_column(Integer)
+    fixed_minor: Mapped[int | None] = mapped_column(BigInteger)
+    through_cooperative: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:
+        return f"<TermsPayer {self.name!r} of terms {self.terms_id}>"
+
+
+class ScaleRow(CooperativeOwned, db.Model):
+    """One row of a contribution scale (issue 17): an income bracket (from `income_from_minor`
+    up to the next bracket's start; the CCSS independent-worker scale) or a category a member
+    is placed in (Monotributo's), by its `code`. Each row gives a fixed amount per period
+    (`amount_minor`) or a rate of the member's income (`rate_bp`), and may give its own
+    member's share and third parties' shares (`payer1_share_bp`, `payer2_share_bp`: the
+    terms' first and second third payer); a share left empty is the terms' own. Part of the
+    terms, so never changed: an amendment names its rows again."""
+
+    __tablename__ = "terms_scale_rows"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("terms_id", "position"),
+                      UniqueConstraint("terms_id", "code"))
+
+    terms_id: Mapped[int] = mapped_column(ForeignKey("agreement_terms.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40))
+    income_from_minor: Mapped[int | None] = mapped_column(BigInteger)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    rate_bp: Mapped[int | None] = mapped_column(Integer)
+    member_share_bp: Mapped[int | None] = mapped_column(Integer)
+    payer1_share_bp: Mapped[int | None] = mapped_column(Integer)
+    payer2_share_bp: Mapped[int | None] = mapped_column(Integer)
+
+    def payer_share_bp(self, index: int) -> int | None:
+        """The row's own share for the terms' third payer at `index` (0 or 1), if any."""
+        return (self.payer1_share_bp, self.payer2_share_bp)[index] if index < 2 else None
+
+    def __repr__(self) -> str:
+        return f"<ScaleRow {self.code!r} of terms {self.terms_id}>"
+
+
+class CategoryPlacement(CooperativeOwned, db.Model):
+    """A member placed in a category of an agreement's scale from a date (by the category's
+    code, which amendments keep). The latest placement on or before a period's first day is
+    the member's category for that period; a member with none owes no due under a category
+    scale (generation names them). Kept, never changed: a move is a newer placement."""
+
+    __tablename__ = "category_placements"
+    __audited__ = True
+    __table_args__ = (Index("ix_category_placements_coop_agreement_member", "cooperative_id",
+                            "agreement_id", "member_id", "effective_from", unique=True),)
+
+    cooperative_index = False
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return (f"<CategoryPlacement member={self.member_id} {self.code!r} "
+                f"from {self.effective_from}>")
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_terms_changes(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (TermsPayer, ScaleRow, CategoryPlacement, IncomeDeclaration)) and (
+                obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("agreement terms are kept as amendments: never changed")
         if isinstance(obj, AgreementTerms) and (obj in session.deleted
                                                 or session.is_modified(obj)):
             raise RuntimeError("agreement terms are kept as amendments: never changed")
@@ -492,3 +593,25 @@ class OutsideCoverage(CooperativeOwned, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<OutsideCoverage {self.branch} of member {self.member_id} ({self.source})>"
+
+
+class RegistrationCount(db.Model):
+    """How many registrations an agreement holds in each status, split by their member's
+    status, and how many of them are flagged for exit — kept by database triggers in the same
+    transaction as every registration's insert, transition (one row or a batch's set-based
+    move) and delete, and every member's status change (migration 0027). With `MemberCount`
+    it answers the funnel, and "active members not enrolled" (active members − registrations
+    held by active members), without reading the register. Never written by the application."""
+
+    __tablename__ = "registration_counts"
+
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    member_status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    flagged: Mapped[int] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return (f"<RegistrationCount agreement={self.agreement_id} {self.status}/"
+                f"{self.member_status}={self.n}>")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -40,15 +40,21 @@ from coopreg.agreements.models import (
     AgreementScheme,
     AgreementTerms,
     Branch,
+    CategoryPlacement,
     Institution,
+    PayerKind,
     Registration,
+    RegistrationCount,
     RegistrationEvent,
     RegistrationStatus,
     RuleKind,
+    ScaleRow,
     Schedule,
     Scheme,
     SchemeBranch,
+    TermsPayer,
 )
+from coopreg.agreements.signals import registration_moved
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import label
@@ -59,9 +65,16 @@ from coopreg.core.sorting import Sorted, Sorts
 from coopreg.core.text import fold
 from coopreg.core.validation import choice, clean_text
 from coopreg.extensions import db
-from coopreg.members.models import Member, MemberDocument, MemberStatus, Sector, Sex
+from coopreg.members.models import (
+    Member,
+    MemberCount,
+    MemberDocument,
+    MemberStatus,
+    Sector,
+    Sex,
+)
 from coopreg.members.national_ids import id_types_for, normalise_id
-from coopreg.members.services import search_condition
+from coopreg.members.services import income_on, search_condition
 from coopreg.members.signals import member_left
 
 S = RegistrationStatus
@@ -283,10 +296,7 @@ def create_agreement(cooperative: Cooperative, data: dict, terms: dict,
     db.session.add(agreement)
     _set_links(agreement, schemes, documents)
     db.session.flush()
-    db.session.add(AgreementTerms(cooperative_id=cooperative.id, agreement_id=agreement.id,
-                                  created_by_id=actor_id, created_at=utcnow(), **terms_values))
-    db.session.flush()
-    db.session.expire(agreement, ["terms"])
+    _add_terms(agreement, terms_values, actor_id)
     return agreement
 
 
@@ -384,9 +394,12 @@ def clean_terms(currency: str, data: dict) -> dict:
         if values["flat_amount_minor"] == 0:
             raise DomainError(_("The amount per period must be more than zero."),
                               field="flat_amount")
+    elif rule == RuleKind.CATEGORY:
+        pass
     else:
-        values["rate_bp"] = _percent_bp(data.get("rate_percent"), "rate_percent",
-                                        _("Rate"), allow_zero=False)
+        if rule == RuleKind.RATE:  # a scale's rows say their amount or rate
+            values["rate_bp"] = _percent_bp(data.get("rate_percent"), "rate_percent",
+                                            _("Rate"), allow_zero=False)
         values["floor_minor"] = _money(data.get("floor"), currency, "floor",
                                        _("Income floor"), required=False)
         values["ceiling_minor"] = _money(data.get("ceiling"), currency, "ceiling",
@@ -419,7 +432,191 @@ def clean_terms(currency: str, data: dict) -> dict:
         data.get("remittance_deadline_days") or 0, 0, 365, "remittance_deadline_days",
         _("Remittance deadline"))
     values["note"] = _text(data.get("note"), 300, "note", _("The note"), required=False)
+    values["suspended_accrue"] = bool(data.get("suspended_accrue", True))
+    values["payers"] = clean_payers(currency, data.get("payers") or (),
+                                    values["member_share_bp"])
+    values["scale"] = (clean_scale(currency, rule, data.get("scale"), values["member_share_bp"],
+                                   values["payers"])
+                       if rule in (RuleKind.SCALE, RuleKind.CATEGORY) else [])
     return values
+
+
+SCALE_MAX_ROWS = 40
+
+
+def parse_scale_text(text: str) -> list[dict]:
+    """A scale as typed on the terms form, one row a line, fields separated by ';': code;
+    income from (brackets; empty for categories); amount per period, or a rate ending in '%'
+    (brackets only); the member's share %; the first third payer's share %; the second's.
+    Empty shares are the terms' own. Blank lines are skipped."""
+    rows = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        cells = [c.strip() for c in line.split(";")]
+        if len(cells) < 3 or len(cells) > 6:
+            raise DomainError(_("Line %(n)d of the scale: write code; income from; amount or "
+                                "rate %%; member %%; payer %%; payer %% (3 to 6 fields).",
+                                n=number), field="scale")
+        cells += [""] * (6 - len(cells))
+        amount = cells[2]
+        rows.append({"line": number, "code": cells[0], "income_from": cells[1],
+                     "amount": "" if amount.endswith("%") else amount,
+                     "rate_percent": amount[:-1] if amount.endswith("%") else "",
+                     "member_share_percent": cells[3], "payer1_share_percent": cells[4],
+                     "payer2_share_percent": cells[5]})
+    return rows
+
+
+def scale_text(terms: AgreementTerms, currency: str) -> str:
+    """The terms' scale written as `parse_scale_text` reads it (the form of an amendment
+    starts from it)."""
+    def pct(bp):
+        return "" if bp is None else f"{bp // 100}.{bp % 100:02d}".rstrip("0").rstrip(".")
+
+    def plain(minor):
+        amount = from_minor(minor, currency)
+        return str(amount.to_integral_value()) if amount == amount.to_integral_value() else (
+            str(amount))
+
+    lines = []
+    for row in terms.scale_rows:
+        amount = (f"{pct(row.rate_bp)}%" if row.rate_bp is not None
+                  else plain(row.amount_minor))
+        income = "" if row.income_from_minor is None else plain(row.income_from_minor)
+        cells = [row.code, income, amount, pct(row.member_share_bp),
+                 pct(row.payer1_share_bp), pct(row.payer2_share_bp)]
+        while len(cells) > 3 and not cells[-1]:
+            cells.pop()
+        lines.append("; ".join(cells))
+    return "\n".join(lines)
+
+
+def clean_scale(currency: str, rule: RuleKind, rows: Any, member_share_bp: int,
+                payers: list[dict]) -> list[dict]:
+    """Check a scale and return its rows' column values, brackets sorted by income. `rows`:
+    the text of the terms form (`parse_scale_text`) or a list of dicts with code, income_from
+    (brackets), amount or rate_percent (a rate: brackets only), member_share_percent,
+    payer1_share_percent, payer2_share_percent. Brackets start at an income of 0 and each
+    starts at a different income; codes are unique; on each row the member's and the third
+    parties' percentages (the row's or the terms') add up to at most 100 %."""
+    if isinstance(rows, str):
+        rows = parse_scale_text(rows)
+    rows = list(rows or ())
+    if not rows:
+        raise DomainError(_("Give the scale's rows: at least one bracket or category."),
+                          field="scale")
+    if len(rows) > SCALE_MAX_ROWS:
+        raise DomainError(_("A scale has at most %(n)d rows.", n=SCALE_MAX_ROWS), field="scale")
+    if len(payers) > 2:
+        raise DomainError(_("A scale's terms name at most two other payers."), field="scale")
+    cleaned, codes = [], set()
+    for index, row in enumerate(rows, start=1):
+        where = _("Line %(n)d of the scale", n=row.get("line", index))
+        code = _text(row.get("code"), 40, "scale", where)
+        if code.casefold() in codes:
+            raise DomainError(_("%(where)s: the code %(code)s is there twice.", where=where,
+                                code=code), field="scale")
+        codes.add(code.casefold())
+        values = {"code": code, "income_from_minor": None, "amount_minor": None,
+                  "rate_bp": None}
+        if rule == RuleKind.SCALE:
+            values["income_from_minor"] = _money(row.get("income_from"), currency, "scale",
+                                                 where, required=True)
+        rate, amount = row.get("rate_percent"), row.get("amount")
+        if rate not in (None, ""):
+            if rule == RuleKind.CATEGORY:
+                raise DomainError(_("%(where)s: a category has an amount per period, not a "
+                                    "rate.", where=where), field="scale")
+            values["rate_bp"] = _percent_bp(rate, "scale", where, allow_zero=False)
+        else:
+            values["amount_minor"] = _money(amount, currency, "scale", where, required=True)
+        values["member_share_bp"] = _percent_bp(row.get("member_share_percent"), "scale",
+                                                where, required=False)
+        total_bp = (member_share_bp if values["member_share_bp"] is None
+                    else values["member_share_bp"])
+        for i in (1, 2):
+            share = _percent_bp(row.get(f"payer{i}_share_percent"), "scale", where,
+                                required=False)
+            if share is not None and len(payers) < i:
+                raise DomainError(_("%(where)s: a share for a payer the terms do not name.",
+                                    where=where), field="scale")
+            values[f"payer{i}_share_bp"] = share
+            if share is not None:
+                total_bp += share
+            elif len(payers) >= i and payers[i - 1]["share_bp"] is not None:
+                total_bp += payers[i - 1]["share_bp"]
+        if total_bp > BP:
+            raise DomainError(_("%(where)s: the shares add up to more than 100 %%.",
+                                where=where), field="scale")
+        cleaned.append(values)
+    if rule == RuleKind.SCALE:
+        cleaned.sort(key=lambda r: r["income_from_minor"])
+        starts = [r["income_from_minor"] for r in cleaned]
+        if starts[0] != 0:
+            raise DomainError(_("The first bracket starts at an income of 0."), field="scale")
+        if len(set(starts)) != len(starts):
+            raise DomainError(_("Two brackets start at the same income."), field="scale")
+    for position, values in enumerate(cleaned, start=1):
+        values["position"] = position
+    return cleaned
+
+
+def clean_payers(currency: str, payers: Iterable[dict], member_share_bp: int) -> list[dict]:
+    """Check the third parties of a set of terms and return their column values. Each payer:
+    kind (state|third_party), name, share_percent or fixed_amount (one of the two), and
+    through_cooperative. The member's share and the third parties' percentages together may
+    not exceed 100 %: the cooperative pays what is left."""
+    cleaned, names = [], set()
+    total_bp = member_share_bp
+    for position, payer in enumerate(payers, start=1):
+        kind = choice(PayerKind, payer.get("kind"), "payers", _("Payer"))
+        if kind not in (PayerKind.STATE, PayerKind.THIRD_PARTY):
+            raise DomainError(_("Name only the state or other third parties here: the "
+                                "member's share is above and the cooperative pays the rest."),
+                              field="payers")
+        name = _text(payer.get("name"), 120, "payers", _("The payer's name"))
+        if name.casefold() in names:
+            raise DomainError(_("Each payer is named once: %(name)s.", name=name),
+                              field="payers")
+        names.add(name.casefold())
+        share_percent, fixed = payer.get("share_percent"), payer.get("fixed_amount")
+        if (share_percent in (None, "")) == (fixed in (None, "")):
+            raise DomainError(_("Give %(name)s either a percentage or a fixed amount per "
+                                "period.", name=name), field="payers")
+        share_bp = fixed_minor = None
+        if share_percent not in (None, ""):
+            share_bp = _percent_bp(share_percent, "payers", _("The payer's share"),
+                                   allow_zero=False)
+            total_bp += share_bp
+        else:
+            fixed_minor = _money(fixed, currency, "payers", _("The payer's amount"),
+                                 required=True)
+        cleaned.append({"position": position, "kind": kind, "name": name,
+                        "share_bp": share_bp, "fixed_minor": fixed_minor,
+                        "through_cooperative": bool(payer.get("through_cooperative", True))})
+    if total_bp > BP:
+        raise DomainError(_("The member's share and the other payers' percentages add up to "
+                            "more than 100 %."), field="payers")
+    return cleaned
+
+
+def _add_terms(agreement: Agreement, values: dict, actor_id: int | None) -> AgreementTerms:
+    payers = values.pop("payers", [])
+    scale = values.pop("scale", [])
+    terms = AgreementTerms(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
+                           created_by_id=actor_id, created_at=utcnow(), **values)
+    db.session.add(terms)
+    db.session.flush()
+    for payer in payers:
+        db.session.add(TermsPayer(cooperative_id=agreement.cooperative_id, terms_id=terms.id,
+                                  **payer))
+    for row in scale:
+        db.session.add(ScaleRow(cooperative_id=agreement.cooperative_id, terms_id=terms.id,
+                                **row))
+    db.session.flush()
+    db.session.expire(agreement, ["terms"])
+    return terms
 
 
 def amend_terms(agreement: Agreement, data: dict, actor_id: int | None) -> AgreementTerms:
@@ -437,12 +634,7 @@ def amend_terms(agreement: Agreement, data: dict, actor_id: int | None) -> Agree
                           field="effective_from")
     if agreement.valid_to is not None and values["effective_from"] > agreement.valid_to:
         raise DomainError(_("The agreement ends before that date."), field="effective_from")
-    terms = AgreementTerms(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
-                           created_by_id=actor_id, created_at=utcnow(), **values)
-    db.session.add(terms)
-    db.session.flush()
-    db.session.expire(agreement, ["terms"])
-    return terms
+    return _add_terms(agreement, values, actor_id)
 
 
 def terms_on(agreement: Agreement, day: date) -> AgreementTerms | None:
@@ -514,6 +706,34 @@ def member_share_minor(total_minor: int, member_share_bp: int) -> int:
     return half_up(total_minor * member_share_bp, BP)
 
 
+def split_due(total_minor: int, member_share_bp: int,
+              third_parties: Iterable[tuple[int | None, int | None]]) -> tuple[int, list[int], int]:
+    """(the member's share, each third party's share, the cooperative's share) of a due of
+    `total_minor`. The member's share is rounded half up (as ever); each third party in turn
+    pays its percentage (rounded half up) or its fixed amount, but never more than what is
+    left of the due; the cooperative pays the rest. So the shares are never negative and add
+    up to the due to the minor unit, whatever the rounding. `third_parties`: (share_bp,
+    fixed_minor) pairs, one of the two set. Dues generation computes the same in SQL."""
+    member = member_share_minor(total_minor, member_share_bp)
+    left = total_minor - member
+    shares = []
+    for share_bp, fixed_minor in third_parties:
+        wanted = fixed_minor if fixed_minor is not None else half_up(total_minor * share_bp, BP)
+        share = min(wanted, left)
+        shares.append(share)
+        left -= share
+    return member, shares, left
+
+
+def payers_of(terms: AgreementTerms) -> list[tuple[PayerKind, str | None, bool]]:
+    """The payers of a set of terms in the order their shares are taken: (kind, name — None
+    for the member and the cooperative —, whether the money passes through the
+    cooperative)."""
+    return ([(PayerKind.MEMBER, None, True)]
+            + [(p.kind, p.name, p.through_cooperative) for p in terms.third_payers]
+            + [(PayerKind.COOPERATIVE, None, True)])
+
+
 @dataclass(frozen=True)
 class Period:
     """One due of the schedule: the month it falls in, its dates, and the terms it follows."""
@@ -562,21 +782,45 @@ def due_months(agreement: Agreement, year: int) -> list[int]:
 
 def contribution_for(agreement: Agreement, member: Member,
                      period_date: date) -> tuple[Decimal, Decimal]:
-    """(member share, cooperative share) of the due of the period containing `period_date`.
+    """(member share, cooperative share) of the due of the period containing `period_date`
+    (the third parties' shares, if any, are in `due_shares_for`)."""
+    currency = agreement.cooperative.currency
+    _total, member_share, _thirds, cooperative_share = due_shares_for(agreement, member,
+                                                                      period_date)
+    return from_minor(member_share, currency), from_minor(cooperative_share, currency)
+
+
+def due_shares_for(agreement: Agreement, member: Member, period_date: date
+                   ) -> tuple[int, int, list[int], int]:
+    """(the due's total, the member's share, each third party's share, the cooperative's
+    share), in minor units, of the due of the period containing `period_date`.
 
     Flat rule: the amount per period. Rate rule: rate × the member's declared monthly income,
     raised to the floor and capped at the ceiling, × the months one due stands for
-    (`months_covered`). The total is rounded half-up to the currency's minor unit, the
-    member's share likewise, and the cooperative's share is the rest, so the two always add up
-    to the total. Computed exactly on minor units (`rate_total_minor`, `member_share_minor`),
-    the same arithmetic as the SQL that generates dues in bulk."""
+    (`months_covered`). The total is rounded half-up to the currency's minor unit and split
+    by `split_due`, so the shares always add up to the total. Computed exactly on minor
+    units, the same arithmetic as the SQL that generates dues in bulk. Scales: see
+    `scale_shares`. A family surcharge (`families.surcharge_minor_for`) is added to the total
+    and to the member's share."""
     month = period_date.replace(day=1)
     terms = terms_on(agreement, max(month, agreement.valid_from))
     if terms is None or _month_end(month) < agreement.valid_from or (
             agreement.valid_to is not None and month > agreement.valid_to):
         raise DomainError(_("The agreement has no terms in force on %(date)s.",
                             date=period_date.isoformat()))
-    currency = agreement.cooperative.currency
+    if terms.rule_kind in (RuleKind.SCALE, RuleKind.CATEGORY):
+        total, member_share, thirds, cooperative_share = scale_shares(agreement, terms, member,
+                                                                      month)
+    else:
+        total, member_share, thirds, cooperative_share = _rule_shares(terms, member)
+    # the family surcharge: the member's own, beside the rule's split
+    surcharge = families.surcharge_minor_for(agreement, member, month) if isinstance(
+        member, Member) else 0
+    return total + surcharge, member_share + surcharge, thirds, cooperative_share
+
+
+def _rule_shares(terms: AgreementTerms, member: Member) -> tuple[int, int, list[int], int]:
+    """A flat or rate rule's due and its split (`due_shares_for`, without the surcharge)."""
     if terms.rule_kind == RuleKind.FLAT:
         total = terms.flat_amount_minor
     else:
@@ -587,8 +831,134 @@ def contribution_for(agreement: Agreement, member: Member,
         total = rate_total_minor(income_base_minor(income, terms.floor_minor,
                                                    terms.ceiling_minor),
                                  terms.rate_bp, dues_per_year(terms))
-    member_share = member_share_minor(total, terms.member_share_bp)
-    return from_minor(member_share, currency), from_minor(total - member_share, currency)
+    member_share, thirds, cooperative_share = split_due(
+        total, terms.member_share_bp, [(p.share_bp, p.fixed_minor) for p in terms.third_payers])
+    return total, member_share, thirds, cooperative_share
+
+
+def scale_row_for(terms: AgreementTerms, key: int | str | None) -> ScaleRow | None:
+    """The row of a scale for an income (brackets: the last one starting at or below the
+    income raised to the terms' floor and capped at their ceiling — the presumed income —,
+    no income counting as 0) or a category's code (None when it is not on the scale)."""
+    if terms.rule_kind == RuleKind.CATEGORY:
+        return next((r for r in terms.scale_rows if r.code == key), None)
+    base = income_base_minor(key, terms.floor_minor, terms.ceiling_minor)
+    found = None
+    for row in terms.scale_rows:  # by income_from
+        if row.income_from_minor <= base:
+            found = row
+    return found
+
+
+def scale_shares(agreement: Agreement, terms: AgreementTerms, member: Member, month: date
+                 ) -> tuple[int, int, list[int], int]:
+    """`due_shares_for` under a scale: the member's row for the month (their income in force
+    on its first day, or their category placement), its amount or its rate of the income
+    (floor and ceiling as the terms say), split by the row's shares or the terms'."""
+    if terms.rule_kind == RuleKind.CATEGORY:
+        code = category_on(agreement, member, month)
+        row = scale_row_for(terms, code)
+        if row is None:
+            raise DomainError(_("Member %(number)s is in no category of the scale on "
+                                "%(date)s.", number=member.member_number,
+                                date=month.isoformat()))
+        income = None
+    else:
+        income = income_on(member, month)
+        if income is None and terms.floor_minor is None:
+            raise DomainError(_("Member %(number)s has no declared income.",
+                                number=member.member_number))
+        row = scale_row_for(terms, income)
+    if row.rate_bp is not None:
+        total = rate_total_minor(income_base_minor(income, terms.floor_minor,
+                                                   terms.ceiling_minor),
+                                 row.rate_bp, dues_per_year(terms))
+    else:
+        total = row.amount_minor
+    member_bp = terms.member_share_bp if row.member_share_bp is None else row.member_share_bp
+    thirds_in = []
+    for i, payer in enumerate(terms.third_payers):
+        own = row.payer_share_bp(i)
+        thirds_in.append((own, None) if own is not None else (payer.share_bp, payer.fixed_minor))
+    member_share, thirds, cooperative_share = split_due(total, member_bp, thirds_in)
+    return total, member_share, thirds, cooperative_share
+
+
+def category_on(agreement: Agreement, member: Member, day: date) -> str | None:
+    """The code of the category a member is placed in on a day (the latest placement in force),
+    or None."""
+    return db.session.scalar(
+        select(CategoryPlacement.code)
+        .where(CategoryPlacement.cooperative_id == agreement.cooperative_id,
+               CategoryPlacement.agreement_id == agreement.id,
+               CategoryPlacement.member_id == member.id,
+               CategoryPlacement.effective_from <= day)
+        .order_by(CategoryPlacement.effective_from.desc(), CategoryPlacement.id.desc())
+        .limit(1))
+
+
+def place_in_category(agreement: Agreement, member: Member, code: str | None,
+                      effective_from: date | None, actor_id: int | None) -> CategoryPlacement:
+    """Place a member in a category of the agreement's scale from a date (kept with the earlier
+    placements: the periods before the date keep their category)."""
+    if member.cooperative_id != agreement.cooperative_id:
+        raise DomainError(_("This member is not of this cooperative."), field="member_number")
+    if effective_from is None:
+        raise DomainError(_("Give the date the category takes effect."),
+                          field="effective_from")
+    terms = terms_on(agreement, max(effective_from, agreement.valid_from)) or (
+        agreement.terms[-1] if agreement.terms else None)
+    if terms is None or terms.rule_kind != RuleKind.CATEGORY:
+        raise DomainError(_("The agreement's terms have no categories on %(date)s.",
+                            date=effective_from.isoformat()), field="code")
+    wanted = (code or "").strip().casefold()
+    row = next((r for r in terms.scale_rows if r.code.casefold() == wanted), None)
+    if row is None:
+        raise DomainError(_("Choose one of the scale's categories: %(codes)s.",
+                            codes=", ".join(r.code for r in terms.scale_rows)), field="code")
+    exists_already = db.session.scalar(
+        select(func.count()).select_from(CategoryPlacement)
+        .where(CategoryPlacement.cooperative_id == agreement.cooperative_id,
+               CategoryPlacement.agreement_id == agreement.id,
+               CategoryPlacement.member_id == member.id,
+               CategoryPlacement.effective_from == effective_from))
+    if exists_already:
+        raise DomainError(_("The member already has a category from %(date)s: place them "
+                            "from another date.", date=effective_from.isoformat()),
+                          field="effective_from")
+    placement = CategoryPlacement(cooperative_id=agreement.cooperative_id,
+                                  agreement_id=agreement.id, member_id=member.id,
+                                  code=row.code, effective_from=effective_from,
+                                  recorded_by_id=actor_id, created_at=utcnow())
+    db.session.add(placement)
+    db.session.flush()
+    return placement
+
+
+def registered_member(agreement: Agreement, number: str | None) -> Member:
+    """The member with this member number who has a registration under the agreement."""
+    member = db.session.scalar(
+        select(Member).join(Registration, Registration.member_id == Member.id)
+        .where(Member.cooperative_id == agreement.cooperative_id,
+               Registration.cooperative_id == agreement.cooperative_id,
+               Registration.agreement_id == agreement.id,
+               Member.member_number == (number or "").strip()))
+    if member is None:
+        raise DomainError(_("No member numbered %(number)s is registered under this "
+                            "agreement.", number=(number or "").strip()),
+                          field="member_number")
+    return member
+
+
+def category_placements(agreement: Agreement, limit: int = 50) -> list[tuple]:
+    """The latest placements of an agreement (member, code, from), newest first."""
+    return list(db.session.execute(
+        select(Member, CategoryPlacement.code, CategoryPlacement.effective_from)
+        .join(Member, Member.id == CategoryPlacement.member_id)
+        .where(CategoryPlacement.cooperative_id == agreement.cooperative_id,
+               Member.cooperative_id == agreement.cooperative_id,
+               CategoryPlacement.agreement_id == agreement.id)
+        .order_by(CategoryPlacement.id.desc()).limit(limit)))
 
 
 # ---- registrations --------------------------------------------------------------------------
@@ -691,6 +1061,23 @@ def _check_enrolment(agreement: Agreement, member: Member, today: date) -> None:
     if agreement.valid_to is not None and agreement.valid_to < today:
         raise DomainError(_("Agreement %(ref)s ended on %(date)s.", ref=agreement.reference,
                             date=agreement.valid_to.isoformat()))
+
+
+# Areas above that know of registrations outside this cooperative (the federations: another
+# cooperative of the same federation) answer here: name → check(agreement, member ids) → the
+# ids among them registered or being registered with the same institution elsewhere.
+REGISTERED_ELSEWHERE: dict[str, Callable[[Agreement, list[int]], set[int]]] = {}
+
+
+def registered_elsewhere(agreement: Agreement, member_ids: Iterable[int]) -> set[int]:
+    """The members (of the agreement's cooperative) whose national ID is registered or being
+    registered with the agreement's institution outside the cooperative: a warning for the
+    secretary, never a refusal (the person may have moved)."""
+    ids = sorted({int(i) for i in member_ids})
+    found: set[int] = set()
+    for check in REGISTERED_ELSEWHERE.values():
+        found |= check(agreement, ids)
+    return found
 
 
 def enrol_member(agreement: Agreement, member: Member, actor_id: int | None,
@@ -861,6 +1248,7 @@ def transition_registration(registration: Registration, to_status: RegistrationS
     db.session.flush()
     if to_status == S.TERMINATED:
         families.end_with_members(registration.cooperative_id, [registration.id])
+    registration_moved.send(registration, from_status=current, to_status=to_status)
     return event
 
 
@@ -994,6 +1382,8 @@ def funnel(agreement: Agreement, filters: dict | None = None) -> dict[str, int]:
     campaign page's filters keep (search, sector, sex, locality), so each figure is the
     number of rows of the list it opens with those filters."""
     filters = {k: v for k, v in (filters or {}).items() if v}
+    if not filters:
+        return register_counts(agreement)
 
     def of_agreement(stmt):
         stmt = stmt.where(Registration.cooperative_id == agreement.cooperative_id,
@@ -1017,11 +1407,62 @@ def funnel(agreement: Agreement, filters: dict | None = None) -> dict[str, int]:
     return counts
 
 
+def register_counts(agreement: Agreement) -> dict[str, int]:
+    """The unfiltered funnel from the counters the database keeps (`RegistrationCount`,
+    `MemberCount`, migration 0027): a few rows whatever the size of the register. Not
+    enrolled = active members − registrations of the agreement held by active members."""
+    counts = {s.value: 0 for s in RegistrationStatus}
+    counts["flagged"] = 0
+    enrolled_active = 0
+    for status, member_status, n, flagged in db.session.execute(
+            select(RegistrationCount.status, RegistrationCount.member_status,
+                   RegistrationCount.n, RegistrationCount.flagged)
+            .where(RegistrationCount.cooperative_id == agreement.cooperative_id,
+                   RegistrationCount.agreement_id == agreement.id)):
+        counts[status] = counts.get(status, 0) + n
+        counts["flagged"] += flagged
+        if member_status == MemberStatus.ACTIVE.value:
+            enrolled_active += n
+    counts["not_enrolled"] = active_members(agreement.cooperative_id) - enrolled_active
+    return counts
+
+
+def active_members(cooperative_id: int) -> int:
+    """How many active members the cooperative holds, from `MemberCount` (one row)."""
+    return db.session.scalar(select(MemberCount.n).where(
+        MemberCount.cooperative_id == cooperative_id,
+        MemberCount.status == MemberStatus.ACTIVE.value)) or 0
+
+
+def registrations_by_status(cooperative_id: int) -> dict[int, dict[str, int]]:
+    """agreement id → status → how many registrations, for every agreement of the
+    cooperative, from `RegistrationCount` (a few rows per agreement)."""
+    counts: dict[int, dict[str, int]] = {}
+    for agreement_id, status, n in db.session.execute(
+            select(RegistrationCount.agreement_id, RegistrationCount.status,
+                   func.sum(RegistrationCount.n))
+            .where(RegistrationCount.cooperative_id == cooperative_id)
+            .group_by(RegistrationCount.agreement_id, RegistrationCount.status)):
+        if n:
+            counts.setdefault(agreement_id, {})[status] = int(n)
+    return counts
+
+
+def registrations_in(cooperative_id: int, status: RegistrationStatus) -> int:
+    """How many of the cooperative's registrations are in a status (every agreement), from
+    `RegistrationCount`."""
+    return int(db.session.scalar(select(func.sum(RegistrationCount.n)).where(
+        RegistrationCount.cooperative_id == cooperative_id,
+        RegistrationCount.status == RegistrationStatus(status).value)) or 0)
+
+
 def not_enrolled_count(agreement: Agreement, filters: dict | None = None) -> int:
     """How many active members matching the filters hold no registration in the agreement:
     a count straight over the anti-join (the registrations' unique (member, agreement) index
     answers each probe), no member row is loaded."""
     filters = {k: v for k, v in (filters or {}).items() if v}
+    if not filters:
+        return register_counts(agreement)["not_enrolled"]
     stmt = _not_enrolled(agreement, filters).with_only_columns(func.count())
     return db.session.scalar(stmt) or 0
 

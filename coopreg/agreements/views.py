@@ -21,7 +21,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from coopreg.agreements import documents, services
 from coopreg.agreements.coverage import (
@@ -116,6 +116,20 @@ def _flash_bulk(result: services.BulkResult, done_message: str) -> None:
         flash(_("Nothing was selected."), "warning")
 
 
+def _warn_registered_elsewhere(agreement: Agreement, members: list[Member]) -> None:
+    """Say which of the members just enrolled are registered (or being registered) with the
+    same institution through another cooperative of the federation: nothing more about it."""
+    elsewhere = services.registered_elsewhere(agreement, [m.id for m in members])
+    shown = [m for m in members if m.id in elsewhere]
+    for member in shown[:MAX_REFUSALS_SHOWN]:
+        flash(_("%(number)s %(name)s is registered or being registered with %(institution)s "
+                "through another cooperative of the federation.", number=member.member_number,
+                name=member.full_name, institution=agreement.institution.short_name),
+              "warning")
+    if len(shown) > MAX_REFUSALS_SHOWN:
+        flash(_("… and %(n)d more.", n=len(shown) - MAX_REFUSALS_SHOWN), "warning")
+
+
 # ---- agreements list ------------------------------------------------------------------------
 
 @bp.route("/")
@@ -124,14 +138,11 @@ def list_agreements():
     cooperative = current_cooperative()
     chosen = services.AGREEMENT_SORTS.read(request.args)
     agreements = services.agreements_of(cooperative.id, chosen)
-    counts: dict[int, dict[str, int]] = {}
+    counts = services.registrations_by_status(cooperative.id)
     totals: dict[str, int] = {}
-    for agreement_id, status, n in db.session.execute(
-            select(Registration.agreement_id, Registration.status, func.count())
-            .where(Registration.cooperative_id == cooperative.id)
-            .group_by(Registration.agreement_id, Registration.status)):
-        counts.setdefault(agreement_id, {})[status.value] = n
-        totals[status.value] = totals.get(status.value, 0) + n
+    for by_status in counts.values():
+        for status, n in by_status.items():
+            totals[status] = totals.get(status, 0) + n
     today = date.today()
     return render_template("agreements/list.html", agreements=agreements, counts=counts,
                            totals=totals, sorted=chosen, funnel_statuses=FUNNEL, today=today)
@@ -271,6 +282,17 @@ def amend_terms(agreement_id: int):
         form.due_day.data = latest.due_day
         form.grace_days.data = latest.grace_days
         form.remittance_deadline_days.data = latest.remittance_deadline_days
+        form.suspended_no_dues.data = not latest.suspended_accrue
+        for i, payer in enumerate(latest.third_payers[:2], start=1):
+            getattr(form, f"payer{i}_kind").data = payer.kind.value
+            getattr(form, f"payer{i}_name").data = payer.name
+            getattr(form, f"payer{i}_share_percent").data = (
+                "" if payer.share_bp is None else _bp(payer.share_bp))
+            getattr(form, f"payer{i}_fixed_amount").data = (
+                "" if payer.fixed_minor is None else str(from_minor(payer.fixed_minor,
+                                                                    currency)))
+            getattr(form, f"payer{i}_direct").data = not payer.through_cooperative
+        form.scale.data = services.scale_text(latest, currency)
     if form.validate_on_submit():
         with attempt(form) as outcome:
             services.amend_terms(agreement, form.terms_data(), current_user.id)
@@ -388,6 +410,7 @@ def enrol(agreement_id: int):
     _flash_bulk(result, ngettext("%(num)d member enrolled in %(ref)s (pending).",
                                  "%(num)d members enrolled in %(ref)s (pending).",
                                  len(result.done), ref=agreement.reference))
+    _warn_registered_elsewhere(agreement, [r.member for r in result.done])
     return redirect(back)
 
 
@@ -423,6 +446,7 @@ def enrol_member(member_id: int):
         return redirect(url_for("members.view_member", member_id=member.id) + "#registrations")
     flash(_("%(name)s enrolled in %(ref)s.", name=member.full_name, ref=agreement.reference),
           "success")
+    _warn_registered_elsewhere(agreement, [member])
     return redirect(url_for("agreements.view_registration", registration_id=registration.id))
 
 
@@ -604,4 +628,4 @@ def coverage_xlsx():
 
 
 # the families' pages are routes of this blueprint too
-from coopreg.agreements import family_views  # noqa: E402,F401
+from coopreg.agreements import family_views, scale_views  # noqa: E402,F401

@@ -14,6 +14,7 @@ from flask_smorest import Api as SmorestApi
 from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException
 
+from coopreg.api.messages import translate_errors
 from coopreg.api.problems import problem
 
 API_PREFIX = "/api/v1"
@@ -35,7 +36,7 @@ def http_problem(error: HTTPException):
         errors = {}
         for fields in messages.values():
             if isinstance(fields, dict):
-                errors.update(fields)
+                errors.update(translate_errors(fields))
     # werkzeug's stock sentence ("The requested URL was not found…") says less than the
     # title, in English only: a detail is given only when the view wrote one
     stock = type(error).description
@@ -64,7 +65,8 @@ def _document_problems(api: Api) -> None:
     """Every error answer is documented as what it is: application/problem+json."""
     api.spec.components.schema("Problem", PROBLEM_SCHEMA)
     content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for name in ("UNPROCESSABLE_ENTITY", "DEFAULT_ERROR"):
+    for name in ("UNPROCESSABLE_ENTITY", "DEFAULT_ERROR", "PRECONDITION_FAILED",
+                 "PRECONDITION_REQUIRED"):
         response = api.spec.components.responses.get(name)
         if response is not None:
             response["content"] = content
@@ -97,8 +99,9 @@ NOTIFY_DOC = {
 
 
 def init_api(app: Flask) -> None:
-    from coopreg.api import batches, members, receipts
+    from coopreg.api import agreements, batches, members, money, receipts
     from coopreg.api.docs import bp as docs_bp
+    from coopreg.api.inbound import bp as inbound_bp
     from coopreg.api.payments import bp as payments_bp
     from coopreg.auth.access import ACCESS_ATTR
     from coopreg.extensions import csrf
@@ -120,13 +123,15 @@ def init_api(app: Flask) -> None:
         "(`coopreg tokens create`, or the API tokens page of your account). Errors are "
         "application/problem+json (RFC 9457) in the language of Accept-Language.")}})
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
-    for module in (members, batches, receipts):
+    for module in (members, agreements, money, batches, receipts):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     _document_problems(api)
     app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
     csrf.exempt(payments_bp)  # signed by the provider; never a browser's form
     app.register_blueprint(payments_bp, url_prefix=API_PREFIX)
+    csrf.exempt(inbound_bp)  # signed by the message gateway, like the payments
+    app.register_blueprint(inbound_bp, url_prefix=API_PREFIX)
     notify_rule = next(rule for rule in app.url_map.iter_rules()
                        if rule.endpoint == "api_payments.notify")
     api.spec.path(rule=notify_rule, operations={"post": NOTIFY_DOC})

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, g, request
+from flask_babel import refresh
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
@@ -23,6 +24,10 @@ from coopreg.core.models import utcnow
 from coopreg.extensions import limiter
 
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
+# Tokens held outside any cooperative (an institution's desk), offered by the areas that keep
+# them: name → authenticate(secret) → (token, role) or None. Such a token has no cooperative;
+# the views it may use say so with its role (`token_roles(..., OutsideRole.INSTITUTION)`).
+OUTSIDE_TOKENS: dict[str, Callable[[str], tuple[Any, Any] | None]] = {}
 _local = FixedWindowRateLimiter(MemoryStorage())  # while the shared storage fails
 
 
@@ -31,23 +36,27 @@ def authenticate_request() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     found = authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+    if found is None and scheme.lower() == "bearer":
+        found = next((hit for check in OUTSIDE_TOKENS.values()
+                      if (hit := check(secret.strip())) is not None), None)
     if found is None:
         abort(401)
     token, role = found
-    wait = _over_the_limit(token.id)
+    wait = _over_the_limit(getattr(token, "limit_key", token.id))
     if wait is not None:
         error = TooManyRequests()
         error.retry_after = wait
         raise error
     g.api_token = token
-    g.cooperative = token.cooperative
+    g.cooperative = getattr(token, "cooperative", None)
     g.role = role
+    refresh()  # the language may now be the token owner's (coopreg._select_locale)
     set_actor(token.user_id, token.label)
     if request.method not in READING:  # kept with the request's own commit (reads never write)
         token.last_used_at = utcnow()
 
 
-def _over_the_limit(token_id: int) -> int | None:
+def _over_the_limit(token_id: int | str) -> int | None:
     """Take one request from the token's allowance (API_RATE_LIMIT, in the rate limiter's
     shared storage, or this process's memory while that storage fails); the seconds to wait
     when it is spent, else None."""

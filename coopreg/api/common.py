@@ -8,8 +8,9 @@ import json
 from datetime import UTC, datetime
 from functools import wraps
 
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import DataError
 
 from coopreg.api.auth import authenticate_request
@@ -36,8 +37,6 @@ def api_blueprint(name: str, description: str) -> Blueprint:
 def out_of_range(_error):
     """A number the database cannot hold (an id past PostgreSQL's integer): as the pages say
     it, in problem+json."""
-    from flask_babel import gettext as _
-
     from coopreg.api.problems import problem
     from coopreg.extensions import db
 
@@ -45,13 +44,17 @@ def out_of_range(_error):
     return problem(400, _("A value is out of range. Nothing was saved."), slug="out-of-range")
 
 
-def found(model, argument: str):
-    """404 for an id outside the token's cooperative before the body is even read (so a
-    foreign id never answers with a validation error that would tell it exists)."""
+def found(model, argument: str, lookup=None):
+    """404 for an id outside the token's cooperative (or what `lookup(id)` lets it see)
+    before the body is even read (so a foreign id never answers with a validation error that
+    would tell it exists)."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            get_scoped_or_404(model, kwargs[argument])
+            if lookup is None:
+                get_scoped_or_404(model, kwargs[argument])
+            else:
+                lookup(kwargs[argument])
             return view(*args, **kwargs)
         return wrapped
     return decorator
@@ -85,6 +88,18 @@ def decode_cursor(cursor: str | None):
         raise ValueError("not a cursor") from error
 
 
+def where_given(stmt, model, args: dict, *names: str):
+    """`stmt` narrowed to the rows whose columns `names` equal the filters given in `args`
+    (a filter left out, None or empty, narrows nothing; a status is given as its value)."""
+    for name in names:
+        if args.get(name):
+            column = getattr(model, name)
+            enum_class = getattr(column.type, "enum_class", None)
+            value = args[name] if enum_class is None else enum_class(args[name])
+            stmt = stmt.where(column == value)
+    return stmt
+
+
 def newest_first(stmt, model, args: dict) -> dict:
     """One page of `stmt` (already scoped and filtered), newest first, after the cursor the
     previous page gave (the id of its last row); a cursor this API did not give is a 400."""
@@ -97,7 +112,7 @@ def newest_first(stmt, model, args: dict) -> dict:
     except ValueError:
         after = "forged"
     if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
-        abort(400, "The cursor is not one this API gave.")
+        abort(400, _("The cursor is not one this API gave."))
     stmt = stmt.order_by(model.id.desc()).limit(args["limit"] + 1)
     if after is not None:
         stmt = stmt.where(model.id < after)
@@ -113,3 +128,13 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
         "next_cursor": fields.String(allow_none=True, required=True, metadata={
             "description": "Pass as `cursor` for the next page; null on the last one."}),
     }, name=name)
+
+
+class AmountString(fields.Decimal):
+    """An amount as a decimal string ("2500.00"): a JSON number would pass through a binary
+    float on some clients, which money never does."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError(_("Write the amount as a string, e.g. \"2500.00\"."))
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -43,6 +43,22 @@ def _signature_ok(secret: str, timestamp: str, body: bytes, given: str) -> bool:
     return hmac.compare_digest(f"sha256={expected}", given.strip())
 
 
+def refuse_unsigned(secret: str, body: bytes):
+    """The problem to answer when the request is not signed with `secret` (the signature
+    headers of this module's docstring) or its timestamp is outside the window; None when it
+    is. Shared by every sender that signs its posts (payment providers, message gateways)."""
+    timestamp = request.headers.get("X-Coopreg-Timestamp", "")
+    if not _signature_ok(secret, timestamp, body,
+                         request.headers.get("X-Coopreg-Signature", "")):
+        return problem(401, _("The signature does not match the body."),
+                       slug="bad-signature")
+    window = current_app.config["PAYMENT_NOTIFY_WINDOW_SECONDS"]
+    if not re.fullmatch(r"[0-9]{1,12}", timestamp) or abs(time.time() - int(timestamp)) > window:
+        return problem(401, _("The timestamp is outside the accepted window (%(s)d s).",
+                              s=window), slug="stale-timestamp")
+    return None
+
+
 def _read_day(value) -> date | None:
     try:
         return (datetime.fromisoformat(value).date() if "T" in value
@@ -59,15 +75,9 @@ def notify(provider: str):
         return problem(404, _("No payment provider of that name is set up."),
                        slug="unknown-provider")
     body = request.get_data(cache=False)
-    timestamp = request.headers.get("X-Coopreg-Timestamp", "")
-    if not _signature_ok(str(settings["secret"]), timestamp, body,
-                         request.headers.get("X-Coopreg-Signature", "")):
-        return problem(401, _("The signature does not match the body."),
-                       slug="bad-signature")
-    window = current_app.config["PAYMENT_NOTIFY_WINDOW_SECONDS"]
-    if not re.fullmatch(r"[0-9]{1,12}", timestamp) or abs(time.time() - int(timestamp)) > window:
-        return problem(401, _("The timestamp is outside the accepted window (%(s)d s).",
-                              s=window), slug="stale-timestamp")
+    refused = refuse_unsigned(str(settings["secret"]), body)
+    if refused is not None:
+        return refused
     try:
         data = json.loads(body)
     except ValueError:

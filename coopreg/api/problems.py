@@ -30,13 +30,16 @@ def problem_type(slug: str) -> str:
 
 
 def problem(status: int, detail: str | None = None, *, slug: str | None = None,
-            errors: dict | None = None, headers: dict | None = None) -> Response:
+            errors: dict | None = None, headers: dict | None = None,
+            extra: dict | None = None) -> Response:
+    """`extra`: members of the problem beyond RFC 9457's (e.g. the possible duplicates)."""
     known_slug, title = PROBLEM_TYPES.get(status, ("error", _l("The request failed.")))
     body = {"type": problem_type(slug or known_slug), "title": str(title), "status": status}
     if detail:
         body["detail"] = str(detail)
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     response = Response(json.dumps(body), status=status,
                         content_type="application/problem+json")
     for name, value in (headers or {}).items():

@@ -7,16 +7,19 @@ from __future__ import annotations
 import re
 
 from flask import g, request
-from marshmallow import Schema, ValidationError, fields, validate
+from flask_babel import gettext as _
+from marshmallow import Schema, fields, validate
 
 from coopreg.api.auth import token_roles
 from coopreg.api.common import (
+    AmountString,
     PageArgs,
     api_blueprint,
     found,
     newest_first,
     page_schema,
     utc_iso,
+    where_given,
 )
 from coopreg.api.problems import problem
 from coopreg.auth.access import ALL_ROLES
@@ -64,16 +67,6 @@ class ReceiptOut(Schema):
                                  metadata={"type": "string", "format": "date-time"})
 
 
-class AmountString(fields.Decimal):
-    """An amount as a decimal string ("2500.00"): a JSON number would pass through a binary
-    float on some clients, which money never does."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ValidationError("Write the amount as a string, e.g. \"2500.00\".")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
 class ReceiptIn(Schema):
     member_id = fields.Integer(required=True, validate=validate.Range(min=1))
     received_on = fields.Date(required=True)
@@ -116,8 +109,8 @@ def record_receipt(data):
     """Record a payment; it pays the member's oldest open dues."""
     key = (request.headers.get("Idempotency-Key") or "").strip()
     if not KEY.fullmatch(key):
-        return problem(428, "Send an Idempotency-Key header of 8 to 76 letters, digits or "
-                            ":._- (one per payment).", slug="idempotency-key-required")
+        return problem(428, _("Send an Idempotency-Key header of 8 to 76 letters, digits or "
+                              ":._- (one per payment)."), slug="idempotency-key-required")
     with attempt(None, report=False) as outcome:
         receipt, created = services.record_receipt(g.cooperative, services.ReceiptInput(
             member_id=data["member_id"], received_on=data["received_on"],
@@ -139,10 +132,8 @@ def record_receipt(data):
 @blp.response(200, ReceiptPage)
 def list_receipts(args):
     """Receipts, newest first; of one member with `member_id`."""
-    stmt = scoped(Receipt)
-    if args["member_id"]:
-        stmt = stmt.where(Receipt.member_id == args["member_id"])
-    return newest_first(stmt, Receipt, args)
+    return newest_first(where_given(scoped(Receipt), Receipt, args, "member_id"), Receipt,
+                        args)
 
 
 @blp.route("/<int:receipt_id>")

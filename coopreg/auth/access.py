@@ -24,6 +24,19 @@ from coopreg.extensions import db
 ACCESS_ATTR = "__coopreg_access__"
 ALL_ROLES = tuple(Role)
 EDITORS = (Role.ADMIN, Role.SECRETARY)
+# Roles held outside any cooperative (a federation's, an institution's), offered by the areas
+# that keep them: name → home(user) → the endpoint of the user's home page there, or None when
+# the user holds no such role. A user who holds one and no role in a cooperative gets 404 from
+# every cooperative page, as if it did not exist; the cooperative home sends them to theirs.
+OUTSIDE_ROLES: dict[str, Callable[[Any], str | None]] = {}
+
+
+def outside_home(user: Any) -> str | None:
+    for home in OUTSIDE_ROLES.values():
+        endpoint = home(user)
+        if endpoint is not None:
+            return endpoint
+    return None
 
 
 def public(view: Callable) -> Callable:
@@ -41,6 +54,11 @@ def roles_required(*roles: Role) -> Callable[[Callable], Callable]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any):
             if getattr(g, "cooperative", None) is None:
+                home = None if current_user.memberships else outside_home(current_user)
+                if home is not None:
+                    if request.endpoint == "core.index":
+                        return redirect(url_for(home))
+                    abort(404)
                 return redirect(url_for("auth.choose_cooperative", next=request.full_path))
             if g.role not in roles:
                 abort(403)
@@ -77,6 +95,8 @@ def load_request_context() -> Any:
     if access[0] == "public":
         return None
     if access[0] in ("token", "signed"):  # the API authenticates tokens and signatures itself
+        return None
+    if access[0] == "member":  # self-service: the member's own session, checked by its views
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()

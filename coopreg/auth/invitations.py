@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from coopreg.auth.models import (
@@ -37,9 +38,15 @@ from coopreg.auth.services import (
 )
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
+from coopreg.core.labels import labels_for
 from coopreg.core.models import utcnow
 from coopreg.core.tenancy import unscoped
 from coopreg.extensions import db
+
+# what the audit log and the Users page call an invitation's status
+INVITATION_STATUS_LABELS = labels_for(InvitationStatus, {
+    InvitationStatus.PENDING: _l("Pending"), InvitationStatus.ACCEPTED: _l("Accepted"),
+    InvitationStatus.DECLINED: _l("Declined"), InvitationStatus.CANCELLED: _l("Cancelled")})
 
 
 def _hash(token: str) -> str:

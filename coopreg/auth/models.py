@@ -23,6 +23,14 @@ class Role(enum.StrEnum):
     VIEWER = "viewer"
 
 
+class OutsideRole(enum.StrEnum):
+    """Roles held outside any cooperative, kept by the areas that grant them (a federation's
+    roles are `coopreg.federations.models.FederationRole`); an API token of an institution's
+    desk acts with this role."""
+
+    INSTITUTION = "institution"
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 

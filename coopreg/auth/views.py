@@ -110,12 +110,18 @@ def choose_language():
 @login_only
 def logout():
     form = EmptyForm()
+    used_field_mode = False
     if form.validate_on_submit():
+        # the field mode kept members on this browser (docs/field-mode.md): wiped now
+        used_field_mode = "field_secret" in session
         services.rotate_session_token(current_user)
         logout_user()
         session.clear()
         flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    if used_field_mode:
+        response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.route("/cooperative", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 
+from coopreg.core.labels import labels_for
 from coopreg.core.text import fold, header_key
 
 
@@ -29,14 +30,14 @@ class AnswerResult(enum.StrEnum):
 
 
 R = AnswerRole
-ROLE_LABELS = {
+ROLE_LABELS = labels_for(R, {
     R.ID_NUMBER: _l("National ID"),
     R.MEMBER_NUMBER: _l("Member number (the cooperative's)"),
     R.INSTITUTION_NUMBER: _l("Institution's member number"),
     R.RESULT: _l("Result (accepted or rejected)"),
     R.REASON: _l("Reason for a rejection"),
     R.EFFECTIVE_DATE: _l("Effective date (coverage start)"),
-}
+})
 # The roles that say which member a row is about, in the order they are tried.
 KEYS = (R.ID_NUMBER, R.MEMBER_NUMBER, R.INSTITUTION_NUMBER)
 

@@ -53,6 +53,19 @@ def _carry_dependants(agreement: Agreement) -> None:
         services.add_column(layout, {"header": header, "source": source})
     layout.dependants_mode = mode
     db.session.flush()
+# The built-in layouts each demo agreement uses, after the institution's own forms (the other
+# kinds get the generic ones when first needed)
+DEMO_LAYOUTS = {
+    "CRAGRO": {"remittance": "ccss_collective_agreement"},
+    "PHCOOP": {"enrolment": "philhealth_pmrf", "remittance": "philhealth_rf1"},
+    "ARCOOP": {"enrolment": "monotributo_social"},
+}
+
+
+def set_demo_layouts(cooperative: Cooperative, agreement: Agreement) -> None:
+    for kind, built_in in DEMO_LAYOUTS.get(cooperative.code, {}).items():
+        if services.layout_for(agreement, kind, create=False) is None:
+            services.create_layout(agreement, kind, built_in)
 
 
 def load_demo_batches(cooperative: Cooperative) -> str:
@@ -66,6 +79,7 @@ def load_demo_batches(cooperative: Cooperative) -> str:
     if db.session.scalar(select(Batch.id).where(Batch.cooperative_id == cooperative.id,
                                            Batch.agreement_id == agreement.id).limit(1)):
         return f"{cooperative.code}: batches of {agreement.reference} already there; kept."
+    set_demo_layouts(cooperative, agreement)
     def ready_ids() -> list[int]:
         return list(db.session.scalars(select(Registration.id).where(
             Registration.cooperative_id == cooperative.id,

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coopreg.batches.answer_reading import ROLE_LABELS, AnswerResult, AnswerRole
 from coopreg.batches.layouts import (
+    ALIGNMENTS,
     DEPENDANTS_MODES,
     ENCODINGS,
     FORMAT_LABELS,
@@ -74,6 +75,11 @@ class SentForm(FlaskForm):
         self.channel.choices = choices(CHANNEL_LABELS.items())
 
 
+# how an xlsx layout's header and footer records are written (see batches.writers)
+FORM_RECORDS = _l("In an xlsx file: records “Title|value” separated by “;”, on a sheet of "
+                  "their own.")
+
+
 class LayoutForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     format = SelectField(_l("File format"))
@@ -81,10 +87,12 @@ class LayoutForm(FlaskForm):
     delimiter = SelectField(_l("CSV delimiter"))
     decimal_mark = SelectField(_l("Decimal mark (CSV, fixed width)"))
     include_header = BooleanField(_l("Write a line of column titles"), default=True)
-    header_line = StringField(_l("Header record (fixed width)"),
-                              validators=[Optional(), Length(max=500)])
-    footer_line = StringField(_l("Summary record (fixed width)"),
-                              validators=[Optional(), Length(max=500)])
+    header_line = StringField(_l("Header record (fixed width) or the form's header (xlsx)"),
+                              validators=[Optional(), Length(max=500)],
+                              description=FORM_RECORDS)
+    footer_line = StringField(_l("Summary record (fixed width) or the form's footer (xlsx)"),
+                              validators=[Optional(), Length(max=500)],
+                              description=FORM_RECORDS)
     dependants_mode = SelectField(_l("Dependants in the file (enrolment)"),
                                   validators=[Optional()],
                                   description=_l("The dependants enrolled with each member: a "
@@ -143,7 +151,7 @@ class ColumnForm(FlaskForm):
         self.id_format.choices = choices((("compact", _l("Compact (digits only)")),
                                           ("formatted", _l("With separators"))))
         self.transform.choices = choices(TRANSFORMS.items())
-        self.align.choices = choices((("left", _l("Aligned left")), ("right", _l("Aligned right"))))
+        self.align.choices = choices(ALIGNMENTS.items())
         self.pad.choices = choices(((" ", _l("Spaces")), ("0", _l("Zeros"))))
 
     def data_dict(self) -> dict:

@@ -22,8 +22,11 @@ from flask_babel import lazy_gettext as _l
 
 from coopreg.batches.models import BatchKind, ColumnType, FileFormat
 from coopreg.core.errors import DomainError
-from coopreg.core.labels import labels_for
-from coopreg.members.national_ids import format_id, normalise_id
+from coopreg.core.labels import codes_for, labels_for
+from coopreg.core.phones import DIGITS, E164, NATIONAL, phone_as
+from coopreg.core.spreadsheets import PLAIN_PHONE, protect_formula_text
+from coopreg.core.text import ascii_digits
+from coopreg.members.national_ids import format_id, id_type_label, normalise_id
 
 T, N, D, A = ColumnType.TEXT, ColumnType.NUMBER, ColumnType.DATE, ColumnType.AMOUNT
 # the types' texts, read once: an enum member's `.value` is slow in a loop of 100,000 lines
@@ -87,6 +90,72 @@ def _income(line: LineData):
     return from_minor(minor, currency)
 
 
+def _phone(form: str) -> Callable[[LineData], Any]:
+    def get(line: LineData):
+        if line.member is None or not line.member.phone:
+            return None
+        country = line.batch.country if line.batch else None
+        return phone_as(line.member.phone, form, country) or None
+    return get
+
+
+def _ccss_id(line: LineData):
+    """The CCSS's form of the number: a cédula in 9 digits (province, tomo, asiento:
+    python-stdnum keeps it in 10, with a leading zero), a DIMEX as it is."""
+    member = line.member
+    if member is None or not member.id_number:
+        return None
+    if member.id_type == "cr_cedula" and len(member.id_number) == 10:
+        return member.id_number[1:]
+    return member.id_number
+
+
+def _id_type_label(line: LineData):
+    member = line.member
+    if member is None or not member.id_type:
+        return None
+    country = line.batch.country if line.batch else ""
+    return id_type_label(country, member.id_type)
+
+
+def _without_number(getter):
+    """A value the form asks for only when the person has no institution number yet
+    (RF-1: date of birth and sex)."""
+    def get(line: LineData):
+        if line.registration is not None and line.registration.institution_member_number:
+            return None
+        return getter(line)
+    return get
+
+
+def _in_period(day: date | None, line: LineData) -> bool:
+    period = line.contribution.get("period") or (line.batch.period if line.batch else None)
+    return bool(day and period and (day.year, day.month) == (period.year, period.month))
+
+
+def _period_status(line: LineData):
+    """RF-1's status of a line in its month: NH newly hired (coverage began in it), S
+    separated (left in it), else empty."""
+    registration, member = line.registration, line.member
+    if registration is None:
+        return None
+    left = registration.exit_flagged_on or getattr(member, "left_on", None)
+    if _in_period(left, line):
+        return "S"
+    if _in_period(registration.coverage_start, line):
+        return "NH"
+    return None
+
+
+def _period_status_date(line: LineData):
+    status = _period_status(line)
+    if status == "S":
+        return line.registration.exit_flagged_on or line.member.left_on
+    if status == "NH":
+        return line.registration.coverage_start
+    return None
+
+
 REM = (BatchKind.REMITTANCE,)
 SOURCES: dict[str, Source] = {
     "member.member_number": Source(_l("Member number"), T, _m("member_number")),
@@ -101,8 +170,30 @@ SOURCES: dict[str, Source] = {
                                  .upper() if line.member is not None else None),
     "member.date_of_birth": Source(_l("Date of birth"), D, _m("date_of_birth")),
     "member.id_number": Source(_l("National ID"), T, _m("id_number"), is_id=True),
-    "member.phone": Source(_l("Phone"), T, _m("phone")),
+    "member.name_extension": Source(_l("Name extension"), T, _m("name_extension")),
+    "member.mothers_maiden_name": Source(_l("Mother's maiden name"), T,
+                                         _m("mothers_maiden_name")),
+    "member.civil_status": Source(_l("Civil status"), T, _enum_value(_m("civil_status"))),
+    "member.nationality": Source(_l("Nationality (country code)"), T, _m("nationality")),
+    "member.id_type": Source(_l("ID type"), T, _id_type_label),
+    "member.id_number_ccss": Source(_l("Cédula in the CCSS's 9-digit form (DIMEX as is)"), T,
+                                    _ccss_id),
+    "member.tax_number": Source(_l("Tax number"), T, _m("tax_number")),
+    "member.date_of_birth_without_number": Source(
+        _l("Date of birth, only without an institution number"), D,
+        _without_number(_m("date_of_birth"))),
+    "member.sex_initial_without_number": Source(
+        _l("Sex (F/M/O), only without an institution number"), T,
+        _without_number(lambda line: (getattr(line.member.sex, "value", "") or "")[:1]
+                        .upper() if line.member is not None else None)),
+    "member.phone": Source(_l("Phone (national form)"), T, _phone(NATIONAL)),
+    "member.phone_e164": Source(_l("Phone (international, E.164)"), T, _phone(E164)),
+    "member.phone_digits": Source(_l("Phone (digits only)"), T, _phone(DIGITS)),
+    "member.email": Source(_l("Email"), T, _m("email")),
     "member.address": Source(_l("Address"), T, _m("address")),
+    "member.province_code": Source(_l("Province code"), T, _m("province_code")),
+    "member.canton_code": Source(_l("Canton code"), T, _m("canton_code")),
+    "member.district_code": Source(_l("District code"), T, _m("district_code")),
     "member.locality": Source(_l("Locality"), T, _m("locality")),
     "member.occupation": Source(_l("Occupation"), T, _m("occupation")),
     "member.joined_on": Source(_l("Joined the cooperative on"), D, _m("joined_on")),
@@ -112,6 +203,13 @@ SOURCES: dict[str, Source] = {
     "registration.coverage_start": Source(_l("Coverage start"), D, _r("coverage_start")),
     "registration.exit_date": Source(_l("Exit date"), D, _r("exit_flagged_on")),
     "registration.exit_reason": Source(_l("Exit reason"), T, _r("exit_flag_reason")),
+    "registration.period_status": Source(_l("Status in the month (NH new, S separated)"), T,
+                                         _period_status),
+    "registration.period_status_date": Source(_l("Date of the status in the month"), D,
+                                              _period_status_date),
+    # the registration's category (Monotributo social; agreement terms by category come
+    # with the payers and categories of the terms): empty until a registration has one
+    "registration.category": Source(_l("Category"), T, _r("category")),
     "agreement.reference": Source(_l("Agreement reference"), T,
                                   lambda line: getattr(line.agreement, "reference", None)),
     "batch.reference": Source(_l("Batch reference"), T,
@@ -131,9 +229,9 @@ SOURCES: dict[str, Source] = {
 ENR = (BatchKind.ENROLMENT,)
 # How many dependants a member's line can carry in columns (`dependants.N.*`).
 DEPENDANT_COLUMNS = 4
-DEPENDANTS_MODES = {"none": _l("Not in the file"),
+DEPENDANTS_MODES = codes_for("dependants_mode", {"none": _l("Not in the file"),
                     "lines": _l("A line per dependant, after the member's line"),
-                    "columns": _l("Columns on the member's line")}
+                    "columns": _l("Columns on the member's line")})
 
 
 def _dependant(attr: str, index: int | None = None) -> Callable[[LineData], Any]:
@@ -155,20 +253,38 @@ SOURCES["line.kind"] = Source(_l("Member or dependant (M/D)"), T,
                               lambda line: "D" if line.dependant is not None else "M", ENR)
 for _key, _label_text, _type in _DEPENDANT_FIELDS:
     SOURCES[f"dependant.{_key}"] = Source(_label_text, _type, _dependant(_key), ENR)
+# all the dependants sent with the member, however many (Monotributo social's adherentes)
+SOURCES["dependants.count"] = Source(_l("Number of dependants sent with the member"), N,
+                                     lambda line: len(line.dependants), ENR)
+SOURCES["dependants.all"] = Source(
+    _l("Dependants sent with the member (names and IDs)"), T,
+    lambda line: "; ".join(f"{d.name} ({d.id_number})" if d.id_number else d.name
+                           for d in line.dependants) or None, ENR)
 for _n in range(DEPENDANT_COLUMNS):
     for _key, _label_text, _type in _DEPENDANT_FIELDS:
         SOURCES[f"dependants.{_n + 1}.{_key}"] = Source(
             _l("%(field)s (dependant %(n)d)", field=_label_text, n=_n + 1), _type,
             _dependant(_key, _n), ENR)
 # The member's fields an update batch watches for changes (what the institution holds about
-# the person; the registration's own numbers and dates come from the institution).
-WATCHED = tuple(k for k in SOURCES if k.startswith("member."))
+# the person; the registration's own numbers and dates come from the institution). Values
+# worked out from others (the phone's other forms, the CCSS's form of the cédula, what the
+# RF-1 asks only without a number) and the dependants (a batch of their own) are left out.
+_DERIVED = ("member.id_type",
+            "member.id_number_ccss", "member.date_of_birth_without_number",
+            "member.sex_initial_without_number", "member.phone_e164", "member.phone_digits")
+WATCHED = tuple(k for k in SOURCES if k.startswith("member.") and k not in _DERIVED)
 _WATCHED_GETTERS = tuple((k, SOURCES[k].getter) for k in WATCHED)
 
-TRANSFORMS = {"none": _l("As recorded"), "upper": _l("UPPER CASE"),
-              "ascii_upper": _l("UPPER CASE without accents")}
-ENCODINGS = {"utf-8-sig": _l("UTF-8 with BOM (Excel)"), "utf-8": _l("UTF-8 without BOM"),
-             "cp1252": _l("Windows-1252")}
+# plain codes kept in a column: declared under the column's name, so the audit log says them
+TRANSFORMS = codes_for("transform", {"none": _l("As recorded"), "upper": _l("UPPER CASE"),
+                                     "ascii_upper": _l("UPPER CASE without accents")})
+ENCODINGS = codes_for("encoding", {"utf-8-sig": _l("UTF-8 with BOM (Excel)"),
+                                   "utf-8": _l("UTF-8 without BOM"),
+                                   "cp1252": _l("Windows-1252")})
+ALIGNMENTS = codes_for("align", {"left": _l("Aligned left"), "right": _l("Aligned right")})
+COLUMN_TYPE_LABELS = labels_for(ColumnType, {
+    ColumnType.TEXT: _l("Text"), ColumnType.NUMBER: _l("Number"), ColumnType.DATE: _l("Date"),
+    ColumnType.AMOUNT: _l("Amount")})
 KIND_LABELS = labels_for(BatchKind, {
     BatchKind.ENROLMENT: _l("Enrolment"), BatchKind.UPDATE: _l("Update"),
     BatchKind.EXIT: _l("Exit"), BatchKind.REMITTANCE: _l("Remittance")})
@@ -250,79 +366,194 @@ BUILT_INS: dict[str, dict] = {
             _col(_l("Cooperative share"), "contribution.cooperative_share", required=True),
             _col(_l("Total"), "contribution.total", required=True),
         ]},
-    "employer_remittance_report": {
-        # after the per-member part of publicly known employer remittance reports (such as
-        # PhilHealth's RF-1): a starting point, not an official format
-        "name": "Employer remittance report (RF-1-like starting point)",
+    "philhealth_rf1": {
+        "name": "PhilHealth RF-1 – Employer's Remittance Report",
+        "note": "After PhilHealth's RF-1 (Employer's Remittance Report, revised 2014): its "
+                "header, its member lines and its footer, with the form's own titles. A "
+                "starting point, not PhilHealth's official upload format (EPRS).",
+        "kind": BatchKind.REMITTANCE, "format": FileFormat.XLSX,
+        "header_line": "PhilHealth Employer Number (PEN)|{agreement};"
+                       "Employer TIN|{employer_tin};Employer Name|{employer_name};"
+                       "Employer Address|{employer_address};Employer Type|Private;"
+                       "Report Type (R regular, A addition, D deduction)|{report_type};"
+                       "Applicable Period (MMYYYY)|{period:%m%Y}",
+        "footer_line": "Number of Members|{count};Total Personal Share|{member_share:.2f};"
+                       "Total Employer Share|{cooperative_share:.2f};"
+                       "Total Amount Remitted|{total:.2f};"
+                       "Receipt / Payment Reference No.|{payment_reference};"
+                       "Transaction Date|{payment_date:%m/%d/%Y}",
+        "columns": [
+            _col("PhilHealth Identification Number (PIN)",
+                 "registration.institution_member_number", id_format="formatted"),
+            _col("Last Name", "member.last_name", transform="upper", required=True),
+            _col("First Name", "member.first_name", transform="upper", required=True),
+            _col("Name Extension", "member.name_extension", transform="upper"),
+            _col("Middle Name", "member.middle_name", transform="upper"),
+            _col("Date of Birth (if no PIN)", "member.date_of_birth_without_number",
+                 date_pattern="%m/%d/%Y"),
+            _col("Sex (if no PIN)", "member.sex_initial_without_number"),
+            _col("Monthly Salary Bracket (MSB)", "member.declared_income"),
+            _col("Personal Share (PS)", "contribution.member_share", required=True),
+            _col("Employer Share (ES)", "contribution.cooperative_share", required=True),
+            _col("Status (NH, S, NE)", "registration.period_status"),
+            _col("Effectivity Date", "registration.period_status_date",
+                 date_pattern="%m/%d/%Y"),
+        ]},
+    "philhealth_pmrf": {
+        "name": "PhilHealth PMRF – Member Registration (group enrolment)",
+        "note": "After the fields of PhilHealth's PhilHealth Member Registration Form (PMRF, "
+                "revised 2020) that a group enrolling members fills: personal details, "
+                "address, contact, the self-earning member's profession and income, and the "
+                "declared dependents. A starting point, not PhilHealth's official format.",
+        "kind": BatchKind.ENROLMENT, "format": FileFormat.XLSX, "dependants_mode": "columns",
+        "columns": [
+            _col("PhilHealth Identification Number (PIN)",
+                 "registration.institution_member_number", id_format="formatted"),
+            _col("Last Name", "member.last_name", transform="upper", required=True),
+            _col("First Name", "member.first_name", transform="upper", required=True),
+            _col("Name Extension", "member.name_extension", transform="upper"),
+            _col("Middle Name", "member.middle_name", transform="upper"),
+            _col("Mother's Maiden Name", "member.mothers_maiden_name", transform="upper"),
+            _col("Date of Birth", "member.date_of_birth", date_pattern="%m/%d/%Y",
+                 required=True),
+            _col("Sex", "member.sex_initial", required=True),
+            _col("Civil Status", "member.civil_status", transform="upper"),
+            _col("Citizenship", "member.nationality"),
+            _col("PhilSys Number (PSN)", "member.id_number"),
+            _col("TIN", "member.tax_number"),
+            _col("Permanent Address", "member.address"),
+            _col("Mobile Number", "member.phone_digits"),
+            _col("Email Address", "member.email"),
+            _col("Profession", "member.occupation"),
+            _col("Monthly Income", "member.declared_income"),
+            # the form's declaration of dependents (four rows), sent with the member
+            *(_col(f"Dependent {n} {title}", f"dependants.{n}.{key}", **kw)
+              for n in range(1, DEPENDANT_COLUMNS + 1)
+              for title, key, kw in (("Full Name", "name", {"transform": "upper"}),
+                                     ("Relationship", "relation", {"transform": "upper"}),
+                                     ("Date of Birth", "date_of_birth",
+                                      {"date_pattern": "%m/%d/%Y"}))),
+        ]},
+    "ccss_collective_agreement": {
+        "name": "CCSS – Planilla del convenio de aseguramiento colectivo",
+        "note": "Después de la lista de asegurados que la CCSS pide a las organizaciones con "
+                "convenio de aseguramiento colectivo (formularios de afiliación de 2024): "
+                "cédula en 9 dígitos o DIMEX, nombres, sexo, nacimiento, nacionalidad, "
+                "provincia, cantón y distrito por código, ocupación, ingreso de referencia y "
+                "las cuotas. Un punto de partida, no el formato oficial de la CCSS.",
         "kind": BatchKind.REMITTANCE, "format": FileFormat.XLSX,
         "columns": [
-            _col("Institution number", "registration.institution_member_number",
-                 id_format="formatted", required=True),
-            _col("Last name", "member.last_name", transform="upper", required=True),
-            _col("First name", "member.first_name", transform="upper", required=True),
-            _col("Middle name", "member.middle_name", transform="upper"),
-            _col("Date of birth", "member.date_of_birth", date_pattern="%m/%d/%Y"),
-            _col("Sex", "member.sex_initial"),
-            _col("Period", "batch.period", date_pattern="%m%Y", col_type=T, required=True),
-            _col("Personal share", "contribution.member_share", required=True),
-            _col("Employer share", "contribution.cooperative_share", required=True),
+            _col("Tipo de identificación", "member.id_type", required=True),
+            _col("Número de identificación", "member.id_number_ccss", required=True),
+            _col("Primer apellido", "member.last_name", transform="upper", required=True),
+            _col("Segundo apellido", "member.second_last_name", transform="upper"),
+            _col("Nombre", "member.first_name", transform="upper", required=True),
+            _col("Sexo", "member.sex_initial", required=True),
+            _col("Fecha de nacimiento", "member.date_of_birth", date_pattern=_DMY,
+                 required=True),
+            _col("Nacionalidad", "member.nationality"),
+            _col("Provincia", "member.province_code"),
+            _col("Cantón", "member.canton_code"),
+            _col("Distrito", "member.district_code"),
+            _col("Ocupación", "member.occupation"),
+            _col("Ingreso de referencia", "member.declared_income", required=True),
+            _col("Cuota del asegurado", "contribution.member_share", required=True),
+            _col("Cuota de la organización", "contribution.cooperative_share",
+                 required=True),
+            _col("Total", "contribution.total", required=True),
         ]},
-    "employment_report_enrolment": {
-        # after publicly known employment report forms (such as SSS R-1A): a starting point
-        "name": "Employment report enrolment (R-1A-like starting point)",
+    "monotributo_social": {
+        "name": "Monotributo social – Alta de efectores",
+        "note": "Después de los datos que pide la inscripción al Monotributo social (Registro "
+                "Nacional de Efectores de Desarrollo Local y Economía Social, formulario de "
+                "2024): CUIL, nombres, categoría, obra social elegida, adherentes y los datos "
+                "de inscripción del efector. Un punto de partida, no el formato oficial.",
+        "kind": BatchKind.ENROLMENT, "format": FileFormat.XLSX, "dependants_mode": "columns",
+        "columns": [
+            _col("CUIL/CUIT", "member.id_number", required=True),
+            _col("Apellido", "member.last_name", transform="upper", required=True),
+            _col("Segundo apellido", "member.second_last_name", transform="upper"),
+            _col("Nombres", "member.first_name", transform="upper", required=True),
+            _col("Sexo", "member.sex_initial", required=True),
+            _col("Fecha de nacimiento", "member.date_of_birth", date_pattern=_DMY,
+                 required=True),
+            _col("Nacionalidad", "member.nationality"),
+            _col("Domicilio", "member.address"),
+            _col("Localidad", "member.locality"),
+            _col("Teléfono", "member.phone_digits"),
+            _col("Correo electrónico", "member.email"),
+            _col("Actividad", "member.occupation"),
+            _col("Categoría", "registration.category"),
+            _col("Código de obra social", "fixed", col_type=T, fixed_value="—"),
+            _col("Cantidad de adherentes", "dependants.count"),
+            _col("Adherentes (nombre y CUIL)", "dependants.all"),
+            _col("N.º de inscripción del efector", "registration.institution_member_number"),
+            _col("Fecha de inscripción", "member.joined_on", date_pattern=_DMY),
+        ]},
+    "sss_r1a_enrolment": {
+        "name": "SSS R-1A – Employment Report",
+        "note": "After the Philippine Social Security System's R-1A Employment Report (2013 "
+                "revision): SS number, surname, given and middle names, date of birth, date "
+                "of employment, monthly earnings and position. A starting point, not the "
+                "SSS's official format.",
         "kind": BatchKind.ENROLMENT, "format": FileFormat.XLSX,
         "columns": [
-            _col("Institution number", "registration.institution_member_number"),
-            _col("Last name", "member.last_name", transform="upper", required=True),
-            _col("First name", "member.first_name", transform="upper", required=True),
-            _col("Middle name", "member.middle_name", transform="upper"),
-            _col("Date of birth", "member.date_of_birth", date_pattern="%m/%d/%Y",
+            _col("SS Number", "registration.institution_member_number"),
+            _col("Surname", "member.last_name", transform="upper", required=True),
+            _col("Given Name", "member.first_name", transform="upper", required=True),
+            _col("Name Extension", "member.name_extension", transform="upper"),
+            _col("Middle Name", "member.middle_name", transform="upper"),
+            _col("Date of Birth", "member.date_of_birth", date_pattern="%m/%d/%Y",
                  required=True),
             _col("Sex", "member.sex_initial", required=True),
             _col("National ID", "member.id_number", required=True),
-            _col("Date of coverage", "member.joined_on", date_pattern="%m/%d/%Y"),
-            _col("Monthly earnings", "member.declared_income"),
+            _col("Date of Employment", "member.joined_on", date_pattern="%m/%d/%Y"),
+            _col("Monthly Earnings", "member.declared_income"),
+            _col("Position", "member.occupation"),
         ]},
     "fixed_width_remittance": {
         # fixed-length collection lists (header, detail and summary records) as several
         # institutions take them: a starting point, widths to adjust to the institution's
-        "name": "Fixed-width remittance list (starting point)",
+        "name": _l("Fixed-width remittance list (starting point)"),
         "kind": BatchKind.REMITTANCE, "format": FileFormat.FIXED, "encoding": "cp1252",
         "include_header": False,
         "header_line": "H{agreement:<20}{period:%Y%m}{date:%Y%m%d}",
         "footer_line": "T{count:06d}{total_minor:015d}",
         "columns": [
-            _col("Record", "fixed", fixed_value="D", width=1),
-            _col("Institution number", "registration.institution_member_number",
+            _col(_l("Record"), "fixed", fixed_value="D", width=1),
+            _col(_l("Institution number"), "registration.institution_member_number",
                  width=15, required=True),
-            _col("Last name", "member.last_name", transform="ascii_upper", width=20,
+            _col(_l("Last name"), "member.last_name", transform="ascii_upper", width=20,
                  required=True),
-            _col("First name", "member.first_name", transform="ascii_upper", width=20,
+            _col(_l("First name"), "member.first_name", transform="ascii_upper", width=20,
                  required=True),
-            _col("Middle name", "member.middle_name", transform="ascii_upper", width=20),
-            _col("Period", "batch.period", col_type=T, date_pattern="%Y%m", width=6,
+            _col(_l("Middle name"), "member.middle_name", transform="ascii_upper", width=20),
+            _col(_l("Period"), "batch.period", col_type=T, date_pattern="%Y%m", width=6,
                  required=True),
-            _col("Member share", "contribution.member_share", width=10, align="right",
+            _col(_l("Member share"), "contribution.member_share", width=10, align="right",
                  pad="0", implied_decimals=True, required=True),
-            _col("Cooperative share", "contribution.cooperative_share", width=10,
+            _col(_l("Cooperative share"), "contribution.cooperative_share", width=10,
                  align="right", pad="0", implied_decimals=True, required=True),
         ]},
     "fixed_width_enrolment": {
-        "name": "Fixed-width enrolment (starting point)", "kind": BatchKind.ENROLMENT,
+        "name": _l("Fixed-width enrolment (starting point)"), "kind": BatchKind.ENROLMENT,
         "format": FileFormat.FIXED, "encoding": "cp1252", "include_header": False,
         "columns": [
-            _col("National ID", "member.id_number", width=12, required=True),
-            _col("Last name", "member.last_name", transform="ascii_upper", width=25,
+            _col(_l("National ID"), "member.id_number", width=12, required=True),
+            _col(_l("Last name"), "member.last_name", transform="ascii_upper", width=25,
                  required=True),
-            _col("Second last name", "member.second_last_name", transform="ascii_upper",
+            _col(_l("Second last name"), "member.second_last_name", transform="ascii_upper",
                  width=25),
-            _col("First name", "member.first_name", transform="ascii_upper", width=25,
+            _col(_l("First name"), "member.first_name", transform="ascii_upper", width=25,
                  required=True),
-            _col("Date of birth", "member.date_of_birth", date_pattern="%Y%m%d", width=8,
+            _col(_l("Date of birth"), "member.date_of_birth", date_pattern="%Y%m%d", width=8,
                  required=True),
-            _col("Sex", "member.sex_initial", width=1, required=True),
+            _col(_l("Sex"), "member.sex_initial", width=1, required=True),
         ]},
 }
+# built-in layouts renamed for what they are (layouts made from them keep the old origin)
+RENAMED = {"employer_remittance_report": "philhealth_rf1",
+           "employment_report_enrolment": "sss_r1a_enrolment"}
 GENERIC = {BatchKind.ENROLMENT: "generic_enrolment", BatchKind.UPDATE: "generic_update",
            BatchKind.EXIT: "generic_exit", BatchKind.REMITTANCE: "generic_remittance"}
 
@@ -362,8 +593,8 @@ _PLAIN_FIGURE = re.compile(r"[+-]?[0-9][0-9 .,/:-]*")
 
 def neutralised(text: str) -> str:
     """Text that no spreadsheet opening the file will run as a formula (a leading `'`
-    before = + - @, tab or CR, as in CSV)."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    before = + - @, tab or CR, as in CSV), never in front of a plain E.164 phone number."""
+    return protect_formula_text(text)
 
 
 def fixed_record(text: str) -> str:
@@ -384,8 +615,8 @@ def fixed_cell(text: str, column: dict) -> str:
     if any(c in text for c in "\t\r\n"):
         raise ValueError(_("A tab or a line break cannot be written in a fixed-width "
                            "record."))
-    if text.startswith(_FORMULA_START) and (column["col_type"] == T.value
-                                            or not _PLAIN_FIGURE.fullmatch(text)):
+    if text.startswith(_FORMULA_START) and not PLAIN_PHONE.fullmatch(text) and (
+            column["col_type"] == T.value or not _PLAIN_FIGURE.fullmatch(text)):
         text = "'" + text
     width = column.get("width") or 0
     if len(text) > width:
@@ -407,7 +638,7 @@ def _nobody_there(source: str, line: LineData) -> bool:
     dependants than columns): "required" asks nothing of it."""
     if source.startswith("dependant."):
         return line.dependant is None
-    if source.startswith("dependants."):
+    if source.startswith("dependants.") and ascii_digits(source.split(".")[1]):
         return int(source.split(".")[1]) > len(line.dependants)
     return False
 
@@ -549,7 +780,9 @@ def source_values(line: LineData) -> dict:
 
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
 PLACEHOLDERS = ("reference", "agreement", "period", "date", "count", "total_minor",
-                "member_share_minor", "cooperative_share_minor", "checksum")
+                "member_share_minor", "cooperative_share_minor", "checksum", "total",
+                "member_share", "cooperative_share", "employer_name", "employer_tin",
+                "employer_address", "report_type", "payment_reference", "payment_date")
 
 
 def fill_template(template: str, values: dict) -> str:

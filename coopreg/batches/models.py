@@ -7,6 +7,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coopreg.agreements.models import Agreement, Registration
 from coopreg.batches.answer_reading import AnswerResult
-from coopreg.core.labels import label
+from coopreg.core.labels import label, labels_for
 from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
 from coopreg.core.sentences import say
 from coopreg.core.states import Lifecycle
@@ -318,6 +319,10 @@ class Acknowledgement(CooperativeOwned, TimestampMixin, db.Model):
 class ProblemKind(enum.StrEnum):
     BLOCKING = "blocking"  # the file cannot be applied while a row has one
     SKIPPED = "skipped"  # reported and left aside: no match, or answered before
+
+
+labels_for(ProblemKind, {ProblemKind.BLOCKING: _l("Keeps the file from being applied"),
+                         ProblemKind.SKIPPED: _l("Left aside")})
 
 
 class AcknowledgementLine(CooperativeOwned, db.Model):

@@ -55,6 +55,7 @@ from coopreg.core.money import currency_exponent, format_minor, format_money, fr
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.sequences import next_number
 from coopreg.core.sorting import Sorted, Sorts, count_rows
+from coopreg.core.templating import show_month
 from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
 from coopreg.core.unit_of_work import checkpoint, discard
@@ -91,6 +92,9 @@ def may_prepare(role: str | None, kind: BatchKind | str) -> bool:
 # (`coopreg._connect_areas`), and tests may replace them.
 BATCH_SOURCES: dict[str, Callable[[Agreement, date], list[dict]]] = {}
 BATCH_TOTALS: dict[str, Callable[[Agreement, date], Decimal | None]] = {}
+# The payment a remittance was made with (reference, date), for the footer of the forms that
+# ask for it (PhilHealth's RF-1: receipt reference and transaction date).
+BATCH_PAYMENT: dict[str, Callable[[Agreement, date], tuple[str | None, date | None]]] = {}
 
 
 def sealed_batches_carrying(cooperative_id: int, registration_ids: list[int]
@@ -155,7 +159,12 @@ def _layout_values(data: dict) -> dict:
         raise DomainError(_("Choose how the file carries dependants."), field="dependants_mode")
     sample = {"reference": "B-000001", "agreement": "REF", "period": date(2025, 1, 1),
               "date": date(2025, 1, 31), "count": 1, "total_minor": 100,
-              "member_share_minor": 50, "cooperative_share_minor": 50, "checksum": "0" * 64}
+              "member_share_minor": 50, "cooperative_share_minor": 50, "checksum": "0" * 64,
+              "total": Decimal("1.00"), "member_share": Decimal("0.50"),
+              "cooperative_share": Decimal("0.50"), "employer_name": "Coop",
+              "employer_tin": "000000000", "employer_address": "Address",
+              "report_type": "R", "payment_reference": "OR-1",
+              "payment_date": date(2025, 2, 10)}
     for key in ("header_line", "footer_line"):
         if values[key]:
             try:
@@ -233,6 +242,7 @@ def create_layout(agreement: Agreement, kind: BatchKind | str, built_in: str | N
     not an official format) or empty (xlsx)."""
     kind = BatchKind(kind)
     _ensure_no_layout(agreement, kind)
+    built_in = L.RENAMED.get(built_in, built_in) if built_in else built_in
     spec = L.BUILT_INS.get(built_in) if built_in else None
     if built_in and (spec is None or spec["kind"] != kind):
         raise DomainError(_("Choose a starting layout of this kind."), field="built_in")
@@ -604,7 +614,7 @@ def _nothing_to_send(kind: BatchKind, agreement: Agreement, period: date | None)
                             "since the last sealed batch.", ref=agreement.reference),
         BatchKind.REMITTANCE: _("Nothing to send: no paid contribution of %(ref)s for "
                                 "%(month)s.", ref=agreement.reference,
-                                month=period.strftime("%Y-%m") if period else "?"),
+                                month=show_month(period) if period else "?"),
     }
     return DomainError(messages[kind], field="kind")
 
@@ -618,7 +628,7 @@ class RemittanceFileExists(DomainError):
                            "%(month)s: a due goes into one remittance file only. Open it; to "
                            "correct its file, make a batch that supersedes it.",
                            ref=batch.reference, status=label(batch.status),
-                           month=batch.period.strftime("%Y-%m")), field="period")
+                           month=show_month(batch.period)), field="period")
         self.batch = batch
 
 
@@ -1003,7 +1013,7 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                                 "recorded for %(month)s (%(ledger)s): every remitted line "
                                 "must be in the file.",
                                 file=format_minor(totals["total"], currency),
-                                month=batch.period.strftime("%Y-%m"),
+                                month=show_month(batch.period),
                                 ledger=format_money(Decimal(ledger), currency)))
     supersedes = (get_scoped(Batch, batch.supersedes_id, batch.cooperative_id)
                   if batch.supersedes_id else None)
@@ -1015,7 +1025,13 @@ def seal_batch(batch: Batch, actor_id: int | None, export_dir: str | Path,
                       member_share_minor=totals["member_share"],
                       cooperative_share_minor=totals["cooperative_share"],
                       supersedes=supersedes.reference if supersedes else None,
-                      decimals=currency_exponent(currency))
+                      decimals=currency_exponent(currency),
+                      employer_name=cooperative.name,
+                      employer_tin=cooperative.tax_number or "",
+                      employer_address=cooperative.contact or "")
+    if batch.kind == BatchKind.REMITTANCE and "remittance" in BATCH_PAYMENT:
+        reference, paid_on = BATCH_PAYMENT["remittance"](agreement, batch.period)
+        summary.payment_reference, summary.payment_date = reference or "", paid_on
     directory = Path(export_dir) / cooperative.code
     directory.mkdir(parents=True, exist_ok=True)
     extension = L.EXTENSIONS[FileFormat(batch.layout_snapshot["format"])]

@@ -7,6 +7,7 @@ its progress page, whose "Continue" leads to the batch."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 
 from flask import (
@@ -197,7 +198,14 @@ def view_batch(batch_id: int):
         can_prepare=services.may_prepare(current_role(), batch.kind),
         can_answer=current_role() in EDITORS and batch.status in acks.ANSWERABLE,
         policy_form=PolicyForm(policy=batch.problem_policy), sent_form=SentForm(
-            sent_on=date.today()), empty_form=EmptyForm(), **_page_context())
+            sent_on=date.today()), empty_form=EmptyForm(),
+        notes=[note for notes in BATCH_NOTES.values() for note in notes(batch)],
+        **_page_context())
+
+
+# Areas above that know more of a batch's journey (the institution's desk: when it downloaded
+# the file, when its answer arrived) add lines to its page: name → notes(batch) → sentences.
+BATCH_NOTES: dict[str, Callable[[Batch], list[str]]] = {}
 
 
 @bp.route("/<int:batch_id>/policy", methods=["POST"])

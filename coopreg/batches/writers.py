@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from coopreg.batches.layouts import fill_template, fixed_cell, fixed_record, neutralised
 from coopreg.batches.models import ColumnType, FileFormat
 from coopreg.core import spreadsheets as sheets
+from coopreg.core.templating import show_month
 
 _STRFTIME_TO_EXCEL = {"%d": "dd", "%m": "mm", "%Y": "yyyy", "%y": "yy", "%b": "mmm",
                       "%B": "mmmm", "%H": "hh", "%M": "mm", "%S": "ss", "%%": "%"}
@@ -60,6 +61,46 @@ class Summary:
     cooperative_share_minor: int = 0
     supersedes: str | None = None
     decimals: int = 2  # the currency's
+    # the employer's part of an institution's form header (the cooperative's) and the
+    # payment the remittance was made with (its footer)
+    employer_name: str = ""
+    employer_tin: str = ""
+    employer_address: str = ""
+    payment_reference: str = ""
+    payment_date: date | None = None
+
+
+def template_values(summary: Summary, count: int, checksum_text: str | None) -> dict:
+    """What the placeholders of a layout's header and footer records stand for."""
+    def amount(minor: int) -> Decimal:
+        return Decimal(minor).scaleb(-summary.decimals)
+
+    return {"reference": summary.reference, "agreement": summary.agreement,
+            "period": summary.period, "date": summary.made_on, "count": count,
+            "total_minor": summary.total_minor,
+            "member_share_minor": summary.member_share_minor,
+            "cooperative_share_minor": summary.cooperative_share_minor,
+            "total": amount(summary.total_minor),
+            "member_share": amount(summary.member_share_minor),
+            "cooperative_share": amount(summary.cooperative_share_minor),
+            "checksum": checksum_text, "employer_name": summary.employer_name,
+            "employer_tin": summary.employer_tin,
+            "employer_address": summary.employer_address,
+            "report_type": "A" if summary.supersedes else "R",
+            "payment_reference": summary.payment_reference,
+            "payment_date": summary.payment_date}
+
+
+def form_records(template: str | None, values: dict) -> list[list[str]]:
+    """The records of a spreadsheet form's header or footer: `Title|{placeholder}` pairs
+    separated by `;` (one row each: the title, then the value as text)."""
+    rows = []
+    for record in (template or "").split(";"):
+        if not record.strip():
+            continue
+        title, _bar, value = record.partition("|")
+        rows.append([title.strip(), fill_template(value.strip(), values)])
+    return rows
 
 
 class _Checksum:
@@ -136,7 +177,7 @@ def write_xlsx_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[st
         yield [_("Institution"), summary.institution, None, None]
         yield [_("Kind"), summary.kind, None, None]
         if summary.period is not None:
-            yield [_("Period"), summary.period.strftime("%Y-%m"), None, None]
+            yield [_("Period"), show_month(summary.period), None, None]
         if summary.supersedes:
             yield [_("Replaces batch"), summary.supersedes, None, None]
         yield [_("Made on"), summary.made_on.isoformat(), None, None]
@@ -145,8 +186,21 @@ def write_xlsx_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[st
             yield [label, None, None, amount]
         yield [_("Checksum of the data lines (SHA-256)"), checksum.hexdigest(), None, None]
 
+    def form_sheet(title: str, key: str):
+        # the form's header or footer (what the institution's form has above and below its
+        # table), every value written as text: an employer number keeps its leading zeros
+        return sheets.Sheet(title, [sheets.Column(_("Field"), width=38),
+                                    sheets.Column(_("Value"), width=50)],
+                            form_records(layout.get(key), template_values(
+                                summary, checksum.count, checksum.hexdigest())),
+                            autofilter=False)
+
     def all_sheets():
         yield sheets.Sheet(_("Lines"), _xlsx_columns(layout, widths), data_rows())
+        if layout.get("header_line"):
+            yield form_sheet(_("Header"), "header_line")
+        if layout.get("footer_line"):
+            yield form_sheet(_("Footer"), "footer_line")
         # made after the data sheet is written, so the count and checksum are final
         yield sheets.Sheet(_("Summary"), [sheets.Column(_("Item"), width=38),
                                           sheets.Column(_("Value"), width=66),
@@ -193,12 +247,7 @@ def write_fixed_batch(target: IO[bytes], layout: dict, rows: Iterable[Sequence[s
         return (text + "\r\n").encode(encoding)
 
     def values(count: int, checksum_text: str | None) -> dict:
-        return {"reference": summary.reference, "agreement": summary.agreement,
-                "period": summary.period, "date": summary.made_on, "count": count,
-                "total_minor": summary.total_minor,
-                "member_share_minor": summary.member_share_minor,
-                "cooperative_share_minor": summary.cooperative_share_minor,
-                "checksum": checksum_text}
+        return template_values(summary, count, checksum_text)
 
     # the records the layout writes are neutralised like cells: a header record (or a column
     # title) "=HYPERLINK(...)" must not open as a live formula in a spreadsheet

@@ -1,7 +1,8 @@
 """Demo contributions for the demo agreements (CCSS-DEMO, PHIC-DEMO): every due since the
 agreement began (no month left unbilled),
 receipts (most on time, some partial, some late, one reversed), monthly remittances (all but
-the latest acknowledged, one acknowledged short), closed periods, and one imported
+the latest acknowledged, one acknowledged short), what the state paid of its shares (up to
+three months ago, one month short), closed periods, and one imported
 mobile-money statement with a line nobody can match. Idempotent: a cooperative that already
 has receipts is left as it is; without agreements there is nothing to do."""
 
@@ -14,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from coopreg.agreements.models import Agreement
-from coopreg.contributions import services, statements
+from coopreg.contributions import payers, services, statements
 from coopreg.contributions.models import Due, PaymentMethod, Receipt
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.money import from_minor
@@ -53,6 +54,7 @@ def load_demo_contributions(cooperative: Cooperative, seed: int,
     _reverse_one(cooperative, rng)
     for agreement in agreements:
         counts["remittances"] += _remit(agreement, today)
+        _third_parties(agreement, today)
     _statement(cooperative, mobile_receipts, today)
     db.session.flush()
     return (f"{cooperative.code}: {counts['dues']} dues, {counts['receipts']} receipts, "
@@ -137,6 +139,25 @@ def _remit(agreement: Agreement, today: date) -> int:
         services.close_period(agreement, month, None, today=today)
         month = services.next_month(month)
     return len(made)
+
+
+def _third_parties(agreement: Agreement, today: date) -> None:
+    """What third parties (the state) paid: every month in full up to three months ago but
+    one paid short, so the latest months and the short one are late (a receivable)."""
+    month, last = agreement.valid_from.replace(day=1), _months_back(today, 3)
+    index = 0
+    while month <= last:
+        for column in payers.payer_columns(agreement, month, today=today):
+            if column.name is None or column.open_minor <= 0:
+                continue
+            short = column.open_minor // 10 if index == 1 else 0
+            payers.record_third_party_payment(
+                agreement, column.name, month,
+                min(today, services.month_end(month) + timedelta(days=25)),
+                from_minor(column.open_minor - short, agreement.cooperative.currency),
+                f"{agreement.reference}-{month:%Y%m}", None, None, today=today)
+            index += 1
+        month = services.next_month(month)
 
 
 def _statement(cooperative: Cooperative, receipts: list[Receipt], today: date) -> None:

@@ -155,3 +155,17 @@ class ReceiptFromLineForm(FlaskForm):
                                render_kw={"autocomplete": "off"})
     member_id = HiddenField()
     idempotency_key = HiddenField()
+
+
+class ThirdPartyPaymentForm(FlaskForm):
+    """What a third party (the state, a municipality, a donor) paid of its shares of a
+    month's dues."""
+
+    payer_name = SelectField(_l("Who paid"), validators=[DataRequired()])
+    paid_on = DateField(_l("Paid on"), validators=[InputRequired()])
+    amount = MoneyField(_l("Amount paid"),
+                        description=_l("At most what this payer still owes for the month."))
+    reference = StringField(_l("Reference of the payment"),
+                            validators=[DataRequired(), Length(max=80)],
+                            description=_l("The transfer's or the resolution's number."))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])

@@ -94,6 +94,9 @@ class Due(CooperativeOwned, db.Model):
 
     @property
     def total_minor(self) -> int:
+        """The member's and the cooperative's shares: what the cooperative collects and
+        remits. A third party's share (the state's, a donor's) is in `DuePayerShare`, beside
+        it, and not in this figure."""
         return self.member_share_minor + self.cooperative_share_minor
 
     def __repr__(self) -> str:
@@ -335,6 +338,86 @@ class DueTotal(db.Model):
         return f"<DueTotal due={self.due_id} paid={self.paid_minor} off={self.written_off_minor}>"
 
 
+class DuePayerShare(CooperativeOwned, db.Model):
+    """A third party's share of one due (the state's, a municipality's, a donor's), one row
+    per payer share, written by dues generation in the same run as the due (one INSERT …
+    SELECT per chunk, `contributions.services._insert_payer_shares`). The member's and the
+    cooperative's shares stay on the due itself, so an agreement with no third party writes
+    no row here. The due's whole amount is member + third parties + cooperative
+    (`agreements.services.split_due`). Append-only, like the dues."""
+
+    __tablename__ = "due_payer_shares"
+    __table_args__ = (
+        UniqueConstraint("due_id", "payer_id"),
+        Index("ix_due_payer_shares_coop_payer", "cooperative_id", "payer_id"),
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+    )
+
+    cooperative_index = False
+    due_id: Mapped[int] = mapped_column(ForeignKey("dues.id"))
+    payer_id: Mapped[int] = mapped_column(ForeignKey("terms_payers.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return f"<DuePayerShare due={self.due_id} payer={self.payer_id} {self.amount_minor}>"
+
+
+class ThirdPartyPayment(CooperativeOwned, db.Model):
+    """What a third party (the state, a municipality, a donor) paid of its shares of an
+    agreement's dues for one period: when, how much, its reference, and whether the money came
+    to the cooperative or went to the institution directly (as the payer's terms say).
+    Never more than that payer still owes for the period. Append-only; a wrong one is reversed
+    (`ThirdPartyPaymentReversal`), like a receipt."""
+
+    __tablename__ = "third_party_payments"
+    __audited__ = True
+    __table_args__ = (
+        Index("ix_third_party_payments_coop_agreement_period", "cooperative_id",
+              "agreement_id", "period"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    cooperative_index = False
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    payer_name: Mapped[str] = mapped_column(String(120))
+    period: Mapped[date] = mapped_column(Date)
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(80))
+    through_cooperative: Mapped[bool] = mapped_column()
+    note: Mapped[str | None] = mapped_column(String(300))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+    reversal: Mapped[ThirdPartyPaymentReversal | None] = relationship(
+        back_populates="payment", uselist=False)
+
+    def __repr__(self) -> str:
+        return (f"<ThirdPartyPayment {self.payer_name!r} agreement={self.agreement_id} "
+                f"{self.period:%Y-%m} {self.amount_minor}>")
+
+
+class ThirdPartyPaymentReversal(CooperativeOwned, db.Model):
+    """The reversal of a wrong third-party payment, with its reason: the payment stays on
+    record and stops counting. At most one per payment. Append-only."""
+
+    __tablename__ = "third_party_payment_reversals"
+    __audited__ = True
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("third_party_payments.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reversed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    payment: Mapped[ThirdPartyPayment] = relationship(back_populates="reversal")
+    reversed_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ThirdPartyPaymentReversal payment={self.payment_id}>"
+
+
 class StatementSource(CooperativeOwned, TimestampMixin, db.Model):
     """Where statements come from (a bank account, a mobile-money wallet), with the column
     mapping of its files saved for the next import. Names are unique in the cooperative."""
@@ -437,7 +520,7 @@ class StatementMatch(CooperativeOwned, db.Model):
 # Tables the database itself keeps append-only (triggers in migration 0005).
 APPEND_ONLY_MODELS = (Due, CollectionSheet, Receipt, ReceiptReversal, Allocation, Remittance,
                       RemittanceLine, RemittanceAcknowledgement, PeriodClose, StatementMatch,
-                      DueWriteOff)
+                      DueWriteOff, DuePayerShare, ThirdPartyPayment, ThirdPartyPaymentReversal)
 
 
 @event.listens_for(Session, "before_flush")

@@ -33,7 +33,9 @@ from coopreg.contributions.models import (
 )
 from coopreg.contributions.services import month_end, month_start
 from coopreg.core.money import currency_exponent, format_minor, from_minor
+from coopreg.core.phones import phone_as
 from coopreg.core.sorting import Sorted, Sorts
+from coopreg.core.templating import show_month
 from coopreg.extensions import db
 from coopreg.members.models import Member, MemberStatus
 
@@ -215,10 +217,12 @@ def reconciliation_explanation() -> str:
              "with the members' share alone.")
 
 
-def reconciliation_workbook(agreement: Agreement, figures: list[PeriodFigures]) -> bytes:
+def reconciliation_workbook(agreement: Agreement, figures: list[PeriodFigures],
+                            third_parties: tuple[list[str], dict] = ([], {})) -> bytes:
     """The reconciliation as xlsx (rows in, file out): one row per period, every money
-    column named with whose money it counts, the differences as text, and a sheet with the
-    explanation line."""
+    column named with whose money it counts (two per third party: its share due and what it
+    paid, from `payers.third_parties_by_period`), the differences as text, and a sheet with
+    the explanation line."""
     from coopreg.core.spreadsheets import INTEGER, MONEY, TEXT, Column, Sheet, write_xlsx
 
     currency = agreement.cooperative.currency
@@ -234,6 +238,9 @@ def reconciliation_workbook(agreement: Agreement, figures: list[PeriodFigures]) 
                money_column(_("Written off, members' share")),
                money_column(_("Still to pay, members' share")),
                money_column(_("Due, cooperative's share")),
+               *(money_column(header) for name in third_parties[0]
+                 for header in (_("Due, %(payer)s's share", payer=name),
+                                _("Paid, %(payer)s's share", payer=name))),
                money_column(_("Due, both shares")),
                money_column(_("To remit, both shares")),
                money_column(_("Remitted, both shares")),
@@ -244,9 +251,12 @@ def reconciliation_workbook(agreement: Agreement, figures: list[PeriodFigures]) 
     def amount(minor: int | None):
         return None if minor is None else from_minor(minor, currency)
 
-    rows = [[f"{f.period:%Y-%m}", f.dues, amount(f.due_minor), amount(f.collected_minor),
+    rows = [[show_month(f.period), f.dues, amount(f.due_minor), amount(f.collected_minor),
              amount(f.allocated_minor), amount(f.written_off_minor), amount(f.open_minor),
-             amount(f.cooperative_share_minor), amount(f.due_total_minor),
+             amount(f.cooperative_share_minor),
+             *(amount(figure) for name in third_parties[0]
+               for figure in third_parties[1].get(f.period, {}).get(name, (0, 0))),
+             amount(f.due_total_minor),
              amount(f.unremitted_minor), amount(f.remitted_minor),
              amount(f.remittance.amount_minor if f.remittance else None),
              amount(f.acknowledged_minor), _("yes") if f.closed else "", " ".join(f.flags)]
@@ -484,7 +494,7 @@ def write_arrears_workbook(target, cooperative_id: int, currency: str, progress=
                Column(_("Outcome"), TEXT, width=30)]
 
     def line(r: ArrearsRow) -> list:
-        return [r.member_number, r.name, str(STATUS_LABELS[r.status]), r.phone or "",
+        return [r.member_number, r.name, str(STATUS_LABELS[r.status]), phone_as(r.phone),
                 r.locality or "", r.periods, from_minor(r.amount_minor, currency), r.oldest_due,
                 None, ""]
 

@@ -45,12 +45,21 @@ from sqlalchemy import text as sa_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from coopreg.agreements.models import Agreement, Registration, RuleKind
+from coopreg.agreements.families import surcharges_by_relation
+from coopreg.agreements.models import (
+    Agreement,
+    DependantStatus,
+    Registration,
+    RegistrationStatus,
+    RuleKind,
+    TermsPayer,
+)
 from coopreg.agreements.services import BP, dues_per_year, periods_between
 from coopreg.contributions.models import (
     Allocation,
     CollectionSheet,
     Due,
+    DuePayerShare,
     DueTotal,
     DueWriteOff,
     PaymentMethod,
@@ -61,12 +70,14 @@ from coopreg.contributions.models import (
     RemittanceAcknowledgement,
     RemittanceLine,
 )
+from coopreg.contributions.signals import receipt_recorded
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.models import utcnow
 from coopreg.core.money import format_minor, from_minor, parse_amount, to_minor
 from coopreg.core.sentences import kept, say, sentence
 from coopreg.core.sequences import next_number
+from coopreg.core.templating import show_month
 from coopreg.core.tenancy import get_scoped, unscoped
 from coopreg.core.text import read_month
 from coopreg.core.validation import clean_text as _text
@@ -201,16 +212,28 @@ def is_closed(agreement: Agreement, period: date) -> bool:
 
 # ---- dues -----------------------------------------------------------------------------------
 
+def _said_month(value: str) -> str:
+    """A month kept as "2026-11" (a job's result), as the reader says it."""
+    try:
+        return show_month(date.fromisoformat(f"{value}-01"))
+    except ValueError:
+        return value
+
+
 def _say_generation(p: dict) -> str:
     text = _("%(created)d dues created for %(periods)d period(s).", created=p["created"],
              periods=p["periods"])
     if p.get("closed"):
         text += " " + _("Closed periods left alone: %(months)s.",
-                        months=", ".join(p["closed"]))
+                        months=", ".join(_said_month(m) for m in p["closed"]))
     if p.get("missing"):
         text += " " + _("%(n)d member(s) have no declared income and the rule has no "
                         "floor: %(numbers)s.", n=p.get("missing_count", len(p["missing"])),
                         numbers=", ".join(p["missing"]))
+    if p.get("unplaced"):
+        text += " " + _("%(n)d member(s) are in no category of the scale: %(numbers)s.",
+                        n=p.get("unplaced_count", len(p["unplaced"])),
+                        numbers=", ".join(p["unplaced"]))
     if p.get("credit"):
         text += " " + _("Credit of %(n)d member(s) applied to the new dues.", n=p["credit"])
     return text
@@ -225,6 +248,7 @@ class GenerationResult:
     created: int = 0
     skipped_closed: list[date] = field(default_factory=list)
     missing_income: list[str] = field(default_factory=list)  # member numbers
+    unplaced: list[str] = field(default_factory=list)  # in no category of a category scale
     credit_applied_to: int = 0  # members whose credit paid some of the new dues
 
     def kept_summary(self) -> dict:
@@ -232,6 +256,7 @@ class GenerationResult:
         return kept(DUES_GENERATED, created=self.created, periods=len(self.periods),
                     closed=[f"{m:%Y-%m}" for m in self.skipped_closed],
                     missing=self.missing_income[:20], missing_count=len(self.missing_income),
+                    unplaced=self.unplaced[:20], unplaced_count=len(self.unplaced),
                     credit=self.credit_applied_to)
 
     def summary(self) -> str:
@@ -241,6 +266,7 @@ class GenerationResult:
         return {"created": self.created, "periods": [f"{m:%Y-%m}" for m in self.periods],
                 "skipped_closed": [f"{m:%Y-%m}" for m in self.skipped_closed],
                 "missing_income": self.missing_income[:200],
+                "unplaced": self.unplaced[:200],
                 "credit_applied_to": self.credit_applied_to, "summary": self.kept_summary()}
 
 
@@ -277,27 +303,46 @@ def generate_dues(agreement: Agreement, start: date, end: date,
         **unscoped("ids are shared by all cooperatives: the largest due id so far"))) or 0
     now = utcnow()
     missing: set[str] = set()
+    unplaced: set[str] = set()
     total, done = len(member_ids) * len(periods), 0
     for run in runs:
         step = max(1, chunk_size // len(run))
         for i in range(0, len(member_ids), step):
             chunk = member_ids[i:i + step]
-            result.created += _insert_dues_chunk(agreement, run, chunk[0], chunk[-1], now)
+            result.created += _insert_dues_chunk(agreement, run, chunk[0], chunk[-1], now,
+                                                 last_id_before)
             done += len(chunk) * len(run)
             if progress:
                 progress(done, total, _("Creating dues…"))
-        terms = run[0].terms
-        if member_ids and terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
-            missing.update(_members_without_income(agreement, run))
+        if member_ids:
+            _name_missing(agreement, run, missing, unplaced)
     if progress:
         progress(total, total, _("Applying members' credit…"))
     result.missing_income = sorted(missing)
+    result.unplaced = sorted(unplaced)
     if result.created:
         for member_id in _members_in_credit_with_new_dues(agreement, last_id_before):
             if allocate_credit(member_id, agreement.cooperative_id):
                 result.credit_applied_to += 1
     db.session.flush()
     return result
+
+
+def third_shares_by_period(agreement: Agreement, periods: list[date] | None = None
+                           ) -> list[tuple[date, str, int]]:
+    """(period, third party's name, the sum of its shares) of an agreement's dues, of the
+    given periods (all when None): one grouped query."""
+    stmt = (select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
+            .join(DuePayerShare, DuePayerShare.due_id == Due.id)
+            .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
+            .where(Due.cooperative_id == agreement.cooperative_id,
+                   DuePayerShare.cooperative_id == agreement.cooperative_id,
+                   TermsPayer.cooperative_id == agreement.cooperative_id,
+                   Due.agreement_id == agreement.id)
+            .group_by(Due.period, TermsPayer.name))
+    if periods is not None:
+        stmt = stmt.where(Due.period.in_(periods))
+    return [(period, name, int(minor)) for period, name, minor in db.session.execute(stmt)]
 
 
 @dataclass
@@ -312,10 +357,18 @@ class PeriodPreview:
     existing_count: int = 0
     existing_member_minor: int = 0
     existing_cooperative_minor: int = 0
+    # the third parties' shares (the state, a municipality, a donor), by payer name
+    new_third: dict[str, int] = field(default_factory=dict)
+    existing_third: dict[str, int] = field(default_factory=dict)
 
     @property
     def new_total_minor(self) -> int:
-        return self.new_member_minor + self.new_cooperative_minor
+        return self.new_member_minor + self.new_cooperative_minor + sum(self.new_third.values())
+
+    @property
+    def existing_total_minor(self) -> int:
+        return (self.existing_member_minor + self.existing_cooperative_minor
+                + sum(self.existing_third.values()))
 
 
 @dataclass
@@ -327,6 +380,7 @@ class DuesPreview:
     periods: list[PeriodPreview] = field(default_factory=list)
     skipped_closed: list[date] = field(default_factory=list)
     missing_income: list[str] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)
     members: int = 0  # members who would get at least one new due
 
     def total(self, name: str) -> int:
@@ -334,11 +388,23 @@ class DuesPreview:
 
     @property
     def closed_text(self) -> str:
-        return ", ".join(f"{m:%Y-%m}" for m in self.skipped_closed)
+        return ", ".join(show_month(m) for m in self.skipped_closed)
 
     @property
     def new_count(self) -> int:
         return self.total("new_count")
+
+    @property
+    def third_names(self) -> list[str]:
+        """Every third party that pays a share of a previewed period, in order."""
+        names: dict[str, None] = {}
+        for p in self.periods:
+            names.update(dict.fromkeys(p.new_third))
+            names.update(dict.fromkeys(p.existing_third))
+        return list(names)
+
+    def third_total(self, name: str) -> int:
+        return sum(p.new_third.get(name, 0) for p in self.periods)
 
     def lines(self, currency: str) -> list[str]:
         """The preview as text (the CLI's --dry-run prints it)."""
@@ -346,29 +412,37 @@ class DuesPreview:
             return str(from_minor(minor, currency))
 
         out = [_("Dues %(first)s to %(last)s: %(n)d to create for %(members)d member(s).",
-                 first=f"{self.start:%Y-%m}", last=f"{self.end:%Y-%m}", n=self.new_count,
+                 first=show_month(self.start), last=show_month(self.end), n=self.new_count,
                  members=self.members)]
         for p in self.periods:
             out.append(_("%(month)s: %(n)d new (member share %(member)s, cooperative share "
                          "%(coop)s, total %(total)s %(currency)s); already there: %(old)d "
-                         "(%(old_total)s %(currency)s).", month=f"{p.month:%Y-%m}",
+                         "(%(old_total)s %(currency)s).", month=show_month(p.month),
                          n=p.new_count, member=amount(p.new_member_minor),
                          coop=amount(p.new_cooperative_minor), total=amount(p.new_total_minor),
                          currency=currency, old=p.existing_count,
-                         old_total=amount(p.existing_member_minor
-                                          + p.existing_cooperative_minor)))
+                         old_total=amount(p.existing_total_minor)))
+            for name, minor in p.new_third.items():
+                out.append(_("%(month)s: %(payer)s's share %(amount)s %(currency)s.",
+                             month=f"{p.month:%Y-%m}", payer=name, amount=amount(minor),
+                             currency=currency))
         out.append(_("Total new: member share %(member)s, cooperative share %(coop)s, total "
                      "%(total)s %(currency)s.", member=amount(self.total("new_member_minor")),
                      coop=amount(self.total("new_cooperative_minor")),
-                     total=amount(self.total("new_member_minor")
-                                  + self.total("new_cooperative_minor")), currency=currency))
+                     total=amount(self.total("new_total_minor")), currency=currency))
+        for name in self.third_names:
+            out.append(_("Total new: %(payer)s's share %(amount)s %(currency)s.", payer=name,
+                         amount=amount(self.third_total(name)), currency=currency))
         if self.skipped_closed:
             out.append(_("Closed periods left alone: %(months)s.", months=", ".join(
-                f"{m:%Y-%m}" for m in self.skipped_closed)))
+                show_month(m) for m in self.skipped_closed)))
         if self.missing_income:
             out.append(_("%(n)d member(s) have no declared income and the rule has no "
                          "floor: %(numbers)s.", n=len(self.missing_income),
                          numbers=", ".join(self.missing_income[:20])))
+        if self.unplaced:
+            out.append(_("%(n)d member(s) are in no category of the scale: %(numbers)s.",
+                         n=len(self.unplaced), numbers=", ".join(self.unplaced[:20])))
         return out
 
 
@@ -409,25 +483,33 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
     preview = DuesPreview(start=start, end=end, skipped_closed=skipped)
     by_month = {p.month: PeriodPreview(month=p.month) for p in periods}
     missing: set[str] = set()
+    unplaced: set[str] = set()
     members: set[int] = set()
+    surcharges = surcharges_by_relation(agreement)
     for run in _runs(periods):
         terms = run[0].terms
         with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
-        total, member_share, condition = _shares_sql(terms, params)
-        rows = db.session.execute(sa_text(
-            f"{with_periods}SELECT p_month, member_id, {member_share}, total - ({member_share}) "
-            f"FROM (SELECT r.member_id, p.p_month, {total} AS total FROM {_COVERED}{condition}"
+        covered, member_share, owes, surcharge = _covered(
+            terms, params, "r.member_id, p.p_month",
             " AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.agreement_id = r.agreement_id "
-            "AND d.member_id = r.member_id AND d.period = p.p_month)) AS covered")
+            "AND d.member_id = r.member_id AND d.period = p.p_month)", surcharges)
+        thirds = _third_shares_sql(terms, member_share, params)
+        names = [p.name for p in terms.third_payers]
+        rows = db.session.execute(sa_text(
+            f"{with_periods}SELECT p_month, member_id, total + {surcharge}, "
+            f"{', '.join([f'({member_share}) + {surcharge}', *thirds])} FROM {covered} "
+            f"WHERE {owes}")
             .bindparams(*types).columns(p_month=Date()), params)
-        for month, member_id, member_minor, cooperative_minor in rows:
+        for month, member_id, total_minor, member_minor, *third_minor in rows:
             item = by_month[month]
             item.new_count += 1
             item.new_member_minor += int(member_minor)
-            item.new_cooperative_minor += int(cooperative_minor)
+            item.new_cooperative_minor += (int(total_minor) - int(member_minor)
+                                           - sum(int(x) for x in third_minor))
+            for name, minor in zip(names, third_minor, strict=True):
+                item.new_third[name] = item.new_third.get(name, 0) + int(minor)
             members.add(member_id)
-        if terms.rule_kind == RuleKind.RATE and terms.floor_minor is None:
-            missing.update(_members_without_income(agreement, run))
+        _name_missing(agreement, run, missing, unplaced)
     if periods:
         existing = db.session.execute(
             select(Due.period, func.count(), func.sum(Due.member_share_minor),
@@ -440,8 +522,11 @@ def preview_dues(agreement: Agreement, start: date, end: date) -> DuesPreview:
             item.existing_count = int(count)
             item.existing_member_minor = int(member_minor or 0)
             item.existing_cooperative_minor = int(cooperative_minor or 0)
+        for month, name, minor in third_shares_by_period(agreement, list(by_month)):
+            by_month[month].existing_third[name] = minor
     preview.periods = [by_month[p.month] for p in periods]
     preview.missing_income = sorted(missing)
+    preview.unplaced = sorted(unplaced)
     preview.members = len(members)
     return preview
 
@@ -479,12 +564,35 @@ def _times_ratio_sql(value: str, numerator: int, denominator: int, name: str,
 def _shares_sql(terms, params: dict) -> tuple[str, str, str]:
     """The rule of `terms` in SQL over the member row `m`: (the due's total, the member's
     share of a column named `total`, a condition the member must meet — a rate with no floor
-    needs a declared income). Fills `params` with the numbers it uses."""
+    needs a declared income; a registration suspended before the month starts owes nothing
+    when the terms say so). Fills `params` with the numbers it uses. Under a scale the total
+    is the covered rows' (`_covered`): None here, and the member's share is its row's (a
+    column named `band`)."""
+    condition = ""
+    if not terms.suspended_accrue:
+        params["suspended"] = RegistrationStatus.SUSPENDED.value
+        condition = (" AND NOT (r.status = :suspended AND r.status_changed_at IS NOT NULL"
+                     " AND r.status_changed_at < p.p_month)")
+    if _is_scale(terms):
+        shares = [terms.member_share_bp if row.member_share_bp is None else row.member_share_bp
+                  for row in terms.scale_rows]
+        return None, _by_band([_times_ratio_sql("total", bp, BP, f"share_{i}", params)
+                               for i, bp in enumerate(shares)]), condition
     share = _times_ratio_sql("total", terms.member_share_bp, BP, "share", params)
     if terms.rule_kind == RuleKind.FLAT:
         params["flat_minor"] = terms.flat_amount_minor
-        return "CAST(:flat_minor AS BIGINT)", share, ""
-    base = "COALESCE(m.declared_income_minor, 0)"
+        return "CAST(:flat_minor AS BIGINT)", share, condition
+    base = _base_sql(terms, "COALESCE(m.declared_income_minor, 0)", params)
+    if terms.floor_minor is None:
+        condition += " AND m.declared_income_minor IS NOT NULL"
+    total = _times_ratio_sql(base, terms.rate_bp * 12, BP * dues_per_year(terms), "rate",
+                             params)
+    return total, share, condition
+
+
+def _base_sql(terms, income: str, params: dict) -> str:
+    """SQL of an income raised to the terms' floor and capped at their ceiling."""
+    base = income
     if terms.floor_minor is not None:
         params["floor_minor"] = terms.floor_minor
         floor = "CAST(:floor_minor AS BIGINT)"
@@ -493,11 +601,138 @@ def _shares_sql(terms, params: dict) -> tuple[str, str, str]:
         params["ceiling_minor"] = terms.ceiling_minor
         ceiling = "CAST(:ceiling_minor AS BIGINT)"
         base = f"CASE WHEN {base} > {ceiling} THEN {ceiling} ELSE {base} END"
-    condition = (" AND m.declared_income_minor IS NOT NULL" if terms.floor_minor is None
-                 else "")
-    total = _times_ratio_sql(base, terms.rate_bp * 12, BP * dues_per_year(terms), "rate",
-                             params)
-    return total, share, condition
+    return base
+
+
+def _is_scale(terms) -> bool:
+    return terms.rule_kind in (RuleKind.SCALE, RuleKind.CATEGORY)
+
+
+def _by_band(values: list[str]) -> str:
+    """One SQL value per scale row, chosen by a column named `band` (the row's index); one
+    value when every row has the same."""
+    if len(set(values)) == 1:
+        return values[0]
+    return "CASE band " + " ".join(f"WHEN {i} THEN {v}" for i, v in enumerate(values)) + " END"
+
+
+def _scale_key_sql(terms, period: str) -> str:
+    """SQL of what places the member `m` on the terms' scale for the period starting on
+    `period`: their income in force on that day (the latest declaration, else the declared
+    income) or the code of their category placement then. One index probe per row (one
+    declaration or placement per member and date: unique indexes)."""
+    if terms.rule_kind == RuleKind.CATEGORY:
+        return ("(SELECT cp.code FROM category_placements cp "
+                "WHERE cp.cooperative_id = :cooperative_id AND cp.agreement_id = :agreement_id"
+                f" AND cp.member_id = m.id AND cp.effective_from <= {period} "
+                "ORDER BY cp.effective_from DESC LIMIT 1)")
+    return ("COALESCE((SELECT i.income_minor FROM income_declarations i "
+            "WHERE i.cooperative_id = :cooperative_id AND i.member_id = m.id "
+            f"AND i.effective_from <= {period} "
+            "ORDER BY i.effective_from DESC LIMIT 1), m.declared_income_minor)")
+
+
+def _fence() -> str:
+    """An OFFSET that keeps a subquery from being merged into the query around it, so that
+    its correlated `scale_key` is looked up once per row, not once per use in the CASEs
+    above it (SQLite flattens such a subquery otherwise; OFFSET 0 is PostgreSQL's fence)."""
+    return " LIMIT -1 OFFSET 0" if _dialect() == "sqlite" else " OFFSET 0"
+
+
+def _scale_sql(terms, params: dict) -> tuple[str, str, str]:
+    """(the row's index `band`, the due's total, the condition to owe a due) over a column
+    named `scale_key` (`_scale_key_sql`), as `agreements.services.scale_shares` computes
+    them: a bracket by the income raised to the floor and capped at the ceiling, a category
+    by its code; the row's amount, or its rate of that income."""
+    base = _base_sql(terms, "COALESCE(scale_key, 0)", params)
+    bands, totals = [], []
+    for i, row in enumerate(terms.scale_rows):
+        if terms.rule_kind == RuleKind.CATEGORY:
+            params[f"code_{i}"] = row.code
+            test = f"scale_key = :code_{i}"
+        else:
+            params[f"from_{i}"] = row.income_from_minor
+            test = f"{base} >= CAST(:from_{i} AS BIGINT)"
+        if row.rate_bp is not None:
+            amount = _times_ratio_sql(base, row.rate_bp * 12, BP * dues_per_year(terms),
+                                      f"rate_{i}", params)
+        else:
+            params[f"amount_{i}"] = row.amount_minor
+            amount = f"CAST(:amount_{i} AS BIGINT)"
+        bands.append(f"WHEN {test} THEN {i}")
+        totals.append(f"WHEN {test} THEN {amount}")
+    if terms.rule_kind == RuleKind.SCALE:  # the highest bracket the income reaches
+        bands.reverse()
+        totals.reverse()
+    condition = "band IS NOT NULL"
+    if terms.rule_kind == RuleKind.SCALE and terms.floor_minor is None:
+        condition += " AND scale_key IS NOT NULL"
+    return (f"CASE {' '.join(bands)} END", f"CASE {' '.join(totals)} END", condition)
+
+
+def _covered(terms, params: dict, columns: str, extra: str = "",
+             surcharges: dict | None = None) -> tuple[str, str, str, str]:
+    """(the covered rows as a FROM item: `columns` and the due's `total` — and its scale row,
+    `band` — of each registration × period of `_COVERED`, the member's share of it, the
+    condition on those rows for owing a due, the SQL of the family surcharge the member pays
+    on top: a column, or 0). `extra`: more conditions on `_COVERED`; `surcharges`: the
+    agreement's by relation (`families.surcharges_by_relation`)."""
+    total, share, condition = _shares_sql(terms, params)
+    surcharge = "0"
+    if surcharges:
+        columns += f", {_surcharge_sql(surcharges, params)} AS surcharge"
+        surcharge = "surcharge"
+    if not _is_scale(terms):
+        return (f"(SELECT {columns}, {total} AS total FROM {_COVERED}{condition}{extra}) "
+                "AS covered", share, "true", surcharge)
+    band, total, owes = _scale_sql(terms, params)
+    keyed = (f"(SELECT {columns}, {_scale_key_sql(terms, 'p.p_month')} AS scale_key "
+             f"FROM {_COVERED}{condition}{extra}{_fence()}) AS k")
+    return (f"(SELECT k.*, {band} AS band, {total} AS total FROM {keyed}) AS covered", share,
+            owes, surcharge)
+
+
+def _surcharge_sql(surcharges: dict, params: dict) -> str:
+    """SQL of the family surcharge of registration `r` for period `p`: its dependants
+    registered with it and covered by the period's end, each at its relation's surcharge
+    (`agreements.families.surcharge_minor_for`). One index probe per registration × period,
+    only for agreements whose family rules cost something."""
+    params["dependant_registered"] = DependantStatus.REGISTERED.value
+    cases = []
+    for i, (relation, minor) in enumerate(sorted(surcharges.items())):
+        params[f"relation_{i}"], params[f"surcharge_{i}"] = relation.value, minor
+        cases.append(f"WHEN :relation_{i} THEN CAST(:surcharge_{i} AS BIGINT)")
+    return ("(SELECT COALESCE(SUM(CASE dp.relation " + " ".join(cases) + " ELSE 0 END), 0) "
+            "FROM dependant_registrations dr JOIN dependants dp ON dp.id = dr.dependant_id "
+            "WHERE dr.cooperative_id = :cooperative_id AND dr.registration_id = r.id "
+            "AND dr.status = :dependant_registered "
+            "AND (dr.coverage_start IS NULL OR dr.coverage_start <= p.p_last))")
+
+
+def _third_shares_sql(terms, member_share: str, params: dict) -> list[str]:
+    """SQL for each third party's share of a column named `total`, in the order of
+    `agreements.services.split_due`: its percentage (rounded half up) or fixed amount — under
+    a scale, its row's percentage when the row gives one —, never more than what the member
+    and the payers before it left."""
+    shares: list[str] = []
+    rows = terms.scale_rows if _is_scale(terms) else [None]
+    for i, payer in enumerate(terms.third_payers):
+        wanted_by_row = []
+        for j, row in enumerate(rows):
+            own = row.payer_share_bp(i) if row is not None else None
+            if own is not None:
+                wanted_by_row.append(_times_ratio_sql("total", own, BP, f"payer_{i}_{j}",
+                                                      params))
+            elif payer.fixed_minor is not None:
+                params[f"fixed_{i}"] = payer.fixed_minor
+                wanted_by_row.append(f"CAST(:fixed_{i} AS BIGINT)")
+            else:
+                wanted_by_row.append(_times_ratio_sql("total", payer.share_bp, BP,
+                                                      f"payer_{i}", params))
+        wanted = _by_band(wanted_by_row)
+        left = " - ".join(["total", f"({member_share})", *(f"({x})" for x in shares)])
+        shares.append(f"CASE WHEN {wanted} > {left} THEN {left} ELSE {wanted} END")
+    return shares
 
 
 def _with_periods(agreement: Agreement, run: list, first_member: int, last_member: int
@@ -518,28 +753,95 @@ def _with_periods(agreement: Agreement, run: list, first_member: int, last_membe
 
 
 def _insert_dues_chunk(agreement: Agreement, run: list, first_member: int, last_member: int,
-                       now) -> int:
+                       now, last_id_before: int = 0) -> int:
     """INSERT … SELECT of the dues of a run of periods (all under the same terms) for the
     registrations of the members from `first_member` to `last_member`; those already there
-    are left alone (ON CONFLICT DO NOTHING). Returns how many were created."""
+    are left alone (ON CONFLICT DO NOTHING). When the terms name third parties, one more
+    INSERT … SELECT writes their shares of the new dues (`_insert_payer_shares`). Returns how
+    many dues were created."""
     terms = run[0].terms
     with_periods, params, types = _with_periods(agreement, run, first_member, last_member)
     params.update(terms_id=terms.id, now=now)
-    total, member_share, condition = _shares_sql(terms, params)
+    covered, member_share, owes, surcharge = _covered(
+        terms, params, "r.cooperative_id, r.agreement_id, r.member_id, "
+        "r.id AS registration_id, p.p_month, p.p_due, p.p_grace",
+        surcharges=surcharges_by_relation(agreement))
+    cooperative_share = " - ".join(["total", f"({member_share})", *(
+        f"({x})" for x in _third_shares_sql(terms, member_share, params))])
+    if surcharge != "0":
+        member_share = f"({member_share}) + {surcharge}"
     statement = (
         # the WITH inside the INSERT: Python's sqlite3 counts the rows of a statement only
         # when it starts with INSERT
         f"INSERT INTO dues ({_DUE_COLUMNS}) {with_periods}"
         f"SELECT cooperative_id, agreement_id, member_id, registration_id, :terms_id, "
-        f"p_month, p_due, p_grace, {member_share}, total - ({member_share}), :now "
-        f"FROM (SELECT r.cooperative_id, r.agreement_id, r.member_id, "
-        f"r.id AS registration_id, p.p_month, p.p_due, p.p_grace, {total} AS total "
-        f"FROM {_COVERED}{condition}) AS covered "
-        # WHERE true: SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT
-        f"WHERE true ON CONFLICT (agreement_id, member_id, period) DO NOTHING")
-    return db.session.execute(
+        f"p_month, p_due, p_grace, {member_share}, {cooperative_share}, :now "
+        f"FROM {covered} "
+        # a WHERE (true at least): SQLite needs one before ON CONFLICT in an INSERT … SELECT
+        f"WHERE {owes} ON CONFLICT (agreement_id, member_id, period) DO NOTHING")
+    created = db.session.execute(
         sa_text(statement).bindparams(*types, bindparam("now", type_=DateTime(timezone=True))),
         params).rowcount
+    if created and terms.third_payers:
+        _insert_payer_shares(agreement, run, first_member, last_member, last_id_before)
+    return created
+
+
+def _insert_payer_shares(agreement: Agreement, run: list, first_member: int, last_member: int,
+                         last_id_before: int) -> None:
+    """One INSERT … SELECT of the third parties' shares of the dues this run just wrote (ids
+    above `last_id_before`, under the run's terms, members in the chunk): each due's total is
+    computed again by the same rule from the same member row, and each payer's share by
+    `_third_shares_sql` — one SELECT per payer joined by UNION ALL."""
+    terms = run[0].terms
+    params = {"cooperative_id": agreement.cooperative_id, "agreement_id": agreement.id,
+              "terms_id": terms.id, "first_member": first_member,
+              "last_member": last_member, "last_id": last_id_before,
+              "first_period": run[0].month, "last_period": run[-1].month}
+    total, member_share, _condition = _shares_sql(terms, params)
+    shares = _third_shares_sql(terms, member_share, params)
+    dues_of_run = (
+        "FROM dues d JOIN members m ON m.id = d.member_id "
+        "WHERE d.cooperative_id = :cooperative_id AND d.agreement_id = :agreement_id "
+        "AND d.terms_id = :terms_id AND d.id > :last_id "
+        "AND d.member_id BETWEEN :first_member AND :last_member "
+        "AND d.period BETWEEN :first_period AND :last_period")
+    if _is_scale(terms):
+        band, total, _owes = _scale_sql(terms, params)
+        new_dues = (f"(SELECT k.due_id, k.cooperative_id, {band} AS band, {total} AS total "
+                    f"FROM (SELECT d.id AS due_id, d.cooperative_id, "
+                    f"{_scale_key_sql(terms, 'd.period')} AS scale_key {dues_of_run}"
+                    f"{_fence()}) AS k) "
+                    "AS nd")
+    else:
+        new_dues = (f"(SELECT d.id AS due_id, d.cooperative_id, {total} AS total "
+                    f"{dues_of_run}) AS nd")
+    selects = []
+    for i, (payer, share) in enumerate(zip(terms.third_payers, shares, strict=True)):
+        params[f"payer_id_{i}"] = payer.id
+        selects.append(f"SELECT nd.cooperative_id, nd.due_id, :payer_id_{i}, {share} "
+                       f"FROM {new_dues}")
+    db.session.execute(sa_text(
+        "INSERT INTO due_payer_shares (cooperative_id, due_id, payer_id, amount_minor) "
+        + " UNION ALL ".join(selects)).bindparams(
+            bindparam("first_period", type_=Date), bindparam("last_period", type_=Date)),
+        params)
+
+
+def _name_missing(agreement: Agreement, run: list, missing: set[str], unplaced: set[str]
+                  ) -> None:
+    """Add the members a run of periods leaves without a due for want of a declared income (a
+    rate or income scale with no floor) or of a category (a category scale)."""
+    terms = run[0].terms
+    if terms.rule_kind in (RuleKind.RATE, RuleKind.SCALE) and terms.floor_minor is None:
+        missing.update(_members_without_income(agreement, run))
+    if terms.rule_kind == RuleKind.CATEGORY:
+        with_periods, params, types = _with_periods(agreement, run, 0, 2**62)
+        band, _total, _owes = _scale_sql(terms, params)
+        unplaced.update(db.session.scalars(sa_text(
+            f"{with_periods}SELECT DISTINCT member_number FROM (SELECT m.member_number, "
+            f"{_scale_key_sql(terms, 'p.p_month')} AS scale_key FROM {_COVERED}{_fence()}) AS k "
+            f"WHERE ({band}) IS NULL").bindparams(*types), params))
 
 
 def _members_without_income(agreement: Agreement, run: list) -> list[str]:
@@ -800,6 +1102,7 @@ def record_receipt(cooperative: Cooperative, data: ReceiptInput, actor_id: int |
         _refuse_known_reference(cooperative.id, clean["method"], clean["external_reference"])
         raise
     allocate_credit(member.id, cooperative.id)
+    receipt_recorded.send(receipt)
     return receipt, True
 
 
@@ -829,7 +1132,7 @@ def reversal_blockers(receipt: Receipt) -> list[str]:
                Allocation.receipt_id == receipt.id).limit(1)).first()
     if remitted is not None:
         return [_("Its money paid dues already remitted to the institution (remittance of "
-                  "%(month)s); it cannot be taken back.", month=f"{remitted.period:%Y-%m}")]
+                  "%(month)s); it cannot be taken back.", month=show_month(remitted.period))]
     return []
 
 
@@ -1000,6 +1303,23 @@ def expected_collection(agreement: Agreement, on: date, locality: str | None = N
     return page
 
 
+def owed_by_members(cooperative_id: int, member_ids: list[int], on: date) -> dict[int, int]:
+    """What each of these members owes on a day (minor units, dues due by the end of that
+    month, written-off parts not owed; a member who owes nothing is left out): the "owes"
+    column of the field mode's collection sheet. Summed in SQL, a few hundred ids a query."""
+    settled = _paid_of_due() + _written_off_of_due()
+    owed: dict[int, int] = {}
+    for start in range(0, len(member_ids), 500):
+        chunk = member_ids[start:start + 500]
+        for member_id, open_minor in db.session.execute(
+                select(Due.member_id, func.sum(Due.member_share_minor - settled))
+                .where(Due.cooperative_id == cooperative_id, Due.member_id.in_(chunk),
+                       Due.due_date <= month_end(on), Due.member_share_minor > settled)
+                .group_by(Due.member_id)):
+            owed[member_id] = int(open_minor)
+    return owed
+
+
 @dataclass
 class SheetEntry:
     member_id: int
@@ -1143,20 +1463,20 @@ def record_remittance(agreement: Agreement, period: date, remitted_on: date | No
     _lock_agreement(agreement.id)
     if is_closed(agreement, period):
         raise DomainError(_("%(month)s is closed: late payments go into the next "
-                            "remittance.", month=f"{period:%Y-%m}"), field="period")
+                            "remittance.", month=show_month(period)), field="period")
     latest = db.session.scalar(select(func.max(Remittance.period)).where(
         Remittance.cooperative_id == agreement.cooperative_id,
         Remittance.agreement_id == agreement.id))
     if latest is not None and latest >= period:
         raise DomainError(_("A remittance for %(month)s or later is already recorded.",
-                            month=f"{period:%Y-%m}"), field="period")
+                            month=show_month(period)), field="period")
     if remitted_on is None:
         raise DomainError(_("Give the date the money was sent."), field="remitted_on")
     check_money_date(agreement.cooperative, remitted_on, "remitted_on", today)
     dues = remittable_dues(agreement, period)
     if not dues:
         raise DomainError(_("Nothing to remit for %(month)s: no fully paid due is waiting.",
-                            month=f"{period:%Y-%m}"), field="period")
+                            month=show_month(period)), field="period")
     currency = agreement.cooperative.currency
     total = remittance_amount(dues)
     typed = amount_minor(amount, currency)
@@ -1223,14 +1543,14 @@ def close_period(agreement: Agreement, period: date, actor_id: int | None,
     today = today or date.today()
     period = month_start(period)
     if month_end(period) >= today:
-        raise DomainError(_("%(month)s has not ended yet.", month=f"{period:%Y-%m}"),
+        raise DomainError(_("%(month)s has not ended yet.", month=show_month(period)),
                           field="period")
     if period < month_start(agreement.valid_from):
         raise DomainError(_("The agreement had not started in %(month)s.",
-                            month=f"{period:%Y-%m}"), field="period")
+                            month=show_month(period)), field="period")
     _lock_agreement(agreement.id)
     if is_closed(agreement, period):
-        raise DomainError(_("%(month)s is already closed.", month=f"{period:%Y-%m}"),
+        raise DomainError(_("%(month)s is already closed.", month=show_month(period)),
                           field="period")
     closing = PeriodClose(cooperative_id=agreement.cooperative_id, agreement_id=agreement.id,
                           period=period, closed_by_id=actor_id, closed_at=utcnow())
@@ -1247,7 +1567,7 @@ def _remittance_of(agreement: Agreement, period: date) -> Remittance:
         Remittance.agreement_id == agreement.id, Remittance.period == month_start(period)))
     if remittance is None:
         raise DomainError(_("No remittance is recorded for %(month)s.",
-                            month=f"{month_start(period):%Y-%m}"), field="period")
+                            month=show_month(month_start(period))), field="period")
     return remittance
 
 
@@ -1276,6 +1596,18 @@ def remittance_batch_lines(agreement: Agreement, period: date) -> list[dict]:
                       "member_share": member_share, "cooperative_share": cooperative_share,
                       "total": member_share + cooperative_share})
     return lines
+
+
+def remittance_payment(agreement: Agreement, period: date
+                       ) -> tuple[str | None, date | None]:
+    """The reference and date of the remittance recorded for an agreement and period
+    (None, None when there is none)."""
+    remittance = db.session.scalar(select(Remittance).where(
+        Remittance.cooperative_id == agreement.cooperative_id,
+        Remittance.agreement_id == agreement.id, Remittance.period == month_start(period)))
+    if remittance is None:
+        return None, None
+    return remittance.reference, remittance.remitted_on
 
 
 def remittance_total(agreement: Agreement, period: date) -> Decimal:

@@ -36,7 +36,7 @@ from coopreg.agreements.models import Agreement
 from coopreg.auth.access import ALL_ROLES, roles_required
 from coopreg.auth.models import Role
 from coopreg.contributions import jobs as contribution_jobs
-from coopreg.contributions import reports, services, statements
+from coopreg.contributions import payers, reports, services, statements
 from coopreg.contributions.forms import (
     METHOD_LABELS,
     AcknowledgeForm,
@@ -51,6 +51,7 @@ from coopreg.contributions.forms import (
     SheetChooseForm,
     SheetPostForm,
     StatementUploadForm,
+    ThirdPartyPaymentForm,
     WriteOffForm,
 )
 from coopreg.contributions.models import (
@@ -61,13 +62,14 @@ from coopreg.contributions.models import (
     Statement,
     StatementLine,
     StatementSource,
+    ThirdPartyPayment,
 )
 from coopreg.core.confirm import confirm_first
 from coopreg.core.diskspace import DiskFull, write_atomically
 from coopreg.core.errors import DomainError, KeyReused
 from coopreg.core.forms import choices, put_error_on_form
 from coopreg.core.money import amount_for_typing, from_minor
-from coopreg.core.templating import money, render_in_language, translated_labels
+from coopreg.core.templating import money, render_in_language, show_month, translated_labels
 from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_ids, scoped
 from coopreg.core.text import ascii_digits, ascii_int
 from coopreg.core.unit_of_work import attempt, button_post, form_page
@@ -356,7 +358,7 @@ def write_off(due_id: int):
         form, lambda: services.write_off_due(due, form.reason.data, current_user.id),
         done=lambda written: _("Written off: %(amount)s of %(member)s's due for %(month)s.",
                                amount=_money(written.amount_minor),
-                               member=due.member.full_name, month=f"{due.period:%Y-%m}"),
+                               member=due.member.full_name, month=show_month(due.period)),
         then=url_for("contributions.member_statement", member_id=due.member_id),
         template="contributions/write_off.html", due=due,
         existing=services.due_write_off(due), open_minor=services.due_open_minor(due),
@@ -511,7 +513,7 @@ def new_remittance(agreement_id: int):
                 agreement, period, form.remitted_on.data, form.amount.data,
                 form.reference.data, current_user.id, note=form.note.data)
         if outcome.ok:
-            flash(_("Remittance for %(month)s recorded.", month=f"{period:%Y-%m}"), "success")
+            flash(_("Remittance for %(month)s recorded.", month=show_month(period)), "success")
             return redirect(url_for("contributions.view_remittance",
                                     remittance_id=remittance.id))
     elif period is None and (request.method == "POST" or asked):
@@ -540,6 +542,8 @@ def view_remittance(remittance_id: int):
         batch_url = url_for("batches.new_batch", agreement_id=remittance.agreement_id,
                             kind="remittance", period=f"{remittance.period:%Y-%m}")
     return render_template("contributions/remittance.html", remittance=remittance,
+                           columns=payers.payer_columns(remittance.agreement,
+                                                        remittance.period),
                            lines=lines[:1000], line_count=len(lines), ack_form=ack_form,
                            batch_url=batch_url, files=files)
 
@@ -582,6 +586,64 @@ def acknowledge_remittance(remittance_id: int):
         invalid=_("Give the date and the amount the institution confirms."))
 
 
+# ---- payers: each payer's column, and what third parties paid ---------------------------------
+
+@bp.route("/agreements/<int:agreement_id>/payers", methods=["GET", "POST"])
+@roles_required(*ALL_ROLES)
+def payers_page(agreement_id: int):
+    """Each payer's money of an agreement's month (the member, the state and other third
+    parties, the cooperative): due, paid, missing and late; what third parties paid, with
+    the form to record a payment (treasurers and admins)."""
+    agreement = get_scoped_or_404(Agreement, agreement_id)
+    period = _month_arg() or services.previous_month(date.today())
+    names = payers.payers_of_period(agreement, period)
+    form = ThirdPartyPaymentForm()
+    form.payer_name.choices = choices((n, n) for n in names)
+    if request.method == "GET":
+        form.paid_on.data = date.today()
+    code = 200
+    if request.method == "POST":
+        if _role() not in MONEY:
+            abort(403)
+        if form.validate_on_submit():
+            with attempt(form) as outcome:
+                payers.record_third_party_payment(
+                    agreement, form.payer_name.data, period, form.paid_on.data,
+                    form.amount.data, form.reference.data, form.note.data, current_user.id)
+            if outcome.ok:
+                flash(_("%(payer)s's payment for %(month)s recorded.",
+                        payer=form.payer_name.data, month=f"{period:%Y-%m}"), "success")
+                return redirect(url_for("contributions.payers_page", agreement_id=agreement.id,
+                                        period=f"{period:%Y-%m}"))
+        code = 422
+    return render_template("contributions/payers.html", agreement=agreement,
+                           agreements=_agreements(), period=period, form=form,
+                           columns=payers.payer_columns(agreement, period),
+                           payments=payers.third_party_payments(agreement, period),
+                           reverse_form=ReverseForm(formdata=None)), code
+
+
+@bp.route("/third-party-payments/<int:third_party_payment_id>/reverse", methods=["POST"])
+@roles_required(*MONEY)
+@confirm_first(ThirdPartyPayment, _l(
+    "The payment is reversed for good: it stops counting and the payer owes that amount "
+    "again; the reversal is kept beside it."),
+    action=_l("Reverse the payment"))
+def reverse_third_party_payment(third_party_payment_id: int):
+    payment = get_scoped_or_404(ThirdPartyPayment, third_party_payment_id)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        with attempt() as outcome:
+            payers.reverse_third_party_payment(payment, form.reason.data, current_user.id)
+        if outcome.ok:
+            flash(_("The payment of %(payer)s was reversed.", payer=payment.payer_name),
+                  "success")
+    else:
+        flash(_("Give the reason for the reversal."), "error")
+    return redirect(url_for("contributions.payers_page", agreement_id=payment.agreement_id,
+                            period=f"{payment.period:%Y-%m}"))
+
+
 @bp.route("/agreements/<int:agreement_id>/close", methods=["POST"])
 @roles_required(*MONEY)
 @confirm_first(Agreement, _l(
@@ -599,7 +661,7 @@ def close_period(agreement_id: int):
 
     return button_post(
         form, close, back=url_for("contributions.reconciliation", agreement_id=agreement.id),
-        done=lambda period: _("%(month)s is closed.", month=f"{period:%Y-%m}"),
+        done=lambda period: _("%(month)s is closed.", month=show_month(period)),
         invalid=_("Give the month to close."))
 
 
@@ -610,8 +672,11 @@ def close_period(agreement_id: int):
 def reconciliation():
     agreement = _chosen_agreement()
     rows = reports.reconciliation(agreement) if agreement else []
+    third_names, thirds = (payers.third_parties_by_period(agreement) if agreement
+                           else ([], {}))
     return render_template("contributions/reconciliation.html", agreement=agreement,
-                           agreements=_agreements(), rows=rows,
+                           agreements=_agreements(), rows=rows, third_names=third_names,
+                           thirds=thirds,
                            credit=reports.members_credit_total(current_cooperative().id),
                            explanation=reports.reconciliation_explanation(),
                            close_form=ClosePeriodForm(formdata=None))
@@ -627,7 +692,8 @@ def reconciliation_xlsx(agreement_id: int):
     from coopreg.jobs.files import XLSX
 
     agreement = get_scoped_or_404(Agreement, agreement_id)
-    data = reports.reconciliation_workbook(agreement, reports.reconciliation(agreement))
+    data = reports.reconciliation_workbook(agreement, reports.reconciliation(agreement),
+                                           payers.third_parties_by_period(agreement))
     code = current_cooperative().code
     filename = f"reconciliation-{code}-{agreement.id}-{date.today():%Y%m%d}.xlsx"
     return Response(data, mimetype=XLSX, headers={

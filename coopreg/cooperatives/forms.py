@@ -23,6 +23,10 @@ class SettingsForm(FlaskForm):
     contact = StringField(_l("Contact for members"), validators=[Optional(), Length(max=300)],
                           description=_l("The office's address, phone and opening hours, "
                                          "printed on the documents members take home."))
+    tax_number = StringField(_l("The cooperative's tax number"),
+                             validators=[Optional(), Length(max=40)],
+                             description=_l("Written in the header of the institutions' "
+                                            "forms that ask for the employer's (RF-1: TIN)."))
     founded_on = DateField(_l("Founded on"), validators=[Optional()],
                            description=_l("Money dated before it is refused as a typing "
                                           "slip."))

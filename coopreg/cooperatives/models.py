@@ -37,6 +37,8 @@ class Cooperative(TimestampMixin, db.Model):
     id_pattern: Mapped[str | None] = mapped_column(String(200))
     # The office's address, phone and hours, printed on the documents members take home.
     contact: Mapped[str | None] = mapped_column(String(300))
+    # the cooperative's own tax number, as the employer's on institutions' forms (RF-1's TIN)
+    tax_number: Mapped[str | None] = mapped_column(String(40))
     # When the cooperative was founded: no money can have been received or sent before.
     founded_on: Mapped[date | None] = mapped_column(Date)
     # The last member number handed out; taken under a row lock, so numbers never repeat.

@@ -84,7 +84,8 @@ def create_cooperative(code: str, name: str, country: str, currency: str,
 
 def update_settings(cooperative: Cooperative, name: str, locale: str, id_label: str | None,
                     id_pattern: str | None, contact: str | None = None,
-                    founded_on: date | None = None, today: date | None = None) -> None:
+                    founded_on: date | None = None, today: date | None = None,
+                    tax_number: str | None = None) -> None:
     """The settings an admin may change (code, country and currency are fixed once money and
     IDs depend on them). The founding date cannot be in the future."""
     contact = clean_text(contact, 300, "contact", _("The contact"))
@@ -99,6 +100,7 @@ def update_settings(cooperative: Cooperative, name: str, locale: str, id_label: 
     cooperative.id_label = (id_label or "").strip() or None
     cooperative.id_pattern = _check_pattern(id_pattern)
     cooperative.contact = contact
+    cooperative.tax_number = clean_text(tax_number, 40, "tax_number", _("The tax number"))
     db.session.flush()
 
 

@@ -1,7 +1,7 @@
 """The database's own guards on money and history: triggers that refuse UPDATE and DELETE of
 posted rows (receipts, allocations, dues, remittances, the audit log…) and any change to a
-sealed batch or its lines. The migrations create them (0001, 0005, 0006, 0008, 0010); this module
-is the list of what must exist, so that `coopreg check` can verify a running database and
+sealed batch or its lines. The migrations create them (0001, 0005, 0006, 0008, 0010, 0028); this
+module is the list of what must exist, so that `coopreg check` can verify a running database and
 `coopreg restore` can re-create them in a restored one and verify it (a backup whose
 triggers were dropped must not leave money rows mutable). Keep it in step with the
 migrations: tests/faults/test_backups.py compares it with a freshly migrated database.
@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 APPEND_ONLY_TABLES = ("audit_events", "dues", "collection_sheets", "receipts",
                       "receipt_reversals", "allocations", "remittances", "remittance_lines",
                       "remittance_acknowledgements", "period_closes", "statement_matches",
-                      "due_write_offs")
+                      "due_write_offs", "due_payer_shares", "third_party_payments",
+                      "third_party_payment_reversals")
 SEALED_BATCH_COLUMNS = ("cooperative_id", "agreement_id", "kind", "number", "reference",
                         "period", "supersedes_id", "file_format", "layout_snapshot",
                         "file_path", "sha256", "data_checksum", "row_count", "totals",

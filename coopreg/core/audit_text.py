@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -17,9 +18,9 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from coopreg.core.labels import codes_for, display
-from coopreg.core.money import format_minor
-from coopreg.core.sentences import say
+from coopreg.core.labels import code_groups, codes_for, display
+from coopreg.core.money import format_minor, format_share
+from coopreg.core.sentences import is_kept, say
 
 ENTITY_LABELS = codes_for("audit_entity", {
     "members": _l("Member"), "dependants": _l("Dependant"),
@@ -42,6 +43,31 @@ ENTITY_LABELS = codes_for("audit_entity", {
     "statements": _l("Bank statement"), "statement_sources": _l("Statement source"),
     "statement_matches": _l("Statement match"), "import_runs": _l("Member import"),
     "import_mappings": _l("Remembered import column"),
+    "invitations": _l("Invitation"), "due_write_offs": _l("Write-off of a due"),
+    "api_tokens": _l("API token"), "family_rules": _l("Family rule"),
+    "dependant_registrations": _l("Dependant's registration"),
+    "outside_coverages": _l("Coverage outside the cooperative"),
+    "catalogue_adoptions": _l("Adoption of a catalogue item"),
+    "catalogue_institutions": _l("Institution of the federation's catalogue"),
+    "catalogue_layout_adoptions": _l("Adoption of a catalogue layout"),
+    "catalogue_layouts": _l("File layout of the federation's catalogue"),
+    "catalogue_schemes": _l("Scheme of the federation's catalogue"),
+    "catalogue_template_adoptions": _l("Adoption of an agreement template"),
+    "catalogue_templates": _l("Agreement template"),
+    "category_placements": _l("Placement in a category"),
+    "desk_agreements": _l("Agreement sent through the institution's desk"),
+    "desk_tokens": _l("Institution desk's API token"),
+    "federation_cooperatives": _l("Cooperative of a federation"),
+    "federation_memberships": _l("Role in a federation"),
+    "federations": _l("Federation"),
+    "field_photos": _l("Photo taken in the field"),
+    "income_declarations": _l("Declared income"),
+    "institution_accounts": _l("Institution desk account"),
+    "message_templates": _l("Message template"),
+    "terms_payers": _l("Payer of an agreement's terms"),
+    "terms_scale_rows": _l("Row of a contribution scale"),
+    "third_party_payment_reversals": _l("Reversal of a third party's payment"),
+    "third_party_payments": _l("Third party's payment"),
 })
 
 ACTION_LABELS = codes_for("audit_action", {
@@ -53,6 +79,11 @@ FIELD_LABELS = {
     "second_last_name": _l("Second last name"), "sex": _l("Sex"),
     "date_of_birth": _l("Date of birth"), "id_type": _l("ID type"),
     "id_number": _l("ID number"), "phone": _l("Phone"), "address": _l("Address"),
+    "name_extension": _l("Name extension"), "mothers_maiden_name": _l("Mother's maiden name"),
+    "civil_status": _l("Civil status"), "nationality": _l("Nationality"),
+    "tax_number": _l("Tax number"), "phone_unchecked": _l("Phone to check"),
+    "province_code": _l("Province code"), "canton_code": _l("Canton code"),
+    "district_code": _l("District code"),
     "locality": _l("Locality"), "sector": _l("Sector"), "occupation": _l("Occupation"),
     "declared_income_minor": _l("Declared income"), "joined_on": _l("Joined on"),
     "left_on": _l("Left on"), "status": _l("Status"), "status_reason": _l("Reason"),
@@ -84,6 +115,65 @@ FIELD_LABELS = {
     "rows_updated": _l("Updated"), "rows_refused": _l("Refused"),
     "accepted_count": _l("Accepted"), "rejected_count": _l("Rejected"),
     "exit_flagged": _l("Exit to send"), "exit_flag_reason": _l("Reason"),
+    "accepted_values": _l("Values meaning accepted"), "align": _l("Alignment"),
+    "amount_column": _l("Amount column"), "applied_at": _l("Applied on"), "branch": _l("Branch"),
+    "built_in_origin": _l("Built-in layout it started from"), "changed_at": _l("Changed on"),
+    "closed_at": _l("Closed on"), "col_type": _l("Type"), "columns": _l("Columns"),
+    "committed_at": _l("Imported on"), "contact": _l("Contact"), "date_column": _l("Date column"),
+    "date_order": _l("Order of day, month and year"), "date_pattern": _l("Date format"),
+    "decided_at": _l("Decided on"), "decimal_mark": _l("Decimal mark"), "decimals": _l("Decimals"),
+    "delimiter": _l("Separator"), "description_column": _l("Description column"),
+    "due_months": _l("Months with dues"), "effective_on": _l("Takes effect on"),
+    "encoding": _l("Encoding"), "exit_flagged_on": _l("Exit flagged on"),
+    "expires_at": _l("Expires on"), "external_reference": _l("External reference"),
+    "field": _l("Field"), "file_path": _l("File"), "fixed_value": _l("Fixed value"),
+    "footer_line": _l("Footer line"), "founded_on": _l("Founded on"),
+    "header_key": _l("Column heading"), "header_line": _l("Header line"),
+    "header_row": _l("Header row"), "how": _l("How"), "how_to_claim": _l("How to claim"),
+    "id_format": _l("ID format"), "id_label": _l("Name of the ID"), "id_pattern": _l("ID pattern"),
+    "implied_decimals": _l("Implied decimals"), "imported_at": _l("Imported on"),
+    "include_header": _l("Header row included"), "last_login_at": _l("Last login"),
+    "last_member_number": _l("Last member number"), "lines_added": _l("Lines added"),
+    "lines_known": _l("Lines already known"), "lines_skipped": _l("Lines skipped"),
+    "matched_at": _l("Matched on"), "member_benefits": _l("Member benefits"),
+    "member_column": _l("Member column"), "member_number_pattern": _l("Member number pattern"),
+    "member_share_bp": _l("Member's share"), "message": _l("Message"), "occurred_at": _l("When"),
+    "pad": _l("Padding"), "previewed_at": _l("Previewed on"), "problem_count": _l("Problems"),
+    "problem_policy": _l("When a line has problems"), "problems_file": _l("Problems file"),
+    "rate_bp": _l("Rate"), "reference_column": _l("Reference column"),
+    "rejected_values": _l("Values meaning rejected"),
+    "remittance_deadline_days": _l("Days to remit"), "required": _l("Required"),
+    "reversed_at": _l("Reversed on"), "rows_read": _l("Rows read"), "rows_skipped": _l("Skipped"),
+    "rows_unchanged": _l("Unchanged"), "sent_note": _l("Note on sending"),
+    "short_name": _l("Short name"), "size_bytes": _l("Size (bytes)"), "source": _l("Source"),
+    "total_rows": _l("Rows"), "transform": _l("Transformation"),
+    "unmatched_count": _l("Unmatched"), "warnings": _l("Warnings"), "width": _l("Width"),
+    "written_off_at": _l("Written off on"),
+    # API tokens, families and dependants (issues 17 and 19)
+    "hint": _l("First characters of the token"), "scope": _l("It may"),
+    "last_used_at": _l("Last used on"), "revoked_at": _l("Revoked on"),
+    "institution_number": _l("Institution number"), "student": _l("Studying"),
+    "disabled": _l("Lives with a disability"), "max_age": _l("Covered up to the age of"),
+    "student_max_age": _l("Up to the age of, while studying"),
+    "disabled_any_age": _l("At any age with a disability"),
+    "surcharge_minor": _l("Surcharge per period paid by the member"),
+    "dependants_mode": _l("Dependants in the file (enrolment)"),
+    "declared_on": _l("Declared on"),
+    # payers and scales (issue 17), federations and the desk (22), messaging (20), field (21)
+    "suspended_accrue": _l("Suspended registrations keep accruing dues"),
+    "branches": _l("Branches"), "terms": _l("Terms"),
+    "applies_answers": _l("The institution's answers are applied at once"),
+    "joined_at": _l("Joined on"),
+    "shares_member_records": _l("The federation may see our members by name"),
+    "content_type": _l("File type"), "size": _l("Size (bytes)"),
+    "income_minor": _l("Income"), "institution_code": _l("Institution"),
+    "contact_channel": _l("Channel"), "contact_consent": _l("Consent to be contacted"),
+    "contact_opted_out_at": _l("Opted out on"), "body": _l("Message"), "event": _l("Event"),
+    "subject": _l("Subject"), "fixed_minor": _l("Fixed amount"), "share_bp": _l("Share"),
+    "through_cooperative": _l("Paid through the cooperative"),
+    "income_from_minor": _l("Income from"), "payer1_share_bp": _l("First payer's share"),
+    "payer2_share_bp": _l("Second payer's share"), "paid_on": _l("Paid on"),
+    "payer_name": _l("Payer"),
 }
 
 # technical fields a person gains nothing from reading (kept in the stored event)
@@ -92,6 +182,7 @@ HIDDEN = frozenset({
     "register_version", "session_token", "password_hash", "sample", "layout_snapshot",
     "col_widths", "interpreted", "problems", "headers", "reason_params", "idempotency_key",
     "mapping", "options", "stored_name", "data_checksum", "sha256", "status_changed_at",
+    "path", "spec",
 })
 
 _ACTORS = {"system": _l("the system"), "cli": _l("a command"), "tests": _l("a command")}
@@ -140,6 +231,8 @@ def _value(entity: str, key: str, value: Any, currency: str | None) -> str:
         return "∅"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, str) and key in code_groups():  # a plain code ("upper")
+        return display(value, key)
     enum_class = _enum_columns(entity).get(key)
     if enum_class is not None:
         try:
@@ -148,6 +241,10 @@ def _value(entity: str, key: str, value: Any, currency: str | None) -> str:
             return str(value)
     if key.endswith("_minor") and isinstance(value, int) and currency:
         return format_minor(value, currency)
+    if key.endswith("_bp") and isinstance(value, int):  # basis points: a share
+        return format_share(Decimal(value) / 10000, digits=2)
+    if is_kept(value):  # a sentence kept as its code: said in the reader's language
+        return say(value)
     if key == "totals" and isinstance(value, dict) and currency:
         def amount(v):
             return format_minor(v, currency) if isinstance(v, int) else v

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, insert
+from sqlalchemy import Connection, Date, DateTime, Table, insert
 
 from coopreg.extensions import db
 
@@ -18,13 +18,16 @@ class JSONText(str):
     """A JSON column's value already encoded (by a caller that writes many): stored as is."""
 
 
-def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT every row (all with the same keys) in the session's current transaction.
+def insert_rows(table: Table, rows: list[dict[str, Any]],
+                connection: Connection | None = None) -> None:
+    """INSERT every row (all with the same keys) in the session's current transaction (or in
+    `connection`'s: the benchmark's data loader writes outside any session).
     Columns left out get their scalar default, or the database's; a left-out column with a
     computed default makes it fall back to SQLAlchemy's executemany."""
     if not rows:
         return
-    connection = db.session.connection()
+    if connection is None:
+        connection = db.session.connection()
     names = list(rows[0])
     fill: dict[str, Any] = {}
     for column in table.c:

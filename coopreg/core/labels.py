@@ -33,6 +33,16 @@ def codes_for(group: str, labels: M) -> M:
     return labels
 
 
+def code_groups() -> frozenset[str]:
+    """The groups of plain string codes declared (a column's name where the codes are kept)."""
+    return frozenset(_CODES)
+
+
+def code_values(group: str) -> tuple[str, ...]:
+    """The codes declared in a group of plain string codes."""
+    return tuple(str(code) for code in _CODES.get(group, {}))
+
+
 def enum_types() -> dict[type[enum.Enum], Mapping]:
     return dict(_LABELS)
 

@@ -323,10 +323,16 @@ def sniff_delimiter(text: str) -> str:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# A phone number in E.164 ("+50688881234") is a plain figure, not a formula: no escape
+PLAIN_PHONE = re.compile(r"\+[1-9][0-9]{5,14}")
+
+
 def protect_formula_text(text: str) -> str:
     """A text cell for CSV that no spreadsheet will run as a formula (OWASP): prefix `'`
-    when it starts with = + - @, tab or CR."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    when it starts with = + - @, tab or CR — except a plain E.164 phone number."""
+    if text.startswith(_FORMULA_START) and not PLAIN_PHONE.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def unprotect_formula_text(text: str) -> str:

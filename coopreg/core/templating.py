@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, g, render_template
+from babel.dates import format_date as babel_format_date
+from flask import Flask, g, has_app_context, render_template
 from flask_babel import (
     force_locale,
     format_date,
@@ -23,7 +24,8 @@ from coopreg.core.cards import label_cells
 from coopreg.core.labels import display, label
 from coopreg.core.languages import LANGUAGE_NAMES
 from coopreg.core.money import format_minor, format_share, from_minor
-from coopreg.core.sentences import say
+from coopreg.core.phones import phone_as
+from coopreg.core.sentences import said_again, say
 from coopreg.core.sorting import page_url, sort_url
 
 
@@ -61,6 +63,8 @@ def show_month(value: date | None) -> str:
     """A month as people say it, in the page's language ("nov 2026"), not "2026-11"."""
     if value is None:
         return ""
+    if not has_app_context():  # a pure file writer called on its own: English
+        return babel_format_date(value, "MMM y", locale="en")
     return format_date(value, "MMM y")
 
 
@@ -113,7 +117,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["show_date"] = show_date
+    app.jinja_env.filters["phone"] = phone_as  # the national form people write
     app.jinja_env.filters["show_month"] = show_month
+    app.jinja_env.filters["said_again"] = said_again
     app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
     app.jinja_env.globals["label"] = label
     app.jinja_env.globals["display"] = display

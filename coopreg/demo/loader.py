@@ -1,5 +1,6 @@
-"""Demo data: two cooperatives in different countries and currencies, users for every role,
-and a few hundred realistic members each. Idempotent: what exists is left as it is."""
+"""Demo data: three cooperatives in three countries and currencies (Costa Rica, the
+Philippines, Argentina), users for every role, a few hundred realistic members each, and a
+federation per country. Idempotent: what exists is left as it is."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from coopreg.auth.models import Role
 from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.cooperatives.services import create_cooperative, find_cooperative
 from coopreg.core.languages import speaking
+from coopreg.core.text import fold
 from coopreg.demo.people import people
 from coopreg.extensions import db
 from coopreg.members import services as member_services
+from coopreg.members.divisions import divisions_of
 from coopreg.members.models import Member, MemberStatus
 
 DEMO_PASSWORD = "coopreg-demo-2026"  # noqa: S105 - printed on the console on purpose
@@ -28,16 +31,29 @@ DEMO_COOPERATIVES = (
     {"code": "PHCOOP", "name": "Nueva Vizcaya Farmers Multi-Purpose Cooperative",
      "country": "PH", "currency": "PHP", "locale": "en", "id_label": "PhilSys number",
      "id_pattern": "[0-9]{12}"},
+    {"code": "ARCOOP", "name": "Cooperativa de Trabajo Textil Manos Unidas Ltda.",
+     "country": "AR", "currency": "ARS", "locale": "es", "id_label": None, "id_pattern": None},
 )
+# the cooperatives' own tax numbers (the employer's on institutions' forms): made up, in each
+# country's form (ARCOOP's CUIT has a valid check digit)
+DEMO_TAX_NUMBERS = {"CRAGRO": "3004045117", "PHCOOP": "004567890000",
+                    "ARCOOP": "30716543214"}
+# Los Santos, where CRAGRO's members live: the cantons of Tarrazú, Dota and León Cortés
+_CR_CANTONS = ("105", "117", "120")
+_CIVIL = ("single", "married", "married", "common_law", "separated", "widowed")
 
 DEMO_USERS = (
-    ("admin@demo.coop", "Ana Admin", {"CRAGRO": Role.ADMIN, "PHCOOP": Role.ADMIN}),
+    ("admin@demo.coop", "Ana Admin", {"CRAGRO": Role.ADMIN, "PHCOOP": Role.ADMIN,
+                                       "ARCOOP": Role.ADMIN}),
     ("secretaria@cragro.demo", "Sonia Secretaria", {"CRAGRO": Role.SECRETARY}),
     ("tesorero@cragro.demo", "Tomás Tesorero", {"CRAGRO": Role.TREASURER}),
     ("viewer@cragro.demo", "Vilma Veedora", {"CRAGRO": Role.VIEWER}),
     ("secretary@phcoop.demo", "Sheila Secretary", {"PHCOOP": Role.SECRETARY}),
     ("treasurer@phcoop.demo", "Teodoro Treasurer", {"PHCOOP": Role.TREASURER}),
     ("viewer@phcoop.demo", "Virgilio Viewer", {"PHCOOP": Role.VIEWER}),
+    ("admin@arcoop.demo", "Andrea Administradora", {"ARCOOP": Role.ADMIN}),
+    ("secretaria@arcoop.demo", "Silvina Secretaria", {"ARCOOP": Role.SECRETARY}),
+    ("tesorero@arcoop.demo", "Tobías Tesorero", {"ARCOOP": Role.TREASURER}),
 )
 
 
@@ -51,8 +67,35 @@ def _ensure_cooperative(spec: dict, report: DemoReport) -> Cooperative:
     cooperative = find_cooperative(spec["code"])
     if cooperative is None:
         cooperative = create_cooperative(**spec)
+        cooperative.tax_number = DEMO_TAX_NUMBERS.get(cooperative.code)
         report.lines.append(f"Created cooperative {cooperative.code}: {cooperative.name}")
     return cooperative
+
+
+def _record_details(country: str, person, rng: random.Random) -> dict:
+    """What institutions' forms ask beyond the register's first fields: civil status,
+    nationality, tax number, email, a PH name extension and mother's maiden name, CR's
+    province, canton and district. Drawn from a generator of its own, so the people and
+    the rest of the demo stay as they were."""
+    divisions = divisions_of(country)
+    details = {"civil_status": rng.choice(_CIVIL), "nationality": country}
+    if country in ("CR", "AR") and person.id_number:
+        details["tax_number"] = person.id_number  # a person's tax number is their ID there
+    elif country == "PH" and rng.random() < 0.4:
+        details["tax_number"] = f"{rng.randrange(100_000_000, 999_999_999)}000"
+    if country == "PH":
+        details["mothers_maiden_name"] = person.middle_name  # the Filipino middle name
+        if person.sex == "male" and rng.random() < 0.06:
+            details["name_extension"] = rng.choice(("Jr.", "Sr.", "III"))
+    if divisions and country == "CR":
+        canton = rng.choice(_CR_CANTONS)
+        districts = [code for code, division in divisions.items()
+                     if division.level == "district" and division.parent == canton]
+        details["district_code"] = rng.choice(districts)
+    if rng.random() < 0.3:
+        local = fold(f"{person.first_name}.{person.last_name}").replace(" ", "")
+        details["email"] = f"{local}{rng.randrange(10, 99)}@example.org"
+    return details
 
 
 def _ensure_users(cooperatives: dict[str, Cooperative], report: DemoReport) -> None:
@@ -73,6 +116,7 @@ def _load_members(cooperative: Cooperative, count: int, seed: int, report: DemoR
         report.lines.append(f"{cooperative.code}: {existing} members already there; kept.")
         return
     rng = random.Random(seed)
+    details_rng = random.Random(seed * 7877)
     today = date.today()
     document_types = db.session.scalars(select(DocumentType).where(
         DocumentType.cooperative_id == cooperative.id)).all()
@@ -92,6 +136,7 @@ def _load_members(cooperative: Cooperative, count: int, seed: int, report: DemoR
             "consent_given": consent,
             "consent_date": min(person.joined_on, today) if consent else None,
             "consent_method": "signed_form" if consent else None,
+            **_record_details(cooperative.country, person, details_rng),
         }
         member = member_services.create_member(cooperative, data, confirm_duplicate=True)
         created += 1
@@ -114,6 +159,22 @@ def _load_members(cooperative: Cooperative, count: int, seed: int, report: DemoR
     report.lines.append(f"{cooperative.code}: added {created} members.")
 
 
+def _set_arcoop_monotributo(cooperative: Cooperative) -> str:
+    """ARCOOP's agreement follows the Monotributo social: the state's share, the categories and
+    the families at the member's cost (idempotent: a second run changes nothing)."""
+    from coopreg.agreements.models import Agreement
+    from coopreg.demo.monotributo import set_monotributo_social
+
+    agreement = db.session.scalar(select(Agreement).where(
+        Agreement.cooperative_id == cooperative.id).order_by(Agreement.id).limit(1))
+    if agreement is None:
+        return ""
+    with speaking(cooperative.locale):
+        said = set_monotributo_social(agreement)
+    return (f"{cooperative.code}: Monotributo social on {agreement.reference} "
+            f"({said.placed} members placed in a category)")
+
+
 def load_demo(member_count: int = 300) -> DemoReport:
     """Create what is missing of the demo; never changes or removes existing data."""
     report = DemoReport()
@@ -134,7 +195,15 @@ def load_demo(member_count: int = 300) -> DemoReport:
     for cooperative in cooperatives.values():
         with speaking(cooperative.locale):
             report.lines.append(load_demo_batches(cooperative))
+    # after the batches, whose answers register members: each registered member is placed
+    if "ARCOOP" in cooperatives:
+        report.lines.append(_set_arcoop_monotributo(cooperatives["ARCOOP"]))
     for seed, cooperative in enumerate(cooperatives.values(), start=1):
         with speaking(cooperative.locale):
             report.lines.append(load_demo_contributions(cooperative, seed))
+    from coopreg.federations.demo import load_demo_federations
+
+    lines, logins = load_demo_federations(list(cooperatives.values()), DEMO_PASSWORD)
+    report.lines.extend(lines)
+    report.logins.extend(logins)
     return report

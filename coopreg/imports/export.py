@@ -23,14 +23,17 @@ from coopreg.core.errors import DomainError
 from coopreg.core.labels import display
 from coopreg.core.models import utcnow
 from coopreg.core.money import currency_exponent, from_minor
+from coopreg.core.phones import NATIONAL, phone_as
 from coopreg.core.sentences import kept, sentence
 from coopreg.core.spreadsheets import DATE, MONEY, TEXT, Column, Sheet, write_csv, write_xlsx
+from coopreg.core.templating import show_date
 from coopreg.extensions import db
 from coopreg.imports import fields as F
 from coopreg.jobs.files import CSV, XLSX, ExportedFile, export_job
 from coopreg.jobs.models import Job
 from coopreg.jobs.services import create_job
 from coopreg.members.models import (
+    CivilStatus,
     ConsentMethod,
     Member,
     MemberStatus,
@@ -49,7 +52,8 @@ STATUS_HEADER = _l("Status")       # not imported: status changes have their own
 LEFT_ON_HEADER = _l("Left on")     # idem
 # the fields whose cells hold a code, written as its label in the file's language (the import
 # reads the labels back, in any language)
-ENUM_FIELDS = {"sex": Sex, "sector": Sector, "consent_method": ConsentMethod}
+ENUM_FIELDS = {"sex": Sex, "sector": Sector, "consent_method": ConsentMethod,
+               "civil_status": CivilStatus}
 
 
 def member_columns(cooperative: Cooperative, *, with_lists: bool = False) -> list[Column]:
@@ -79,12 +83,14 @@ def cell_words() -> dict[str, dict]:
     return words
 
 
-def _member_cells(member: dict[str, Any], currency: str, words: dict[str, dict] | None = None
-                  ) -> list[Any]:
+def _member_cells(member: dict[str, Any], currency: str, words: dict[str, dict] | None = None,
+                  country: str | None = None) -> list[Any]:
     words = words if words is not None else cell_words()
     cells = []
     for spec in F.FIELDS:
-        if spec.key == "declared_income":
+        if spec.key == "phone":  # as people write it in the country: it imports back so
+            cells.append(phone_as(member["phone"], NATIONAL, country) or None)
+        elif spec.key == "declared_income":
             cells.append(from_minor(member["declared_income_minor"], currency))
         elif spec.key == "consent_given":
             cells.append(words["consent_given"][bool(member["consent_given"])])
@@ -141,7 +147,7 @@ def register_rows(cooperative: Cooperative, as_of: date | None) -> Iterator[list
                     continue
                 left_on = None
             code = getattr(status, "value", status)
-            yield _member_cells(member, cooperative.currency, words) + [
+            yield _member_cells(member, cooperative.currency, words, cooperative.country) + [
                 words["status"].get(code, code), left_on]
     finally:
         result.close()
@@ -228,7 +234,7 @@ def _about(cooperative: Cooperative, as_of: date | None,
            counter: dict) -> Iterator[list[Any]]:
     # written after the members sheet, so the count is known
     yield [_("Cooperative"), f"{cooperative.code} · {cooperative.name}"]
-    yield [_("Register on"), as_of.isoformat() if as_of else _("all members, any status")]
+    yield [_("Register on"), show_date(as_of) if as_of else _("all members, any status")]
     yield [_("Exported at (UTC)"), utcnow().strftime("%Y-%m-%d %H:%M")]
     yield [_("Members"), str(counter["n"])]
     yield [_("Note"), _("The columns %(status)s and %(left_on)s are for reading only; "
@@ -252,6 +258,9 @@ def write_template(cooperative: Cooperative, target: str | IO[bytes]) -> None:
         "member_number": "", "first_name": "María", "middle_name": "José",
         "last_name": "Núñez", "second_last_name": "Solís", "sex": display(Sex.FEMALE),
         "date_of_birth": date(1980, 5, 17), "id_type": id_types[0].code, "id_number": "",
+        "name_extension": "", "mothers_maiden_name": "", "civil_status": "", "nationality": "",
+        "tax_number": "", "email": "", "province_code": "", "canton_code": "",
+        "district_code": "",
         "phone": "8888-1234", "address": "200 m north of the school", "locality": "San Carlos",
         "sector": display(Sector.AGRICULTURE), "occupation": "Coffee grower",
         "declared_income": Decimal(250_000),
@@ -280,7 +289,11 @@ def _template_notes(cooperative: Cooperative) -> Iterator[list[str]]:
                      first=id_types[0].code),
         "id_number": _("As written on the card; dashes and dots are fine. Leading zeros lost "
                        "by the spreadsheet are put back when the number's check allows."),
-        "phone": _("6 to 15 digits, optionally starting with +."),
+        "phone": _("As dialled in the cooperative's country (8888-1234), or with + and the "
+                   "country code."),
+        "nationality": _("The country's two-letter code (CR, PH, AR…) or its name."),
+        "tax_number": _("Checked for the cooperative's country where its form is known."),
+        "district_code": _("The official code; the canton and province follow from it."),
         "sector": _("One of the values on the Lists sheet."),
         "declared_income": _("A number, in %(currency)s.", currency=cooperative.currency),
         "joined_on": _("A date, as for the date of birth."),

@@ -21,7 +21,7 @@ from coopreg.core.dates import date_cell
 from coopreg.core.errors import DomainError
 from coopreg.core.spreadsheets import DATE, MONEY, TEXT, cell_text, excel_serial_to_date
 from coopreg.core.text import ascii_digits, fold
-from coopreg.members.models import ConsentMethod, Sector, Sex
+from coopreg.members.models import CivilStatus, ConsentMethod, Sector, Sex
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,22 @@ FIELDS: tuple[Field, ...] = (
     Field("middle_name", "Middle name", _l("Middle name")),
     Field("last_name", "Last name", _l("Last name"), required=True),
     Field("second_last_name", "Second last name", _l("Second last name")),
+    Field("name_extension", "Name extension", _l("Name extension")),
+    Field("mothers_maiden_name", "Mother's maiden name", _l("Mother's maiden name")),
     Field("sex", "Sex", _l("Sex"), required=True, choices=tuple(s.value for s in Sex)),
     Field("date_of_birth", "Date of birth", _l("Date of birth"), kind=DATE, required=True),
+    Field("civil_status", "Civil status", _l("Civil status"),
+          choices=tuple(c.value for c in CivilStatus)),
+    Field("nationality", "Nationality", _l("Nationality")),
     Field("id_type", "ID type", _l("ID type")),
     Field("id_number", "ID number", _l("ID number")),
+    Field("tax_number", "Tax number", _l("Tax number")),
     Field("phone", "Phone", _l("Phone")),
+    Field("email", "Email", _l("Email")),
     Field("address", "Address", _l("Address")),
+    Field("province_code", "Province code", _l("Province code")),
+    Field("canton_code", "Canton code", _l("Canton code")),
+    Field("district_code", "District code", _l("District code")),
     Field("locality", "Locality", _l("Locality")),
     Field("sector", "Sector", _l("Sector"), required=True,
           choices=tuple(s.value for s in Sector)),
@@ -114,6 +124,30 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "cell", "cell phone", "cellphone", "tel", "telefono", "numero de telefono", "celular",
         "movil", "whatsapp", "telephone portable", "portable", "numero de telephone",
         "telefone", "telemovel", "contato", "contacto"),
+    "name_extension": (
+        "name extension", "extension", "suffix", "ext", "sufijo", "extension del nombre",
+        "suffixe", "sufixo"),
+    "mothers_maiden_name": (
+        "mother s maiden name", "mothers maiden name", "maiden name of mother",
+        "nombre de soltera de la madre", "apellido de soltera de la madre",
+        "nom de jeune fille de la mere", "nome de solteira da mae"),
+    "civil_status": (
+        "civil status", "marital status", "estado civil", "etat civil",
+        "situation matrimoniale", "situation familiale"),
+    "nationality": ("nationality", "citizenship", "nacionalidad", "nationalite",
+                    "nacionalidade", "pais de nacionalidad"),
+    "tax_number": (
+        "tax number", "tax id", "tin", "taxpayer number", "numero de contribuyente",
+        "numero fiscal", "nif", "numero d identification fiscale", "numero fiscal",
+        "numero de identificacao fiscal", "ruc", "rfc"),
+    "email": ("email", "e mail", "email address", "correo", "correo electronico",
+              "courriel", "adresse electronique", "adresse e mail", "e mail address"),
+    "province_code": ("province code", "codigo de provincia", "codigo provincia",
+                      "cod provincia", "code province", "codigo da provincia"),
+    "canton_code": ("canton code", "codigo de canton", "codigo canton", "cod canton",
+                    "code canton", "codigo do cantao"),
+    "district_code": ("district code", "codigo de distrito", "codigo distrito",
+                      "cod distrito", "code district", "codigo do distrito"),
     "address": (
         "address", "home address", "street address", "direccion", "domicilio", "senas",
         "adresse", "endereco", "morada"),
@@ -200,8 +234,9 @@ def _translated() -> dict[str, dict[str, str]]:
         if not has_app_context():
             return {"headers": {}}
         found: dict[str, dict[str, str]] = {"headers": {}, "sex": {}, "sector": {},
-                                            "consent_method": {}}
-        enums = {"sex": Sex, "sector": Sector, "consent_method": ConsentMethod}
+                                            "consent_method": {}, "civil_status": {}}
+        enums = {"sex": Sex, "sector": Sector, "consent_method": ConsentMethod,
+                 "civil_status": CivilStatus}
         labels = enum_types()
         for language in LANGUAGES:
             with force_locale(language):
@@ -283,13 +318,23 @@ CONSENT_METHOD_WORDS = _synonyms({
                          "verbal", "verbal avec temoin", "verbal com testemunha"),
     "digital": ("electronico", "electronique", "eletronico", "online", "en linea"),
 })
+CIVIL_STATUS_WORDS = _synonyms({
+    "single": ("soltero", "soltera", "celibataire", "solteiro", "solteira", "s"),
+    "married": ("casado", "casada", "marie", "mariee", "c"),
+    "common_law": ("common law", "union libre", "union de hecho", "conviviente",
+                   "concubinage", "uniao estavel", "live in"),
+    "separated": ("separado", "separada", "separe", "separee"),
+    "divorced": ("divorciado", "divorciada", "divorce", "divorcee"),
+    "widowed": ("widow", "widower", "viudo", "viuda", "veuf", "veuve", "viuvo", "viuva"),
+})
 YES_NO = _synonyms({
     "yes": ("y", "si", "s", "oui", "sim", "true", "verdadero", "vrai", "verdadeiro", "1",
             "x", "ok"),
     "no": ("n", "non", "nao", "false", "falso", "faux", "0"),
 })
 
-ENUM_WORDS = {"sex": SEX_WORDS, "sector": SECTOR_WORDS, "consent_method": CONSENT_METHOD_WORDS}
+ENUM_WORDS = {"sex": SEX_WORDS, "sector": SECTOR_WORDS, "consent_method": CONSENT_METHOD_WORDS,
+              "civil_status": CIVIL_STATUS_WORDS}
 
 
 def enum_value(field: str, value: Any) -> str:

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coopreg.core.labels import label
@@ -74,7 +74,7 @@ class ImportRun(CooperativeOwned, TimestampMixin, db.Model):
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     problems: Mapped[list | None] = mapped_column(JSON)      # the first problems, for the page
     problems_file: Mapped[str | None] = mapped_column(String(200))
-    message: Mapped[str | None] = mapped_column(Text)        # why it failed
+    message: Mapped[dict | None] = mapped_column(JSON)       # why it failed (a kept sentence)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
     previewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

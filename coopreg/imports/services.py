@@ -32,7 +32,7 @@ from coopreg.core.bulk import insert_rows
 from coopreg.core.diskspace import temporary_file, write_atomically
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
-from coopreg.core.sentences import kept, sentence
+from coopreg.core.sentences import kept, kept_error, sentence
 from coopreg.core.spreadsheets import (
     Column,
     ReadLimits,
@@ -409,7 +409,9 @@ class ImportOptions:
 
 # Compared to tell whether an existing member would change.
 _STORED = ("member_number", "first_name", "middle_name", "last_name", "second_last_name",
-           "sex", "date_of_birth", "id_type", "id_number", "phone", "address", "locality",
+           "name_extension", "mothers_maiden_name", "sex", "date_of_birth", "civil_status",
+           "nationality", "id_type", "id_number", "tax_number", "phone", "phone_unchecked",
+           "email", "address", "province_code", "canton_code", "district_code", "locality",
            "sector", "occupation", "declared_income_minor", "joined_on", "consent_given",
            "consent_date", "consent_method", "notes", "search_name", "locality_key")
 _VALUE_FIELD = {"declared_income_minor": "declared_income"}
@@ -533,6 +535,7 @@ class RowChecker:
         present = set(self.column_of) | {k for k, v in (options.defaults or {}).items() if v}
         groups = {"declared_income": ("declared_income_minor",),
                   "id_number": ("id_type", "id_number"),
+                  "phone": ("phone", "phone_unchecked"),
                   "consent_given": ("consent_given", "consent_date", "consent_method")}
         self.unmapped_stored = [stored for spec in F.FIELDS
                                 if spec.key not in present and spec.key not in (
@@ -1320,12 +1323,10 @@ def _recording_failure(run_id: int):
     except Exception as error:
         discard()
         if isinstance(error, DomainError):
-            message = error.message
+            message = kept_error(error)
         else:
             log.exception("import run %s failed", run_id)
-            message = _("The import stopped on an unexpected error (%(kind)s); nothing was "
-                        "written. Try again; if it happens again, tell your admin.",
-                        kind=type(error).__name__)
+            message = kept(UNEXPECTED_STOP, kind=type(error).__name__)
         run = db.session.get(ImportRun, run_id, execution_options=unscoped(
             "the worker records the failure of the run its job was launched for"))
         if run is not None and IMPORT_LIFECYCLE.can(run.status, ImportStatus.FAILED):
@@ -1342,6 +1343,9 @@ def _run_of(job) -> ImportRun:
     return run
 
 
+UNEXPECTED_STOP = sentence("imports.unexpected_stop", lambda p: _(
+    "The import stopped on an unexpected error (%(kind)s); nothing was written. Try again; if "
+    "it happens again, tell your admin.", **p))
 ROWS_CHECKED = sentence("imports.rows_checked", lambda p: _(
     "%(read)d rows checked: %(refused)d with problems.", **p))
 MEMBERS_IMPORTED = sentence("imports.members_imported", lambda p: _(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coopreg.core.models import CooperativeOwned, utcnow
@@ -45,7 +45,8 @@ class Job(CooperativeOwned, db.Model):
     # everything the job writes for people (problems, files, its result) is in it.
     language: Mapped[str | None] = mapped_column(String(10))
     result: Mapped[dict | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
+    # why it failed: a sentence kept as its code and values (core/sentences), never as text
+    error: Mapped[dict | None] = mapped_column(JSON)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

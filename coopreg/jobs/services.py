@@ -24,12 +24,23 @@ from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
 from coopreg.core.languages import language_or_default, speaking
 from coopreg.core.models import utcnow
+from coopreg.core.sentences import kept, kept_error, sentence
 from coopreg.core.tenancy import unscoped
 from coopreg.extensions import db
 from coopreg.jobs.models import Job, JobStatus
 from coopreg.jobs.queue import huey
 
 log = logging.getLogger(__name__)
+
+# why a job failed, kept as a code and said in the reader's language (core/sentences)
+UNEXPECTED_ERROR = sentence("jobs.unexpected_error", lambda p: _(
+    "The job stopped on an unexpected error; nothing was saved. Try again, and tell your "
+    "admin if it happens again."))
+STOPPED_TIMES = sentence("jobs.stopped_times", lambda p: _(
+    "The worker running this job stopped %(n)d times; nothing was saved. Start it again; if "
+    "it stops again, tell your admin.", **p))
+WORKER_STOPPED = sentence("jobs.worker_stopped", lambda p: _(
+    "The worker stopped while running this job; nothing was saved. Start it again."))
 
 Progress = Callable[[int, int, str], None]
 HANDLERS: dict[str, Callable[[Job, Progress], dict]] = {}
@@ -200,7 +211,7 @@ class _Heartbeat:
 
 
 def _end(job_id: int, attempt: int | None, status: JobStatus, result: dict | None = None,
-         error: str | None = None) -> bool:
+         error: dict | None = None) -> bool:
     """Record the end in the caller's transaction, only if this attempt still holds the job
     (a lapsed lease may have handed it to another worker: then nothing of this attempt is
     kept). Returns whether it did."""
@@ -260,20 +271,19 @@ def _run_handler(job: Job, job_id: int, attempt: int) -> None:
                 db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            _finish(job_id, attempt, JobStatus.FAILED, error=error.message)
+            _finish(job_id, attempt, JobStatus.FAILED, error=kept_error(error))
             return
         except Exception:
             db.session.rollback()
             log.exception("job %s failed", job_id)
             _finish(job_id, attempt, JobStatus.FAILED,
-                    error=_("The job stopped on an unexpected error; nothing was saved. "
-                            "Try again, and tell your admin if it happens again."))
+                    error=kept(UNEXPECTED_ERROR))
             return
     _progress_done(job_id, JobStatus.SUCCEEDED)
 
 
 def _finish(job_id: int, attempt: int | None, status: JobStatus, result: dict | None = None,
-            error: str | None = None) -> None:
+            error: dict | None = None) -> None:
     if _end(job_id, attempt, status, result=result, error=error):
         db.session.commit()
         _progress_done(job_id, status)
@@ -313,9 +323,7 @@ def supervise_jobs() -> dict[str, list[int]]:
         else:
             changed = db.session.execute(update(table).where(*lapsed_row).values(
                 status=JobStatus.FAILED.value, lease_expires_at=None, finished_at=now,
-                error=_("The worker running this job stopped %(n)d times; nothing was "
-                        "saved. Start it again; if it stops again, tell your admin.",
-                        n=attempts)))
+                error=kept(STOPPED_TIMES, n=attempts)))
             key = "failed"
         if changed.rowcount == 1:
             done[key].append(job_id)
@@ -384,8 +392,7 @@ def fail_abandoned_jobs(older_than_seconds: int = 3600) -> int:
     for job in stale:
         job.status = JobStatus.FAILED
         job.finished_at = utcnow()
-        job.error = _("The worker stopped while running this job; nothing was saved. "
-                      "Start it again.")
+        job.error = kept(WORKER_STOPPED)
     db.session.flush()
     return len(stale)
 

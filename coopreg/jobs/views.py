@@ -3,6 +3,8 @@ download of the file an export job made."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +15,8 @@ from coopreg.auth.access import ALL_ROLES, roles_required
 from coopreg.auth.models import Role
 from coopreg.core.errors import DomainError
 from coopreg.core.labels import display, labels_for
+from coopreg.core.money import format_share
+from coopreg.core.sentences import say
 from coopreg.core.tenancy import current_role, get_scoped_or_404
 from coopreg.core.unit_of_work import checkpoint
 from coopreg.jobs.files import EXPORTS, finished_file, may_download
@@ -55,11 +59,14 @@ def job_state(job: Job) -> dict:
     progress = read_progress(job.id)
     total = progress.get("total") or 0
     done = min(progress.get("done") or 0, total) if total else 0
+    percent = int(done * 100 / total) if total else (100 if job.finished else 0)
     return {"id": job.id, "kind": job.kind, "status": job.status.value,
-            "finished": job.finished, "done": done, "total": total,
-            "percent": int(done * 100 / total) if total else (100 if job.finished else 0),
+            "finished": job.finished, "done": done, "total": total, "percent": percent,
+            # said by the server in the page's language ("45 %" in French): the script
+            # that moves the bar only shows it
+            "percent_text": format_share(Decimal(percent) / 100, digits=0),
             "message": (display(job.status) if job.finished
-                        else progress.get("message") or ""), "error": job.error}
+                        else progress.get("message") or ""), "error": say(job.error)}
 
 
 @bp.route("/<int:job_id>")

@@ -1,5 +1,6 @@
 """How the register shows a national ID to the person reading: formatted for the
-cooperative's country, and masked for viewers (the templates' `show_id`)."""
+cooperative's country, and masked for viewers (the templates' `show_id`); the same for a
+tax number, which in Costa Rica and Argentina is the person's ID (`show_tax_number`)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,12 @@ def show_id(member_or_none, id_type: str | None = None, number: str | None = Non
     if g.get("role") == Role.VIEWER:
         return mask_id(formatted)
     return formatted
+
+
+def show_tax_number(member) -> str:
+    """A member's tax number for display: masked for viewers like the national ID (a
+    Costa Rican's or Argentine's tax number is their ID)."""
+    number = member.tax_number if member is not None else None
+    if not number:
+        return ""
+    return mask_id(number) if g.get("role") == Role.VIEWER else number

@@ -18,7 +18,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from coopreg.core.forms import MoneyField, choices
 from coopreg.core.labels import labels_for
 from coopreg.core.languages import LANGUAGE_NAMES
-from coopreg.members.models import ConsentMethod, DependantRelation, MemberStatus, Sector, Sex
+from coopreg.members.models import (
+    CivilStatus,
+    ConsentMethod,
+    DependantRelation,
+    MemberStatus,
+    Sector,
+    Sex,
+)
 
 SEX_CHOICES = [(Sex.FEMALE.value, _l("Female")), (Sex.MALE.value, _l("Male")),
                (Sex.OTHER.value, _l("Other"))]
@@ -57,6 +64,17 @@ RELATION_CHOICES = [(DependantRelation.SPOUSE.value, _l("Spouse or partner")),
                     (DependantRelation.OTHER.value, _l("Other"))]
 
 
+CIVIL_STATUS_LABELS = labels_for(CivilStatus, {
+    CivilStatus.SINGLE: _l("Single"),
+    CivilStatus.MARRIED: _l("Married"),
+    CivilStatus.COMMON_LAW: _l("Common-law union"),
+    CivilStatus.SEPARATED: _l("Separated"),
+    CivilStatus.DIVORCED: _l("Divorced"),
+    CivilStatus.WIDOWED: _l("Widowed"),
+})
+CIVIL_STATUS_CHOICES = [("", _l("—")), *((c.value, label)
+                                        for c, label in CIVIL_STATUS_LABELS.items())]
+
 labels_for(Sex, dict(SEX_CHOICES))
 labels_for(ConsentMethod, {k: v for k, v in CONSENT_CHOICES if k})
 labels_for(DependantRelation, dict(RELATION_CHOICES))
@@ -72,6 +90,14 @@ class MemberForm(FlaskForm):
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     second_last_name = StringField(_l("Second last name"),
                                    validators=[Optional(), Length(max=100)])
+    name_extension = StringField(_l("Name extension"), validators=[Optional(), Length(max=10)],
+                                 description=_l("Jr., Sr., III…"))
+    mothers_maiden_name = StringField(_l("Mother's maiden name"),
+                                      validators=[Optional(), Length(max=100)])
+    civil_status = SelectField(_l("Civil status"), choices=choices(CIVIL_STATUS_CHOICES),
+                               validators=[Optional()])
+    nationality = SelectField(_l("Nationality"), validators=[Optional()])
+    tax_number = StringField(_l("Tax number"), validators=[Optional(), Length(max=40)])
     # no sex preselected: a person is asked, not assumed (an empty first choice, required)
     sex = SelectField(_l("Sex"), choices=choices([("", _l("Choose…")), *SEX_CHOICES]),
                       validators=[DataRequired()])
@@ -80,7 +106,11 @@ class MemberForm(FlaskForm):
     id_type = SelectField(_l("ID type"), validators=[Optional()])
     id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=40)])
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    province_code = SelectField(_l("Province"), validators=[Optional()])
+    canton_code = SelectField(_l("Canton"), validators=[Optional()])
+    district_code = SelectField(_l("District"), validators=[Optional()])
     locality = StringField(_l("Locality"), validators=[Optional(), Length(max=120)])
     sector = SelectField(_l("Sector"), choices=choices(SECTOR_CHOICES), validators=[DataRequired()])
     occupation = StringField(_l("Occupation"), validators=[Optional(), Length(max=120)])
@@ -97,8 +127,10 @@ class MemberForm(FlaskForm):
     version = HiddenField()
 
     DATA_FIELDS = ("member_number", "first_name", "middle_name", "last_name",
-                   "second_last_name", "sex", "date_of_birth", "id_type", "id_number", "phone",
-                   "address", "locality", "sector", "occupation", "declared_income",
+                   "second_last_name", "name_extension", "mothers_maiden_name", "sex",
+                   "date_of_birth", "civil_status", "nationality", "id_type", "id_number",
+                   "tax_number", "phone", "email", "address", "province_code", "canton_code",
+                   "district_code", "locality", "sector", "occupation", "declared_income",
                    "joined_on", "consent_given", "consent_date", "consent_method", "language",
                    "notes")
 

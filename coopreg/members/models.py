@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopreg.core.labels import label
 from coopreg.core.models import CooperativeOwned, TimestampMixin, enum_column
+from coopreg.core.phones import phone_as
 from coopreg.core.states import Lifecycle
 from coopreg.extensions import db
 
@@ -68,6 +69,23 @@ MEMBER_LIFECYCLE = Lifecycle(MEMBER_STATUS_TRANSITIONS, lambda current, new: _(
     new=label(new)))
 
 
+class CivilStatus(enum.StrEnum):
+    SINGLE = "single"
+    MARRIED = "married"
+    COMMON_LAW = "common_law"
+    SEPARATED = "separated"
+    DIVORCED = "divorced"
+    WIDOWED = "widowed"
+
+
+class ContactChannel(enum.StrEnum):
+    """How a member agreed to be reached with reminders and confirmations (messaging)."""
+
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    EMAIL = "email"
+
+
 class ConsentMethod(enum.StrEnum):
     SIGNED_FORM = "signed_form"
     THUMBPRINT = "thumbprint"
@@ -109,13 +127,28 @@ class Member(CooperativeOwned, TimestampMixin, db.Model):
     middle_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     second_last_name: Mapped[str | None] = mapped_column(String(100))
+    name_extension: Mapped[str | None] = mapped_column(String(10))  # Jr., Sr., III
+    mothers_maiden_name: Mapped[str | None] = mapped_column(String(100))
+    civil_status: Mapped[CivilStatus | None] = mapped_column(enum_column(CivilStatus))
+    nationality: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     search_name: Mapped[str] = mapped_column(String(420))
     sex: Mapped[Sex] = mapped_column(enum_column(Sex))
     date_of_birth: Mapped[date] = mapped_column(Date)
     id_type: Mapped[str | None] = mapped_column(String(20))
     id_number: Mapped[str | None] = mapped_column(String(40))
+    tax_number: Mapped[str | None] = mapped_column(String(40))
+    # E.164 (+50688881234); a phone from before phones were checked that could not be read
+    # is kept as it was typed, with `phone_unchecked` set, until someone corrects it
     phone: Mapped[str | None] = mapped_column(String(30))
+    phone_unchecked: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default="0")
+    email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
+    # the official codes of the address's divisions where the country has them (CR: 2, 210,
+    # 21001); see members/divisions.py
+    province_code: Mapped[str | None] = mapped_column(String(10))
+    canton_code: Mapped[str | None] = mapped_column(String(10))
+    district_code: Mapped[str | None] = mapped_column(String(10))
     locality: Mapped[str | None] = mapped_column(String(120))
     locality_key: Mapped[str | None] = mapped_column(String(120))
     sector: Mapped[Sector] = mapped_column(enum_column(Sector))
@@ -130,6 +163,12 @@ class Member(CooperativeOwned, TimestampMixin, db.Model):
     consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_date: Mapped[date | None] = mapped_column(Date)
     consent_method: Mapped[ConsentMethod | None] = mapped_column(enum_column(ConsentMethod))
+    # Reminders and confirmations (coopreg/messaging): only with the member's consent, on the
+    # channel they chose (an email goes to `email` above); "STOP" (or the self-service page)
+    # records the opt-out's time.
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    contact_channel: Mapped[ContactChannel | None] = mapped_column(enum_column(ContactChannel))
+    contact_opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # the language the member reads: receipts, statements and summaries print in it
     language: Mapped[str | None] = mapped_column(String(5))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -151,6 +190,11 @@ class Member(CooperativeOwned, TimestampMixin, db.Model):
     def full_name(self) -> str:
         parts = [self.first_name, self.middle_name, self.last_name, self.second_last_name]
         return " ".join(p for p in parts if p)
+
+    @property
+    def phone_shown(self) -> str:
+        """The phone in the national form people write ("8888 1234")."""
+        return phone_as(self.phone)
 
     @property
     def sort_name(self) -> str:
@@ -218,3 +262,44 @@ class MemberStatusChange(CooperativeOwned, db.Model):
 
     def __repr__(self) -> str:
         return f"<MemberStatusChange {self.from_status}→{self.to_status} member={self.member_id}>"
+
+
+class IncomeDeclaration(CooperativeOwned, db.Model):
+    """A member's declared income from a date (issue 17): the history that moves a member
+    between the brackets of an income scale. The income of a period is the latest
+    declaration that took effect on or before the period's first day, else the member's
+    declared income (`members.services.income_on`). Kept, never changed: a correction is a
+    newer declaration."""
+
+    __tablename__ = "income_declarations"
+    __audited__ = True
+    __table_args__ = (Index("ix_income_declarations_coop_member_from", "cooperative_id",
+                            "member_id", "effective_from", unique=True),)
+
+    cooperative_index = False  # the composite index starting with cooperative_id serves
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    income_minor: Mapped[int] = mapped_column(BigInteger)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return (f"<IncomeDeclaration member={self.member_id} {self.effective_from} "
+                f"{self.income_minor}>")
+
+
+class MemberCount(db.Model):
+    """How many members a cooperative holds in each status, kept by database triggers in the
+    same transaction as every insert, status change (one row or set-based) and delete of a
+    member (migration 0027), so the pages read a few rows instead of counting the register.
+    Never written by the application; tests hold it equal to the counts it stands for."""
+
+    __tablename__ = "member_counts"
+
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"),
+                                                primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return f"<MemberCount cooperative={self.cooperative_id} {self.status}={self.n}>"

@@ -161,3 +161,97 @@ def mask_id(formatted: str, visible: int = 3) -> str:
         else:
             out.append(c)
     return "".join(out)
+
+
+# ---- tax numbers ---------------------------------------------------------------------------
+
+# The person's tax number by country: python-stdnum's modules, tried in order (Costa Rica's
+# tax number of a person is the cédula, or the DIMEX for foreigners; Argentina's the CUIT).
+TAX_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "CR": (("cr.cpf", "Cédula"), ("cr.cr", "DIMEX"), ("cr.cpj", "Cédula jurídica")),
+    "AR": (("ar.cuit", "CUIT"),),
+    "BR": (("br.cpf", "CPF"),),
+    "CL": (("cl.rut", "RUT"),),
+    "CO": (("co.nit", "NIT"),),
+    "DO": (("do.rnc", "RNC"), ("do.cedula", "Cédula")),
+    "UY": (("uy.rut", "RUT"),),
+    "MX": (("mx.rfc", "RFC"),),
+    "PE": (("pe.ruc", "RUC"),),
+    "EC": (("ec.ruc", "RUC"), ("ec.ci", "Cédula")),
+}
+# Where python-stdnum has no module, the form the tax office writes: the Philippines' TIN is
+# 9 digits and a branch code of 3 to 5 (its check digit is not published).
+TAX_PATTERNS: dict[str, tuple[str, str]] = {"PH": (r"[0-9]{9}(?:[0-9]{3,5})?", "TIN")}
+
+
+def normalise_tax_number(country: str, number: str | None) -> str | None:
+    """A person's tax number checked for the country and returned compact, or None when
+    empty; raises `DomainError` on the `tax_number` field with the reason."""
+    number = " ".join((number or "").split())
+    if not number:
+        return None
+    country = (country or "").upper()
+    modules = TAX_MODULES.get(country)
+    if modules:
+        first_error: stdnum_errors.ValidationError | None = None
+        for module, _label in modules:
+            try:
+                return _stdnum_validate(module, number)
+            except stdnum_errors.ValidationError as error:
+                first_error = first_error or error
+        reason = next((m for cls, m in _MESSAGES.items() if isinstance(first_error, cls)),
+                      _l("it is not a valid number"))
+        raise DomainError(str(_l("%(label)s “%(number)s”: %(reason)s.",
+                                 label=" / ".join(label for _m, label in modules),
+                                 number=number, reason=reason)), field="tax_number")
+    compact = re.sub(r"[\s.\-/]", "", number).upper()
+    pattern = TAX_PATTERNS.get(country)
+    if pattern is not None:
+        if not re.fullmatch(pattern[0], compact):
+            raise DomainError(str(_l("%(label)s “%(number)s”: %(reason)s.", label=pattern[1],
+                                     number=number,
+                                     reason=_l("it has the wrong number of digits"))),
+                              field="tax_number")
+        return compact
+    if not re.fullmatch(r"[0-9A-Z]{3,30}", compact):
+        raise DomainError(str(_l("A tax number has 3 to 30 letters or digits.")),
+                          field="tax_number")
+    return compact
+
+
+def country_names() -> dict[str, str]:
+    """ISO 3166 alpha-2 codes and the countries' names in the reader's language (for the
+    nationality), sorted by name."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return _country_names(str(locale) if locale is not None else "en")
+
+
+@lru_cache(maxsize=16)
+def _country_names(locale_name: str) -> dict[str, str]:
+    from babel import Locale
+
+    names = Locale.parse(locale_name).territories or Locale("en").territories
+    found = {code: name for code, name in names.items()
+             if len(code) == 2 and code.isascii() and code.isalpha() and code != "ZZ"}
+    return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+def country_code(text: str | None) -> str | None:
+    """The ISO code a person means by a country's code or name (in the reader's language or
+    English, accents and case aside); None when empty, "" when no country is meant."""
+    if not text:
+        return None
+    from coopreg.core.text import fold
+
+    code = text.strip().upper()
+    names = country_names()
+    if code in names:
+        return code
+    wanted = fold(text)
+    for table in (names, _country_names("en")):
+        for found, name in table.items():
+            if fold(name) == wanted:
+                return found
+    return ""

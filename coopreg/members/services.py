@@ -11,10 +11,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l  # labels: rendered only in a message
-from sqlalchemy import and_, exists, func, literal, or_, select, text, tuple_
+from sqlalchemy import (
+    and_,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm.exc import StaleDataError
 
 from coopreg.cooperatives.models import Cooperative, DocumentType
@@ -22,15 +34,19 @@ from coopreg.core.errors import DomainError
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.models import utcnow
 from coopreg.core.money import from_minor, parse_amount, to_minor
+from coopreg.core.phones import parse_phone
 from coopreg.core.sorting import Sorts
 from coopreg.core.text import ascii_digits, digits_only, escape_like, fold
 from coopreg.core.validation import choice
-from coopreg.extensions import db
+from coopreg.extensions import MEMBERS_SEARCH, db
+from coopreg.members.divisions import clean_divisions
 from coopreg.members.models import (
     MEMBER_LIFECYCLE,
+    CivilStatus,
     ConsentMethod,
     Dependant,
     DependantRelation,
+    IncomeDeclaration,
     Member,
     MemberDocument,
     MemberStatus,
@@ -38,13 +54,15 @@ from coopreg.members.models import (
     Sector,
     Sex,
 )
-from coopreg.members.national_ids import id_types_for, normalise_id
+from coopreg.members.national_ids import (
+    country_code,
+    id_types_for,
+    normalise_id,
+    normalise_tax_number,
+)
 from coopreg.members.signals import dependant_removing, member_left
 
 OLDEST_AGE = 120
-_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
-# What a person may type in a phone number: digits and the usual separators, + only first.
-_PHONE_TYPED = re.compile(r"\+?[0-9\s().\-/]+")
 # The declared income column is a signed 64-bit integer of minor units.
 # Lengths of the free-text columns (the forms say the same; imports call the service directly).
 _MEMBER_NUMBER = re.compile(r"[0-9A-Za-z\-/.]{1,20}")
@@ -89,32 +107,45 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def normalise_phone(phone: str | None) -> str | None:
-    phone = (phone or "").strip()
-    if not phone:
-        return None
-    compact = ("+" if phone.startswith("+") else "") + digits_only(phone)
-    if not _PHONE_TYPED.fullmatch(phone) or not _PHONE.match(compact):
-        raise DomainError(_("A phone number has 6 to 15 digits, optionally starting with +."),
-                          field="phone")
-    return compact
+def normalise_phone(phone: str | None, country: str) -> str | None:
+    """The phone in E.164, read in the cooperative's country (see `core.phones`)."""
+    return parse_phone(phone, country)
 
 
 # The field labels of the member rules' messages (made once: an import checks many rows).
 _LABELS = {"first_name": _l("First name"), "last_name": _l("Last name"), "sex": _l("Sex"),
            "sector": _l("Sector"), "date_of_birth": _l("Date of birth"),
            "joined_on": _l("Joined on"), "consent_date": _l("Consent date"),
-           "consent_method": _l("Consent")}
+           "consent_method": _l("Consent"), "civil_status": _l("Civil status")}
+_NAME_EXTENSION = re.compile(r"[A-Za-z]{1,4}\.?")  # Jr., Sr., II, III, IV
 
 
 def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
                       member: Member | None = None, today: date | None = None, *,
                       unique_checks: bool = True) -> dict[str, Any]:
     """Check every field of a member as a secretary typed it, and return the values to store.
-    Raises `DomainError` naming the field and what is wrong. `unique_checks=False` leaves out
-    the two register look-ups (ID number, member number already taken) for a caller that
-    checks many rows against the register at once (the spreadsheet import)."""
+    Raises `DomainError` naming the field and what is wrong (the first field wrong, in the
+    form's order). `unique_checks=False` leaves out the two register look-ups (ID number,
+    member number already taken) for a caller that checks many rows against the register at
+    once (the spreadsheet import)."""
     today = today or date.today()
+    clean: dict[str, Any] = {}
+    clean.update(_clean_names(data))
+    clean["sex"] = choice(Sex, data.get("sex"), "sex", _LABELS["sex"])
+    clean["sector"] = choice(Sector, data.get("sector"), "sector", _LABELS["sector"])
+    clean.update(_clean_dates(data, today))
+    clean.update(_clean_national_id(cooperative, data, member, unique_checks))
+    clean.update(_clean_person(cooperative, data))
+    clean.update(_clean_contact(cooperative, data))
+    clean.update(_clean_address(cooperative, data))
+    clean.update(_clean_income(cooperative, data))
+    clean.update(_clean_consent_and_language(data, today))
+    clean["member_number"] = _clean_member_number(cooperative, data, member, unique_checks)
+    return clean
+
+
+def _clean_names(data: dict[str, Any]) -> dict[str, Any]:
+    """First and last name required; the other names optional; at most 100 characters."""
     clean: dict[str, Any] = {}
     for name, field_label in (("first_name", _LABELS["first_name"]),
                               ("last_name", _LABELS["last_name"])):
@@ -123,13 +154,21 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
             raise DomainError(_("%(label)s is required.", label=field_label), field=name)
         if len(clean[name]) > 100:
             raise DomainError(_("%(label)s is too long.", label=field_label), field=name)
-    for name in ("middle_name", "second_last_name"):
+    for name in ("middle_name", "second_last_name", "mothers_maiden_name"):
         clean[name] = _text(data.get(name))
         if clean[name] and len(clean[name]) > 100:
             raise DomainError(_("This name is too long."), field=name)
-    clean["sex"] = choice(Sex, data.get("sex"), "sex", _LABELS["sex"])
-    clean["sector"] = choice(Sector, data.get("sector"), "sector", _LABELS["sector"])
+    extension = _text(data.get("name_extension"))
+    if extension and not _NAME_EXTENSION.fullmatch(extension):
+        raise DomainError(_("A name extension is a short word such as Jr., Sr. or III."),
+                          field="name_extension")
+    clean["name_extension"] = extension
+    return clean
 
+
+def _clean_dates(data: dict[str, Any], today: date) -> dict[str, Any]:
+    """A date of birth neither in the future nor more than OLDEST_AGE years ago; joined on
+    (today when empty) neither in the future nor before the birth."""
     dob = _date(data.get("date_of_birth"), "date_of_birth", _LABELS["date_of_birth"])
     if dob is None:
         raise DomainError(_("Date of birth is required."), field="date_of_birth")
@@ -138,91 +177,133 @@ def clean_member_data(cooperative: Cooperative, data: dict[str, Any],
     if dob < _years_before(today, OLDEST_AGE):
         raise DomainError(_("The date of birth is more than %(n)d years ago.", n=OLDEST_AGE),
                           field="date_of_birth")
-    clean["date_of_birth"] = dob
-
     joined = _date(data.get("joined_on"), "joined_on", _LABELS["joined_on"]) or today
     if joined > today:
         raise DomainError(_("The joining date is in the future."), field="joined_on")
     if joined < dob:
         raise DomainError(_("The joining date is before the date of birth."), field="joined_on")
-    clean["joined_on"] = joined
+    return {"date_of_birth": dob, "joined_on": joined}
 
+
+def _clean_national_id(cooperative: Cooperative, data: dict[str, Any], member: Member | None,
+                       unique_checks: bool) -> dict[str, Any]:
+    """The national ID checked for its type (the country's usual type when none is given),
+    stored compact, and not already another member's."""
     id_number = _text(data.get("id_number"))
-    id_type = _text(data.get("id_type"))
-    if id_number:
-        types = id_types_for(cooperative.country, cooperative.id_label)
-        id_type = id_type or types[0].code
-        clean["id_number"] = normalise_id(cooperative.country, id_type, id_number,
-                                          pattern=cooperative.id_pattern,
-                                          local_label=cooperative.id_label)
-        clean["id_type"] = id_type
-        existing = None if not unique_checks else db.session.scalar(select(Member).where(
-            Member.cooperative_id == cooperative.id, Member.id_type == id_type,
-            Member.id_number == clean["id_number"],
-            Member.id != (member.id if member else -1)))
-        if existing is not None:
-            raise DomainError(_("This ID number already belongs to member %(number)s, "
-                                "%(name)s.", number=existing.member_number,
-                                name=existing.full_name), field="id_number")
-    else:
-        clean["id_number"] = None
-        clean["id_type"] = None
+    if not id_number:
+        return {"id_number": None, "id_type": None}
+    types = id_types_for(cooperative.country, cooperative.id_label)
+    id_type = _text(data.get("id_type")) or types[0].code
+    number = normalise_id(cooperative.country, id_type, id_number,
+                          pattern=cooperative.id_pattern, local_label=cooperative.id_label)
+    existing = None if not unique_checks else db.session.scalar(select(Member).where(
+        Member.cooperative_id == cooperative.id, Member.id_type == id_type,
+        Member.id_number == number, Member.id != (member.id if member else -1)))
+    if existing is not None:
+        raise DomainError(_("This ID number already belongs to member %(number)s, "
+                            "%(name)s.", number=existing.member_number,
+                            name=existing.full_name), field="id_number")
+    return {"id_number": number, "id_type": id_type}
 
-    clean["phone"] = normalise_phone(data.get("phone"))
+
+def _clean_person(cooperative: Cooperative, data: dict[str, Any]) -> dict[str, Any]:
+    """Civil status, nationality (an ISO country code) and the tax number (checked by
+    python-stdnum where the country has a module)."""
+    status = data.get("civil_status")
+    nationality = country_code(_text(data.get("nationality")))
+    if nationality == "":
+        raise DomainError(_("“%(text)s” is not a country: give its two-letter code (CR, PH, "
+                            "AR…) or its name.", text=data.get("nationality")),
+                          field="nationality")
+    return {"civil_status": choice(CivilStatus, status, "civil_status",
+                                   _LABELS["civil_status"]) if status else None,
+            "nationality": nationality,
+            "tax_number": normalise_tax_number(cooperative.country, data.get("tax_number"))}
+
+
+def _clean_contact(cooperative: Cooperative, data: dict[str, Any]) -> dict[str, Any]:
+    """The phone in E.164 for the cooperative's country; an email address in its normal
+    form (the domain is not looked up)."""
+    email = _text(data.get("email"))
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise DomainError(_("“%(email)s” is not an email address.", email=email),
+                              field="email") from None
+    return {"phone": normalise_phone(data.get("phone"), cooperative.country),
+            "phone_unchecked": False, "email": email}
+
+
+def _clean_address(cooperative: Cooperative, data: dict[str, Any]) -> dict[str, Any]:
+    """Address, locality and occupation as free text within their lengths; the province,
+    canton and district codes checked against the country's list; notes."""
+    clean: dict[str, Any] = {}
     for name, limit in _TEXT_LIMITS.items():
         clean[name] = _text(data.get(name))
         if clean[name] and len(clean[name]) > limit:
             raise DomainError(_("This text is too long (at most %(n)d characters).", n=limit),
                               field=name)
+    clean.update(clean_divisions(cooperative.country, data.get("province_code"),
+                                 data.get("canton_code"), data.get("district_code")))
     clean["notes"] = (data.get("notes") or "").strip() or None
     if clean["notes"] and len(clean["notes"]) > _NOTES_LIMIT:
         raise DomainError(_("This text is too long (at most %(n)d characters).",
                             n=_NOTES_LIMIT), field="notes")
+    return clean
 
+
+def _clean_income(cooperative: Cooperative, data: dict[str, Any]) -> dict[str, Any]:
     income = data.get("declared_income")
     if income in (None, ""):
-        clean["declared_income_minor"] = None
-    else:
-        try:
-            amount = parse_amount(income, cooperative.currency)
-        except DomainError as error:
-            raise DomainError(error.message, field="declared_income") from None
-        clean["declared_income_minor"] = to_minor(amount, cooperative.currency)
+        return {"declared_income_minor": None}
+    try:
+        amount = parse_amount(income, cooperative.currency)
+    except DomainError as error:
+        raise DomainError(error.message, field="declared_income") from None
+    return {"declared_income_minor": to_minor(amount, cooperative.currency)}
 
+
+def _clean_consent_and_language(data: dict[str, Any], today: date) -> dict[str, Any]:
+    """Consent needs its date (not in the future) and how it was given; the language is one
+    coopreg speaks, or none (the cooperative's)."""
     consent = bool(data.get("consent_given"))
-    clean["consent_given"] = consent
+    clean: dict[str, Any] = {"consent_given": consent}
     language = (data.get("language") or "").strip() or None
     if language is not None and language not in LANGUAGES:
         raise DomainError(_("Choose one of the languages offered."), field="language")
     clean["language"] = language
-    if consent:
-        consent_date = _date(data.get("consent_date"), "consent_date", _LABELS["consent_date"])
-        if consent_date is None:
-            raise DomainError(_("Give the date the member consented."), field="consent_date")
-        if consent_date > today:
-            raise DomainError(_("The consent date is in the future."), field="consent_date")
-        if not data.get("consent_method"):
-            raise DomainError(_("Say how the member consented."), field="consent_method")
-        clean["consent_date"] = consent_date
-        clean["consent_method"] = choice(ConsentMethod, data.get("consent_method"),
-                                              "consent_method", _LABELS["consent_method"])
-    else:
-        clean["consent_date"] = None
-        clean["consent_method"] = None
-
-    number = _text(data.get("member_number"))
-    if number:
-        if not _MEMBER_NUMBER.fullmatch(number):
-            raise DomainError(_("A member number has up to 20 letters, digits, - / or ."),
-                              field="member_number")
-        taken = None if not unique_checks else db.session.scalar(select(Member.id).where(
-            Member.cooperative_id == cooperative.id, Member.member_number == number,
-            Member.id != (member.id if member else -1)))
-        if taken is not None:
-            raise DomainError(_("Member number %(number)s is already taken.", number=number),
-                              field="member_number")
-    clean["member_number"] = number
+    if not consent:
+        return {**clean, "consent_date": None, "consent_method": None}
+    consent_date = _date(data.get("consent_date"), "consent_date", _LABELS["consent_date"])
+    if consent_date is None:
+        raise DomainError(_("Give the date the member consented."), field="consent_date")
+    if consent_date > today:
+        raise DomainError(_("The consent date is in the future."), field="consent_date")
+    if not data.get("consent_method"):
+        raise DomainError(_("Say how the member consented."), field="consent_method")
+    clean["consent_date"] = consent_date
+    clean["consent_method"] = choice(ConsentMethod, data.get("consent_method"),
+                                     "consent_method", _LABELS["consent_method"])
     return clean
+
+
+def _clean_member_number(cooperative: Cooperative, data: dict[str, Any],
+                         member: Member | None, unique_checks: bool) -> str | None:
+    """A member number typed by hand: up to 20 letters, digits, - / or ., not taken."""
+    number = _text(data.get("member_number"))
+    if not number:
+        return number
+    if not _MEMBER_NUMBER.fullmatch(number):
+        raise DomainError(_("A member number has up to 20 letters, digits, - / or ."),
+                          field="member_number")
+    taken = None if not unique_checks else db.session.scalar(select(Member.id).where(
+        Member.cooperative_id == cooperative.id, Member.member_number == number,
+        Member.id != (member.id if member else -1)))
+    if taken is not None:
+        raise DomainError(_("Member number %(number)s is already taken.", number=number),
+                          field="member_number")
+    return number
 
 
 def possible_duplicates(cooperative_id: int, first_name: str, last_name: str,
@@ -489,6 +570,65 @@ def declared_income(member: Member, currency: str):
     return from_minor(member.declared_income_minor, currency)
 
 
+def declare_income(member: Member, income: Any, effective_from: date | None,
+                   actor_id: int | None, today: date | None = None) -> IncomeDeclaration:
+    """Record a member's declared income from a date (the history an income scale reads:
+    `income_on`). The first declaration first keeps the income the member had, from the day
+    they joined, so the months before the change keep their bracket. The member's declared
+    income becomes the latest one in force today."""
+    if effective_from is None:
+        raise DomainError(_("Give the date the income takes effect."), field="effective_from")
+    currency = db.session.get(Cooperative, member.cooperative_id).currency
+    if income in (None, ""):
+        raise DomainError(_("Give the declared income."), field="income")
+    try:
+        income_minor = to_minor(parse_amount(str(income), currency), currency)
+    except DomainError as error:
+        raise DomainError(error.message, field="income") from None
+    if income_minor < 0:
+        raise DomainError(_("An income is not negative."), field="income")
+    history = income_history(member)
+    if any(d.effective_from == effective_from for d in history):
+        raise DomainError(_("An income is already declared from %(date)s: declare the new "
+                            "one from another date.", date=effective_from.isoformat()),
+                          field="effective_from")
+    now = utcnow()
+    if not history and member.declared_income_minor is not None and (
+            member.joined_on < effective_from):
+        db.session.add(IncomeDeclaration(
+            cooperative_id=member.cooperative_id, member_id=member.id,
+            effective_from=member.joined_on, income_minor=member.declared_income_minor,
+            recorded_by_id=actor_id, created_at=now))
+    declaration = IncomeDeclaration(cooperative_id=member.cooperative_id, member_id=member.id,
+                                    effective_from=effective_from, income_minor=income_minor,
+                                    recorded_by_id=actor_id, created_at=now)
+    db.session.add(declaration)
+    db.session.flush()
+    current = income_on(member, today or date.today())
+    if current is not None and current != member.declared_income_minor:
+        member.declared_income_minor = current
+        db.session.flush()
+    return declaration
+
+
+def income_history(member: Member) -> list[IncomeDeclaration]:
+    """A member's income declarations, oldest first."""
+    return list(db.session.scalars(
+        select(IncomeDeclaration).where(IncomeDeclaration.cooperative_id == member.cooperative_id,
+                                        IncomeDeclaration.member_id == member.id)
+        .order_by(IncomeDeclaration.effective_from, IncomeDeclaration.id)))
+
+
+def income_on(member: Member, day: date) -> int | None:
+    """The member's income on a day, in minor units: the latest declaration in force on that
+    day, else the member's declared income (none declared: the declared income as it is)."""
+    found = None
+    for declaration in income_history(member):
+        if declaration.effective_from <= day:
+            found = declaration.income_minor
+    return member.declared_income_minor if found is None else found
+
+
 # ---- the list -------------------------------------------------------------------------------
 
 # each key the leading column of an index after cooperative_id (keyset pages stay one range
@@ -566,27 +706,62 @@ def search_condition(query: str, whole_ids: bool = False):
     """What a search box finds: member number, national ID, phone, or every word of the name
     (accents and case ignored). With `whole_ids` (for people who see IDs masked) a national
     ID is found only by its whole number (leading zeros aside): matching any four digits
-    inside it would let them rebuild a masked ID one digit at a time."""
+    inside it would let them rebuild a masked ID one digit at a time. The "contains" parts
+    go through `_contains` (on SQLite, one probe of the FTS5 trigram table)."""
     query = (query or "").strip()
     if not query:
         return None
     conditions = [Member.member_number == query]
+    contains: list = []  # alternatives, each a list of (column, text) all of which must hold
     digits = digits_only(query)
     compact = re.sub(r"[\s.\-/]", "", query).upper()
     if digits and len(digits) >= 4 and len(digits) >= len(compact) - 2:
         if whole_ids:
             conditions.append(Member.id_number.in_([compact, "0" + compact, "00" + compact]))
         else:
-            conditions.append(Member.id_number.like("%" + escape_like(compact) + "%",
-                                                    escape="\\"))
-        conditions.append(Member.phone.like("%" + escape_like(digits) + "%", escape="\\"))
+            contains.append([(Member.id_number, compact)])
+        # phones are kept in E.164: a national trunk prefix ("0917…") is not in them; only a
+        # query as long as a phone number loses it (a short "0234" stays what it is)
+        national = digits.lstrip("0")
+        national = national if len(national) >= 6 else digits
+        contains.append([(Member.phone, national)])
     elif compact:
         conditions.append(Member.id_number == compact)
     words = fold(query).split()
     if words:
-        conditions.append(and_(*[Member.search_name.like("%" + escape_like(w) + "%",
-                                                         escape="\\") for w in words]))
-    return or_(*conditions)
+        contains.append([(Member.search_name, w) for w in words])
+    return or_(*conditions, *_contains(contains))
+
+
+# The shortest text the trigram tokenizer can find (shorter words are matched with LIKE)
+TRIGRAM = 3
+
+
+def _contains(alternatives: list[list[tuple[Any, str]]]) -> list:
+    """Conditions for "one of these alternatives, each a set of columns that all contain
+    their text (case ignored)". PostgreSQL answers LIKE '%…%' from its pg_trgm indexes; on
+    SQLite every alternative whose texts are long enough is asked in one MATCH of the FTS5
+    trigram table `members_search` (kept by triggers, migration 0027) instead of reading every
+    member, and the others keep LIKE (same results: the table holds the same folded name, ID
+    and phone, and both ignore case)."""
+    def like(column, value):
+        return column.like("%" + escape_like(value) + "%", escape="\\")
+
+    if db.engine.dialect.name != "sqlite":
+        return [and_(*[like(c, v) for c, v in alternative]) for alternative in alternatives]
+    matched, conditions = [], []
+    for alternative in alternatives:
+        if all(len(v) >= TRIGRAM for _c, v in alternative):
+            matched.append(" AND ".join(
+                f'{c.key} : "{v.replace(chr(34), chr(34) * 2)}"' for c, v in alternative))
+        else:
+            conditions.append(and_(*[like(c, v) for c, v in alternative]))
+    if matched:
+        match = literal_column(MEMBERS_SEARCH).op("MATCH")(
+            literal(" OR ".join(f"({m})" for m in matched)))
+        conditions.append(Member.id.in_(select(literal_column("rowid"))
+                                        .select_from(table(MEMBERS_SEARCH)).where(match)))
+    return conditions
 
 
 def _matching(stmt, cooperative_id: int, q: str, status: str, sector: str, locality: str,

@@ -37,7 +37,9 @@ from coopreg.core.tenancy import current_cooperative, get_scoped_or_404, masked_
 from coopreg.core.unit_of_work import attempt
 from coopreg.extensions import db
 from coopreg.members import services
+from coopreg.members.divisions import LEVELS, division_name, divisions_of
 from coopreg.members.forms import (
+    CIVIL_STATUS_LABELS,
     SECTOR_LABELS,
     STATUS_LABELS,
     DependantForm,
@@ -45,7 +47,7 @@ from coopreg.members.forms import (
     StatusForm,
 )
 from coopreg.members.models import Dependant, Member, MemberStatus
-from coopreg.members.national_ids import id_types_for
+from coopreg.members.national_ids import country_names, id_types_for
 from coopreg.members.versions import register_key
 
 bp = Blueprint("members", __name__)
@@ -53,16 +55,36 @@ bp = Blueprint("members", __name__)
 
 
 
+def division_choices(form: MemberForm, country: str) -> None:
+    """The province, canton and district lists of the country (empty where coopreg has
+    none: the form then leaves them out). A canton is shown with its province, a district
+    with its canton, so one list is enough without a script."""
+    known = divisions_of(country)
+    for level in LEVELS:
+        options = [("", "—")]
+        for division in known.values():
+            if division.level != level:
+                continue
+            parent = known.get(division.parent or "")
+            name = f"{parent.name} · {division.name}" if parent else division.name
+            options.append((division.code, f"{division.code} {name}"))
+        getattr(form, f"{level}_code").choices = choices(options)
+
+
 def _member_form(obj: Member | None = None) -> MemberForm:
     cooperative = current_cooperative()
     form = MemberForm()
     form.id_type.choices = choices((t.code, t.label) for t in
                                    id_types_for(cooperative.country, cooperative.id_label))
+    form.nationality.choices = choices([("", "—"), *country_names().items()])
+    division_choices(form, cooperative.country)
     if obj is not None and request.method == "GET":
         for name in MemberForm.DATA_FIELDS:
             if name == "declared_income":
                 amount = from_minor(obj.declared_income_minor, cooperative.currency)
                 form.declared_income.data = "" if amount is None else str(amount)
+            elif name == "phone":
+                form.phone.data = obj.phone_shown
             elif hasattr(obj, name):
                 value = getattr(obj, name)
                 getattr(form, name).data = getattr(value, "value", value)
@@ -175,7 +197,8 @@ def new_member():
             flash(_("Member %(number)s added.", number=member.member_number), "success")
             return redirect(url_for("members.view_member", member_id=member.id))
     code = 422 if request.method == "POST" else 200
-    return render_template("members/form.html", form=form, member=None, twins=twins), code
+    return render_template("members/form.html", form=form, member=None, twins=twins,
+                           has_divisions=len(form.district_code.choices) > 1), code
 
 
 @bp.route("/<int:member_id>")
@@ -196,6 +219,11 @@ def view_member(member_id: int):
                            empty_form=EmptyForm(), sector_labels=translated_labels(SECTOR_LABELS),
                            status_labels=translated_labels(STATUS_LABELS),
                            income=from_minor(member.declared_income_minor, cooperative.currency),
+                           civil_status_labels=translated_labels(CIVIL_STATUS_LABELS),
+                           nationality=country_names().get(member.nationality or "", ""),
+                           divisions=[division_name(cooperative.country, code) for code in
+                                      (member.province_code, member.canton_code,
+                                       member.district_code) if code],
                            back=_local_path(request.args.get("back")))
 
 
@@ -211,7 +239,8 @@ def edit_member(member_id: int):
             flash(_("Changes saved."), "success")
             return redirect(url_for("members.view_member", member_id=member.id))
     code = 422 if request.method == "POST" else 200
-    return render_template("members/form.html", form=form, member=member, twins=twins), code
+    return render_template("members/form.html", form=form, member=member, twins=twins,
+                           has_divisions=len(form.district_code.choices) > 1), code
 
 
 @bp.route("/<int:member_id>/status", methods=["GET", "POST"])

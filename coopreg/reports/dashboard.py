@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 
 from coopreg.agreements.models import Agreement, Registration, RegistrationStatus
-from coopreg.agreements.services import funnel
+from coopreg.agreements.services import active_members, funnel, registrations_in
 from coopreg.auth.models import Membership, Role
 from coopreg.core.audit import AuditEvent
 from coopreg.core.charts import Segment, column_chart, horizontal_bars, stacked_bars
@@ -37,25 +37,25 @@ class Dashboard:
     next_tasks: list = field(default_factory=list)
 
 
-def _registrations_in(cooperative_id: int, status: RegistrationStatus) -> int:
-    return db.session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.cooperative_id == cooperative_id, Registration.status == status)) or 0
-
-
 def _next_tasks(dashboard: Dashboard, cooperative_id: int, role: Role) -> list:
     """The day's work as pointers ("7 registrations ready → prepare a batch"), only those
     with something waiting, from the figures the dashboard has already counted."""
     tasks = []
     if role in (Role.SECRETARY, Role.ADMIN):
-        tasks.append((_registrations_in(cooperative_id, RegistrationStatus.READY),
+        tasks.append((registrations_in(cooperative_id, RegistrationStatus.READY),
                       _("registration(s) ready to send"), _("Prepare a batch"),
                       "batches.new_batch", {}))
-        tasks.append((_registrations_in(cooperative_id, RegistrationStatus.REJECTED),
+        tasks.append((registrations_in(cooperative_id, RegistrationStatus.REJECTED),
                       _("rejected registration(s) to fix"), _("See the agreements"),
                       "agreements.list_agreements", {}))
         tasks.append((len(dashboard.lists.get("batches", [])),
                       _("batch(es) waiting for the institution's answer"),
                       _("Record the answers"), "batches.list_batches", {}))
+        from coopreg.selfservice.services import pending_count
+
+        tasks.append((pending_count(cooperative_id),
+                      _("correction request(s) from members"), _("Answer them"),
+                      "selfservice_office.corrections", {}))
     if role in (Role.TREASURER, Role.ADMIN):
         figures = {endpoint: value for _label, value, endpoint, _args in dashboard.figures}
         tasks.append((figures.get("contributions.arrears", 0), _("member(s) in arrears"),
@@ -201,10 +201,7 @@ def build_dashboard(cooperative, role: Role, today: date | None = None) -> Dashb
     today = today or date.today()
     dashboard = Dashboard(role=role.value)
     agreements = _agreements(cooperative.id)
-    active = _register_wide(cooperative, today, "active", lambda: db.session.scalar(
-        select(func.count()).select_from(Member).where(
-            Member.cooperative_id == cooperative.id,
-            Member.status == MemberStatus.ACTIVE)) or 0)
+    active = active_members(cooperative.id)  # one row of the register's counters
     dashboard.figures.append((_("Active members"), active, "members.list_members",
                               {"status": "active"}))
 

@@ -36,6 +36,8 @@ ACCESS: dict = {
     "agreements.transition_dependant": EDITORS,
     "agreements.record_outside_coverage": EDITORS,
     "agreements.remove_outside_coverage": EDITORS,
+    "agreements.place_in_category": EDITORS,
+    "agreements.declare_income": EDITORS,
 }
 
 FLAT_TERMS = {"rule_kind": "flat", "flat_amount": "500", "member_share_percent": "50",

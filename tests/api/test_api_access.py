@@ -5,6 +5,8 @@ and another cooperative's ids are 404."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from coopreg.auth.access import ACCESS_ATTR
@@ -13,18 +15,36 @@ from coopreg.contributions import services as money
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
-from tests.access_levels import ALL, EDITORS, MONEY, OFFICE
+from tests.access_levels import ALL, EDITORS, INSTITUTION, MONEY, OFFICE
 from tests.batches.helpers import make_agreement, ready_member
-from tests.contributions.helpers import receipt_input
+from tests.contributions.helpers import receipt_input, register
+from tests.factories import make_agreement as make_agreement_with_terms
 
 API_ACCESS = {
     "api_members.list_members": ALL,
     "api_members.get_member": ALL,
-    "api_batches.list_batches": ALL,
-    "api_batches.get_batch": ALL,
-    "api_batches.download_batch": OFFICE,
-    "api_batches.post_answer": EDITORS,
-    "api_batches.get_answer": ALL,
+    "api_members.create_member": EDITORS,
+    "api_members.update_member": EDITORS,
+    "api_members.change_status": EDITORS,
+    "api_members.list_dependants": ALL,
+    "api_members.add_dependant": EDITORS,
+    "api_agreements.list_agreements": ALL,
+    "api_agreements.get_agreement": ALL,
+    "api_agreements.list_registrations": ALL,
+    "api_agreements.get_registration": ALL,
+    "api_agreements.transition_registration": EDITORS,
+    "api_agreements.coverage": ALL,
+    "api_money.list_dues": ALL,
+    "api_money.list_remittances": ALL,
+    "api_money.get_remittance": ALL,
+    "api_money.reconciliation": ALL,
+    # an institution's desk token reaches the batches sent to it (tests/federations/
+    # test_desk_api.py)
+    "api_batches.list_batches": ALL | INSTITUTION,
+    "api_batches.get_batch": ALL | INSTITUTION,
+    "api_batches.download_batch": OFFICE | INSTITUTION,
+    "api_batches.post_answer": EDITORS | INSTITUTION,
+    "api_batches.get_answer": ALL | INSTITUTION,
     "api_receipts.record_receipt": MONEY,
     "api_receipts.list_receipts": ALL,
     "api_receipts.get_receipt": ALL,
@@ -32,7 +52,7 @@ API_ACCESS = {
 }
 
 
-SIGNED = {"api_payments.notify"}  # a provider's HMAC signature, no token
+SIGNED = {"api_payments.notify", "api_inbound.inbound"}  # HMAC-signed by a sender, no token
 
 
 def test_routes_signed_by_providers_are_only_the_listed_ones(app):
@@ -54,7 +74,7 @@ def test_every_api_route_is_in_the_matrix(app):
 
 
 def _ids(app, cooperative) -> dict:
-    with app.app_context(), acting_as(None, "tests"):
+    with app.test_request_context(), acting_as(None, "tests"):
         cooperative = db.session.get(Cooperative, cooperative.id)
         agreement = make_agreement(cooperative, f"M-{cooperative.code}")
         member, _registration = ready_member(cooperative, agreement)
@@ -63,9 +83,16 @@ def _ids(app, cooperative) -> dict:
         answer = acks.upload_acknowledgement(batch, b"x;y\r\n1;2\r\n", "a.csv", None)
         receipt, _created = money.record_receipt(cooperative, receipt_input(member, "100"),
                                                  None)
+        paying = make_agreement_with_terms(cooperative, reference=f"P-{cooperative.code}")
+        register(paying, member, date(2024, 1, 1))
+        money.generate_dues(paying, date(2024, 1, 1), date(2024, 1, 1))
+        money.record_receipt(cooperative, receipt_input(member, "1000"), None)
+        remittance = money.record_remittance(paying, date(2024, 1, 1), date(2024, 2, 5),
+                                             "1000", "R-1", None)
         db.session.commit()
         return {"member_id": member.id, "batch_id": batch.id, "answer_id": answer.id,
-                "receipt_id": receipt.id}
+                "receipt_id": receipt.id, "agreement_id": agreement.id,
+                "registration_id": _registration.id, "remittance_id": remittance.id}
 
 
 def _call(client, app, rule, ids, headers):
@@ -74,7 +101,9 @@ def _call(client, app, rule, ids, headers):
         url = url_for(rule.endpoint, **{arg: ids[arg] for arg in rule.arguments})
     if "GET" in rule.methods:
         return client.get(url, headers=headers)
-    return client.post(url, headers=headers, data={}, content_type="multipart/form-data")
+    method = next(m for m in ("PATCH", "PUT", "DELETE", "POST") if m in rule.methods)
+    return client.open(url, method=method, headers=headers, data={},
+                       content_type="multipart/form-data")
 
 
 @pytest.mark.parametrize("role", sorted(ALL))

@@ -49,3 +49,21 @@ def test_bad_input_is_refused_and_another_persons_token_is_not_found(app, client
     login(client, email, cooperative=coop)
     assert client.post(f"/account/tokens/{token_id}/revoke",
                        data={"confirmed": "y"}).status_code == 404
+
+
+def test_the_list_says_what_each_token_may_do_in_the_users_language(app, client, coop,
+                                                                     make_user):
+    """A French treasurer reads her tokens' scopes through the label table, not as codes."""
+    from coopreg.auth.models import User
+
+    user_id, email = make_user(coop, "treasurer")
+    with app.app_context():
+        db.session.get(User, user_id).locale = "fr"
+        db.session.commit()
+    login(client, email, cooperative=coop)
+    for name, scope in (("Tableau", "read"), ("Mobile", "write")):
+        assert client.post("/account/tokens", data={"name": name, "scope": scope,
+                                                    "days": "30"}).status_code == 201
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert "lire seulement" in page and "lire et écrire" in page
+    assert "read only" not in page and "read and write" not in page

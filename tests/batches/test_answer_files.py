@@ -176,3 +176,42 @@ def test_answers_never_applied_expire_and_keep_their_record(app, sealed):
     with pytest.raises(DomainError, match="expired"):
         acks.apply_acknowledgement(ack, None)
     assert acks.expire_answers() == 0  # nothing twice
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "pt"])
+def test_an_answer_files_page_reads_in_the_users_language(app, client, coop, make_user, sealed,
+                                                          language):
+    """A Spanish secretary, a French treasurer and a Portuguese admin read the same answer
+    file (uploaded once): each row's problems and results in their own language, no English
+    message and no raw code (issue 16)."""
+    from flask_babel import refresh
+
+    from coopreg.auth.models import User
+    from coopreg.core.languages import speaking
+    from coopreg.core.sentences import say
+    from tests.conftest import login
+    from tests.core.test_every_page_in_spanish import _problems, _raw_codes, _Text
+
+    batch, people = sealed
+    data = ("Cédula;Número de asegurado;Resultado;Vigencia\r\n"
+            f"{people[0][0].id_number};12345;ACEPTADO;01/02/2025\r\n"
+            f"{people[1][0].id_number};CC-0000602;ACEPTADO;\r\n"
+            "999999999;CC-0000601;ACEPTADO;01/02/2025\r\n").encode()
+    ack = acks.upload_acknowledgement(batch, data, "a.csv", None)
+    kept = [problem for row in ack.lines for problem in row.problems or []]
+    ack_id = ack.id
+    db.session.commit()
+    role = {"es": "secretary", "fr": "treasurer", "pt": "admin"}[language]
+    user_id, email = make_user(coop, role)
+    db.session.get(User, user_id).locale = language
+    db.session.commit()
+    login(client, email, cooperative=coop)
+    refresh()  # the service test's app context is the request's: forget its language
+    response = client.get(f"/batches/answers/{ack_id}")
+    assert response.status_code == 200
+    parser = _Text()
+    parser.feed(response.get_data(as_text=True))
+    assert _problems(parser.nodes, _raw_codes(app, language), language) == []
+    with app.test_request_context(), speaking(language):
+        said = [" ".join(say(problem).split()) for problem in kept]
+    assert len(said) >= 3 and all(text in parser.nodes for text in said), (said, parser.nodes)

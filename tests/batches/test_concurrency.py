@@ -13,6 +13,7 @@ from coopreg.batches.models import Batch, BatchStatus
 from coopreg.cooperatives.services import create_cooperative
 from coopreg.core.audit import acting_as
 from coopreg.core.errors import DomainError
+from coopreg.core.sentences import say
 from coopreg.extensions import db
 from tests.batches.helpers import make_agreement, ready_member
 from tests.conftest import run_together
@@ -87,7 +88,7 @@ def test_two_sealing_jobs_at_once_write_one_file(committed_app):
         jobs = [db.session.get(Job, job_id) for job_id in job_ids]
         assert sorted(j.status for j in jobs) == [JobStatus.FAILED, JobStatus.SUCCEEDED]
         failed = next(j for j in jobs if j.status == JobStatus.FAILED)
-        assert "already sealed" in failed.error
+        assert "already sealed" in say(failed.error)
         batch = db.session.get(Batch, batch_id)
         assert batch.status == BatchStatus.SEALED
         assert [p.name for p in directory.iterdir()] == [Path(batch.file_path).name]

@@ -121,6 +121,18 @@ def test_the_layout_mode_and_its_columns_must_agree(agreement):
         services.add_column(remittance, {"header": "X", "source": "dependant.name"})
 
 
+def test_the_count_and_list_of_dependants_are_columns_on_the_members_line(agreement):
+    """The adherentes' count and names (Monotributo social) are the dependants sent with the
+    member: a layout that does not carry them in columns is told so, one that does is fine."""
+    layout = _layout(agreement, "none", [("Adherentes", "dependants.count"),
+                                         ("Nombres", "dependants.all")])
+    assert any("dependants on the member's line" in p
+               for p in services.layout_problems(layout))
+    services.update_layout(layout, {"name": "Con familias", "format": "xlsx",
+                                    "dependants_mode": "columns"})
+    assert services.layout_problems(layout) == []
+
+
 def _csv(rows) -> bytes:
     lines = ["Cedula;Numero;Resultado;Motivo;Desde"] + [";".join(r) for r in rows]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")

@@ -16,6 +16,7 @@ from coopreg.batches import services
 from coopreg.batches.models import Batch, BatchStatus
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
+from coopreg.core.sentences import say
 from coopreg.extensions import db
 from coopreg.jobs import services as job_services
 from coopreg.jobs.models import Job, JobStatus
@@ -111,7 +112,7 @@ def test_nothing_to_send_ends_the_job_with_the_reason(client, app, as_role, seed
     as_role("secretary")
     job_id = _draft(client, seeded["empty_id"])
     job = _job(app, job_id)
-    assert job.status == JobStatus.FAILED and "Nothing to send" in job.error
+    assert job.status == JobStatus.FAILED and "Nothing to send" in say(job.error)
     assert _batches(app) == []
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Nothing to send" in page
@@ -157,7 +158,7 @@ def test_a_blocked_sealing_is_refused_at_once_or_by_the_job(client, app, as_role
         db.session.commit()
         job_services.start_job(job.id)
         job = db.session.get(Job, job.id)
-        assert job.status == JobStatus.FAILED and "set to block sealing" in job.error
+        assert job.status == JobStatus.FAILED and "set to block sealing" in say(job.error)
         assert db.session.get(Batch, batch_id).status == BatchStatus.DRAFT
     assert set(Path(app.config["EXPORT_DIR"]).rglob("*")) == files_before
 

@@ -122,7 +122,7 @@ def test_cli_second_sealed_remittance_exits_non_zero_and_writes_nothing(run, app
         count = db.session.scalar(select(func.count()).select_from(Batch))
     second = run(*args)
     assert second.exit_code != 0
-    assert reference in second.output and "2025-03" in second.output
+    assert reference in second.output and "Mar 2025" in second.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Batch)) == count
         assert db.session.scalar(select(func.sum(Batch.total_minor))) == 100000

@@ -270,3 +270,31 @@ def test_an_answer_with_unknown_words_opens_the_mapping_filled_in_and_expires_un
     assert "expired, never applied" in page and "Kept until" not in page
     response = client.post(ack_url + "/apply", data=CONFIRMED, follow_redirects=True)
     assert "expired" in response.get_data(as_text=True)
+def test_a_form_layouts_header_and_footer_survive_the_layout_editor(client, app, as_role,
+                                                                     seeded):
+    as_role("admin")
+    response = client.post("/batches/layouts/new", data={
+        "agreement_id": seeded["agreement_id"], "kind": "remittance",
+        "built_in": "philhealth_rf1"})
+    assert response.status_code == 302
+    with app.app_context():
+        layout = db.session.scalar(select(FileLayout))
+        layout_id, header, footer = layout.id, layout.header_line, layout.footer_line
+        assert header.startswith("PhilHealth Employer Number (PEN)|{agreement};")
+        assert "Receipt / Payment Reference No.|{payment_reference}" in footer
+    page = client.get(f"/batches/layouts/{layout_id}").get_data(as_text=True)
+    assert "records “Title|value” separated by “;”" in page
+    response = client.post(f"/batches/layouts/{layout_id}", data={
+        "name": "RF-1", "format": "xlsx", "encoding": "utf-8-sig", "delimiter": ",",
+        "decimal_mark": ".", "include_header": "y", "header_line": header,
+        "footer_line": footer + ";Prepared by|{nope}"})
+    assert response.status_code == 422
+    assert "Unknown placeholder {nope}" in response.get_data(as_text=True)
+    client.post(f"/batches/layouts/{layout_id}", data={
+        "name": "RF-1", "format": "xlsx", "encoding": "utf-8-sig", "delimiter": ",",
+        "decimal_mark": ".", "include_header": "y", "header_line": header,
+        "footer_line": footer + ";Prepared by|{employer_name}"})
+    with app.app_context():
+        layout = db.session.get(FileLayout, layout_id)
+        assert layout.header_line == header
+        assert layout.footer_line == footer + ";Prepared by|{employer_name}"

@@ -80,7 +80,7 @@ def test_xlsx_summary_sheet():
     summary = {row[0]: row[1:] for row in _sheets(data)["Summary"][1:]}
     assert summary["Batch reference"][0] == "B-000007"
     assert summary["Agreement"][0] == "CCSS-1"
-    assert summary["Period"][0] == "2025-03"
+    assert summary["Period"][0] == "Mar 2025"  # a month as people read it
     assert summary["Lines"][1] == 2
     assert summary["Total"][2] == 1500.5
     assert summary["Checksum of the data lines (SHA-256)"][0] == checksum

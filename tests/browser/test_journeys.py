@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
@@ -69,7 +70,7 @@ def _save(download, tmp_path):
 
 def _seed_enrolment_agreement(live_server) -> None:
     """An institution, an agreement requiring the copy of the national ID, and the agreement's
-    enrolment layout (from the R-1A-like starting point: names in capitals, the ID compact)."""
+    enrolment layout (from the SSS R-1A starting point: names in capitals, the ID compact)."""
     with live_server.app.app_context(), acting_as(None, "tests"):
         cooperative = _cooperative(live_server)
         id_copy = db.session.scalar(select(DocumentType).where(
@@ -83,7 +84,7 @@ def _seed_enrolment_agreement(live_server) -> None:
             "institution_id": institution.id, "reference": "CCSS-JOURNEY",
             "valid_from": date(2024, 1, 1), "scheme_ids": [scheme.id],
             "document_type_ids": [id_copy.id]}, FLAT, None)
-        batch_services.create_layout(agreement, "enrolment", "employment_report_enrolment",
+        batch_services.create_layout(agreement, "enrolment", "sss_r1a_enrolment",
                                      name="CCSS enrolment sheet")
         db.session.commit()
 
@@ -199,12 +200,12 @@ def test_secretary_from_new_member_to_sealed_enrolment_file(live_server, page, t
     assert re.fullmatch(r"B-\d{6}-enrolment\.xlsx", download.suggested_filename)
     rows = _save(download, tmp_path).get_sheet_by_name("Lines").to_python()
     headers = rows[0]
-    assert headers[:3] == ["Institution number", "Last name", "First name"]  # the layout's
+    assert headers[:3] == ["SS Number", "Surname", "Given Name"]  # the layout's
     line = dict(zip(headers, rows[1], strict=True))
     assert len(rows) == 2
     assert line["National ID"] == "0400560789"  # text, the leading zero kept
-    assert (line["Last name"], line["First name"]) == ("JIMÉNEZ", "MARTA")
-    assert line["Date of birth"] == date(1986, 4, 12)  # a real date
+    assert (line["Surname"], line["Given Name"]) == ("JIMÉNEZ", "MARTA")
+    assert line["Date of Birth"] == date(1986, 4, 12)  # a real date
     assert_clean_console(page)
 
     # sealing moved the registration on: the member's page says it was submitted
@@ -336,10 +337,12 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     page.get_by_label("Transfer reference").fill("TRF-2026-118")
     screenshot(page, "journeys-treasurer-05-remittance-form")
     page.get_by_role("button", name="Record the remittance").click()
-    expect(page.get_by_role("status")).to_have_text(f"Remittance for {last} recorded.")
+    shown_month = format_date(LAST_MONTH, "MMM y", locale="en")  # months read as words
+    expect(page.get_by_role("status")).to_have_text(f"Remittance for {shown_month} recorded.")
     details = page.locator("dl.details")
     expect(details).to_contain_text("₡2,501.50")
-    expect(page.locator("table.list tbody tr")).to_have_count(2)  # Alba's and Carmen's dues
+    # Alba's and Carmen's dues (the first table: the payers' columns follow)
+    expect(page.locator("table.list").first.locator("tbody tr")).to_have_count(2)
     screenshot(page, "journeys-treasurer-06-remittance")
     remittance_url = page.url
 
@@ -390,6 +393,6 @@ def test_treasurer_from_dues_to_remittance_file(live_server, page, tmp_path):
     assert sum(_money(line["Total"]) for line in lines) == Decimal("2501.50")
     summary = {row[0]: row for row in workbook.get_sheet_by_name("Summary").to_python()}
     assert summary["Lines"][2] == 2
-    assert summary["Period"][1] == last
+    assert summary["Period"][1] == format_date(LAST_MONTH, "MMM y", locale="en")
     assert _money(summary["Total"][3]) == Decimal("2501.50")
     assert_clean_console(page)

@@ -95,6 +95,7 @@ def test_login_job_page_and_audit_log_in_spanish(live_server, spanish_page, admi
     expect(page.get_by_role("heading", name="Exportación de socios")).to_be_visible()
     expect(page.locator("main")).to_contain_text("exportado")
     expect(page.locator(".job-message")).to_have_text("Terminado")
+    expect(page.locator(".job-percent")).to_have_text("100\u00a0%")  # Babel's, not "100%"
     assert _english_on(page, phrases) == []
     screenshot(page, "languages-02-job-es")
     assert_clean_console(page)
@@ -107,6 +108,8 @@ def test_login_job_page_and_audit_log_in_spanish(live_server, spanish_page, admi
     expect(table).to_contain_text("Cooperativa #")
     expect(table).to_contain_text("Creado")
     expect(table).to_contain_text("Moneda")  # field labels, not column names
+    expect(table).to_contain_text("Último número de socio")  # every audited column labelled
+    assert "last_member_number" not in table.inner_text()
     body = table.inner_text()
     for raw in ("create", "update", "cooperatives #", "{'", "'before'"):
         assert raw not in body, raw

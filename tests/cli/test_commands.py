@@ -112,18 +112,18 @@ def test_demo_is_idempotent_and_prints_logins(run, app):
     assert "admin@demo.coop" in result.output and "coopreg-demo-2026" in result.output
     with app.app_context():
         codes = set(db.session.scalars(select(Cooperative.code)))
-        assert {"CRAGRO", "PHCOOP"} <= codes
+        assert {"CRAGRO", "PHCOOP", "ARCOOP"} <= codes
         counts = dict(db.session.execute(
             select(Cooperative.code, func.count(Member.id)).join(Member)
             .group_by(Cooperative.code)).all())
-        assert counts == {"CRAGRO": 25, "PHCOOP": 25}
+        assert counts == {"CRAGRO": 25, "PHCOOP": 25, "ARCOOP": 25}
         users = db.session.scalar(select(func.count()).select_from(User))
         roles = set(db.session.scalars(select(Membership.role)))
         assert roles == {"admin", "secretary", "treasurer", "viewer"}
     again = run("demo", "--members", "25")
     assert again.exit_code == 0
     assert "already there" in again.output
-    assert _count(app, Member) == 50
+    assert _count(app, Member) == 75
     assert _count(app, User) == users
 
 
@@ -133,9 +133,10 @@ def test_demo_members_have_valid_ids_of_their_country(run, app):
         rows = db.session.execute(select(Cooperative.country, Member.id_type, Member.id_number)
                                   .join(Member).where(Member.id_number.is_not(None))).all()
     assert rows
+    assert {country for country, _type, _number in rows} == {"CR", "PH", "AR"}
     for country, id_type, number in rows:
-        if country == "CR":
-            module = dict((t.code, t) for t in ID_TYPES_BY_COUNTRY["CR"])[id_type].stdnum()
+        if country in ("CR", "AR"):  # cédulas (cr.cpf) and CUILs (ar.cuit)
+            module = dict((t.code, t) for t in ID_TYPES_BY_COUNTRY[country])[id_type].stdnum()
             assert module.is_valid(number), number
         else:
             assert len(number) == 12 and number.isdigit()

@@ -41,6 +41,8 @@ ACCESS: dict = {
     "contributions.statement_queue": MONEY,
     "contributions.link_line": MONEY,
     "contributions.receipt_from_line": MONEY,
+    "contributions.payers_page": ALL,
+    "contributions.reverse_third_party_payment": MONEY,
 }
 
 STATEMENT_CSV = b"Date,Amount,Reference,Payer\n2024-02-03,999.00,UNMATCHED-1,nobody\n"
@@ -49,22 +51,29 @@ STATEMENT_CSV = b"Date,Amount,Reference,Payer\n2024-02-03,999.00,UNMATCHED-1,nob
 def make_ids(app, cooperative, factories) -> dict:
     """A receipt, a remittance, an imported statement with a waiting line (and the member
     statement's member), all in `cooperative`."""
-    from coopreg.contributions import services, statements
+    from coopreg.contributions import payers, services, statements
     from coopreg.contributions.models import StatementLine
     from coopreg.cooperatives.models import Cooperative
     from coopreg.core.audit import acting_as
     from coopreg.extensions import db
-    from tests.contributions.helpers import make_agreement, make_member, receipt_input, register
+    from tests.contributions.helpers import (
+        FLAT,
+        make_agreement,
+        make_member,
+        receipt_input,
+        register,
+    )
 
     with app.test_request_context(), acting_as(None, "tests"):
         coop = db.session.get(Cooperative, cooperative.id)
-        agreement = make_agreement(coop, reference="ACCESS-C")
+        agreement = make_agreement(coop, {**FLAT, "payers": [
+            {"kind": "state", "name": "Estado", "share_percent": "10"}]}, reference="ACCESS-C")
         member = make_member(coop, joined_on=date(2020, 1, 1))
         register(agreement, member, date(2024, 1, 1))
         services.generate_dues(agreement, date(2024, 1, 1), date(2024, 1, 1))
         receipt, _ = services.record_receipt(coop, receipt_input(member, "600"), None)
         remittance = services.record_remittance(agreement, date(2024, 1, 1), date(2024, 2, 5),
-                                                "1000", "R-1", None)
+                                                "900", "R-1", None)
         source = statements.find_or_create_source(coop, "Bank", "bank_transfer")
         statements.save_mapping(source, ["Date", "Amount", "Reference", "Payer"],
                                 {"date_column": "Date", "amount_column": "Amount",
@@ -75,7 +84,10 @@ def make_ids(app, cooperative, factories) -> dict:
             StatementLine.statement_id == statement.id))
         due_id = db.session.scalar(db.select(services.Due.id).where(
             services.Due.agreement_id == agreement.id))
-        ids = {"receipt_id": receipt.id, "remittance_id": remittance.id, "due_id": due_id,
+        third = payers.record_third_party_payment(agreement, "Estado", date(2024, 1, 1),
+                                                  date(2024, 2, 1), "50", "RES-1", None, None)
+        ids = {"third_party_payment_id": third.id, "receipt_id": receipt.id,
+               "remittance_id": remittance.id, "due_id": due_id,
                "statement_id": statement.id, "statement_line_id": line_id}
         db.session.commit()
     return ids

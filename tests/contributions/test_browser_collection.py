@@ -8,6 +8,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 
 from coopreg.agreements.models import Agreement
@@ -26,6 +27,11 @@ TREASURER = "tesorera-browser@example.org"
 THIS_MONTH = date.today().replace(day=1)
 LAST_MONTH = (THIS_MONTH - timedelta(days=1)).replace(day=1)
 
+
+
+def _month(month) -> str:
+    """A month as the English pages say it ("Nov 2026")."""
+    return format_date(month, "MMM y", locale="en")
 
 def _seed(app, cooperative_code: str) -> dict:
     """An agreement since last month, three members owing two months each, a treasurer."""
@@ -91,10 +97,10 @@ def test_collection_sheet_changes_the_reconciliation(live_server, page):
     # the remittance form proposes last month; the link under it follows the month typed
     page.goto(f"{live_server.url}/contributions/agreements/{seeded['agreement_id']}"
               f"/remittances/new")
-    expect(page.get_by_role("heading", name=f"To remit for {LAST_MONTH:%Y-%m}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"To remit for {_month(LAST_MONTH)}")).to_be_visible()
     page.get_by_label("Period", exact=True).fill(f"{THIS_MONTH:%Y-%m}")
     page.get_by_role("link", name="Show the lines for this period").click()
-    expect(page.get_by_role("heading", name=f"To remit for {THIS_MONTH:%Y-%m}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"To remit for {_month(THIS_MONTH)}")).to_be_visible()
     expect(page.get_by_label("Period", exact=True)).to_have_value(f"{THIS_MONTH:%Y-%m}")
     # the refused sheet answered 422 on purpose (Chromium logs that); nothing else may appear
     page.console_errors[:] = [e for e in page.console_errors if "status of 422" not in e]

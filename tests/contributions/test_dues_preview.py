@@ -46,7 +46,7 @@ def test_preview_matches_what_generation_then_creates(ctx, coop):
             march.new_total_minor, march.existing_count) == (2, 120000, 80000, 200000, 0)
     assert preview.new_count == 4 and preview.members == 2
     text = "\n".join(preview.lines("CRC"))
-    assert "2024-03: 2 new (member share 1200.00, cooperative share 800.00" in text
+    assert "Mar 2024: 2 new (member share 1200.00, cooperative share 800.00" in text
     result = services.generate_dues(agreement, date(2024, 1, 1), date(2024, 4, 1))
     assert result.created == preview.new_count
     after = services.preview_dues(agreement, date(2024, 1, 1), date(2024, 4, 1))
@@ -101,7 +101,7 @@ def test_cli_dry_run_prints_the_preview_and_writes_nothing(app, coop):
     assert dry.exit_code == 0, dry.output
     assert "dry run, nothing written" in dry.output
     assert "3 to create for 1 member(s)" in dry.output
-    assert "2024-02: 1 new (member share 600.00, cooperative share 400.00, total 1000.00 CRC)" \
+    assert "Feb 2024: 1 new (member share 600.00, cooperative share 400.00, total 1000.00 CRC)" \
         in dry.output
     with app.app_context():
         assert _count() == 0

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from coopreg.agreements import services as agreement_services
 from coopreg.agreements.models import Registration, RuleKind, Schedule
-from coopreg.agreements.services import contribution_for, periods_between
+from coopreg.agreements.services import contribution_for, due_shares_for, periods_between
 from coopreg.contributions import services
 from coopreg.contributions.models import Due
 from coopreg.core.errors import DomainError
@@ -33,20 +33,22 @@ MAX_MINOR = 99_999_999_999_999  # 999,999,999,999.99: the largest amount parse_a
 # ---- the SQL expressions against the Python rule ---------------------------------------------
 
 
-def _sql_shares(terms, income: int | None) -> tuple[int, int] | None:
-    """(member share, cooperative share) as dues generation's SQL computes them for a member
-    with this declared income; None when the member gets no due."""
+def _sql_shares(terms, income: int | None) -> tuple | None:
+    """(member share, cooperative share, the third parties' shares) as dues generation's SQL
+    computes them for a member with this declared income; None when the member gets no
+    due."""
     params: dict = {"income": income}
     total, member_share, condition = services._shares_sql(terms, params)
+    thirds = services._third_shares_sql(terms, member_share, params)
     row = db.session.execute(sa.text(
-        f"SELECT total, {member_share} FROM (SELECT {total} AS total FROM "
-        "(SELECT CAST(:income AS BIGINT) AS declared_income_minor) AS m "
+        f"SELECT total, {', '.join([member_share, *thirds])} FROM (SELECT {total} AS total "
+        "FROM (SELECT CAST(:income AS BIGINT) AS declared_income_minor) AS m "
         f"WHERE 1 = 1{condition}) AS covered"), params).first()
     if row is None:
         return None
-    total_minor, member_minor = row
-    assert isinstance(total_minor, int) and isinstance(member_minor, int)  # never a float
-    return member_minor, total_minor - member_minor
+    total_minor, member_minor, *third_minor = row
+    assert all(isinstance(x, int) for x in row)  # never a float
+    return member_minor, total_minor - member_minor - sum(third_minor), third_minor
 
 
 def _python_shares(terms, income: int | None, currency: str = "CRC"
@@ -55,18 +57,21 @@ def _python_shares(terms, income: int | None, currency: str = "CRC"
                                 cooperative=SimpleNamespace(currency=currency))
     member = SimpleNamespace(declared_income_minor=income, member_number="M-1")
     try:
-        member_share, cooperative_share = contribution_for(agreement, member, date(2024, 1, 1))
+        _total, member_minor, thirds, cooperative_minor = due_shares_for(agreement, member,
+                                                                         date(2024, 1, 1))
     except DomainError:
         return None
-    return to_minor(member_share, currency), to_minor(cooperative_share, currency)
+    return member_minor, cooperative_minor, thirds
 
 
 def _terms(rule_kind=RuleKind.RATE, flat=None, rate_bp=1000, floor=None, ceiling=None,
-           share_bp=6000, schedule=Schedule.MONTHLY, months=()):
+           share_bp=6000, schedule=Schedule.MONTHLY, months=(), payers=()):
     return SimpleNamespace(effective_from=date(2024, 1, 1), rule_kind=rule_kind,
                            flat_amount_minor=flat, rate_bp=rate_bp, floor_minor=floor,
                            ceiling_minor=ceiling, member_share_bp=share_bp, schedule=schedule,
-                           month_list=list(months))
+                           month_list=list(months), suspended_accrue=True,
+                           third_payers=[SimpleNamespace(share_bp=b, fixed_minor=f)
+                                         for b, f in payers])
 
 
 amounts = st.one_of(st.integers(0, MAX_MINOR), st.integers(0, 10_000_000),
@@ -82,13 +87,22 @@ def terms_strategy(draw):
     elif schedule == Schedule.YEARLY:
         months = (draw(st.integers(1, 12)),)
     share_bp = draw(st.one_of(st.integers(0, 10_000), st.sampled_from([0, 3333, 5000, 10_000])))
+    payers, left_bp = [], 10_000 - share_bp
+    for _ in range(draw(st.integers(0, 3))):  # the state, a municipality, a donor
+        if draw(st.booleans()):
+            payers.append((None, draw(amounts)))
+        else:
+            bp = draw(st.integers(0, left_bp))
+            left_bp -= bp
+            payers.append((bp, None))
     if draw(st.booleans()):
         return _terms(RuleKind.FLAT, flat=draw(st.integers(1, MAX_MINOR)), rate_bp=None,
-                      share_bp=share_bp, schedule=schedule, months=months)
+                      share_bp=share_bp, schedule=schedule, months=months, payers=payers)
     floor = draw(st.one_of(st.none(), amounts))
     ceiling = draw(st.one_of(st.none(), amounts))
     return _terms(RuleKind.RATE, rate_bp=draw(st.integers(0, 10_000)), floor=floor,
-                  ceiling=ceiling, share_bp=share_bp, schedule=schedule, months=months)
+                  ceiling=ceiling, share_bp=share_bp, schedule=schedule, months=months,
+                  payers=payers)
 
 
 @settings(max_examples=300, deadline=None,
@@ -110,8 +124,8 @@ def test_the_sql_computes_the_same_shares_as_the_python_rule(ctx, terms, incomes
 def test_a_season_of_seven_months_rounds_the_exact_total_half_up(ctx):
     terms = _terms(rate_bp=7, share_bp=10_000, schedule=Schedule.SEASONAL, months=range(1, 8))
     assert Fraction(1250 * 7 * 12, 10_000 * 7) == Fraction(3, 2)  # a tie: 1.5 minor units
-    assert _python_shares(terms, 1250) == (2, 0)
-    assert _sql_shares(terms, 1250) == (2, 0)
+    assert _python_shares(terms, 1250) == (2, 0, [])
+    assert _sql_shares(terms, 1250) == (2, 0, [])
 
 
 # ---- generate_dues end to end ---------------------------------------------------------------

@@ -9,6 +9,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -111,7 +112,7 @@ def test_reconciliation_page_and_spreadsheet_say_whose_money(app, as_role, ledge
     assert money_headers and all("members' share" in h or "cooperative's share" in h
                                  or "both shares" in h for h in money_headers)
     first = next(r for r in book["Reconciliation"].iter_rows(min_row=2, values_only=True)
-                 if r[0] == f"{START:%Y-%m}")
+                 if r[0] == format_date(START, "MMM y", locale="en"))
     assert first[headers.index("Due, both shares (CRC)")] == 4000
     assert first[headers.index("Remitted, both shares (CRC)")] == 2000
     assert explanation in book["How to read"]["A2"].value

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
 
 from coopreg.contributions import services
 from coopreg.cooperatives.models import Cooperative
@@ -68,7 +69,7 @@ def test_the_printed_receipt_has_what_a_member_keeps_and_nothing_to_click(
     assert "Cooperativa de Prueba" in page and "Calle 5, San Isidro · Tel. 2771-0000" in page
     assert paid["member_number"] in page
     assert paid["id_number"] not in page and "371" in page and "•" in page  # masked ID
-    assert f"{TWO_BACK:%Y-%m}" in page
+    assert format_date(TWO_BACK, "MMM y", locale="es") in page
     assert "mil quinientos colones costarricenses con 00/100" in page  # words, in Spanish
     assert "Lucía Vargas" in page
     assert "Firma" in page and "Recibo" in page  # the member's language

@@ -15,7 +15,16 @@ from coopreg.cooperatives.models import Cooperative, DocumentType
 from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.members import services as member_services
-from tests.access_levels import ADMIN, ALL, EDITORS, LOGIN, PUBLIC
+from tests.access_levels import (
+    ADMIN,
+    ALL,
+    EDITORS,
+    FEDERATION_LEVELS,
+    INSTITUTION,
+    LOGIN,
+    OUTSIDE_LEVELS,
+    PUBLIC,
+)
 from tests.area_access import AREA_MODULES
 from tests.conftest import login
 
@@ -62,14 +71,15 @@ for _module in AREA_MODULES:
 
 def _endpoints(app):
     """The pages' routes; the API's, reached with a token and not a session, have their own
-    matrix (tests/api/test_api_access.py)."""
+    matrix (tests/api/test_api_access.py), and so have the members' self-service pages
+    (tests/selfservice/test_selfservice.py)."""
     return {rule.endpoint: rule for rule in app.url_map.iter_rules()
             if rule.endpoint != "static" and not _token_route(app, rule.endpoint)}
 
 
 def _token_route(app, endpoint: str) -> bool:
     declared = getattr(app.view_functions[endpoint], ACCESS_ATTR, None)
-    return declared is not None and declared[0] in ("token", "signed")
+    return declared is not None and declared[0] in ("token", "signed", "member")
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -84,6 +94,11 @@ def test_every_view_declares_its_access_as_the_matrix_says(app):
         assert declared is not None, f"{endpoint} declares no access"
         if expected in (PUBLIC, LOGIN):
             assert declared[0] == expected, endpoint
+        elif expected in FEDERATION_LEVELS:
+            assert declared[0] == "federation", endpoint
+            assert {r.value for r in declared[1]} == set(expected), endpoint
+        elif expected == INSTITUTION:
+            assert declared == ("desk", INSTITUTION), endpoint
         else:
             assert declared[0] == "roles", endpoint
             assert {r.value for r in declared[1]} == set(expected), endpoint
@@ -169,7 +184,9 @@ def test_ids_of_another_cooperative_answer_404(app, client, coop, other_coop, ma
     login(client, email, cooperative=coop)
     checked = 0
     for endpoint, rule in _endpoints(app).items():
-        if not rule.arguments:
+        # the desk's ids are not a cooperative's: an institution sees a batch or gets 404
+        # (tests/federations/test_desk.py); everyone else is refused its pages (403)
+        if not rule.arguments or ACCESS[endpoint] in OUTSIDE_LEVELS:
             continue
         response = _request(client, rule, _url(app, rule, foreign))
         assert response.status_code == 404, f"{endpoint} leaked another cooperative's data"

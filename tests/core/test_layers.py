@@ -18,7 +18,11 @@ LAYERS: list[set[str]] = [
     {"app"},  # coopreg/__init__.py, cli.py, home.py, templating.py, worker.py: the factory
     {"demo"},
     {"reports"},
-    {"batches", "contributions", "imports"},
+    # the federations read what the cooperatives' areas report (funnel, coverage, collection)
+    {"federations"},
+    {"selfservice"},  # reads members, registrations, dues and receipts; sends codes
+    {"messaging"},  # listens to the ledger's and the registrations' signals
+    {"batches", "contributions", "imports", "field"},
     {"agreements"},
     {"members", "admin"},
     {"jobs"},

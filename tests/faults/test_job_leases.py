@@ -19,6 +19,7 @@ import pytest
 from coopreg.cooperatives.services import create_cooperative
 from coopreg.core.audit import acting_as
 from coopreg.core.models import utcnow
+from coopreg.core.sentences import say
 from coopreg.extensions import db
 from coopreg.jobs import services
 from coopreg.jobs.models import Job, JobStatus
@@ -182,7 +183,7 @@ def test_a_lapsed_lease_is_retried_then_failed_after_the_last_attempt(app, coop)
     assert _job(app, retried).attempts == 2
     job = _job(app, failed)
     assert job.status == JobStatus.FAILED
-    assert "The worker running this job stopped 3 times; nothing was saved" in job.error
+    assert "The worker running this job stopped 3 times; nothing was saved" in say(job.error)
     assert _job(app, alive).status == JobStatus.RUNNING, "a renewed lease is left alone"
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import AuditEvent
 from coopreg.core.errors import DomainError
+from coopreg.core.sentences import say
 from coopreg.core.spreadsheets import read_table
 from coopreg.extensions import db
 from coopreg.imports import fields as F
@@ -57,6 +58,17 @@ def problems_of(analysis, row: int) -> list[str]:
     ("Member number", "member_number"), ("N° de socio", "member_number"),
 ])
 def test_headers_in_four_languages_are_recognised(header, field):
+    assert F.guess_field(header)[0] == field
+
+
+@pytest.mark.parametrize("header,field", [
+    ("Estado civil", "civil_status"), ("Nacionalidad", "nationality"),
+    ("Correo electrónico", "email"), ("Código de distrito", "district_code"),
+    ("Apellido de soltera de la madre", "mothers_maiden_name"), ("TIN", "tax_number"),
+    ("Situation matrimoniale", "civil_status"), ("Sufijo", "name_extension"),
+    ("District", "locality"),  # a district written out stays the locality's
+])
+def test_the_record_institutions_ask_for_is_recognised(header, field):
     assert F.guess_field(header)[0] == field
 
 
@@ -149,7 +161,7 @@ def test_windows_1252_semicolon_csv_with_mixed_dates(cr):
     ({"Date of birth": "2999-01-01"}, "D · Date of birth", "in the future"),
     ({"Date of birth": "1800-01-01"}, "D · Date of birth", "more than 120 years ago"),
     ({"ID number": "0102340372x"}, "E · ID number", "Cédula de identidad"),
-    ({"Phone": "12"}, "F · Phone", "A phone number has 6 to 15 digits"),
+    ({"Phone": "12"}, "F · Phone", "“12” is not a phone number of CR"),
     ({"Sector": "astronaut"}, "G · Sector", "Sector must be one of"),
     ({"Joined on": ""}, "H · Joined on", "Joined on is required."),
     ({"Joined on": "1970-01-01"}, "H · Joined on", "before the date of birth"),
@@ -338,12 +350,12 @@ def test_update_existing_changes_only_the_columns_in_the_file(cr, enrol):
     analysis, run = services.import_file(cr, data, "socios.csv", update_existing=True)
     assert analysis.counts["updated"] == 1
     db.session.refresh(member)
-    assert member.phone == "70001111"
+    assert member.phone == "+50670001111"
     assert member.address == "Casa azul" and member.locality == "Upala"  # not in the file
     event = db.session.scalars(select(AuditEvent).where(
         AuditEvent.entity == "members", AuditEvent.entity_id == member.id,
         AuditEvent.action == "update")).one()
-    assert event.changes == {"phone": {"before": "88881234", "after": "70001111"}}
+    assert event.changes == {"phone": {"before": "+50688881234", "after": "+50670001111"}}
 
 
 # ---- the web flow through jobs, and a fault in the middle -------------------------------------
@@ -397,7 +409,9 @@ def test_a_database_error_in_the_middle_leaves_nothing_and_a_retry_works(cr, mon
     job = _commit(run)
     assert job.status == JobStatus.FAILED
     assert run.status == ImportStatus.FAILED
-    assert "nothing was written" in run.message and "OperationalError" in run.message
+    assert run.message == {"code": "imports.unexpected_stop",
+                           "params": {"kind": "OperationalError"}}
+    assert "nothing was written" in say(run.message) and "OperationalError" in say(run.message)
     assert members_of(cr) == [] and audit_count() == before
     assert db.session.get(Cooperative, cr.id).last_member_number == 0
 
@@ -425,7 +439,7 @@ def test_the_commit_uses_the_rows_the_preview_checked(cr, monkeypatch):
     members = members_of(cr)
     assert [m.first_name for m in members] == ["Ana0", "Ana1", "Ana2", "Ana3"]
     assert members[0].sex.value == "female" and members[0].date_of_birth == date(1980, 5, 17)
-    assert members[0].id_number == CEDULAS[0] and members[0].phone == "88881234"
+    assert members[0].id_number == CEDULAS[0] and members[0].phone == "+50688881234"
     assert members[0].version == 1 and members[0].status == MemberStatus.ACTIVE
     assert not _stage(run).exists()  # done: nothing kept
     event = db.session.scalars(select(AuditEvent).where(
@@ -472,7 +486,7 @@ def test_a_duplicate_created_after_the_preview_is_caught_at_commit(cr, enrol):
     db.session.commit()
     job = _commit(run)
     assert job.status == JobStatus.FAILED
-    assert run.status == ImportStatus.FAILED and "1 row(s) have problems" in run.message
+    assert run.status == ImportStatus.FAILED and "1 row(s) have problems" in say(run.message)
     assert len(members_of(cr)) == 2  # nothing written
 
     job_id = services.start_commit(run, None, update_existing=False, valid_rows_only=True)
@@ -521,7 +535,9 @@ def _register(cr, enrol):
     people = [
         enrol(cr, id_number=CEDULAS[0], first_name="=HYPERLINK(\"http://x\",\"y\")",
               phone="+506 8888 1234", notes="line one\nline two", declared_income="1234.50",
-              middle_name="José"),
+              middle_name="José", name_extension="Jr.", mothers_maiden_name="Mora",
+              civil_status="common_law", nationality="NI", tax_number="1-0234-0567",
+              email="jose@example.org", district_code="10501"),
         enrol(cr, id_number="", first_name="Sin", last_name="Cédula", phone="",
               declared_income="", consent_given=False, locality=""),
         enrol(cr, id_number=CEDULAS[1], member_number="A-7", address="-5 al sur",
@@ -576,7 +592,9 @@ def test_export_keeps_text_as_text_and_dates_as_dates(cr, enrol):
     csv_buffer = io.BytesIO()
     export_register(cr, None, "csv", csv_buffer)
     text = csv_buffer.getvalue().decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and "'+50688881234" in text and "'-5 al sur" in text
+    assert "'=HYPERLINK" in text and "'-5 al sur" in text
+    # a phone is written as people dial it in the country, with no escape in front
+    assert ",8888 1234," in text and "'+506" not in text and "'8888" not in text
     assert "1234.50" in text
 
 
@@ -638,3 +656,20 @@ def test_an_export_in_spanish_imports_back_in_any_language(app, cr, enrol):
                                                            ("consent_method", False))
         assert enum_value("sector", "Trabajo a domicilio") == "home_based_work"
         assert enum_value("consent_method", cells["Forma del consentimiento"]) == "signed_form"
+
+
+def test_the_record_institutions_ask_for_imports_from_the_words_people_use(cr):
+    data = csv_bytes([HEADER + ["Estado civil", "Nacionalidad", "Código de distrito",
+                                "Correo electrónico", "NIF"],
+                      good_row(0) + ["Viuda", "Nicaragua", "21001", "ana@example.org",
+                                     "1-0234-0567"],
+                      good_row(1) + ["casado", "AR", "99999", "", ""]])
+    analysis = dry(cr, data)
+    assert problems_of(analysis, 3) == ["“99999” is not in the country's list of districts."]
+    analysis, _run = services.import_file(cr, data, "socios.csv", valid_rows_only=True)
+    [member] = members_of(cr)
+    assert (member.civil_status.value, member.nationality, member.email) == (
+        "widowed", "NI", "ana@example.org")
+    assert (member.province_code, member.canton_code, member.district_code) == (
+        "2", "210", "21001")
+    assert member.tax_number == "0102340567"

@@ -17,6 +17,8 @@ from openpyxl import load_workbook
 from coopreg.auth.models import User
 from coopreg.cooperatives.models import Cooperative
 from coopreg.core.audit import acting_as
+from coopreg.core.languages import speaking
+from coopreg.core.sentences import say
 from coopreg.extensions import db
 from coopreg.imports.models import ImportRun
 from coopreg.jobs import services as job_services
@@ -68,7 +70,14 @@ def test_the_job_keeps_the_language_it_was_started_in(app, coop):
         job_services.start_job(job_id)
         job = db.session.get(Job, job_id)
         assert job.status == JobStatus.FAILED
-        assert job.error == "El convenio ya no existe."
+        # kept as the sentence, not its Spanish text: each reader gets it in their language
+        assert job.error == {"code": "message", "params": {
+            "msgid": "The agreement no longer exists.", "values": {}}}
+        assert say(job.error) == "The agreement no longer exists."
+        with speaking("es"):
+            assert say(job.error) == "El convenio ya no existe."
+        with speaking("fr"):
+            assert say(job.error) == "La convention n'existe plus."
         assert job_services.read_progress(job_id)["message"] == "Falló"
 
 
@@ -84,20 +93,7 @@ def test_without_a_request_a_job_speaks_the_cooperatives_language(app, make_coop
 
 def test_an_import_checked_by_the_worker_reports_its_problems_in_spanish(app, spanish):
     client = spanish("secretary")
-    rows = [["Nombre", "Apellidos", "Sexo", "Fecha de nacimiento", "Cédula", "Teléfono",
-             "Actividad", "Ingreso"],
-            ["Ana", "Rojas", "F", "17/05/1980", "0102340371", "8888-1234", "pesca",
-             "15/01/2020"],
-            ["Bad", "Row", "F", "31/02/1980", "0145674704", "", "pesca", "15/01/2020"]]
-    response = client.post("/imports/", data={"file": (io.BytesIO(csv_bytes(rows)),
-                                                       "socios.csv")},
-                           content_type="multipart/form-data")
-    run_id = int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1))
-    response = client.post(f"/imports/{run_id}/mapping", data={
-        "header_row": "1", "action": "preview", "col_0": "first_name", "col_1": "last_name",
-        "col_2": "sex", "col_3": "date_of_birth", "col_4": "id_number", "col_5": "phone",
-        "col_6": "sector", "col_7": "joined_on"})
-    assert response.status_code == 302
+    run_id = _import_with_a_problem(client)
     with app.app_context():
         run = db.session.get(ImportRun, run_id)
         job = db.session.get(Job, run.job_id)
@@ -269,9 +265,31 @@ def test_a_spanish_cooperatives_batch_file_speaks_spanish(app, client, make_coop
     assert kinds["Tipo"] == "Afiliación"
 
 
-def test_every_spreadsheet_a_spanish_user_gets_reads_in_spanish(app, spanish, dues_world):
-    """Arrears call list, coverage-gap workbook, register export and import template, made by
-    the worker for a Spanish user: no English message id, no raw code, in any sheet."""
+def _import_with_a_problem(client) -> int:
+    """An import checked by the worker with one row whose date is not real: its run id."""
+    rows = [["A", "B", "C", "D", "E", "F", "G", "H"],
+            ["Ana", "Rojas", "F", "17/05/1980", "0102340371", "8888-1234", "pesca",
+             "15/01/2020"],
+            ["Bad", "Row", "F", "31/02/1980", "0145674704", "", "pesca", "15/01/2020"]]
+    response = client.post("/imports/", data={"file": (io.BytesIO(csv_bytes(rows)),
+                                                       "socios.csv")},
+                           content_type="multipart/form-data")
+    run_id = int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1))
+    response = client.post(f"/imports/{run_id}/mapping", data={
+        "header_row": "1", "action": "preview", "col_0": "first_name", "col_1": "last_name",
+        "col_2": "sex", "col_3": "date_of_birth", "col_4": "id_number", "col_5": "phone",
+        "col_6": "sector", "col_7": "joined_on"})
+    assert response.status_code == 302
+    return run_id
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "pt"])
+def test_every_spreadsheet_for_people_reads_in_the_users_language(
+        app, client, coop, make_user, dues_world, language):
+    """A Spanish, a French and a Portuguese admin get the arrears call list, the coverage-gap
+    workbook, the register export (made by the worker), the import template, the problems
+    workbook and the reconciliation workbook: no English message id of their language's
+    catalogue and no raw code of an enum, in any sheet name, title or cell."""
     from coopreg.agreements.models import Agreement
     from coopreg.contributions import services
     from tests.core.test_every_page_in_spanish import _cells, _problems, _raw_codes
@@ -279,7 +297,11 @@ def test_every_spreadsheet_a_spanish_user_gets_reads_in_spanish(app, spanish, du
     with app.app_context(), acting_as(None, "tests"):
         services.generate_dues(db.session.get(Agreement, dues_world), LAST_MONTH, LAST_MONTH)
         db.session.commit()
-    client = spanish("admin")
+    user_id, email = make_user(coop, "admin")
+    with app.app_context():
+        db.session.get(User, user_id).locale = language
+        db.session.commit()
+    login(client, email, cooperative=coop)
     made = {
         "arrears": _job_id(client.post("/contributions/arrears/export", data={"days": "0"})),
         "coverage": _job_id(client.post("/agreements/coverage/export")),
@@ -292,10 +314,24 @@ def test_every_spreadsheet_a_spanish_user_gets_reads_in_spanish(app, spanish, du
         assert response.status_code == 200, name
         files[name] = response.data
         response.close()
-    template = client.get("/imports/template.xlsx")
-    files["template"] = template.data
-    template.close()
-    codes = _raw_codes()
-    problems = {name: _problems(_cells(data), codes) for name, data in files.items()}
+    run_id = _import_with_a_problem(client)
+    for name, url in (("template", "/imports/template.xlsx"),
+                      ("problems", f"/imports/{run_id}/problems.xlsx"),
+                      ("reconciliation",
+                       f"/contributions/agreements/{dues_world}/reconciliation.xlsx")):
+        response = client.get(url)
+        assert response.status_code == 200, name
+        files[name] = response.data
+        response.close()
+    codes = _raw_codes(app, language)
+    problems = {name: _problems(_cells(data), codes, language) for name, data in files.items()}
     assert problems == {name: [] for name in files}
-    assert "Atrasos" in load_workbook(io.BytesIO(files["arrears"])).sheetnames
+    # and they are in that language, not merely free of English
+    with app.test_request_context(), speaking(language):
+        from flask_babel import gettext
+
+        arrears_sheet = gettext("Arrears")
+    assert arrears_sheet in load_workbook(io.BytesIO(files["arrears"])).sheetnames
+    months = [cell for cell in _cells(files["reconciliation"])
+              if re.fullmatch(r"\d{4}-\d{2}", cell)]
+    assert months == []  # months as people say them, not "2026-11"

@@ -8,6 +8,7 @@ import pytest
 
 from coopreg.core.errors import DomainError
 from coopreg.core.models import utcnow
+from coopreg.core.sentences import say
 from coopreg.extensions import db
 from coopreg.jobs import services
 from coopreg.jobs.models import Job, JobStatus
@@ -40,7 +41,7 @@ def _run(app, coop, **params):
         services.start_job(job.id)
         job = db.session.get(Job, job.id)
         members = db.session.scalar(db.select(db.func.count()).select_from(Member))
-        return job.status, job.result, job.error, members, services.read_progress(job.id)
+        return job.status, job.result, say(job.error), members, services.read_progress(job.id)
 
 
 def test_job_runs_to_the_end_and_commits(app, coop):
@@ -130,3 +131,27 @@ def test_an_area_names_its_kind_and_where_continue_goes(app, client, coop, make_
         db.session.commit()
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert 'href="/members/">Continue' in page and "Adding test members" not in page
+
+
+def test_the_progress_percentage_is_said_in_the_page_language(app, client, coop, make_user):
+    """The script that moves the bar shows the server's text: "100 %" in French."""
+    from coopreg.auth.models import User
+
+    _run(app, coop, count=2)
+    uid, email = make_user(coop, "viewer")
+
+    def speaks(language):
+        with app.app_context():
+            db.session.get(User, uid).locale = language
+            db.session.commit()
+
+    with app.app_context():
+        job_id = db.session.scalar(db.select(Job.id))
+    login(client, email, cooperative=coop)
+    speaks("fr")
+    state = client.get(f"/jobs/{job_id}/status").get_json()
+    assert state["percent_text"] == "100\xa0%"
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert '<span class="job-percent">100\xa0%</span>' in page
+    speaks("en")
+    assert client.get(f"/jobs/{job_id}/status").get_json()["percent_text"] == "100%"

@@ -38,7 +38,7 @@ def test_creating_a_member_is_audited_with_its_values(cr, enrol):
     assert changes["middle_name"] == {"before": None, "after": None}
     assert changes["member_number"] == {"before": None, "after": member.member_number}
     assert changes["id_number"] == {"before": None, "after": "0102340567"}
-    assert changes["phone"]["after"] == "88881234"
+    assert changes["phone"]["after"] == "+50688881234"
     assert changes["declared_income_minor"]["after"] == 100050
     assert changes["sex"]["after"] == "female"
     assert changes["sector"]["after"] == "crafts"
@@ -64,7 +64,7 @@ def test_an_update_records_only_the_changed_fields(cr, enrol):
     assert update.action == "update"
     assert update.actor_label == "tests"
     assert update.changes == {
-        "phone": {"before": "88881234", "after": "77770000"},
+        "phone": {"before": "+50688881234", "after": "+50677770000"},
         "locality": {"before": "San Carlos", "after": "Upala"},
     }
 

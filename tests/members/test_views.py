@@ -100,7 +100,7 @@ def test_list_shows_the_members(as_role, coop, other_coop, make_member):
     html = response.get_data(as_text=True)
     assert "Quesada Mora, Rosa" in html
     assert f'href="/members/{member.id}"' in html
-    assert "88881234" in html
+    assert "8888 1234" in html  # the national form
     assert "Upala" in html
     assert "Forastero" not in html
     assert f'href="/members/{stranger.id}"' not in html
@@ -157,7 +157,7 @@ def test_create_member(app, as_role, coop):
     assert member.full_name == "Rosa Quesada Mora"
     assert member.member_number == "1"
     assert member.id_number == "0102340567"
-    assert member.phone == "88881234"
+    assert member.phone == "+50688881234"
     assert member.declared_income_minor == 150050
     assert member.consent_given is True
     assert member.consent_method.value == "digital"
@@ -188,7 +188,8 @@ def test_a_service_error_is_shown_next_to_its_field(app, as_role, coop):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert error_on(html, "phone") == [
-        "A phone number has 6 to 15 digits, optionally starting with +."]
+        "A phone number holds digits, spaces, dashes, dots or brackets, and + only at the "
+        "start."]
     # what was typed is still there
     assert 'value="8888-12AB"' in html
     assert 'value="Rosa"' in html
@@ -268,7 +269,7 @@ def test_edit_member(app, as_role, coop, make_member):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'value="Rosa"' in html
-    assert 'value="88881234"' in html
+    assert 'value="8888 1234"' in html
     assert 'value="1000.00"' in html
     assert f'value="{member.member_number}"' in html
 
@@ -278,7 +279,7 @@ def test_edit_member(app, as_role, coop, make_member):
     assert response.headers["Location"] == f"/members/{member.id}"
     saved = get_member(app, member.id)
     assert saved.first_name == "Rosalía"
-    assert saved.phone == "77770000"
+    assert saved.phone == "+50677770000"
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
     assert "Changes saved." in flashes(page)
 
@@ -692,3 +693,38 @@ def test_the_member_list_says_how_many_and_folds_its_filters(app, as_role, coop,
     assert 'class="fold-toggle visually-hidden" checked>' in filtered  # its filters stay open
     make_member(coop)
     assert "4 members" in client.get("/members/").get_data(as_text=True)
+
+
+def test_the_form_takes_and_the_page_shows_the_record_institutions_ask_for(app, as_role,
+                                                                             coop):
+    client = as_role("secretary")
+    form = client.get("/members/new").get_data(as_text=True)
+    for name in ("name_extension", "mothers_maiden_name", "civil_status", "nationality",
+                 "tax_number", "email", "province_code", "canton_code", "district_code"):
+        assert f'name="{name}"' in form, name
+    assert '<option value="10501">10501 Tarrazú · San Marcos</option>' in form
+    response = client.post("/members/new", data=form_data(
+        first_name="Rosa", last_name="Quesada", name_extension="", civil_status="widowed",
+        nationality="CR", tax_number="1-0234-0567", email="rosa@example.org",
+        district_code="10501", phone="8888 1234", mothers_maiden_name="Mora"))
+    assert response.status_code == 302
+    [member] = members_of(app, coop)
+    assert (member.civil_status.value, member.nationality, member.tax_number) == (
+        "widowed", "CR", "0102340567")
+    assert (member.province_code, member.canton_code, member.district_code) == (
+        "1", "105", "10501")
+    page = client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert "Widowed" in page and "Costa Rica" in page and "rosa@example.org" in page
+    assert "San José, Tarrazú, San Marcos" in page and "8888 1234" in page
+    refused = client.post("/members/new", data=form_data(
+        first_name="Ana", last_name="Mora", tax_number="20-12345678-7",
+        email="ana@"))
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert error_on(html, "tax_number") and 'value="20-12345678-7"' in html
+
+
+def test_a_viewer_sees_the_tax_number_masked_like_the_id(app, as_role, coop, make_member):
+    member = make_member(coop, tax_number="1-0234-0567")
+    page = as_role("viewer").get(f"/members/{member.id}").get_data(as_text=True)
+    assert "0102340567" not in page and "•••••••567" in page

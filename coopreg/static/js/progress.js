@@ -12,7 +12,7 @@
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
         .then(function (s) {
           if (s.total) { bar.max = s.total; bar.value = s.done; }
-          percent.textContent = s.percent + "%";
+          percent.textContent = s.percent_text;  // said by the server, in the page's language
           message.textContent = s.message || "";
           if (s.finished) { window.location.reload(); } else { setTimeout(tick, 1000); }
         })
