@@ -291,9 +291,13 @@ def test_photos_are_checked_stored_counted_and_shown_to_editors_only(
             MemberDocument.cooperative_id == coop.id, MemberDocument.member_id == member.id,
             MemberDocument.document_type_id == type_id))
     assert held is not None  # counted in the checklist
-    with app.app_context():  # kept under the cooperative's folder, in the member's
+    with app.app_context():  # kept under the cooperative's folder, in the member's (the
+        # folder is shared by every test of the run, so only this photo's file is looked at)
         stored = Path(app.config["FIELD_PHOTO_DIR"]) / str(coop.id) / str(member.id)
-        assert [p.suffix for p in stored.iterdir()] == [".jpg"]
+        photo = db.session.get(FieldPhoto, made["photo_id"])
+        kept = stored / photo.path
+        assert kept.parent == stored and kept.suffix == ".jpg" and kept.is_file()
+        assert kept.stat().st_size == photo.size
     shown = client.get(f"/field/photos/{made['photo_id']}")
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
     assert shown.data[:2] == b"\xff\xd8"
