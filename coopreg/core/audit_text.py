@@ -93,6 +93,7 @@ FIELD_LABELS = {
     "note": _l("Note"), "name": _l("Name"), "relation": _l("Relationship"),
     "code": _l("Code"), "country": _l("Country"), "currency": _l("Currency"),
     "email": _l("Email"), "role": _l("Role"), "active": _l("Active"),
+    "platform_admin": _l("Platform admin"),
     "reference": _l("Reference"), "valid_from": _l("Valid from"), "valid_to": _l("Valid to"),
     "signed_on": _l("Signed on"), "rule_kind": _l("Contribution rule"),
     "flat_amount_minor": _l("Flat amount"), "floor_minor": _l("Floor"),
