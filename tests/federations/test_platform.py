@@ -355,3 +355,41 @@ def test_their_irreversible_actions_ask_first(app, client, coop, make_user, make
         assert db.session.get(InstitutionAccount, ids["desk_account_id"]).user.active
         assert db.session.scalar(select(FederationCooperative.id).where(
             FederationCooperative.federation_id == ids["federation_id"])) is None
+
+
+# ---- in the reader's language ----------------------------------------------------------------
+
+@pytest.mark.parametrize("language", ["es", "fr", "pt"])
+def test_the_platform_and_federation_pages_read_in_the_users_language(app, client, coop,
+                                                                      language):
+    from tests.core.test_every_page_in_spanish import _problems, _raw_codes, _Text
+
+    federation_id = federation_of(app, coop)
+    fed_admin = federation_user(app, federation_id, "federation_admin")
+    platform = _platform_admin(app)
+    with app.app_context(), acting_as(None, "tests"):
+        desk.create_account_for("mesa@ccss.example", "Mesa", PASSWORD, "CCSS",
+                                db.session.get(Federation, federation_id))
+        for user in db.session.scalars(select(User).where(User.email.in_(
+                [fed_admin, platform, "mesa@ccss.example"]))):
+            user.locale = language
+        db.session.commit()
+    codes = _raw_codes(app, language)
+    problems = {}
+    for email, urls in ((platform, ["/platform/", f"/platform/federations/{federation_id}"]),
+                        (fed_admin, ["/federation/"])):
+        login(client, email)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            html = response.get_data(as_text=True)
+            if url == "/platform/":
+                assert {"es": "Federaciones", "fr": "Fédérations",
+                        "pt": "Federações"}[language] in html
+            parser = _Text()
+            parser.feed(html)
+            found = _problems(parser.nodes, codes, language)
+            if found:
+                problems[url] = found
+        client.post("/logout")
+    assert problems == {}, problems
