@@ -393,3 +393,26 @@ def test_the_platform_and_federation_pages_read_in_the_users_language(app, clien
                 problems[url] = found
         client.post("/logout")
     assert problems == {}, problems
+
+
+def test_the_platform_and_federation_forms_need_the_csrf_token(app, client, coop):
+    from tests.core.test_security import _token
+
+    federation_id = federation_of(app, coop)
+    platform = _platform_admin(app)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        token = _token(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"email": platform, "password": PASSWORD,
+                                    "csrf_token": token})
+        for path in ("/platform/federations", f"/platform/federations/{federation_id}/roles",
+                     "/platform/desk-accounts", "/federation/roles"):
+            assert client.post(path, data={"code": "FEDX", "name": "X"}).status_code == 400, path
+        token = _token(client.get("/platform/").get_data(as_text=True))
+        made = client.post("/platform/federations", data={"code": "FEDX", "name": "X",
+                                                          "csrf_token": token})
+        assert made.status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        assert db.session.scalar(select(Federation.id).where(Federation.code == "FEDX"))
