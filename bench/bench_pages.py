@@ -86,6 +86,8 @@ ID_ARGUMENTS = frozenset({
     "institution_id", "scheme_id", "agreement_id", "registration_id", "batch_id", "ack_id",
     "layout_id", "column_id", "receipt_id", "remittance_id", "due_id", "statement_id",
     "statement_line_id", "run_id", "job_id", "answer_id",
+    # the platform admin's page of a federation (tests/federations/access.py make_ids)
+    "federation_id",
 })
 
 

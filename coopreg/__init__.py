@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopreg.contributions.views import bp as contributions_bp
     from coopreg.core import sequences  # noqa: F401 - registers its model
     from coopreg.federations.desk_views import bp as desk_bp
+    from coopreg.federations.platform_views import bp as platform_bp
     from coopreg.federations.views import bp as federations_bp
     from coopreg.field.views import bp as field_bp
     from coopreg.home import bp as core_bp
@@ -152,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(contributions_bp, url_prefix="/contributions")
     app.register_blueprint(federations_bp, url_prefix="/federation")
     app.register_blueprint(desk_bp, url_prefix="/desk")
+    app.register_blueprint(platform_bp, url_prefix="/platform")
     app.register_blueprint(messaging_bp, url_prefix="/messages")
     app.register_blueprint(selfservice_bp, url_prefix="/me")
     app.register_blueprint(selfservice_office_bp, url_prefix="/self-service")
@@ -200,6 +202,9 @@ def _connect_areas() -> None:
     from coopreg.federations.desk import batch_notes, desk_home
 
     OUTSIDE_ROLES["desk"] = desk_home
+    from coopreg.federations.access import platform_home
+
+    OUTSIDE_ROLES["platform"] = platform_home
     BATCH_NOTES["desk"] = batch_notes
     from coopreg.api.auth import OUTSIDE_TOKENS
     from coopreg.api.batches import OUTSIDE_BATCHES

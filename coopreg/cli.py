@@ -84,6 +84,33 @@ def create_user_command(email, cooperative_code, role, name, password_stdin):
     click.echo(f"{verb} {user.email}: {role} in {cooperative.code}.")
 
 
+@users_cli.command("platform-admin")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the platform admin's rights back.")
+def platform_admin_command(email, revoke):
+    """Make the existing user EMAIL a platform admin, who keeps the installation's federations
+    and institution desk accounts (/platform/), or, with --revoke, no longer one."""
+    from coopreg.auth import services
+
+    try:
+        user = services.find_user_by_email(services.normalise_email(email))
+    except DomainError as error:
+        raise click.BadParameter(error.message, param_hint="EMAIL") from None
+    if user is None:
+        raise click.BadParameter(f"no user {email!r} (create it first with "
+                                 "'coopreg users create').", param_hint="EMAIL")
+    if user.platform_admin == (not revoke):
+        state = "is already" if not revoke else "is not"
+        click.echo(f"{user.email} {state} a platform admin: nothing changed.")
+        return
+    with unit_of_work():
+        try:
+            services.set_platform_admin(user, not revoke)
+        except DomainError as error:
+            raise click.BadParameter(error.message, param_hint="EMAIL") from None
+    click.echo(f"{user.email} is {'no longer' if revoke else 'now'} a platform admin.")
+
+
 @tokens_cli.command("create")
 @click.option("--user", "email", required=True, help="The user the token acts for.")
 @click.option("--cooperative", "cooperative_code", required=True, help="Cooperative code.")

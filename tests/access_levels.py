@@ -12,5 +12,7 @@ FEDERATION = frozenset({"federation_admin", "federation_analyst"})
 FEDERATION_ADMIN = frozenset({"federation_admin"})
 # an institution's desk account (coopreg/federations/desk.py)
 INSTITUTION = frozenset({"institution"})
+# a platform admin (users.platform_admin, `coopreg users platform-admin`): the platform's pages
+PLATFORM = frozenset({"platform_admin"})
 FEDERATION_LEVELS = (FEDERATION, FEDERATION_ADMIN)
-OUTSIDE_LEVELS = (FEDERATION, FEDERATION_ADMIN, INSTITUTION)
+OUTSIDE_LEVELS = (FEDERATION, FEDERATION_ADMIN, INSTITUTION, PLATFORM)

@@ -51,6 +51,9 @@ class User(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # keeps the installation's federations and institution desk accounts (`coopreg users
+    # platform-admin`); gives no role in any cooperative or federation
+    platform_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

@@ -157,6 +157,17 @@ def set_active(user: User, active: bool) -> None:
     db.session.flush()
 
 
+def set_platform_admin(user: User, platform_admin: bool) -> None:
+    """Make the user a platform admin (keeps the installation's federations and institution
+    desk accounts) or take it back; audited on the user. A disabled account cannot be made
+    one."""
+    if platform_admin and not user.active:
+        raise DomainError(_("%(email)s is disabled: enable the account first.",
+                            email=user.email), field="email")
+    user.platform_admin = bool(platform_admin)
+    db.session.flush()
+
+
 def set_language(user: User, locale: str | None) -> None:
     """A user's own language (None: the cooperative's)."""
     locale = (locale or "").strip() or None

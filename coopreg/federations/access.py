@@ -36,6 +36,29 @@ def federation_roles_required(*roles: FederationRole) -> Callable[[Callable], Ca
     return decorator
 
 
+PLATFORM_ADMIN = "platform_admin"
+
+
+def platform_admin_required(view: Callable) -> Callable:
+    """A page of the platform admin (`User.platform_admin`, given by `coopreg users
+    platform-admin`): 403 to anyone else, whatever roles they hold."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        if not getattr(current_user, "platform_admin", False):
+            abort(403)
+        g.platform = True
+        return view(*args, **kwargs)
+
+    setattr(wrapped, ACCESS_ATTR, ("platform", frozenset({PLATFORM_ADMIN})))
+    return wrapped
+
+
+def platform_home(user: Any) -> str | None:
+    """For `coopreg.auth.access.OUTSIDE_ROLES`: a platform admin's home is the platform's
+    page."""
+    return "platform.home" if getattr(user, "platform_admin", False) else None
+
+
 def current_federation():
     federation = getattr(g, "federation", None)
     if federation is None:

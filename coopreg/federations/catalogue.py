@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from coopreg.agreements import services as agreement_services
-from coopreg.agreements.models import Agreement, Branch, Institution, Scheme
+from coopreg.agreements.models import Agreement, Branch, Institution, RuleKind, Scheme
 from coopreg.batches import layouts as L
 from coopreg.batches.models import BatchKind, ColumnType, FileFormat, FileLayout, LayoutColumn
 from coopreg.cooperatives.models import Cooperative
@@ -358,11 +358,30 @@ def templates_of(federation_id: int) -> list[CatalogueTemplate]:
         CatalogueTemplate.federation_id == federation_id).order_by(CatalogueTemplate.name)))
 
 
+def _template_payers(payers) -> list[dict]:
+    """The third payers as typed (kind, name, a share or a fixed amount, whether their money
+    passes through the cooperative), in a form the JSON column keeps and compares."""
+    def text(value) -> str:
+        return "" if value is None else str(value).strip()
+
+    return [{"kind": text(payer.get("kind")), "name": text(payer.get("name")),
+             "share_percent": text(payer.get("share_percent")),
+             "fixed_amount": text(payer.get("fixed_amount")),
+             "through_cooperative": bool(payer.get("through_cooperative", True))}
+            for payer in payers or ()]
+
+
 def _template_terms(terms: dict) -> dict:
     """The terms as typed, checked as a cooperative's would be (each cooperative reads the
-    amounts in its own currency when it adopts them)."""
+    amounts in its own currency when it adopts them): the rule and schedule, the third payers'
+    shares and, for a scale or categories, the scale's rows (as the terms form writes them)."""
     kept = {key: terms.get(key) for key in TERMS_FIELDS}
     kept["due_months"] = [int(m) for m in kept.get("due_months") or ()]
+    kept["suspended_accrue"] = bool(terms.get("suspended_accrue", True))
+    kept["payers"] = _template_payers(terms.get("payers"))
+    scale = terms.get("scale") or ""
+    scale = scale.strip() if isinstance(scale, str) else [dict(row) for row in scale]
+    kept["scale"] = scale if kept.get("rule_kind") in (RuleKind.SCALE, RuleKind.CATEGORY) else ""
     agreement_services.clean_terms("USD", {**kept, "effective_from": date(2000, 1, 1)})
     return kept
 

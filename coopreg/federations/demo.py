@@ -1,7 +1,7 @@
 """The demo's federations: one per country, holding the demo cooperatives of that country,
 with a federation admin and an analyst, and a desk account for each institution the
-cooperatives' agreements name (the agreements send through the desk). Idempotent: what
-exists is left as it is."""
+cooperatives' agreements name (the agreements send through the desk); and the platform admin
+who keeps them all (`platform@federations.demo`). Idempotent: what exists is left as it is."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.federations import services
 from coopreg.federations.models import FederationRole
 
+PLATFORM_ADMIN = "platform@federations.demo"
 FEDERATION_NAMES = {"CR": "Unión Nacional de Cooperativas de Costa Rica (demo)",
                     "PH": "Philippine Federation of Cooperatives (demo)",
                     "AR": "Federación Argentina de Cooperativas de Trabajo (demo)"}
@@ -40,6 +41,11 @@ def load_demo_federations(cooperatives: list[Cooperative], password: str) -> tup
             logins.append((email, f"{role.value} of {code}"))
         for cooperative in members:
             logins.extend(_desks(cooperative, federation, password))
+    user = auth_services.find_user_by_email(PLATFORM_ADMIN)
+    if user is None:
+        user = auth_services.create_user(PLATFORM_ADMIN, "Platform admin", password)
+        auth_services.set_platform_admin(user, True)
+    logins.append((PLATFORM_ADMIN, "platform admin (every federation and desk account)"))
     return lines, logins
 
 

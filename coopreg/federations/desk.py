@@ -85,6 +85,42 @@ def create_account_for(email: str, name: str, password: str, institution_code: s
     return create_account(user, institution_code, federation)
 
 
+def create_federation_account(email: str, name: str, password: str, institution_code: str,
+                              federation: Federation) -> InstitutionAccount:
+    """A federation admin's desk account: only for an institution the federation's
+    cooperatives deal with (or its catalogue holds)."""
+    from coopreg.federations.services import institution_codes
+
+    code = (institution_code or "").strip().upper()
+    if code and code not in institution_codes(federation):
+        raise DomainError(_("No cooperative of the federation deals with an institution "
+                            "%(code)s: give the code (short name) the cooperatives use.",
+                            code=code), field="institution")
+    return create_account_for(email, name, password, code, federation)
+
+
+def all_accounts() -> list[InstitutionAccount]:
+    """Every desk account of the installation (the platform admin's list)."""
+    return list(db.session.scalars(select(InstitutionAccount).order_by(
+        InstitutionAccount.institution_code, InstitutionAccount.id)))
+
+
+def account_in(federation: Federation | None, account_id: int) -> InstitutionAccount | None:
+    """A desk account of this federation (None for another's: the page answers 404); without a
+    federation, any account (the platform admin's)."""
+    stmt = select(InstitutionAccount).where(InstitutionAccount.id == account_id)
+    if federation is not None:
+        stmt = stmt.where(InstitutionAccount.federation_id == federation.id)
+    return db.session.scalar(stmt)
+
+
+def set_account_active(account: InstitutionAccount, active: bool) -> InstitutionAccount:
+    """Disable a desk account (its sessions end at once and its API tokens stop working) or
+    enable it again; the change is audited on the user."""
+    auth_services.set_active(account.user, active)
+    return account
+
+
 def accounts_of(federation: Federation) -> list[InstitutionAccount]:
     return list(db.session.scalars(select(InstitutionAccount).where(
         InstitutionAccount.federation_id == federation.id).order_by(InstitutionAccount.id)))

@@ -12,10 +12,11 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from coopreg.agreements.forms import TermsFields
 from coopreg.core.forms import choices
+from coopreg.federations.models import FEDERATION_ROLE_LABELS, FederationRole
 
 
 class AddCooperativeForm(FlaskForm):
@@ -64,3 +65,29 @@ class AdoptTemplateForm(FlaskForm):
 
 class FollowTemplateForm(FlaskForm):
     effective_from = DateField(_l("Takes effect from"), validators=[DataRequired()])
+
+
+class FederationForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
+                       description=_l("2 to 20 capitals, digits, '-' or '_', e.g. FEDCR."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+class GrantRoleForm(FlaskForm):
+    """A role in a federation for a person: an existing account by its email, or a new one
+    (then with a name and a first password)."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=choices(
+        [(role.value, FEDERATION_ROLE_LABELS[role]) for role in FederationRole]),
+        validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)],
+                       description=_l("Only for someone without an account yet."))
+    password = PasswordField(_l("First password"), validators=[Optional(), Length(max=200)],
+                             description=_l("Only for someone without an account yet; give "
+                                            "it to the person, who changes it in their "
+                                            "account."))
+
+
+class PlatformDeskAccountForm(DeskAccountForm):
+    federation_id = SelectField(_l("Within"), coerce=int, default=0)

@@ -309,6 +309,19 @@ class CatalogueTemplate(TimestampMixin, db.Model):
 
     institution: Mapped[CatalogueInstitution] = relationship()
 
+    @property
+    def payer_names(self) -> list[str]:
+        """The third payers the terms name (the state, a municipality…)."""
+        return [payer.get("name", "") for payer in (self.terms or {}).get("payers") or ()]
+
+    @property
+    def scale_row_count(self) -> int:
+        """How many rows the terms' scale has (0 when the rule is no scale)."""
+        scale = (self.terms or {}).get("scale") or ""
+        if isinstance(scale, str):
+            return sum(1 for line in scale.splitlines() if line.strip())
+        return len(scale)
+
     def __repr__(self) -> str:
         return f"<CatalogueTemplate {self.name} v{self.version}>"
 

@@ -20,6 +20,7 @@ from coopreg.federations.models import (
     FederationCooperative,
     FederationMembership,
     FederationRole,
+    InstitutionAccount,
 )
 from coopreg.members.models import Member
 from coopreg.members.national_ids import mask_id
@@ -96,6 +97,10 @@ def grant_federation_role(user: User, federation: Federation,
         raise DomainError(_("“%(role)s” is not a federation role. Roles: %(roles)s.", role=role,
                             roles=", ".join(r.value for r in FederationRole)),
                           field="role") from None
+    if db.session.scalar(select(InstitutionAccount.id).where(
+            InstitutionAccount.user_id == user.id)) is not None:
+        raise DomainError(_("%(email)s is an institution's desk account: a federation role "
+                            "needs a separate account.", email=user.email), field="email")
     membership = db.session.scalar(select(FederationMembership).where(
         FederationMembership.user_id == user.id,
         FederationMembership.federation_id == federation.id))
@@ -107,6 +112,75 @@ def grant_federation_role(user: User, federation: Federation,
         membership.role = role
     db.session.flush()
     return membership
+
+
+def grant_federation_role_to(email: str, name: str, password: str, federation: Federation,
+                             role: FederationRole | str) -> FederationMembership:
+    """The pages' grant: a role in the federation for the person with this email, creating
+    their account when there is none (then a name and a first password are needed, which the
+    person changes in their account)."""
+    from coopreg.auth import services as auth_services
+
+    email = auth_services.normalise_email(email)
+    user = auth_services.find_user_by_email(email)
+    if user is None:
+        if not (name or "").strip() or not password:
+            raise DomainError(_("There is no account for %(email)s yet: give the person's name "
+                                "and a first password to create it.", email=email),
+                              field="password")
+        user = auth_services.create_user(email, name.strip(), password)
+    return grant_federation_role(user, federation, role)
+
+
+def memberships_of(federation: Federation) -> list[FederationMembership]:
+    """The people holding a role in the federation, by email."""
+    return list(db.session.scalars(
+        select(FederationMembership).join(User)
+        .where(FederationMembership.federation_id == federation.id).order_by(User.email)))
+
+
+def membership_in(federation: Federation, membership_id: int) -> FederationMembership | None:
+    """A role held in this federation (None for one of another federation: the page answers
+    404)."""
+    return db.session.scalar(select(FederationMembership).where(
+        FederationMembership.id == membership_id,
+        FederationMembership.federation_id == federation.id))
+
+
+def revoke_federation_role(membership: FederationMembership) -> None:
+    """Take a person's role in a federation away (audited as the row's deletion); their
+    account and any cooperative role stay."""
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def federations_overview() -> list[tuple[Federation, int, int]]:
+    """Every federation of the installation with its number of cooperatives and of people
+    holding a role in it (the platform admin's list)."""
+    cooperatives = (select(func.count()).select_from(FederationCooperative)
+                    .where(FederationCooperative.federation_id == Federation.id)
+                    .correlate(Federation).scalar_subquery())
+    people = (select(func.count()).select_from(FederationMembership)
+              .where(FederationMembership.federation_id == Federation.id)
+              .correlate(Federation).scalar_subquery())
+    return [tuple(row) for row in db.session.execute(
+        select(Federation, cooperatives, people).order_by(Federation.code)
+        .execution_options(**unscoped(ACROSS)))]
+
+
+def institution_codes(federation: Federation) -> set[str]:
+    """The codes (short names, in capitals) of the institutions the federation's cooperatives
+    deal with, and of its catalogue's: those a federation admin may give a desk account."""
+    from coopreg.federations.models import CatalogueInstitution
+
+    ids = select(FederationCooperative.cooperative_id).where(
+        FederationCooperative.federation_id == federation.id)
+    codes = set(db.session.scalars(
+        select(func.upper(Institution.short_name)).where(Institution.cooperative_id.in_(ids))
+        .execution_options(**unscoped(ACROSS))))
+    codes |= set(db.session.scalars(select(func.upper(CatalogueInstitution.short_name)).where(
+        CatalogueInstitution.federation_id == federation.id)))
+    return codes
 
 
 def federation_role_of(user_id: int) -> FederationMembership | None:

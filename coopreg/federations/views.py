@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from coopreg.auth.access import roles_required
+from coopreg.auth.forms import EmptyForm
 from coopreg.auth.models import Role
 from coopreg.batches.layouts import KIND_LABELS
 from coopreg.cooperatives.services import find_cooperative
 from coopreg.core.charts import Segment, horizontal_bars, stacked_bars
+from coopreg.core.confirm import confirm_first
 from coopreg.core.errors import DomainError
 from coopreg.core.languages import LANGUAGES
 from coopreg.core.templating import render_in_language
@@ -25,8 +29,13 @@ from coopreg.federations.access import (
     current_federation,
     federation_roles_required,
 )
-from coopreg.federations.forms import AddCooperativeForm, DeskAccountForm, SharingForm
-from coopreg.federations.models import FederationRole
+from coopreg.federations.forms import (
+    AddCooperativeForm,
+    DeskAccountForm,
+    GrantRoleForm,
+    SharingForm,
+)
+from coopreg.federations.models import FEDERATION_ROLE_LABELS, FederationRole
 
 bp = Blueprint("federations", __name__)
 
@@ -57,23 +66,103 @@ def home():
     return render_template("federations/home.html", federation=federation,
                            places=services.cooperatives_of(federation),
                            form=AddCooperativeForm(), desk_form=DeskAccountForm(),
-                           desk_accounts=accounts_of(federation))
+                           desk_accounts=accounts_of(federation),
+                           memberships=services.memberships_of(federation),
+                           role_form=GrantRoleForm(), empty_form=EmptyForm(),
+                           role_labels=FEDERATION_ROLE_LABELS)
 
 
 @bp.route("/desk-accounts", methods=["POST"])
 @federation_roles_required(FederationRole.ADMIN)
 def add_desk_account():
-    """An account of an institution's desk, seeing the federation's cooperatives' batches."""
-    from coopreg.federations.desk import create_account_for
+    """An account of an institution's desk, seeing the federation's cooperatives' batches,
+    for an institution they deal with."""
+    from coopreg.federations.desk import create_federation_account
 
     federation = current_federation()
     form = DeskAccountForm()
-    return button_post(form, lambda: create_account_for(
+    return button_post(form, lambda: create_federation_account(
         form.email.data, form.name.data, form.password.data, form.institution.data,
         federation), back=url_for("federations.home"),
         invalid=_("Give the email, the name, the institution's code and a first password."),
         done=lambda account: _("%(email)s can now use the desk of %(code)s.",
                                email=account.user.email, code=account.institution_code))
+
+
+DISABLE_DESK = _l("The account is logged out at once and its API tokens stop working; it sees "
+                  "no batch until it is enabled again.")
+REVOKE_ROLE = _l("The person loses the federation role at once (their account and any "
+                 "cooperative role stay); giving it back means granting it again.")
+
+
+def _own_desk_account(desk_account_id: int):
+    """A desk account of the current federation, or 404."""
+    from coopreg.federations.desk import account_in
+
+    account = account_in(current_federation(), desk_account_id)
+    if account is None:
+        abort(404)
+    return account
+
+
+def _own_membership(federation_membership_id: int):
+    """A role held in the current federation, or 404."""
+    membership = services.membership_in(current_federation(), federation_membership_id)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+@bp.route("/desk-accounts/<int:desk_account_id>/disable", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+@confirm_first(_own_desk_account, DISABLE_DESK, action=_l("Disable the account"))
+def disable_desk_account(desk_account_id: int):
+    from coopreg.federations.desk import set_account_active
+
+    account = _own_desk_account(desk_account_id)
+    return button_post(EmptyForm(), lambda: set_account_active(account, False),
+                       back=url_for("federations.home"),
+                       done=lambda a: _("%(email)s is disabled.", email=a.user.email))
+
+
+@bp.route("/desk-accounts/<int:desk_account_id>/enable", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+def enable_desk_account(desk_account_id: int):
+    from coopreg.federations.desk import set_account_active
+
+    account = _own_desk_account(desk_account_id)
+    return button_post(EmptyForm(), lambda: set_account_active(account, True),
+                       back=url_for("federations.home"),
+                       done=lambda a: _("%(email)s can use the desk again.", email=a.user.email))
+
+
+@bp.route("/roles", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+def grant_role():
+    """A role in this federation for a person (an account is made for a newcomer)."""
+    federation = current_federation()
+    form = GrantRoleForm()
+    return button_post(form, lambda: services.grant_federation_role_to(
+        form.email.data, form.name.data, form.password.data, federation, form.role.data),
+        back=url_for("federations.home"), invalid=_("Give the email and the role."),
+        done=lambda membership: _("%(email)s: %(role)s.", email=membership.user.email,
+                                  role=FEDERATION_ROLE_LABELS[membership.role]))
+
+
+@bp.route("/roles/<int:federation_membership_id>/revoke", methods=["POST"])
+@federation_roles_required(FederationRole.ADMIN)
+@confirm_first(_own_membership, REVOKE_ROLE, action=_l("Remove the role"))
+def revoke_role(federation_membership_id: int):
+    membership = _own_membership(federation_membership_id)
+    if membership.user_id == current_user.id:
+        flash(_("You cannot remove your own role; ask another federation admin or a "
+                "platform admin."), "error")
+        return redirect(url_for("federations.home"))
+    email = membership.user.email
+    return button_post(EmptyForm(), lambda: services.revoke_federation_role(membership),
+                       back=url_for("federations.home"),
+                       done=_("%(email)s no longer holds a role in the federation.",
+                              email=email))
 
 
 def _add(federation, code: str):

@@ -44,6 +44,8 @@ ROLES = {
     "federation_analyst": "analyst@fedcr.demo",
     # the institution's desk of the CCSS (the Costa Rican agreements send through it)
     "institution": "desk@ccss.demo",
+    # the platform admin (coopreg/federations/demo.py): every federation and desk account
+    "platform_admin": "platform@federations.demo",
 }
 WIDTHS = (360, 1366)
 # Answers that are not pages: files, JSON, health probe, the login and logout themselves.
@@ -66,6 +68,8 @@ MUST_CONFIRM = {
     "members.remove_dependant", "imports.commit", "contributions.write_off",
     "auth.revoke_api_token",
     "contributions.write_off_member", "contributions.reverse_third_party_payment",
+    "federations.revoke_role", "federations.disable_desk_account", "platform.revoke_role",
+    "platform.disable_desk_account",
 }
 # Pages whose tables must fit a laptop (1,366 px) whole, without scrolling inside their box.
 FIT_AT_LAPTOP = {"contributions.reconciliation"}

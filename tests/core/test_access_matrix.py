@@ -23,6 +23,7 @@ from tests.access_levels import (
     INSTITUTION,
     LOGIN,
     OUTSIDE_LEVELS,
+    PLATFORM,
     PUBLIC,
 )
 from tests.area_access import AREA_MODULES
@@ -99,6 +100,8 @@ def test_every_view_declares_its_access_as_the_matrix_says(app):
             assert {r.value for r in declared[1]} == set(expected), endpoint
         elif expected == INSTITUTION:
             assert declared == ("desk", INSTITUTION), endpoint
+        elif expected == PLATFORM:
+            assert declared == ("platform", PLATFORM), endpoint
         else:
             assert declared[0] == "roles", endpoint
             assert {r.value for r in declared[1]} == set(expected), endpoint

@@ -238,3 +238,93 @@ def test_an_agreement_made_from_a_template_follows_its_new_version(app, client, 
             .order_by(AgreementTerms.effective_from))]
         assert amounts == [(date(2026, 1, 1), 50000), (date(2026, 7, 1), 65000)]
         assert [s.name for s in agreement.schemes] == ["Salud"]
+
+
+def test_a_template_carries_its_payers_and_scale_into_the_agreement(app, client, coop,
+                                                                    make_user):
+    """The terms negotiated once include who else pays (the state's share) and the scale;
+    an agreement made from the template gets them, and so does the amendment that follows a
+    new version."""
+    from datetime import date
+
+    from coopreg.agreements.models import Agreement, AgreementTerms
+    from coopreg.federations.models import CatalogueTemplate, TemplateAdoption
+
+    federation_id = federation_of(app, coop)
+    fed_admin = federation_user(app, federation_id, "federation_admin")
+    login(client, fed_admin)
+    client.post("/federation/catalogue", data={"name": "Caja", "short_name": "CCSS",
+                                               "country": "CR"})
+    with app.app_context():
+        item_id = db.session.scalar(select(CatalogueInstitution.id))
+    client.post("/federation/catalogue/scheme", data={
+        "item": item_id, f"s{item_id}-name": "Salud", f"s{item_id}-branches": ["medical_care"]})
+    terms = {"name": "Trabajador independiente", "institution_id": item_id,
+             "rule_kind": "scale", "member_share_percent": "60", "schedule": "monthly",
+             "due_day": 10, "grace_days": 5, "remittance_deadline_days": 15,
+             "scale": "A; 0; 5000\nB; 100000; 7%; 40; 50",
+             "payer1_kind": "state", "payer1_name": "Estado", "payer1_share_percent": "30",
+             "payer2_kind": "third_party", "payer2_name": "Municipalidad",
+             "payer2_fixed_amount": "1000", "payer2_direct": "y"}
+    bad = client.post("/federation/catalogue/template",
+                      data=dict(terms, scale="A; 500; 5000"), follow_redirects=True)
+    assert "Template Trabajador independiente saved" not in bad.get_data(as_text=True)
+    saved = client.post("/federation/catalogue/template", data=terms, follow_redirects=True)
+    assert "Template Trabajador independiente saved (version 1)" in saved.get_data(as_text=True)
+    page = client.get("/federation/catalogue").get_data(as_text=True)
+    assert "Estado, Municipalidad" in page and "2 rows" in page
+    with app.app_context():
+        template = db.session.scalar(select(CatalogueTemplate))
+        template_id = template.id
+        assert [p["name"] for p in template.terms["payers"]] == ["Estado", "Municipalidad"]
+        assert template.terms["payers"][1]["through_cooperative"] is False
+    client.post("/logout")
+
+    _uid, admin = make_user(coop, "admin")
+    login(client, admin, cooperative=coop)
+    client.post("/federation/adopt", data={"item": item_id})
+    offer = client.get("/federation/adopt").get_data(as_text=True)
+    assert "Other payers: Estado, Municipalidad." in offer and "A scale of 2 rows." in offer
+    made = client.post("/federation/adopt/template", data={
+        "item": template_id, f"t{template_id}-reference": "CCSS-IND",
+        f"t{template_id}-valid_from": "2026-01-01"}, follow_redirects=True)
+    assert "Agreement made from the template" in made.get_data(as_text=True)
+    client.post("/logout")
+
+    def terms_of_agreement():
+        with app.app_context():
+            agreement = db.session.scalar(select(Agreement).where(
+                Agreement.cooperative_id == coop.id, Agreement.reference == "CCSS-IND"))
+            return [(t.effective_from, t.rule_kind.value, t.member_share_bp,
+                     [(p.kind.value, p.name, p.share_bp, p.fixed_minor, p.through_cooperative)
+                      for p in t.third_payers],
+                     [(r.code, r.income_from_minor, r.amount_minor, r.rate_bp,
+                       r.member_share_bp, r.payer1_share_bp) for r in t.scale_rows])
+                    for t in db.session.scalars(select(AgreementTerms).where(
+                        AgreementTerms.cooperative_id == coop.id,
+                        AgreementTerms.agreement_id == agreement.id)
+                        .order_by(AgreementTerms.effective_from))]
+
+    first = terms_of_agreement()
+    assert first == [(date(2026, 1, 1), "scale", 6000,
+                      [("state", "Estado", 3000, None, True),
+                       ("third_party", "Municipalidad", None, 100000, False)],
+                      [("A", 0, 500000, None, None, None),
+                       ("B", 10000000, None, 700, 4000, 5000)])]
+
+    # the federation raises the state's share: the agreement follows from July
+    login(client, fed_admin)
+    client.post("/federation/catalogue/template", data=dict(terms, payer1_share_percent="35"))
+    client.post("/logout")
+    login(client, admin, cooperative=coop)
+    with app.app_context():
+        adoption_id = db.session.scalar(select(TemplateAdoption.id))
+    followed = client.post("/federation/adopt/template/follow", data={
+        "adoption": adoption_id, f"f{adoption_id}-effective_from": "2026-07-01"},
+        follow_redirects=True)
+    assert "follows the template&#39;s version 2" in followed.get_data(as_text=True)
+    both = terms_of_agreement()
+    assert both[0] == first[0]
+    assert both[1][0] == date(2026, 7, 1)
+    assert both[1][3][0] == ("state", "Estado", 3500, None, True)
+    assert both[1][4] == first[0][4]

@@ -29,3 +29,8 @@ def test_the_demo_groups_its_cooperatives_by_country(app, client):
     login(client, "desk@ccss.demo", password="coopreg-demo-2026")
     desk = client.get("/desk/").get_data(as_text=True)
     assert "desk: CCSS" in desk  # its batches: the demo's, when it has enough members
+    client.post("/logout")
+    assert "platform@federations.demo" in result.output
+    login(client, "platform@federations.demo", password="coopreg-demo-2026")
+    platform = client.get("/platform/").get_data(as_text=True)
+    assert all(code in platform for code in ("FEDCR", "FEDPH", "FEDAR", "desk@ccss.demo"))

@@ -17,7 +17,7 @@ from coopreg.core.audit import acting_as
 from coopreg.extensions import db
 from coopreg.federations import desk
 from coopreg.federations.models import DeskEvent, InstitutionAccount
-from tests.access_levels import FEDERATION_LEVELS, INSTITUTION, LOGIN, PUBLIC
+from tests.access_levels import INSTITUTION, LOGIN, OUTSIDE_LEVELS, PUBLIC
 from tests.batches.helpers import ready_member
 from tests.conftest import PASSWORD, login
 from tests.core.test_access_matrix import ACCESS, _endpoints, _ids_in, _request, _url
@@ -155,7 +155,7 @@ def test_an_institution_account_gets_404_from_every_cooperative_page(app, client
         allowed = ACCESS[endpoint]
         if allowed in (PUBLIC, LOGIN) or allowed == INSTITUTION:
             assert response.status_code != 403, endpoint
-        elif allowed in FEDERATION_LEVELS:
+        elif allowed in OUTSIDE_LEVELS:  # a federation's or the platform's pages
             assert response.status_code == 403, endpoint
         elif endpoint == "core.index":
             assert response.headers["Location"].endswith("/desk/"), endpoint
@@ -217,6 +217,13 @@ def test_the_federation_admin_creates_a_desk_account(app, client, coop):
     login(client, federation_user(app, federation_id, "federation_admin"))
     data = {"email": "mesa@ccss.example", "name": "Mesa CCSS", "institution": "ccss",
             "password": PASSWORD}
+    # only for an institution the federation's cooperatives deal with
+    response = client.post("/federation/desk-accounts", data=data, follow_redirects=True)
+    assert ("No cooperative of the federation deals with an institution CCSS"
+            in response.get_data(as_text=True))
+    with app.app_context(), acting_as(None, "tests"):
+        agreement_with(coop, "CCSS", "AG-1")
+        db.session.commit()
     response = client.post("/federation/desk-accounts", data=data, follow_redirects=True)
     assert "mesa@ccss.example can now use the desk of CCSS" in response.get_data(as_text=True)
     again = client.post("/federation/desk-accounts", data=data, follow_redirects=True)
