@@ -64,6 +64,7 @@ from coopreg.contributions.models import (
     DueWriteOff,
     PaymentMethod,
     PeriodClose,
+    PeriodTotal,
     Receipt,
     ReceiptReversal,
     Remittance,
@@ -1433,12 +1434,43 @@ def _fully_paid_unremitted(agreement: Agreement, period: date):
                               Due.member_share_minor == paid, ~remitted))
 
 
-def remittable_dues(agreement: Agreement, period: date) -> list[Due]:
+def remittable_dues(agreement: Agreement, period: date, limit: int | None = None
+                    ) -> list[Due]:
     """The dues to pass on for a period: fully paid, of this period or an earlier one (late
-    payments: adjustments), not remitted before."""
-    return list(db.session.scalars(_fully_paid_unremitted(agreement, month_start(period))
+    payments: adjustments), not remitted before; in (period, member) order. With `limit`,
+    the first ones only (the form's list): read period by period, only the periods whose
+    running totals (`PeriodTotal`) hold a due to remit, each along its (agreement, period,
+    member) index until enough are found."""
+    period = month_start(period)
+    if limit is None:
+        return list(db.session.scalars(_fully_paid_unremitted(agreement, period)
+                                       .options(selectinload(Due.member))
+                                       .order_by(Due.period, Due.member_id)))
+    dues: list[Due] = []
+    for month in db.session.scalars(
+            select(PeriodTotal.period).where(
+                PeriodTotal.cooperative_id == agreement.cooperative_id,
+                PeriodTotal.agreement_id == agreement.id, PeriodTotal.period <= period,
+                PeriodTotal.remittable_dues > 0).order_by(PeriodTotal.period)).all():
+        if len(dues) >= limit:
+            break
+        dues += db.session.scalars(_fully_paid_unremitted(agreement, month)
+                                   .where(Due.period == month)
                                    .options(selectinload(Due.member))
-                                   .order_by(Due.period, Due.member_id)))
+                                   .order_by(Due.member_id).limit(limit - len(dues)))
+    return dues
+
+
+def remittable_summary(agreement: Agreement, period: date) -> tuple[int, int]:
+    """(how many dues, both shares in minor units) a remittance for `period` would pass on
+    (`remittable_dues`), from the agreement's running totals: one row per period."""
+    count, total = db.session.execute(
+        select(func.coalesce(func.sum(PeriodTotal.remittable_dues), 0),
+               func.coalesce(func.sum(PeriodTotal.remittable_minor), 0))
+        .where(PeriodTotal.cooperative_id == agreement.cooperative_id,
+               PeriodTotal.agreement_id == agreement.id,
+               PeriodTotal.period <= month_start(period))).one()
+    return int(count), int(total)
 
 
 def remittance_amount(dues: Iterable[Due]) -> int:
@@ -1447,9 +1479,8 @@ def remittance_amount(dues: Iterable[Due]) -> int:
 
 
 def remittable_total(agreement: Agreement, period: date) -> int:
-    sub = _fully_paid_unremitted(agreement, month_start(period)).subquery()
-    return int(db.session.scalar(select(func.coalesce(
-        func.sum(sub.c.member_share_minor + sub.c.cooperative_share_minor), 0))) or 0)
+    """Both shares of the dues a remittance for `period` would pass on (running totals)."""
+    return remittable_summary(agreement, period)[1]
 
 
 def record_remittance(agreement: Agreement, period: date, remitted_on: date | None,
