@@ -48,6 +48,7 @@ from sqlalchemy.orm import selectinload
 from coopreg.agreements.families import surcharges_by_relation
 from coopreg.agreements.models import (
     Agreement,
+    AgreementTerms,
     DependantStatus,
     Registration,
     RegistrationStatus,
@@ -332,7 +333,14 @@ def generate_dues(agreement: Agreement, start: date, end: date,
 def third_shares_by_period(agreement: Agreement, periods: list[date] | None = None
                            ) -> list[tuple[date, str, int]]:
     """(period, third party's name, the sum of its shares) of an agreement's dues, of the
-    given periods (all when None): one grouped query."""
+    given periods (all when None): one grouped query — none when the agreement's terms name
+    no third party (most agreements), without reading its dues."""
+    if not db.session.scalar(select(TermsPayer.id).join(
+            AgreementTerms, AgreementTerms.id == TermsPayer.terms_id).where(
+            TermsPayer.cooperative_id == agreement.cooperative_id,
+            AgreementTerms.cooperative_id == agreement.cooperative_id,
+            AgreementTerms.agreement_id == agreement.id).limit(1)):
+        return []
     stmt = (select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
             .join(DuePayerShare, DuePayerShare.due_id == Due.id)
             .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
