@@ -231,11 +231,19 @@ def _urls(app, ids: dict) -> dict[str, str]:
                 for endpoint, rule in pages(app).items()}
 
 
+def chosen(endpoint: str, only: tuple[str, ...]) -> bool:
+    """Whether `--pages` keeps a page: no filter keeps every page; a name ending in '.'
+    keeps an area's every page, another name that one endpoint."""
+    return not only or any(endpoint.startswith(name) if name.endswith(".")
+                           else endpoint == name for name in only)
+
+
 def time_pages(app, all_ids: dict[str, dict], repeat: int = REPEAT,
-               progress: bool = True) -> dict:
-    """Open every page as every role allowed to, in every cooperative, interleaved (each
-    pass visits each page in each cooperative in turn, alternating which goes first).
-    Returns {(endpoint, role): {code: (median seconds, [statuses])}}."""
+               progress: bool = True, only: tuple[str, ...] = ()) -> dict:
+    """Open every page (or those `only` names, see `chosen`) as every role allowed to, in
+    every cooperative, interleaved (each pass visits each page in each cooperative in turn,
+    alternating which goes first). Returns {(endpoint, role): {code: (median seconds,
+    [statuses])}}."""
     codes = list(all_ids)
     urls = {code: _urls(app, ids) for code, ids in all_ids.items()}
     clients = {}
@@ -248,7 +256,7 @@ def time_pages(app, all_ids: dict[str, dict], repeat: int = REPEAT,
             with client.session_transaction() as session:
                 session["cooperative_id"] = all_ids[code]["cooperative_id"]
             clients[role, code] = client
-    endpoints = sorted(pages(app))
+    endpoints = sorted(e for e in pages(app) if chosen(e, only))
     api = {endpoint: _is_api(app, endpoint) for endpoint in endpoints}
     samples: dict = {}
     statuses: dict = {}
@@ -284,7 +292,8 @@ def _verdict(small: float, large: float) -> bool:
     return large / small <= 1.5 and large < 1.0
 
 
-def goal_flat_pages(kind: str, small: int, large: int) -> tuple[Goal, str]:
+def goal_flat_pages(kind: str, small: int, large: int,
+                    only: tuple[str, ...] = ()) -> tuple[Goal, str]:
     goal = Goal(1, f"every page flat ({kind})",
                 f"each page, for each role that may open it, at {large:,} members ≤ 1.5× its "
                 f"time at {small:,} members and under 1 s (every GET route of the app; "
@@ -294,7 +303,7 @@ def goal_flat_pages(kind: str, small: int, large: int) -> tuple[Goal, str]:
     started = time.perf_counter()
     app, all_ids, timings = setup(url, {"SMALL": small, "LARGE": large})
     loaded = time.perf_counter() - started
-    results = time_pages(app, all_ids)
+    results = time_pages(app, all_ids, only=only)
     rows = []
     for (endpoint, role), by_code in results.items():
         (s, s_status), (lg, l_status) = by_code["SMALL"], by_code["LARGE"]
@@ -318,6 +327,9 @@ def goal_flat_pages(kind: str, small: int, large: int) -> tuple[Goal, str]:
         mark = "met" if _verdict(s, lg) else "**NOT met**"
         goal.lines.append(f"| {endpoint} | {role} | {s * 1000:,.1f} | {lg * 1000:,.1f} | "
                           f"{ratio:.2f}× | {','.join(map(str, status))} | {mark} |")
+    if only:
+        goal.lines[2:2] = ["", "Only the pages asked for were timed (`--pages "
+                           + ",".join(only) + "`): not a verdict on every page."]
     if large < 1_000_000:
         goal.note = (f"This run's LARGE is {large:,} members, not the goal's 1,000,000 "
                      "(`--large` was given): the ratios understate what 1,000,000 would show "
@@ -397,10 +409,14 @@ def goal_light_pages(url: str, kind: str) -> Goal:
     return goal
 
 
-def run(kind: str, small: int, large: int) -> list[Goal]:
-    goal1, url = goal_flat_pages(kind, small, large)
+def run(kind: str, small: int, large: int, only: tuple[str, ...] = (),
+        light: bool = True) -> list[Goal]:
+    """Goal 1 (the pages `only` names, or every page) and, when `light`, goal 2."""
+    goal1, url = goal_flat_pages(kind, small, large, only)
     try:
-        goal2 = goal_light_pages(url, kind)
+        goals = [goal1]
+        if light:
+            goals.append(goal_light_pages(url, kind))
     finally:
         drop_database(url)
-    return [goal1, goal2]
+    return goals

@@ -162,6 +162,25 @@ def load_history(cooperative_id: int, code: str) -> dict:
                 "INSERT INTO due_totals (due_id, paid_minor, written_off_minor) "
                 "SELECT due_id, sum(amount_minor), 0 FROM allocations "
                 "WHERE cooperative_id = :c GROUP BY due_id"), {"c": cooperative_id})
+            # and what the allocations' own triggers keep (migration 0040): the month's
+            # collected money per agreement and the cooperative's money applied to dues
+            # (the due totals' insert above kept the periods' paid and fully paid figures)
+            conn.execute(sa.text(
+                "INSERT INTO period_totals (cooperative_id, agreement_id, period, dues, "
+                "due_minor, cooperative_minor, paid_minor, written_off_minor, full_dues, "
+                "full_minor, remitted_dues, remitted_minor, remitted_unpaid, "
+                "remittable_dues, remittable_minor, collected_minor) "
+                "SELECT d.cooperative_id, d.agreement_id, "
+                "date_trunc('month', r.received_on)::date, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
+                "0, sum(a.amount_minor) FROM allocations a JOIN dues d ON d.id = a.due_id "
+                "JOIN receipts r ON r.id = a.receipt_id WHERE a.cooperative_id = :c "
+                "GROUP BY 1, 2, 3 ON CONFLICT (agreement_id, period) DO UPDATE SET "
+                "collected_minor = period_totals.collected_minor + excluded.collected_minor"),
+                {"c": cooperative_id})
+            conn.execute(sa.text(
+                "UPDATE credit_totals SET allocated_minor = allocated_minor + "
+                "(SELECT coalesce(sum(amount_minor), 0) FROM allocations "
+                "WHERE cooperative_id = :c) WHERE cooperative_id = :c"), {"c": cooperative_id})
         conn.execute(sa.text(  # the receipts' numbers are the members' ids: go on from there
             "INSERT INTO number_sequences (cooperative_id, name, last_value) "
             "SELECT :c, 'receipt', coalesce(max(number), 0) FROM receipts "

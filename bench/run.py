@@ -3,11 +3,15 @@
     python -m bench.run [--large 1000000] [--small 10000] [--databases sqlite,postgresql]
                         [--money-members 100000] [--lines 100000] [--large-lines 1000000]
                         [--import-rows 100000] [--api-members 1000000]
-                        [--goals 1,2,3,4,5,6,7] [--keep]
+                        [--goals 1,2,3,4,5,6,7] [--keep] [--pages ENDPOINT,...]
 
 --keep reports, next to this run's goals, the goals an earlier run measured and this one did
 not (each goal says when it was measured), so long goals can be run one at a time; --goals 0
 --keep measures nothing and writes the report from the saved goals (BENCH_DIR/goals).
+
+--pages times only the pages named (endpoints, or an area's prefix such as `contributions.`)
+in goal 1: a quick before/after of the pages a change touches; the report says so, and the
+goal is then not a verdict on every page. Goal 2 runs only when asked for (`--goals 1,2`).
 
 Each goal runs on every database named; each figure is a ratio against a bare baseline run in
 the same process, so it holds on a noisy machine.
@@ -38,6 +42,9 @@ def main() -> None:
                         help="which goals to run (1 and 2 run together, as 5 and 6 do)")
     parser.add_argument("--keep", action="store_true",
                         help="report the goals an earlier run measured and this one did not")
+    parser.add_argument("--pages", default="",
+                        help="goal 1 times only these endpoints (comma-separated; a name "
+                             "ending in '.' takes the area's every page)")
     args = parser.parse_args()
     wanted = {int(g) for g in args.goals.split(",")}
     goals = []
@@ -52,7 +59,9 @@ def main() -> None:
     for kind in args.databases.split(","):
         if wanted & {1, 2}:
             print(f"== {kind}: flat and light pages", flush=True)
-            for goal in bench_pages.run(kind, args.small, args.large):
+            only = tuple(p for p in args.pages.split(",") if p)
+            for goal in bench_pages.run(kind, args.small, args.large, only=only,
+                                        light=2 in wanted):
                 keep(goal, kind)
         if 3 in wanted:
             print(f"== {kind}: sealing a large batch", flush=True)

@@ -62,7 +62,9 @@ class Due(CooperativeOwned, db.Model):
     __table_args__ = (
         UniqueConstraint("agreement_id", "member_id", "period"),
         Index("ix_dues_coop_member_due", "cooperative_id", "member_id", "due_date", "id"),
-        Index("ix_dues_coop_agreement_period", "cooperative_id", "agreement_id", "period"),
+        # the remittance form's first lines walk a period's dues in member order (0040)
+        Index("ix_dues_coop_agreement_period_member", "cooperative_id", "agreement_id",
+              "period", "member_id"),
         ForeignKeyConstraint(
             ["registration_id", "agreement_id", "member_id", "cooperative_id"],
             ["registrations.id", "registrations.agreement_id", "registrations.member_id",
@@ -336,6 +338,65 @@ class DueTotal(db.Model):
 
     def __repr__(self) -> str:
         return f"<DueTotal due={self.due_id} paid={self.paid_minor} off={self.written_off_minor}>"
+
+
+class PeriodTotal(db.Model):
+    """An agreement's running figures for one period (the first day of a month), kept by
+    database triggers in the same transaction as every due, payment (and its reversal),
+    write-off and remittance line (migration 0040), so the remittance form, the
+    reconciliation and the dashboards read one row per period instead of every due and
+    payment of the agreement. Never written by the application; tests hold every column
+    equal to the figure recomputed from the money rows.
+
+    Of the period's dues: how many (`dues`), their members' share (`due_minor`) and
+    cooperative's share (`cooperative_minor`), the latest grace day, what was paid of them
+    (net of reversals) and written off, how many are fully paid (`full_dues`, with both
+    shares: `full_minor`), remitted (`remitted_dues`, the lines' shares: `remitted_minor`;
+    `remitted_unpaid`: remitted and no longer fully paid) and fully paid but not remitted yet
+    (`remittable_dues`, `remittable_minor`). And `collected_minor`: what receipts dated in
+    this month applied to the agreement's dues (of any period). No row: nothing yet."""
+
+    __tablename__ = "period_totals"
+
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    dues: Mapped[int] = mapped_column(BigInteger)
+    due_minor: Mapped[int] = mapped_column(BigInteger)
+    cooperative_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger)
+    written_off_minor: Mapped[int] = mapped_column(BigInteger)
+    full_dues: Mapped[int] = mapped_column(BigInteger)
+    full_minor: Mapped[int] = mapped_column(BigInteger)
+    remitted_dues: Mapped[int] = mapped_column(BigInteger)
+    remitted_minor: Mapped[int] = mapped_column(BigInteger)
+    remitted_unpaid: Mapped[int] = mapped_column(BigInteger)
+    remittable_dues: Mapped[int] = mapped_column(BigInteger)
+    remittable_minor: Mapped[int] = mapped_column(BigInteger)
+    collected_minor: Mapped[int] = mapped_column(BigInteger)
+    grace_until: Mapped[date | None] = mapped_column(Date)
+
+    def __repr__(self) -> str:
+        return (f"<PeriodTotal agreement={self.agreement_id} {self.period:%Y-%m} "
+                f"dues={self.dues} paid={self.paid_minor}>")
+
+
+class CreditTotal(db.Model):
+    """A cooperative's running credit: the money its members' receipts brought (reversed
+    receipts not counted) and what of it was applied to dues (net of reversals), kept by
+    database triggers with every receipt, reversal and allocation (migration 0040). Their
+    difference is all members' credit. Never written by the application."""
+
+    __tablename__ = "credit_totals"
+
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"),
+                                                primary_key=True)
+    received_minor: Mapped[int] = mapped_column(BigInteger)
+    allocated_minor: Mapped[int] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return (f"<CreditTotal cooperative={self.cooperative_id} "
+                f"received={self.received_minor} allocated={self.allocated_minor}>")
 
 
 class DuePayerShare(CooperativeOwned, db.Model):

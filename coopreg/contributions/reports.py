@@ -19,11 +19,13 @@ from sqlalchemy import case, func, select
 from coopreg.agreements.models import Agreement
 from coopreg.contributions.models import (
     Allocation,
+    CreditTotal,
     Due,
     DueTotal,
     DueWriteOff,
     PaymentMethod,
     PeriodClose,
+    PeriodTotal,
     Receipt,
     ReceiptReversal,
     Remittance,
@@ -110,12 +112,13 @@ class PeriodFigures:
 
 def reconciliation(agreement: Agreement, today: date | None = None) -> list[PeriodFigures]:
     """Per period of the agreement (newest first): due, collected, allocated, remitted and
-    acknowledged, each difference flagged."""
+    acknowledged, each difference flagged. The figures are the agreement's running totals
+    (`PeriodTotal`, one row per period kept by the database with every due and money row),
+    so the page reads as many rows as the agreement has periods, whatever the register's
+    size; the remittances, their acknowledgements and the closed periods are read as they
+    are (one row per period at most)."""
     today = today or date.today()
     coop_id = agreement.cooperative_id
-    paid = _paid_per_due(coop_id, agreement.id)
-    paid_value = func.coalesce(paid.c.paid, 0)
-    fully_paid = paid_value >= Due.member_share_minor
     figures: dict[date, PeriodFigures] = {}
 
     def row(period: date) -> PeriodFigures:
@@ -123,49 +126,20 @@ def reconciliation(agreement: Agreement, today: date | None = None) -> list[Peri
             figures[period] = PeriodFigures(period)
         return figures[period]
 
-    for (period, count, due, coop_share, allocated, paid_count, paid_total,
-         grace) in db.session.execute(
-            select(Due.period, func.count(), func.sum(Due.member_share_minor),
-                   func.sum(Due.cooperative_share_minor), func.sum(paid_value),
-                   func.sum(case((fully_paid, 1), else_=0)),
-                   func.sum(case((fully_paid, Due.member_share_minor
-                                  + Due.cooperative_share_minor), else_=0)),
-                   func.max(Due.grace_until))
-            .outerjoin(paid, paid.c.due_id == Due.id)
-            .where(Due.cooperative_id == coop_id, Due.agreement_id == agreement.id)
-            .group_by(Due.period)):
-        figure = row(period)
-        figure.dues, figure.due_minor = int(count), int(due or 0)
-        figure.cooperative_share_minor = int(coop_share or 0)
-        figure.allocated_minor, figure.paid_dues = int(allocated or 0), int(paid_count or 0)
-        figure.paid_total_minor, figure.grace_until = int(paid_total or 0), grace
-
-    for period, written_off in db.session.execute(
-            select(Due.period, func.sum(DueWriteOff.amount_minor))
-            .join(DueWriteOff, DueWriteOff.due_id == Due.id)
-            .where(Due.cooperative_id == coop_id, Due.agreement_id == agreement.id)
-            .group_by(Due.period)):
-        row(period).written_off_minor = int(written_off or 0)
-
-    for period, remitted, unpaid in db.session.execute(
-            select(Due.period,
-                   func.sum(RemittanceLine.member_share_minor
-                            + RemittanceLine.cooperative_share_minor),
-                   func.sum(case((fully_paid, 0), else_=1)))
-            .join(RemittanceLine, RemittanceLine.due_id == Due.id)
-            .outerjoin(paid, paid.c.due_id == Due.id)
-            .where(Due.cooperative_id == coop_id, Due.agreement_id == agreement.id)
-            .group_by(Due.period)):
-        row(period).remitted_minor = int(remitted or 0)
-        row(period).remitted_unpaid = int(unpaid or 0)
-
-    for received_on, amount in db.session.execute(
-            select(Receipt.received_on, func.sum(Allocation.amount_minor))
-            .join(Allocation, Allocation.receipt_id == Receipt.id)
-            .join(Due, Due.id == Allocation.due_id)
-            .where(Receipt.cooperative_id == coop_id, Due.agreement_id == agreement.id)
-            .group_by(Receipt.received_on)):
-        row(month_start(received_on)).collected_minor += int(amount or 0)
+    for total in db.session.scalars(select(PeriodTotal).where(
+            PeriodTotal.cooperative_id == coop_id, PeriodTotal.agreement_id == agreement.id)):
+        # a row exists once the period has a due or a month's receipt paid a due of the
+        # agreement (even if reversed since): the periods the page listed when it added up
+        # the money rows
+        figure = row(total.period)
+        figure.dues, figure.due_minor = total.dues, total.due_minor
+        figure.cooperative_share_minor = total.cooperative_minor
+        figure.allocated_minor, figure.paid_dues = total.paid_minor, total.full_dues
+        figure.paid_total_minor, figure.grace_until = total.full_minor, total.grace_until
+        figure.written_off_minor = total.written_off_minor
+        figure.remitted_minor = total.remitted_minor
+        figure.remitted_unpaid = total.remitted_unpaid
+        figure.collected_minor = total.collected_minor
 
     for remittance, ack_amount in db.session.execute(
             select(Remittance, RemittanceAcknowledgement.amount_minor)
@@ -269,13 +243,13 @@ def reconciliation_workbook(agreement: Agreement, figures: list[PeriodFigures],
 
 
 def members_credit_total(cooperative_id: int) -> int:
-    """Money received and not yet applied to any due (all members' credit)."""
-    received = db.session.scalar(select(func.coalesce(func.sum(Receipt.amount_minor), 0)).where(
-        Receipt.cooperative_id == cooperative_id,
-        ~select(ReceiptReversal.id).where(ReceiptReversal.receipt_id == Receipt.id).exists()))
-    allocated = db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-                                  .where(Allocation.cooperative_id == cooperative_id))
-    return int(received or 0) - int(allocated or 0)
+    """Money received and not yet applied to any due (all members' credit), from the
+    cooperative's running totals (`CreditTotal`, one row kept by the database with every
+    receipt, reversal and allocation)."""
+    total = db.session.execute(
+        select(CreditTotal.received_minor, CreditTotal.allocated_minor)
+        .where(CreditTotal.cooperative_id == cooperative_id)).first()
+    return 0 if total is None else int(total[0]) - int(total[1])
 
 
 LINE_KINDS = ("due", "allocated", "open", "paid", "written_off", "unremitted", "remitted",

@@ -48,6 +48,7 @@ from sqlalchemy.orm import selectinload
 from coopreg.agreements.families import surcharges_by_relation
 from coopreg.agreements.models import (
     Agreement,
+    AgreementTerms,
     DependantStatus,
     Registration,
     RegistrationStatus,
@@ -64,6 +65,7 @@ from coopreg.contributions.models import (
     DueWriteOff,
     PaymentMethod,
     PeriodClose,
+    PeriodTotal,
     Receipt,
     ReceiptReversal,
     Remittance,
@@ -331,7 +333,14 @@ def generate_dues(agreement: Agreement, start: date, end: date,
 def third_shares_by_period(agreement: Agreement, periods: list[date] | None = None
                            ) -> list[tuple[date, str, int]]:
     """(period, third party's name, the sum of its shares) of an agreement's dues, of the
-    given periods (all when None): one grouped query."""
+    given periods (all when None): one grouped query — none when the agreement's terms name
+    no third party (most agreements), without reading its dues."""
+    if not db.session.scalar(select(TermsPayer.id).join(
+            AgreementTerms, AgreementTerms.id == TermsPayer.terms_id).where(
+            TermsPayer.cooperative_id == agreement.cooperative_id,
+            AgreementTerms.cooperative_id == agreement.cooperative_id,
+            AgreementTerms.agreement_id == agreement.id).limit(1)):
+        return []
     stmt = (select(Due.period, TermsPayer.name, func.sum(DuePayerShare.amount_minor))
             .join(DuePayerShare, DuePayerShare.due_id == Due.id)
             .join(TermsPayer, TermsPayer.id == DuePayerShare.payer_id)
@@ -1433,12 +1442,43 @@ def _fully_paid_unremitted(agreement: Agreement, period: date):
                               Due.member_share_minor == paid, ~remitted))
 
 
-def remittable_dues(agreement: Agreement, period: date) -> list[Due]:
+def remittable_dues(agreement: Agreement, period: date, limit: int | None = None
+                    ) -> list[Due]:
     """The dues to pass on for a period: fully paid, of this period or an earlier one (late
-    payments: adjustments), not remitted before."""
-    return list(db.session.scalars(_fully_paid_unremitted(agreement, month_start(period))
+    payments: adjustments), not remitted before; in (period, member) order. With `limit`,
+    the first ones only (the form's list): read period by period, only the periods whose
+    running totals (`PeriodTotal`) hold a due to remit, each along its (agreement, period,
+    member) index until enough are found."""
+    period = month_start(period)
+    if limit is None:
+        return list(db.session.scalars(_fully_paid_unremitted(agreement, period)
+                                       .options(selectinload(Due.member))
+                                       .order_by(Due.period, Due.member_id)))
+    dues: list[Due] = []
+    for month in db.session.scalars(
+            select(PeriodTotal.period).where(
+                PeriodTotal.cooperative_id == agreement.cooperative_id,
+                PeriodTotal.agreement_id == agreement.id, PeriodTotal.period <= period,
+                PeriodTotal.remittable_dues > 0).order_by(PeriodTotal.period)).all():
+        if len(dues) >= limit:
+            break
+        dues += db.session.scalars(_fully_paid_unremitted(agreement, month)
+                                   .where(Due.period == month)
                                    .options(selectinload(Due.member))
-                                   .order_by(Due.period, Due.member_id)))
+                                   .order_by(Due.member_id).limit(limit - len(dues)))
+    return dues
+
+
+def remittable_summary(agreement: Agreement, period: date) -> tuple[int, int]:
+    """(how many dues, both shares in minor units) a remittance for `period` would pass on
+    (`remittable_dues`), from the agreement's running totals: one row per period."""
+    count, total = db.session.execute(
+        select(func.coalesce(func.sum(PeriodTotal.remittable_dues), 0),
+               func.coalesce(func.sum(PeriodTotal.remittable_minor), 0))
+        .where(PeriodTotal.cooperative_id == agreement.cooperative_id,
+               PeriodTotal.agreement_id == agreement.id,
+               PeriodTotal.period <= month_start(period))).one()
+    return int(count), int(total)
 
 
 def remittance_amount(dues: Iterable[Due]) -> int:
@@ -1447,9 +1487,8 @@ def remittance_amount(dues: Iterable[Due]) -> int:
 
 
 def remittable_total(agreement: Agreement, period: date) -> int:
-    sub = _fully_paid_unremitted(agreement, month_start(period)).subquery()
-    return int(db.session.scalar(select(func.coalesce(
-        func.sum(sub.c.member_share_minor + sub.c.cooperative_share_minor), 0))) or 0)
+    """Both shares of the dues a remittance for `period` would pass on (running totals)."""
+    return remittable_summary(agreement, period)[1]
 
 
 def record_remittance(agreement: Agreement, period: date, remitted_on: date | None,

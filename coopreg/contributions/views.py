@@ -518,15 +518,16 @@ def new_remittance(agreement_id: int):
                                     remittance_id=remittance.id))
     elif period is None and (request.method == "POST" or asked):
         form.period.errors = [_("Give the month as year-month, for example 2025-03.")]
-    dues = services.remittable_dues(agreement, period) if period else []
-    total = services.remittance_amount(dues)
+    # the count and total from the agreement's running totals, the first lines by index
+    dues = services.remittable_dues(agreement, period, limit=500) if period else []
+    count, total = services.remittable_summary(agreement, period) if period else (0, 0)
     if request.method == "GET" and total:
         # the amount it expects, written as the user writes amounts
         form.amount.data = amount_for_typing(total, agreement.cooperative.currency)
     code = 422 if request.method == "POST" else 200
     return render_template("contributions/remittance_form.html", form=form,
-                           agreement=agreement, period=period, dues=dues[:500],
-                           count=len(dues), total=total), code
+                           agreement=agreement, period=period, dues=dues,
+                           count=count, total=total), code
 
 
 @bp.route("/remittances/<int:remittance_id>")

@@ -9,7 +9,9 @@ reverses, generates dues, remits, closes periods and exports, and after every st
 - remitted dues are fully paid (remitted ≤ collected), and a remittance equals its lines;
 - closed periods do not change;
 - each due's running figures (`due_totals`, kept by triggers) equal the sums of its
-  allocations and write-offs recomputed from the money rows;
+  allocations and write-offs recomputed from the money rows, and so do each period's and the
+  cooperative's running totals (`period_totals`, `credit_totals`): the reconciliation and
+  the remittance form read from them equal what the money rows add up to;
 - totals in the exports equal the ledger's, to the cent.
 Each example runs in a savepoint rolled back at its end, so examples never see each other."""
 
@@ -48,6 +50,7 @@ from coopreg.cooperatives.models import Cooperative
 from coopreg.core.errors import DomainError
 from coopreg.extensions import db
 from tests.contributions.helpers import make_agreement, make_member, register
+from tests.contributions.recompute import assert_totals_hold
 
 TODAY = date(2025, 1, 20)
 MONTHS = [date(2024, m, 1) for m in range(1, 13)]
@@ -292,6 +295,11 @@ class Ledger(RuleBasedStateMachine):
             .where(Due.cooperative_id == self.cooperative.id)).all()
         for due_id, recomputed_paid, recomputed_off, running_paid, running_off in rows:
             assert (running_paid, running_off) == (recomputed_paid, recomputed_off), due_id
+
+    @invariant()
+    def period_and_credit_totals_equal_the_recomputed_ones(self):
+        assert_totals_hold(self.cooperative.id, [self.agreement], TODAY,
+                           MONTHS[:self.generated_through + 1][-2:])
 
     @invariant()
     def closed_periods_do_not_change(self):

@@ -53,3 +53,12 @@ def test_a_new_page_the_bench_cannot_open_is_reported():
     assert "undeclared: declares no access, so no role opens it" in problems
     assert "hello_page" in bench_pages.pages(other)  # timed as it is, for every role
     assert not any(p.startswith("hello_page") for p in problems)
+
+
+def test_the_pages_filter_keeps_the_pages_named_or_an_areas_every_page():
+    assert bench_pages.chosen("contributions.arrears", ())
+    only = ("contributions.", "core.index")
+    assert bench_pages.chosen("contributions.arrears", only)
+    assert bench_pages.chosen("core.index", only)
+    assert not bench_pages.chosen("core.index_extra", only)
+    assert not bench_pages.chosen("members.list_members", only)

@@ -60,8 +60,9 @@ def test_every_cooperative_owned_table_is_declared_through_the_model_base(app):
     with_column = {t.name for t in db.metadata.tables.values() if "cooperative_id" in t.c}
     # the audit log outlives a cooperative's rows (no foreign key, nullable); a sequence's key
     # is (cooperative, name); the register's counters (kept by triggers, migration 0027) are
-    # keyed by (cooperative, status) and (agreement, status, member status)
+    # keyed by (cooperative, status) and (agreement, status, member status); the money's
+    # running totals (migration 0040) by (agreement, period) and cooperative
     assert with_column - owned == {"audit_events", "number_sequences", "member_counts",
-                                   "registration_counts"}
+                                   "registration_counts", "period_totals", "credit_totals"}
     assert owned <= with_column
     assert len(owned) > 30
