@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0040'
-down_revision = '0038'
+down_revision = '0039'
 branch_labels = None
 depends_on = None
 

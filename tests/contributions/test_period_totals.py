@@ -137,7 +137,7 @@ def fresh_app():
 
 
 @pytest.mark.no_transaction
-def test_down_to_0038_and_up_again_backfills_the_totals(fresh_app):
+def test_down_to_0039_and_up_again_backfills_the_totals(fresh_app):
     upgrade()
     cooperative = create_cooperative("MIG40", "Migration", "CR", "CRC")
     paying, free = _ledger(cooperative)
@@ -148,7 +148,7 @@ def test_down_to_0038_and_up_again_backfills_the_totals(fresh_app):
     credit = running_credit(cooperative_id)
     db.session.close()
 
-    downgrade(revision="0038")
+    downgrade(revision="0039")
     tables = sa.inspect(db.session.connection()).get_table_names()
     assert "period_totals" not in tables and "credit_totals" not in tables
     db.session.close()
