@@ -855,7 +855,7 @@ def _insert_dues_and_shares(agreement: Agreement, run: list, first_member: int,
     ctes = [with_periods.strip()]
     if _is_scale(terms):
         ctes.append(_scale_keys_sql(terms))
-    ctes.append("owed AS MATERIALIZED (SELECT covered.*, "
+    ctes.append("owed AS (SELECT covered.*, "
                 + ", ".join([f"{member_share} AS member_part",
                              *(f"{x} AS third_{i}" for i, x in enumerate(thirds))])
                 + f" FROM {covered} WHERE {owes})")
@@ -879,6 +879,7 @@ def _insert_dues_and_shares(agreement: Agreement, run: list, first_member: int,
             "FROM new_dues n JOIN owed o ON o.registration_id = n.registration_id "
             "AND o.p_month = n.period "
             f"CROSS JOIN LATERAL (VALUES {shares}) AS s (payer_id, amount_minor))")
+    # `owed` is read twice (by both inserts): PostgreSQL computes it once
     statement = ", ".join(ctes) + " SELECT count(*) FROM new_dues"
     return db.session.execute(
         sa_text(statement).bindparams(*types, bindparam("now", type_=DateTime(timezone=True))),
