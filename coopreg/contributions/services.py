@@ -277,8 +277,9 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     every registration that covered the month while the person was a member. Set-based: the
     database computes every member's shares, in one INSERT … SELECT per chunk of about
     `chunk_size` dues (registrations by member × the periods that follow the same terms,
-    `_insert_dues_chunk`); idempotent (ON CONFLICT DO NOTHING on (agreement, member,
-    period)). Closed periods are skipped. Existing credit is then applied to the new dues."""
+    `_insert_dues_chunk`; with the third parties' shares in the same statement on PostgreSQL);
+    idempotent (ON CONFLICT DO NOTHING on (agreement, member, period)). Closed periods are
+    skipped. Existing credit is then applied to the new dues."""
     start, end = month_start(start), month_start(end)
     _periods_to_generate(agreement, start, end)  # the range's checks, before the lock
     _lock_agreement(agreement.id)
