@@ -401,8 +401,9 @@ class CreditTotal(db.Model):
 
 class DuePayerShare(CooperativeOwned, db.Model):
     """A third party's share of one due (the state's, a municipality's, a donor's), one row
-    per payer share, written by dues generation in the same run as the due (one INSERT …
-    SELECT per chunk, `contributions.services._insert_payer_shares`). The member's and the
+    per payer share, written by dues generation in the same run as the due (on PostgreSQL in
+    the same statement, `contributions.services._insert_dues_and_shares`; on SQLite one more
+    INSERT … SELECT per chunk, `_insert_payer_shares`). The member's and the
     cooperative's shares stay on the due itself, so an agreement with no third party writes
     no row here. The due's whole amount is member + third parties + cooperative
     (`agreements.services.split_due`). Append-only, like the dues."""

@@ -279,8 +279,9 @@ def generate_dues(agreement: Agreement, start: date, end: date,
     every registration that covered the month while the person was a member. Set-based: the
     database computes every member's shares, in one INSERT … SELECT per chunk of about
     `chunk_size` dues (registrations by member × the periods that follow the same terms,
-    `_insert_dues_chunk`); idempotent (ON CONFLICT DO NOTHING on (agreement, member,
-    period)). Closed periods are skipped. Existing credit is then applied to the new dues."""
+    `_insert_dues_chunk`; with the third parties' shares in the same statement on PostgreSQL);
+    idempotent (ON CONFLICT DO NOTHING on (agreement, member, period)). Closed periods are
+    skipped. Existing credit is then applied to the new dues."""
     start, end = month_start(start), month_start(end)
     _periods_to_generate(agreement, start, end)  # the range's checks, before the lock
     _lock_agreement(agreement.id)
@@ -553,12 +554,13 @@ _DUE_COLUMNS = ("cooperative_id, agreement_id, member_id, registration_id, terms
 # the period while its person was a member. CROSS JOIN keeps the periods the innermost loop
 # on SQLite (each registration and member is read once for all the periods, and the dues come
 # out member by member, in the order of the unique index they go into).
-_COVERED = """registrations r JOIN members m ON m.id = r.member_id CROSS JOIN p
-WHERE r.cooperative_id = :cooperative_id AND r.agreement_id = :agreement_id
+_COVERED_FROM = "registrations r JOIN members m ON m.id = r.member_id CROSS JOIN p"
+_COVERED_WHERE = """WHERE r.cooperative_id = :cooperative_id AND r.agreement_id = :agreement_id
   AND r.member_id BETWEEN :first_member AND :last_member
   AND r.coverage_start IS NOT NULL AND r.coverage_start <= p.p_last
   AND (r.coverage_end IS NULL OR r.coverage_end >= p.p_month)
   AND m.joined_on <= p.p_last AND (m.left_on IS NULL OR m.left_on >= p.p_month)"""
+_COVERED = f"{_COVERED_FROM}\n{_COVERED_WHERE}"
 
 
 def _times_ratio_sql(value: str, numerator: int, denominator: int, name: str,
@@ -641,6 +643,32 @@ def _scale_key_sql(terms, period: str) -> str:
             "ORDER BY i.effective_from DESC LIMIT 1), m.declared_income_minor)")
 
 
+def _scale_keys_sql(terms) -> str:
+    """The CTE `keys (member_id, p_month, found)` of a statement that also has `p` (the run's
+    periods): what places each member of the chunk on the terms' scale in each period, found
+    once for all the chunk's dues as a set instead of a look-up per due — each income
+    declaration (or category placement) of the chunk's members is in force from its date
+    until the next one's (LEAD over the member's history, read in the order of its unique
+    index) and meets the periods that start in that time. The same choice as
+    `_scale_key_sql`: the latest on or before the period's first day. A member with none
+    has no row (an income scale then falls back on the declared income)."""
+    if terms.rule_kind == RuleKind.CATEGORY:
+        history = ("SELECT member_id, effective_from, code AS found, LEAD(effective_from) "
+                   "OVER (PARTITION BY member_id ORDER BY effective_from) AS until "
+                   "FROM category_placements WHERE cooperative_id = :cooperative_id "
+                   "AND agreement_id = :agreement_id "
+                   "AND member_id BETWEEN :first_member AND :last_member")
+    else:
+        history = ("SELECT member_id, effective_from, income_minor AS found, "
+                   "LEAD(effective_from) OVER (PARTITION BY member_id ORDER BY "
+                   "effective_from) AS until FROM income_declarations "
+                   "WHERE cooperative_id = :cooperative_id "
+                   "AND member_id BETWEEN :first_member AND :last_member")
+    return ("keys (member_id, p_month, found) AS (SELECT h.member_id, p.p_month, h.found "
+            f"FROM ({history}) AS h JOIN p ON h.effective_from <= p.p_month "
+            "AND (h.until IS NULL OR h.until > p.p_month))")
+
+
 def _fence() -> str:
     """An OFFSET that keeps a subquery from being merged into the query around it, so that
     its correlated `scale_key` is looked up once per row, not once per use in the CASEs
@@ -680,12 +708,15 @@ def _scale_sql(terms, params: dict) -> tuple[str, str, str]:
 
 
 def _covered(terms, params: dict, columns: str, extra: str = "",
-             surcharges: dict | None = None) -> tuple[str, str, str, str]:
+             surcharges: dict | None = None, joined_keys: bool = False
+             ) -> tuple[str, str, str, str]:
     """(the covered rows as a FROM item: `columns` and the due's `total` — and its scale row,
     `band` — of each registration × period of `_COVERED`, the member's share of it, the
     condition on those rows for owing a due, the SQL of the family surcharge the member pays
     on top: a column, or 0). `extra`: more conditions on `_COVERED`; `surcharges`: the
-    agreement's by relation (`families.surcharges_by_relation`)."""
+    agreement's by relation (`families.surcharges_by_relation`); `joined_keys`: under a
+    scale, each row's scale key comes from a `keys` CTE of the statement (`_scale_keys_sql`)
+    joined to the rows, instead of a look-up per row (`_scale_key_sql`)."""
     total, share, condition = _shares_sql(terms, params)
     surcharge = "0"
     if surcharges:
@@ -695,8 +726,15 @@ def _covered(terms, params: dict, columns: str, extra: str = "",
         return (f"(SELECT {columns}, {total} AS total FROM {_COVERED}{condition}{extra}) "
                 "AS covered", share, "true", surcharge)
     band, total, owes = _scale_sql(terms, params)
-    keyed = (f"(SELECT {columns}, {_scale_key_sql(terms, 'p.p_month')} AS scale_key "
-             f"FROM {_COVERED}{condition}{extra}{_fence()}) AS k")
+    if joined_keys:
+        key = ("keys.found" if terms.rule_kind == RuleKind.CATEGORY
+               else "COALESCE(keys.found, m.declared_income_minor)")
+        source = (f"{_COVERED_FROM} LEFT JOIN keys ON keys.member_id = r.member_id "
+                  f"AND keys.p_month = p.p_month\n{_COVERED_WHERE}")
+    else:
+        key, source = _scale_key_sql(terms, "p.p_month"), _COVERED
+    keyed = (f"(SELECT {columns}, {key} AS scale_key "
+             f"FROM {source}{condition}{extra}{_fence()}) AS k")
     return (f"(SELECT k.*, {band} AS band, {total} AS total FROM {keyed}) AS covered", share,
             owes, surcharge)
 
@@ -761,14 +799,24 @@ def _with_periods(agreement: Agreement, run: list, first_member: int, last_membe
             params, types)
 
 
+def _one_statement() -> bool:
+    """Whether a chunk's dues and their payer shares are written by one statement: on
+    PostgreSQL (data-modifying WITH, `_insert_dues_and_shares`); SQLite has no such thing.
+    The tests turn it off to prove both ways write the same rows."""
+    return _dialect() == "postgresql"
+
+
 def _insert_dues_chunk(agreement: Agreement, run: list, first_member: int, last_member: int,
                        now, last_id_before: int = 0) -> int:
     """INSERT … SELECT of the dues of a run of periods (all under the same terms) for the
     registrations of the members from `first_member` to `last_member`; those already there
     are left alone (ON CONFLICT DO NOTHING). When the terms name third parties, one more
-    INSERT … SELECT writes their shares of the new dues (`_insert_payer_shares`). Returns how
-    many dues were created."""
+    INSERT … SELECT writes their shares of the new dues (`_insert_payer_shares`). On
+    PostgreSQL, terms with third parties or a scale write both in one statement instead
+    (`_insert_dues_and_shares`). Returns how many dues were created."""
     terms = run[0].terms
+    if _one_statement() and (terms.third_payers or _is_scale(terms)):
+        return _insert_dues_and_shares(agreement, run, first_member, last_member, now)
     with_periods, params, types = _with_periods(agreement, run, first_member, last_member)
     params.update(terms_id=terms.id, now=now)
     covered, member_share, owes, surcharge = _covered(
@@ -794,6 +842,58 @@ def _insert_dues_chunk(agreement: Agreement, run: list, first_member: int, last_
     if created and terms.third_payers:
         _insert_payer_shares(agreement, run, first_member, last_member, last_id_before)
     return created
+
+
+def _insert_dues_and_shares(agreement: Agreement, run: list, first_member: int,
+                            last_member: int, now) -> int:
+    """PostgreSQL: the dues of a chunk and their third parties' shares in one statement, the
+    same rows as `_insert_dues_chunk`'s two. Its `owed` CTE computes each covered
+    registration × period once — the scale key joined from `keys` (`_scale_keys_sql`,
+    found once per member and period as a set), the row of the scale, the total, the
+    member's and each third party's share —; `new_dues` inserts the dues (ON CONFLICT DO
+    NOTHING, RETURNING the ones written), and `new_shares` inserts a share per payer of
+    each of those, joined back to its `owed` row, instead of reading the new dues again and
+    computing their totals a second time. Returns how many dues were created."""
+    terms = run[0].terms
+    with_periods, params, types = _with_periods(agreement, run, first_member, last_member)
+    params.update(terms_id=terms.id, now=now)
+    covered, member_share, owes, surcharge = _covered(
+        terms, params, "r.cooperative_id, r.agreement_id, r.member_id, "
+        "r.id AS registration_id, p.p_month, p.p_due, p.p_grace",
+        surcharges=surcharges_by_relation(agreement), joined_keys=True)
+    thirds = _third_shares_sql(terms, member_share, params)
+    ctes = [with_periods.strip()]
+    if _is_scale(terms):
+        ctes.append(_scale_keys_sql(terms))
+    ctes.append("owed AS (SELECT covered.*, "
+                + ", ".join([f"{member_share} AS member_part",
+                             *(f"{x} AS third_{i}" for i, x in enumerate(thirds))])
+                + f" FROM {covered} WHERE {owes})")
+    member_minor = "member_part" if surcharge == "0" else f"member_part + {surcharge}"
+    cooperative_minor = " - ".join(["total", "member_part",
+                                    *(f"third_{i}" for i in range(len(thirds)))])
+    ctes.append(
+        f"new_dues AS (INSERT INTO dues ({_DUE_COLUMNS}) "
+        "SELECT cooperative_id, agreement_id, member_id, registration_id, :terms_id, "
+        f"p_month, p_due, p_grace, {member_minor}, {cooperative_minor}, :now FROM owed "
+        "ON CONFLICT (agreement_id, member_id, period) DO NOTHING "
+        "RETURNING id, registration_id, period)")
+    if thirds:
+        for i, payer in enumerate(terms.third_payers):
+            params[f"payer_id_{i}"] = payer.id
+        shares = ", ".join(f"(CAST(:payer_id_{i} AS INTEGER), o.third_{i})"
+                           for i in range(len(thirds)))
+        ctes.append(
+            "new_shares AS (INSERT INTO due_payer_shares (cooperative_id, due_id, payer_id, "
+            "amount_minor) SELECT o.cooperative_id, n.id, s.payer_id, s.amount_minor "
+            "FROM new_dues n JOIN owed o ON o.registration_id = n.registration_id "
+            "AND o.p_month = n.period "
+            f"CROSS JOIN LATERAL (VALUES {shares}) AS s (payer_id, amount_minor))")
+    # `owed` is read twice (by both inserts): PostgreSQL computes it once
+    statement = ", ".join(ctes) + " SELECT count(*) FROM new_dues"
+    return db.session.execute(
+        sa_text(statement).bindparams(*types, bindparam("now", type_=DateTime(timezone=True))),
+        params).scalar_one()
 
 
 def _insert_payer_shares(agreement: Agreement, run: list, first_member: int, last_member: int,
