@@ -385,7 +385,8 @@ class CreditTotal(db.Model):
     """A cooperative's running credit: the money its members' receipts brought (reversed
     receipts not counted) and what of it was applied to dues (net of reversals), kept by
     database triggers with every receipt, reversal and allocation (migration 0040). Their
-    difference is all members' credit. Never written by the application."""
+    difference is all members' credit. Also how many receipts it recorded and how many of
+    them were reversed (migration 0041). Never written by the application."""
 
     __tablename__ = "credit_totals"
 
@@ -393,6 +394,8 @@ class CreditTotal(db.Model):
                                                 primary_key=True)
     received_minor: Mapped[int] = mapped_column(BigInteger)
     allocated_minor: Mapped[int] = mapped_column(BigInteger)
+    receipts: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reversed_receipts: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
     def __repr__(self) -> str:
         return (f"<CreditTotal cooperative={self.cooperative_id} "

@@ -212,8 +212,10 @@ def receipts():
     rows, after = reports.RECEIPT_SORTS.page(
         stmt.options(selectinload(Receipt.member), selectinload(Receipt.reversal)), chosen,
         request.args.get("after"), RECEIPTS_PER_PAGE)
+    totals = (reports.receipt_totals(stmt) if q
+              else reports.cooperative_receipt_totals(cooperative.id))
     return render_template("contributions/receipts.html", receipts=rows, q=q,
-                           sorted=chosen, after=after, totals=reports.receipt_totals(stmt))
+                           sorted=chosen, after=after, totals=totals)
 
 
 @bp.route("/members/search")

@@ -110,6 +110,11 @@ def running_credit(cooperative_id: int) -> tuple[int, int]:
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
+def recomputed_receipt_totals(cooperative_id: int) -> reports.ReceiptTotals:
+    """The receipts page's totals line added up from every receipt (the search's query)."""
+    return reports.receipt_totals(select(Receipt).where(Receipt.cooperative_id == cooperative_id))
+
+
 def remittable_recomputed(agreement: Agreement, period: date) -> tuple[int, int, list[int]]:
     """(count, both shares, due ids in order) of the dues a remittance would pass on, read
     from the money rows (the whole list, as the remittance records it)."""
@@ -126,6 +131,8 @@ def assert_totals_hold(cooperative_id: int, agreements: list[Agreement], today: 
     assert running_credit(cooperative_id) == recomputed_credit(cooperative_id)
     received, allocated = recomputed_credit(cooperative_id)
     assert reports.members_credit_total(cooperative_id) == received - allocated
+    assert reports.cooperative_receipt_totals(cooperative_id) == recomputed_receipt_totals(
+        cooperative_id)
     for agreement in agreements:
         assert reports.reconciliation(agreement, today) == reconciliation_from_rows(
             agreement, today)

@@ -33,6 +33,7 @@ from tests.contributions.recompute import (
     assert_totals_hold,
     recomputed_credit,
     recomputed_period_totals,
+    recomputed_receipt_totals,
     running_credit,
     running_period_totals,
 )
@@ -156,6 +157,9 @@ def test_down_to_0039_and_up_again_backfills_the_totals(fresh_app):
     upgrade()
     assert running_period_totals(cooperative_id) == running  # backfilled
     assert running_credit(cooperative_id) == credit
+    receipts = reports.cooperative_receipt_totals(cooperative_id)
+    assert receipts == recomputed_receipt_totals(cooperative_id)  # backfilled (0041)
+    assert receipts.count > 0 and receipts.reversed > 0
     from coopreg.cooperatives.models import Cooperative
     from coopreg.members.models import Member
 
@@ -168,3 +172,5 @@ def test_down_to_0039_and_up_again_backfills_the_totals(fresh_app):
     after = running_period_totals(cooperative_id)
     assert after == recomputed_period_totals(cooperative_id) != running  # kept by triggers
     assert running_credit(cooperative_id) == recomputed_credit(cooperative_id) != credit
+    assert reports.cooperative_receipt_totals(cooperative_id) == recomputed_receipt_totals(
+        cooperative_id) != receipts  # one more receipt, counted by the trigger
