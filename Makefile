@@ -34,8 +34,11 @@ run: install translations
 	$(BIN)/gunicorn --workers 1 --threads 8 --worker-class gthread \
 		--bind $(HOST):$(PORT) --access-logfile - "coopreg:create_app()"
 
-## make test: the whole suite on SQLite, then on PostgreSQL
-test: install-test chromium libreoffice postgres redis lint test-sqlite test-postgres
+## make test: the whole suite on SQLite and on PostgreSQL, the two runs side by side (each has
+## its own temporary folder, databases and Redis database; each run's output is printed whole
+## when it ends); `make test-sqlite` or `make test-postgres` runs one
+test: install-test chromium libreoffice postgres redis lint translations
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -44,7 +47,8 @@ test-sqlite: install-test translations
 	$(BIN)/pytest -p no:cacheprovider
 
 test-postgres: install-test postgres translations
-	COOPREG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider
+	COOPREG_TEST_DATABASE_URL=$(PG_TEST_URL) COOPREG_TEST_REDIS_URL=redis://127.0.0.1:6379/14 \
+		$(BIN)/pytest -p no:cacheprovider
 
 # Debian's Chromium for the Playwright tests (never a downloaded browser).
 chromium:
